@@ -1,0 +1,46 @@
+"""The `carbonlink` command: thin Typer wrappers over the layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from carbonlink.errors import CarbonlinkError
+from carbonlink.settings import Settings
+
+app = typer.Typer(
+    name="carbonlink",
+    help="From a plant's meters to cited, verifiable carbon accounts and reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    ctx.obj = Settings()
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo-output"),
+) -> None:
+    """Build the demo steel enterprise, account its emissions and write the outputs."""
+    from carbonlink.demo import run_demo
+
+    run_demo(ctx.obj, out, console)
+
+
+def main() -> None:
+    """Console-script entry point: carbonlink errors become a message and exit status 2."""
+    try:
+        app()
+    except CarbonlinkError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise SystemExit(2) from None

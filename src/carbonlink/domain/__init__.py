@@ -1,0 +1,1 @@
+"""The accounting core: pure computation on plain data and arrays (no I/O imports)."""

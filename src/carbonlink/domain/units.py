@@ -1,0 +1,82 @@
+"""One unit registry with the units industry reports in.
+
+Gas volumes at normal conditions (``Nm3``) get a dimension of their own: converting an actual
+cubic metre to a normal one needs a temperature and pressure, so pint must refuse to do it
+silently. ``tce`` is the Chinese tonne of coal equivalent, 29.3076 GJ (GB/T 2589-2020, 1 kgce =
+7 000 kcal). ``kt`` means kilotonne here, not pint's knot.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pint
+
+from carbonlink.errors import UnitError
+
+_DEFINITIONS = """
+normal_cubic_meter = [normal_volume] = Nm3 = Nm³ = Nm^3
+standard_cubic_meter = normal_cubic_meter = Sm3 = Sm³
+kilotonne = 1000 * tonne = kt
+megatonne = 1e6 * tonne = Mt
+tonne_coal_equivalent = 29.3076 * gigajoule = tce
+kilogram_coal_equivalent = 29.3076 * megajoule = kgce
+"""
+
+# "10^4 Nm3" (and 10⁴) is how China's guidelines print gas volumes.
+_POWER_OF_TEN = re.compile(r"10\s*(?:(?:\^|\*\*)\s*(\d+)|⁴)\s*([A-Za-z][\w³^*]*)")
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    """The shared registry (built on first use, never at import)."""
+    ureg: pint.UnitRegistry = pint.UnitRegistry(
+        autoconvert_offset_to_baseunit=True, cache_folder=None, on_redefinition="ignore"
+    )
+    for line in _DEFINITIONS.strip().splitlines():
+        ureg.define(line)
+    ureg.formatter.default_format = "~P"
+    return ureg
+
+
+def _normalise(text: str) -> str:
+    text = text.strip()
+    text = _POWER_OF_TEN.sub(lambda m: f"(1e{m.group(1) or 4} * {m.group(2)})", text)
+    return text.replace("m3", "m**3").replace("Nm**3", "Nm3").replace("Sm**3", "Sm3")
+
+
+def parse_quantity(value: float, unit: str, *, record: str | None = None) -> pint.Quantity:
+    """A quantity from a number and a unit text such as ``"Nm3"`` or ``"GJ/10^4 Nm3"``."""
+    ureg = registry()
+    try:
+        scale = ureg.parse_expression(_normalise(unit))
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError) as exc:
+        raise UnitError(
+            f"unknown unit {unit!r}",
+            record=record,
+            hint="use a unit such as t, kg, Nm3, m3, L, GJ, TJ, MWh, kWh or tce",
+        ) from exc
+    if not isinstance(scale, pint.Quantity):
+        scale = ureg.Quantity(scale, "")
+    return value * scale
+
+
+def to_unit(quantity: pint.Quantity, target: str, *, record: str | None = None) -> float:
+    """The magnitude of ``quantity`` in ``target`` units; a clear error on a dimension mismatch."""
+    ureg = registry()
+    target_q = parse_quantity(1.0, target, record=record)
+    try:
+        return float((quantity / target_q).to(ureg.dimensionless).magnitude)
+    except pint.errors.DimensionalityError as exc:
+        raise UnitError(
+            f"{quantity.units:~P} cannot be converted to {target} "
+            f"(dimension {quantity.dimensionality} is not {target_q.dimensionality})",
+            record=record,
+            hint=f"give the quantity in a unit of the same kind as {target}",
+        ) from exc
+
+
+def conversion_factor(source: str, target: str, *, record: str | None = None) -> float:
+    """Multiplier taking a magnitude in ``source`` units to ``target`` units."""
+    return to_unit(parse_quantity(1.0, source, record=record), target, record=record)
