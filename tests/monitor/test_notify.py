@@ -2,6 +2,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ EVENT = AlertEvent(
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, str, bool]] = []
+    received: ClassVar[list[tuple[bytes, str, bool]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
