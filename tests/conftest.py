@@ -104,3 +104,12 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def store(engine: Engine) -> Store:
     """A `Store` over the ``engine`` fixture's database (both backends)."""
     return Store(engine)
+
+
+@pytest.fixture(scope="session")
+def steel_plant_file() -> Path:
+    """The real UCI steel plant file beside the project (``../shared``), or skip without it."""
+    path = SHARED / "data" / "steel-industry-energy" / "Steel_industry_data.csv"
+    if not path.is_file():
+        pytest.skip(f"the plant file {path} is not present")
+    return path

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
@@ -39,6 +40,7 @@ def demo(
 
 
 app.command("init")(workspace_commands.init)
+app.add_typer(ingest_commands.app, name="ingest")
 
 
 def main() -> None:

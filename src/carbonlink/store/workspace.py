@@ -8,6 +8,7 @@ from pathlib import Path
 from carbonlink.settings import Settings
 from carbonlink.store.engine import engine_from_settings
 from carbonlink.store.migrate import current_revision, upgrade
+from carbonlink.store.repository import Store
 
 CONFIG_NAME = "carbonlink.yaml"
 
@@ -56,3 +57,11 @@ def init_workspace(directory: Path, settings: Settings) -> Workspace:
     finally:
         engine.dispose()
     return Workspace(directory, config_file, engine.url.render_as_string(), revision)
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """The store the settings name, migrated to the newest schema unless ``migrate`` is false."""
+    engine = engine_from_settings(settings)
+    if migrate:
+        upgrade(engine)
+    return Store(engine)
