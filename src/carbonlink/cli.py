@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ingest as ingest_commands
+from carbonlink.commands import workspace as workspace_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -35,6 +37,10 @@ def demo(
     from carbonlink.demo import run_demo
 
     run_demo(ctx.obj, out, console)
+
+
+app.command("init")(workspace_commands.init)
+app.add_typer(ingest_commands.app, name="ingest")
 
 
 def main() -> None:
