@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from carbonlink.commands import ingest as ingest_commands
+from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
@@ -41,6 +42,7 @@ def demo(
 
 app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(monitor_commands.app, name="monitor")
 
 
 def main() -> None:
