@@ -237,7 +237,8 @@ def parse_inventory(text: str, *, file: str = "<inventory>") -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
         message = first["msg"]
         if first["type"] == "extra_forbidden":
             message = f"unknown field {first['loc'][-1]!r} (a typo?)"

@@ -175,8 +175,10 @@ class MethodContext:
 
     def per_unit(self, quantity: pint.Quantity, target: str, unit: str, what: str) -> float:
         """``quantity × 1 unit`` expressed in ``target`` (e.g. GJ per Nm3 of activity)."""
+        where = f"facility {self.facility}, source {self.source.id}"
+        activity = parse_quantity(1.0, unit, record=where)
         try:
-            return to_unit(quantity * parse_quantity(1.0, unit), target)
+            return to_unit(quantity * activity, target)
         except UnitError as exc:
             expected = (registry().Quantity(1.0, target) / quantity).to_reduced_units()
             raise UnitError(
