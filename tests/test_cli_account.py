@@ -101,3 +101,13 @@ def test_demo_writes_inventory_json(tmp_path: Path) -> None:
     # docs/demo.md: 1 200 × 389.31 GJ × 0.0153 t C/GJ × 0.99 × 44/12
     assert gas["tco2e"] == pytest.approx(1200 * 389.31 * 0.0153 * 0.99 * 44 / 12)
     assert "scope2_market" in done.stdout
+
+
+def test_period_without_factor_vintage_exits_non_zero(tmp_path: Path) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(EXAMPLE.replace("2025-01-01", "2018-01-01").replace("2025-12-31", "2018-12-31"))
+    done = carbonlink("account", str(path))
+    message = " ".join(done.stderr.split())  # the console wraps long lines
+    assert done.returncode == 2
+    assert "old.yaml" in message and "source power" in message
+    assert "vintages available: 2021, 2022, 2023" in message

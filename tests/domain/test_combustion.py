@@ -167,3 +167,17 @@ def test_china_diesel_guideline_default() -> None:
     # 1 000 t × 42.652 GJ/t × 0.0202 t C/GJ × 0.98 × 44/12 = 3 096.0 t CO2
     co2 = line(run(diesel()))
     assert co2["tco2e"] == pytest.approx(42.652 * 20.2 * 0.98 * 44 / 12, rel=1e-12)
+
+
+def test_measured_oxidation_in_percent() -> None:
+    result = run(
+        {
+            "id": "boiler",
+            "method": "combustion",
+            "fuel": "natural_gas",
+            "activity": {"quantity": 1, "unit": "10^4 Nm3"},
+            "oxidation": {"value": 98, "unit": "percent"},
+        }
+    )
+    assert line(result)["tco2e"] == pytest.approx(389.31 * 0.0153 * 0.98 * 44 / 12, rel=1e-12)
+    assert line(result)["parameters"]["oxidation"]["measured"] is True

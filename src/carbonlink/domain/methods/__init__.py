@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pint
 
@@ -173,6 +174,13 @@ class MethodContext:
             exc.record = exc.record or f"facility {self.facility}, source {self.source.id}"
             raise
 
+    def per_unit_of(self, factor: Factor, target: str, unit: str, what: str) -> float:
+        """``factor × 1 unit`` in ``target``: the factor per unit of this source's activity."""
+        try:
+            return factor.value * _scale(factor.unit, unit, target)
+        except UnitError:
+            return self.per_unit(factor.quantity, target, unit, what)
+
     def per_unit(self, quantity: pint.Quantity, target: str, unit: str, what: str) -> float:
         """``quantity × 1 unit`` expressed in ``target`` (e.g. GJ per Nm3 of activity)."""
         where = f"facility {self.facility}, source {self.source.id}"
@@ -186,6 +194,18 @@ class MethodContext:
                 record=f"facility {self.facility}, source {self.source.id}",
                 hint=f"give the activity in a unit of dimension {expected.dimensionality}",
             ) from exc
+
+
+@lru_cache(maxsize=4096)
+def _scale(factor_unit: str, activity_unit: str, target: str) -> float:
+    """Multiplier taking (1 factor_unit × 1 activity_unit) to ``target``; cached, pint is slow."""
+    return to_unit(parse_quantity(1.0, factor_unit) * parse_quantity(1.0, activity_unit), target)
+
+
+@lru_cache(maxsize=1024)
+def has_dimension(unit: str, dimension: str) -> bool:
+    """Whether ``unit`` has the pint ``dimension`` (e.g. ``[mass]/[energy]``); cached."""
+    return bool(parse_quantity(1.0, unit).check(dimension))
 
 
 PlanFunction = Callable[[MethodContext], SourcePlan]

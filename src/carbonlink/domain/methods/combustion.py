@@ -28,6 +28,7 @@ from carbonlink.domain.methods import (
     MethodContext,
     ParameterUse,
     SourcePlan,
+    has_dimension,
     single_channel,
 )
 from carbonlink.domain.methods.biomass import biogenic_share, fuel
@@ -67,7 +68,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
 
     ncv = ctx.resolve(subject, "ncv", given=source.ncv)
     basis = ncv.factor.basis or "NCV"
-    energy = ctx.per_unit(ncv.factor.quantity, "GJ", unit, f"NCV {ncv.factor.id}")
+    energy = ctx.per_unit_of(ncv.factor, "GJ", unit, f"NCV {ncv.factor.id}")
     ncv_use = ParameterUse.of("ncv", ncv)
 
     ef = _try(ctx, subject, "ef", gas="CO2", basis=basis, given=source.emission_factor)
@@ -90,8 +91,8 @@ def plan(ctx: MethodContext) -> SourcePlan:
     if use_carbon:
         assert cc is not None
         ox = ctx.resolve(subject, "oxidation", given=source.oxidation)
-        carbon = ctx.per_unit(cc.factor.quantity, "t", "GJ", f"carbon content {cc.factor.id}")
-        oxidation = float(ox.factor.quantity.to("").magnitude)
+        carbon = ctx.per_unit_of(cc.factor, "t", "GJ", f"carbon content {cc.factor.id}")
+        oxidation = ctx.per_unit_of(ox.factor, "1", "1", "oxidation")
         co2 = energy * carbon * oxidation * CO2_PER_C
         principal, reason = cc.factor, cc.reason
         params: tuple[ParameterUse, ...] = (
@@ -102,16 +103,16 @@ def plan(ctx: MethodContext) -> SourcePlan:
         formula = "FC × NCV × CC × OF × 44/12"
     else:
         assert ef is not None
-        per_energy = ef.factor.quantity.check("[mass]/[energy]")
+        per_energy = has_dimension(ef.factor.unit, "[mass]/[energy]")
         if per_energy:
-            co2_per_gj = ctx.per_unit(ef.factor.quantity, "t", "GJ", f"factor {ef.factor.id}")
+            co2_per_gj = ctx.per_unit_of(ef.factor, "t", "GJ", f"factor {ef.factor.id}")
             co2 = energy * co2_per_gj
         else:
-            co2 = ctx.per_unit(ef.factor.quantity, "t", unit, f"factor {ef.factor.id}")
+            co2 = ctx.per_unit_of(ef.factor, "t", unit, f"factor {ef.factor.id}")
         params = (ncv_use, ParameterUse.of("ef_co2", ef))
         if source.oxidation is not None:
             ox = ctx.resolve(subject, "oxidation", given=source.oxidation)
-            co2 *= float(ox.factor.quantity.to("").magnitude)
+            co2 *= ctx.per_unit_of(ox.factor, "1", "1", "oxidation")
             params = (*params, ParameterUse.of("oxidation", ox))
         principal, reason = ef.factor, ef.reason
         formula = "FC × NCV × EF_CO2" if per_energy else "FC × EF_CO2"
@@ -143,7 +144,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
                 f"{gas} of {subject!r} not estimated: no {basis} factor in the library"
             )
             continue
-        per_gj = ctx.per_unit(other.factor.quantity, "t", "GJ", f"factor {other.factor.id}")
+        per_gj = ctx.per_unit_of(other.factor, "t", "GJ", f"factor {other.factor.id}")
         lines.append(
             LinePlan(
                 gas,

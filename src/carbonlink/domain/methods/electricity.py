@@ -107,7 +107,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
         if source.direction == "exported" and source.emission_factor
         else grid_location(ctx)
     )
-    loc_ef = ctx.per_unit(location.factor.quantity, "t", unit, f"grid factor {location.factor.id}")
+    loc_ef = ctx.per_unit_of(location.factor, "t", unit, f"grid factor {location.factor.id}")
     loc_use = ParameterUse.of("ef_grid", location)
     if source.direction == "exported":
         line = LinePlan(
@@ -145,7 +145,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
             parse_quantity(instrument.quantity, instrument.unit, record=name), unit, record=name
         )
         covered += quantity
-        per_unit = ctx.per_unit(ef.factor.quantity, "t", unit, f"instrument {name}")
+        per_unit = ctx.per_unit_of(ef.factor, "t", unit, f"instrument {name}")
         lines.append(
             LinePlan(
                 "CO2",
@@ -161,7 +161,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
             )
         )
     rest = rest_rate or _residual(ctx, location)
-    rest_ef = ctx.per_unit(rest.factor.quantity, "t", unit, f"factor {rest.factor.id}")
+    rest_ef = ctx.per_unit_of(rest.factor, "t", unit, f"factor {rest.factor.id}")
     lines.append(
         LinePlan(
             "CO2",

@@ -24,7 +24,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
     assert source.activity is not None
     subject = source.subject or f"source:{source.id}"
     ef = ctx.resolve(subject, "ef", gas=source.gas, given=source.emission_factor)
-    per_unit = ctx.per_unit(ef.factor.quantity, "t", source.activity.unit, f"factor {ef.factor.id}")
+    per_unit = ctx.per_unit_of(ef.factor, "t", source.activity.unit, f"factor {ef.factor.id}")
     category = f"category {source.scope3_category}" if source.scope3_category else ""
     line = LinePlan(
         source.gas,

@@ -27,9 +27,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
     assert source.activity is not None
     unit = source.activity.unit
     default = ctx.resolve("heat", "ef", gas="CO2")
-    default_ef = ctx.per_unit(
-        default.factor.quantity, "t", unit, f"heat factor {default.factor.id}"
-    )
+    default_ef = ctx.per_unit_of(default.factor, "t", unit, f"heat factor {default.factor.id}")
     use = ParameterUse.of("ef_heat", default)
     if source.direction == "exported":
         line = LinePlan(
@@ -37,7 +35,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
         )
         return SourcePlan(single_channel(ctx), (line,))
     market = ctx.resolve("heat", "ef", gas="CO2", given=source.emission_factor)
-    market_ef = ctx.per_unit(market.factor.quantity, "t", unit, f"heat factor {market.factor.id}")
+    market_ef = ctx.per_unit_of(market.factor, "t", unit, f"heat factor {market.factor.id}")
     lines = (
         LinePlan(
             "CO2", SCOPE_2_LOCATION, default_ef, default.factor, default.reason, "Q × EF", (use,)

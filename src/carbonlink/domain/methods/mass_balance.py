@@ -35,9 +35,7 @@ def plan(ctx: MethodContext) -> SourcePlan:
             given=stream.carbon_content,
             pin_key=f"carbon_fraction:{stream.material}",
         )
-        carbon = ctx.per_unit(
-            cf.factor.quantity, "t", stream.unit, f"carbon fraction {cf.factor.id}"
-        )
+        carbon = ctx.per_unit_of(cf.factor, "t", stream.unit, f"carbon fraction {cf.factor.id}")
         channels.append(ChannelPlan(name, stream.unit, stream.quantity, ctx.activity_id(name)))
         lines.append(
             LinePlan(

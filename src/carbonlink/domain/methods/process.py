@@ -26,7 +26,7 @@ def _material_line(
     source = ctx.source
     assert source.activity is not None
     ef = ctx.resolve(subject, "ef", gas="CO2", given=source.emission_factor)
-    per_unit = ctx.per_unit(ef.factor.quantity, "t", source.activity.unit, f"factor {ef.factor.id}")
+    per_unit = ctx.per_unit_of(ef.factor, "t", source.activity.unit, f"factor {ef.factor.id}")
     line = LinePlan(
         "CO2",
         SCOPE_1,
