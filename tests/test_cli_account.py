@@ -29,13 +29,16 @@ facilities:
 
 
 def carbonlink(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    """Run the console script's entry point; stderr with the console's line wrapping undone."""
+    done = subprocess.run(
         [sys.executable, "-c", "from carbonlink.cli import main; main()", *args],
         capture_output=True,
         text=True,
         check=False,
         env={"COLUMNS": "200", "PATH": ""},
     )
+    done.stderr = " ".join(done.stderr.split())
+    return done
 
 
 @pytest.fixture
@@ -107,7 +110,7 @@ def test_period_without_factor_vintage_exits_non_zero(tmp_path: Path) -> None:
     path = tmp_path / "old.yaml"
     path.write_text(EXAMPLE.replace("2025-01-01", "2018-01-01").replace("2025-12-31", "2018-12-31"))
     done = carbonlink("account", str(path))
-    message = " ".join(done.stderr.split())  # the console wraps long lines
+    message = done.stderr
     assert done.returncode == 2
     assert "old.yaml" in message and "source power" in message
     assert "vintages available: 2021, 2022, 2023" in message
