@@ -116,3 +116,16 @@ def test_purchased_heat_dual_and_exported_heat() -> None:
 def test_steam_as_mass_is_a_unit_error() -> None:
     with pytest.raises(InputError, match="does not fit"):
         run({"id": "steam", "method": "heat", "activity": {"quantity": 10, "unit": "t"}})
+
+
+def test_inventory_wide_vintage_caps_every_factor_type() -> None:
+    gas = {
+        "id": "gas",
+        "method": "combustion",
+        "fuel": "natural_gas",
+        "activity": {"quantity": 1, "unit": "10^4 Nm3"},
+    }
+    result = run(power(), gas, vintage=2022)
+    assert line(result, scope="2_location")["factor"]["value"] == 0.5617
+    assert "pinned 2022" in line(result, scope="2_location")["factor"]["reason"]
+    assert round(next(x for x in result.lines() if x["source"] == "gas")["tco2e"], 2) == 21.62

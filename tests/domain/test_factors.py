@@ -72,7 +72,7 @@ def test_power_sector_series_never_competes_with_statistical_factors() -> None:
 def test_unknown_subject_and_vintage_errors() -> None:
     with pytest.raises(UnknownFactorError, match="no ef CO2 of 'moon_grid'"):
         default_library().resolve(request(subject="moon_grid"))
-    with pytest.raises(NoFactorVintageError, match="vintage 2019"):
+    with pytest.raises(NoFactorVintageError, match="not after 2019 \\(pinned\\)"):
         default_library().resolve(request(vintage=2019))
     with pytest.raises(UnknownFactorError, match="valid for"):
         default_library().resolve(request(jurisdiction="FR", region=""))

@@ -93,3 +93,36 @@ def test_unknown_unit_names_the_source() -> None:
     with pytest.raises(UnitError, match="unknown unit 'bananas'") as info:
         account(inventory, file="inv.yaml")
     assert "source b" in str(info.value) and "inv.yaml" in str(info.value)
+
+
+def test_error_inside_an_instrument_names_the_source_not_the_instrument() -> None:
+    with pytest.raises(InputError) as info:
+        parse(
+            "      - {id: power, method: electricity, activity: {quantity: 1, unit: MWh},"
+            " instruments: [{id: GEC-1, type: gec, quantity: 1}]}\n"
+        )
+    text = str(info.value)
+    assert "source power, field instruments.0.type" in text
+
+
+def test_unknown_time_zone() -> None:
+    text = HEAD.replace("grid: CN-East", "grid: CN-East\n    timezone: Asia/Shanghia")
+    with pytest.raises(InputError, match="unknown IANA time zone 'Asia/Shanghia'"):
+        parse_inventory(
+            text + "      - {id: b, method: combustion, fuel: diesel,"
+            " activity: {quantity: 1, unit: t}}\n",
+            file="inv.yaml",
+        )
+
+
+def test_unknown_pinned_factor_id() -> None:
+    from carbonlink.domain.engine import account
+    from carbonlink.errors import UnknownFactorError
+
+    inventory = parse(
+        "      - {id: b, method: combustion, fuel: diesel, activity: {quantity: 1, unit: t},"
+        " factors: {ncv: ipcc2006/diesel/ncv-typo}}\n"
+    )
+    with pytest.raises(UnknownFactorError, match="no factor with id") as info:
+        account(inventory, file="inv.yaml")  # type: ignore[arg-type]
+    assert "source b" in str(info.value)

@@ -6,7 +6,8 @@ subject (the NCV of natural gas, the CO2 factor of the East China grid) with a `
 
 1. an explicit pin (``id`` or ``id@version``) given by the source wins outright;
 2. otherwise only rows valid where the facility is (its grid region, its jurisdiction, or
-   international) and of a vintage not after the period (or exactly the pinned vintage) count;
+   international) and of a vintage not after the period count — or, when a vintage is pinned,
+   not after the pinned year (the factor set as it stood for that year);
 3. among those the best tier wins — measured > supplier-specific > national default > IPCC
    default — then the most specific place (region > jurisdiction > international), then the
    latest vintage; remaining ties go to the row loaded first (files load in name order).
@@ -202,16 +203,12 @@ class FactorLibrary:
                 + (f" on a {request.basis} basis" if request.basis else ""),
                 hint=f"factors exist for: {places}; pin one or give a measured value",
             )
-        if request.vintage is not None:
-            dated = [f for f in placed if f.year == request.vintage]
-        else:
-            dated = [f for f in placed if f.year <= request.year]
+        cap = request.vintage if request.vintage is not None else request.year
+        dated = [f for f in placed if f.year <= cap]
         if not dated:
             years = sorted({f.year for f in placed})
-            wanted = (
-                f"vintage {request.vintage}"
-                if request.vintage is not None
-                else f"a vintage not after {request.year}"
+            wanted = f"a vintage not after {cap}" + (
+                " (pinned)" if request.vintage is not None else ""
             )
             raise NoFactorVintageError(
                 f"no {what} has {wanted}; vintages available: {', '.join(map(str, years))}",
@@ -257,7 +254,9 @@ class FactorLibrary:
             if request.region and regional:
                 parts.append(f"no {request.region} value of a usable vintage")
         if request.vintage is not None:
-            parts.append(f"vintage {winner.year} pinned")
+            parts.append(
+                f"vintage {winner.year}, the latest not after the pinned {request.vintage}"
+            )
         else:
             parts.append(f"vintage {winner.year}, the latest not after {request.year}")
         if others:

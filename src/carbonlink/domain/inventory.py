@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -160,6 +161,15 @@ class Facility(_Spec):
     timezone: str = "UTC"
     sources: tuple[Source, ...]
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {zone!r} (e.g. Asia/Shanghai)") from None
+        return zone
+
     @field_validator("sources")
     @classmethod
     def _unique_ids(cls, sources: tuple[Source, ...]) -> tuple[Source, ...]:
@@ -196,20 +206,23 @@ def _where(data: Any, loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     node = data
     field: list[str] = []
+    previous: int | str = ""
     for step in loc:
         if isinstance(node, dict) and isinstance(step, str):
             node = node.get(step)
-            if step not in ("facilities", "sources"):
+            if step not in ("facilities", "sources") or field:
                 field.append(step)
         elif isinstance(node, list) and isinstance(step, int) and step < len(node):
             node = node[step]
-            if isinstance(node, dict) and "id" in node and not field:
-                kind = "facility" if not parts else "source"
-                parts.append(f"{kind} {node['id']}")
+            kind = {"facilities": "facility", "sources": "source"}.get(str(previous))
+            if kind and not field:
+                name = node.get("id") if isinstance(node, dict) else None
+                parts.append(f"{kind} {name}" if name else f"{kind} #{step + 1}")
             else:
                 field.append(str(step))
         else:
             field.append(str(step))
+        previous = step
     if field:
         parts.append(f"field {'.'.join(field)}")
     return ", ".join(parts)
