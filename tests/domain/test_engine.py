@@ -100,3 +100,13 @@ def test_negative_record_is_refused() -> None:
 def test_unknown_channel() -> None:
     with pytest.raises(InputError, match="no activity channel p/boiler"):
         PLAN.channel_index("p", "boiler")
+
+
+def test_summary_by_facility_and_scope() -> None:
+    channel = PLAN.channel_index("p", "power")
+    batch = ActivityBatch(np.array([channel]), np.array([0]), np.array([1000.0]))
+    summary = compute(PLAN, batch).summary("facility", "scope")
+    assert summary[("p", "2_location")] == pytest.approx(1000 * 0.6361)
+    assert summary[("p", "2_market")] == pytest.approx(900 * 0.6096)
+    with pytest.raises(ValueError, match="cannot group by"):
+        compute(PLAN, batch).summary("colour")

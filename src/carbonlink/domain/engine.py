@@ -165,6 +165,18 @@ class Computation:
             totals[TOTAL_KEYS[line.plan.scope]] += float(value)
         return {key: round(value, 6) for key, value in totals.items()}
 
+    def summary(self, *keys: str) -> dict[tuple[str, ...], float]:
+        """t CO2e summed over lines grouped by ``keys`` (facility, source, scope, gas, period)."""
+        allowed = {"facility", "source", "scope", "gas", "period", "category"}
+        unknown = set(keys) - allowed
+        if unknown:
+            raise ValueError(f"cannot group by {sorted(unknown)}; use {sorted(allowed)}")
+        out: dict[tuple[str, ...], float] = {}
+        for line in self.lines():
+            key = tuple(str(line[k]) for k in keys)
+            out[key] = out.get(key, 0.0) + line["tco2e"]
+        return out
+
     def lines(self) -> list[dict[str, Any]]:
         """One dict per line and period with the lineage (the JSON ``lines``)."""
         out = []
