@@ -38,6 +38,17 @@ from carbonlink.domain.methods import (
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError, InputError
 
+__all__ = [
+    "AccountingPlan",
+    "ActivityBatch",
+    "Channel",
+    "Computation",
+    "PlannedLine",
+    "account",
+    "compile_inventory",
+    "compute",
+]
+
 TOTAL_KEYS = {
     SCOPE_1: "scope1",
     SCOPE_2_LOCATION: "scope2_location",
