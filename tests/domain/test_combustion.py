@@ -181,3 +181,21 @@ def test_measured_oxidation_in_percent() -> None:
     )
     assert line(result)["tco2e"] == pytest.approx(389.31 * 0.0153 * 0.98 * 44 / 12, rel=1e-12)
     assert line(result)["parameters"]["oxidation"]["measured"] is True
+
+
+def test_fuel_outside_the_library_with_measured_values() -> None:
+    # 100 t × 30 GJ/t × 0.025 t C/GJ × 1 (oxidation, IPCC default) × 44/12 = 275 t CO2
+    result = run(
+        {
+            "id": "kiln",
+            "method": "combustion",
+            "fuel": "tyre_derived_fuel",
+            "activity": {"quantity": 100, "unit": "t"},
+            "ncv": {"value": 30, "unit": "GJ/t"},
+            "carbon_content": {"value": 25, "unit": "t/TJ"},
+        }
+    )
+    assert result.totals()["scope1"] == pytest.approx(275.0)
+    assert next(n["note"] for n in result.to_dict()["notes"]).startswith(
+        "CH4 of 'tyre_derived_fuel'"
+    )

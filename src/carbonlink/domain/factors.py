@@ -185,9 +185,7 @@ class FactorLibrary:
             for f in self._by_parameter.get(request.parameter, [])
             if f.subject in (request.subject, ANY_SUBJECT) and f.gas == request.gas
         ]
-        if not any(f.subject == request.subject for f in candidates) and not (
-            candidates and self.has_subject(request.subject)
-        ):
+        if not candidates:
             known = ", ".join(self.subjects(request.parameter)) or "none"
             raise UnknownFactorError(
                 f"no {what} in the factor library",

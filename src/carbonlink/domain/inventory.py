@@ -146,6 +146,8 @@ class Source(_Spec):
             raise ValueError(f"method {self.method!r} needs an 'activity'")
         if self.method == "generic" and self.subject is None and self.emission_factor is None:
             raise ValueError("method 'generic' needs a 'subject' or an 'emission_factor'")
+        if self.scope == 3 and self.method != "generic":
+            raise ValueError("'scope: 3' is only allowed with method 'generic'")
         if self.scope3_category is not None and self.scope != 3:
             raise ValueError("'scope3_category' is only allowed with 'scope: 3'")
         return self

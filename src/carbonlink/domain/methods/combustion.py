@@ -31,7 +31,7 @@ from carbonlink.domain.methods import (
     has_dimension,
     single_channel,
 )
-from carbonlink.domain.methods.biomass import biogenic_share, fuel
+from carbonlink.domain.methods.biomass import Fuel, biogenic_share, fuel
 from carbonlink.errors import NoFactorVintageError, UnknownFactorError
 
 
@@ -62,7 +62,12 @@ def plan(ctx: MethodContext) -> SourcePlan:
     assert source.fuel is not None and source.activity is not None
     channels = single_channel(ctx)
     unit = source.activity.unit
-    known = fuel(source.fuel) if not (source.ncv and source.carbon_content) else None
+    try:
+        known: Fuel | None = fuel(source.fuel)
+    except UnknownFactorError:
+        if not (source.ncv and (source.carbon_content or source.emission_factor)):
+            raise
+        known = None  # a fuel outside the library, fully described by measured values
     subject = known.id if known else source.fuel
     biogenic = biogenic_share(known.biogenic if known else False, source.biomass_fraction)
 
@@ -73,6 +78,12 @@ def plan(ctx: MethodContext) -> SourcePlan:
 
     ef = _try(ctx, subject, "ef", gas="CO2", basis=basis, given=source.emission_factor)
     cc = _try(ctx, subject, "carbon_content", gas="C", basis=basis, given=source.carbon_content)
+    if source.co2_from == "carbon_content" and cc is None:
+        raise UnknownFactorError(
+            f"co2_from: carbon_content, but no carbon content for fuel {subject!r}",
+            record=f"facility {ctx.facility}, source {source.id}",
+            hint="give a measured carbon_content or remove co2_from",
+        )
     if source.co2_from == "carbon_content" or (ef is None and cc is not None):
         use_carbon = cc is not None
     elif source.co2_from == "emission_factor" or cc is None:
