@@ -19,7 +19,7 @@ from carbonlink.domain.inventory import Period, parse_inventory
 
 N_RECORDS = 1_000_000
 N_FACILITIES = 50
-REPEATS = 7
+REPEATS = 30
 FUELS = [("natural_gas", "Nm3"), ("coke", "t"), ("diesel", "t"), ("bituminous_coal", "t")]
 
 
@@ -61,14 +61,17 @@ def inventory_document() -> dict[str, object]:
     }
 
 
-def best_of(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Best wall time of ``repeats`` runs (the least disturbed one)."""
-    times = []
+def best_of_interleaved(
+    first: Callable[[], object], second: Callable[[], object], repeats: int = REPEATS
+) -> tuple[float, float]:
+    """Best wall time of each function, alternating runs so both see the same machine load."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, bucket in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return min(times[0]), min(times[1])
 
 
 def main() -> None:
@@ -95,8 +98,7 @@ def main() -> None:
 
     result = compute(plan, batch, months)
     check = np.bincount(channel, weights=quantity * factor[channel], minlength=n_channels)
-    floor_s = best_of(floor)
-    engine_s = best_of(engine)
+    floor_s, engine_s = best_of_interleaved(floor, engine)
     print(
         f"inventory: {len(plan.channels)} channels, {len(plan.lines)} lines, "
         f"compiled in {compile_s * 1000:.0f} ms"

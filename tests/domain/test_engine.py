@@ -110,3 +110,22 @@ def test_summary_by_facility_and_scope() -> None:
     assert summary[("p", "2_market")] == pytest.approx(900 * 0.6096)
     with pytest.raises(ValueError, match="cannot group by"):
         compute(PLAN, batch).summary("colour")
+
+
+def test_period_index_out_of_range_is_refused() -> None:
+    batch = ActivityBatch(np.array([0]), np.array([1]), np.array([1.0]))
+    with pytest.raises(InputError, match=r"period index out of range 0\.\.0"):
+        compute(PLAN, batch)
+
+
+def test_infinite_quantity_is_refused() -> None:
+    batch = ActivityBatch(np.array([1]), np.array([0]), np.array([np.inf]))
+    with pytest.raises(InputError, match="source coke"):
+        compute(PLAN, batch)
+
+
+@pytest.mark.parametrize("channel", [-1, 99])
+def test_channel_index_out_of_range_is_refused(channel: int) -> None:
+    batch = ActivityBatch(np.array([channel]), np.array([0]), np.array([1.0]))
+    with pytest.raises(InputError, match="channel index out of range"):
+        compute(PLAN, batch)

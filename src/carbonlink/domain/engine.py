@@ -362,18 +362,24 @@ def compute(
     periods = tuple(periods) if periods else (plan.period,)
     n_channels, n_periods = len(plan.channels), len(periods)
     quantity = np.asarray(batch.quantity, dtype=np.float64)
-    if not np.all(np.isfinite(quantity)) or (quantity.size and quantity.min() < 0):
-        bad = int(np.flatnonzero(~np.isfinite(quantity) | (quantity < 0))[0])
-        channel = plan.channels[int(batch.channel[bad])]
-        raise InputError(
-            f"activity quantity {quantity[bad]!r} is negative or not a number",
-            file=plan.file,
-            record=f"facility {channel.facility}, source {channel.source}",
-            hint="give non-negative quantities; corrections are new records, not negative ones",
-        )
-    key = np.asarray(batch.channel, dtype=np.intp) * n_periods + np.asarray(batch.period, np.intp)
-    sums = np.bincount(key, weights=quantity, minlength=n_channels * n_periods)
+    # one pass for the sign (NaN fails it too); infinities show up in the small totals below
+    if quantity.size and not quantity.min() >= 0:
+        _refuse_quantity(plan, batch, quantity)
+    period = batch.period
+    # a period index out of range would silently land in the next channel's cell
+    if len(period) and (period.min() < 0 or period.max() >= n_periods):
+        raise _index_error(plan, "period", n_periods)
+    key = np.multiply(batch.channel, n_periods, dtype=np.intp)
+    key += period
+    try:
+        sums = np.bincount(key, weights=quantity, minlength=n_channels * n_periods)
+    except ValueError as exc:  # a negative channel index
+        raise _index_error(plan, "channel", n_channels) from exc
+    if len(sums) > n_channels * n_periods:
+        raise _index_error(plan, "channel", n_channels)
     activity = np.asarray(sums, dtype=np.float64).reshape(n_channels, n_periods)
+    if not np.isfinite(activity).all():
+        _refuse_quantity(plan, batch, quantity)
     channel_total = activity.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(
@@ -385,6 +391,28 @@ def compute(
         plan.line_linear[:, None] * activity[lc] + plan.line_fixed[:, None] * share[lc]
     )
     return Computation(plan, periods, activity, mass, mass * plan.line_gwp[:, None])
+
+
+def _index_error(plan: AccountingPlan, name: str, size: int) -> InputError:
+    return InputError(
+        f"activity record {name} index out of range 0..{size - 1}",
+        file=plan.file,
+        hint="use plan.channel_index() for channels and one Period per period index",
+    )
+
+
+def _refuse_quantity(
+    plan: AccountingPlan, batch: ActivityBatch, quantity: npt.NDArray[np.float64]
+) -> None:
+    """Raise for the first negative or non-finite quantity, naming its source."""
+    bad = int(np.flatnonzero(~np.isfinite(quantity) | (quantity < 0))[0])
+    channel = plan.channels[int(batch.channel[bad])]
+    raise InputError(
+        f"activity quantity {quantity[bad]!r} is negative or not a number",
+        file=plan.file,
+        record=f"facility {channel.facility}, source {channel.source}",
+        hint="give non-negative quantities; corrections are new records, not negative ones",
+    )
 
 
 def _check_cover(plan: AccountingPlan, channel_total: npt.NDArray[np.float64]) -> None:
