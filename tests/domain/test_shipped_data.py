@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from accounting_helpers import run
+from inventory_builders import run
 
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
