@@ -66,3 +66,11 @@ def test_demo_inventory_is_valid_yaml_with_two_facilities() -> None:
     from carbonlink.demo import demo_inventory_text
 
     assert len(yaml.safe_load(demo_inventory_text())["facilities"]) == 2
+
+
+def test_us_units_added_for_the_epa_hub() -> None:
+    from carbonlink.domain.units import conversion_factor
+
+    assert conversion_factor("mmBtu", "GJ") == pytest.approx(1.055056, rel=1e-6)
+    # 1 scf at 60 °F = 0.0283168 m3 × 273.15 / 288.706 at 0 °C (same pressure)
+    assert conversion_factor("scf", "Nm3") == pytest.approx(0.0283168 * 273.15 / 288.706, rel=1e-5)
