@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from carbonlink.indices.errors import IndexDataError, IndexSpecError
@@ -106,7 +105,7 @@ def spec_from_coinr_meta(
 
     def text(row: pd.Series, col: str) -> str:
         v = row.get(col)
-        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        return "" if v is None or bool(pd.isna(v)) else str(v)
 
     framework: list[dict[str, Any]] = []
     indicators: list[dict[str, Any]] = []

@@ -111,6 +111,8 @@ def cronbach_alpha(table: pd.DataFrame) -> float:
     k = table.shape[1]
     cov = table.astype(float).cov().to_numpy()
     total = np.nansum(cov)
+    if total == 0:
+        return float("nan")
     off = (total - np.nansum(np.diag(cov))) / (k * (k - 1))
     return float(k**2 * off / total)
 

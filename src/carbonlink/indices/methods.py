@@ -60,9 +60,9 @@ def skewness(x: Vector) -> float:
     if n < 3:
         return float("nan")
     d = v - v.mean()
-    s2 = float(np.sum(d**2))
+    s2 = np.sum(d**2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        g1 = np.sqrt(n) * float(np.sum(d**3)) / s2**1.5
+        g1 = np.sqrt(n) * np.sum(d**3) / s2**1.5
     return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
 
 
@@ -76,9 +76,9 @@ def kurtosis(x: Vector) -> float:
     if n < 4:
         return float("nan")
     d = v - v.mean()
-    s2 = float(np.sum(d**2))
+    s2 = np.sum(d**2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = n * float(np.sum(d**4)) / s2**2
+        r = n * np.sum(d**4) / s2**2
     return float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
 
 
@@ -278,6 +278,8 @@ def normalise_column(
     if direction not in (1, -1):
         raise MethodDomainError(f"direction must be 1 or -1, not {direction}")
     xd = x * direction
+    if np.all(np.isnan(x)):
+        return np.asarray(xd, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         if method in ("minmax", "efficacy"):
             default = (60.0, 100.0) if method == "efficacy" else (0.0, 100.0)
@@ -414,6 +416,11 @@ def critic_weights(table: Matrix, directions: Vector, ddof: int = 1) -> Vector:
     sd = np.std(xs, axis=0, ddof=ddof)
     r = np.corrcoef(xs, rowvar=False)
     c = sd * np.sum(1 - r, axis=0)
+    if not np.isfinite(c.sum()) or c.sum() == 0:
+        raise MethodDomainError(
+            "CRITIC weights are undefined: the indicators are constant or perfectly correlated",
+            hint="use manual or entropy weights for this group",
+        )
     return np.asarray(c / c.sum())
 
 

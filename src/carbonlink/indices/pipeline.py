@@ -320,7 +320,13 @@ def compute_weights(
         x = basis[codes].to_numpy(float)
         groups = [fw.children[p] for p in fw.codes[2]] if step.by_groups else [codes]
         out: dict[str, float] = {}
-        for grp in groups:
+        for grp_all in groups:
+            # Indicators without any value carry no information: weight 0 (COINr forbids NaN).
+            grp = [c for c in grp_all if not np.all(np.isnan(x[:, codes.index(c)]))]
+            out.update({c: 0.0 for c in grp_all if c not in grp})
+            if not grp:
+                out.update({c: fw.spec_weight[c] for c in grp_all})
+                continue
             idx = [codes.index(c) for c in grp]
             sub, dirs = x[:, idx], fw.direction[idx]
             if kind == "entropy":

@@ -129,7 +129,11 @@ def _variant_spec(spec: IndexSpec, imp: object, norm: object, agg: object) -> In
 def _batch_level(
     vals: np.ndarray, w: np.ndarray, member: np.ndarray, method: str, step: AggregateStep
 ) -> np.ndarray:
-    """Aggregate (R × U × n) children with weights (R × n) into (R × U × p) parents."""
+    """Aggregate children (R × U × n, or U × n shared by all R) into (R × U × p) parents.
+
+    For the means, Σ_i f(x_ui) w_ri over the children of each parent is one batched matrix
+    product f(X) · (w_r ∘ M); a table shared by all replications is never copied R times.
+    """
     ok = ~np.isnan(vals)
     if method in ("amean", "gmean", "hmean"):
         if method == "gmean" and np.any(vals[ok] <= 0):
@@ -160,6 +164,8 @@ def _batch_level(
             out = (np.matmul(vals**step.p, wm) / np.matmul(np.ones_like(vals), wm)) ** (1 / step.p)
         return out
     # Rank-based and distance-based methods are not linear in the weights: loop replications.
+    if vals.ndim == 2:
+        vals = np.broadcast_to(vals, (w.shape[0], *vals.shape))
     r, u, _ = vals.shape
     out = np.empty((r, u, member.shape[1]))
     for k in range(member.shape[1]):
@@ -178,12 +184,10 @@ def _batch_scores(
 ) -> np.ndarray:
     """Index scores (R × U) for R weight sets on one normalised table (U × indicators)."""
     n_rep = weight_rows[0].shape[0]
-    vals = np.broadcast_to(normalised, (n_rep, *normalised.shape))
+    vals = normalised
     for lv in range(1, fw.n_levels):
         try:
-            vals = _batch_level(
-                np.asarray(vals), weight_rows[lv - 1], fw.membership(lv), methods[lv - 1], step
-            )
+            vals = _batch_level(vals, weight_rows[lv - 1], fw.membership(lv), methods[lv - 1], step)
         except MethodDomainError:
             return np.full((n_rep, normalised.shape[0]), np.nan)
     return np.asarray(vals[:, :, 0])

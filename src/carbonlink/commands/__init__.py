@@ -1,0 +1,1 @@
+"""Typer command groups of the `carbonlink` CLI, one module per area."""
