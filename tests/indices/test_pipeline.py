@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
 from carbonlink.indices.data import IndicatorData, read_table, spec_from_coinr_meta
 from carbonlink.indices.errors import IndexDataError, IndexSpecError
+from carbonlink.indices.examples import build_examples
 from carbonlink.indices.pipeline import build
 from carbonlink.indices.spec import load_spec, spec_from_dict
 
@@ -193,3 +195,40 @@ def test_shipped_examples_build_and_cli_writes_every_table(tmp_path: Path) -> No
     } <= csvs
     with pd.ExcelFile(out / "index.xlsx", engine="openpyxl") as book:
         assert "Data_Aggregated" in book.sheet_names
+
+
+def test_docs_spec_example_is_valid() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "indices.md"
+    text = doc.read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = spec_from_dict(yaml.safe_load(block))
+    assert spec.levels()["IDX"] == 3
+
+
+def test_xlsx_with_coinr_sheets_through_the_cli(tmp_path: Path) -> None:
+    imeta = pd.DataFrame(
+        {
+            "iCode": ["a1", "a2", "b1", "A", "B", "IDX"],
+            "Level": [1, 1, 1, 2, 2, 3],
+            "Parent": ["A", "A", "B", "IDX", "IDX", None],
+            "Direction": [1, -1, 1, 1, 1, 1],
+            "Weight": [1, 1, 1, 2, 1, 1],
+            "Type": ["Indicator"] * 3 + ["Aggregate"] * 3,
+        }
+    )
+    book = tmp_path / "coin.xlsx"
+    with pd.ExcelWriter(book, engine="openpyxl") as xw:
+        DATA.to_excel(xw, sheet_name="iData", index=False)
+        imeta.to_excel(xw, sheet_name="iMeta", index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["index", "build", str(book), str(book), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out / "csv" / "Scores.csv").set_index("uCode")
+    # a2 imputed with its mean 20; A = (0, 50, 100); B = b1 raw min-max (5, 20, 20) = (0, 100, 100)
+    np.testing.assert_allclose(scores["IDX"], [0, 200 / 3, 100])
+
+
+def test_build_examples_helper(tmp_path: Path) -> None:
+    reports = build_examples(tmp_path)
+    assert set(reports) == {"brics_iidi.yaml", "digital_manufacturing.yaml"}
+    assert all(p.exists() for p in reports.values())

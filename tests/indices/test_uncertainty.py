@@ -134,3 +134,22 @@ def test_failed_replications_are_missing_like_coinr() -> None:
     rows_nan = np.isnan(res.scores).all(axis=1)
     # min-max to 0–100 has zeros: the geometric mean fails and the replication is missing
     assert rows_nan.any() and (~rows_nan).any()
+
+
+def test_rank_based_aggregations_batched_equals_naive() -> None:
+    spec, data, analysis = _problem()
+    ua = analysis.model_copy(
+        update={
+            "type": "UA",
+            "n": 8,
+            "inputs": [
+                analysis.inputs[0],
+                analysis.inputs[3].model_copy(
+                    update={"options": ["copeland", "topsis", "mazziotta_pareto", "genmean"]}
+                ),
+            ],
+        }
+    )
+    fast = run_uncertainty(spec, data, ua)
+    slow = run_uncertainty(spec, data, ua, vectorised=False)
+    np.testing.assert_allclose(fast.scores, slow.scores, rtol=0, atol=1e-9)

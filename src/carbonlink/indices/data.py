@@ -71,9 +71,11 @@ def read_table(path: Path, sheet: str | None = None) -> IndicatorData:
         if suffix == ".csv":
             frame = pd.read_csv(path, comment="#")
         elif suffix in (".xlsx", ".xlsm"):
-            book = pd.ExcelFile(path, engine="openpyxl")
-            name = sheet or ("iData" if "iData" in book.sheet_names else book.sheet_names[0])
-            frame = book.parse(name)
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                names = [str(n) for n in book.sheet_names]
+                frame = pd.read_excel(
+                    book, sheet_name=sheet or ("iData" if "iData" in names else names[0])
+                )
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
