@@ -147,6 +147,20 @@ def test_screening_and_panel_imputation() -> None:
     )
     res = build(screened, IndicatorData(panel))
     assert list(res.datasets["Screened"].index) == ["U2"]
+    # COINr's example order: impute first, then screen what is still missing.
+    order = ["denominate", "impute", "screen", "treat"]
+    late = spec_from_dict(
+        {
+            **SPEC,
+            "steps": {
+                "order": order,
+                "screen": {"dat_thresh": 0.9},
+                "impute": {"method": "linear"},
+            },
+        }
+    )
+    res = build(late, IndicatorData(panel))
+    assert list(res.datasets["Screened"].index) == ["U1", "U2"]
 
 
 def test_coinr_two_table_layout() -> None:
@@ -232,3 +246,38 @@ def test_build_examples_helper(tmp_path: Path) -> None:
     reports = build_examples(tmp_path)
     assert set(reports) == {"brics_iidi.yaml", "digital_manufacturing.yaml"}
     assert all(p.exists() for p in reports.values())
+
+
+def test_imeta_with_steps_file_through_the_cli(tmp_path: Path) -> None:
+    imeta = pd.DataFrame(
+        {
+            "iCode": ["a1", "a2", "A"],
+            "Level": [1, 1, 2],
+            "Parent": ["A", "A", None],
+            "Direction": [1, 1, 1],
+            "Weight": [1, 1, 1],
+            "Type": ["Indicator", "Indicator", "Aggregate"],
+        }
+    )
+    meta_csv = tmp_path / "iMeta.csv"
+    imeta.to_csv(meta_csv, index=False)
+    data_csv = tmp_path / "iData.csv"
+    DATA.to_csv(data_csv, index=False)
+    steps = tmp_path / "steps.yaml"
+    steps.write_text("impute: {method: median}\nnormalise: {method: rank}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = [
+        "index",
+        "build",
+        str(meta_csv),
+        str(data_csv),
+        "--out",
+        str(out),
+        "--steps",
+        str(steps),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    norm = pd.read_csv(out / "csv" / "Data_Normalised.csv").set_index("uCode")
+    # a2 = (30, 20 imputed median, 10) ranked ascending: 3, 2, 1
+    np.testing.assert_array_equal(norm["a2"], [3, 2, 1])

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -21,11 +22,19 @@ app = typer.Typer(help="Composite indicators: build an index, its diagnostics an
 console = Console()
 
 
-def _read_spec(path: Path) -> IndexSpec:
-    """A YAML spec, or COINr's iMeta table (CSV, or XLSX with an iMeta sheet)."""
+def _read_spec(path: Path, steps_path: Path | None = None) -> IndexSpec:
+    """A YAML spec, or COINr's iMeta table (CSV, or XLSX with an iMeta sheet) plus steps."""
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
+        if steps_path is not None:
+            raise IndexSpecError("--steps applies to an iMeta table; a YAML spec has its steps")
         return load_spec(path)
+    steps = None
+    if steps_path is not None:
+        try:
+            steps = yaml.safe_load(steps_path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise IndexSpecError(f"cannot read the steps: {exc}", file=str(steps_path)) from exc
     try:
         if suffix == ".csv":
             meta = pd.read_csv(path)
@@ -37,7 +46,7 @@ def _read_spec(path: Path) -> IndexSpec:
             )
     except (OSError, ValueError) as exc:
         raise IndexSpecError(f"cannot read iMeta: {exc}", file=str(path)) from exc
-    return spec_from_coinr_meta(meta, name=path.stem)
+    return spec_from_coinr_meta(meta, name=path.stem, steps=steps)
 
 
 @app.command("build")
@@ -48,9 +57,13 @@ def build_command(
     uncertainty: Annotated[
         bool, typer.Option(help="Run the spec's uncertainty analysis if it declares one.")
     ] = True,
+    steps: Annotated[
+        Path | None,
+        typer.Option(help="YAML with the `steps` of a spec, for an iMeta table given as SPEC."),
+    ] = None,
 ) -> None:
     """Build the index: scores, ranks, every intermediate table (CSV, XLSX) and report.html."""
-    spec = _read_spec(spec_path)
+    spec = _read_spec(spec_path, steps)
     data = read_table(data_path)
     result = build(spec, data)
     ua = run_uncertainty(spec, data) if uncertainty and spec.uncertainty else None

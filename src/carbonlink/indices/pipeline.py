@@ -420,21 +420,26 @@ def build(
     raw = year_rows[fw.indicators].astype(float)
     datasets = {"Raw": raw}
     current = raw
-    if spec.steps.denominate and any(i.denominator for i in spec.indicators):
-        current = denominate(raw, spec, year_rows)
-        datasets["Denominated"] = current
-    current, screening = screen(current, spec)
-    if spec.steps.screen is not None:
-        datasets["Screened"] = current
-    if current.empty:
-        raise IndexDataError("no unit left after screening", file=data.source)
-    if spec.steps.impute is not None:
-        current = impute(current, spec.steps.impute, frame, year_rows)
-        datasets["Imputed"] = current
     treatment = pd.DataFrame()
-    if spec.steps.treat is not None:
-        current, treatment = treat(current, spec.steps.treat)
-        datasets["Treated"] = current
+    screening = screen(raw, spec)[1]
+    for step in spec.steps.order:
+        if step == "denominate":
+            if spec.steps.denominate and any(i.denominator for i in spec.indicators):
+                current = denominate(current, spec, year_rows)
+                datasets["Denominated"] = current
+        elif step == "screen":
+            if spec.steps.screen is not None:
+                current, screening = screen(current, spec)
+                datasets["Screened"] = current
+                if current.empty:
+                    raise IndexDataError("no unit left after screening", file=data.source)
+        elif step == "impute":
+            if spec.steps.impute is not None:
+                current = impute(current, spec.steps.impute, frame, year_rows)
+                datasets["Imputed"] = current
+        elif spec.steps.treat is not None:
+            current, treatment = treat(current, spec.steps.treat)
+            datasets["Treated"] = current
     basis = current
     normalised = normalise(current, spec.steps.normalise, spec)
     datasets["Normalised"] = normalised

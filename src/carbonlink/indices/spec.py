@@ -183,9 +183,18 @@ class UncertaintySpec(_Model):
     inputs: list[UncertainInput] = Field(default_factory=list)
 
 
-class Steps(_Model):
-    """The build steps in order; a missing step is skipped."""
+StepName = Literal["denominate", "screen", "impute", "treat"]
+DEFAULT_ORDER: tuple[StepName, ...] = ("denominate", "screen", "impute", "treat")
 
+
+class Steps(_Model):
+    """The build steps; a missing step is skipped.
+
+    `order` sets the sequence of the data steps (COINr lets each step work on any dataset; its
+    example coin imputes before it screens). Normalisation, weighting and aggregation follow.
+    """
+
+    order: list[StepName] = Field(default_factory=lambda: list(DEFAULT_ORDER))
     denominate: bool = True
     screen: ScreenStep | None = None
     impute: ImputeStep | None = None
@@ -211,6 +220,8 @@ class IndexSpec(_Model):
 
     @model_validator(mode="after")
     def _check_framework(self) -> IndexSpec:
+        if len(set(self.steps.order)) != len(self.steps.order):
+            raise ValueError(f"steps.order repeats a step: {self.steps.order}")
         codes = [n.code for n in self.framework] + [i.code for i in self.indicators]
         dupes = {c for c in codes if codes.count(c) > 1}
         if dupes:
