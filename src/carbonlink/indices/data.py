@@ -96,9 +96,9 @@ def spec_from_coinr_meta(
 ) -> IndexSpec:
     """Build a spec from COINr's iMeta (iCode, iName, Level, Parent, Direction, Weight, Type).
 
-    Rows of Type `Indicator` become indicators, `Aggregate` the framework; `Unit`, `Target` and a
-    `Denominator` column are used when present. Group, Denominator and Other rows only describe
-    data columns and are not part of the framework.
+    Rows of Type `Indicator` become indicators, `Aggregate` the framework; `Unit`, `Target`,
+    `Denominator` and COINr's `goalpost_lower`/`goalpost_upper` columns are used when present.
+    Group, Denominator and Other rows only describe data columns and are not in the framework.
     """
     need = {"iCode", "Level", "Parent", "Direction", "Weight", "Type"}
     missing = need - set(imeta.columns)
@@ -126,6 +126,10 @@ def spec_from_coinr_meta(
             }
             if "Target" in imeta.columns and not pd.isna(row["Target"]):
                 item["target"] = float(row["Target"])
+            if {"goalpost_lower", "goalpost_upper"} <= set(imeta.columns) and not (
+                pd.isna(row["goalpost_lower"]) or pd.isna(row["goalpost_upper"])
+            ):
+                item["goalposts"] = (float(row["goalpost_lower"]), float(row["goalpost_upper"]))
             if text(row, "Denominator"):
                 item["denominator"] = text(row, "Denominator")
             indicators.append(item)
