@@ -32,8 +32,9 @@ pytestmark = pytest.mark.skipif(
 def _rda(name: str, tmp: Path) -> dict:
     rdata = pytest.importorskip("rdata")
     path = tmp / f"{name}.rda"
+    git_dir = REPO / ".git" if (REPO / ".git").exists() else REPO
     blob = subprocess.run(
-        ["git", "--git-dir", str(REPO), "show", f"HEAD:data/{name}.rda"],
+        ["git", "--git-dir", str(git_dir), "show", f"HEAD:data/{name}.rda"],
         check=True,
         capture_output=True,
     ).stdout

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from carbonlink.indices.data import IndicatorData
+from carbonlink.indices.errors import IndexSpecError
 from carbonlink.indices.spec import UncertaintySpec, spec_from_dict
 from carbonlink.indices.uncertainty import cut_index, run_uncertainty, sobol_indices
 
@@ -153,3 +154,16 @@ def test_rank_based_aggregations_batched_equals_naive() -> None:
     fast = run_uncertainty(spec, data, ua)
     slow = run_uncertainty(spec, data, ua, vectorised=False)
     np.testing.assert_allclose(fast.scores, slow.scores, rtol=0, atol=1e-9)
+
+
+def test_invalid_option_is_a_spec_error() -> None:
+    spec, data, analysis = _problem()
+    bad = analysis.model_copy(
+        update={
+            "type": "UA",
+            "n": 4,
+            "inputs": [analysis.inputs[3].model_copy(update={"options": ["amean", "median"]})],
+        }
+    )
+    with pytest.raises(IndexSpecError, match="median"):
+        run_uncertainty(spec, data, bad)

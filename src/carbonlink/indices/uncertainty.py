@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 from scipy.stats import rankdata
 
 from carbonlink.indices import methods as m
@@ -114,15 +115,25 @@ def _noisy_weight_sets(
 
 
 def _variant_spec(spec: IndexSpec, imp: object, norm: object, agg: object) -> IndexSpec:
+    """The spec with one option of each uncertain input put in (validated like a spec)."""
     steps = spec.steps
-    upd: dict[str, object] = {}
-    if imp is not None:
-        base = steps.impute or ImputeStep()
-        upd["impute"] = base.model_copy(update={"method": imp})
-    if norm is not None:
-        upd["normalise"] = NormaliseStep.model_validate(norm)
-    if agg is not None:
-        upd["aggregate"] = steps.aggregate.model_copy(update={"method": agg})
+    try:
+        upd: dict[str, object] = {}
+        if imp is not None:
+            base = steps.impute or ImputeStep()
+            upd["impute"] = ImputeStep.model_validate({**base.model_dump(), "method": imp})
+        if norm is not None:
+            upd["normalise"] = NormaliseStep.model_validate(norm)
+        if agg is not None:
+            upd["aggregate"] = AggregateStep.model_validate(
+                {**steps.aggregate.model_dump(), "method": agg}
+            )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise IndexSpecError(
+            f"invalid uncertainty option {imp or norm or agg!r}: {first['msg']}",
+            hint="options must be valid imputation, normalisation or aggregation steps",
+        ) from exc
     return spec.model_copy(update={"steps": steps.model_copy(update=upd)})
 
 
