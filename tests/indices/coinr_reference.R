@@ -44,3 +44,15 @@ c2 <- suppressMessages(Treat(c2, dset = "Screened", global_specs = list(f1_para 
 wcsv(c2$Data$T1, "T1")
 yy <- c(3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2, 3, 8, 4)
 wcsv(SA_estimate(yy, N = 5, d = 2)$SensInd, "sa_estimate")
+
+# Sampling rule of get_sensitivity (discrete inputs) on a fixed sample.
+u <- c(0.05, 0.2, 0.5, 0.51, 0.9, 0.99, 0.3333, 0.6667, 0.42, 0.77)
+wcsv(data.frame(u = u, opt = match(COINr:::sample_2_para(u, c("a", "b", "c"), "discrete"), c("a", "b", "c"))), "sample_2_para")
+# Panel imputation of the ASEM panel, and distance to target with targets from iMeta.
+wcsv(impute_panel(ASEM_iData_p, imp_type = "latest")$iData_imp, "panel_latest")
+wcsv(impute_panel(ASEM_iData_p, imp_type = "linear")$iData_imp, "panel_linear")
+wcsv(ASEM_iData_p, "iData_p")
+c3 <- suppressMessages(Normalise(coin, dset = "Treated", global_specs = list(f_n = "n_dist2targ", f_n_para = "use_iMeta"), write_to = "D2T"))
+wcsv(c3$Data$D2T, "D2T")
+pca <- get_PCA(coin, dset = "Normalised", Level = 1, nowarnings = TRUE)
+wcsv(pca$Weights, "pca_weights")

@@ -21,7 +21,7 @@ from carbonlink.indices import methods as m
 from carbonlink.indices.data import IndicatorData, spec_from_coinr_meta
 from carbonlink.indices.pipeline import Framework, IndexResult, aggregate, build, normalise, treat
 from carbonlink.indices.spec import AggregateStep, NormaliseStep, TreatStep
-from carbonlink.indices.uncertainty import sobol_indices
+from carbonlink.indices.uncertainty import cut_index, sobol_indices
 
 SCRIPT = Path(__file__).with_name("coinr_reference.R")
 TOL = 1e-9
@@ -144,3 +144,45 @@ def test_sensitivity_estimators(ref: Path) -> None:
     si, sti, _ = sobol_indices(yy, 5, 2)
     np.testing.assert_allclose(si, theirs["Si"], rtol=0, atol=TOL)
     np.testing.assert_allclose(sti, theirs["STi"], rtol=0, atol=TOL)
+
+
+def test_sampling_rule_of_discrete_inputs(ref: Path) -> None:
+    theirs = pd.read_csv(ref / "sample_2_para.csv")
+    ours = cut_index(theirs["u"].to_numpy(float), 3)
+    np.testing.assert_array_equal(ours, theirs["opt"].to_numpy() - 1)
+
+
+@pytest.mark.parametrize("method", ["latest", "linear"])
+def test_panel_imputation(ref: Path, method: str) -> None:
+    panel = pd.read_csv(ref / "iData_p.csv", na_values=["NA"])
+    imeta = pd.read_csv(ref / "iMeta.csv", na_values=["NA"])
+    theirs = pd.read_csv(ref / f"panel_{method}.csv", na_values=["NA"])
+    for year in sorted(panel["Time"].unique())[1:]:
+        steps = {"denominate": False, "impute": {"method": method}}
+        spec = spec_from_coinr_meta(imeta, "ASEM", steps=steps).model_copy(
+            update={"time": int(year)}
+        )
+        ours = build(spec, IndicatorData(panel)).datasets["Imputed"]
+        expected = theirs[theirs["Time"] == year].set_index("uCode")
+        assert _diff(ours, expected) < TOL, year
+
+
+def test_distance_to_target_from_imeta(ref: Path, built: IndexResult) -> None:
+    fw = built.framework
+    treated = _read(ref, "Treated")[fw.indicators]
+    ours = normalise(treated, NormaliseStep(method="dist2targ"), fw.spec)
+    assert _diff(ours, _read(ref, "D2T")[fw.indicators]) < TOL
+
+
+def test_pca_weights_per_group(ref: Path, built: IndexResult) -> None:
+    fw = built.framework
+    theirs = _read(ref, "pca_weights", "iCode")
+    norm = _read(ref, "Normalised")[fw.indicators]
+    for parent in fw.codes[2]:
+        kids = fw.children[parent]
+        if len(kids) < 2:
+            continue
+        load, _ = m.pca_weights(norm[kids].to_numpy(float), np.ones(len(kids)))
+        # a component's sign is arbitrary (LAPACK in both); magnitudes must agree
+        expected = np.abs(theirs.loc[kids, "Weight"].to_numpy(float))
+        np.testing.assert_allclose(np.abs(load), expected, rtol=0, atol=TOL)
