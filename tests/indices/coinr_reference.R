@@ -56,3 +56,6 @@ c3 <- suppressMessages(Normalise(coin, dset = "Treated", global_specs = list(f_n
 wcsv(c3$Data$D2T, "D2T")
 pca <- get_PCA(coin, dset = "Normalised", Level = 1, nowarnings = TRUE)
 wcsv(pca$Weights, "pca_weights")
+# COINr's example purse: screen, treat, normalise over all years at once, aggregate, per year.
+purse <- suppressMessages(build_example_purse(quietly = TRUE))
+for (d in c("Screened", "Treated", "Normalised", "Aggregated")) wcsv(get_dset(purse, d), paste0("purse_", d))

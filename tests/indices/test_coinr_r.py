@@ -19,7 +19,15 @@ import pytest
 from carbonlink.indices import diagnostics as dg
 from carbonlink.indices import methods as m
 from carbonlink.indices.data import IndicatorData, spec_from_coinr_meta
-from carbonlink.indices.pipeline import Framework, IndexResult, aggregate, build, normalise, treat
+from carbonlink.indices.pipeline import (
+    Framework,
+    IndexResult,
+    aggregate,
+    build,
+    build_panel,
+    normalise,
+    treat,
+)
 from carbonlink.indices.spec import AggregateStep, NormaliseStep, TreatStep
 from carbonlink.indices.uncertainty import cut_index, sobol_indices
 
@@ -186,3 +194,23 @@ def test_pca_weights_per_group(ref: Path, built: IndexResult) -> None:
         # a component's sign is arbitrary (LAPACK in both); magnitudes must agree
         expected = np.abs(theirs.loc[kids, "Weight"].to_numpy(float))
         np.testing.assert_allclose(np.abs(load), expected, rtol=0, atol=TOL)
+
+
+def test_panel_with_normalisation_over_all_years(ref: Path) -> None:
+    panel = pd.read_csv(ref / "iData_p.csv", na_values=["NA"])
+    imeta = pd.read_csv(ref / "iMeta.csv", na_values=["NA"])
+    steps = {
+        "denominate": False,
+        "screen": {"by": "byNA", "dat_thresh": 0.9},
+        "treat": {},
+        "normalise": {"panel_global": True},
+    }
+    spec = spec_from_coinr_meta(imeta, "ASEM", steps=steps)
+    results = build_panel(spec, IndicatorData(panel))
+    for name in ("Screened", "Treated", "Normalised", "Aggregated"):
+        theirs = pd.read_csv(ref / f"purse_{name}.csv", na_values=["NA"])
+        for year, res in results.items():
+            expected = theirs[theirs["Time"] == year].drop(columns="Time").set_index("uCode")
+            ours = res.datasets[name]
+            assert sorted(ours.index) == sorted(expected.index), (name, year)
+            assert _diff(ours, expected) < TOL, (name, year)

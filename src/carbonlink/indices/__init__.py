@@ -7,7 +7,7 @@ on numpy, scipy, pandas, pydantic, PyYAML and Jinja2 (reports), not on the accou
 """
 
 from carbonlink.indices.data import IndicatorData, read_table, spec_from_coinr_meta
-from carbonlink.indices.pipeline import IndexResult, build
+from carbonlink.indices.pipeline import IndexResult, build, build_panel
 from carbonlink.indices.spec import IndexSpec, load_spec, spec_from_dict
 from carbonlink.indices.uncertainty import UncertaintyResult, run_uncertainty
 
@@ -17,6 +17,7 @@ __all__ = [
     "IndicatorData",
     "UncertaintyResult",
     "build",
+    "build_panel",
     "load_spec",
     "read_table",
     "run_uncertainty",

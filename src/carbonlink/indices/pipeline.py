@@ -27,7 +27,7 @@ from carbonlink.indices.spec import (
     WeightStep,
 )
 
-__all__ = ["Framework", "IndexResult", "build", "load_random_index"]
+__all__ = ["Framework", "IndexResult", "build", "build_panel", "load_random_index"]
 
 
 class Framework:
@@ -407,14 +407,17 @@ def aggregate(
     return out
 
 
-def build(
-    spec: IndexSpec,
-    data: IndicatorData,
-    weights: Mapping[str, float] | None = None,
-) -> IndexResult:
-    """Build the index from data: every step's dataset, weights, scores and ranks."""
-    data.check_against(spec)
-    fw = Framework(spec)
+@dataclass
+class _Prepared:
+    """The data steps of one year, before normalisation."""
+
+    datasets: dict[str, pd.DataFrame]
+    treatment: pd.DataFrame
+    screening: pd.DataFrame
+    names: dict[str, str]
+
+
+def _prepare(spec: IndexSpec, data: IndicatorData, fw: Framework) -> _Prepared:
     year_rows, frame = _select_year(data, spec)
     names = year_rows[NAME_COL].astype(str).to_dict() if NAME_COL in year_rows.columns else {}
     raw = year_rows[fw.indicators].astype(float)
@@ -440,8 +443,48 @@ def build(
         elif spec.steps.treat is not None:
             current, treatment = treat(current, spec.steps.treat)
             datasets["Treated"] = current
-    basis = current
-    normalised = normalise(current, spec.steps.normalise, spec)
+    datasets["_basis"] = current
+    return _Prepared(datasets, treatment, screening, names)
+
+
+def _pooled_normalisation(spec: IndexSpec, data: IndicatorData, fw: Framework) -> pd.DataFrame:
+    """Normalise every year of a panel at once (COINr `Normalise` of a purse, global = TRUE).
+
+    Minimum, maximum, mean, ranks … are taken over all years, so scores are comparable in time.
+    Returns the normalised rows of all years indexed by (Time, uCode).
+    """
+    years = sorted(int(y) for y in data.frame[TIME_COL].unique())
+    parts = []
+    for year in years:
+        prepared = _prepare(spec.model_copy(update={"time": year}), data, fw)
+        parts.append(prepared.datasets["_basis"].assign(**{TIME_COL: year}))
+    pooled = pd.concat(parts).reset_index().set_index([TIME_COL, UNIT_COL])
+    flat = normalise(pooled.reset_index(drop=True), spec.steps.normalise, spec)
+    flat.index = pooled.index
+    return flat
+
+
+def build(
+    spec: IndexSpec,
+    data: IndicatorData,
+    weights: Mapping[str, float] | None = None,
+) -> IndexResult:
+    """Build the index from data: every step's dataset, weights, scores and ranks.
+
+    With panel data the year is `spec.time` (default: the latest); with
+    `normalise.panel_global` the normalisation is taken over all years of the panel.
+    """
+    data.check_against(spec)
+    fw = Framework(spec)
+    prepared = _prepare(spec, data, fw)
+    datasets = prepared.datasets
+    basis = datasets.pop("_basis")
+    if spec.steps.normalise.panel_global and data.is_panel:
+        year = spec.time if spec.time is not None else int(data.frame[TIME_COL].max())
+        normalised = _pooled_normalisation(spec, data, fw).xs(year, level=TIME_COL)
+        normalised = normalised.loc[basis.index]
+    else:
+        normalised = normalise(basis, spec.steps.normalise, spec)
     datasets["Normalised"] = normalised
     w, ahp = compute_weights(fw, spec.steps.weight, basis, normalised)
     if weights is not None:
@@ -462,8 +505,16 @@ def build(
         spec_hash=spec.content_hash(),
         datasets=datasets,
         weights=wtab.reset_index(drop=True),
-        treatment=treatment,
-        screening=screening,
+        treatment=prepared.treatment,
+        screening=prepared.screening,
         ahp=ahp,
-        unit_names=names,
+        unit_names=prepared.names,
     )
+
+
+def build_panel(spec: IndexSpec, data: IndicatorData) -> dict[int, IndexResult]:
+    """Build the index for every year of panel data (COINr's purse of coins)."""
+    if TIME_COL not in data.frame.columns:
+        raise IndexDataError("build_panel needs a Time column", file=data.source)
+    years = sorted(int(y) for y in data.frame[TIME_COL].unique())
+    return {y: build(spec.model_copy(update={"time": y}), data) for y in years}

@@ -98,7 +98,10 @@ class TreatStep(_Model):
 
 
 class NormaliseStep(_Model):
-    """Normalisation method and parameters; `by_indicator` overrides per indicator code."""
+    """Normalisation method and parameters; `by_indicator` overrides per indicator code.
+
+    `panel_global`: with panel data, normalise all years together (COINr `global = TRUE`).
+    """
 
     method: Literal[
         "minmax",
@@ -118,6 +121,7 @@ class NormaliseStep(_Model):
     ] = "minmax"
     params: dict[str, Any] = Field(default_factory=dict)
     ref_unit: str | None = None
+    panel_global: bool = False
     by_indicator: dict[str, NormaliseStep] = Field(default_factory=dict)
 
 
