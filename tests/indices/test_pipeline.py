@@ -198,6 +198,7 @@ def test_shipped_examples_build_and_cli_writes_every_table(tmp_path: Path) -> No
     html = (out / "report.html").read_text(encoding="utf-8")
     for marker in ("Framework", "Ranking", "Profiles", "Correlations", "rank intervals", "<svg"):
         assert marker in html
+    assert "No value for any country: NET_USERS" in html
     csvs = {p.stem for p in (out / "csv").glob("*.csv")}
     assert {
         "Index",

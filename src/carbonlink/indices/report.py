@@ -99,7 +99,7 @@ def svg_framework(result: IndexResult) -> str:
         )
     for c, lv in fw.level.items():
         colour = PALETTE[(lv - 1) % len(PALETTE)]
-        label = f"{c} — {names.get(c, '')}"[:34]
+        label = f"{c} — {names.get(c, '')}"[:31]
         parts.append(
             f'<rect x="{x_of[lv]}" y="{y[c] - 10}" width="{box_w}" height="20" rx="4" '
             f'fill="{colour}" opacity="0.9"/>'
@@ -331,10 +331,13 @@ def render_html(result: IndexResult, diag: Diagnostics, ua: UncertaintyResult | 
             }
         )
     names = {i.code: i for i in result.spec.indicators}
+    agg = result.datasets["Aggregated"]
+    empty = [c for c in agg.columns if agg[c].isna().all()]
     label = result.spec.unit_label
     plural = label[:-1] + "ies" if label.endswith("y") else label + "s"
     return env.get_template("report.html.j2").render(
         units_word=plural,
+        empty_codes=empty,
         spec=result.spec,
         spec_hash=result.spec_hash,
         table=table,
