@@ -12,6 +12,7 @@ from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
+from carbonlink.commands import index as index_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -45,6 +46,7 @@ app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
+app.add_typer(index_commands.app, name="index")
 
 
 def main() -> None:
