@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
-from carbonlink.commands import index as index_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
