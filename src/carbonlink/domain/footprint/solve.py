@@ -1,0 +1,293 @@
+"""All products' footprints at once: the sparse product system (I − A)ᵀ x = d.
+
+A[i, j] is the quantity of product i (in its declared units) that one declared unit of product j
+takes; d[j] holds what product j carries itself per declared unit (its own site emissions and the
+supplier and secondary-data inputs). A product's cradle-to-gate footprint is its own part plus its
+inputs' footprints times their quantities:
+
+    x_j = d_j + Σ_i A[i, j] · x_i      ⇔      (I − Aᵀ) x = d
+
+(the transposed technosphere system of life-cycle assessment; one solve gives every product,
+where a demand-vector solve gives one). Supply chains are mostly acyclic: in topological order
+(inputs before the products that use them) I − Aᵀ is lower triangular and needs forward
+substitution only. Cycles — scrap returned to the furnace — form strongly connected components,
+whose diagonal blocks B_S = I − A_SSᵀ are inverted on their own. With B the block-diagonal part
+and L the strictly lower part,
+
+    (B − L) x = d   ⇔   (I − B⁻¹L) x = B⁻¹d
+
+and B⁻¹L is still strictly lower triangular, so one triangular solve finishes the job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu, spsolve_triangular
+
+from carbonlink.domain.footprint.errors import SeriesDivergedError, UnsolvableLoopError
+from carbonlink.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+
+# Loops up to this many products are inverted densely, in batches of equal size.
+_DENSE_LOOP_LIMIT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SolveStatistics:
+    """What a solve found: how many products, edges, loops and how long the loops are."""
+
+    products: int
+    edges: int
+    loops: int
+    products_in_loops: int
+    largest_loop: int
+    iterations: int = 0
+
+
+class TopologicalSolver:
+    """Forward substitution in topological order; strongly connected parts inverted per loop."""
+
+    def solve(
+        self,
+        technosphere: sp.sparray | sp.spmatrix,
+        direct: npt.ArrayLike,
+        *,
+        keys: tuple[str, ...] | None = None,
+    ) -> tuple[FloatArray, SolveStatistics]:
+        """x with (I − Aᵀ) x = d for ``technosphere`` A (n × n) and ``direct`` d (n or n × k).
+
+        ``keys`` name the products in error messages (indices are used without them).
+        """
+        usage, d = _checked(technosphere, direct)
+        n = usage.shape[0]
+        n_comp, labels = connected_components(usage, directed=True, connection="strong")
+        comp_rank = _component_rank(usage, labels, n_comp)
+        order = np.lexsort((np.arange(n), comp_rank[labels]))
+        comp = comp_rank[labels][order]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
+        coo = usage.tocoo()
+        row, col, val = rank[coo.row], rank[coo.col], coo.data
+        within = comp[row] == comp[col]
+        sizes = np.bincount(comp, minlength=n_comp)
+        loop_comps = np.unique(comp[row[within]])
+        d_perm = d[order]
+        cross = sp.csr_array((val[~within], (row[~within], col[~within])), shape=(n, n))
+        if loop_comps.size == 0:
+            lower, rhs = cross, d_perm
+        else:
+
+            def name_of(position: int) -> str:
+                index = int(order[position])
+                return keys[index] if keys is not None else f"#{index}"
+
+            block_inv = self.invert_loops(
+                row[within], col[within], val[within], comp, loop_comps, sizes, name_of
+            )
+            lower = sp.csr_array(block_inv @ cross)
+            rhs = block_inv @ d_perm
+        x = _forward_substitution(lower, rhs)[rank]
+        loop_sizes = sizes[loop_comps]
+        stats = SolveStatistics(
+            products=n,
+            edges=int(usage.nnz),
+            loops=int(loop_comps.size),
+            products_in_loops=int(loop_sizes.sum()),
+            largest_loop=int(loop_sizes.max(initial=0)),
+        )
+        return x, stats
+
+    def invert_loops(
+        self,
+        row: npt.NDArray[np.int64],
+        col: npt.NDArray[np.int64],
+        val: FloatArray,
+        comp: npt.NDArray[np.int64],
+        loop_comps: npt.NDArray[np.int64],
+        sizes: npt.NDArray[np.int64],
+        name_of: Callable[[int], str],
+    ) -> sp.csr_array:
+        """B⁻¹ for B = I − W, W the within-loop entries (``row``, ``col``, ``val``), block diagonal.
+
+        Products are in topological order, so each loop is a contiguous run of positions. Loops
+        of equal size up to a limit are inverted together as a stack of dense matrices, their loop
+        gain being the spectral radius of the block (numpy ``eigvals``). Larger loops take a
+        sparse LU of their block, and their gain is tested by the M-matrix criterion: for a
+        non-negative irreducible block W, ρ(W) < 1 exactly when (I − W)⁻¹ 1 ≥ 1.
+        Raises `UnsolvableLoopError` for a loop gain ≥ 1.
+        """
+        n = comp.size
+        starts = np.searchsorted(comp, loop_comps)
+        loop_sizes = sizes[loop_comps]
+        entry_comp = comp[row]
+        rows: list[npt.NDArray[np.int64]] = []
+        cols: list[npt.NDArray[np.int64]] = []
+        vals: list[FloatArray] = []
+        in_loop = np.zeros(n, dtype=bool)
+        for size in (int(s) for s in np.unique(loop_sizes)):
+            group = loop_comps[loop_sizes == size]
+            group_starts = starts[loop_sizes == size]
+            members = group_starts[:, None] + np.arange(size)[None, :]
+            in_loop[members.ravel()] = True
+            slot = np.full(sizes.size, -1, dtype=np.int64)
+            slot[group] = np.arange(group.size)
+            mine = slot[entry_comp] >= 0
+            k = slot[entry_comp[mine]]
+            if size <= _DENSE_LOOP_LIMIT:
+                blocks = np.zeros((group.size, size, size))
+                blocks[k, row[mine] - group_starts[k], col[mine] - group_starts[k]] = val[mine]
+                gains = np.abs(np.linalg.eigvals(blocks)).max(axis=1)
+                bad = np.flatnonzero(gains >= 1.0 - 1e-12)
+                if bad.size:
+                    raise UnsolvableLoopError(
+                        [name_of(int(p)) for p in members[bad[0]]], float(gains[bad[0]])
+                    )
+                inverse = np.linalg.inv(np.eye(size)[None, :, :] - blocks)
+                rows.append(np.repeat(members, size, axis=1).ravel())
+                cols.append(np.tile(members, (1, size)).ravel())
+                vals.append(np.asarray(inverse, dtype=np.float64).ravel())
+                continue
+            for g in range(group.size):
+                sel = k == g
+                block = sp.csc_array(
+                    (
+                        val[mine][sel],
+                        (row[mine][sel] - group_starts[g], col[mine][sel] - group_starts[g]),
+                    ),
+                    shape=(size, size),
+                )
+                try:
+                    lu = splu(sp.csc_array(sp.eye_array(size, format="csc") - block))
+                except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+                    names = [name_of(int(p)) for p in members[g]]
+                    raise UnsolvableLoopError(names, None) from exc
+                dense_inv = lu.solve(np.eye(size))
+                if not (np.isfinite(dense_inv).all() and (dense_inv.sum(axis=1) >= 1 - 1e-9).all()):
+                    raise UnsolvableLoopError([name_of(int(p)) for p in members[g]], None)
+                rows.append(np.repeat(members[g], size))
+                cols.append(np.tile(members[g], size))
+                vals.append(dense_inv.ravel())
+        single = np.flatnonzero(~in_loop)
+        rows.append(single)
+        cols.append(single)
+        vals.append(np.ones(single.size))
+        return sp.csr_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        )
+
+
+class SeriesSolver(TopologicalSolver):
+    """The power (Neumann) series x = Σ_k (Aᵀ)ᵏ d, iterated to a relative change below ``tol``.
+
+    Converges when the spectral radius of A is below 1 — always on an acyclic system, whose A is
+    nilpotent (the series ends after the depth of the BOM), and on loops that return less than
+    they take. Raises `SeriesDivergedError` when it has not converged after ``max_iterations``.
+    """
+
+    def __init__(self, *, tol: float = 1e-13, max_iterations: int = 100_000) -> None:
+        self.tol = tol
+        self.max_iterations = max_iterations
+
+    def solve(
+        self,
+        technosphere: sp.sparray | sp.spmatrix,
+        direct: npt.ArrayLike,
+        *,
+        keys: tuple[str, ...] | None = None,
+    ) -> tuple[FloatArray, SolveStatistics]:
+        """x by x ← d + Aᵀx, starting from x = d."""
+        usage, d = _checked(technosphere, direct)
+        x = d.copy()
+        change = np.inf
+        for iteration in range(1, self.max_iterations + 1):
+            new = d + usage @ x
+            scale = max(float(np.abs(new).max(initial=0.0)), np.finfo(float).tiny)
+            change = float(np.abs(new - x).max(initial=0.0)) / scale
+            x = new
+            if not np.isfinite(change):
+                break
+            if change <= self.tol:
+                stats = SolveStatistics(
+                    products=usage.shape[0],
+                    edges=int(usage.nnz),
+                    loops=0,
+                    products_in_loops=0,
+                    largest_loop=0,
+                    iterations=iteration,
+                )
+                return x, stats
+        raise SeriesDivergedError(self.max_iterations, change)
+
+
+def _checked(
+    technosphere: sp.sparray | sp.spmatrix, direct: npt.ArrayLike
+) -> tuple[sp.csr_array, FloatArray]:
+    """Aᵀ as CSR (row j lists what product j uses) and d as a float array."""
+    if technosphere.shape is None or technosphere.shape[0] != technosphere.shape[1]:
+        raise InputError(
+            f"the technosphere matrix must be square, not {technosphere.shape}",
+            hint="A[i, j] is the quantity of product i per declared unit of product j",
+        )
+    usage = sp.csr_array(technosphere.T, dtype=np.float64)
+    usage.sum_duplicates()
+    usage.eliminate_zeros()
+    if usage.nnz and (usage.data < 0).any():
+        raise InputError(
+            "the technosphere matrix has negative quantities",
+            hint="co-products are handled by allocation, not as negative inputs",
+        )
+    d = np.asarray(direct, dtype=np.float64)
+    if d.shape[0] != usage.shape[0]:
+        raise InputError(f"direct emissions have {d.shape[0]} rows for {usage.shape[0]} products")
+    return usage, d
+
+
+def _component_rank(
+    usage: sp.csr_array, labels: npt.NDArray[np.int32], n_comp: int
+) -> npt.NDArray[np.int64]:
+    """A number per strong component such that every input's component comes first.
+
+    scipy numbers strong components so that inputs come first (Pearce's algorithm finishes a
+    component after everything it reaches); that is checked on every edge, and a level-by-level
+    (Kahn) ordering of the condensed graph is used should it not hold.
+    """
+    coo = usage.tocoo()
+    user, used = labels[coo.row], labels[coo.col]
+    cross = user != used
+    if (user[cross] > used[cross]).all():
+        return np.arange(n_comp, dtype=np.int64)
+    return _kahn_rank(user[cross], used[cross], n_comp)
+
+
+def _kahn_rank(
+    user: npt.NDArray[np.int32], used: npt.NDArray[np.int32], n_comp: int
+) -> npt.NDArray[np.int64]:
+    graph = sp.csr_array((np.ones(user.size), (used, user)), shape=(n_comp, n_comp))
+    graph.sum_duplicates()
+    pending = np.bincount(graph.indices, minlength=n_comp)
+    rank = np.empty(n_comp, dtype=np.int64)
+    frontier = np.flatnonzero(pending == 0)
+    done = 0
+    while frontier.size:
+        rank[frontier] = np.arange(done, done + frontier.size)
+        done += frontier.size
+        users = graph[frontier].indices
+        counts = np.bincount(users, minlength=n_comp)
+        pending -= counts
+        frontier = np.flatnonzero((pending == 0) & (counts > 0))
+    return rank
+
+
+def _forward_substitution(lower: sp.csr_array, rhs: FloatArray) -> FloatArray:
+    """x with (I − lower) x = rhs for a strictly lower-triangular ``lower``."""
+    if lower.nnz == 0:
+        return np.array(rhs, dtype=np.float64, copy=True)
+    system = sp.csr_array(sp.eye_array(lower.shape[0], format="csr") - lower)
+    return np.asarray(spsolve_triangular(system, rhs, lower=True, unit_diagonal=True))
