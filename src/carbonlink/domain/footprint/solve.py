@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import splu, spsolve_triangular
+from scipy.sparse.linalg import spsolve_triangular
 
 from carbonlink.domain.footprint.errors import SeriesDivergedError, UnsolvableLoopError
 from carbonlink.errors import InputError
@@ -91,8 +91,8 @@ class TopologicalSolver:
             block_inv = self.invert_loops(
                 row[within], col[within], val[within], comp, loop_comps, sizes, name_of
             )
-            lower = sp.csr_array(block_inv @ cross)
-            rhs = block_inv @ d_perm
+            in_loop = np.isin(comp, loop_comps)
+            lower, rhs = _apply_block_inverse(block_inv, in_loop, cross, d_perm)
         x = _forward_substitution(lower, rhs)[rank]
         loop_sizes = sizes[loop_comps]
         stats = SolveStatistics(
@@ -118,8 +118,8 @@ class TopologicalSolver:
 
         Products are in topological order, so each loop is a contiguous run of positions. Loops
         of equal size up to a limit are inverted together as a stack of dense matrices, their loop
-        gain being the spectral radius of the block (numpy ``eigvals``). Larger loops take a
-        sparse LU of their block, and their gain is tested by the M-matrix criterion: for a
+        gain being the spectral radius of the block (numpy ``eigvals``). Larger loops are
+        inverted one by one and their gain is tested by the M-matrix criterion instead: for a
         non-negative irreducible block W, ρ(W) < 1 exactly when (I − W)⁻¹ 1 ≥ 1.
         Raises `UnsolvableLoopError` for a loop gain ≥ 1.
         """
@@ -156,24 +156,20 @@ class TopologicalSolver:
                 continue
             for g in range(group.size):
                 sel = k == g
-                block = sp.csc_array(
-                    (
-                        val[mine][sel],
-                        (row[mine][sel] - group_starts[g], col[mine][sel] - group_starts[g]),
-                    ),
-                    shape=(size, size),
-                )
+                block = np.zeros((size, size))
+                block[row[mine][sel] - group_starts[g], col[mine][sel] - group_starts[g]] = val[
+                    mine
+                ][sel]
+                names = [name_of(int(p)) for p in members[g]]
                 try:
-                    lu = splu(sp.csc_array(sp.eye_array(size, format="csc") - block))
-                except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
-                    names = [name_of(int(p)) for p in members[g]]
+                    inverse_g = np.linalg.inv(np.eye(size) - block)
+                except np.linalg.LinAlgError as exc:
                     raise UnsolvableLoopError(names, None) from exc
-                dense_inv = lu.solve(np.eye(size))
-                if not (np.isfinite(dense_inv).all() and (dense_inv.sum(axis=1) >= 1 - 1e-9).all()):
-                    raise UnsolvableLoopError([name_of(int(p)) for p in members[g]], None)
+                if not (np.isfinite(inverse_g).all() and (inverse_g.sum(axis=1) >= 1 - 1e-9).all()):
+                    raise UnsolvableLoopError(names, None)
                 rows.append(np.repeat(members[g], size))
                 cols.append(np.tile(members[g], size))
-                vals.append(dense_inv.ravel())
+                vals.append(np.asarray(inverse_g, dtype=np.float64).ravel())
         single = np.flatnonzero(~in_loop)
         rows.append(single)
         cols.append(single)
@@ -285,9 +281,55 @@ def _kahn_rank(
     return rank
 
 
+def _apply_block_inverse(
+    block_inv: sp.csr_array, in_loop: npt.NDArray[np.bool_], cross: sp.csr_array, d: FloatArray
+) -> tuple[sp.csr_array, FloatArray]:
+    """B⁻¹L and B⁻¹d, recomputing only the rows of products in loops (B⁻¹ is I elsewhere)."""
+    n = cross.shape[0]
+    diagonal_only = ~in_loop
+    loop_rows = np.flatnonzero(in_loop)
+    sub_inv = block_inv[loop_rows]
+    new_rows = sp.csr_array(sub_inv @ cross)
+    keep = np.repeat(diagonal_only, np.diff(cross.indptr))
+    coo_rows = np.repeat(np.arange(n), np.diff(cross.indptr))[keep]
+    new_coo = new_rows.tocoo()
+    lower = sp.csr_array(
+        (
+            np.concatenate([cross.data[keep], new_coo.data]),
+            (
+                np.concatenate([coo_rows, loop_rows[new_coo.row]]),
+                np.concatenate([cross.indices[keep], new_coo.col]),
+            ),
+        ),
+        shape=(n, n),
+    )
+    rhs = np.array(d, dtype=np.float64, copy=True)
+    rhs[loop_rows] = sub_inv @ d
+    return lower, rhs
+
+
 def _forward_substitution(lower: sp.csr_array, rhs: FloatArray) -> FloatArray:
-    """x with (I − lower) x = rhs for a strictly lower-triangular ``lower``."""
+    """x with (I − lower) x = rhs for a strictly lower-triangular ``lower``.
+
+    The unit diagonal is written into the CSR arrays directly (it closes every row, as all
+    entries lie left of it), so the triangular solve neither copies nor restructures the matrix.
+    """
     if lower.nnz == 0:
         return np.array(rhs, dtype=np.float64, copy=True)
-    system = sp.csr_array(sp.eye_array(lower.shape[0], format="csr") - lower)
-    return np.asarray(spsolve_triangular(system, rhs, lower=True, unit_diagonal=True))
+    n = lower.shape[0]
+    lower.sum_duplicates()
+    ends = lower.indptr[1:]
+    data = np.insert(-lower.data, ends, 1.0)
+    indices = np.insert(lower.indices, ends, np.arange(n, dtype=lower.indices.dtype))
+    indptr = lower.indptr + np.arange(n + 1, dtype=lower.indptr.dtype)
+    system = sp.csr_array((data, indices, indptr), shape=(n, n))
+    system.has_canonical_format = True
+    solution = spsolve_triangular(
+        system,
+        np.array(rhs, dtype=np.float64, copy=True),
+        lower=True,
+        unit_diagonal=True,
+        overwrite_A=True,
+        overwrite_b=True,
+    )
+    return np.asarray(solution)
