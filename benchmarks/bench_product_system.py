@@ -182,8 +182,8 @@ def benchmark(
     edges: tuple[np.ndarray, ...],
     rng: np.random.Generator,
     timeout: float,
-) -> bool:
-    """Print the figures of one system; False if bw2calc disagrees with carbonlink."""
+) -> bool | None:
+    """Print the figures of one system: True if bw2calc agrees, False if not, None if not run."""
     from carbonlink.domain.footprint import COLUMNS, SeriesSolver, TopologicalSolver
 
     inputs, users, quantities = edges
@@ -224,7 +224,7 @@ def benchmark(
         brightway, reason = run_brightway(path, sample, timeout)
     if brightway is None:
         show("Brightway bw2calc", f"not run — {reason}")
-        return True
+        return None
     scores = np.array(brightway["scores"])
     times = np.array(brightway["times"])
     relative = np.abs(scores - x[sample]) / np.abs(x[sample])
@@ -277,9 +277,14 @@ def main() -> int:
     print(f"numpy {np.__version__}, one thread; {os.cpu_count()} cores on this machine")
     timeout = args.brightway_timeout
     layered = layered_system(n, m, rng)
-    ok = benchmark("layered BOM with 1 % scrap loops", n, layered, rng, timeout)
-    ok &= benchmark("random acyclic BOM", n, random_dag(n, m, rng), rng, timeout)
-    return 0 if ok else 1
+    results = [benchmark("layered BOM with 1 % scrap loops", n, layered, rng, timeout)]
+    results.append(benchmark("random acyclic BOM", n, random_dag(n, m, rng), rng, timeout))
+    if results[-1] is None and BW_PYTHON.is_file():
+        # bw2calc could not factorise the full random DAG in time: compare on a tenth of it
+        small_n, small_m = n // 10, m // 10
+        small = random_dag(small_n, small_m, rng)
+        results.append(benchmark("random acyclic BOM, one tenth", small_n, small, rng, timeout))
+    return 1 if False in results else 0
 
 
 if __name__ == "__main__":

@@ -79,20 +79,21 @@ class TopologicalSolver:
         sizes = np.bincount(comp, minlength=n_comp)
         loop_comps = np.unique(comp[row[within]])
         d_perm = d[order]
-        cross = sp.csr_array((val[~within], (row[~within], col[~within])), shape=(n, n))
         if loop_comps.size == 0:
-            lower, rhs = cross, d_perm
+            lower = sp.csr_array((val, (row, col)), shape=(n, n))
+            rhs = d_perm
         else:
 
             def name_of(position: int) -> str:
                 index = int(order[position])
                 return keys[index] if keys is not None else f"#{index}"
 
-            block_inv = self.invert_loops(
+            inverse = self.invert_loops(
                 row[within], col[within], val[within], comp, loop_comps, sizes, name_of
             )
-            in_loop = np.isin(comp, loop_comps)
-            lower, rhs = _apply_block_inverse(block_inv, in_loop, cross, d_perm)
+            lower, rhs = _apply_block_inverse(
+                inverse, np.isin(comp, loop_comps), row, col, val, within, d_perm
+            )
         x = _forward_substitution(lower, rhs)[rank]
         loop_sizes = sizes[loop_comps]
         stats = SolveStatistics(
@@ -113,8 +114,8 @@ class TopologicalSolver:
         loop_comps: npt.NDArray[np.int64],
         sizes: npt.NDArray[np.int64],
         name_of: Callable[[int], str],
-    ) -> sp.csr_array:
-        """B⁻¹ for B = I − W, W the within-loop entries (``row``, ``col``, ``val``), block diagonal.
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+        """Entries (row, col, value) of B⁻¹ on the loops, for B = I − W, W the within-loop part.
 
         Products are in topological order, so each loop is a contiguous run of positions. Loops
         of equal size up to a limit are inverted together as a stack of dense matrices, their loop
@@ -123,23 +124,19 @@ class TopologicalSolver:
         non-negative irreducible block W, ρ(W) < 1 exactly when (I − W)⁻¹ 1 ≥ 1.
         Raises `UnsolvableLoopError` for a loop gain ≥ 1.
         """
-        n = comp.size
         starts = np.searchsorted(comp, loop_comps)
         loop_sizes = sizes[loop_comps]
         entry_comp = comp[row]
         rows: list[npt.NDArray[np.int64]] = []
         cols: list[npt.NDArray[np.int64]] = []
         vals: list[FloatArray] = []
-        in_loop = np.zeros(n, dtype=bool)
         for size in (int(s) for s in np.unique(loop_sizes)):
             group = loop_comps[loop_sizes == size]
             group_starts = starts[loop_sizes == size]
             members = group_starts[:, None] + np.arange(size)[None, :]
-            in_loop[members.ravel()] = True
-            slot = np.full(sizes.size, -1, dtype=np.int64)
-            slot[group] = np.arange(group.size)
-            mine = slot[entry_comp] >= 0
-            k = slot[entry_comp[mine]]
+            slot = np.minimum(np.searchsorted(group, entry_comp), group.size - 1)
+            mine = group[slot] == entry_comp
+            k = slot[mine]
             if size <= _DENSE_LOOP_LIMIT:
                 blocks = np.zeros((group.size, size, size))
                 blocks[k, row[mine] - group_starts[k], col[mine] - group_starts[k]] = val[mine]
@@ -170,13 +167,7 @@ class TopologicalSolver:
                 rows.append(np.repeat(members[g], size))
                 cols.append(np.tile(members[g], size))
                 vals.append(np.asarray(inverse_g, dtype=np.float64).ravel())
-        single = np.flatnonzero(~in_loop)
-        rows.append(single)
-        cols.append(single)
-        vals.append(np.ones(single.size))
-        return sp.csr_array(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-        )
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
 class SeriesSolver(TopologicalSolver):
@@ -282,29 +273,45 @@ def _kahn_rank(
 
 
 def _apply_block_inverse(
-    block_inv: sp.csr_array, in_loop: npt.NDArray[np.bool_], cross: sp.csr_array, d: FloatArray
+    inverse: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray],
+    in_loop: npt.NDArray[np.bool_],
+    row: npt.NDArray[np.int64],
+    col: npt.NDArray[np.int64],
+    val: FloatArray,
+    within: npt.NDArray[np.bool_],
+    d: FloatArray,
 ) -> tuple[sp.csr_array, FloatArray]:
-    """B⁻¹L and B⁻¹d, recomputing only the rows of products in loops (B⁻¹ is I elsewhere)."""
-    n = cross.shape[0]
-    diagonal_only = ~in_loop
+    """B⁻¹L and B⁻¹d; B⁻¹ is the identity outside loops, so only loop rows are recomputed.
+
+    L is given as the entries (``row``, ``col``, ``val``) not ``within`` a loop.
+    """
+    n = in_loop.size
     loop_rows = np.flatnonzero(in_loop)
-    sub_inv = block_inv[loop_rows]
-    new_rows = sp.csr_array(sub_inv @ cross)
-    keep = np.repeat(diagonal_only, np.diff(cross.indptr))
-    coo_rows = np.repeat(np.arange(n), np.diff(cross.indptr))[keep]
-    new_coo = new_rows.tocoo()
+    local = np.full(n, -1, dtype=np.int64)
+    local[loop_rows] = np.arange(loop_rows.size)
+    inv_rows, inv_cols, inv_vals = inverse
+    block_inv = sp.csr_array(
+        (inv_vals, (local[inv_rows], local[inv_cols])), shape=(loop_rows.size, loop_rows.size)
+    )
+    cross = ~within
+    from_loop = cross & in_loop[row]
+    keep = cross & ~in_loop[row]
+    loop_part = sp.csr_array(
+        (val[from_loop], (local[row[from_loop]], col[from_loop])), shape=(loop_rows.size, n)
+    )
+    replaced = sp.csr_array(block_inv @ loop_part).tocoo()
     lower = sp.csr_array(
         (
-            np.concatenate([cross.data[keep], new_coo.data]),
+            np.concatenate([val[keep], replaced.data]),
             (
-                np.concatenate([coo_rows, loop_rows[new_coo.row]]),
-                np.concatenate([cross.indices[keep], new_coo.col]),
+                np.concatenate([row[keep], loop_rows[replaced.row]]),
+                np.concatenate([col[keep], replaced.col]),
             ),
         ),
         shape=(n, n),
     )
     rhs = np.array(d, dtype=np.float64, copy=True)
-    rhs[loop_rows] = sub_inv @ d
+    rhs[loop_rows] = block_inv @ d[loop_rows]
     return lower, rhs
 
 
