@@ -68,32 +68,30 @@ class TopologicalSolver:
         usage, d = _checked(technosphere, direct)
         n = usage.shape[0]
         n_comp, labels = connected_components(usage, directed=True, connection="strong")
-        comp_rank = _component_rank(usage, labels, n_comp)
-        order = np.lexsort((np.arange(n), comp_rank[labels]))
+        user_label = labels[np.repeat(np.arange(n), np.diff(usage.indptr))]
+        used_label = labels[usage.indices]
+        within = user_label == used_label
+        comp_rank = _component_rank(user_label[~within], used_label[~within], n_comp)
+        order = np.argsort(comp_rank[labels], kind="stable")
         comp = comp_rank[labels][order]
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
-        coo = usage.tocoo()
-        row, col, val = rank[coo.row], rank[coo.col], coo.data
-        within = comp[row] == comp[col]
         sizes = np.bincount(comp, minlength=n_comp)
-        loop_comps = np.unique(comp[row[within]])
+        loop_comps = np.unique(comp_rank[user_label[within]])
+        # rows gathered into topological order, columns renumbered the same way
+        permuted = sp.csr_array(usage[order])
+        permuted.indices = rank[permuted.indices].astype(permuted.indices.dtype)
+        permuted.has_sorted_indices = False
         d_perm = d[order]
         if loop_comps.size == 0:
-            lower = sp.csr_array((val, (row, col)), shape=(n, n))
-            rhs = d_perm
+            lower, rhs = permuted, d_perm
         else:
 
             def name_of(position: int) -> str:
                 index = int(order[position])
                 return keys[index] if keys is not None else f"#{index}"
 
-            inverse = self.invert_loops(
-                row[within], col[within], val[within], comp, loop_comps, sizes, name_of
-            )
-            lower, rhs = _apply_block_inverse(
-                inverse, np.isin(comp, loop_comps), row, col, val, within, d_perm
-            )
+            lower, rhs = self.eliminate_loops(permuted, comp, loop_comps, sizes, d_perm, name_of)
         x = _forward_substitution(lower, rhs)[rank]
         loop_sizes = sizes[loop_comps]
         stats = SolveStatistics(
@@ -104,6 +102,51 @@ class TopologicalSolver:
             largest_loop=int(loop_sizes.max(initial=0)),
         )
         return x, stats
+
+    def eliminate_loops(
+        self,
+        permuted: sp.csr_array,
+        comp: npt.NDArray[np.int64],
+        loop_comps: npt.NDArray[np.int64],
+        sizes: npt.NDArray[np.int64],
+        d: FloatArray,
+        name_of: Callable[[int], str],
+    ) -> tuple[sp.csr_array, FloatArray]:
+        """B⁻¹L and B⁻¹d: loop rows replaced by their block inverse times their other inputs.
+
+        B⁻¹ is the identity outside loops, so only the rows of products in loops change.
+        """
+        n = permuted.shape[0]
+        loop_rows = np.flatnonzero(np.isin(comp, loop_comps))
+        k = loop_rows.size
+        block = sp.csr_array(permuted[loop_rows])
+        local_row = np.repeat(np.arange(k), np.diff(block.indptr))
+        within = comp[loop_rows[local_row]] == comp[block.indices]
+        inv_rows, inv_cols, inv_vals = self.invert_loops(
+            loop_rows[local_row[within]],
+            block.indices[within].astype(np.int64),
+            block.data[within],
+            comp,
+            loop_comps,
+            sizes,
+            name_of,
+        )
+        local = np.full(n, -1, dtype=np.int64)
+        local[loop_rows] = np.arange(k)
+        block_inv = sp.csr_array((inv_vals, (local[inv_rows], local[inv_cols])), shape=(k, k))
+        keep = ~within
+        cross = sp.csr_array(
+            (
+                block.data[keep],
+                block.indices[keep],
+                np.concatenate([[0], np.cumsum(np.bincount(local_row[keep], minlength=k))]),
+            ),
+            shape=(k, n),
+        )
+        replaced = sp.csr_array(block_inv @ cross)
+        rhs = np.array(d, dtype=np.float64, copy=True)
+        rhs[loop_rows] = block_inv @ d[loop_rows]
+        return _replace_rows(permuted, loop_rows, replaced), rhs
 
     def invert_loops(
         self,
@@ -237,20 +280,18 @@ def _checked(
 
 
 def _component_rank(
-    usage: sp.csr_array, labels: npt.NDArray[np.int32], n_comp: int
+    user: npt.NDArray[np.int32], used: npt.NDArray[np.int32], n_comp: int
 ) -> npt.NDArray[np.int64]:
     """A number per strong component such that every input's component comes first.
 
+    ``user`` and ``used`` are the components at both ends of each edge between components.
     scipy numbers strong components so that inputs come first (Pearce's algorithm finishes a
     component after everything it reaches); that is checked on every edge, and a level-by-level
     (Kahn) ordering of the condensed graph is used should it not hold.
     """
-    coo = usage.tocoo()
-    user, used = labels[coo.row], labels[coo.col]
-    cross = user != used
-    if (user[cross] > used[cross]).all():
+    if (user > used).all():
         return np.arange(n_comp, dtype=np.int64)
-    return _kahn_rank(user[cross], used[cross], n_comp)
+    return _kahn_rank(user, used, n_comp)
 
 
 def _kahn_rank(
@@ -272,47 +313,19 @@ def _kahn_rank(
     return rank
 
 
-def _apply_block_inverse(
-    inverse: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray],
-    in_loop: npt.NDArray[np.bool_],
-    row: npt.NDArray[np.int64],
-    col: npt.NDArray[np.int64],
-    val: FloatArray,
-    within: npt.NDArray[np.bool_],
-    d: FloatArray,
-) -> tuple[sp.csr_array, FloatArray]:
-    """B⁻¹L and B⁻¹d; B⁻¹ is the identity outside loops, so only loop rows are recomputed.
-
-    L is given as the entries (``row``, ``col``, ``val``) not ``within`` a loop.
-    """
-    n = in_loop.size
-    loop_rows = np.flatnonzero(in_loop)
-    local = np.full(n, -1, dtype=np.int64)
-    local[loop_rows] = np.arange(loop_rows.size)
-    inv_rows, inv_cols, inv_vals = inverse
-    block_inv = sp.csr_array(
-        (inv_vals, (local[inv_rows], local[inv_cols])), shape=(loop_rows.size, loop_rows.size)
-    )
-    cross = ~within
-    from_loop = cross & in_loop[row]
-    keep = cross & ~in_loop[row]
-    loop_part = sp.csr_array(
-        (val[from_loop], (local[row[from_loop]], col[from_loop])), shape=(loop_rows.size, n)
-    )
-    replaced = sp.csr_array(block_inv @ loop_part).tocoo()
-    lower = sp.csr_array(
-        (
-            np.concatenate([val[keep], replaced.data]),
-            (
-                np.concatenate([row[keep], loop_rows[replaced.row]]),
-                np.concatenate([col[keep], replaced.col]),
-            ),
-        ),
-        shape=(n, n),
-    )
-    rhs = np.array(d, dtype=np.float64, copy=True)
-    rhs[loop_rows] = block_inv @ d[loop_rows]
-    return lower, rhs
+def _replace_rows(
+    matrix: sp.csr_array, rows: npt.NDArray[np.int64], replacement: sp.csr_array
+) -> sp.csr_array:
+    """``matrix`` with its ``rows`` replaced by the rows of ``replacement``, in one gather."""
+    counts = np.diff(matrix.indptr)
+    source = matrix.indptr[:-1].astype(np.int64)
+    counts[rows] = np.diff(replacement.indptr)
+    source[rows] = matrix.nnz + replacement.indptr[:-1]
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    gather = np.repeat(source - indptr[:-1], counts) + np.arange(indptr[-1])
+    data = np.concatenate([matrix.data, replacement.data])[gather]
+    indices = np.concatenate([matrix.indices, replacement.indices.astype(matrix.indices.dtype)])
+    return sp.csr_array((data, indices[gather], indptr), shape=matrix.shape)
 
 
 def _forward_substitution(lower: sp.csr_array, rhs: FloatArray) -> FloatArray:
@@ -324,7 +337,7 @@ def _forward_substitution(lower: sp.csr_array, rhs: FloatArray) -> FloatArray:
     if lower.nnz == 0:
         return np.array(rhs, dtype=np.float64, copy=True)
     n = lower.shape[0]
-    lower.sum_duplicates()
+    lower.sort_indices()
     ends = lower.indptr[1:]
     data = np.insert(-lower.data, ends, 1.0)
     indices = np.insert(lower.indices, ends, np.arange(n, dtype=lower.indices.dtype))
