@@ -276,7 +276,7 @@ def main() -> int:
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--setup-brightway", action="store_true")
-    parser.add_argument("--brightway-timeout", type=float, default=600.0)
+    parser.add_argument("--brightway-timeout", type=float, default=300.0)
     parser.add_argument("--brightway-worker", nargs="+", metavar=("NPZ", "PRODUCT"))
     args = parser.parse_args()
     if args.brightway_worker:

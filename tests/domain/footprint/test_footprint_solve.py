@@ -94,3 +94,11 @@ def test_negative_quantities_are_refused() -> None:
     a = sp.csr_array(([-1.0], ([1], [0])), shape=(2, 2))
     with pytest.raises(InputError, match="negative"):
         TopologicalSolver().solve(a, np.ones(2))
+
+
+def test_component_order_falls_back_to_kahn_when_numbering_is_not_topological() -> None:
+    from carbonlink.domain.footprint.solve import _component_rank
+
+    # component 0 uses 1 and 2, 1 uses 2: inputs carry higher numbers than their users here
+    rank = _component_rank(np.array([0, 0, 1]), np.array([1, 2, 2]), 3)
+    assert rank[2] < rank[1] < rank[0]

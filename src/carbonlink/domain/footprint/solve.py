@@ -41,7 +41,10 @@ _DENSE_LOOP_LIMIT = 64
 
 @dataclass(frozen=True, slots=True)
 class SolveStatistics:
-    """What a solve found: how many products, edges, loops and how long the loops are."""
+    """What a solve found: products, edges, loops (strongly connected parts) and their sizes.
+
+    `SeriesSolver` does not look for loops; it reports the number of ``iterations`` instead.
+    """
 
     products: int
     edges: int
