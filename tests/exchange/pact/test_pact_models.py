@@ -263,3 +263,10 @@ def test_decimal_strings_match_the_pattern_and_read_back(value: float) -> None:
     text = format_decimal(value)
     assert re.fullmatch(r"[+-]?\d+(\.\d+)?", text), text
     assert parse_decimal(text) == pytest.approx(value, rel=1e-11, abs=1e-300)
+
+
+def test_only_wire_names_are_accepted() -> None:
+    document = _valid()
+    document["company_name"] = document.pop("companyName")
+    with pytest.raises(InvalidPactDocumentError, match="companyName: Field required"):
+        parse_product_footprint(document)

@@ -86,12 +86,15 @@ Rating = Annotated[Decimal, AfterValidator(_one_to_five)]
 
 
 class PactModel(BaseModel):
-    """Common configuration: wire names as aliases, unknown properties kept, nulls undefined."""
+    """Common configuration: wire names as aliases, unknown properties kept, nulls undefined.
+
+    Input is read by the wire (camelCase) names only; Python attributes are snake_case.
+    """
 
     model_config = ConfigDict(
         extra="allow",
         validate_by_alias=True,
-        validate_by_name=True,
+        validate_by_name=False,
         serialize_by_alias=True,
         frozen=True,
     )
