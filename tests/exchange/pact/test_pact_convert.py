@@ -37,6 +37,7 @@ from carbonlink.exchange.pact import (
     DataOwner,
     PublicationContext,
     parse_product_footprint,
+    reporting_findings,
     supplier_footprint,
     to_product_footprint,
 )
@@ -104,6 +105,7 @@ def test_computed_footprint_becomes_a_valid_pact_document() -> None:
     assert document["productClassifications"] == ["urn:pact:productclassification:cn:72083900"]
     assert document["created"] == "2026-01-05T08:00:00Z"
     assert parse_product_footprint(document).to_json() == document
+    assert [f.path for f in reporting_findings(pf)] == ["pcf.boundaryProcessesDescription"]
 
 
 def test_pact_document_feeds_back_as_a_supplier_footprint() -> None:

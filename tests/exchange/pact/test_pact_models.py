@@ -35,6 +35,7 @@ from carbonlink.exchange.pact import (
     parse_event,
     parse_model,
     parse_product_footprint,
+    reporting_findings,
 )
 from carbonlink.exchange.pact.models import PactModel
 
@@ -270,3 +271,29 @@ def test_only_wire_names_are_accepted() -> None:
     document["company_name"] = document.pop("companyName")
     with pytest.raises(InvalidPactDocumentError, match="companyName: Field required"):
         parse_product_footprint(document)
+
+
+@needs_reference
+def test_reporting_rules_flag_what_the_schema_allows() -> None:
+    """The "invalid" official example is schema-valid but breaks the Methodology's rules."""
+    listed = parse_model(ListFootprintsResponse, _example("invalid-response-all-properties.json"))
+    findings = {(f.path, f.level) for f in reporting_findings(listed.data[0])}
+    assert ("pcf.packagingGhgEmissions", "SHALL") in findings
+    assert ("pcf.packagingEmissionsIncluded", "SHALL") in findings
+    assert ("updated", "SHOULD") in findings
+    assert ("pcf.biogenicAccountingMethodology", "SHOULD") in findings
+
+
+def test_reporting_rules_on_a_complete_footprint() -> None:
+    document = _valid()
+    document["pcf"] |= {
+        "packagingEmissionsIncluded": False,
+        "ccsTechnologicalCO2CaptureIncluded": False,
+        "primaryDataShare": "40",
+        "boundaryProcessesDescription": "cradle to gate",
+        "allocationRulesDescription": "mass",
+    }
+    assert reporting_findings(parse_product_footprint(document)) == []
+    document["pcf"]["ccsTechnologicalCO2Capture"] = "-1"
+    (finding,) = reporting_findings(parse_product_footprint(document))
+    assert finding.path == "pcf.ccsTechnologicalCO2Capture" and finding.level == "SHALL"

@@ -39,6 +39,7 @@ from carbonlink.exchange.pact.parse import (
     parse_model,
     parse_product_footprint,
 )
+from carbonlink.exchange.pact.rules import Finding, reporting_findings
 from carbonlink.exchange.pact.types import format_decimal, parse_decimal
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "DataQualityIndicators",
     "EmissionFactorSource",
     "Error",
+    "Finding",
     "GetFootprintResponse",
     "InvalidPactDocumentError",
     "ListFootprintsResponse",
@@ -73,6 +75,7 @@ __all__ = [
     "parse_event",
     "parse_model",
     "parse_product_footprint",
+    "reporting_findings",
     "supplier_footprint",
     "to_product_footprint",
 ]
