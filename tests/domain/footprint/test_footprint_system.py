@@ -218,3 +218,26 @@ def test_declared_units_convert_through_mass() -> None:
     assert bracket.declared_units(1, "t") == pytest.approx(500.0)
     sheet = _products()[1]
     assert sheet.declared_units(250, "g") == pytest.approx(0.25)
+
+
+def test_system_from_arrays_shows_own_part_as_one_node() -> None:
+    """Arrays straight from a store: wheel 2.0 own, car 1.0 own + 4 wheels → 9.0."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from carbonlink.domain.footprint import COLUMNS
+
+    kg = DeclaredUnit.KILOGRAM
+    direct = np.zeros((2, len(COLUMNS)))
+    direct[:, 0] = [1.0, 2.0]
+    system = ProductSystem(
+        (Product("car", "Car", DeclaredUnit.PIECE, 900.0), Product("wheel", "Wheel", kg, 1.0)),
+        sp.csr_array(([4.0], ([1], [0])), shape=(2, 2)),
+        direct,
+    )
+    tree = system.solve().contributions("car")
+    assert tree.pcf_excluding_biogenic_uptake == pytest.approx(9.0)
+    assert [(c.kind, c.pcf_excluding_biogenic_uptake) for c in tree.children] == [
+        ("product", pytest.approx(8.0)),
+        ("direct", pytest.approx(1.0)),
+    ]

@@ -37,6 +37,7 @@ from carbonlink.domain.footprint.inputs import (
 )
 from carbonlink.domain.footprint.products import Product
 from carbonlink.domain.footprint.solve import SolveStatistics, TopologicalSolver
+from carbonlink.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,13 +90,15 @@ class ProductSystem:
     """Products indexed 0…n−1, the matrix A and each product's own contributions.
 
     ``technosphere[i, j]`` is the quantity of product i (declared units) per declared unit of
-    product j; ``direct[j]`` the row of `COLUMNS` that product j carries itself.
+    product j; ``direct[j]`` the row of `COLUMNS` that product j carries itself. ``exchanges``
+    itemises ``direct`` per product for contribution trees; a store that hands over arrays may
+    leave it empty, and each product's own part then shows as one node.
     """
 
     products: tuple[Product, ...]
     technosphere: sp.csr_array
     direct: FloatArray
-    exchanges: tuple[tuple[Exchange, ...], ...]
+    exchanges: tuple[tuple[Exchange, ...], ...] = ()
     index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +110,15 @@ class ProductSystem:
                 )
             index[product.key] = position
         object.__setattr__(self, "index", index)
+        n = len(self.products)
+        if self.technosphere.shape != (n, n) or self.direct.shape != (n, len(COLUMNS)):
+            raise InputError(
+                f"{n} products need a {n} × {n} technosphere and {n} × {len(COLUMNS)} direct "
+                f"rows, not {self.technosphere.shape} and {self.direct.shape}",
+                hint="build the system with ProductSystem.build, or check the array shapes",
+            )
+        if self.exchanges and len(self.exchanges) != n:
+            raise InputError(f"exchanges are listed for {len(self.exchanges)} of {n} products")
 
     @classmethod
     def build(
@@ -304,9 +316,15 @@ class FootprintResult:
             if depth >= max_depth:
                 return Contribution("product", product.key, scale, total)
             children: list[Contribution] = []
-            for item in self.system.exchanges[j]:
-                value = scale * float(item.values[:_UPTAKE].sum())
-                children.append(Contribution(item.kind, item.label, scale * item.quantity, value))
+            if self.system.exchanges:
+                for item in self.system.exchanges[j]:
+                    value = scale * float(item.values[:_UPTAKE].sum())
+                    children.append(
+                        Contribution(item.kind, item.label, scale * item.quantity, value)
+                    )
+            elif self.system.direct[j, :_N_COMPONENTS].any():
+                own = scale * float(self.system.direct[j, :_UPTAKE].sum())
+                children.append(Contribution("direct", "own contributions", scale, own))
             start, end = usage.indptr[j], usage.indptr[j + 1]
             for i, amount in zip(usage.indices[start:end], usage.data[start:end], strict=True):
                 child_scale = scale * float(amount)
