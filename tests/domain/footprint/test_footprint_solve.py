@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from carbonlink.domain.footprint import SeriesDivergedError, SeriesSolver, TopologicalSolver
@@ -32,7 +32,8 @@ def test_sparse_solve_equals_dense_solve(system: tuple[np.ndarray, np.ndarray]) 
     a, d = system
     n = a.shape[0]
     gain = float(np.abs(np.linalg.eigvals(a)).max()) if n else 0.0
-    if gain >= 1.0 - 1e-9:
+    assume(abs(gain - 1.0) > 1e-6)  # numerically ambiguous, either answer is defensible
+    if gain > 1.0:
         with pytest.raises(UnsolvableLoopError):
             TopologicalSolver().solve(sp.csr_array(a), d)
         return
