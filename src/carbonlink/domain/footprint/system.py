@@ -312,7 +312,7 @@ class FootprintResult:
 
         def expand(j: int, scale: float, path: frozenset[int], depth: int) -> Contribution:
             product = self.system.products[j]
-            total = scale * pcf[j]
+            total = scale * float(pcf[j])
             if depth >= max_depth:
                 return Contribution("product", product.key, scale, total)
             children: list[Contribution] = []
@@ -334,7 +334,7 @@ class FootprintResult:
                             "loop",
                             self.system.products[i].key,
                             child_scale,
-                            child_scale * pcf[i],
+                            child_scale * float(pcf[i]),
                         )
                     )
                 else:
