@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ledger as ledger_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -35,6 +36,10 @@ def demo(
     from carbonlink.demo import run_demo
 
     run_demo(ctx.obj, out, console)
+
+
+app.add_typer(ledger_commands.app, name="ledger")
+app.command("verify")(ledger_commands.verify_receipt_command)
 
 
 def main() -> None:
