@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,8 +23,9 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 
 
-def _ledger(settings: Settings) -> Ledger:
-    """The ledger in the settings' database (tables created on first use)."""
+@contextmanager
+def _ledger(settings: Settings) -> Iterator[Ledger]:
+    """The ledger in the settings' database (tables created on first use), closed after use."""
     from sqlalchemy import create_engine, inspect
 
     from carbonlink.ledger import Ledger
@@ -30,10 +33,14 @@ def _ledger(settings: Settings) -> Ledger:
     url = settings.resolved_database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    ledger = Ledger(create_engine(url))
-    if not inspect(ledger.engine).has_table("ledger_tree"):
-        ledger.create_tables()
-    return ledger
+    engine = create_engine(url)
+    try:
+        ledger = Ledger(engine)
+        if not inspect(engine).has_table("ledger_tree"):
+            ledger.create_tables()
+        yield ledger
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -58,21 +65,21 @@ def show(
     index: Annotated[int | None, typer.Argument(help="Entry to print (default: summary).")] = None,
 ) -> None:
     """Show the log's size, root and latest checkpoint, or one entry."""
-    ledger = _ledger(ctx.obj)
-    if index is not None:
-        entry = ledger.entry(index)
-        console.print(f"entry {entry.index}  kind {entry.kind}  subject {entry.subject or '-'}")
-        typer.echo(json.dumps(entry.content(), indent=2, ensure_ascii=False))
-        return
-    size = ledger.size()
-    console.print(f"size        {size}")
-    console.print(f"root        {ledger.root(size).hex()}")
-    latest = ledger.latest_checkpoint()
-    if latest is None:
-        console.print("checkpoint  none signed yet")
-    else:
-        console.print(f"checkpoint  size {latest.size}")
-        typer.echo(latest.note.decode())
+    with _ledger(ctx.obj) as ledger:
+        if index is not None:
+            entry = ledger.entry(index)
+            console.print(f"entry {entry.index}  kind {entry.kind}  subject {entry.subject or '-'}")
+            typer.echo(json.dumps(entry.content(), indent=2, ensure_ascii=False))
+            return
+        size = ledger.size()
+        console.print(f"size        {size}")
+        console.print(f"root        {ledger.root(size).hex()}")
+        latest = ledger.latest_checkpoint()
+        if latest is None:
+            console.print("checkpoint  none signed yet")
+        else:
+            console.print(f"checkpoint  size {latest.size}")
+            typer.echo(latest.note.decode())
 
 
 @app.command()
@@ -86,10 +93,10 @@ def checkpoint(
     from carbonlink.ledger import FileAnchor, load_ledger_signer
 
     settings: Settings = ctx.obj
-    ledger = _ledger(settings)
-    anchors = [FileAnchor(anchor_file)] if anchor_file else []
-    signed = ledger.sign_checkpoint(load_ledger_signer(settings.workspace), anchors)
-    typer.echo(signed.note.decode(), nl=False)
+    with _ledger(settings) as ledger:
+        anchors = [FileAnchor(anchor_file)] if anchor_file else []
+        signed = ledger.sign_checkpoint(load_ledger_signer(settings.workspace), anchors)
+        typer.echo(signed.note.decode(), nl=False)
 
 
 @app.command("append-report")
@@ -107,13 +114,15 @@ def append_report(
     from carbonlink.ledger.receipt import write_receipt
 
     settings: Settings = ctx.obj
-    ledger = _ledger(settings)
-    index = ledger.append(
-        report_entry_for_files(report_id, report_kind=report_kind, paths=files, inputs=inputs or [])
-    )
-    receipt = make_receipt(ledger, index, load_ledger_signer(settings.workspace))
-    path = write_receipt(receipt, files[0].parent / report_id)
-    console.print(f"entry {index}; receipt {path}")
+    with _ledger(settings) as ledger:
+        index = ledger.append(
+            report_entry_for_files(
+                report_id, report_kind=report_kind, paths=files, inputs=inputs or []
+            )
+        )
+        receipt = make_receipt(ledger, index, load_ledger_signer(settings.workspace))
+        path = write_receipt(receipt, files[0].parent / report_id)
+        console.print(f"entry {index}; receipt {path}")
 
 
 @app.command()
@@ -127,9 +136,9 @@ def receipt(
     from carbonlink.ledger.receipt import write_receipt
 
     settings: Settings = ctx.obj
-    ledger = _ledger(settings)
-    made = make_receipt(ledger, index, load_ledger_signer(settings.workspace))
-    console.print(f"receipt {write_receipt(made, out)}")
+    with _ledger(settings) as ledger:
+        made = make_receipt(ledger, index, load_ledger_signer(settings.workspace))
+        console.print(f"receipt {write_receipt(made, out)}")
 
 
 @app.command()
@@ -151,15 +160,17 @@ def verify(
     from carbonlink.ledger.keys import read_vkey
 
     settings: Settings = ctx.obj
-    ledger = _ledger(settings)
-    log_key = read_vkey(key) if key else load_ledger_verifier(settings.workspace)
-    registry = RecomputeRegistry.from_entry_points() if full else None
-    report = verify_ledger(ledger, log_key, full=full, recompute=registry)
-    console.print(f"ledger OK: {report.size} entries, {report.checkpoints} checkpoints consistent")
-    if full:
-        console.print(f"rebuilt {report.entries_rebuilt} entries; every stored hash matches")
-        for kind, count in sorted(report.recomputed.items()):
-            console.print(f"recomputed {count} {kind} entries")
+    with _ledger(settings) as ledger:
+        log_key = read_vkey(key) if key else load_ledger_verifier(settings.workspace)
+        registry = RecomputeRegistry.from_entry_points() if full else None
+        report = verify_ledger(ledger, log_key, full=full, recompute=registry)
+        console.print(
+            f"ledger OK: {report.size} entries, {report.checkpoints} checkpoints consistent"
+        )
+        if full:
+            console.print(f"rebuilt {report.entries_rebuilt} entries; every stored hash matches")
+            for kind, count in sorted(report.recomputed.items()):
+                console.print(f"recomputed {count} {kind} entries")
 
 
 def verify_receipt_command(

@@ -22,6 +22,7 @@ from carbonlink.ledger.anchor import CheckpointAnchor
 from carbonlink.ledger.entries import EntryDraft, LedgerEntry
 from carbonlink.ledger.errors import ConcurrentWriterError, SignatureError, TamperError
 from carbonlink.ledger.note import (
+    COSIGNATURE_V1,
     Checkpoint,
     Note,
     NoteSignature,
@@ -276,6 +277,7 @@ class Ledger:
                 )
             source = StoredHashes(connection)
             root = merkle.tree_root(size, source)
+            signed: SignedCheckpoint | None = None
             latest_note = connection.execute(
                 select(ledger_checkpoint.c.note)
                 .order_by(ledger_checkpoint.c.size.desc())
@@ -286,17 +288,20 @@ class Ledger:
                 latest = _signed_from_note(bytes(latest_note))
                 self._check_extends(latest, size, root, source)
                 if latest.size == size:
-                    return latest
-            checkpoint = Checkpoint(signer.name, size, root)
-            note = sign_note(checkpoint.text(), signer).to_bytes()
-            connection.execute(
-                insert(ledger_checkpoint).values(
-                    size=size, root_hash=root, note=note, signed_at=datetime.now(UTC)
+                    signed = latest
+            if signed is None:
+                checkpoint = Checkpoint(signer.name, size, root)
+                note = sign_note(checkpoint.text(), signer).to_bytes()
+                connection.execute(
+                    insert(ledger_checkpoint).values(
+                        size=size, root_hash=root, note=note, signed_at=datetime.now(UTC)
+                    )
                 )
-            )
-        signed = SignedCheckpoint(checkpoint, note)
+                signed = SignedCheckpoint(checkpoint, note)
+        anchored = self.anchors(signed.size)
         for anchor in anchors:
-            self.record_anchor(signed, anchor)
+            if anchor.name not in anchored:
+                self.record_anchor(signed, anchor)
         return signed
 
     @staticmethod
@@ -384,10 +389,12 @@ class Ledger:
             }
             for signature in probe.signatures:
                 witness = next((w for w in witnesses if w.matches(signature)), None)
-                if witness is None or (signature.name, signature.key_id) in existing:
+                if witness is None:
                     continue
-                if witness.key_type != 0x04 or not witness.verify(text, signature):
+                if witness.key_type != COSIGNATURE_V1 or not witness.verify(text, signature):
                     raise SignatureError(f"cosignature by {signature.name} does not verify")
+                if (signature.name, signature.key_id) in existing:
+                    continue
                 connection.execute(
                     insert(ledger_cosignature).values(
                         checkpoint_size=size,

@@ -145,7 +145,7 @@ class Verifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> Verifier:
         """Parse ``<name>+<hex key ID>+<base64(type ‖ key)>``, checking the key ID matches."""
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3 or len(parts[1]) != 8:
             raise SignatureError(
                 "verifier key is not '<name>+<8 hex digits>+<base64 key>'",
@@ -208,7 +208,7 @@ class Signer:
     @classmethod
     def from_private_key(cls, text: str) -> Signer:
         """Parse ``PRIVATE+KEY+<name>+<hex key ID>+base64(type ‖ seed)``."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise SignatureError("private key is not in 'PRIVATE+KEY+<name>+<id>+<key>' form")
         raw = _b64decode(parts[4], "private key")

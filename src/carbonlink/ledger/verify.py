@@ -23,7 +23,7 @@ from carbonlink.errors import InputError
 from carbonlink.ledger import merkle
 from carbonlink.ledger.entries import LedgerEntry, parse_entry, referenced_indices
 from carbonlink.ledger.errors import ProofError, TamperError
-from carbonlink.ledger.log import Ledger
+from carbonlink.ledger.log import Ledger, SignedCheckpoint
 from carbonlink.ledger.note import Verifier
 from carbonlink.ledger.schema import ledger_entry, ledger_hash
 
@@ -86,39 +86,47 @@ def verify_ledger(
     report = VerificationReport(size=size)
     checkpoints = ledger.checkpoints()
     report.checkpoints = len(checkpoints)
-    if checkpoints:
-        latest = checkpoints[-1]
-        report.latest_checkpoint = latest.size
-        for signed in checkpoints:
-            ledger.verify_checkpoint_signature(signed, log_key)
-        if latest.size > size:
-            raise TamperError(
-                f"the log has {size} entries but a checkpoint for {latest.size} was signed",
-                index=size,
-                hint="entries were deleted; restore them from a backup",
-            )
-        if ledger.root(latest.size) != latest.root_hash:
-            raise TamperError(
-                f"stored hashes do not give the root of the signed checkpoint {latest.size}",
-                hint="run with --full to find the damaged entry",
-            )
-        for earlier in checkpoints[:-1]:
-            try:
-                proof = ledger.consistency_proof(earlier.size, latest.size) if earlier.size else []
-                merkle.verify_consistency(
-                    earlier.size, latest.size, earlier.root_hash, latest.root_hash, proof
-                )
-            except ProofError as exc:
-                raise TamperError(
-                    f"checkpoint {earlier.size} is not consistent with checkpoint "
-                    f"{latest.size}: {exc}",
-                    hint="run with --full to find the damaged entry",
-                ) from exc
+    for signed in checkpoints:
+        ledger.verify_checkpoint_signature(signed, log_key)
     if full:
+        # Rebuilding first names the damaged entry; the checkpoint checks below only see
+        # that some stored hash under a signed root changed.
         _rebuild(ledger, size, {c.size: c.root_hash for c in checkpoints}, report, chunk)
-        if recompute is not None:
-            _recompute(ledger, size, recompute, report)
+    if checkpoints:
+        _check_checkpoints(ledger, size, checkpoints, report)
+    if full and recompute is not None:
+        _recompute(ledger, size, recompute, report)
     return report
+
+
+def _check_checkpoints(
+    ledger: Ledger, size: int, checkpoints: list[SignedCheckpoint], report: VerificationReport
+) -> None:
+    """The latest checkpoint matches the stored tree, and every earlier one is consistent."""
+    latest = checkpoints[-1]
+    report.latest_checkpoint = latest.size
+    if latest.size > size:
+        raise TamperError(
+            f"the log has {size} entries but a checkpoint for {latest.size} was signed",
+            index=size,
+            hint="entries were deleted; restore them from a backup",
+        )
+    if ledger.root(latest.size) != latest.root_hash:
+        raise TamperError(
+            f"stored hashes do not give the root of the signed checkpoint {latest.size}",
+            hint="run with --full to find the damaged entry",
+        )
+    for earlier in checkpoints[:-1]:
+        try:
+            proof = ledger.consistency_proof(earlier.size, latest.size) if earlier.size else []
+            merkle.verify_consistency(
+                earlier.size, latest.size, earlier.root_hash, latest.root_hash, proof
+            )
+        except ProofError as exc:
+            raise TamperError(
+                f"checkpoint {earlier.size} is not consistent with checkpoint {latest.size}: {exc}",
+                hint="run with --full to find the damaged entry",
+            ) from exc
 
 
 def _rebuild(
