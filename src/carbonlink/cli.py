@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ledger as ledger_commands
+from carbonlink.commands import workspace as workspace_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -38,6 +40,8 @@ def demo(
     run_demo(ctx.obj, out, console)
 
 
+app.command("init")(workspace_commands.init)
+app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(ledger_commands.app, name="ledger")
 app.command("verify")(ledger_commands.verify_receipt_command)
 
