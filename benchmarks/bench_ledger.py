@@ -15,12 +15,10 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import create_engine, event
 
 from carbonlink.ledger import Ledger, merkle
 from carbonlink.ledger.entries import EntryDraft, EntryKind, parse_entry
+from carbonlink.store import create_store_engine, upgrade
 
 
 def _entries(count: int) -> list[EntryDraft]:
@@ -39,19 +37,6 @@ def _entries(count: int) -> list[EntryDraft]:
     return drafts
 
 
-def _sqlite_engine(path: Path) -> Any:
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    return engine
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -68,9 +53,9 @@ def main() -> None:
     floor = args.entries / (time.perf_counter() - start)
 
     with tempfile.TemporaryDirectory() as folder:
-        engine = _sqlite_engine(Path(folder) / "ledger.db")
+        engine = create_store_engine(f"sqlite:///{Path(folder) / 'carbonlink.db'}")
+        upgrade(engine)
         ledger = Ledger(engine)
-        ledger.create_tables()
         start = time.perf_counter()
         for lo in range(0, args.entries, args.batch):
             ledger.append_many(drafts[lo : lo + args.batch])

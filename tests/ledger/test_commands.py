@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
@@ -20,10 +20,16 @@ CARBONLINK = [sys.executable, "-c", "from carbonlink.cli import main; main()"]
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, ledger_engine: Engine) -> dict[str, str]:
+def workspace(tmp_path: Path, engine: Engine) -> dict[str, str]:
+    """Environment for the commands: a workspace folder and the test database's URL."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
     return {
         "CARBONLINK_WORKSPACE": str(tmp_path / "ws"),
-        "CARBONLINK_DATABASE_URL": ledger_engine.url.render_as_string(hide_password=False),
+        "CARBONLINK_DATABASE_URL": url.render_as_string(hide_password=False),
     }
 
 
@@ -36,7 +42,7 @@ def _run(env: dict[str, str], *args: str) -> str:
 
 
 def test_report_receipt_round_trip_and_tamper(
-    workspace: dict[str, str], ledger_engine: Engine, tmp_path: Path
+    workspace: dict[str, str], engine: Engine, tmp_path: Path
 ) -> None:
     _run(workspace, "ledger", "keygen", "--origin", "example.com/plant-7")
     vkey = Path(workspace["CARBONLINK_WORKSPACE"]) / "keys" / "ledger.vkey"
@@ -83,7 +89,7 @@ def test_report_receipt_round_trip_and_tamper(
     pdf.write_bytes(original)
 
     assert "ledger OK" in _run(workspace, "ledger", "verify", "--full")
-    with ledger_engine.begin() as connection:
+    with engine.begin() as connection:
         body = connection.execute(select(ledger_entry.c.body)).scalar_one()
         connection.execute(
             update(ledger_entry)

@@ -25,20 +25,14 @@ console = Console(soft_wrap=True)
 
 @contextmanager
 def _ledger(settings: Settings) -> Iterator[Ledger]:
-    """The ledger in the settings' database (tables created on first use), closed after use."""
-    from sqlalchemy import create_engine, inspect
-
+    """The ledger in the settings' database, migrated to the newest schema, closed after use."""
     from carbonlink.ledger import Ledger
+    from carbonlink.store import engine_from_settings, upgrade
 
-    url = settings.resolved_database_url()
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    engine = engine_from_settings(settings)
     try:
-        ledger = Ledger(engine)
-        if not inspect(engine).has_table("ledger_tree"):
-            ledger.create_tables()
-        yield ledger
+        upgrade(engine)
+        yield Ledger(engine)
     finally:
         engine.dispose()
 

@@ -39,7 +39,6 @@ from carbonlink.ledger.schema import (
     ledger_entry,
     ledger_hash,
     ledger_tree,
-    metadata,
 )
 
 _TREE_ROW = 1
@@ -96,10 +95,6 @@ class Ledger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def create_tables(self) -> None:
-        """Create the ledger tables where they do not exist (tests; production uses Alembic)."""
-        metadata.create_all(self.engine)
 
     # -- writing ---------------------------------------------------------------------------
 
