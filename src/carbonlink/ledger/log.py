@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from carbonlink.ledger import merkle
@@ -43,6 +43,12 @@ from carbonlink.ledger.schema import (
 
 _TREE_ROW = 1
 
+# Built once: appends, roots and proofs run these on every call.
+_READ_HASHES = select(ledger_hash.c.leaf, ledger_hash.c.hashes).where(
+    ledger_hash.c.leaf.in_(bindparam("leaves", expanding=True))
+)
+_READ_SIZE = select(ledger_tree.c.size).where(ledger_tree.c.id == _TREE_ROW)
+
 
 @dataclass(frozen=True, slots=True)
 class SignedCheckpoint:
@@ -68,13 +74,7 @@ class StoredHashes:
 
     def read_hashes(self, positions: Sequence[merkle.Position]) -> dict[merkle.Position, bytes]:
         leaves = sorted({merkle.completing_leaf(position) for position in positions})
-        rows = dict(
-            self._connection.execute(
-                select(ledger_hash.c.leaf, ledger_hash.c.hashes).where(
-                    ledger_hash.c.leaf.in_(leaves)
-                )
-            ).all()
-        )
+        rows = dict(self._connection.execute(_READ_HASHES, {"leaves": leaves}).all())
         found: dict[merkle.Position, bytes] = {}
         for position in positions:
             leaf = merkle.completing_leaf(position)
@@ -161,9 +161,7 @@ class Ledger:
 
     @staticmethod
     def _size(connection: Connection) -> int:
-        value = connection.execute(
-            select(ledger_tree.c.size).where(ledger_tree.c.id == _TREE_ROW)
-        ).scalar_one_or_none()
+        value = connection.execute(_READ_SIZE).scalar_one_or_none()
         return int(value or 0)
 
     def entry(self, index: int) -> LedgerEntry:
