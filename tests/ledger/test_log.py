@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from carbonlink.ledger.entries import EntryDraft, EntryKind, import_batch_entry
 from carbonlink.ledger.errors import ConcurrentWriterError, SignatureError, TamperError
 from carbonlink.ledger.note import Signer, open_checkpoint, parse_note
 from carbonlink.ledger.schema import ledger_hash, ledger_tree
+from carbonlink.store import create_store_engine
 
 
 def _drafts(start: int, count: int) -> list[EntryDraft]:
@@ -173,3 +175,39 @@ def test_stored_hashes_total_about_two_per_leaf(ledger: Ledger) -> None:
     with ledger.engine.connect() as connection:
         total = connection.execute(select(func.sum(func.length(ledger_hash.c.hashes)))).scalar_one()
     assert total == merkle.stored_hash_count(100) * 32 == (200 - 3) * 32
+
+
+def test_concurrent_writers_queue_and_never_fork(ledger: Ledger) -> None:
+    """Four writers, each on its own engine, append at once: every entry lands exactly once."""
+    url = ledger.engine.url
+    connect_args = {}
+    if ledger.engine.dialect.name == "postgresql":
+        with ledger.engine.connect() as connection:
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+        connect_args = {"options": f"-csearch_path={schema}"}
+    ledger.append_many(_drafts(0, 1))
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        engine = create_store_engine(
+            url.render_as_string(hide_password=False), connect_args=connect_args
+        )
+        try:
+            own = Ledger(engine)
+            for batch in range(5):
+                own.append_many(_drafts(1000 * number + 10 * batch, 10))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert ledger.size() == 1 + 4 * 5 * 10
+    bodies = [entry.body for entry in ledger.entries()]
+    assert len(set(bodies)) == len(bodies) == ledger.size()
+    assert ledger.root() == merkle.MemoryTree(bodies).root()

@@ -48,6 +48,9 @@ _READ_HASHES = select(ledger_hash.c.leaf, ledger_hash.c.hashes).where(
     ledger_hash.c.leaf.in_(bindparam("leaves", expanding=True))
 )
 _READ_SIZE = select(ledger_tree.c.size).where(ledger_tree.c.id == _TREE_ROW)
+_LOCK_TREE = (
+    update(ledger_tree).where(ledger_tree.c.id == _TREE_ROW).values(size=ledger_tree.c.size)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +146,14 @@ class Ledger:
         return range(size, frontier.size)
 
     def _locked_size(self, connection: Connection) -> int:
-        """The tree size, locking the tree row until the transaction ends (where supported)."""
-        size = connection.execute(
-            select(ledger_tree.c.size).where(ledger_tree.c.id == _TREE_ROW).with_for_update()
-        ).scalar_one_or_none()
+        """The tree size, with the log's write lock held until the transaction ends.
+
+        A no-op update of the tree row comes first: PostgreSQL locks the row, SQLite takes its
+        write lock (waiting out the busy timeout) before anything is read, so a second writer
+        queues behind the first instead of appending from a stale size.
+        """
+        touched = connection.execute(_LOCK_TREE)
+        size = connection.execute(_READ_SIZE).scalar_one_or_none() if touched.rowcount else None
         if size is None:
             connection.execute(insert(ledger_tree).values(id=_TREE_ROW, size=0, origin=None))
             return 0
