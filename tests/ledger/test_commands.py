@@ -64,6 +64,7 @@ def test_report_receipt_round_trip_and_tamper(
         **os.environ,
         "CARBONLINK_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none",
         "CARBONLINK_WORKSPACE": str(tmp_path / "empty"),
+        "COLUMNS": "1000",  # keep error messages on one line
     }
     checked = subprocess.run(
         [*CARBONLINK, "verify", str(receipt), "--key", str(vkey)],
