@@ -109,10 +109,18 @@ def test_show_checkpoint_and_receipt_commands(workspace: dict[str, str], tmp_pat
         path.write_text(f"<p>report {i}</p>")
         files.append(path)
         _run(workspace, "ledger", "append-report", f"r{i}", str(path))
+    entry = tmp_path / "factors.json"
+    entry.write_text(
+        '{ "v": 1, "kind": "factor-set", "recorded_at": "2026-01-05T00:00:00Z",\n'
+        '  "name": "ipcc-2006", "version": "2019", "content_sha256": "' + "ab" * 32 + '" }'
+    )
+    assert "entry 3" in _run(workspace, "ledger", "append", str(entry), "--subject", "fs:1")
     anchors = tmp_path / "anchors.txt"
     note = _run(workspace, "ledger", "checkpoint", "--anchor-file", str(anchors))
-    assert "\n3\n" in note and anchors.read_text().count("\n") == 1
-    assert "size        3" in _run(workspace, "ledger", "show")
+    assert "\n4\n" in note and anchors.read_text().count("\n") == 1
+    assert "size        4" in _run(workspace, "ledger", "show")
+    shown = _run(workspace, "ledger", "show", "3")
+    assert '"name": "ipcc-2006"' in shown and "subject fs:1" in shown
     assert '"report_id": "r1"' in _run(workspace, "ledger", "show", "1")
     out = tmp_path / "r1-receipt"
     _run(workspace, "ledger", "receipt", "1", "--out", str(out))

@@ -98,3 +98,14 @@ def test_message_set_hash_separates_message_boundaries() -> None:
     assert entries.message_set_sha256([b"ab", b"c"]) != entries.message_set_sha256([b"a", b"bc"])
     expected = hashlib.sha256(b"\x00" * 7 + b"\x01a").hexdigest()
     assert entries.message_set_sha256([b"a"]) == expected
+
+
+def test_entry_from_json_canonicalises_and_checks() -> None:
+    content = {"v": 1, "kind": "factor-set", "recorded_at": "2026-01-05T00:00:00Z", "name": "x"}
+    draft = entries.entry_from_json(content, "factor-set:x")
+    assert (
+        draft.body == b'{"kind":"factor-set","name":"x","recorded_at":"2026-01-05T00:00:00Z","v":1}'
+    )
+    for bad in ({**content, "v": 2}, {**content, "kind": "poem"}, {"v": 1, "kind": "report"}):
+        with pytest.raises(InputError):
+            entries.entry_from_json(bad)

@@ -93,6 +93,29 @@ def checkpoint(
         typer.echo(signed.note.decode(), nl=False)
 
 
+@app.command()
+def append(
+    ctx: typer.Context,
+    entry_file: Annotated[Path, typer.Argument(help="A JSON object with v, kind, recorded_at.")],
+    subject: Annotated[
+        str | None, typer.Option(help="Lookup key, e.g. factor-set:ipcc-2006@2019.")
+    ] = None,
+) -> None:
+    """Append one entry given as a JSON file (it is stored in RFC 8785 canonical form)."""
+    from carbonlink.errors import InputError
+    from carbonlink.ledger.entries import entry_from_json
+
+    try:
+        content = json.loads(entry_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read a JSON entry: {exc}", file=str(entry_file)) from exc
+    if not isinstance(content, dict):
+        raise InputError("a ledger entry is a JSON object", file=str(entry_file))
+    with _ledger(ctx.obj) as ledger:
+        index = ledger.append(entry_from_json(content, subject))
+        console.print(f"entry {index}")
+
+
 @app.command("append-report")
 def append_report(
     ctx: typer.Context,

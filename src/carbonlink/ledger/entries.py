@@ -307,6 +307,26 @@ def correction_entry(
     )
 
 
+def entry_from_json(content: Mapping[str, Any], subject: str | None = None) -> EntryDraft:
+    """An entry from a ready JSON object (e.g. written by another tool), checked and canonicalised.
+
+    The object must carry ``"v": 1``, a known ``"kind"`` and a ``"recorded_at"`` time; its
+    canonical bytes are what gets hashed, whatever spacing or key order it came with.
+    """
+    if content.get("v") != ENTRY_VERSION:
+        raise InputError('a ledger entry needs "v": 1')
+    try:
+        kind = EntryKind(str(content.get("kind")))
+    except ValueError as exc:
+        known = ", ".join(k.value for k in EntryKind)
+        raise InputError(
+            f"unknown entry kind {content.get('kind')!r}", hint=f"use one of: {known}"
+        ) from exc
+    if not isinstance(content.get("recorded_at"), str):
+        raise InputError('a ledger entry needs a "recorded_at" UTC time string')
+    return EntryDraft(kind=kind, body=canonical_json(content), subject=subject)
+
+
 def referenced_indices(content: Mapping[str, Any]) -> list[int]:
     """The log indices an entry's content points at (inputs, corrected and replacing entries)."""
     found = list(content.get("inputs", []))
