@@ -126,3 +126,16 @@ def test_show_checkpoint_and_receipt_commands(workspace: dict[str, str], tmp_pat
     _run(workspace, "ledger", "receipt", "1", "--out", str(out))
     verified = _run(workspace, "verify", str(tmp_path / "r1-receipt.tlog-proof"), str(files[1]))
     assert "receipt OK: entry 1" in verified
+
+
+def test_init_generates_the_ledger_key_once(tmp_path: Path) -> None:
+    workspace = tmp_path / "plant"
+    env = {"CARBONLINK_DATABASE_URL": "", "COLUMNS": "1000"}
+    first = runner.invoke(app, ["init", str(workspace)], env=env)
+    assert first.exit_code == 0, first.output
+    vkey = (workspace / "keys" / "ledger.vkey").read_text().strip()
+    assert f"ledger key {vkey}" in first.output
+    assert (workspace / "keys" / "ledger.key").stat().st_mode & 0o077 == 0
+    again = runner.invoke(app, ["init", str(workspace)], env=env)
+    assert again.exit_code == 0, again.output
+    assert (workspace / "keys" / "ledger.vkey").read_text().strip() == vkey

@@ -11,6 +11,7 @@ from carbonlink.ledger import (
     Ledger,
     Receipt,
     make_receipt,
+    record_report,
     report_entry_for_files,
     verify_receipt,
     write_receipt,
@@ -144,3 +145,16 @@ def test_receipt_needs_a_checkpoint_covering_the_entry(
     index = ledger.append(report_entry_for_files("r", report_kind="x", paths=report_files))
     with pytest.raises(ReceiptError, match="no signed checkpoint"):
         make_receipt(ledger, index)
+
+
+def test_record_report_appends_signs_and_writes_the_receipt(
+    ledger: Ledger, log_signer: Signer, report_files: list[Path], tmp_path: Path
+) -> None:
+    index, path = record_report(
+        ledger, log_signer, "inv-2025", report_kind="ghg-inventory", paths=report_files
+    )
+    assert path == report_files[0].parent / "inv-2025.tlog-proof"
+    result = verify_receipt(
+        Receipt.parse(path.read_bytes()), log_signer.verifier(), files=report_files
+    )
+    assert result.index == index and result.content["report_id"] == "inv-2025"

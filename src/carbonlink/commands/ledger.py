@@ -127,18 +127,19 @@ def append_report(
     ] = None,
 ) -> None:
     """Record a report's rendered files in the ledger and write its receipt beside them."""
-    from carbonlink.ledger import load_ledger_signer, make_receipt, report_entry_for_files
-    from carbonlink.ledger.receipt import write_receipt
+    from carbonlink.ledger import load_ledger_signer
+    from carbonlink.ledger.receipt import record_report
 
     settings: Settings = ctx.obj
     with _ledger(settings) as ledger:
-        index = ledger.append(
-            report_entry_for_files(
-                report_id, report_kind=report_kind, paths=files, inputs=inputs or []
-            )
+        index, path = record_report(
+            ledger,
+            load_ledger_signer(settings.workspace),
+            report_id,
+            report_kind=report_kind,
+            paths=files,
+            inputs=inputs or [],
         )
-        receipt = make_receipt(ledger, index, load_ledger_signer(settings.workspace))
-        path = write_receipt(receipt, files[0].parent / report_id)
         console.print(f"entry {index}; receipt {path}")
 
 

@@ -35,7 +35,13 @@ from carbonlink.ledger.keys import (
     load_ledger_verifier,
 )
 from carbonlink.ledger.log import Ledger, SignedCheckpoint
-from carbonlink.ledger.receipt import Receipt, make_receipt, verify_receipt, write_receipt
+from carbonlink.ledger.receipt import (
+    Receipt,
+    make_receipt,
+    record_report,
+    verify_receipt,
+    write_receipt,
+)
 from carbonlink.ledger.verify import RecomputeRegistry, VerificationReport, verify_ledger
 
 __all__ = [
@@ -65,6 +71,7 @@ __all__ = [
     "load_ledger_verifier",
     "make_receipt",
     "message_set_sha256",
+    "record_report",
     "report_entry",
     "report_entry_for_files",
     "sha256_bytes",

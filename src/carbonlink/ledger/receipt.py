@@ -27,7 +27,12 @@ from typing import Any
 
 from carbonlink.errors import InputError
 from carbonlink.ledger import merkle
-from carbonlink.ledger.entries import EntryKind, parse_entry, sha256_file
+from carbonlink.ledger.entries import (
+    EntryKind,
+    parse_entry,
+    report_entry_for_files,
+    sha256_file,
+)
 from carbonlink.ledger.errors import ProofError, ReceiptError, SignatureError
 from carbonlink.ledger.log import Ledger
 from carbonlink.ledger.note import Checkpoint, Signer, Verifier, open_checkpoint
@@ -188,6 +193,31 @@ def make_receipt(ledger: Ledger, index: int, signer: Signer | None = None) -> Re
     proof = ledger.inclusion_proof(index, latest.size)
     note = ledger.cosigned_checkpoint(latest.size)
     return Receipt(entry=entry.body, index=index, proof=tuple(proof), checkpoint_note=note)
+
+
+def record_report(
+    ledger: Ledger,
+    signer: Signer,
+    report_id: str,
+    *,
+    report_kind: str,
+    paths: Sequence[Path],
+    inputs: Sequence[int] = (),
+    receipt_dir: Path | None = None,
+) -> tuple[int, Path]:
+    """Record a report's rendered files, sign a checkpoint and write the report's receipt.
+
+    Returns the entry's index and the receipt's path (``<report_id>.tlog-proof`` beside the
+    first file unless ``receipt_dir`` says otherwise).
+    """
+    if not paths:
+        raise ReceiptError(f"report {report_id} has no rendered files to record")
+    index = ledger.append(
+        report_entry_for_files(report_id, report_kind=report_kind, paths=paths, inputs=inputs)
+    )
+    ledger.sign_checkpoint(signer)
+    folder = receipt_dir or paths[0].parent
+    return index, write_receipt(make_receipt(ledger, index), folder / report_id)
 
 
 def write_receipt(receipt: Receipt, path: Path) -> Path:
