@@ -170,3 +170,25 @@ def test_witness_cosignature_format() -> None:
     # The same key as a plain note key has another key ID: the types do not mix.
     assert Signer("witness.example/w1", SEED).verifier().key_id != signature.key_id
     assert witness.verifier().key_type == COSIGNATURE_V1 != ED25519
+
+
+# The example of golang.org/x/mod/sumdb/note's package documentation: a published key pair,
+# text and signed note. Ed25519 is deterministic, so our signature must be byte-identical.
+GO_PRIVATE_KEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n"
+)
+GO_NOTE = (
+    GO_TEXT + "\n— PeterNeumann "
+    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+).encode()
+
+
+def test_go_sumdb_note_example_is_reproduced_byte_for_byte() -> None:
+    signer = Signer.from_private_key(GO_PRIVATE_KEY)
+    assert signer.verifier().vkey() == GO_VKEY
+    assert signer.private_key() == GO_PRIVATE_KEY
+    assert sign_note(GO_TEXT, signer).to_bytes() == GO_NOTE
+    assert open_note(GO_NOTE, [Verifier.from_vkey(GO_VKEY)]).text == GO_TEXT

@@ -209,6 +209,7 @@ def verify_receipt_command(
     ] = False,
 ) -> None:
     """Verify a receipt offline: signature, inclusion proof and the files' SHA-256."""
+    from carbonlink.errors import ConfigError
     from carbonlink.ledger import load_ledger_verifier, verify_receipt
     from carbonlink.ledger.errors import ReceiptError
     from carbonlink.ledger.keys import read_vkey
@@ -220,7 +221,17 @@ def verify_receipt_command(
     except OSError as exc:
         raise ReceiptError(f"cannot read the receipt: {exc}", file=str(receipt_file)) from exc
     parsed = Receipt.parse(data)
-    log_key = read_vkey(key) if key else load_ledger_verifier(settings.workspace)
+    if key:
+        log_key = read_vkey(key)
+    else:
+        try:
+            log_key = load_ledger_verifier(settings.workspace)
+        except ConfigError as exc:
+            raise ConfigError(
+                "no log key to check the receipt with",
+                file=str(receipt_file),
+                hint="pass the issuer's public key with --key (a .vkey file or its text)",
+            ) from exc
     witnesses = [read_vkey(value) for value in witness or []]
     result = verify_receipt(parsed, log_key, witnesses=witnesses)
     paths = list(files or [])
@@ -242,5 +253,7 @@ def verify_receipt_command(
     )
     for name, digest in result.files.items():
         console.print(f"  {name}  sha256 {digest}  matches")
+    if not result.files:
+        console.print("  no files checked (pass them as arguments to check their SHA-256)")
     for name in result.witnesses:
         console.print(f"  cosigned by {name}")
