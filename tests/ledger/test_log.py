@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
+from carbonlink.errors import InputError
 from carbonlink.ledger import FileAnchor, Ledger, merkle
 from carbonlink.ledger.entries import EntryDraft, EntryKind, import_batch_entry
 from carbonlink.ledger.errors import ConcurrentWriterError, SignatureError, TamperError
@@ -72,15 +73,12 @@ def test_root_and_proof_read_a_logarithmic_number_of_hashes(ledger: Ledger) -> N
     assert len(hash_reads) == 1  # one IN query for at most ~2 log2(n) rows
 
 
-def test_a_failed_append_writes_nothing(ledger: Ledger) -> None:
+def test_a_malformed_batch_writes_nothing(ledger: Ledger) -> None:
     ledger.append_many(_drafts(0, 3))
     root = ledger.root()
-
-    def broken() -> list[EntryDraft]:
-        return [*_drafts(3, 2), EntryDraft(EntryKind.REPORT, None)]  # type: ignore[arg-type]
-
-    with pytest.raises(Exception):  # noqa: B017 - the driver's own error for a NULL body
-        ledger.append_many(broken())
+    broken = [*_drafts(3, 2), EntryDraft(EntryKind.REPORT, "not bytes")]  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        ledger.append_many(broken)
     assert ledger.size() == 3 and ledger.root() == root
 
 
@@ -95,6 +93,8 @@ def test_a_second_writer_cannot_fork_the_log(ledger: Ledger) -> None:
         ledger.append_many(_drafts(2, 1))
     with ledger.engine.connect() as connection:
         assert connection.execute(select(ledger_tree.c.size)).scalar_one() == 2
+    # The entry row went in before the hash row failed; the transaction took it back out.
+    assert [entry.index for entry in ledger.entries(0, 3)] == [0, 1]
 
 
 def test_checkpoints_are_signed_and_never_inconsistent(

@@ -1,9 +1,10 @@
 """The database-backed verifiable log: appends, roots, proofs, checkpoints and cosignatures.
 
-One writer at a time: an append reads the tree size with a row lock (PostgreSQL) and writes the
-entries, their stored hashes and the new size in one transaction; the size changes only by a
-compare-and-set, and entry indices are primary keys, so a second writer racing it fails instead
-of forking the log. Each append, root or proof reads ``O(log n)`` stored hashes.
+One writer at a time: an append first takes the log's write lock (a no-op update of the tree
+row: a row lock on PostgreSQL, the database write lock on SQLite), then reads the size and writes
+the entries, their stored hashes and the new size in one transaction. The size changes only by a
+compare-and-set and entry indices are primary keys, so even a writer that bypassed the lock would
+fail rather than fork the log. Each append, root or proof reads ``O(log n)`` stored hashes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from carbonlink.errors import InputError
 from carbonlink.ledger import merkle
 from carbonlink.ledger.anchor import CheckpointAnchor
 from carbonlink.ledger.entries import EntryDraft, LedgerEntry
@@ -127,6 +129,11 @@ class Ledger:
         hash_rows: list[tuple[int, bytes]] = []
         append_leaf = frontier.append
         for draft in drafts:
+            if type(draft.body) is not bytes:
+                raise InputError(
+                    f"ledger entry {frontier.size} is not bytes",
+                    hint="build entries with the *_entry functions of carbonlink.ledger",
+                )
             index = frontier.size
             entry_rows.append((index, str(draft.kind), draft.subject, draft.body))
             hash_rows.append((index, b"".join(append_leaf(draft.body))))
