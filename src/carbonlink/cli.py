@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
@@ -48,6 +49,7 @@ app.add_typer(ledger_commands.app, name="ledger")
 app.command("verify")(ledger_commands.verify_receipt_command)
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
+app.add_typer(index_commands.app, name="index")
 
 
 def main() -> None:
