@@ -15,6 +15,7 @@ from rich.table import Table
 
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import read_inventory
+from carbonlink.settings import Settings
 
 CSV_COLUMNS = (
     "facility",
@@ -38,6 +39,9 @@ CSV_COLUMNS = (
     "factor_source",
     "gwp_set",
 )
+
+
+err_console = Console(stderr=True)
 
 
 class OutputFormat(StrEnum):
@@ -102,15 +106,60 @@ def _csv(lines: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def _account_recorded(settings: Settings, file: Path, meters: list[str]) -> Computation:
+    """Account in the workspace, append the calculation run and say where it went."""
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import MeterBinding, account_recorded
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(settings)
+    try:
+        run = account_recorded(
+            Ledger(store.engine),
+            store,
+            settings.workspace,
+            file.read_text("utf-8"),
+            file_name=str(file),
+            meters=tuple(MeterBinding.parse(text) for text in meters),
+        )
+    finally:
+        store.engine.dispose()
+    err_console.print(
+        f"ledger entry {run.index}: calculation run {run.run_id}, inputs "
+        f"{', '.join(map(str, run.inputs))}, results sha256 {run.results_sha256}",
+        highlight=False,
+    )
+    return run.computation
+
+
 def account_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Inventory YAML file.")],
     format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = OutputFormat.table,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Account against the workspace and record the run in its ledger (the "
+            "inventory file, factor sets and meter readings it used are cited).",
+        ),
+    ] = False,
+    meter: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="FACILITY/SOURCE=METER: take the source's activity from the meter's stored "
+            "readings over the period (repeatable; implies --record).",
+        ),
+    ] = None,
 ) -> None:
     """Account an inventory file: emissions per source, gas and scope with their lineage."""
     inventory = read_inventory(file)
-    result = account(inventory, file=str(file))
+    if record or meter:
+        result = _account_recorded(ctx.obj, file, meter or [])
+    else:
+        result = account(inventory, file=str(file))
     if format is OutputFormat.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif format is OutputFormat.csv:

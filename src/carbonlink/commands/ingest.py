@@ -64,6 +64,8 @@ def _run(
     kind: Literal["csv", "xlsx"],
 ) -> None:
     from carbonlink.ingest.file_import import import_file
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import record_import_batch
     from carbonlink.store.workspace import open_store
 
     settings: Settings = ctx.obj
@@ -71,6 +73,7 @@ def _run(
     store = open_store(settings)
     try:
         report = import_file(file, loaded, store, kind=kind, console=console)
+        entry = record_import_batch(store, Ledger(store.engine), report.batch_id)
     finally:
         store.engine.dispose()
     summary = Table(show_header=False, box=None, padding=(0, 2))
@@ -82,6 +85,7 @@ def _run(
     if report.empty_cells:
         summary.add_row("empty cells", f"{report.empty_cells:,}")
     summary.add_row("batch", report.batch_id)
+    summary.add_row("ledger entry", str(entry))
     console.print(summary)
     for reason, count in report.reasons.most_common():
         console.print(f"  [yellow]{count:,}[/] × {reason}")

@@ -11,6 +11,7 @@ re-import does not quarantine the same line twice.
 from __future__ import annotations
 
 import hashlib
+import struct
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -115,6 +116,19 @@ class ImportBatch:
     readings_duplicate: int
     quarantined: int
     status: str
+    readings_sha256: str | None = None
+    ledger_index: int | None = None
+    mapping_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """An input file kept byte for byte under its SHA-256."""
+
+    sha256: str
+    name: str
+    media_type: str
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +152,31 @@ def quarantine_fingerprint(source_ref: str, line: int | None, raw: bytes) -> str
     digest.update(b"\0" + str(line).encode() + b"\0")
     digest.update(raw)
     return digest.hexdigest()
+
+
+READINGS_DIGEST_VERSION = b"carbonlink readings v1\n"
+
+
+def readings_digest(rows: Iterable[tuple[str, int, float, str]]) -> tuple[int, str]:
+    """Canonical SHA-256 of a set of readings ``(meter_id, ts_us, value, unit)``; with their count.
+
+    The rows are sorted by meter id (as UTF-8 bytes) and timestamp, so the digest depends on
+    what was stored, never on the order a database returns it in. After the version line each
+    row is hashed as: meter id (4-byte big-endian length, UTF-8), timestamp (8-byte big-endian
+    signed microseconds since 1970 UTC), value (IEEE 754 binary64, big-endian), unit (4-byte
+    length, UTF-8). Binary64 is what both SQLite REAL and PostgreSQL double precision keep, so
+    the digest is exact: a value changed in its last bit changes it.
+    """
+    ordered = sorted(
+        ((meter.encode(), int(ts), float(value), unit.encode()) for meter, ts, value, unit in rows),
+        key=lambda row: (row[0], row[1]),
+    )
+    digest = hashlib.sha256(READINGS_DIGEST_VERSION)
+    for meter, ts, value, unit in ordered:
+        digest.update(struct.pack(">I", len(meter)) + meter)
+        digest.update(struct.pack(">qd", ts, value))
+        digest.update(struct.pack(">I", len(unit)) + unit)
+    return len(ordered), digest.hexdigest()
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -261,6 +300,20 @@ class Store:
         value = np.fromiter((row[1] for row in raw), dtype=np.float64, count=len(raw))
         return MeterSeries(meter_id, ts, value, [row[2] for row in raw])
 
+    def meter_readings(
+        self, meter_id: str, start_us: int, end_us: int
+    ) -> list[tuple[int, float, str, str | None]]:
+        """A meter's readings in ``[start_us, end_us)`` as ``(ts_us, value, unit, batch_id)``."""
+        table = schema.readings
+        ts = type_coerce(table.c.ts, BigInteger)
+        query = (
+            select(ts, table.c.value, table.c.unit, table.c.batch_id)
+            .where(table.c.meter_id == meter_id, ts >= start_us, ts < end_us)
+            .order_by(ts)
+        )
+        with self.engine.connect() as connection:
+            return [(int(r[0]), float(r[1]), r[2], r[3]) for r in connection.execute(query)]
+
     def quarantined(self, batch_id: str | None = None) -> list[QuarantinedRecord]:
         """Quarantined records (of one batch, or all), oldest first."""
         table = schema.quarantine
@@ -351,7 +404,76 @@ class Store:
             readings_duplicate=row.readings_duplicate,
             quarantined=row.quarantined,
             status=row.status,
+            readings_sha256=row.readings_sha256,
+            ledger_index=row.ledger_index,
+            mapping_sha256=row.mapping_sha256,
         )
+
+    def batch_readings_digest(self, batch_id: str) -> tuple[int, str]:
+        """Count and canonical digest (`readings_digest`) of the readings a batch stored."""
+        table = schema.readings
+        query = select(
+            table.c.meter_id, type_coerce(table.c.ts, BigInteger), table.c.value, table.c.unit
+        ).where(table.c.batch_id == batch_id)
+        with self.engine.connect() as connection:
+            return readings_digest(tuple(row) for row in connection.execute(query))
+
+    def link_batch(self, batch_id: str, *, readings_sha256: str, ledger_index: int) -> None:
+        """Record on a batch its readings digest and the index of its ledger entry."""
+        table = schema.import_batches
+        with self._begin() as connection:
+            changed = connection.execute(
+                update(table)
+                .where(table.c.id == batch_id)
+                .values(readings_sha256=readings_sha256, ledger_index=ledger_index)
+            ).rowcount
+        if not changed:
+            raise StoreError(f"no import batch {batch_id!r}", hint="list batches with the CLI")
+
+    def batch_ledger_indices(self, batch_ids: Iterable[str]) -> dict[str, int | None]:
+        """The ledger entry index of each named batch (None: not recorded in the ledger)."""
+        table = schema.import_batches
+        wanted = sorted(set(batch_ids))
+        if not wanted:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table.c.id, table.c.ledger_index).where(table.c.id.in_(wanted))
+            ).all()
+        return {row.id: row.ledger_index for row in rows}
+
+    # --- documents --------------------------------------------------------------------------
+
+    def save_document(self, name: str, body: bytes, media_type: str = "text/plain") -> str:
+        """Keep an input file under its SHA-256 (once); return the digest."""
+        digest = hashlib.sha256(body).hexdigest()
+        dialect_insert = sqlite.insert if self.backend == "sqlite" else postgresql.insert
+        statement = (
+            dialect_insert(schema.documents)
+            .values(
+                sha256=digest,
+                name=name,
+                media_type=media_type,
+                body=body,
+                stored_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing()
+        )
+        with self._begin() as connection:
+            connection.execute(statement)
+        return digest
+
+    def document(self, sha256: str) -> StoredDocument:
+        """A kept input file by its SHA-256."""
+        table = schema.documents
+        with self.engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.sha256 == sha256)).one_or_none()
+        if row is None:
+            raise StoreError(
+                f"no stored document with SHA-256 {sha256}",
+                hint="the input file was never stored, or was deleted from the documents table",
+            )
+        return StoredDocument(row.sha256, row.name, row.media_type, bytes(row.body))
 
     # --- organizations, facilities, sources, meters -----------------------------------------
 

@@ -134,6 +134,16 @@ import_batches = Table(
     Column("readings_duplicate", Integer, nullable=False, server_default="0"),
     Column("quarantined", Integer, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False, server_default="running"),
+    Column(
+        "readings_sha256",
+        String(64),
+        comment="canonical digest of the readings the batch stored",
+    ),
+    Column(
+        "ledger_index",
+        BigInteger,
+        comment="index of the batch's import-batch entry in the ledger",
+    ),
 )
 
 readings = Table(
@@ -147,6 +157,7 @@ readings = Table(
     Column("batch_id", String(36)),
     Column("source_ref", Text),
     PrimaryKeyConstraint("meter_id", "ts"),
+    Index("ix_readings_batch", "batch_id"),
     sqlite_with_rowid=False,
 )
 
@@ -189,10 +200,23 @@ activity = Table(
     ),
 )
 
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True, comment="SHA-256 of the body"),
+    Column("name", Text, nullable=False, comment="file name it was read from"),
+    Column("media_type", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("stored_at", UtcTimestamp, nullable=False),
+)
+"""Input files (inventories, factor tables) kept byte for byte under their SHA-256, so that a
+calculation the ledger records can be re-run from exactly what it read."""
+
 __all__ = [
     "EPOCH",
     "UtcTimestamp",
     "activity",
+    "documents",
     "facilities",
     "from_epoch_us",
     "import_batches",

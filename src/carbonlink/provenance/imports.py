@@ -1,0 +1,64 @@
+"""Import batches in the ledger: the raw file's hash and the digest of the readings stored."""
+
+from __future__ import annotations
+
+from carbonlink.errors import StoreError
+from carbonlink.ledger import Ledger, LedgerEntry, TamperError, import_batch_entry
+from carbonlink.store.repository import Store
+
+
+def record_import_batch(store: Store, ledger: Ledger, batch_id: str) -> int:
+    """Append the ``import-batch`` entry of a finished batch and note its index on the batch.
+
+    The entry carries the raw file's SHA-256 (or the message set's, for a stream flush) and
+    the canonical digest of the readings this batch stored (`carbonlink.store.readings_digest`);
+    readings already stored by an earlier batch belong to that batch, not to this one.
+    """
+    batch = store.batch(batch_id)
+    if batch.ledger_index is not None:
+        return batch.ledger_index
+    if batch.file_sha256 is None:
+        raise StoreError(
+            f"import batch {batch_id} has no raw file or message-set hash",
+            hint="begin the batch with file_sha256 (the SHA-256 of what was received)",
+        )
+    count, digest = store.batch_readings_digest(batch_id)
+    entry = import_batch_entry(
+        batch_id,
+        source=f"{batch.kind}:{batch.source_ref}",
+        raw_sha256=batch.file_sha256,
+        records=batch.records,
+        rejected=batch.quarantined,
+        details={
+            "readings": count,
+            "readings_sha256": digest,
+            "mapping_sha256": batch.mapping_sha256,
+            "status": batch.status,
+        },
+    )
+    index = ledger.append(entry)
+    store.link_batch(batch_id, readings_sha256=digest, ledger_index=index)
+    return index
+
+
+def recompute_import_batch(entry: LedgerEntry, ledger: Ledger) -> None:
+    """Recompute the readings digest of the entry's batch from the store and compare."""
+    content = entry.content()
+    details = content.get("details", {})
+    batch_id = content["batch_id"]
+    store = Store(ledger.engine)
+    count, digest = store.batch_readings_digest(batch_id)
+    if digest != details.get("readings_sha256") or count != details.get("readings"):
+        raise TamperError(
+            f"entry {entry.index} (import-batch {batch_id}): the stored readings no longer "
+            f"match — {count} readings with digest {digest[:16]}…, the ledger recorded "
+            f"{details.get('readings')} with {str(details.get('readings_sha256'))[:16]}…",
+            index=entry.index,
+            hint="a stored reading of this batch was changed, added or deleted",
+        )
+    batch = store.batch(batch_id)
+    if batch.file_sha256 != content["raw_sha256"]:
+        raise TamperError(
+            f"entry {entry.index} (import-batch {batch_id}): the batch's raw file hash was changed",
+            index=entry.index,
+        )
