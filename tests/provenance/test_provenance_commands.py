@@ -1,0 +1,92 @@
+"""The ledger through the commands: ingest and account record their entries; the demo's
+receipt is accepted offline and refused after any byte of its report changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import MAPPING, READINGS_CSV, inventory_text
+from rich.console import Console
+from typer.testing import CliRunner
+
+from carbonlink.cli import app
+from carbonlink.demo import run_demo
+from carbonlink.ledger.errors import ReceiptError
+from carbonlink.settings import Settings
+
+runner = CliRunner()
+
+
+def _ok(env: dict[str, str], *args: str) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    if result.exception is not None:
+        raise result.exception
+    return result.output
+
+
+def test_ingest_and_account_record_the_chain(tmp_path: Path) -> None:
+    env = {"CARBONLINK_WORKSPACE": str(tmp_path / "ws")}
+    _ok(env, "init", str(tmp_path / "ws"))
+    readings, mapping = tmp_path / "grid.csv", tmp_path / "grid.yaml"
+    readings.write_text(READINGS_CSV, "utf-8")
+    mapping.write_text(yaml.safe_dump(MAPPING), "utf-8")
+    output = _ok(env, "ingest", "csv", str(readings), "--mapping", str(mapping))
+    assert "ledger entry" in output and " 0" in output
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(inventory_text(1.0), "utf-8")
+    result = runner.invoke(
+        app,
+        ["account", str(inventory), "-f", "json", "--meter", "plant-1/power=m-grid"],
+        env=env,
+    )
+    assert result.exception is None, result.output
+    document = json.loads(result.stdout)
+    power = next(line for line in document["lines"] if line["source"] == "power")
+    assert power["activity"]["quantity"] == 6.0
+    assert "ledger entry 2: calculation run" in result.stderr
+    _ok(env, "ledger", "checkpoint")
+    full = _ok(env, "ledger", "verify", "--full")
+    assert "recomputed 1 calculation-run entries" in full
+    assert "recomputed 1 import-batch entries" in full
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(Settings(), out, Console(file=None, width=200, quiet=True))
+    return out
+
+
+def test_the_demo_ledger_verifies_from_meter_to_report(demo: Path) -> None:
+    env = {"CARBONLINK_WORKSPACE": str(demo / "workspace")}
+    full = _ok(env, "ledger", "verify", "--full")
+    for kind in ("import-batch", "factor-set", "calculation-run"):
+        assert f"recomputed 1 {kind} entries" in full
+
+
+def test_the_demo_receipt_verifies_offline_and_fails_after_any_byte_changes(
+    demo: Path, tmp_path: Path
+) -> None:
+    receipt = demo / "inventory-result.tlog-proof"
+    vkey = demo / "workspace" / "keys" / "ledger.vkey"
+    # offline: a copy of the receipt and the report elsewhere, no workspace, no database
+    copy = tmp_path / "check"
+    copy.mkdir()
+    (copy / receipt.name).write_bytes(receipt.read_bytes())
+    report = (demo / "inventory.json").read_bytes()
+    (copy / "inventory.json").write_bytes(report)
+    env = {"CARBONLINK_WORKSPACE": str(tmp_path / "nowhere")}
+    output = _ok(env, "verify", str(copy / receipt.name), "--key", str(vkey))
+    assert "receipt OK" in output and "inventory.json" in output
+    for position in (0, len(report) // 2, len(report) - 1):
+        tampered = bytearray(report)
+        tampered[position] ^= 0x20
+        (copy / "inventory.json").write_bytes(bytes(tampered))
+        result = runner.invoke(
+            app, ["verify", str(copy / receipt.name), "--key", str(vkey)], env=env
+        )
+        assert isinstance(result.exception, ReceiptError), position
+    assert not (tmp_path / "nowhere").exists()
