@@ -44,7 +44,7 @@ class Table(Protocol):
     @property
     def approximate_rows(self) -> int: ...
 
-    def chunks(self, wanted: list[int]) -> Iterator[RowChunk]: ...
+    def chunks(self, wanted: list[int], numeric: frozenset[int] = ...) -> Iterator[RowChunk]: ...
 
 
 def open_table(path: Path, mapping: FileMapping, kind: FileKind | None = None) -> Table:
@@ -86,7 +86,7 @@ class FileReader:
 
     def parsed_chunks(self) -> Iterator[ParsedChunk]:
         """The file chunk by chunk, as columns of readings and lists of rejected rows."""
-        for chunk in self.table.chunks(self.parser.wanted):
+        for chunk in self.table.chunks(self.parser.wanted, self.parser.numeric):
             yield self.parser.parse(chunk)
 
     def __iter__(self) -> Iterator[Reading | Rejected]:
@@ -164,7 +164,7 @@ def import_file(
     try:
         with progress:
             task = progress.add_task(path.name, total=table.approximate_rows)
-            for chunk in table.chunks(parser.wanted):
+            for chunk in table.chunks(parser.wanted, parser.numeric):
                 parsed = parser.parse(chunk)
                 report.readings_new += store.add_reading_columns(parsed.columns)
                 store.quarantine(parsed.rejected, batch_id=batch_id)

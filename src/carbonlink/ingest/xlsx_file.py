@@ -82,7 +82,9 @@ class XlsxTable:
         """Rows after the header, as the sheet declares them."""
         return max((self.sheet.max_row or 0) - self.mapping.header_row, 0)
 
-    def chunks(self, wanted: list[int]) -> Iterator[RowChunk]:
+    def chunks(
+        self, wanted: list[int], numeric: frozenset[int] = frozenset()
+    ) -> Iterator[RowChunk]:
         """The ``wanted`` columns of the data rows in chunks, each cell as text."""
         rows: list[list[str]] = []
         lines: list[int] = []
