@@ -223,3 +223,31 @@ def test_the_real_steel_plant_file(store: Store, steel_plant_file: Path) -> None
     # the file's last row, "31/12/2018 00:00", is the end of the year's last interval
     assert from_epoch_us(int(series.ts_us[-1])) == datetime(2018, 12, 31, 15, 0, tzinfo=UTC)
     assert from_epoch_us(int(series.ts_us[0])) == datetime(2017, 12, 31, 15, 15, tzinfo=UTC)
+
+
+def test_the_repeated_autumn_hour_is_read_in_order(store: Store, tmp_path: Path) -> None:
+    mapping = FileMapping.model_validate(
+        {
+            "timestamp": {"column": "t", "format": "%Y-%m-%d %H:%M", "time_zone": "Europe/Berlin"},
+            "values": [{"column": "kwh", "meter": "m", "unit": "kWh"}],
+            "meters": [{"id": "m", "kind": "interval", "unit": "kWh"}],
+        }
+    )
+    wall = ["01:30", "01:45", "02:00", "02:15", "02:30", "02:45", "02:00", "02:15", "03:00"]
+    body = "".join(f"2018-10-28 {w},1\n" for w in wall)
+    path = _write(tmp_path, "autumn.csv", "t,kwh\n" + body, "utf-8")
+    report = import_file(path, mapping, store)
+    assert (report.readings_new, report.quarantined) == (9, 0)
+    stamps = [from_epoch_us(int(t)).strftime("%H:%M") for t in store.series("m").ts_us]
+    # 02:00 and 02:15 occur first in summer time (UTC+2), then again in winter time (UTC+1)
+    assert stamps == [
+        "23:30",
+        "23:45",
+        "00:00",
+        "00:15",
+        "00:30",
+        "00:45",
+        "01:00",
+        "01:15",
+        "02:00",
+    ]

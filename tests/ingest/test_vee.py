@@ -177,3 +177,31 @@ def test_the_steel_plants_2018_electricity(store: Store, steel_plant_file: Path)
     stored = {a.label: a for a in store.activity("daewoo-gwangyang-electricity")}
     assert stored["2018"] == year
     assert len(stored) == 13
+
+
+def test_the_process_command_prints_and_stores_the_periods(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carbonlink.cli import app
+
+    mapping = tmp_path / "gas.yaml"
+    mapping.write_text(
+        "timestamp: {column: t, format: '%Y-%m-%d %H:%M', time_zone: Asia/Shanghai}\n"
+        "values: [{column: reading, meter: gas, unit: Nm3}]\n"
+        "meters: [{id: gas, kind: register, unit: Nm3, rollover_max: 9999, interval_s: 3600}]\n",
+        encoding="utf-8",
+    )
+    reads = [("00:00", 9990), ("01:00", 9995), ("02:00", 3), ("05:00", 33)]
+    data = tmp_path / "gas.csv"
+    data.write_text("t,reading\n" + "".join(f"2018-06-01 {t},{v}\n" for t, v in reads))
+    env = {"CARBONLINK_WORKSPACE": str(tmp_path / "ws"), "CARBONLINK_DATABASE_URL": ""}
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["ingest", "csv", str(data), "-m", str(mapping)], env=env).exit_code == 0
+    )
+    result = runner.invoke(app, ["ingest", "process", "gas", "--period", "day"], env=env)
+    assert result.exit_code == 0, result.output
+    # 5 + (9999 + 1 - 9995 + 3 = 8) + 30 prorated over 3 hours = 43 Nm3 on 1 June (Shanghai)
+    assert "1 rollovers" in result.output and "prorate" in result.output
+    assert "2018-06-01" in result.output and "43.00" in result.output
+    assert "1 activity records stored" in result.output

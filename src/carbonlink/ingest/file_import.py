@@ -80,7 +80,7 @@ class FileReader:
         """A reader for ``path`` checked against the known meters (plus the mapping's own)."""
         table = open_table(path, mapping, kind)
         meters = dict(store_meters or {})
-        meters.update({spec.id: spec.to_meter() for spec in mapping.meters})
+        meters.update({meter.id: meter for meter in mapping.meter_objects()})
         parser = TableParser(mapping, table.header, meters, path.name, batch_id)
         return cls(table, parser)
 
@@ -141,8 +141,8 @@ def import_file(
     console: Console | None = None,
 ) -> ImportReport:
     """Import one file: register the mapping's meters, store readings, quarantine bad rows."""
-    for spec in mapping.meters:
-        store.save_meter(spec.to_meter())
+    for meter in mapping.meter_objects():
+        store.save_meter(meter)
     table = open_table(path, mapping, kind)
     file_sha256 = hashlib.sha256(table.data).hexdigest()
     batch_id = store.begin_batch(
