@@ -42,6 +42,7 @@ WIDE_CSV = (
     "01/01/2018 01:00,abc,102.0\n"
     "01/01/2018 01:15,99999,102.5\n"
     "01/01/2018 01:30\n"
+    "01/01/2018 01:45,x,y\n"
 )
 
 
@@ -57,13 +58,20 @@ def test_bad_rows_are_quarantined_with_their_line_and_the_rest_is_stored(
 ) -> None:
     path = _write(tmp_path, "plant.csv", WIDE_CSV, encoding)
     report = import_file(path, WIDE, store)
-    assert report.records == 6
+    assert report.records == 7
     # main: lines 2, 3 good; gas: lines 2, 3, 5, 6 good (line 5's bad cell is main's)
     assert (report.readings, report.readings_new) == (6, 6)
     assert store.reading_count("main") == 2
     assert store.reading_count("boiler-gas") == 4
     kept = {(q.line, q.meter_id): q for q in store.quarantined()}
-    assert set(kept) == {(4, None), (5, "main"), (6, "main"), (7, None)}
+    assert set(kept) == {
+        (4, None),
+        (5, "main"),
+        (6, "main"),
+        (7, None),
+        (8, "main"),
+        (8, "boiler-gas"),
+    }
     assert "cannot read time '31/02/2018 00:45'" in kept[(4, None)].reason
     assert kept[(5, "main")].reason == "'abc' is not a number"
     assert "outside the plausible range [0, 1000] kWh" in kept[(6, "main")].reason
@@ -73,12 +81,12 @@ def test_bad_rows_are_quarantined_with_their_line_and_the_rest_is_stored(
     )
     assert report.reasons == {
         "unparseable time": 1,
-        "text in a number": 1,
+        "text in a number": 3,
         "implausible value": 1,
         "wrong number of fields": 1,
     }
     batch = store.batch(report.batch_id)
-    assert (batch.records, batch.readings_new, batch.quarantined) == (6, 6, 4)
+    assert (batch.records, batch.readings_new, batch.quarantined) == (7, 6, 6)
 
 
 def test_reimporting_a_file_changes_nothing(store: Store, tmp_path: Path) -> None:
@@ -186,7 +194,7 @@ def test_a_file_reader_feeds_any_reading_sink(tmp_path: Path) -> None:
             sink.quarantine([item])  # type: ignore[list-item]
         else:
             sink.add_readings([item])  # type: ignore[list-item]
-    assert len(sink.readings) == 6 and len(sink.rejected) == 4
+    assert len(sink.readings) == 6 and len(sink.rejected) == 6
 
 
 def test_a_missing_column_stops_the_import_with_a_clear_error(store: Store, tmp_path: Path) -> None:

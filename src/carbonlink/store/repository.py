@@ -138,11 +138,14 @@ class QuarantinedRecord:
     raw: bytes
 
 
-def quarantine_fingerprint(source_ref: str, line: int | None, raw: bytes) -> str:
-    """Identity of a quarantined record: the same line of the same source is kept once."""
+def quarantine_fingerprint(
+    source_ref: str, line: int | None, meter_id: str | None, raw: bytes
+) -> str:
+    """Identity of a quarantined record: the same line of the same source, for the same meter,
+    is kept once (a line with two bad cells is two records)."""
     digest = hashlib.sha256()
-    digest.update(source_ref.encode())
-    digest.update(b"\0" + str(line).encode() + b"\0")
+    for part in (source_ref, str(line), meter_id or ""):
+        digest.update(part.encode() + b"\0")
     digest.update(raw)
     return digest.hexdigest()
 
@@ -265,7 +268,9 @@ class Store:
             line = getattr(record, "line", None)
             rows.append(
                 {
-                    "fingerprint": quarantine_fingerprint(record.source_ref, line, record.raw),
+                    "fingerprint": quarantine_fingerprint(
+                        record.source_ref, line, record.meter_id, record.raw
+                    ),
                     "received_at": now,
                     "batch_id": batch_id,
                     "source_ref": record.source_ref,
