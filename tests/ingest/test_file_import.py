@@ -197,6 +197,12 @@ def test_a_file_reader_feeds_any_reading_sink(tmp_path: Path) -> None:
     assert len(sink.readings) == 6 and len(sink.rejected) == 6
 
 
+def test_an_upload_is_imported_from_its_bytes(store: Store) -> None:
+    report = import_file(Path("upload.csv"), WIDE, store, data=WIDE_CSV.encode("gb18030"))
+    assert (report.readings_new, report.quarantined, report.encoding) == (6, 6, "gb18030")
+    assert store.batch(report.batch_id).source_ref == "upload.csv"
+
+
 def test_a_missing_column_stops_the_import_with_a_clear_error(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path, "plant.csv", "when,kwh\n01/01/2018 00:15,1\n", "utf-8")
     with pytest.raises(IngestError, match=r"column\(s\) 'time'.*not found"):

@@ -52,12 +52,20 @@ class CsvTable:
 
     kind = "csv"
 
-    def __init__(self, path: Path, mapping: FileMapping, *, chunk_rows: int = 100_000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        mapping: FileMapping,
+        *,
+        data: bytes | None = None,
+        chunk_rows: int = 100_000,
+    ) -> None:
+        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
         self.path = path
         self.mapping = mapping
         self.chunk_rows = chunk_rows
         try:
-            self.data = path.read_bytes()
+            self.data = path.read_bytes() if data is None else data
         except OSError as exc:
             raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
         encoding = mapping.encoding
