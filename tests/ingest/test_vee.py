@@ -84,6 +84,21 @@ def test_register_reads_further_apart_than_an_interval_are_prorated() -> None:
     assert intervals.gaps[0].rule is Rule.PRORATE
 
 
+def test_sparse_register_reads_give_a_substitute_from_prorated_intervals() -> None:
+    # reads every 4 hours on an hourly grid; the span asks for 2 more hours at the end
+    series = MeterSeries(
+        "m", np.array([T0, T0 + 4 * HOUR, T0 + 8 * HOUR]), np.array([0.0, 8.0, 24.0]), ["kWh"] * 3
+    )
+    intervals = to_intervals(series, REGISTER, span=(T0, T0 + 10 * HOUR))
+    sample = np.array([2.0] * 4 + [4.0] * 4)
+    expected = sample.mean() + 2 * sample.std(ddof=1)
+    assert intervals.quantity.tolist() == [2.0] * 4 + [4.0] * 4 + [expected] * 2
+    assert [(g.intervals, g.rule) for g in intervals.gaps] == [
+        (8, Rule.PRORATE),
+        (2, Rule.SUBSTITUTE),
+    ]
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 1000), min_size=2, max_size=40), st.randoms())
 def test_register_consumption_follows_timestamps_not_arrival(steps: list[float], rnd) -> None:

@@ -173,7 +173,7 @@ def _is_rollover(previous: float, current: float, meter: Meter) -> bool:
 
 
 def _substitute(quantity: NDArray[np.float64], measured: NDArray[np.bool_], sigmas: float) -> float:
-    """Conservative substitute: mean + k σ of the measured intervals (MRR Art. 45(3), k = 2)."""
+    """Conservative substitute: mean + k σ of the reference intervals (MRR Art. 45(3), k = 2)."""
     sample = quantity[measured]
     if len(sample) == 0:
         raise InputError(
@@ -202,8 +202,10 @@ def _fill_gaps(
     gaps: list[Gap] = []
     if not missing.any():
         return gaps
+    # the reference sample: measured intervals, or (sparse register reads) prorated ones
     measured = ~missing & (rule == Rule.MEASURED)
-    substitute = _substitute(quantity, measured, options.substitute_sigmas)
+    sample = measured if measured.any() else ~missing
+    substitute = _substitute(quantity, sample, options.substitute_sigmas)
     have = np.flatnonzero(~missing)
     edges = np.diff(np.concatenate(([0], missing.view(np.int8), [0])))
     for first, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
