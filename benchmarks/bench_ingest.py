@@ -29,10 +29,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from carbonlink.ingest.file_import import import_file
-from carbonlink.ingest.mapping import FileMapping
+from carbonlink.ingest.mapping import FileMapping, load_mapping, shipped_mapping
 from carbonlink.store import Store, create_store_engine, upgrade
 from carbonlink.store.repository import READING_COLUMNS
 
+PLANT_FILE = Path("data") / "steel-industry-energy" / "Steel_industry_data.csv"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/carbonlink_test"
 
 
@@ -170,6 +171,14 @@ def main() -> None:
         )
         floor_engine.dispose()
         print(f"  ratio import / floor: {ours / floor:.2f}")
+        plant = Path(__file__).resolve().parents[1].parent / "shared" / PLANT_FILE
+        if plant.is_file():
+            plant_engine = create_store_engine(f"sqlite:///{folder / 'plant.db'}")
+            upgrade(plant_engine)
+            plant_mapping = load_mapping(shipped_mapping("steel_industry"))
+            seconds, new = timed_import(Store(plant_engine), plant, plant_mapping)
+            line("the real steel plant file (UCI), shipped mapping", new, seconds)
+            plant_engine.dispose()
 
         url = os.environ.get("CARBONLINK_TEST_POSTGRES_URL") or DEFAULT_POSTGRES
         print(f"PostgreSQL ({url.rsplit('@', 1)[-1]}, keyed table)")
