@@ -265,3 +265,21 @@ def test_the_repeated_autumn_hour_is_read_in_order(store: Store, tmp_path: Path)
         "01:15",
         "02:00",
     ]
+
+
+def test_offsets_across_a_daylight_saving_change_are_kept(store: Store, tmp_path: Path) -> None:
+    mapping = FileMapping.model_validate(
+        {
+            "timestamp": {"column": "t", "time_zone": "Europe/Berlin"},
+            "values": [{"column": "kwh", "meter": "m", "unit": "kWh"}],
+            "meters": [{"id": "m", "kind": "interval", "unit": "kWh"}],
+        }
+    )
+    body = "t,kwh\n2018-03-25T01:45:00+01:00,1\n2018-03-25T03:00:00+02:00,1\n"
+    report = import_file(_write(tmp_path, "offsets.csv", body, "utf-8"), mapping, store)
+    assert (report.readings_new, report.quarantined) == (2, 0)
+    stamps = [from_epoch_us(int(t)) for t in store.series("m").ts_us]
+    assert stamps == [
+        datetime(2018, 3, 25, 0, 45, tzinfo=UTC),
+        datetime(2018, 3, 25, 1, 0, tzinfo=UTC),
+    ]

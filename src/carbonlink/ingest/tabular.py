@@ -305,7 +305,13 @@ def _parse_times(raw: pd.Series, pattern: str | None, day_first: bool) -> pd.Ser
     elif pattern is not None:
         parsed = pd.to_datetime(series, format=pattern, errors="coerce", utc="%z" in pattern)
     else:
-        parsed = pd.to_datetime(series, format="mixed", dayfirst=day_first, errors="coerce")
+        try:
+            parsed = pd.to_datetime(series, format="mixed", dayfirst=day_first, errors="coerce")
+        except ValueError:
+            # offsets that differ (+01:00 in winter, +02:00 in summer) are compared in UTC
+            parsed = pd.to_datetime(
+                series, format="mixed", dayfirst=day_first, errors="coerce", utc=True
+            )
     missing = parsed.isna()
     if not missing.any():
         return parsed
@@ -316,7 +322,10 @@ def _parse_times(raw: pd.Series, pattern: str | None, day_first: bool) -> pd.Ser
         parsed = parsed.where(~missing, again)
         rest = series[parsed.isna()]
     if len(rest) and parsed.dt.tz is None:
-        iso = pd.to_datetime(rest, format="ISO8601", errors="coerce")
+        try:
+            iso = pd.to_datetime(rest, format="ISO8601", errors="coerce")
+        except ValueError:
+            iso = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[us, UTC]")
         if iso.dt.tz is None:
             parsed = parsed.where(parsed.notna(), iso.reindex(parsed.index))
     return parsed
