@@ -36,11 +36,15 @@ def _root(ctx: typer.Context) -> None:
 def demo(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo-output"),
+    plant_data: Annotated[
+        Path | None,
+        typer.Option(help="The steel plant file Steel_industry_data.csv (default: ../shared)."),
+    ] = None,
 ) -> None:
     """Build the demo steel enterprise, account its emissions and write the outputs."""
     from carbonlink.demo import run_demo
 
-    run_demo(ctx.obj, out, console)
+    run_demo(ctx.obj, out, console, plant_data=plant_data)
 
 
 app.command("init")(workspace_commands.init)
