@@ -22,6 +22,7 @@ from carbonlink.domain.inventory import parse_inventory
 from carbonlink.settings import Settings
 
 DEMO_INVENTORY = "steel-enterprise.yaml"
+METERED_INVENTORY = "metered-2018.yaml"
 
 
 @dataclass
@@ -36,9 +37,16 @@ class DemoRun:
     plant_data: Path | None = None
 
 
-def demo_inventory_text() -> str:
-    """The shipped demo inventory (YAML)."""
-    return resources.files("carbonlink.data").joinpath("demo", DEMO_INVENTORY).read_text("utf-8")
+def demo_inventory_text(name: str = DEMO_INVENTORY) -> str:
+    """A shipped demo inventory (YAML)."""
+    return resources.files("carbonlink.data").joinpath("demo", name).read_text("utf-8")
+
+
+def demo_settings(run: DemoRun) -> Settings:
+    """The demo's own workspace (inside the output folder) unless a database is configured."""
+    if run.settings.database_url:
+        return run.settings
+    return run.settings.model_copy(update={"workspace": run.out / "workspace"})
 
 
 def step_accounting(run: DemoRun) -> None:
@@ -66,16 +74,42 @@ def step_plant_data(run: DemoRun) -> None:
     """
     from carbonlink.ingest.plant_demo import ingest_plant_data
 
-    settings = run.settings
-    if not settings.database_url:
-        settings = settings.model_copy(update={"workspace": run.out / "workspace"})
-    run.results["plant"] = ingest_plant_data(settings, run.plant_data, run.console)
+    run.results["plant"] = ingest_plant_data(demo_settings(run), run.plant_data, run.console)
+
+
+def step_metered_accounting(run: DemoRun) -> None:
+    """Account the metered works from the readings the plant-data step stored."""
+    from carbonlink.ingest.metered_activity import resolve_metered_activity
+    from carbonlink.store.workspace import open_store
+
+    text = demo_inventory_text(METERED_INVENTORY)
+    source = run.out / METERED_INVENTORY
+    source.write_text(text, "utf-8")
+    store = open_store(demo_settings(run))
+    try:
+        inventory, uses = resolve_metered_activity(parse_inventory(text, file=str(source)), store)
+    finally:
+        store.engine.dispose()
+    result = account(inventory, file=str(source))
+    target = run.out / "inventory-metered-2018.json"
+    target.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["metered inventory file"] = source
+    run.outputs["metered inventory result"] = target
+    run.results["metered accounting"] = result
+    title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
+    run.console.print(result_table(result, title))
+    for use in uses:
+        run.console.print(
+            f"{use.facility}/{use.source}: {use.quantity:,.3f} {use.unit} summed from meter "
+            f"{use.meter_id} over {use.days} local days"
+        )
 
 
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("plant data", step_plant_data),
     ("accounting", step_accounting),
+    ("metered accounting", step_metered_accounting),
 ]
 
 
