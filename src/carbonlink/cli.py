@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import report
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -17,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(report.app)
 console = Console()
 err_console = Console(stderr=True)
 

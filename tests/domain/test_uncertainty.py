@@ -113,7 +113,8 @@ def test_ten_thousand_draws_for_a_plant_inventory_under_two_seconds() -> None:
         )
         for i in range(300)
     ]
-    start = time.perf_counter()
+    # CPU time, not wall time: the budget is the computation's, not the shared machine's load.
+    start = time.process_time()
     result = monte_carlo(sources, draws=10_000)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
     assert result.total.lower < result.total.central < result.total.upper

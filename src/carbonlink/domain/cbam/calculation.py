@@ -99,6 +99,7 @@ class ProcessSee:
     embedded_indirect_from_precursors: float
     embedded_electricity_mwh_per_t: float
     default_share: float
+    """Share of the direct SEE that stems from default values (as the template's column M)."""
 
     @property
     def see_total(self) -> float:
@@ -241,9 +242,11 @@ def topological_order(data: CbamInstallationData) -> tuple[str, ...]:
 def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamResult:
     """SEE (direct and indirect) of every production process, recursively through precursors.
 
-    ``year`` selects the default-value mark-up (default: the year the period ends in).
+    ``year`` selects the default-value mark-up (default: ``data.markup_year``, else the year
+    the period ends in).
     """
-    year = year if year is not None else data.period_end.year
+    if year is None:
+        year = data.markup_year if data.markup_year is not None else data.period_end.year
     order = topological_order(data)
     by_id = {p.id: p for p in data.processes}
     for process in data.processes:
@@ -296,7 +299,6 @@ def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamR
         k = index[pid]
         from_own_dir = float(own_mass[k] @ see_dir)
         from_own_ind = float(own_mass[k] @ see_ind)
-        total = see_dir[k] + see_ind[k]
         results[pid] = ProcessSee(
             process_id=pid,
             see_direct=float(see_dir[k]),
@@ -305,7 +307,7 @@ def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamR
             embedded_direct_from_precursors=from_own_dir + float(purch_dir[k]),
             embedded_indirect_from_precursors=from_own_ind + float(purch_ind[k]),
             embedded_electricity_mwh_per_t=float(emb_el[k]),
-            default_share=float(see_default[k] / total) if total > 0 else 0.0,
+            default_share=float(see_default[k] / see_dir[k]) if see_dir[k] > 0 else 0.0,
         )
 
     notes: list[str] = []

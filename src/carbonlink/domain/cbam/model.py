@@ -84,6 +84,7 @@ class ProductionProcess:
     electricity_mwh: float = 0.0
     electricity_ef: float = 0.0
     electricity_ef_source: str = ""
+    electricity_ef_source_code: str = ""
     electricity_exported_mwh: float = 0.0
     electricity_exported_ef: float = 0.0
     non_cbam_use_t: float = 0.0
@@ -111,6 +112,7 @@ class PurchasedPrecursor:
     specific_electricity_mwh_per_t: float = 0.0
     electricity_ef: float = 0.0
     electricity_ef_source: str = ""
+    electricity_ef_source_code: str = ""
     supplier: str = ""
     default_source: str = ""
     default_justification: str = ""
@@ -129,7 +131,11 @@ class CarbonPrice:
 
 @dataclass(frozen=True)
 class CbamInstallationData:
-    """Everything needed to compute and communicate SEE for one installation and period."""
+    """Everything needed to compute and communicate SEE for one installation and period.
+
+    ``markup_year`` is the year whose default-value mark-up applies (the year the goods are
+    imported); empty means the year the reporting period ends in.
+    """
 
     installation: Installation
     period_start: date
@@ -140,3 +146,4 @@ class CbamInstallationData:
     installation_direct_emissions_t: float | None = None
     installation_indirect_emissions_t: float | None = None
     remarks: str = ""
+    markup_year: int | None = None

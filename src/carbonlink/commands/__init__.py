@@ -1,0 +1,1 @@
+"""Typer commands, one module per area, registered in `carbonlink.cli`."""
