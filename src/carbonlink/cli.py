@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from carbonlink.commands import report
+from carbonlink.commands import ingest as ingest_commands
+from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import report as report_commands
+from carbonlink.commands import workspace as workspace_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -18,7 +21,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(report.app)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -37,6 +39,12 @@ def demo(
     from carbonlink.demo import run_demo
 
     run_demo(ctx.obj, out, console)
+
+
+app.command("init")(workspace_commands.init)
+app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(monitor_commands.app, name="monitor")
+app.add_typer(report_commands.app, name="report")
 
 
 def main() -> None:
