@@ -26,6 +26,23 @@ from carbonlink.domain.cbam.reference import (
 
 SCHEMA = "carbonlink.cbam.communication/1"
 
+# Qualifying parameters with the template's wording and their unit.
+QUALIFYING_LABELS = {
+    "reducing_agent": "Main reducing agent",
+    "mill_id": "Steel mill identification number",
+    "mn_pct": "Mn (%)",
+    "cr_pct": "Cr (%)",
+    "ni_pct": "Ni (%)",
+    "other_alloys_pct": "Other alloys (%)",
+    "carbon_pct": "Carbon (%)",
+    "scrap_t_per_t_steel": "Scrap per steel (t/t)",
+    "other_materials_pct": "Other materials (%)",
+    "pre_consumer_scrap_pct": "Pre-consumer scrap (%)",
+    "scrap_t_per_t_aluminium": "Scrap per aluminium (t/t)",
+    "non_aluminium_pct": "Non-aluminium elements (%)",
+    "clinker_factor": "Clinker factor (t/t)",
+}
+
 
 def _r(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(float(value), digits)
@@ -135,6 +152,7 @@ def build_communication(
                     "cn_code": good.cn_code,
                     "name": good.name,
                     "process_id": process.id,
+                    "process_name": process.name,
                     "goods_category": category.category.strip(),
                     "route": process.route,
                     "see_direct": _r(see.see_direct),
@@ -265,6 +283,7 @@ def _table(ws: Worksheet, row: int, headers: list[str], rows: list[list[Any]]) -
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[row].height = 30
     for offset, values in enumerate(rows, start=1):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row + offset, column=col, value=value)
@@ -280,9 +299,20 @@ def _title(ws: Worksheet, text: str, subtitle: str = "") -> int:
     return 4
 
 
-def _widths(ws: Worksheet, width: int = 18, first: int = 34) -> None:
-    for col in range(1, ws.max_column + 1):
-        ws.column_dimensions[get_column_letter(col)].width = first if col == 1 else width
+def _widths(ws: Worksheet) -> None:
+    """Columns as wide as their longest value (within limits), so PDFs and screens stay legible."""
+    longest: dict[int, int] = {}
+    for row in ws.iter_rows(min_row=4):
+        for cell in row:
+            if cell.value is not None:
+                text = f"{cell.value:.6g}" if isinstance(cell.value, float) else str(cell.value)
+                longest[cell.column] = max(longest.get(cell.column, 0), len(text))
+    for col, length in longest.items():
+        ws.column_dimensions[get_column_letter(col)].width = min(max(length + 2, 12), 48)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
@@ -544,11 +574,11 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
             "Share of emissions by default value",
             "Electricity EF source",
             "Embedded electricity (MWh/t)",
-            *parameter_names,
+            *[QUALIFYING_LABELS.get(k, k) for k in parameter_names],
         ],
         [
             [
-                g["process_id"],
+                g["process_name"],
                 g["goods_category"],
                 g["cn_code"],
                 g["name"],
