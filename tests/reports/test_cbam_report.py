@@ -77,6 +77,9 @@ def test_demo_communication_records_defaults_and_writes_json(tmp_path: Path) -> 
     assert bought["see_direct"] == pytest.approx(2.2)
     assert "Data gaps" in bought["default"]["justification"]
     assert any("62.33" in note for note in communication["defaults_used"])
+    price = communication["goods"][1]["carbon_price"]
+    assert price["instrument_type"] == "National Emissions Trading System"
+    assert price["price_due_per_t"] == pytest.approx(4.9)
     path = write_json(communication, tmp_path / "c.json")
     assert json.loads(path.read_text("utf-8")) == communication
 

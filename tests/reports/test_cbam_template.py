@@ -80,6 +80,12 @@ def test_input_cells_are_written_where_the_template_reads_them(
     assert e["M93"].value == "Default"
     assert e["L74"].value == 30000
     assert e["K98"].value == "Data gaps"
+    products = wb["Summary_Products"]
+    assert [products[f"F{r}"].value for r in (10, 11)] == ["72011011", "72083900"]
+    assert products["D11"].value == "Hot strip mill"
+    assert products["W11"].value == 0.12
+    assert products["AL11"].value == "National Emissions Trading System"
+    assert products["AR11"].value == 4.9
 
 
 def test_official_workbook_computes_the_same_see(
@@ -104,6 +110,8 @@ def test_official_workbook_computes_the_same_see(
             good["embedded_electricity_mwh_per_t"], abs=1e-6
         )
         assert row["default_share"] == pytest.approx(good["default_share"], abs=1e-6)
+        assert row["carbon_price_covered"] == pytest.approx(good["see_total"] * 0.03, abs=1e-6)
+        assert row["complete"] is True, f"the workbook flags {good['cn_code']} as incomplete"
 
 
 def test_a_workbook_that_is_not_the_template_is_refused(tmp_path: Path) -> None:

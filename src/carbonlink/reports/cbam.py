@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from carbonlink.domain.cbam import CbamInstallationData, CbamResult, compute_see
+from carbonlink.domain.cbam import CarbonPrice, CbamInstallationData, CbamResult, compute_see
 from carbonlink.domain.cbam.reference import (
     default_heat_emission_factor,
     goods_category,
@@ -46,6 +46,22 @@ QUALIFYING_LABELS = {
 
 def _r(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(float(value), digits)
+
+
+def _carbon_price(price: CarbonPrice) -> dict[str, Any]:
+    return {
+        "instrument": price.instrument,
+        "instrument_type": price.instrument_type,
+        "amount": price.amount,
+        "currency": price.currency,
+        "description": price.description,
+        "share_covered": price.share_covered,
+        "price_due_per_t": price.price_due_per_t,
+        "rebate_type": price.rebate_type,
+        "rebate_share": price.rebate_share,
+        "rebate_per_t": price.rebate_per_t,
+        "cn_codes": list(price.cn_codes),
+    }
 
 
 def build_communication(
@@ -169,6 +185,14 @@ def build_communication(
                     "electricity_ef_source_code": process.electricity_ef_source_code,
                     "default_share": _r(see.default_share),
                     "qualifying_parameters": dict(good.qualifying_parameters),
+                    "carbon_price": next(
+                        (
+                            _carbon_price(price)
+                            for price in data.carbon_prices
+                            if not price.cn_codes or good.cn_code in price.cn_codes
+                        ),
+                        None,
+                    ),
                 }
             )
 
@@ -238,15 +262,7 @@ def build_communication(
         "processes": processes,
         "goods": goods,
         "purchased_precursors": precursors_out,
-        "carbon_prices": [
-            {
-                "instrument": c.instrument,
-                "amount": c.amount,
-                "currency": c.currency,
-                "description": c.description,
-            }
-            for c in data.carbon_prices
-        ],
+        "carbon_prices": [_carbon_price(c) for c in data.carbon_prices],
         "defaults_used": list(result.defaults_used),
         "methodology": {
             "attribution": "Implementing Regulation (EU) 2023/1773 Annex III F.1: "

@@ -133,8 +133,31 @@ class PurchasedIn(_Strict):
 class CarbonPriceIn(_Strict):
     instrument: str
     amount: float
-    currency: str
+    currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code")
     description: str = ""
+    instrument_type: (
+        Literal[
+            "Carbon Tax",
+            "Carbon Levy",
+            "Carbon Fee",
+            "National Emissions Trading System",
+            "Regional Emissions Trading System",
+            "Combination",
+            "Other",
+        ]
+        | Literal[""]
+    ) = ""
+    share_covered: float | None = Field(default=None, ge=0, le=1)
+    price_due_per_t: float | None = Field(default=None, ge=0)
+    rebate_type: (
+        Literal[
+            "Free allocation", "Financial compensation", "Tax deduction", "Combination", "Other"
+        ]
+        | Literal[""]
+    ) = ""
+    rebate_share: float | None = Field(default=None, ge=0, le=1)
+    rebate_per_t: float | None = Field(default=None, ge=0)
+    cn_codes: list[str] = []
 
 
 class InstallationEmissionsIn(_Strict):
@@ -230,7 +253,19 @@ def to_domain(doc: CbamInputFile) -> CbamInstallationData:
         processes=processes,
         purchased_precursors=purchased,
         carbon_prices=tuple(
-            CarbonPrice(c.instrument, c.amount, c.currency, c.description)
+            CarbonPrice(
+                instrument=c.instrument,
+                amount=c.amount,
+                currency=c.currency.upper(),
+                description=c.description,
+                instrument_type=c.instrument_type,
+                share_covered=c.share_covered,
+                price_due_per_t=c.price_due_per_t,
+                rebate_type=c.rebate_type,
+                rebate_share=c.rebate_share,
+                rebate_per_t=c.rebate_per_t,
+                cn_codes=tuple(c.cn_codes),
+            )
             for c in doc.carbon_prices
         ),
         installation_direct_emissions_t=doc.installation_emissions.direct_t,

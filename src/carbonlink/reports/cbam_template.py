@@ -338,6 +338,19 @@ def _fill_products(wb: Workbook, c: dict[str, Any]) -> None:
             column = QUALIFYING_COLUMNS.get(key)
             if column:
                 ws[f"{column}{row}"] = value
+        price = good.get("carbon_price")
+        if price:
+            for column, key in (
+                ("AL", "instrument_type"),
+                ("AM", "share_covered"),
+                ("AP", "currency"),
+                ("AR", "price_due_per_t"),
+                ("AT", "rebate_type"),
+                ("AU", "rebate_share"),
+                ("AX", "rebate_per_t"),
+            ):
+                if price[key] not in (None, ""):
+                    ws[f"{column}{row}"] = price[key]
 
 
 def libreoffice_binary() -> str | None:
@@ -429,6 +442,9 @@ def read_summary_products(path: Path) -> list[dict[str, Any]]:
                 "default_share": ws[f"M{row}"].value,
                 "electricity_source": ws[f"N{row}"].value,
                 "embedded_electricity_mwh_per_t": ws[f"O{row}"].value,
+                "carbon_price_covered": ws[f"AN{row}"].value,
+                # The template's own completeness check of the row: TRUE when complete.
+                "complete": ws[f"BI{row}"].value,
             }
         )
     if not rows:

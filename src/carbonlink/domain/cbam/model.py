@@ -121,12 +121,25 @@ class PurchasedPrecursor:
 
 @dataclass(frozen=True)
 class CarbonPrice:
-    """A carbon price paid in the country of origin for the installation's emissions."""
+    """A carbon price paid in the country of origin for the installation's emissions.
+
+    ``amount`` is what was paid for the period; the per-product fields follow the template's
+    Summary_Products columns: the instrument type, the share of the embedded emissions it
+    covers, the price due per tonne of product and any rebate. ``cn_codes`` limits the price to
+    some goods (empty: all goods of the installation).
+    """
 
     instrument: str
     amount: float
     currency: str
     description: str = ""
+    instrument_type: str = ""
+    share_covered: float | None = None
+    price_due_per_t: float | None = None
+    rebate_type: str = ""
+    rebate_share: float | None = None
+    rebate_per_t: float | None = None
+    cn_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
