@@ -51,6 +51,16 @@ def test_minimal_input_gives_simple_good_see(tmp_path: Path) -> None:
     assert communication["processes"][0]["produced_for_market_t"] == pytest.approx(1000)
 
 
+def test_electricity_factor_comes_from_the_factor_library(tmp_path: Path) -> None:
+    """MEE/NBS 2023 North China grid: 0.6361 kg/kWh = 0.6361 t/MWh; 50 MWh → 0.0318 t/t."""
+    text = MINIMAL.replace("ef_t_per_mwh: 0.7", "factor: cn-mee-nbs/grid_average/CN-North/2023")
+    communication = build_communication(load_cbam_input(_write(tmp_path, text)))
+    process = communication["processes"][0]
+    assert process["electricity"]["ef_t_per_mwh"] == pytest.approx(0.6361)
+    assert "MEE/NBS" in process["electricity"]["ef_source"]
+    assert communication["goods"][0]["see_indirect"] == pytest.approx(50 * 0.6361 / 1000)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -59,6 +69,8 @@ def test_minimal_input_gives_simple_good_see(tmp_path: Path) -> None:
         (MINIMAL.replace('"25231000"', '"2523"'), "cn_code"),
         (MINIMAL.replace("country: IN", "country: India"), "country"),
         (MINIMAL.replace("    direct_emissions_t: 850\n", ""), "direct_emissions_t"),
+        (MINIMAL.replace("ef_t_per_mwh: 0.7", "factor: no/such/factor"), "no factor with id"),
+        (MINIMAL.replace("ef_t_per_mwh: 0.7", "ef_t_per_mwh: 0.7, factor: x"), "not both"),
     ],
 )
 def test_bad_input_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:

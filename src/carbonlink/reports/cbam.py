@@ -20,7 +20,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carbonlink.domain.cbam import CarbonPrice, CbamInstallationData, CbamResult, compute_see
 from carbonlink.domain.cbam.reference import (
     default_heat_emission_factor,
+    ef_natural_gas,
     goods_category,
+    natural_gas_factor,
     parameters,
 )
 
@@ -271,8 +273,16 @@ def build_communication(
             "see": "SEE = (AttrEm + Σ M_i × SEE_i) / AL, direct and indirect separately",
             "default_heat_ef_t_per_tj": _r(default_heat_emission_factor()),
             "parameters": {
-                name: {"value": p.value, "unit": p.unit, "source": p.source}
-                for name, p in parameters().items()
+                "ef_natural_gas": {
+                    "value": ef_natural_gas(),
+                    "unit": "t CO2/TJ",
+                    "source": natural_gas_factor().citation,
+                    "factor_id": natural_gas_factor().id,
+                },
+                **{
+                    name: {"value": p.value, "unit": p.unit, "source": p.source}
+                    for name, p in parameters().items()
+                },
             },
             "markup_year": year or data.markup_year or data.period_end.year,
         },

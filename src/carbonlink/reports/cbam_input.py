@@ -23,7 +23,9 @@ from carbonlink.domain.cbam import (
     ProductionProcess,
     PurchasedPrecursor,
 )
-from carbonlink.errors import InputError
+from carbonlink.domain.factors import default_library
+from carbonlink.domain.units import to_unit
+from carbonlink.errors import InputError, UnknownFactorError
 
 ElectricitySourceCode = Literal["D.4(a)", "D.4(b)", "D.4.1", "D.4.2", "D.4.3.1", "D.4.3.2", "Mix"]
 
@@ -78,10 +80,28 @@ class WasteGasIn(_Strict):
 class ElectricityIn(_Strict):
     consumed_mwh: float = Field(default=0.0, ge=0)
     ef_t_per_mwh: float = Field(default=0.0, ge=0)
+    factor: str | None = Field(
+        default=None, description="id of a factor in carbonlink's library instead of ef_t_per_mwh"
+    )
     ef_source: str = ""
     ef_source_code: ElectricitySourceCode | Literal[""] = ""
     exported_mwh: float = Field(default=0.0, ge=0)
     exported_ef_t_per_mwh: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_factor(self) -> ElectricityIn:
+        if self.factor and self.ef_t_per_mwh:
+            raise ValueError("give either ef_t_per_mwh or factor, not both")
+        return self
+
+
+def _electricity_factor(electricity: ElectricityIn, record: str) -> tuple[float, str]:
+    """The electricity factor in t CO2/MWh and its source text, from the library when pinned."""
+    if not electricity.factor:
+        return electricity.ef_t_per_mwh, electricity.ef_source
+    factor = default_library().find(electricity.factor)
+    value = to_unit(factor.quantity, "t/MWh", record=record)
+    return value, electricity.ef_source or f"{factor.citation} [{factor.id}]"
 
 
 class PrecursorUseIn(_Strict):
@@ -214,8 +234,8 @@ def to_domain(doc: CbamInputFile) -> CbamInstallationData:
             waste_gas_imported_tj=p.waste_gas.imported_tj,
             waste_gas_exported_tj=p.waste_gas.exported_tj,
             electricity_mwh=p.electricity.consumed_mwh,
-            electricity_ef=p.electricity.ef_t_per_mwh,
-            electricity_ef_source=p.electricity.ef_source,
+            electricity_ef=_electricity_factor(p.electricity, p.id)[0],
+            electricity_ef_source=_electricity_factor(p.electricity, p.id)[1],
             electricity_ef_source_code=p.electricity.ef_source_code,
             electricity_exported_mwh=p.electricity.exported_mwh,
             electricity_exported_ef=p.electricity.exported_ef_t_per_mwh,
@@ -293,4 +313,7 @@ def load_cbam_input(path: Path) -> CbamInstallationData:
             file=str(path),
             hint="see docs/cbam.md for the layout of the CBAM input file",
         ) from exc
-    return to_domain(doc)
+    try:
+        return to_domain(doc)
+    except UnknownFactorError as exc:
+        raise InputError(exc.message, file=str(path), record=exc.record, hint=exc.hint) from exc

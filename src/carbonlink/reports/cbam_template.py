@@ -25,7 +25,7 @@ from typing import Any
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
 
-from carbonlink.domain.cbam.reference import parameter
+from carbonlink.domain.cbam.reference import ef_natural_gas
 from carbonlink.errors import CarbonlinkError, InputError
 
 PROCESS_BLOCK_START, PROCESS_BLOCK_ROWS, MAX_PROCESSES = 11, 65, 10
@@ -250,7 +250,7 @@ def _fill_processes(
     wb: Workbook, processes: list[dict[str, Any]], routes: dict[str, list[str]]
 ) -> None:
     ws = wb["D_Processes"]
-    ef_ng = parameter("ef_natural_gas")
+    ef_ng = ef_natural_gas()
     ids = [p["id"] for p in processes]
     consumers: dict[str, dict[str, float]] = {pid: {} for pid in ids}
     for p in processes:

@@ -38,6 +38,7 @@ from carbonlink.domain.cbam.model import (
 )
 from carbonlink.domain.cbam.reference import (
     default_heat_emission_factor,
+    ef_natural_gas,
     goods_category,
     markup_for,
     parameter,
@@ -119,7 +120,7 @@ class CbamResult:
 
 def attribute_emissions(process: ProductionProcess) -> AttributedEmissions:
     """Attributed direct and indirect emissions of one process (2023/1773 Annex III F.1)."""
-    ef_ng = parameter("ef_natural_gas")
+    ef_ng = ef_natural_gas()
     corr_eta = parameter("waste_gas_efficiency_correction")
     defaults: list[str] = []
 

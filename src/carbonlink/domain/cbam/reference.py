@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from carbonlink.domain.factors import Factor, default_library
+from carbonlink.domain.units import to_unit
 from carbonlink.errors import UnknownFactorError
 
 _PACKAGE = "carbonlink.data.cbam"
+# EF_NG of 2023/1773 Annex III is the IPCC 2006 default for natural gas (Vol. 2 Table 1.4),
+# taken from carbonlink's factor library rather than repeated here.
+NATURAL_GAS_FACTOR = "ipcc2006/natural_gas/ef/CO2"
 
 
 def _rows(filename: str) -> list[dict[str, str]]:
@@ -78,12 +83,24 @@ def parameter(name: str) -> float:
         ) from exc
 
 
+def natural_gas_factor() -> Factor:
+    """The cited natural-gas CO2 factor used as EF_NG."""
+    return default_library().find(NATURAL_GAS_FACTOR)
+
+
+@lru_cache(maxsize=1)
+def ef_natural_gas() -> float:
+    """EF_NG in t CO2/TJ (56 100 kg/TJ → 56.1)."""
+    factor = natural_gas_factor()
+    return to_unit(factor.quantity, "t/TJ", record=factor.id)
+
+
 def default_heat_emission_factor() -> float:
     """EF for measurable heat without data: EF_NG / η_ref (2023/1773 Annex III F.1), t CO2/TJ.
 
     56.1 / 0.90 = 62.33 t CO2/TJ.
     """
-    return parameter("ef_natural_gas") / parameter("reference_boiler_efficiency")
+    return ef_natural_gas() / parameter("reference_boiler_efficiency")
 
 
 @lru_cache(maxsize=1)
