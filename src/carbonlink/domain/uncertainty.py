@@ -27,7 +27,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -194,6 +194,7 @@ def monte_carlo(
     width = max(len(source.terms) for source in sources)
     # index[s, k] = column of the k-th term of source s; padding points at a column of ones.
     index = np.full((len(sources), width), -1, dtype=np.int64)
+    values = np.ones((len(sources), width))
     for s_index, source in enumerate(sources):
         for t_index, term in enumerate(source.terms):
             token: object = ("key", term.key) if term.key is not None else (s_index, t_index)
@@ -201,9 +202,15 @@ def monte_carlo(
                 unique[token] = len(distinct)
                 distinct.append(term)
             index[s_index, t_index] = unique[token]
+            values[s_index, t_index] = term.value
     index[index < 0] = len(distinct)
-    sampled = np.concatenate([_draw(distinct, draws, rng), np.ones((draws, 1))], axis=1)
-    per_source = np.prod(sampled[:, index], axis=2)  # draws × sources
+    # Draws are relative to the term's value, so that terms sharing a key (one factor in several
+    # lines, possibly per different units) move together by the same proportion.
+    centre = np.array([t.value for t in distinct])
+    safe = np.where(centre == 0, 1.0, centre)
+    relative = np.where(centre == 0, 1.0, _draw(distinct, draws, rng) / safe)
+    relative = np.concatenate([relative, np.ones((draws, 1))], axis=1)
+    per_source = np.prod(relative[:, index] * values[None, :, :], axis=2)  # draws × sources
     totals = per_source.sum(axis=1)
     lower, upper = np.percentile(totals, [2.5, 97.5])
     central = float(sum(s.emissions for s in sources))
@@ -225,6 +232,7 @@ class DefaultUncertainty:
     """A published default uncertainty for a factor or an activity-data kind."""
 
     item: str
+    factor_id: str
     quantity: str
     value: float
     lower: float
@@ -253,6 +261,7 @@ def default_uncertainties() -> dict[str, DefaultUncertainty]:
     return {
         row["item"]: DefaultUncertainty(
             row["item"],
+            row["factor_id"],
             row["quantity"],
             float(row["value"]),
             float(row["lower"]),
@@ -272,3 +281,76 @@ def default_uncertainty(item: str) -> DefaultUncertainty:
             f"no default uncertainty for {item!r}", hint="known: " + ", ".join(sorted(table))
         )
     return table[item]
+
+
+def default_for_factor(factor_id: str) -> DefaultUncertainty | None:
+    """The shipped default uncertainty of a library factor, if there is one."""
+    return next((d for d in default_uncertainties().values() if d.factor_id == factor_id), None)
+
+
+@dataclass(frozen=True)
+class InventoryUncertainty:
+    """Relative 95 % half-widths for an inventory's activity data and factors.
+
+    Keys of ``activity_u95``: ``"facility/source"``, ``"source"`` or ``"*"`` (most specific
+    wins). Keys of ``factor_u95``: a factor id or ``"*"``; a factor without an entry falls back
+    to the shipped IPCC default for that factor id, then to ``"*"``. Activity terms are normal,
+    factor terms lognormal; a factor used by several lines takes one draw (correlated).
+    """
+
+    activity_u95: dict[str, float]
+    factor_u95: dict[str, float]
+
+
+def inventory_sources(
+    lines: list[dict[str, Any]],
+    spec: InventoryUncertainty,
+    *,
+    scopes: tuple[str, ...] = ("1", "2_location"),
+) -> list[UncertainSource]:
+    """Uncertain sources from the accounting engine's lines (``Computation.lines()``).
+
+    Each line with non-zero emissions in ``scopes`` becomes activity × (coefficient × GWP),
+    with the activity keyed to its source and the factor keyed to its factor id.
+    """
+    sources: list[UncertainSource] = []
+    missing: list[str] = []
+    for line in lines:
+        if line["scope"] not in scopes or not line["tco2e"]:
+            continue
+        where = f"{line['facility']}/{line['source']}"
+        activity = line["activity"]["quantity"]
+        factor_id = line["factor"]["id"]
+        u_act = next(
+            (spec.activity_u95[k] for k in (where, line["source"], "*") if k in spec.activity_u95),
+            None,
+        )
+        u_fac = spec.factor_u95.get(factor_id)
+        if u_fac is None:
+            shipped = default_for_factor(factor_id)
+            u_fac = shipped.term().u95 if shipped else spec.factor_u95.get("*")
+        if u_act is None or u_fac is None:
+            missing.append(f"{where} ({line['gas']}, factor {factor_id})")
+            continue
+        name = f"{where}/{line['gas']}" + (f"/{line['stream']}" if line.get("stream") else "")
+        per_unit = line["tco2e"] / activity if activity else 0.0
+        sources.append(
+            UncertainSource(
+                name,
+                (
+                    UncertainTerm(activity, u_act, "normal", key=f"activity:{where}"),
+                    UncertainTerm(
+                        per_unit,
+                        u_fac,
+                        "lognormal" if per_unit > 0 else "normal",
+                        key=f"factor:{factor_id}:{line['gas']}",
+                    ),
+                ),
+            )
+        )
+    if missing:
+        raise InputError(
+            f"no uncertainty for {len(missing)} line(s): " + "; ".join(missing[:5]),
+            hint="give activity_u95 / factor_u95 for them, or a '*' default",
+        )
+    return sources
