@@ -19,16 +19,19 @@ same arithmetic as the DG TAXUD communication template (sheets D_Processes and I
 
   with AL_p the total production of the process and the sum over own processes and purchased
   precursors consumed by *p*. All processes at once: ``(I − A) · SEE = AttrEm / AL + B · SEE_purch``
-  with ``A[p, q] = M_q,p / AL_p`` — the template's matrix inversion, here a linear solve after a
-  topological check that rejects cycles among own processes.
+  with ``A[p, q] = M_q,p / AL_p`` — the template's matrix inversion, here a forward substitution
+  (``I − A`` is unit lower triangular in topological order) after a topological sort that rejects
+  cycles among own processes.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.linalg import solve_triangular
 
 from carbonlink.domain.cbam.model import (
     CbamInstallationData,
@@ -223,20 +226,28 @@ def topological_order(data: CbamInstallationData) -> tuple[str, ...]:
                     record=process.id,
                     hint="declare it as a production process or a purchased precursor",
                 )
+    # Kahn's algorithm; ready processes are taken in sorted order so the result is stable.
+    waiting = {pid: len(inputs) for pid, inputs in feeds.items()}
+    consumers: dict[str, list[str]] = {pid: [] for pid in feeds}
+    for pid, inputs in feeds.items():
+        for source in inputs:
+            consumers[source].append(pid)
+    ready = sorted(pid for pid, count in waiting.items() if count == 0)
     order: list[str] = []
-    remaining = dict(feeds)
-    while remaining:
-        ready = sorted(pid for pid, inputs in remaining.items() if not inputs - set(order))
-        if not ready:
-            loop = sorted(remaining)
-            raise PrecursorCycleError(
-                "own production processes form a precursor cycle: " + " → ".join(loop),
-                record=loop[0],
-                hint="merge the processes of the loop into one production process",
-            )
-        for pid in ready:
-            order.append(pid)
-            del remaining[pid]
+    while ready:
+        pid = ready.pop(0)
+        order.append(pid)
+        for consumer in consumers[pid]:
+            waiting[consumer] -= 1
+            if waiting[consumer] == 0:
+                bisect.insort(ready, consumer)
+    if len(order) < len(feeds):
+        loop = sorted(pid for pid, count in waiting.items() if count > 0)
+        raise PrecursorCycleError(
+            "own production processes form a precursor cycle: " + " → ".join(loop),
+            record=loop[0],
+            hint="merge the processes of the loop into one production process",
+        )
     return tuple(order)
 
 
@@ -258,6 +269,7 @@ def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamR
                 hint="the activity level (total production in the period) must be positive",
             )
     precursors = {p.id: precursor_see(p, year) for p in data.purchased_precursors}
+    purchased_by_id = {p.id: p for p in data.purchased_precursors}
 
     n = len(order)
     index = {pid: k for k, pid in enumerate(order)}
@@ -279,21 +291,25 @@ def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamR
                 own_mass[row, index[use.source]] += use.mass_t
             else:
                 pre = precursors[use.source]
-                spec = next(p for p in data.purchased_precursors if p.id == use.source)
+                spec = purchased_by_id[use.source]
                 purch_dir[row] += use.mass_t * pre.see_direct
                 purch_ind[row] += use.mass_t * pre.see_indirect
                 purch_el[row] += use.mass_t * spec.specific_electricity_mwh_per_t
                 if pre.origin == "default":
                     default_dir[row] += use.mass_t * pre.see_direct
 
-    # (I − A)·SEE = rhs with A[p, q] = M_q,p / AL_p; A is strictly lower triangular in
-    # topological order, so the system is always regular.
+    # (I − A)·SEE = rhs with A[p, q] = M_q,p / AL_p. In topological order A is strictly lower
+    # triangular, so one forward substitution solves every right-hand side at once: direct and
+    # indirect SEE, embedded electricity, and the part of the direct SEE that comes from defaults.
     system = np.eye(n) - own_mass / activity[:, None]
-    see_dir = np.linalg.solve(system, (attr_dir + purch_dir) / activity)
-    see_ind = np.linalg.solve(system, (attr_ind + purch_ind) / activity)
-    emb_el = np.linalg.solve(system, (electricity + purch_el) / activity)
-    # Embedded emissions stemming from default values, carried through the chain like SEE.
-    see_default = np.linalg.solve(system, default_dir / activity)
+    rhs = (
+        np.column_stack(
+            [attr_dir + purch_dir, attr_ind + purch_ind, electricity + purch_el, default_dir]
+        )
+        / activity[:, None]
+    )
+    solved = solve_triangular(system, rhs, lower=True, unit_diagonal=True)
+    see_dir, see_ind, emb_el, see_default = solved.T
 
     results: dict[str, ProcessSee] = {}
     for pid in order:
