@@ -274,3 +274,21 @@ def test_unknown_precursor_is_rejected() -> None:
 def test_zero_activity_level_is_rejected() -> None:
     with pytest.raises(InputError, match="activity level"):
         compute_see(_installation([_process("a", "Crude steel", 0, 1)]))
+
+
+def test_consuming_more_than_produced_is_rejected() -> None:
+    data = _installation(
+        [
+            _process("iron", "Pig iron", 100, 150),
+            _process("steel", "Crude steel", 120, 10, precursors=(PrecursorInput("iron", 101),)),
+        ]
+    )
+    with pytest.raises(InputError, match="more than its activity level"):
+        compute_see(data)
+
+
+def test_consuming_more_than_purchased_is_rejected() -> None:
+    data = _with_default_pig_iron(2026)
+    short = replace(data.purchased_precursors[0], purchased_t=99)
+    with pytest.raises(InputError, match="more than the 99 t purchased"):
+        compute_see(replace(data, purchased_precursors=(short,)))

@@ -312,11 +312,12 @@ def _fill_purchased(
         markup = 1.0 + (pre["default"]["markup"] if is_default else 0.0)
         ws[f"L{49 + o}"] = pre["see_direct"]
         ws[f"M{49 + o}"] = word
-        # The template multiplies specific electricity by the factor; a default's mark-up is
-        # carried on the electricity so that its indirect SEE equals the marked-up value.
-        ws[f"L{50 + o}"] = pre["specific_electricity_mwh_per_t"] * markup
+        ws[f"L{50 + o}"] = pre["specific_electricity_mwh_per_t"]
         ws[f"M{50 + o}"] = word
-        ws[f"L{51 + o}"] = pre["electricity_ef_t_per_mwh"]
+        # The template multiplies specific electricity by the factor; a default's mark-up is
+        # carried on the factor so that its indirect SEE equals the marked-up value while the
+        # embedded electricity (MWh/t) stays as published.
+        ws[f"L{51 + o}"] = pre["electricity_ef_t_per_mwh"] * markup
         if pre["electricity_ef_source_code"]:
             ws[f"M{51 + o}"] = pre["electricity_ef_source_code"]
         if is_default:

@@ -251,6 +251,32 @@ def topological_order(data: CbamInstallationData) -> tuple[str, ...]:
     return tuple(order)
 
 
+def _check_balances(
+    data: CbamInstallationData,
+    consumed_own: FloatArray,
+    order: tuple[str, ...],
+    activity: FloatArray,
+) -> None:
+    """Refuse consuming more of a precursor than was produced or purchased in the period."""
+    tolerance = 1e-9
+    for k in np.flatnonzero(consumed_own > activity * (1 + tolerance)):
+        raise InputError(
+            f"other processes consume {consumed_own[k]:g} t of {order[k]!r}, "
+            f"more than its activity level {activity[k]:g} t",
+            record=order[k],
+            hint="check the precursor masses and the activity level of the period",
+        )
+    for pre in data.purchased_precursors:
+        used = sum(u.mass_t for p in data.processes for u in p.precursors if u.source == pre.id)
+        if used > pre.purchased_t * (1 + tolerance):
+            raise InputError(
+                f"processes consume {used:g} t of purchased {pre.id!r}, "
+                f"more than the {pre.purchased_t:g} t purchased",
+                record=pre.id,
+                hint="purchased_t is the amount bought in the period (stock changes included)",
+            )
+
+
 def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamResult:
     """SEE (direct and indirect) of every production process, recursively through precursors.
 
@@ -310,6 +336,7 @@ def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamR
     )
     solved = solve_triangular(system, rhs, lower=True, unit_diagonal=True)
     see_dir, see_ind, emb_el, see_default = solved.T
+    _check_balances(data, own_mass.sum(axis=0), order, activity)
 
     results: dict[str, ProcessSee] = {}
     for pid in order:
