@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbonlink.domain.cbam import (
     CbamInstallationData,
@@ -292,3 +294,68 @@ def test_consuming_more_than_purchased_is_rejected() -> None:
     short = replace(data.purchased_precursors[0], purchased_t=99)
     with pytest.raises(InputError, match="more than the 99 t purchased"):
         compute_see(replace(data, purchased_precursors=(short,)))
+
+
+@st.composite
+def _acyclic_installations(draw: st.DrawFn) -> CbamInstallationData:
+    """Random layered precursor graphs: each process may consume earlier ones and a purchase."""
+    size = draw(st.integers(1, 8))
+    bought = PurchasedPrecursor(
+        id="bought",
+        name="bought",
+        goods_category="Pig iron",
+        country="IN",
+        route="",
+        purchased_t=1e9,
+        see_direct=draw(st.floats(0, 3)),
+        origin=draw(st.sampled_from(["supplier", "default"])),
+        specific_electricity_mwh_per_t=draw(st.floats(0, 1)),
+        electricity_ef=0.5,
+        default_justification="data gaps",
+    )
+    processes = []
+    for i in range(size):
+        sources = draw(st.lists(st.integers(0, i), max_size=3, unique=True)) if i else []
+        inputs = [PrecursorInput(f"p{j}", draw(st.floats(0.0, 50.0))) for j in sources if j < i]
+        if draw(st.booleans()):
+            inputs.append(PrecursorInput("bought", draw(st.floats(0.0, 50.0))))
+        processes.append(
+            _process(
+                f"p{i}",
+                "Crude steel",
+                draw(st.floats(400.0, 1e4)),  # > 7 consumers × 50 t: balances hold
+                draw(st.floats(0.0, 1e4)),
+                electricity_mwh=draw(st.floats(0.0, 1e3)),
+                electricity_ef=draw(st.floats(0.0, 1.0)),
+                precursors=tuple(inputs),
+            )
+        )
+    processes.reverse()  # declaration order must not matter
+    return _installation(processes, [bought])
+
+
+@given(_acyclic_installations())
+@settings(max_examples=60, deadline=None)
+def test_see_satisfies_its_defining_equation(data: CbamInstallationData) -> None:
+    """For every process: SEE·AL = AttrEm + Σ M·SEE_precursor, direct and indirect."""
+    result = compute_see(data)
+    position = {pid: k for k, pid in enumerate(result.order)}
+    for process in data.processes:
+        see = result.processes[process.id]
+        direct = see.attributed.direct
+        indirect = see.attributed.indirect
+        for use in process.precursors:
+            if use.source in result.processes:
+                assert position[use.source] < position[process.id]
+                direct += use.mass_t * result.processes[use.source].see_direct
+                indirect += use.mass_t * result.processes[use.source].see_indirect
+            else:
+                direct += use.mass_t * result.precursors[use.source].see_direct
+                indirect += use.mass_t * result.precursors[use.source].see_indirect
+        assert see.see_direct * process.activity_level_t == pytest.approx(
+            direct, rel=1e-9, abs=1e-6
+        )
+        assert see.see_indirect * process.activity_level_t == pytest.approx(
+            indirect, rel=1e-9, abs=1e-6
+        )
+        assert 0.0 <= see.default_share <= 1.0 + 1e-12
