@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from accounting_helpers import line, run
+from inventory_builders import line, run
 
 from carbonlink.errors import NoFactorVintageError, UnitError, UnknownFactorError
 
@@ -199,3 +199,10 @@ def test_fuel_outside_the_library_with_measured_values() -> None:
     assert next(n["note"] for n in result.to_dict()["notes"]).startswith(
         "CH4 of 'tyre_derived_fuel'"
     )
+
+
+def test_co2_only_reporting_leaves_out_ch4_and_n2o_with_a_note() -> None:
+    result = run(diesel(), combustion_gases=["CO2"])
+    assert {x["gas"] for x in result.lines()} == {"CO2"}
+    notes = [n["note"] for n in result.to_dict()["notes"]]
+    assert "CH4 not reported: left out by combustion_gases" in notes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from accounting_helpers import line, run
+from inventory_builders import line, run
 
 from carbonlink.domain.gwp import gwp_set
 from carbonlink.errors import UnknownFactorError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from accounting_helpers import line, run
+from inventory_builders import line, run
 
 
 def material(method: str, name: str, quantity: float, **extra: object) -> dict[str, object]:

@@ -306,6 +306,7 @@ def compile_inventory(
                 region=facility.grid,
                 vintage=inventory.vintage,
                 period_label=inventory.period.label,
+                combustion_gases=source.combustion_gases or inventory.combustion_gases,
             )
             try:
                 source_plan = methods[source.method](ctx)

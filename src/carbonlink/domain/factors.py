@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
 from importlib import resources
@@ -149,10 +149,6 @@ class FactorLibrary:
         return sorted(
             {f.subject for f in self._by_parameter.get(parameter, []) if f.subject != ANY_SUBJECT}
         )
-
-    def has_subject(self, subject: str) -> bool:
-        """Whether any row describes ``subject``."""
-        return any(f.subject == subject for f in self._factors)
 
     def find(self, pin: str) -> Factor:
         """The factor named ``id`` (latest version) or ``id@version``."""
@@ -346,8 +342,3 @@ def default_library() -> FactorLibrary:
         if entry.name.endswith(".csv"):
             factors.extend(parse_factor_rows(entry.read_text("utf-8"), file=entry.name))
     return FactorLibrary(factors)
-
-
-def with_tier(factor: Factor, tier: Tier) -> Factor:
-    """The same factor at another tier (a supplier's value entered like a measured one)."""
-    return replace(factor, tier=tier)

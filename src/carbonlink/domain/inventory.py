@@ -30,6 +30,7 @@ Method = Literal[
 InstrumentType = Literal["green_certificate", "i_rec", "go", "ppa", "supplier_rate"]
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+CombustionGas = Literal["CO2", "CH4", "N2O"]
 
 
 class _Spec(BaseModel):
@@ -126,6 +127,7 @@ class Source(_Spec):
     scope3_category: Annotated[int, Field(ge=1, le=15)] | None = None
     factors: dict[str, str] = Field(default_factory=dict)
     vintage: int | None = None
+    combustion_gases: tuple[CombustionGas, ...] | None = None
     description: str = ""
 
     @model_validator(mode="after")
@@ -191,7 +193,15 @@ class Inventory(_Spec):
     gwp: Literal["AR4", "AR5", "AR6"] = "AR5"
     jurisdiction: str = "CN"
     vintage: int | None = None
+    combustion_gases: tuple[CombustionGas, ...] = ("CO2", "CH4", "N2O")
     facilities: tuple[Facility, ...]
+
+    @field_validator("combustion_gases")
+    @classmethod
+    def _co2_always(cls, gases: tuple[str, ...]) -> tuple[str, ...]:
+        if "CO2" not in gases:
+            raise ValueError("combustion_gases must include CO2")
+        return gases
 
     @field_validator("facilities")
     @classmethod

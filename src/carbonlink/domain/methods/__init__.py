@@ -110,6 +110,7 @@ class MethodContext:
     region: str
     vintage: int | None
     period_label: str
+    combustion_gases: tuple[str, ...] = ("CO2", "CH4", "N2O")
     notes: list[str] = field(default_factory=list)
 
     def activity_id(self, stream: str = "") -> str:

@@ -13,7 +13,8 @@ The carbon route is taken when the carbon content outranks the printed CO2 facto
 national default against an IPCC one), or when asked with ``co2_from: carbon_content``. IPCC
 prints EF_CO2 rounded (diesel 74 100 kg/TJ where 20.2 × 44/12 × 1000 = 74 067), so the two
 routes differ slightly; each line records which one it used. NCV and emission factors are only
-combined on the same heating-value basis (NCV or HHV).
+combined on the same heating-value basis (NCV or HHV). ``combustion_gases: [CO2]`` limits a
+source or inventory to CO2, as China's national ETS reports combustion.
 """
 
 from __future__ import annotations
@@ -149,6 +150,9 @@ def plan(ctx: MethodContext) -> SourcePlan:
         )
 
     for gas in ("CH4", "N2O"):
+        if gas not in ctx.combustion_gases:
+            ctx.notes.append(f"{gas} not reported: left out by combustion_gases")
+            continue
         other = _try(ctx, subject, "ef", gas=gas, basis=basis)
         if other is None:
             ctx.notes.append(
