@@ -202,6 +202,32 @@ def _heat(amount: float, ef: float | None) -> HeatFlow | None:
     return HeatFlow(amount, ef) if amount else None
 
 
+def _process(p: ProcessIn) -> ProductionProcess:
+    ef, ef_source = _electricity_factor(p.electricity, p.id)
+    return ProductionProcess(
+        id=p.id,
+        name=p.name,
+        goods_category=p.goods_category,
+        route=p.route,
+        activity_level_t=p.activity_level_t,
+        direct_emissions_t=p.direct_emissions_t,
+        produced_for_market_t=p.produced_for_market_t,
+        heat_imported=_heat(p.heat.imported_tj, p.heat.imported_ef),
+        heat_exported=_heat(p.heat.exported_tj, p.heat.exported_ef),
+        waste_gas_imported_tj=p.waste_gas.imported_tj,
+        waste_gas_exported_tj=p.waste_gas.exported_tj,
+        electricity_mwh=p.electricity.consumed_mwh,
+        electricity_ef=ef,
+        electricity_ef_source=ef_source,
+        electricity_ef_source_code=p.electricity.ef_source_code,
+        electricity_exported_mwh=p.electricity.exported_mwh,
+        electricity_exported_ef=p.electricity.exported_ef_t_per_mwh,
+        non_cbam_use_t=p.non_cbam_use_t,
+        precursors=tuple(PrecursorInput(u.source, u.mass_t) for u in p.precursors),
+        goods=tuple(Good(g.cn_code, g.name, dict(g.qualifying_parameters)) for g in p.goods),
+    )
+
+
 def to_domain(doc: CbamInputFile) -> CbamInstallationData:
     """The validated file as domain objects."""
     site = doc.installation
@@ -220,31 +246,7 @@ def to_domain(doc: CbamInputFile) -> CbamInstallationData:
         contact_email=site.contact.email,
         contact_phone=site.contact.phone,
     )
-    processes = tuple(
-        ProductionProcess(
-            id=p.id,
-            name=p.name,
-            goods_category=p.goods_category,
-            route=p.route,
-            activity_level_t=p.activity_level_t,
-            direct_emissions_t=p.direct_emissions_t,
-            produced_for_market_t=p.produced_for_market_t,
-            heat_imported=_heat(p.heat.imported_tj, p.heat.imported_ef),
-            heat_exported=_heat(p.heat.exported_tj, p.heat.exported_ef),
-            waste_gas_imported_tj=p.waste_gas.imported_tj,
-            waste_gas_exported_tj=p.waste_gas.exported_tj,
-            electricity_mwh=p.electricity.consumed_mwh,
-            electricity_ef=_electricity_factor(p.electricity, p.id)[0],
-            electricity_ef_source=_electricity_factor(p.electricity, p.id)[1],
-            electricity_ef_source_code=p.electricity.ef_source_code,
-            electricity_exported_mwh=p.electricity.exported_mwh,
-            electricity_exported_ef=p.electricity.exported_ef_t_per_mwh,
-            non_cbam_use_t=p.non_cbam_use_t,
-            precursors=tuple(PrecursorInput(u.source, u.mass_t) for u in p.precursors),
-            goods=tuple(Good(g.cn_code, g.name, dict(g.qualifying_parameters)) for g in p.goods),
-        )
-        for p in doc.processes
-    )
+    processes = tuple(_process(p) for p in doc.processes)
     purchased = tuple(
         PurchasedPrecursor(
             id=p.id,
