@@ -120,6 +120,9 @@ def test_xlsx_has_template_sheets_and_numbers_as_numbers(tmp_path: Path) -> None
     assert isinstance(values["72083900"], float)
     hrc = next(g for g in communication["goods"] if g["cn_code"] == "72083900")
     assert values["72083900"] == pytest.approx(hrc["see_direct"])
+    summary = [c.value for row in wb["Summary_Communication"].iter_rows() for c in row]
+    assert "National Emissions Trading System" in summary
+    assert 4.9 in summary
 
 
 def test_jiangsu_uses_the_tangshan_communication_as_supplier_data() -> None:

@@ -654,9 +654,31 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
     row = _table(
         ws,
         row,
-        ["Carbon price instrument", "Amount", "Currency", "Description"],
         [
-            [p["instrument"], p["amount"], p["currency"], p["description"]]
+            "Carbon price instrument",
+            "Type",
+            "Amount paid",
+            "Currency",
+            "Share of embedded emissions covered",
+            "Price due per t product",
+            "Rebate type",
+            "Rebate per t product",
+            "Goods (CN)",
+            "Description",
+        ],
+        [
+            [
+                p["instrument"],
+                p["instrument_type"],
+                p["amount"],
+                p["currency"],
+                p["share_covered"],
+                p["price_due_per_t"],
+                p["rebate_type"],
+                p["rebate_per_t"],
+                ", ".join(p["cn_codes"]) or "all",
+                p["description"],
+            ]
             for p in c["carbon_prices"]
         ],
     )
