@@ -41,6 +41,7 @@ class DemoRun:
     console: Console
     outputs: dict[str, Path] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
+    plant_data: Path | None = None
 
 
 def demo_inventory_text() -> str:
@@ -63,6 +64,20 @@ def step_accounting(run: DemoRun) -> None:
     run.results["accounting"] = result
     title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
     run.console.print(result_table(result, title))
+
+
+def step_plant_data(run: DemoRun) -> None:
+    """Import the steel plant's 2018 electricity (real file when present) and derive its activity.
+
+    The result (``run.results["plant"]``, a `carbonlink.ingest.plant_demo.PlantData`) carries the
+    annual activity for the accounting step to use.
+    """
+    from carbonlink.ingest.plant_demo import ingest_plant_data
+
+    settings = run.settings
+    if not settings.database_url:
+        settings = settings.model_copy(update={"workspace": run.out / "workspace"})
+    run.results["plant"] = ingest_plant_data(settings, run.plant_data, run.console)
 
 
 def step_uncertainty(run: DemoRun) -> None:
@@ -99,16 +114,19 @@ def step_cbam(run: DemoRun) -> None:
 
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
+    ("plant data", step_plant_data),
     ("accounting", step_accounting),
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
 ]
 
 
-def run_demo(settings: Settings, out: Path, console: Console) -> None:
+def run_demo(
+    settings: Settings, out: Path, console: Console, *, plant_data: Path | None = None
+) -> None:
     """Run the demo steps in order and write their outputs into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    run = DemoRun(settings, out, console)
+    run = DemoRun(settings, out, console, plant_data=plant_data)
     for name, step in DEMO_STEPS:
         console.rule(name)
         step(run)
