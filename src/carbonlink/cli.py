@@ -13,6 +13,7 @@ from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import report as report_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
 from carbonlink.errors import CarbonlinkError
@@ -56,6 +57,7 @@ app.command("verify")(ledger_commands.verify_receipt_command)
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.add_typer(index_commands.app, name="index")
+app.add_typer(report_commands.app, name="report")
 
 
 def main() -> None:

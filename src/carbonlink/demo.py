@@ -13,12 +13,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from carbonlink.commands.account import result_table
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
+from carbonlink.domain.uncertainty import (
+    InventoryUncertainty,
+    inventory_sources,
+    monte_carlo,
+    propagate,
+)
+from carbonlink.reports.cbam_demo import write_demo_cbam
 from carbonlink.settings import Settings
 
 DEMO_INVENTORY = "steel-enterprise.yaml"
@@ -105,11 +113,45 @@ def step_metered_accounting(run: DemoRun) -> None:
         )
 
 
+def step_uncertainty(run: DemoRun) -> None:
+    """95 % interval of scope 1 + location-based scope 2 by IPCC Approach 1 and Monte Carlo."""
+    spec_text = resources.files("carbonlink.data").joinpath("demo", "uncertainty.yaml")
+    spec_doc = yaml.safe_load(spec_text.read_text("utf-8"))
+    spec = InventoryUncertainty(spec_doc["activity_u95"], spec_doc["factor_u95"])
+    sources = inventory_sources(run.results["accounting"].lines(), spec)
+    document = {}
+    for result in (propagate(sources), monte_carlo(sources, draws=10_000)):
+        total = result.total
+        document[result.method] = {
+            "central_tco2e": round(total.central, 3),
+            "lower_tco2e": round(total.lower, 3),
+            "upper_tco2e": round(total.upper, 3),
+            "minus_pct": round(total.minus_pct, 3),
+            "plus_pct": round(total.plus_pct, 3),
+        }
+        run.console.print(
+            f"{result.method}: {total.central:,.0f} t CO2e, 95 % interval "
+            f"{total.lower:,.0f} – {total.upper:,.0f} (−{total.minus_pct:.1f} % / "
+            f"+{total.plus_pct:.1f} %)",
+            highlight=False,
+        )
+    target = run.out / "uncertainty.json"
+    target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["uncertainty"] = target
+
+
+def step_cbam(run: DemoRun) -> None:
+    """EU CBAM communications of the demo installations (JSON and XLSX)."""
+    run.outputs.update(write_demo_cbam(run.out, run.console))
+
+
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("plant data", step_plant_data),
     ("accounting", step_accounting),
     ("metered accounting", step_metered_accounting),
+    ("uncertainty", step_uncertainty),
+    ("cbam", step_cbam),
 ]
 
 
