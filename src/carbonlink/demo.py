@@ -14,20 +14,27 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from carbonlink.commands.account import result_table
-from carbonlink.domain.engine import account
+from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import parse_inventory
+from carbonlink.domain.uncertainty import (
+    InventoryUncertainty,
+    inventory_sources,
+    monte_carlo,
+    propagate,
+)
+from carbonlink.reports.cbam_demo import write_demo_cbam
 from carbonlink.settings import Settings
 from carbonlink.store.repository import Store
 
 DEMO_INVENTORY = "steel-enterprise.yaml"
-DEMO_READINGS = "tangshan-power-2025.csv"
-DEMO_MAPPING = "tangshan-power.yaml"
-DEMO_METER_BINDING = ("tangshan-works", "grid-power", "tangshan-grid-main")
-"""The inventory source whose activity the demo takes from stored meter readings."""
+METERED_INVENTORY = "metered-2018.yaml"
+RECEIPTED_SUFFIXES = (".json", ".xlsx", ".pdf", ".html")
+"""Rendered outputs the ledger step records as reports (inputs such as YAML files are not)."""
 
 
 @dataclass
@@ -39,15 +46,21 @@ class DemoRun:
     console: Console
     outputs: dict[str, Path] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
-    workspace: Settings | None = None
-    """Settings of the demo workspace once the workspace step made it (None: no database)."""
-    reports: dict[str, list[Path]] = field(default_factory=dict)
-    """Rendered reports by id, each recorded in the ledger with a receipt by the ledger step."""
+    plant_data: Path | None = None
+    calculation_runs: list[int] = field(default_factory=list)
+    """Ledger indices of the calculation runs the steps recorded (reports cite them)."""
 
 
-def demo_inventory_text() -> str:
-    """The shipped demo inventory (YAML)."""
-    return resources.files("carbonlink.data").joinpath("demo", DEMO_INVENTORY).read_text("utf-8")
+def demo_inventory_text(name: str = DEMO_INVENTORY) -> str:
+    """A shipped demo inventory (YAML)."""
+    return resources.files("carbonlink.data").joinpath("demo", name).read_text("utf-8")
+
+
+def demo_settings(run: DemoRun) -> Settings:
+    """The demo's own workspace (inside the output folder) unless a database is configured."""
+    if run.settings.database_url:
+        return run.settings
+    return run.settings.model_copy(update={"workspace": run.out / "workspace"})
 
 
 def step_workspace(run: DemoRun) -> None:
@@ -55,124 +68,191 @@ def step_workspace(run: DemoRun) -> None:
     from carbonlink.ledger import ensure_ledger_key
     from carbonlink.store.workspace import init_workspace
 
-    folder = run.out / "workspace"
-    settings = run.settings.model_copy(update={"workspace": folder, "database_url": None})
-    workspace = init_workspace(folder, settings)
-    run.workspace = settings.model_copy(update={"workspace": workspace.directory})
+    settings = demo_settings(run)
+    workspace = init_workspace(settings.workspace, settings)
     key = ensure_ledger_key(workspace.directory)
     run.console.print(f"workspace   {workspace.directory}", highlight=False)
-    run.console.print(f"ledger key  {key.vkey()}", highlight=False)
+    run.console.print(f"ledger key  {key.vkey()}", highlight=False, soft_wrap=True)
 
 
-def step_ingest(run: DemoRun) -> None:
-    """Import the Tangshan works' monthly electricity readings and record the batch."""
-    from carbonlink.ingest.file_import import import_file
-    from carbonlink.ingest.mapping import load_mapping
-    from carbonlink.ledger import Ledger
-    from carbonlink.provenance import record_import_batch
+@contextmanager
+def _demo_store(run: DemoRun) -> Iterator[Store]:
+    from carbonlink.store.workspace import open_store
 
-    folder = resources.files("carbonlink.data").joinpath("demo")
-    readings = run.out / DEMO_READINGS
-    readings.write_bytes(folder.joinpath(DEMO_READINGS).read_bytes())
-    mapping_file = run.out / DEMO_MAPPING
-    mapping_file.write_bytes(folder.joinpath(DEMO_MAPPING).read_bytes())
-    with _demo_store(run) as store:
-        report = import_file(readings, load_mapping(mapping_file), store)
-        index = record_import_batch(store, Ledger(store.engine), report.batch_id)
-    run.outputs["meter readings"] = readings
+    store = open_store(demo_settings(run))
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+
+
+def _announce(run: DemoRun, index: int, inputs: tuple[int, ...], digest: str) -> None:
+    run.calculation_runs.append(index)
     run.console.print(
-        f"{report.readings_new} new readings of {report.records} rows, "
-        f"{report.quarantined} quarantined; ledger entry {index} (import-batch)",
+        f"ledger entry {index} (calculation-run) cites entries {', '.join(map(str, inputs))}; "
+        f"results sha256 {digest}",
         highlight=False,
     )
 
 
-def step_accounting(run: DemoRun) -> None:
-    """Account the demo inventory; write it and ``inventory.json`` and print the table.
+def _account_recorded(run: DemoRun, text: str, file_name: str) -> Computation:
+    """Account an inventory in the demo workspace and record the run in its ledger."""
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import account_recorded
 
-    With a demo workspace the run is recorded in the ledger and the Tangshan grid power is
-    taken from the meter readings the ingest step stored.
-    """
+    with _demo_store(run) as store:
+        recorded = account_recorded(
+            Ledger(store.engine), store, demo_settings(run).workspace, text, file_name=file_name
+        )
+    _announce(run, recorded.index, recorded.inputs, recorded.results_sha256)
+    return recorded.computation
+
+
+def step_accounting(run: DemoRun) -> None:
+    """Account the demo inventory; write it and ``inventory.json`` and print the table."""
     text = demo_inventory_text()
     source = run.out / DEMO_INVENTORY
     source.write_text(text, "utf-8")
     inventory = parse_inventory(text, file=str(source))
-    if run.workspace is not None:
-        from carbonlink.ledger import Ledger
-        from carbonlink.provenance import MeterBinding, account_recorded
-
-        with _demo_store(run) as store:
-            recorded = account_recorded(
-                Ledger(store.engine),
-                store,
-                run.workspace.workspace,
-                text,
-                file_name=DEMO_INVENTORY,
-                meters=(MeterBinding(*DEMO_METER_BINDING),),
-            )
-        result = recorded.computation
-        run.results["calculation run"] = recorded.index
-        run.console.print(
-            f"ledger entry {recorded.index} (calculation-run) cites entries "
-            f"{', '.join(map(str, recorded.inputs))}; results sha256 {recorded.results_sha256}",
-            highlight=False,
-        )
-    else:
-        result = account(inventory, file=str(source))
+    result = _account_recorded(run, text, DEMO_INVENTORY)
     document = result.to_dict()
     target = run.out / "inventory.json"
     target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
     run.outputs["inventory file"] = source
     run.outputs["inventory result"] = target
-    run.reports["inventory-result"] = [target]
     run.results["accounting"] = result
     title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
     run.console.print(result_table(result, title))
 
 
-def step_ledger(run: DemoRun) -> None:
-    """Record every rendered report with its receipt beside it; print how to check one.
+def step_plant_data(run: DemoRun) -> None:
+    """Import the steel plant's 2018 electricity (real file when present) and derive its activity.
 
-    The reports are those the steps listed in ``run.reports`` plus, grouped by file stem, the
-    files in ``out/reports`` (one report in several formats is one entry and one receipt).
+    The result (``run.results["plant"]``, a `carbonlink.ingest.plant_demo.PlantData`) carries the
+    annual activity for the accounting step to use.
     """
-    from carbonlink.ledger import Ledger, load_ledger_signer, load_ledger_verifier
+    from carbonlink.ingest.plant_demo import ingest_plant_data
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import record_import_batch
+
+    plant = ingest_plant_data(demo_settings(run), run.plant_data, run.console)
+    run.results["plant"] = plant
+    with _demo_store(run) as store:
+        index = record_import_batch(store, Ledger(store.engine), plant.report.batch_id)
+    run.console.print(
+        f"  ledger entry {index} (import-batch): file sha256 {plant.report.file_sha256}",
+        highlight=False,
+    )
+
+
+def step_metered_accounting(run: DemoRun) -> None:
+    """Account the metered works from the readings the plant-data step stored."""
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import account_recorded
+
+    text = demo_inventory_text(METERED_INVENTORY)
+    source = run.out / METERED_INVENTORY
+    source.write_text(text, "utf-8")
+    inventory = parse_inventory(text, file=str(source))
+    with _demo_store(run) as store:
+        recorded = account_recorded(
+            Ledger(store.engine), store, demo_settings(run).workspace, text, file_name=str(source)
+        )
+    result, uses = recorded.computation, recorded.uses
+    _announce(run, recorded.index, recorded.inputs, recorded.results_sha256)
+    target = run.out / "inventory-metered-2018.json"
+    target.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["metered inventory file"] = source
+    run.outputs["metered inventory result"] = target
+    run.results["metered accounting"] = result
+    title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
+    run.console.print(result_table(result, title))
+    for use in uses:
+        run.console.print(
+            f"{use.facility}/{use.source}: {use.quantity:,.3f} {use.unit} summed from meter "
+            f"{use.meter_id} over {use.days} local days"
+        )
+
+
+def step_uncertainty(run: DemoRun) -> None:
+    """95 % interval of scope 1 + location-based scope 2 by IPCC Approach 1 and Monte Carlo."""
+    spec_text = resources.files("carbonlink.data").joinpath("demo", "uncertainty.yaml")
+    spec_doc = yaml.safe_load(spec_text.read_text("utf-8"))
+    spec = InventoryUncertainty(spec_doc["activity_u95"], spec_doc["factor_u95"])
+    sources = inventory_sources(run.results["accounting"].lines(), spec)
+    document = {}
+    for result in (propagate(sources), monte_carlo(sources, draws=10_000)):
+        total = result.total
+        document[result.method] = {
+            "central_tco2e": round(total.central, 3),
+            "lower_tco2e": round(total.lower, 3),
+            "upper_tco2e": round(total.upper, 3),
+            "minus_pct": round(total.minus_pct, 3),
+            "plus_pct": round(total.plus_pct, 3),
+        }
+        run.console.print(
+            f"{result.method}: {total.central:,.0f} t CO2e, 95 % interval "
+            f"{total.lower:,.0f} – {total.upper:,.0f} (−{total.minus_pct:.1f} % / "
+            f"+{total.plus_pct:.1f} %)",
+            highlight=False,
+        )
+    target = run.out / "uncertainty.json"
+    target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["uncertainty"] = target
+
+
+def step_cbam(run: DemoRun) -> None:
+    """EU CBAM communications of the demo installations (JSON and XLSX)."""
+    run.outputs.update(write_demo_cbam(run.out, run.console))
+
+
+def step_ledger(run: DemoRun) -> None:
+    """Record every rendered output as a report with its receipt beside it; show how to check.
+
+    Outputs of one name in several formats (``x.json``, ``x.xlsx``) are one report: one entry
+    and one receipt ``x.tlog-proof`` in the same folder. Each cites the calculation runs.
+    """
+    from carbonlink.ledger import Ledger, load_ledger_signer
     from carbonlink.ledger.keys import PUBLIC_KEY_FILE, key_folder
     from carbonlink.ledger.receipt import record_report
 
-    if run.workspace is None:
-        return
-    reports = dict(run.reports)
-    rendered = run.out / "reports"
-    if rendered.is_dir():
-        for path in sorted(p for p in rendered.iterdir() if p.is_file()):
-            if not path.name.endswith(".tlog-proof"):
-                reports.setdefault(path.stem, []).append(path)
-    workspace = run.workspace.workspace
+    reports: dict[Path, list[Path]] = {}
+    for path in run.outputs.values():
+        if path.suffix.lower() in RECEIPTED_SUFFIXES and path.is_file():
+            reports.setdefault(path.parent / path.stem, []).append(path)
+    workspace = demo_settings(run).workspace
     signer = load_ledger_signer(workspace)
-    inputs = [run.results["calculation run"]] if "calculation run" in run.results else []
-    receipts = []
+    receipts: list[Path] = []
     with _demo_store(run) as store:
         ledger = Ledger(store.engine)
-        for report_id, paths in reports.items():
+        for stem, paths in reports.items():
             index, receipt = record_report(
-                ledger, signer, report_id, report_kind=report_id, paths=paths, inputs=inputs
+                ledger,
+                signer,
+                stem.name,
+                report_kind=stem.name,
+                paths=sorted(set(paths)),
+                inputs=run.calculation_runs,
             )
             receipts.append(receipt)
-            run.outputs[f"receipt {report_id}"] = receipt
-            run.console.print(f"ledger entry {index} (report {report_id}) → {receipt.name}")
+            run.console.print(
+                f"ledger entry {index} (report {stem.name}): "
+                f"{', '.join(p.name for p in sorted(set(paths)))} → {receipt.name}",
+                highlight=False,
+            )
         latest = ledger.latest_checkpoint()
-    verifier = load_ledger_verifier(workspace)
-    vkey = key_folder(workspace) / PUBLIC_KEY_FILE
+    for receipt in receipts:
+        run.outputs[f"receipt {receipt.stem}"] = receipt
     if latest is not None:
-        run.console.print(f"signed checkpoint of {latest.size} entries ({verifier.name}):")
-        run.console.print(latest.note.decode(), highlight=False, markup=False)
+        run.console.print(f"signed checkpoint of the ledger at {latest.size} entries:")
+        run.console.print(latest.note.decode(), highlight=False, markup=False, soft_wrap=True)
     if receipts:
+        vkey = key_folder(workspace) / PUBLIC_KEY_FILE
         run.console.print("anyone can check a report offline, with the log's public key only:")
         run.console.print(
             f"  carbonlink verify {receipts[0]} --key {vkey}", highlight=False, soft_wrap=True
         )
-        run.console.print("and the whole chain, from meter to report:")
+        run.console.print("and the whole chain, from meter to report, with the database:")
         run.console.print(
             f"  CARBONLINK_WORKSPACE={workspace} carbonlink ledger verify --full",
             highlight=False,
@@ -180,31 +260,24 @@ def step_ledger(run: DemoRun) -> None:
         )
 
 
-@contextmanager
-def _demo_store(run: DemoRun) -> Iterator[Store]:
-    from carbonlink.store.workspace import open_store
-
-    assert run.workspace is not None
-    store = open_store(run.workspace)
-    try:
-        yield store
-    finally:
-        store.engine.dispose()
-
-
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("workspace", step_workspace),
-    ("ingest", step_ingest),
+    ("plant data", step_plant_data),
     ("accounting", step_accounting),
+    ("metered accounting", step_metered_accounting),
+    ("uncertainty", step_uncertainty),
+    ("cbam", step_cbam),
     ("ledger", step_ledger),
 ]
 
 
-def run_demo(settings: Settings, out: Path, console: Console) -> None:
+def run_demo(
+    settings: Settings, out: Path, console: Console, *, plant_data: Path | None = None
+) -> None:
     """Run the demo steps in order and write their outputs into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    run = DemoRun(settings, out, console)
+    run = DemoRun(settings, out, console, plant_data=plant_data)
     for name, step in DEMO_STEPS:
         console.rule(name)
         step(run)

@@ -15,22 +15,22 @@ from sqlalchemy import Engine, text
 from carbonlink.ingest.file_import import import_file
 from carbonlink.ingest.mapping import FileMapping
 from carbonlink.ledger import Ledger, generate_ledger_key, load_ledger_signer, record_report
-from carbonlink.provenance import MeterBinding, account_recorded, record_import_batch
+from carbonlink.provenance import account_recorded, record_import_batch
 from carbonlink.store import Store
 
 READINGS_CSV = """\
-month_start,grid_kWh
+day_start,grid_kWh
+2024-12-31 00:00,9999
 2025-01-01 00:00,1000
-2025-02-01 00:00,2000
-2025-03-01 00:00,3000
-2026-01-01 00:00,9999
+2025-01-02 00:00,2000
+2025-01-03 00:00,3000
 """
-"""Three readings inside 2025 (6 MWh) and one after it, which the period leaves out."""
+"""Daily readings: three inside 2025 (6 MWh) and one before it, which the period leaves out."""
 
 MAPPING = {
     "encoding": "utf-8",
     "timestamp": {
-        "column": "month_start",
+        "column": "day_start",
         "format": "%Y-%m-%d %H:%M",
         "time_zone": "Asia/Shanghai",
         "labelling": "start",
@@ -43,13 +43,20 @@ MAPPING = {
             "unit": "kWh",
             "time_zone": "Asia/Shanghai",
             "labelling": "start",
+            "interval_s": 86400,
         }
     ],
 }
 
 
-def inventory_text(quantity_mwh: float) -> str:
-    """An inventory with one metered electricity source (and one typed-in boiler)."""
+def inventory_text(quantity_mwh: float | None = None) -> str:
+    """An inventory with one electricity source (from the meter unless a quantity is given)
+    and one typed-in boiler."""
+    activity = (
+        "{meter: m-grid, unit: MWh}"
+        if quantity_mwh is None
+        else f"{{quantity: {quantity_mwh}, unit: MWh}}"
+    )
     return f"""\
 organization: Example Steel Co.
 period: {{start: 2025-01-01, end: 2025-12-31}}
@@ -60,7 +67,7 @@ facilities:
     grid: CN-North
     timezone: Asia/Shanghai
     sources:
-      - {{id: power, method: electricity, activity: {{quantity: {quantity_mwh}, unit: MWh}}}}
+      - {{id: power, method: electricity, activity: {activity}}}
       - {{id: boiler, method: combustion, fuel: natural_gas,
          activity: {{quantity: 100000, unit: Nm3}}}}
 """
@@ -111,9 +118,8 @@ def chain(engine: Engine, tmp_path: Path) -> Chain:
         ledger,
         store,
         workspace,
-        inventory_text(1.0),
+        inventory_text(),
         file_name="inventory.yaml",
-        meters=(MeterBinding("plant-1", "power", "m-grid"),),
     )
     rendered = tmp_path / "out"
     rendered.mkdir()

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import Chain, inventory_text
 
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
-from carbonlink.errors import InputError
-from carbonlink.ledger import Ledger
+from carbonlink.ingest.file_import import import_file
+from carbonlink.ingest.mapping import FileMapping
+from carbonlink.ledger import Ledger, TamperError
 from carbonlink.provenance import (
-    MeterBinding,
     account_recorded,
     recompute_calculation_run,
+    record_import_batch,
     results_sha256,
 )
 from carbonlink.store import Store
+from conftest import MAPPING, Chain, inventory_text
 
 
 def test_metered_activity_equals_the_same_quantity_typed_in(chain: Chain) -> None:
-    """1000 + 2000 + 3000 kWh in 2025 (the 2026 reading left out) = 6 MWh."""
+    """1000 + 2000 + 3000 kWh in 2025 (the 2024 reading left out) = 6 MWh."""
     typed = account(parse_inventory(inventory_text(6.0)))
     power = [line for line in typed.lines() if line["source"] == "power"]
     assert power[0]["activity"]["quantity"] == 6.0
@@ -39,10 +42,10 @@ def test_the_run_cites_its_inputs_and_hashes_its_results(chain: Chain) -> None:
     assert settings["gwp"] == "AR5"
     assert settings["period"] == "2025-01-01/2025-12-31"
     assert settings["jurisdiction"] == "CN"
-    assert settings["meters"] == {"plant-1/power": "m-grid"}
+    assert settings["meters"] == ["m-grid"]
     assert settings["import_batches"] == {chain.batch_id: chain.import_index}
     stored = Store(chain.engine).document(settings["inventory_sha256"])
-    assert stored.body == inventory_text(1.0).encode()
+    assert stored.body == inventory_text().encode()
     recompute_calculation_run(ledger.entry(chain.run_index), ledger)  # does not raise
 
 
@@ -75,23 +78,15 @@ def test_changing_the_workspace_factors_records_a_new_factor_set(chain: Chain) -
     assert run.inputs[1] == chain.report_index + 1
 
 
-def test_a_register_meter_is_refused(chain: Chain) -> None:
-    from carbonlink.domain.metering import Meter
-
-    store = Store(chain.engine)
-    store.save_meter(Meter(id="m-register", kind="register", unit="kWh"))
-    with pytest.raises(InputError, match="register meter"):
-        account_recorded(
-            Ledger(chain.engine),
-            store,
-            chain.workspace,
-            inventory_text(1.0),
-            file_name="inventory.yaml",
-            meters=(MeterBinding.parse("plant-1/power=m-register"),),
-        )
-
-
-def test_meter_binding_syntax() -> None:
-    assert MeterBinding.parse("a/b=c") == MeterBinding("a", "b", "c")
-    with pytest.raises(InputError, match="FACILITY/SOURCE=METER"):
-        MeterBinding.parse("a=c")
+def test_a_later_import_into_the_meter_is_reported_against_the_run(
+    chain: Chain, tmp_path: Path
+) -> None:
+    """The run cited the batches its meter's readings came from; new ones make it stale."""
+    later = tmp_path / "later.csv"
+    later.write_text("day_start,grid_kWh\n2025-01-04 00:00,500\n", "utf-8")
+    store, ledger = Store(chain.engine), Ledger(chain.engine)
+    report = import_file(later, FileMapping.model_validate(MAPPING), store)
+    record_import_batch(store, ledger, report.batch_id)
+    with pytest.raises(TamperError, match="did not cite") as caught:
+        recompute_calculation_run(ledger.entry(chain.run_index), ledger)
+    assert report.batch_id in str(caught.value)

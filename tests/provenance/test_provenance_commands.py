@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MAPPING, READINGS_CSV, inventory_text
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -16,6 +15,7 @@ from carbonlink.cli import app
 from carbonlink.demo import run_demo
 from carbonlink.ledger.errors import ReceiptError
 from carbonlink.settings import Settings
+from conftest import MAPPING, READINGS_CSV, inventory_text
 
 runner = CliRunner()
 
@@ -36,12 +36,8 @@ def test_ingest_and_account_record_the_chain(tmp_path: Path) -> None:
     output = _ok(env, "ingest", "csv", str(readings), "--mapping", str(mapping))
     assert "ledger entry" in output and " 0" in output
     inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(inventory_text(1.0), "utf-8")
-    result = runner.invoke(
-        app,
-        ["account", str(inventory), "-f", "json", "--meter", "plant-1/power=m-grid"],
-        env=env,
-    )
+    inventory.write_text(inventory_text(), "utf-8")
+    result = runner.invoke(app, ["account", str(inventory), "-f", "json"], env=env)
     assert result.exception is None, result.output
     document = json.loads(result.stdout)
     power = next(line for line in document["lines"] if line["source"] == "power")
@@ -63,14 +59,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_demo_ledger_verifies_from_meter_to_report(demo: Path) -> None:
     env = {"CARBONLINK_WORKSPACE": str(demo / "workspace")}
     full = _ok(env, "ledger", "verify", "--full")
-    for kind in ("import-batch", "factor-set", "calculation-run"):
-        assert f"recomputed 1 {kind} entries" in full
+    assert "recomputed 1 import-batch entries" in full  # the plant's year of readings
+    assert "recomputed 1 factor-set entries" in full
+    assert "recomputed 2 calculation-run entries" in full  # enterprise and metered works
+    for name in ("inventory", "inventory-metered-2018", "uncertainty"):
+        assert (demo / f"{name}.tlog-proof").is_file()
 
 
 def test_the_demo_receipt_verifies_offline_and_fails_after_any_byte_changes(
     demo: Path, tmp_path: Path
 ) -> None:
-    receipt = demo / "inventory-result.tlog-proof"
+    receipt = demo / "inventory.tlog-proof"
     vkey = demo / "workspace" / "keys" / "ledger.vkey"
     # offline: a copy of the receipt and the report elsewhere, no workspace, no database
     copy = tmp_path / "check"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import user_factor_table
 
 from carbonlink.domain.factors import default_library
 from carbonlink.errors import ConfigError
 from carbonlink.ledger import sha256_bytes
 from carbonlink.provenance import shipped_factor_set, workspace_factor_set
 from carbonlink.provenance.factors import canonical_factor_content
+from conftest import user_factor_table
 
 
 def test_the_shipped_set_holds_exactly_the_default_library() -> None:

@@ -6,7 +6,6 @@ import hashlib
 import struct
 from pathlib import Path
 
-from conftest import MAPPING, READINGS_CSV, Chain
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from carbonlink.ledger import Ledger
 from carbonlink.provenance import record_import_batch
 from carbonlink.store import Store
 from carbonlink.store.repository import readings_digest
+from conftest import MAPPING, READINGS_CSV, Chain
 
 rows = st.lists(
     st.tuples(

@@ -7,7 +7,6 @@ import json
 
 import pytest
 import rfc8785
-from conftest import Chain
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -17,6 +16,7 @@ from carbonlink.ledger.errors import ReceiptError
 from carbonlink.ledger.keys import load_ledger_verifier
 from carbonlink.ledger.receipt import Receipt, verify_receipt
 from carbonlink.provenance import recompute_calculation_run
+from conftest import Chain
 
 runner = CliRunner()
 
@@ -64,7 +64,7 @@ def test_a_changed_reading_also_breaks_the_calculation_run_that_used_it(chain: C
 
 
 def test_a_reading_outside_the_period_changes_no_calculation(chain: Chain) -> None:
-    """The 2026 reading is not in the 2025 run: changing it breaks the batch, not the run."""
+    """The 2024 reading is not in the 2025 run: changing it breaks the batch, not the run."""
     with chain.engine.begin() as connection:
         connection.execute(text("UPDATE readings SET value = 1 WHERE value = 9999"))
     registry = RecomputeRegistry()

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import read_inventory
+from carbonlink.ingest.metered_activity import MeteredUse, has_metered_activity
 from carbonlink.settings import Settings
 
 CSV_COLUMNS = (
@@ -106,10 +107,10 @@ def _csv(lines: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _account_recorded(settings: Settings, file: Path, meters: list[str]) -> Computation:
+def _account_recorded(settings: Settings, file: Path) -> tuple[Computation, list[MeteredUse]]:
     """Account in the workspace, append the calculation run and say where it went."""
     from carbonlink.ledger import Ledger
-    from carbonlink.provenance import MeterBinding, account_recorded
+    from carbonlink.provenance import account_recorded
     from carbonlink.store.workspace import open_store
 
     store = open_store(settings)
@@ -120,7 +121,6 @@ def _account_recorded(settings: Settings, file: Path, meters: list[str]) -> Comp
             settings.workspace,
             file.read_text("utf-8"),
             file_name=str(file),
-            meters=tuple(MeterBinding.parse(text) for text in meters),
         )
     finally:
         store.engine.dispose()
@@ -129,7 +129,7 @@ def _account_recorded(settings: Settings, file: Path, meters: list[str]) -> Comp
         f"{', '.join(map(str, run.inputs))}, results sha256 {run.results_sha256}",
         highlight=False,
     )
-    return run.computation
+    return run.computation, list(run.uses)
 
 
 def account_command(
@@ -142,22 +142,22 @@ def account_command(
         bool,
         typer.Option(
             "--record",
-            help="Account against the workspace and record the run in its ledger (the "
-            "inventory file, factor sets and meter readings it used are cited).",
+            help="Record the run in the workspace's ledger, citing the inventory file, the "
+            "factor sets and the import batches it used (always done when a source's "
+            "activity comes from a meter).",
         ),
     ] = False,
-    meter: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="FACILITY/SOURCE=METER: take the source's activity from the meter's stored "
-            "readings over the period (repeatable; implies --record).",
-        ),
-    ] = None,
 ) -> None:
-    """Account an inventory file: emissions per source, gas and scope with their lineage."""
+    """Account an inventory file: emissions per source, gas and scope with their lineage.
+
+    Sources whose activity names a meter (``activity: {meter: ID, unit: kWh}``) take the sum
+    of that meter's readings over the period from the workspace (CARBONLINK_WORKSPACE); such
+    a run, and any run with ``--record``, is appended to the workspace's ledger.
+    """
     inventory = read_inventory(file)
-    if record or meter:
-        result = _account_recorded(ctx.obj, file, meter or [])
+    uses: list[MeteredUse] = []
+    if record or has_metered_activity(inventory):
+        result, uses = _account_recorded(ctx.obj, file)
     else:
         result = account(inventory, file=str(file))
     if format is OutputFormat.json:
@@ -168,3 +168,14 @@ def account_command(
         console = Console()
         title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
         console.print(result_table(result, title))
+        for use in uses:
+            console.print(
+                f"{use.facility}/{use.source}: {use.quantity:,.2f} {use.unit} from meter "
+                f"{use.meter_id} over {use.days} days"
+                + (
+                    f", {use.estimated_quantity:,.2f} estimated ({', '.join(use.rules)})"
+                    if use.rules
+                    else ""
+                ),
+                style="dim",
+            )

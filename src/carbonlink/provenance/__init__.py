@@ -9,7 +9,6 @@ functions here, registered under the ``carbonlink.ledger.recompute`` entry-point
 """
 
 from carbonlink.provenance.accounting import (
-    MeterBinding,
     RecordedRun,
     account_recorded,
     recompute_calculation_run,
@@ -26,7 +25,6 @@ from carbonlink.provenance.imports import recompute_import_batch, record_import_
 
 __all__ = [
     "FactorSetContent",
-    "MeterBinding",
     "RecordedRun",
     "account_recorded",
     "ensure_factor_sets",

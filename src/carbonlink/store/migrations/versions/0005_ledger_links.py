@@ -40,8 +40,8 @@ def upgrade() -> None:
     op.create_index("ix_readings_batch", "readings", ["batch_id"])
     op.create_table(
         "documents",
-        sa.Column("sha256", sa.String(64), nullable=False),
-        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False, comment="SHA-256 of the body"),
+        sa.Column("name", sa.Text(), nullable=False, comment="file name it was read from"),
         sa.Column("media_type", sa.String(64), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("stored_at", sa.BigInteger(), nullable=False),
