@@ -92,3 +92,38 @@ def test_a_second_import_of_the_same_file_records_an_empty_batch(
     assert content["details"]["readings"] == 0
     assert content["details"]["readings_sha256"] == readings_digest([])[1]
     assert content["raw_sha256"] == ledger.entry(chain.import_index).content()["raw_sha256"]
+
+
+def test_a_stream_flush_is_one_recorded_batch(store: Store) -> None:
+    """A collector's flush: payloads hashed in order, readings stamped with the batch."""
+    from datetime import UTC, datetime
+
+    from carbonlink.ingest.base import Reading, Rejected
+    from carbonlink.ledger import message_set_sha256
+    from carbonlink.provenance import record_message_set
+
+    messages = [b'{"v": 12.5}', b'{"v": 13.0}', b"not json"]
+    readings = [
+        Reading("m-line-1", datetime(2025, 1, 1, 0, 15, tzinfo=UTC), 12.5, "kWh"),
+        Reading("m-line-1", datetime(2025, 1, 1, 0, 30, tzinfo=UTC), 13.0, "kWh"),
+    ]
+    rejected = [Rejected(b"not json", "payload is not JSON", "plant/line-1/energy")]
+    ledger = Ledger(store.engine)
+    batch_id, index = record_message_set(
+        store,
+        ledger,
+        kind="mqtt",
+        source_ref="mqtt://127.0.0.1/plant/#",
+        messages=messages,
+        readings=readings,
+        rejected=rejected,
+    )
+    content = ledger.entry(index).content()
+    assert content["raw_sha256"] == message_set_sha256(messages)
+    assert content["records"] == 3 and content["rejected"] == 1
+    assert content["details"]["readings"] == 2
+    expected = readings_digest(
+        [("m-line-1", r.ts.timestamp() * 1_000_000, r.value, "kWh") for r in readings]
+    )
+    assert content["details"]["readings_sha256"] == expected[1]
+    assert store.batch(batch_id).ledger_index == index

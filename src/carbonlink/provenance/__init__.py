@@ -21,7 +21,11 @@ from carbonlink.provenance.factors import (
     shipped_factor_set,
     workspace_factor_set,
 )
-from carbonlink.provenance.imports import recompute_import_batch, record_import_batch
+from carbonlink.provenance.imports import (
+    recompute_import_batch,
+    record_import_batch,
+    record_message_set,
+)
 
 __all__ = [
     "FactorSetContent",
@@ -32,6 +36,7 @@ __all__ = [
     "recompute_factor_set",
     "recompute_import_batch",
     "record_import_batch",
+    "record_message_set",
     "results_sha256",
     "shipped_factor_set",
     "workspace_factor_set",

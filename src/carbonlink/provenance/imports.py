@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
 from carbonlink.errors import StoreError
-from carbonlink.ledger import Ledger, LedgerEntry, TamperError, import_batch_entry
+from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.ledger import (
+    Ledger,
+    LedgerEntry,
+    TamperError,
+    import_batch_entry,
+    message_set_sha256,
+)
 from carbonlink.store.repository import Store
 
 
@@ -62,3 +72,40 @@ def recompute_import_batch(entry: LedgerEntry, ledger: Ledger) -> None:
             f"entry {entry.index} (import-batch {batch_id}): the batch's raw file hash was changed",
             index=entry.index,
         )
+
+
+def record_message_set(
+    store: Store,
+    ledger: Ledger,
+    *,
+    kind: str,
+    source_ref: str,
+    messages: Sequence[bytes],
+    readings: Iterable[Reading],
+    rejected: Iterable[Rejected] = (),
+) -> tuple[str, int]:
+    """Store one flush of a stream collector as an import batch and record it in the ledger.
+
+    The batch's raw hash is `message_set_sha256` of the received payloads in order; its
+    readings carry the batch id, so the entry's readings digest covers exactly what this flush
+    stored. Returns the batch id and the entry's index.
+    """
+    batch_id = store.begin_batch(kind, source_ref, file_sha256=message_set_sha256(messages))
+    stamped = [replace(reading, batch_id=batch_id) for reading in readings]
+    kept = list(rejected)
+    status = "failed"
+    new = quarantined = 0
+    try:
+        new = store.add_readings(stamped)
+        quarantined = store.quarantine(kept, batch_id=batch_id)
+        status = "finished"
+    finally:
+        store.finish_batch(
+            batch_id,
+            records=len(messages),
+            readings_new=new,
+            readings_duplicate=len(stamped) - new,
+            quarantined=quarantined,
+            status=status,
+        )
+    return batch_id, record_import_batch(store, ledger, batch_id)
