@@ -257,7 +257,7 @@ def step_ledger(run: DemoRun) -> None:
     """
     from carbonlink.ledger import Ledger, load_ledger_signer
     from carbonlink.ledger.keys import PUBLIC_KEY_FILE, key_folder
-    from carbonlink.ledger.receipt import record_report
+    from carbonlink.provenance import record_rendered_report
 
     reports: dict[Path, list[Path]] = {}
     for path in run.outputs.values():
@@ -269,7 +269,8 @@ def step_ledger(run: DemoRun) -> None:
     with _demo_store(run) as store:
         ledger = Ledger(store.engine)
         for stem, paths in reports.items():
-            index, receipt = record_report(
+            index, receipt = record_rendered_report(
+                store,
                 ledger,
                 signer,
                 stem.name,

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 
 from carbonlink.ingest.file_import import import_file
 from carbonlink.ingest.mapping import FileMapping
-from carbonlink.ledger import Ledger, generate_ledger_key, load_ledger_signer, record_report
-from carbonlink.provenance import account_recorded, record_import_batch
+from carbonlink.ledger import Ledger, generate_ledger_key, load_ledger_signer
+from carbonlink.provenance import account_recorded, record_import_batch, record_rendered_report
 from carbonlink.store import Store
 
 READINGS_CSV = """\
@@ -125,7 +125,8 @@ def chain(engine: Engine, tmp_path: Path) -> Chain:
     rendered.mkdir()
     report_file = rendered / "inventory.json"
     report_file.write_text(json.dumps(run.document, indent=2), "utf-8")
-    report_index, receipt = record_report(
+    report_index, receipt = record_rendered_report(
+        store,
         ledger,
         load_ledger_signer(workspace),
         "inventory-2025",

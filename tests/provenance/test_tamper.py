@@ -36,6 +36,7 @@ def test_the_untouched_chain_verifies_and_every_kind_is_recomputed(chain: Chain)
     assert "recomputed 1 import-batch entries" in result.output
     assert "recomputed 2 factor-set entries" in result.output
     assert "recomputed 1 calculation-run entries" in result.output
+    assert "recomputed 1 report entries" in result.output
 
 
 def test_a_changed_stored_reading_names_its_import_batch(chain: Chain) -> None:
@@ -122,3 +123,22 @@ def test_a_changed_report_byte_fails_its_receipt(chain: Chain, position: int) ->
     result = runner.invoke(app, ["verify", str(chain.receipt), "--key", str(vkey)], env={})
     assert isinstance(result.exception, ReceiptError)
     assert "inventory.json" in str(result.exception)
+
+
+def test_a_changed_byte_of_the_kept_report_copy_names_the_report(chain: Chain) -> None:
+    digest = Ledger(chain.engine).entry(chain.report_index).content()["files"]["inventory.json"]
+    with chain.engine.connect() as connection:
+        body = bytearray(
+            connection.execute(
+                text("SELECT body FROM documents WHERE sha256 = :d"), {"d": digest}
+            ).scalar_one()
+        )
+    body[len(body) // 2] ^= 0x01
+    with chain.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE documents SET body = :b WHERE sha256 = :d"),
+            {"b": bytes(body), "d": digest},
+        )
+    error = _verify_full(chain)
+    assert error.index == chain.report_index
+    assert "kept copy of inventory.json" in str(error)

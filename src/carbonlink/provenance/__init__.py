@@ -26,6 +26,7 @@ from carbonlink.provenance.imports import (
     record_import_batch,
     record_message_set,
 )
+from carbonlink.provenance.reports import recompute_report, record_rendered_report
 
 __all__ = [
     "FactorSetContent",
@@ -35,8 +36,10 @@ __all__ = [
     "recompute_calculation_run",
     "recompute_factor_set",
     "recompute_import_batch",
+    "recompute_report",
     "record_import_batch",
     "record_message_set",
+    "record_rendered_report",
     "results_sha256",
     "shipped_factor_set",
     "workspace_factor_set",
