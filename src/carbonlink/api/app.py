@@ -1,0 +1,108 @@
+"""The application factory: ``create_app(settings)`` builds the whole service, nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from carbonlink.api.deps import ServiceContext
+from carbonlink.api.i18n import load_catalogues
+from carbonlink.api.overview import OverviewCache
+from carbonlink.api.problems import install_problem_handlers
+from carbonlink.api.routes import api, pages
+from carbonlink.api.schema import accounts_metadata
+from carbonlink.api.security import Accounts, LoginLimiter
+from carbonlink.api.workspace import MemoryTenantData, TenantData
+from carbonlink.settings import Settings
+
+
+def make_engine(settings: Settings) -> sa.Engine:
+    """The database engine of the settings; the SQLite file's folder is created when missing."""
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Headers that keep pages out of frames and scripts to the package's own files."""
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/api/docs"):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: sa.Engine | None = None,
+    data: TenantData | None = None,
+) -> FastAPI:
+    """Build the service: REST API under /api/v1, web pages, static assets, error mapping."""
+    settings.check_secrets()
+    engine = engine or make_engine(settings)
+    accounts_metadata.create_all(engine)
+    package = files("carbonlink.api")
+    templates = Jinja2Templates(directory=str(package / "templates"))
+    app = FastAPI(
+        title="carbonlink",
+        version="0.1.0",
+        summary="Meters to cited, verifiable carbon accounts: REST API of one carbonlink service.",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="carbonlink API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.state.ctx = ServiceContext(
+        settings=settings,
+        engine=engine,
+        accounts=Accounts(
+            engine,
+            timedelta(hours=settings.session_hours),
+            PasswordHasher(
+                time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+            ),
+        ),
+        data=data if data is not None else MemoryTenantData(),
+        limiter=LoginLimiter(settings.login_attempts, settings.login_window_s),
+        templates=templates,
+        catalogues=load_catalogues(),
+        overviews=OverviewCache(),
+    )
+    app.middleware("http")(_security_headers)
+    install_problem_handlers(app, pages.error_page)
+    pages.install_page_handlers(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
+    return app

@@ -1,0 +1,142 @@
+"""Readings batch POST: partial acceptance, idempotency, unit conversion, limits; the overview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from carbonlink.api.routes.api import MAX_BATCH
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+
+@pytest.fixture
+def editor(service: Service):  # type: ignore[no-untyped-def]
+    client, csrf = service.login(service.users["editor"])
+    client.headers["X-CSRF-Token"] = csrf
+    return client
+
+
+def test_batch_accepts_good_rows_and_reports_bad_ones(service: Service, editor) -> None:  # type: ignore[no-untyped-def]
+    batch = {
+        "batch_id": "erp-1",
+        "readings": [
+            {
+                "meter_id": "fac-steelmaking-m-power",
+                "ts": "2026-11-20T00:00:00Z",
+                "value": 2500,
+                "unit": "kWh",
+            },
+            {"meter_id": "mtr-nowhere", "ts": "2026-11-20T00:00:00Z", "value": 1, "unit": "MWh"},
+            {
+                "meter_id": "fac-steelmaking-m-power",
+                "ts": "2026-11-20T01:00:00",
+                "value": 1,
+                "unit": "MWh",
+            },
+            {
+                "meter_id": "fac-steelmaking-m-power",
+                "ts": "2026-11-20T02:00:00+08:00",
+                "value": 3,
+                "unit": "kg",
+            },
+            {
+                "meter_id": "mtr-other-power",
+                "ts": "2026-11-20T00:00:00Z",
+                "value": 1,
+                "unit": "MWh",
+            },
+        ],
+    }
+    result = editor.post("/api/v1/readings", json=batch)
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert (body["received"], body["stored"], body["duplicates"]) == (5, 1, 0)
+    assert [row["index"] for row in body["rejected"]] == [1, 2, 3, 4]
+    assert "not found" in body["rejected"][0]["error"]
+    assert "offset" in body["rejected"][1]["error"]
+    assert "unit" in body["rejected"][2]["error"]
+    # another organization's meter is as unknown as a missing one
+    assert "not found" in body["rejected"][3]["error"]
+    stored = service.data.readings("org-demo-steel", "fac-steelmaking-m-power", limit=1)[-1]
+    assert stored.value == pytest.approx(2.5)  # 2500 kWh in the meter's MWh
+    assert stored.unit == "MWh" and stored.batch_id == "erp-1"
+    assert len(service.data.quarantined("org-demo-steel")) == 4
+    assert service.data.quarantined("org-other-works") == []
+
+
+def test_batch_is_idempotent(editor) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        {
+            "meter_id": "fac-hot-rolling-m-gas",
+            "ts": f"2026-11-21T{h:02d}:00:00Z",
+            "value": 1.0,
+            "unit": "Nm3",
+        }
+        for h in range(10)
+    ]
+    first = editor.post("/api/v1/readings", json={"readings": rows}).json()
+    again = editor.post("/api/v1/readings", json={"readings": rows}).json()
+    assert (first["stored"], first["duplicates"]) == (10, 0)
+    assert (again["stored"], again["duplicates"]) == (0, 10)
+
+
+def test_batch_size_is_limited(editor) -> None:  # type: ignore[no-untyped-def]
+    row = {
+        "meter_id": "fac-hot-rolling-m-gas",
+        "ts": "2026-11-21T00:00:00Z",
+        "value": 1,
+        "unit": "Nm3",
+    }
+    response = editor.post("/api/v1/readings", json={"readings": [row] * (MAX_BATCH + 1)})
+    assert response.status_code == 422
+
+
+def test_batch_of_ten_thousand(editor) -> None:  # type: ignore[no-untyped-def]
+    start = datetime(2026, 11, 18, tzinfo=UTC)
+    rows = [
+        {
+            "meter_id": "fac-hot-rolling-m-power",
+            "ts": (start + timedelta(minutes=i)).isoformat(),
+            "value": 1.0,
+            "unit": "MWh",
+        }
+        for i in range(MAX_BATCH)
+    ]
+    body = editor.post("/api/v1/readings", json={"readings": rows}).json()
+    assert body["stored"] == MAX_BATCH and body["rejected"] == []
+
+
+def test_overview_numbers_by_hand(service: Service) -> None:
+    client, _ = service.login(service.users["other"])
+    overview = client.get("/api/v1/overview").json()
+    # 20 MWh × 0.5 t/MWh = 10 t; 10 t / 100 t of product = 0.1 (see seed_other_org)
+    assert overview["total_co2e_t"] == pytest.approx(10.0)
+    assert overview["by_scope"] == [{"scope": 2, "co2e_t": pytest.approx(10.0)}]
+    (october,) = overview["by_month"]
+    assert october["month"] == "2026-10"
+    assert october["intensity_t_per_t"] == pytest.approx(0.1)
+    # 3 readings of 2 hourly meters over the 744 hours of October
+    assert october["completeness"] == pytest.approx(3 / (2 * 744))
+
+
+def test_missing_record_is_a_problem_document(service: Service) -> None:
+    client, _ = service.login(service.users["viewer"])
+    response = client.get("/api/v1/facilities/fac-missing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["record"] == "fac-missing"
+
+
+def test_overview_page_in_both_languages(service: Service) -> None:
+    client, _ = service.login(service.users["viewer"])
+    zh = client.get("/").text
+    assert "排放总量" in zh and "2026年10月" in zh
+    en = client.get("/?lang=en").text
+    assert "Total emissions" in en and "Oct 2026" in en
+    assert client.cookies["carbonlink_lang"] == "en"
+    # the choice sticks without the query parameter
+    assert "Total emissions" in client.get("/").text
