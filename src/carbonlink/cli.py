@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ingest as ingest_commands
+from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.serve import serve
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
@@ -38,6 +41,9 @@ def demo(
     run_demo(ctx.obj, out, console)
 
 
+app.command("init")(workspace_commands.init)
+app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(monitor_commands.app, name="monitor")
 app.command()(serve)
 
 
