@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,44 +25,6 @@ from carbonlink.settings import Settings
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
 OTHER_ORG = "org-other-works"
-
-
-def _postgres_engine() -> Iterator[sa.Engine]:
-    url = os.environ.get("CARBONLINK_TEST_POSTGRES_URL")
-    required = os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1"
-    if not url:
-        if required:
-            pytest.fail("CARBONLINK_TEST_POSTGRES_URL is not set but services are required")
-        pytest.skip("CARBONLINK_TEST_POSTGRES_URL not set")
-    schema = f"svc_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if required:
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip("PostgreSQL unreachable")
-    engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """The accounts database: a SQLite file, or a fresh schema on the PostgreSQL server."""
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
-        yield engine
-        engine.dispose()
-    else:
-        yield from _postgres_engine()
 
 
 def seed_other_org(data: MemoryTenantData) -> None:

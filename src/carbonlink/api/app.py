@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from importlib.resources import files
-from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -20,19 +19,10 @@ from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers
 from carbonlink.api.routes import api, pages
-from carbonlink.api.schema import accounts_metadata
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.workspace import MemoryTenantData, TenantData
 from carbonlink.settings import Settings
-
-
-def make_engine(settings: Settings) -> sa.Engine:
-    """The database engine of the settings; the SQLite file's folder is created when missing."""
-    url = settings.resolved_database_url()
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url, pool_pre_ping=True)
-
+from carbonlink.store import engine_from_settings, upgrade
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -59,10 +49,14 @@ def create_app(
     engine: sa.Engine | None = None,
     data: TenantData | None = None,
 ) -> FastAPI:
-    """Build the service: REST API under /api/v1, web pages, static assets, error mapping."""
+    """Build the service: REST API under /api/v1, web pages, static assets, error mapping.
+
+    The database (the workspace's SQLite file unless settings name another) is migrated to the
+    newest schema first, accounts tables included.
+    """
     settings.check_secrets()
-    engine = engine or make_engine(settings)
-    accounts_metadata.create_all(engine)
+    engine = engine or engine_from_settings(settings)
+    upgrade(engine)
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
     app = FastAPI(

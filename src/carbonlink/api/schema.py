@@ -1,15 +1,17 @@
 """Tables of accounts and access: users, web sessions, API keys, OAuth2 clients and tokens.
 
-They live on their own ``accounts_metadata`` so that the service can create them beside the
-store's schema. Secrets are never stored: passwords as argon2 hashes, API keys, client secrets
-and tokens as SHA-256 digests (they are 256-bit random values, so a slow hash adds nothing).
+They live on their own ``accounts_metadata`` beside the store's schema; the Alembic revision
+``0003_accounts`` creates them. Secrets are never stored: passwords as argon2 hashes, API keys,
+client secrets and tokens as SHA-256 digests (they are 256-bit random values, so a slow hash adds nothing).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-accounts_metadata = sa.MetaData()
+from carbonlink.store.schema import NAMING_CONVENTION
+
+accounts_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
 
@@ -25,7 +27,7 @@ users = sa.Table(
     sa.Column("locale", sa.String(8), nullable=False, server_default="zh"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("role IN ('admin','editor','viewer','auditor','supplier')", "ck_users_role"),
+    sa.CheckConstraint("role IN ('admin','editor','viewer','auditor','supplier')", name="role"),
 )
 
 web_sessions = sa.Table(
