@@ -30,8 +30,18 @@ def test_plan_reports_missing_sources(tmp_path: Path) -> None:
     out = tmp_path / "plan.yaml"
     result = runner.invoke(
         app,
-        ["monitor", "plan", "--template", "iron_steel", "--facility", "plant-1"]
-        + ["--sources", str(sources), "--out", str(out)],
+        [
+            "monitor",
+            "plan",
+            "--template",
+            "iron_steel",
+            "--facility",
+            "plant-1",
+            "--sources",
+            str(sources),
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Electrode consumption" in result.output
