@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -31,6 +32,11 @@ class Problem(BaseModel):
     detail: str = Field(examples=["facility 'fac-0123' not found"])
     hint: str | None = Field(default=None, examples=["list facilities with GET /api/v1/facilities"])
     record: str | None = Field(default=None, examples=["fac-0123"])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Invalid fields of the request, one entry each (422 only).",
+        examples=[[{"loc": ["body", "readings", 0, "ts"], "msg": "Input should be a datetime"}]],
+    )
 
 
 # Order matters: the first matching class wins, so subclasses come before their parents.
@@ -81,7 +87,25 @@ def install_problem_handlers(
             return html(request, exc, status_of(exc)[0])
         return problem_response(exc)
 
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()[:100]
+        ]
+        body = Problem(
+            title="Unprocessable Content",
+            status=422,
+            detail=f"the request has {len(exc.errors())} invalid field(s)",
+            hint="see 'errors' for each field and what it should be",
+            errors=errors,
+        )
+        return JSONResponse(
+            body.model_dump(), status_code=422, media_type="application/problem+json"
+        )
+
     app.add_exception_handler(CarbonlinkError, handle)
+    app.add_exception_handler(RequestValidationError, invalid)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 They live on their own ``accounts_metadata`` beside the store's schema; the Alembic revision
 ``0003_accounts`` creates them. Secrets are never stored: passwords as argon2 hashes, API keys,
-client secrets and tokens as SHA-256 digests (they are 256-bit random values, so a slow hash adds nothing).
+client secrets and tokens as SHA-256 digests (256-bit random values: a slow hash adds nothing).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.base import Reading, Rejected
 
 MAX_BATCH = 10_000
-READ = problem_responses(401, 403)
-READ_ONE = problem_responses(401, 403, 404)
+READ = problem_responses(401, 403, 422)
+READ_ONE = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(401, 403, 404, 422)
 
 router = APIRouter(prefix="/api/v1")
