@@ -58,6 +58,10 @@ class Formatter:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
+    def factor(self, value: float) -> str:
+        """An emission factor with the digits it was given (up to eight decimals)."""
+        return format_decimal(value, format="#,##0.########", locale=self.locale)
+
     def percent(self, value: float) -> str:
         return format_percent(value, format="#,##0.0%", locale=self.locale)
 

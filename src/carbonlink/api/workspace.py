@@ -95,6 +95,7 @@ class MeterMonth:
     month: str
     received: int
     expected: int
+    estimated: int = 0
 
 
 class TenantData(Protocol):
@@ -292,15 +293,17 @@ class MemoryTenantData:
         return series[-limit:]
 
     # monthly summaries -----------------------------------------------------------------------
-    def _meter_month_totals(self, meter: Meter) -> dict[str, tuple[float, int]]:
-        totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    def _meter_month_totals(self, meter: Meter) -> dict[str, tuple[float, int, int]]:
+        """(sum of values, readings, estimated readings) per month."""
+        totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         with self._lock:
             series = list(self._readings.get(meter.id, {}).values())
         for reading in series:
             slot = totals[_month(reading.ts)]
             slot[0] += reading.value
             slot[1] += 1
-        return {month: (v[0], int(v[1])) for month, v in totals.items()}
+            slot[2] += reading.quality == "estimated"
+        return {month: (v[0], int(v[1]), int(v[2])) for month, v in totals.items()}
 
     def source_months(self, organization_id: str) -> list[SourceMonth]:
         """Activity per source and month (sum of interval readings) times the source's factor.
@@ -313,7 +316,7 @@ class MemoryTenantData:
         for meter in self.meters(organization_id):
             if meter.purpose != "activity" or meter.source_id is None:
                 continue
-            for month, (total, _count) in self._meter_month_totals(meter).items():
+            for month, (total, _count, _est) in self._meter_month_totals(meter).items():
                 rows[(meter.source_id, month)] += total
         out = []
         for (source_id, month), activity in sorted(rows.items()):
@@ -331,7 +334,7 @@ class MemoryTenantData:
         out: dict[tuple[str, str], float] = defaultdict(float)
         for meter in self.meters(organization_id):
             if meter.purpose == "production":
-                for month, (total, _count) in self._meter_month_totals(meter).items():
+                for month, (total, _count, _est) in self._meter_month_totals(meter).items():
                     out[(meter.facility_id, month)] += total
         return dict(out)
 
@@ -340,7 +343,9 @@ class MemoryTenantData:
         out = []
         now = datetime.now(UTC)
         for meter in self.meters(organization_id):
-            for month, (_total, count) in sorted(self._meter_month_totals(meter).items()):
+            for month, (_total, count, estimated) in sorted(
+                self._meter_month_totals(meter).items()
+            ):
                 expected = max(_month_seconds(month, now) // meter.interval_s, count)
-                out.append(MeterMonth(meter.id, month, count, expected))
+                out.append(MeterMonth(meter.id, month, count, expected, estimated))
         return out

@@ -311,7 +311,12 @@ def quality_page(request: Request, ctx: Context) -> HTMLResponse:
     caller = _page_caller(request, ctx)
     org = caller.organization_id
     meters = {m.id: m for m in ctx.data.meters(org)}
-    rows = [(meters[mm.meter_id], mm) for mm in ctx.data.meter_months(org) if mm.meter_id in meters]
+    facilities = {f.id: f for f in ctx.data.facilities(org)}
+    rows = [
+        (facilities.get(meters[mm.meter_id].facility_id), meters[mm.meter_id], mm)
+        for mm in ctx.data.meter_months(org)
+        if mm.meter_id in meters
+    ]
     return _render(
         request,
         ctx,
