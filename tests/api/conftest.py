@@ -18,16 +18,18 @@ from fastapi.testclient import TestClient
 from carbonlink.api import create_app
 from carbonlink.api.demo_plant import DEMO_ORG_ID, seed_demo_plant
 from carbonlink.api.schema import users
+from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.ingest.base import Reading
 from carbonlink.settings import Settings
+from carbonlink.store import Store
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
 OTHER_ORG = "org-other-works"
 
 
-def seed_other_org(data: MemoryTenantData) -> None:
+def seed_other_org(data: MemoryTenantData | StoreTenantData) -> None:
     """A second, small organization whose numbers can be checked by hand.
 
     One facility, one scope 2 source at 0.5 t CO2e/MWh (a round test factor, not a published
@@ -59,7 +61,7 @@ class Service:
     """An app with the demo organization (all roles) and a second organization (admin)."""
 
     app: FastAPI
-    data: MemoryTenantData
+    data: MemoryTenantData | StoreTenantData
     users: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> TestClient:
@@ -83,9 +85,19 @@ class Service:
         return client, match.group(1)
 
 
-def build_service(engine: sa.Engine, tmp_path: Path, **settings: object) -> Service:
-    """The service with both organizations and a user of every role."""
-    data = MemoryTenantData()
+def build_service(
+    engine: sa.Engine, tmp_path: Path, backend: str = "memory", **settings: object
+) -> Service:
+    """The service with both organizations and a user of every role.
+
+    ``backend`` "memory" keeps tenant data in memory; "store" keeps it in the store's tables
+    of ``engine`` (SQLite or PostgreSQL).
+    """
+    data: MemoryTenantData | StoreTenantData = (
+        MemoryTenantData()
+        if backend == "memory"
+        else StoreTenantData(Store(engine), AssignedAccounting())
+    )
     seed_demo_plant(data, end=datetime(2026, 11, 15, tzinfo=UTC), months=2)
     seed_other_org(data)
     app = create_app(
@@ -134,6 +146,12 @@ def _password_hash() -> str:
 @pytest.fixture
 def service(engine: sa.Engine, tmp_path: Path) -> Service:
     return build_service(engine, tmp_path)
+
+
+@pytest.fixture(params=["memory", "store"])
+def any_service(request: pytest.FixtureRequest, engine: sa.Engine, tmp_path: Path) -> Service:
+    """The service on in-memory tenant data and on the store's tables."""
+    return build_service(engine, tmp_path, request.param)
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def editor(service: Service):  # type: ignore[no-untyped-def]
-    client, csrf = service.login(service.users["editor"])
+def editor(any_service: Service):  # type: ignore[no-untyped-def]
+    client, csrf = any_service.login(any_service.users["editor"])
     client.headers["X-CSRF-Token"] = csrf
     return client
 
 
-def test_batch_accepts_good_rows_and_reports_bad_ones(service: Service, editor) -> None:  # type: ignore[no-untyped-def]
+def test_batch_accepts_good_rows_and_reports_bad_ones(any_service: Service, editor) -> None:  # type: ignore[no-untyped-def]
     batch = {
         "batch_id": "erp-1",
         "readings": [
@@ -61,11 +61,11 @@ def test_batch_accepts_good_rows_and_reports_bad_ones(service: Service, editor) 
     assert "unit" in body["rejected"][2]["error"]
     # another organization's meter is as unknown as a missing one
     assert "not found" in body["rejected"][3]["error"]
-    stored = service.data.readings("org-demo-steel", "fac-steelmaking-m-power", limit=1)[-1]
+    stored = any_service.data.readings("org-demo-steel", "fac-steelmaking-m-power", limit=1)[-1]
     assert stored.value == pytest.approx(2.5)  # 2500 kWh in the meter's MWh
     assert stored.unit == "MWh" and stored.batch_id == "erp-1"
-    assert len(service.data.quarantined("org-demo-steel")) == 4
-    assert service.data.quarantined("org-other-works") == []
+    assert len(any_service.data.quarantined("org-demo-steel")) == 4
+    assert any_service.data.quarantined("org-other-works") == []
 
 
 def test_batch_is_idempotent(editor) -> None:  # type: ignore[no-untyped-def]
@@ -110,8 +110,8 @@ def test_batch_of_ten_thousand(editor) -> None:  # type: ignore[no-untyped-def]
     assert body["stored"] == MAX_BATCH and body["rejected"] == []
 
 
-def test_overview_numbers_by_hand(service: Service) -> None:
-    client, _ = service.login(service.users["other"])
+def test_overview_numbers_by_hand(any_service: Service) -> None:
+    client, _ = any_service.login(any_service.users["other"])
     overview = client.get("/api/v1/overview").json()
     # 20 MWh × 0.5 t/MWh = 10 t; 10 t / 100 t of product = 0.1 (see seed_other_org)
     assert overview["total_co2e_t"] == pytest.approx(10.0)
@@ -123,16 +123,16 @@ def test_overview_numbers_by_hand(service: Service) -> None:
     assert october["completeness"] == pytest.approx(3 / (2 * 744))
 
 
-def test_missing_record_is_a_problem_document(service: Service) -> None:
-    client, _ = service.login(service.users["viewer"])
+def test_missing_record_is_a_problem_document(any_service: Service) -> None:
+    client, _ = any_service.login(any_service.users["viewer"])
     response = client.get("/api/v1/facilities/fac-missing")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["record"] == "fac-missing"
 
 
-def test_overview_page_in_both_languages(service: Service) -> None:
-    client, _ = service.login(service.users["viewer"])
+def test_overview_page_in_both_languages(any_service: Service) -> None:
+    client, _ = any_service.login(any_service.users["viewer"])
     zh = client.get("/").text
     assert "排放总量" in zh and "2026年10月" in zh
     en = client.get("/?lang=en").text

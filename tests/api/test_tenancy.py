@@ -40,10 +40,10 @@ def _routes(routes: list[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def test_walk_every_route_as_another_organization(service: Service) -> None:
-    client, csrf = service.login(service.users["other"])  # an admin, but of Other Works Ltd
+def test_walk_every_route_as_another_organization(any_service: Service) -> None:
+    client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
-    routes = _routes(service.app.routes)
+    routes = _routes(any_service.app.routes)
     assert len(routes) >= 15
     bodies = {
         ("POST", "/api/v1/sources"): {"facility_id": "fac-steelmaking", "name": "x", "scope": 1},
@@ -81,12 +81,12 @@ def test_walk_every_route_as_another_organization(service: Service) -> None:
         checked += 1
     assert checked == len(routes)
     # and nothing of the demo organization changed
-    assert service.data.sources("org-demo-steel", "fac-steelmaking")[0].name != "x"
-    assert len(service.data.meters("org-demo-steel")) == 6
+    assert any_service.data.sources("org-demo-steel", "fac-steelmaking")[0].name != "x"
+    assert len(any_service.data.meters("org-demo-steel")) == 6
 
 
-def test_lists_show_only_the_callers_records(service: Service) -> None:
-    client, _ = service.login(service.users["other"])
+def test_lists_show_only_the_callers_records(any_service: Service) -> None:
+    client, _ = any_service.login(any_service.users["other"])
     assert [f["id"] for f in client.get("/api/v1/facilities").json()] == ["fac-other"]
     assert {m["id"] for m in client.get("/api/v1/meters").json()} == {
         "mtr-other-power",

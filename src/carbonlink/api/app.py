@@ -17,12 +17,14 @@ from fastapi.templating import Jinja2Templates
 from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
-from carbonlink.api.problems import install_problem_handlers
+from carbonlink.api.problems import install_problem_handlers, problem_response
 from carbonlink.api.routes import api, pages
 from carbonlink.api.security import Accounts, LoginLimiter
-from carbonlink.api.workspace import MemoryTenantData, TenantData
+from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
+from carbonlink.api.workspace import TenantData
+from carbonlink.errors import InputError
 from carbonlink.settings import Settings
-from carbonlink.store import engine_from_settings, upgrade
+from carbonlink.store import Store, engine_from_settings, upgrade
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -33,7 +35,15 @@ CONTENT_SECURITY_POLICY = (
 async def _security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Headers that keep pages out of frames and scripts to the package's own files."""
+    """Headers that keep pages out of frames and scripts to the package's own files.
+
+    A NUL character in the path or query is refused up front: no identifier contains one, and
+    PostgreSQL text cannot hold it.
+    """
+    if "\x00" in request.url.path or "\x00" in str(request.query_params):
+        return problem_response(
+            InputError("the URL contains a NUL character", hint="remove it from the request")
+        )
     response = await call_next(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -87,7 +97,7 @@ def create_app(
                 time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
             ),
         ),
-        data=data if data is not None else MemoryTenantData(),
+        data=data if data is not None else StoreTenantData(Store(engine), AssignedAccounting()),
         limiter=LoginLimiter(settings.login_attempts, settings.login_window_s),
         templates=templates,
         catalogues=load_catalogues(),

@@ -15,6 +15,7 @@ import numpy as np
 from fastapi import FastAPI
 
 from carbonlink.api.schema import users
+from carbonlink.api.store_data import StoreTenantData
 from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.errors import ConfigError
 from carbonlink.ingest.base import Reading
@@ -43,7 +44,9 @@ def _series(
     return np.maximum(mean * load * (1 + spread * rng.standard_normal(hours)), 0.0)
 
 
-def seed_demo_plant(data: MemoryTenantData, *, end: datetime | None = None, months: int = 3) -> str:
+def seed_demo_plant(
+    data: MemoryTenantData | StoreTenantData, *, end: datetime | None = None, months: int = 3
+) -> str:
     """Add the demo organization, its catalogue and hourly readings; return the org id."""
     rng = np.random.default_rng(20261129)
     factors = demo_factors()
@@ -115,12 +118,12 @@ DEMO_USERS = (
 
 
 def seed_demo_service(app: FastAPI, password: str) -> list[tuple[str, str]]:
-    """Load the demo plant into a service built on memory data, and (re)set its demo users."""
+    """Load the demo plant into the service, and (re)set its demo users."""
     ctx = app.state.ctx
-    if not isinstance(ctx.data, MemoryTenantData):
+    if not isinstance(ctx.data, MemoryTenantData | StoreTenantData):
         raise ConfigError(
-            "the demo plant loads into the in-memory tenant data only",
-            hint="start the service without a configured store to run the demo",
+            "the demo plant loads into the service's own tenant data only",
+            hint="start the service with its default data to run the demo",
         )
     seed_demo_plant(ctx.data)
     with ctx.engine.begin() as conn:

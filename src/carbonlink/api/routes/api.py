@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Form, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from carbonlink.api.deps import Admin, Caller, Context, Reader, Writer
 from carbonlink.api.overview import Overview
@@ -30,6 +30,19 @@ assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
 
 
 # models ------------------------------------------------------------------------------------
+class ApiModel(BaseModel):
+    """Input model: text never carries NUL characters (PostgreSQL text cannot hold them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
+
+
 class Me(BaseModel):
     organization_id: str = Field(examples=["org-demo-steel"])
     organization: str = Field(examples=["Demo Steel Co."])
@@ -38,8 +51,7 @@ class Me(BaseModel):
     via: str = Field(examples=["session"])
 
 
-class FacilityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FacilityIn(ApiModel):
     name: str = Field(min_length=1, max_length=200, examples=["Hot rolling mill"])
     timezone: str = Field(default="Asia/Shanghai", max_length=64, examples=["Asia/Shanghai"])
     grid_region: str | None = Field(default=None, max_length=64, examples=["East China"])
@@ -50,8 +62,7 @@ class FacilityOut(FacilityIn):
     id: str = Field(examples=["fac-3f2a9c01d4e5"])
 
 
-class FactorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FactorIn(ApiModel):
     co2e_t_per_unit: float = Field(ge=0, allow_inf_nan=False, examples=[0.5366])
     activity_unit: str = Field(min_length=1, max_length=32, examples=["MWh"])
     source: str = Field(
@@ -60,8 +71,7 @@ class FactorIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["China grid average 2022"])
 
 
-class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SourceIn(ApiModel):
     facility_id: str = Field(examples=["fac-3f2a9c01d4e5"])
     name: str = Field(min_length=1, max_length=200, examples=["Purchased electricity"])
     scope: Literal[1, 2, 3] = Field(examples=[2])
@@ -72,8 +82,7 @@ class SourceOut(SourceIn):
     id: str = Field(examples=["src-8b1e2d3c4f50"])
 
 
-class MeterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MeterIn(ApiModel):
     facility_id: str = Field(examples=["fac-3f2a9c01d4e5"])
     name: str = Field(min_length=1, max_length=200, examples=["Main incomer 10 kV"])
     unit: str = Field(min_length=1, max_length=32, examples=["MWh"])
@@ -86,8 +95,7 @@ class MeterOut(MeterIn):
     id: str = Field(examples=["mtr-0a1b2c3d4e5f"])
 
 
-class ReadingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReadingIn(ApiModel):
     meter_id: str = Field(max_length=64, examples=["mtr-0a1b2c3d4e5f"])
     ts: datetime = Field(
         examples=["2026-11-01T08:00:00Z"], description="Instant of the value, with its UTC offset."
@@ -97,8 +105,7 @@ class ReadingIn(BaseModel):
     quality: Literal["good", "estimated", "suspect"] = Field(default="good", examples=["good"])
 
 
-class ReadingBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReadingBatch(ApiModel):
     batch_id: str | None = Field(default=None, max_length=100, examples=["erp-2026-11-01"])
     readings: list[ReadingIn] = Field(max_length=MAX_BATCH)
 
@@ -123,8 +130,7 @@ class ReadingOut(BaseModel):
     quality: str = Field(examples=["good"])
 
 
-class ApiKeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApiKeyIn(ApiModel):
     name: str = Field(min_length=1, max_length=200, examples=["ERP nightly export"])
     role: Role = Field(examples=["editor"])
 
@@ -460,8 +466,10 @@ def create_oauth_client(body: ApiKeyIn, caller: Admin, ctx: Context) -> ClientOu
 )
 def oauth_token(
     grant_type: Annotated[Literal["client_credentials"], Form(examples=["client_credentials"])],
-    client_id: Annotated[str, Form(max_length=64, examples=["client-0a1b2c3d4e5f6a7b"])],
-    client_secret: Annotated[str, Form(max_length=200, examples=["…"])],
+    client_id: Annotated[
+        str, Form(max_length=64, pattern=r"^[^\x00]*$", examples=["client-0a1b2c3d4e5f6a7b"])
+    ],
+    client_secret: Annotated[str, Form(max_length=200, pattern=r"^[^\x00]*$", examples=["…"])],
     ctx: Context,
 ) -> TokenOut:
     """OAuth2 client-credentials grant (RFC 6749 §4.4): a bearer token valid for an hour."""
