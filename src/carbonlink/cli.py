@@ -11,6 +11,7 @@ from rich.console import Console
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import workspace as workspace_commands
+from carbonlink.commands.account import account_command
 from carbonlink.commands.serve import serve
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
@@ -44,6 +45,7 @@ def demo(
 app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(monitor_commands.app, name="monitor")
+app.command("account")(account_command)
 app.command()(serve)
 
 
