@@ -140,3 +140,14 @@ def test_overview_page_in_both_languages(any_service: Service) -> None:
     assert client.cookies["carbonlink_lang"] == "en"
     # the choice sticks without the query parameter
     assert "Total emissions" in client.get("/").text
+
+
+def test_factor_search_finds_the_cited_grid_factor(service: Service) -> None:
+    client, _ = service.login(service.users["auditor"])
+    found = client.get("/api/v1/factors", params={"q": "grid_average 2022", "jurisdiction": "CN"})
+    rows = [f for f in found.json() if f["id"] == "cn-mee-nbs/grid_average/CN/2022"]
+    assert len(rows) == 1
+    assert rows[0]["value"] == 0.5366 and rows[0]["unit"] == "kg/kWh"
+    assert rows[0]["citation"].startswith("MEE/NBS announcement")
+    page = client.get("/factors", params={"q": "grid_average 2022"}).text
+    assert "cn-mee-nbs/grid_average/CN/2022" in page and "排放因子" in page

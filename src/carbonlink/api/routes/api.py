@@ -15,6 +15,7 @@ from carbonlink.api.overview import Overview
 from carbonlink.api.problems import NotFoundError, problem_responses
 from carbonlink.api.schema import ROLES
 from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source, new_id
+from carbonlink.domain.factors import Factor, default_library
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.base import Reading, Rejected
@@ -475,3 +476,63 @@ def oauth_token(
     """OAuth2 client-credentials grant (RFC 6749 §4.4): a bearer token valid for an hour."""
     token, lifetime = ctx.accounts.issue_token(client_id, client_secret)
     return TokenOut(access_token=token, expires_in=lifetime)
+
+
+class FactorOut(BaseModel):
+    id: str = Field(examples=["cn-mee-nbs/grid_average/CN/2022"])
+    version: str = Field(examples=["2022"])
+    subject: str = Field(examples=["grid_average"])
+    parameter: str = Field(examples=["ef"])
+    gas: str = Field(examples=["CO2"])
+    value: float = Field(examples=[0.5366])
+    unit: str = Field(examples=["kg/kWh"])
+    place: str = Field(examples=["CN"])
+    tier: str = Field(examples=["national_default"])
+    year: int = Field(examples=[2022])
+    citation: str = Field(examples=["MEE/NBS announcement 2024 No. 12"])
+    licence: str = Field(examples=["PRC official document; figures cited as facts"])
+
+
+def search_factors(
+    query: str = "", jurisdiction: str = "", limit: int = 200
+) -> tuple[int, list[Factor]]:
+    """Shipped factors whose id, subject, parameter, gas or citation contain every word of query."""
+    words = [w.lower() for w in query.split()]
+    found = []
+    for factor in default_library():
+        text = " ".join(
+            (factor.id, factor.subject, factor.parameter, factor.gas, factor.citation, factor.note)
+        ).lower()
+        if all(w in text for w in words) and (
+            not jurisdiction or factor.jurisdiction.lower() == jurisdiction.lower()
+        ):
+            found.append(factor)
+    return len(found), found[:limit]
+
+
+@router.get("/factors", response_model=list[FactorOut], responses=READ, tags=["factors"])
+def list_factors(
+    caller: Reader,
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$", examples=["grid 2022"])] = "",
+    jurisdiction: Annotated[str, Query(max_length=8, pattern=r"^[^\x00]*$", examples=["CN"])] = "",
+    limit: Annotated[int, Query(ge=1, le=1000, examples=[50])] = 200,
+) -> list[FactorOut]:
+    """Browse and search the shipped emission factors, each with its source and licence."""
+    _total, factors = search_factors(q, jurisdiction, limit)
+    return [
+        FactorOut(
+            id=f.id,
+            version=f.version,
+            subject=f.subject,
+            parameter=f.parameter,
+            gas=f.gas,
+            value=f.value,
+            unit=f.unit,
+            place=f.place,
+            tier=f.tier.label,
+            year=f.year,
+            citation=f.citation,
+            licence=f.licence,
+        )
+        for f in factors
+    ]

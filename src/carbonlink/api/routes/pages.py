@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.problems import NotFoundError
+from carbonlink.api.routes.api import search_factors
 from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
 from carbonlink.errors import CarbonlinkError
 
@@ -325,6 +326,28 @@ def quality_page(request: Request, ctx: Context) -> HTMLResponse:
         nav="quality",
         rows=rows,
         quarantined=ctx.data.quarantined(org),
+    )
+
+
+@router.get("/factors")
+def factors_page(
+    request: Request,
+    ctx: Context,
+    q: Annotated[str, Query(max_length=200)] = "",
+    jurisdiction: Annotated[str, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    total, factors = search_factors(q, jurisdiction, 300)
+    return _render(
+        request,
+        ctx,
+        "factors.html",
+        caller,
+        nav="factors",
+        q=q,
+        jurisdiction=jurisdiction,
+        total=total,
+        factors=factors,
     )
 
 
