@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from importlib.resources import files
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
@@ -32,25 +32,43 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Headers that keep pages out of frames and scripts to the package's own files.
+class SecurityHeaders:
+    """ASGI middleware: headers that keep pages out of frames and scripts to the package's files.
 
     A NUL character in the path or query is refused up front: no identifier contains one, and
     PostgreSQL text cannot hold it.
     """
-    if "\x00" in request.url.path or "\x00" in str(request.query_params):
-        return problem_response(
-            InputError("the URL contains a NUL character", hint="remove it from the request")
-        )
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not request.url.path.startswith("/api/docs"):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if "\x00" in path or "%00" in scope.get("query_string", b"").decode("latin-1"):
+            response = problem_response(
+                InputError("the URL contains a NUL character", hint="remove it from the request")
+            )
+            await response(scope, receive, send)
+            return
+        extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        if not path.startswith("/api/docs"):
+            extra += [
+                (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                (b"x-frame-options", b"DENY"),
+            ]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -103,7 +121,7 @@ def create_app(
         catalogues=load_catalogues(),
         overviews=OverviewCache(),
     )
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
     install_problem_handlers(app, pages.error_page)
     pages.install_page_handlers(app)
     app.include_router(api.router)

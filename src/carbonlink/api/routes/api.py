@@ -31,6 +31,9 @@ assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
 
 
 # models ------------------------------------------------------------------------------------
+NO_NUL = r"^[^\x00]*$"
+
+
 class ApiModel(BaseModel):
     """Input model: text never carries NUL characters (PostgreSQL text cannot hold them)."""
 
@@ -96,18 +99,25 @@ class MeterOut(MeterIn):
     id: str = Field(examples=["mtr-0a1b2c3d4e5f"])
 
 
-class ReadingIn(ApiModel):
-    meter_id: str = Field(max_length=64, examples=["mtr-0a1b2c3d4e5f"])
+class ReadingIn(BaseModel):
+    # Constraints checked in pydantic-core (no Python call per field): 10 000 rows per batch.
+    model_config = ConfigDict(extra="forbid")
+
+    meter_id: str = Field(max_length=64, pattern=NO_NUL, examples=["mtr-0a1b2c3d4e5f"])
     ts: datetime = Field(
         examples=["2026-11-01T08:00:00Z"], description="Instant of the value, with its UTC offset."
     )
     value: float = Field(allow_inf_nan=False, examples=[12.5])
-    unit: str = Field(max_length=32, examples=["MWh"])
+    unit: str = Field(max_length=32, pattern=NO_NUL, examples=["MWh"])
     quality: Literal["good", "estimated", "suspect"] = Field(default="good", examples=["good"])
 
 
-class ReadingBatch(ApiModel):
-    batch_id: str | None = Field(default=None, max_length=100, examples=["erp-2026-11-01"])
+class ReadingBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: str | None = Field(
+        default=None, max_length=100, pattern=NO_NUL, examples=["erp-2026-11-01"]
+    )
     readings: list[ReadingIn] = Field(max_length=MAX_BATCH)
 
 
@@ -383,6 +393,8 @@ def post_readings(
     good: list[Reading] = []
     errors: list[RowError] = []
     rejected: list[Rejected] = []
+    received_via = f"api:{caller.subject}"
+    append = good.append
     for index, row in enumerate(batch.readings):
         if row.meter_id not in meters:
             meters[row.meter_id] = ctx.data.meter(org, row.meter_id)
@@ -402,15 +414,15 @@ def post_readings(
             else:
                 value = row.value * scale
                 if math.isfinite(value):
-                    good.append(
+                    append(
                         Reading(
                             meter.id,
-                            row.ts.astimezone(UTC),
+                            row.ts,
                             value,
                             meter.unit,
                             row.quality,
                             batch.batch_id,
-                            f"api:{caller.subject}",
+                            received_via,
                         )
                     )
                     continue
