@@ -54,6 +54,7 @@ def base_url(service: Service) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the pages, not the database
 def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -101,5 +102,8 @@ def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) 
         page.screenshot(path=OUT / "06-overview-en.png", full_page=True)
         page.goto(f"{base_url}/quality")
         page.screenshot(path=OUT / "07-quality-en.png", full_page=True)
+        page.goto(f"{base_url}/factors?q=grid_average&lang=zh")
+        page.wait_for_selector("text=cn-mee-nbs/grid_average/CN/2022")
+        page.screenshot(path=OUT / "08-factors-zh.png", full_page=False)
         browser.close()
     assert errors == []

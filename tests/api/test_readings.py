@@ -151,3 +151,29 @@ def test_factor_search_finds_the_cited_grid_factor(service: Service) -> None:
     assert rows[0]["citation"].startswith("MEE/NBS announcement")
     page = client.get("/factors", params={"q": "grid_average 2022"}).text
     assert "cn-mee-nbs/grid_average/CN/2022" in page and "排放因子" in page
+
+
+def test_inventory_compute_and_recompute_with_another_gwp_set(service: Service) -> None:
+    from carbonlink.api.routes.api import INVENTORY_EXAMPLE
+
+    client, csrf = service.login(service.users["auditor"])
+    client.headers["X-CSRF-Token"] = csrf
+    body = {
+        **INVENTORY_EXAMPLE,
+        "facilities": [
+            {
+                **INVENTORY_EXAMPLE["facilities"][0],
+                "sources": [INVENTORY_EXAMPLE["facilities"][0]["sources"][0]],
+            }  # type: ignore[index]
+        ],
+    }
+    ar5 = client.post("/api/v1/inventories/compute", json=body)
+    assert ar5.status_code == 200, ar5.text
+    co2 = [line for line in ar5.json()["lines"] if line["gas"] == "CO2"]
+    # GB/T 32151 natural gas: 10^4 Nm3 → 389.31 GJ × 15.30 t C/TJ × 99 % × 44/12 ≈ 21.62 t CO2
+    assert sum(line["tco2e"] for line in co2) == pytest.approx(21.62, abs=0.01)
+    ar6 = client.post("/api/v1/inventories/compute", params={"gwp": "AR6"}, json=body).json()
+    assert ar6["gwp"] == "AR6"
+    assert (
+        ar6["totals"]["scope1"] != ar5.json()["totals"]["scope1"]
+    )  # CH4 and N2O weigh differently

@@ -15,7 +15,9 @@ from carbonlink.api.overview import Overview
 from carbonlink.api.problems import NotFoundError, problem_responses
 from carbonlink.api.schema import ROLES
 from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source, new_id
+from carbonlink.domain.engine import account
 from carbonlink.domain.factors import Factor, default_library
+from carbonlink.domain.inventory import Inventory
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.base import Reading, Rejected
@@ -548,3 +550,80 @@ def list_factors(
         )
         for f in factors
     ]
+
+
+class InventoryResult(BaseModel):
+    """Totals and lineage lines of one inventory computation."""
+
+    organization: str = Field(examples=["Demo Steel Co., Ltd."])
+    period: str = Field(examples=["2025-01-01/2025-12-31"])
+    gwp: str = Field(examples=["AR5"])
+    totals: dict[str, float] = Field(examples=[{"scope1": 1234.5, "scope2_location": 321.0}])
+    lines: list[dict[str, Any]] = Field(
+        examples=[[{"facility": "plant-1", "source": "boiler", "scope": "1", "tco2e": 21.62}]],
+        description="One line per source, gas and period: activity, factor, its source, GWP.",
+    )
+
+
+INVENTORY_EXAMPLE = {
+    "organization": "Demo Steel Co., Ltd.",
+    "period": {"start": "2025-01-01", "end": "2025-12-31"},
+    "gwp": "AR5",
+    "jurisdiction": "CN",
+    "facilities": [
+        {
+            "id": "plant-1",
+            "name": "Hot strip mill",
+            "grid": "CN-East",
+            "timezone": "Asia/Shanghai",
+            "sources": [
+                {
+                    "id": "reheating-gas",
+                    "method": "combustion",
+                    "fuel": "natural_gas",
+                    "activity": {"quantity": 10000, "unit": "Nm3"},
+                },
+                {
+                    "id": "grid-power",
+                    "method": "electricity",
+                    "activity": {"quantity": 1000, "unit": "MWh"},
+                },
+            ],
+        }
+    ],
+}
+
+
+@router.post(
+    "/inventories/compute",
+    response_model=InventoryResult,
+    responses=problem_responses(401, 403, 404, 422),
+    tags=["inventory"],
+)
+def compute_inventory(
+    inventory: Annotated[
+        Inventory, Body(openapi_examples={"one plant": {"value": INVENTORY_EXAMPLE}})
+    ],
+    caller: Reader,
+    gwp: Annotated[
+        Literal["AR4", "AR5", "AR6"] | None,
+        Query(
+            description="Recompute with this GWP set instead of the document's.", examples=["AR6"]
+        ),
+    ] = None,
+) -> InventoryResult:
+    """Account an inventory document (the YAML shape of `carbonlink account`, as JSON).
+
+    Returns totals per scope and one lineage line per source, gas and period with the activity,
+    the factor used and its source. Stateless: nothing is stored.
+    """
+    if gwp is not None:
+        inventory = inventory.model_copy(update={"gwp": gwp})
+    result = account(inventory, file="request body")
+    return InventoryResult(
+        organization=inventory.organization,
+        period=inventory.period.label,
+        gwp=inventory.gwp,
+        totals=result.totals(),
+        lines=result.lines(),
+    )
