@@ -10,6 +10,7 @@ from rich.console import Console
 
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
 from carbonlink.commands.serve import serve
@@ -47,6 +48,7 @@ app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.command()(serve)
+app.add_typer(users_commands.app, name="users")
 
 
 def main() -> None:
