@@ -177,3 +177,28 @@ def test_inventory_compute_and_recompute_with_another_gwp_set(service: Service) 
     assert (
         ar6["totals"]["scope1"] != ar5.json()["totals"]["scope1"]
     )  # CH4 and N2O weigh differently
+
+
+def test_reprocess_quarantine_after_the_meter_is_configured(any_service: Service, editor) -> None:  # type: ignore[no-untyped-def]
+    from carbonlink.api.workspace import Meter
+
+    row = {"meter_id": "mtr-late", "ts": "2026-11-20T05:00:00+08:00", "value": 7.5, "unit": "MWh"}
+    first = editor.post("/api/v1/readings", json={"readings": [row]}).json()
+    assert first["stored"] == 0 and len(first["rejected"]) == 1
+    assert editor.post("/api/v1/quarantine/reprocess").json() == {
+        "examined": 1,
+        "stored": 0,
+        "still_rejected": 1,
+    }
+    # the meter is configured later (as a workspace file would), then the action is run
+    any_service.data.add_meter(
+        Meter("mtr-late", "org-demo-steel", "fac-steelmaking", "Late meter", "MWh", None)
+    )
+    page = editor.get("/quality")
+    csrf = editor.headers["X-CSRF-Token"]
+    done = editor.post("/quality/reprocess", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/quality?reprocessed=1"
+    page = editor.get("/quality?reprocessed=1").text
+    assert "重新处理后已存入" in page and "存入 1 条读数" in page
+    stored = any_service.data.readings("org-demo-steel", "mtr-late")
+    assert [(r.ts.isoformat(), r.value) for r in stored] == [("2026-11-19T21:00:00+00:00", 7.5)]

@@ -304,6 +304,20 @@ class StoreTenantData:
             for row in reversed(rows)
         ]
 
+    def reading_at(self, organization_id: str, meter_id: str, ts: datetime) -> Reading | None:
+        """The stored reading of a meter at an instant, or None."""
+        if self.meter(organization_id, meter_id) is None:
+            return None
+        r = t.readings
+        query = sa.select(r).where(r.c.meter_id == meter_id, r.c.ts == ts)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Reading(
+            meter_id, row.ts, row.value, row.unit, row.quality, row.batch_id, row.source_ref
+        )
+
     # monthly summaries -----------------------------------------------------------------------
     def _monthly(self, organization_id: str) -> dict[str, dict[str, tuple[float, int, int]]]:
         """Per meter and month: (sum of values, readings, estimated readings)."""

@@ -119,6 +119,7 @@ class TenantData(Protocol):
     def readings(
         self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
     ) -> list[Reading]: ...
+    def reading_at(self, organization_id: str, meter_id: str, ts: datetime) -> Reading | None: ...
     def source_months(self, organization_id: str) -> list[SourceMonth]: ...
     def production_months(self, organization_id: str) -> dict[tuple[str, str], float]: ...
     def meter_months(self, organization_id: str) -> list[MeterMonth]: ...
@@ -291,6 +292,12 @@ class MemoryTenantData:
             series = [r for r in series if r.ts > since]
         series.sort(key=lambda r: r.ts)
         return series[-limit:]
+
+    def reading_at(self, organization_id: str, meter_id: str, ts: datetime) -> Reading | None:
+        """The stored reading of a meter at an instant, or None."""
+        if self.meter(organization_id, meter_id) is None:
+            return None
+        return self._readings.get(meter_id, {}).get(ts)
 
     # monthly summaries -----------------------------------------------------------------------
     def _meter_month_totals(self, meter: Meter) -> dict[str, tuple[float, int, int]]:

@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Form, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from carbonlink.api.deps import Admin, Caller, Context, Reader, Writer
+from carbonlink.api.deps import Admin, Caller, Context, Reader, ServiceContext, Writer
 from carbonlink.api.overview import Overview
 from carbonlink.api.problems import NotFoundError, problem_responses
 from carbonlink.api.schema import ROLES
+from carbonlink.api.security import Principal
 from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source, new_id
 from carbonlink.domain.engine import account
 from carbonlink.domain.factors import Factor, default_library
@@ -358,6 +359,67 @@ def meter_readings(
     ]
 
 
+def accept_rows(
+    rows: list[ReadingIn], batch_id: str | None, caller: Principal, ctx: ServiceContext
+) -> tuple[list[Reading], list[RowError], list[Rejected]]:
+    """Check rows against the caller's meters: (readings to store, row errors, rejected records).
+
+    A row is refused when its meter is not the caller's organization's, its timestamp has no
+    offset or lies more than a day ahead, its unit is not of the meter's kind, or its value
+    overflows after conversion to the meter's unit.
+    """
+    org = caller.organization_id
+    meters: dict[str, Meter | None] = {}
+    horizon = datetime.now(UTC) + timedelta(days=1)
+    good: list[Reading] = []
+    errors: list[RowError] = []
+    rejected: list[Rejected] = []
+    received_via = f"api:{caller.subject}"
+    append = good.append
+    for index, row in enumerate(rows):
+        if row.meter_id not in meters:
+            meters[row.meter_id] = ctx.data.meter(org, row.meter_id)
+        meter = meters[row.meter_id]
+        error = None
+        if meter is None:
+            error = f"meter '{row.meter_id}' not found in your organization"
+        elif row.ts.tzinfo is None:
+            error = "timestamp has no UTC offset; add 'Z' or '+08:00'"
+        elif row.ts > horizon:
+            error = "timestamp is more than a day in the future"
+        else:
+            try:
+                scale = _unit_scale(row.unit, meter.unit)
+            except CarbonlinkError as exc:
+                error = f"unit '{row.unit}' does not fit meter unit '{meter.unit}': {exc.message}"
+            else:
+                value = row.value * scale
+                if math.isfinite(value):
+                    append(
+                        Reading(
+                            meter.id,
+                            row.ts.astimezone(UTC),
+                            value,
+                            meter.unit,
+                            row.quality,
+                            batch_id,
+                            received_via,
+                        )
+                    )
+                    continue
+                error = "value overflows after unit conversion"
+        errors.append(RowError(index=index, meter_id=row.meter_id, error=error))
+        rejected.append(
+            Rejected(
+                row.model_dump_json().encode(),
+                error,
+                f"api:{caller.subject}:{batch_id or '-'}:{index}",
+                row.meter_id if meter else None,
+            )
+        )
+    return good, errors, rejected
+
+
 BATCH_EXAMPLE = {
     "batch_id": "erp-2026-11-01",
     "readings": [
@@ -389,58 +451,10 @@ def post_readings(
     timestamp without offset or in the future) are quarantined and listed with their index;
     the other rows are stored. Sending the same batch again stores nothing new.
     """
-    org = caller.organization_id
-    meters: dict[str, Meter | None] = {}
-    horizon = datetime.now(UTC) + timedelta(days=1)
-    good: list[Reading] = []
-    errors: list[RowError] = []
-    rejected: list[Rejected] = []
-    received_via = f"api:{caller.subject}"
-    append = good.append
-    for index, row in enumerate(batch.readings):
-        if row.meter_id not in meters:
-            meters[row.meter_id] = ctx.data.meter(org, row.meter_id)
-        meter = meters[row.meter_id]
-        error = None
-        if meter is None:
-            error = f"meter '{row.meter_id}' not found in your organization"
-        elif row.ts.tzinfo is None:
-            error = "timestamp has no UTC offset; add 'Z' or '+08:00'"
-        elif row.ts > horizon:
-            error = "timestamp is more than a day in the future"
-        else:
-            try:
-                scale = _unit_scale(row.unit, meter.unit)
-            except CarbonlinkError as exc:
-                error = f"unit '{row.unit}' does not fit meter unit '{meter.unit}': {exc.message}"
-            else:
-                value = row.value * scale
-                if math.isfinite(value):
-                    append(
-                        Reading(
-                            meter.id,
-                            row.ts,
-                            value,
-                            meter.unit,
-                            row.quality,
-                            batch.batch_id,
-                            received_via,
-                        )
-                    )
-                    continue
-                error = "value overflows after unit conversion"
-        errors.append(RowError(index=index, meter_id=row.meter_id, error=error))
-        rejected.append(
-            Rejected(
-                row.model_dump_json().encode(),
-                error,
-                f"api:{caller.subject}:{batch.batch_id or '-'}:{index}",
-                row.meter_id if meter else None,
-            )
-        )
+    good, errors, rejected = accept_rows(batch.readings, batch.batch_id, caller, ctx)
     stored = ctx.data.add_readings(good)
     if rejected:
-        ctx.data.quarantine_for(org, rejected)
+        ctx.data.quarantine_for(caller.organization_id, rejected)
     return BatchResult(
         received=len(batch.readings),
         stored=stored,
@@ -627,3 +641,42 @@ def compute_inventory(
         totals=result.totals(),
         lines=result.lines(),
     )
+
+
+class ReprocessResult(BaseModel):
+    examined: int = Field(examples=[12], description="Quarantined API rows checked again.")
+    stored: int = Field(examples=[10], description="Rows that pass now and were stored.")
+    still_rejected: int = Field(examples=[2])
+
+
+API_REF = "api:"
+
+
+def reprocess_quarantine(caller: Principal, ctx: ServiceContext) -> ReprocessResult:
+    """Check the organization's quarantined API rows again (after a meter or unit was fixed)."""
+    rows: list[ReadingIn] = []
+    for record in ctx.data.quarantined(caller.organization_id, limit=MAX_BATCH):
+        if API_REF not in record.source_ref:
+            continue
+        try:
+            rows.append(ReadingIn.model_validate_json(record.raw))
+        except ValueError:
+            continue
+    good, errors, _rejected = accept_rows(rows, "reprocess", caller, ctx)
+    stored = ctx.data.add_readings(good)
+    return ReprocessResult(examined=len(rows), stored=stored, still_rejected=len(errors))
+
+
+@router.post(
+    "/quarantine/reprocess",
+    response_model=ReprocessResult,
+    responses=WRITE,
+    tags=["readings"],
+)
+def reprocess(caller: Writer, ctx: Context) -> ReprocessResult:
+    """Re-check quarantined readings of the caller's organization and store those that now pass.
+
+    Run it after fixing what made them fail (adding the meter, correcting its unit). The
+    quarantined records stay as received; the data-quality page marks those now stored.
+    """
+    return reprocess_quarantine(caller, ctx)

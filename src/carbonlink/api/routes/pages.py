@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.problems import NotFoundError
-from carbonlink.api.routes.api import search_factors
+from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
 from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
 from carbonlink.errors import CarbonlinkError
 
@@ -318,6 +318,17 @@ def quality_page(request: Request, ctx: Context) -> HTMLResponse:
         for mm in ctx.data.meter_months(org)
         if mm.meter_id in meters
     ]
+    held = []
+    for record in ctx.data.quarantined(org):
+        stored = None
+        if API_REF in record.source_ref:
+            try:
+                row = ReadingIn.model_validate_json(record.raw)
+            except ValueError:
+                row = None
+            if row is not None and row.ts.tzinfo is not None:
+                stored = ctx.data.reading_at(org, row.meter_id, row.ts)
+        held.append((record, stored is not None))
     return _render(
         request,
         ctx,
@@ -325,8 +336,21 @@ def quality_page(request: Request, ctx: Context) -> HTMLResponse:
         caller,
         nav="quality",
         rows=rows,
-        quarantined=ctx.data.quarantined(org),
+        quarantined=held,
+        reprocessed=request.query_params.get("reprocessed"),
     )
+
+
+@router.post("/quality/reprocess")
+def quality_reprocess(
+    request: Request, ctx: Context, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    caller = _page_caller(request, ctx)
+    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, csrf_token):
+        raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
+    caller.require("write")
+    result = reprocess_quarantine(caller, ctx)
+    return RedirectResponse(f"/quality?reprocessed={result.stored}", status_code=303)
 
 
 @router.get("/factors")
