@@ -33,6 +33,7 @@ class DemoRun:
     console: Console
     outputs: dict[str, Path] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
+    plant_data: Path | None = None
 
 
 def demo_inventory_text() -> str:
@@ -57,14 +58,33 @@ def step_accounting(run: DemoRun) -> None:
     run.console.print(result_table(result, title))
 
 
+def step_plant_data(run: DemoRun) -> None:
+    """Import the steel plant's 2018 electricity (real file when present) and derive its activity.
+
+    The result (``run.results["plant"]``, a `carbonlink.ingest.plant_demo.PlantData`) carries the
+    annual activity for the accounting step to use.
+    """
+    from carbonlink.ingest.plant_demo import ingest_plant_data
+
+    settings = run.settings
+    if not settings.database_url:
+        settings = settings.model_copy(update={"workspace": run.out / "workspace"})
+    run.results["plant"] = ingest_plant_data(settings, run.plant_data, run.console)
+
+
 DemoStep = Callable[[DemoRun], None]
-DEMO_STEPS: list[tuple[str, DemoStep]] = [("accounting", step_accounting)]
+DEMO_STEPS: list[tuple[str, DemoStep]] = [
+    ("plant data", step_plant_data),
+    ("accounting", step_accounting),
+]
 
 
-def run_demo(settings: Settings, out: Path, console: Console) -> None:
+def run_demo(
+    settings: Settings, out: Path, console: Console, *, plant_data: Path | None = None
+) -> None:
     """Run the demo steps in order and write their outputs into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    run = DemoRun(settings, out, console)
+    run = DemoRun(settings, out, console, plant_data=plant_data)
     for name, step in DEMO_STEPS:
         console.rule(name)
         step(run)

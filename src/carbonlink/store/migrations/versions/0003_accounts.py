@@ -1,7 +1,7 @@
 """Accounts and access: users, web sessions, API keys, OAuth2 clients and access tokens.
 
 Revision ID: 0003_accounts
-Revises: 0001_initial
+Revises: 0002_ledger
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_accounts"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0002_ledger"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
