@@ -72,10 +72,18 @@ def step_plant_data(run: DemoRun) -> None:
     run.results["plant"] = ingest_plant_data(settings, run.plant_data, run.console)
 
 
+def step_dashboard(run: DemoRun) -> None:
+    """Say how to open the demo in the browser (``carbonlink serve --demo``)."""
+    from carbonlink.api.demo_plant import demo_step_service
+
+    demo_step_service(run)
+
+
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("plant data", step_plant_data),
     ("accounting", step_accounting),
+    ("dashboard", step_dashboard),
 ]
 
 

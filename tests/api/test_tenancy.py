@@ -25,7 +25,7 @@ DEMO_MARKERS = (
     "Hot rolling",
     "Natural gas",
     "demo-seed",
-    "GB/T 32151",
+    "East China grid average",
 )
 
 

@@ -2,14 +2,13 @@
 
 Readings are synthetic but deterministic (fixed random seed) with the shape of a real plant:
 a daily load curve, lower output on Sundays, a few gaps and estimated values, so that every
-dashboard page has something to show. The factors come from ``demo_factors.csv`` (cited).
+dashboard page has something to show. The factors are the accounting engine's (cited).
 """
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
+from typing import Any
 
 import numpy as np
 from fastapi import FastAPI
@@ -17,6 +16,8 @@ from fastapi import FastAPI
 from carbonlink.api.schema import users
 from carbonlink.api.store_data import StoreTenantData
 from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
+from carbonlink.domain.engine import account
+from carbonlink.domain.inventory import Inventory
 from carbonlink.errors import ConfigError
 from carbonlink.ingest.base import Reading
 
@@ -24,15 +25,56 @@ DEMO_ORG_ID = "org-demo-steel"
 DEMO_ORG_NAME = "华东示范钢铁有限公司"
 
 
-def demo_factors() -> dict[str, EmissionFactorRef]:
-    """The cited factors of the demo, keyed by row key."""
-    text = (files("carbonlink.api") / "demo_factors.csv").read_text(encoding="utf-8")
-    return {
-        row["key"]: EmissionFactorRef(
-            float(row["co2e_t_per_unit"]), row["activity_unit"], row["source"], row["name"]
-        )
-        for row in csv.DictReader(text.splitlines())
-    }
+def demo_factors(year: int = 2024) -> dict[str, EmissionFactorRef]:
+    """t CO2e per unit of the demo's natural gas and electricity, from the accounting engine.
+
+    A probe inventory (10 000 Nm3 of natural gas, 1 000 MWh from the East China grid) is
+    accounted with the shipped factor library; each source's t CO2e per unit and the factors'
+    citations become the demo sources' factors, so the demo uses no coefficient of its own.
+    """
+    probe = Inventory.model_validate(
+        {
+            "organization": DEMO_ORG_NAME,
+            "period": {"start": f"{year}-01-01", "end": f"{year}-12-31"},
+            "jurisdiction": "CN",
+            "facilities": [
+                {
+                    "id": "probe",
+                    "name": "probe",
+                    "grid": "CN-East",
+                    "timezone": "Asia/Shanghai",
+                    "sources": [
+                        {
+                            "id": "natural_gas",
+                            "method": "combustion",
+                            "fuel": "natural_gas",
+                            "activity": {"quantity": 10000, "unit": "Nm3"},
+                        },
+                        {
+                            "id": "grid_electricity",
+                            "method": "electricity",
+                            "activity": {"quantity": 1000, "unit": "MWh"},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    out = {}
+    for key, unit, name in (
+        ("natural_gas", "Nm3", "Natural gas combustion (CO2, CH4, N2O)"),
+        ("grid_electricity", "MWh", "East China grid average (location-based)"),
+    ):
+        lines = [
+            line
+            for line in account(probe).lines()
+            if line["source"] == key and line["scope"] in ("1", "2_location")
+        ]
+        co2e = sum(line["tco2e"] for line in lines)
+        quantity = lines[0]["activity"]["quantity"]
+        cited = sorted({line["factor"]["source"] for line in lines})
+        out[key] = EmissionFactorRef(co2e / quantity, unit, "; ".join(cited), name)
+    return out
 
 
 def _series(
@@ -133,3 +175,14 @@ def seed_demo_service(app: FastAPI, password: str) -> list[tuple[str, str]]:
     for email, role, name in DEMO_USERS:
         ctx.accounts.create_user(DEMO_ORG_ID, email, password, role, name, "zh")
     return [(email, role) for email, role, _n in DEMO_USERS]
+
+
+def demo_step_service(run: Any) -> None:
+    """Demo step: say how to open the demo plant in the browser (the service is not started)."""
+    run.console.print(
+        "Open the demo in the browser:\n"
+        "  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve --demo\n"
+        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
+        "with that password (Chinese interface; 'English' in the top bar switches).",
+        highlight=False,
+    )
