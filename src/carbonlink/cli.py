@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import report as report_commands
 from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
@@ -25,7 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Wide enough for the result tables when the output goes to a file or a pipe (make demo).
+console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 
 
@@ -56,6 +59,7 @@ app.command("verify")(ledger_commands.verify_receipt_command)
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.add_typer(index_commands.app, name="index")
+app.add_typer(report_commands.app, name="report")
 app.command()(serve)
 app.add_typer(users_commands.app, name="users")
 
