@@ -304,6 +304,13 @@ def step_ledger(run: DemoRun) -> None:
         )
 
 
+def step_dashboard(run: DemoRun) -> None:
+    """Say how to open the demo in the browser (``carbonlink serve --demo``)."""
+    from carbonlink.api.demo_plant import demo_step_service
+
+    demo_step_service(run)
+
+
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("workspace", step_workspace),
@@ -314,6 +321,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("cbam", step_cbam),
     ("monitoring", step_monitoring),
     ("ledger", step_ledger),
+    ("dashboard", step_dashboard),
 ]
 
 
