@@ -18,7 +18,7 @@ from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
-from carbonlink.api.routes import api, pages
+from carbonlink.api.routes import api, ledger, pages
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
@@ -125,6 +125,7 @@ def create_app(
     install_problem_handlers(app, pages.error_page)
     pages.install_page_handlers(app)
     app.include_router(api.router)
+    app.include_router(ledger.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app
