@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
+from carbonlink.api.schema import users
 from carbonlink.ledger import Ledger, factor_set_entry, merkle
 from carbonlink.ledger.note import Signer, open_checkpoint
 
@@ -26,8 +27,11 @@ def _client(service: Service, role: str) -> TestClient:
 
 @pytest.fixture
 def logged(service: Service) -> tuple[Ledger, Signer]:
-    """Seven entries, checkpoints signed at sizes 4 and 7."""
-    ledger = Ledger(service.app.state.ctx.engine)
+    """Seven entries, checkpoints signed at sizes 4 and 7; one organization has users."""
+    engine = service.app.state.ctx.engine
+    with engine.begin() as connection:
+        connection.execute(users.delete().where(users.c.organization_id != ORG))
+    ledger = Ledger(engine)
     signer = Signer.generate("example.com/plant-7")
     for i in range(7):
         ledger.append(factor_set_entry("grid", f"v{i}", content_sha256=f"{i:064x}"))
@@ -104,3 +108,16 @@ def test_no_checkpoint_yet_is_not_found(service: Service) -> None:
     response = _client(service, "auditor").get("/api/v1/ledger/checkpoint")
     assert response.status_code == 404
     assert "checkpoint" in response.json()["detail"]
+
+
+def test_entries_are_refused_while_organizations_share_the_service(service: Service) -> None:
+    """The log is not kept per organization yet: hashes are served, entry content is not."""
+    ledger = Ledger(service.app.state.ctx.engine)
+    ledger.append(factor_set_entry("grid", "v1", content_sha256="0" * 64))
+    ledger.sign_checkpoint(Signer.generate("example.com/plant-7"))
+    client = _client(service, "auditor")
+    assert client.get("/api/v1/ledger/checkpoint").status_code == 200
+    assert client.get("/api/v1/ledger/proof/inclusion?index=0&size=1").status_code == 200
+    refused = client.get("/api/v1/ledger/entries/0")
+    assert refused.status_code == 403
+    assert "several organizations" in refused.json()["detail"]

@@ -4,6 +4,10 @@ What a verifier needs to check the log from outside: the latest C2SP signed chec
 9162 inclusion (§2.1.3) and consistency (§2.1.4) proofs from the stored hashes, and each entry's
 canonical bytes. Callers need the ``ledger`` permission (the auditor and admin roles). The log
 is the service database's one ledger; hashes are base64, as in the checkpoint note itself.
+
+The ledger is not yet kept per organization: while users of more than one organization share
+the database, the checkpoint and proofs (hashes and sizes only) are served but the entries'
+content is refused, since it names other organizations' files and batches.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from carbonlink.api.deps import Context, requires
+from carbonlink.api.deps import Context, ServiceContext, requires
 from carbonlink.api.problems import NotFoundError, problem_responses
-from carbonlink.api.security import Principal
+from carbonlink.api.schema import users
+from carbonlink.api.security import ForbiddenError, Principal
 from carbonlink.errors import InputError
 from carbonlink.ledger import Ledger, ProofError
 from carbonlink.ledger.merkle import leaf_hash
@@ -72,6 +78,20 @@ class EntryOut(BaseModel):
         description="the entry's JSON object, parsed from those bytes",
         examples=[{"v": 1, "kind": "factor-set", "name": "carbonlink-factors"}],
     )
+
+
+def _one_organization(ctx: ServiceContext) -> None:
+    """Refuse entry content while the database serves users of several organizations."""
+    with ctx.engine.connect() as connection:
+        organizations = connection.execute(
+            sa.select(sa.func.count(sa.distinct(users.c.organization_id)))
+        ).scalar_one()
+    if organizations > 1:
+        raise ForbiddenError(
+            "ledger entries are not shown while several organizations share this service",
+            hint="check receipts offline with 'carbonlink verify', or use the proofs and "
+            "checkpoint, which carry hashes only",
+        )
 
 
 def _b64(data: bytes) -> str:
@@ -141,6 +161,7 @@ def entry(
     caller: Auditor, ctx: Context, index: Annotated[int, Path(ge=0, le=LARGEST_INDEX)]
 ) -> EntryOut:
     """One entry: its canonical bytes (what its leaf hash covers) and its parsed content."""
+    _one_organization(ctx)
     ledger = Ledger(ctx.engine)
     size = ledger.size()
     if index >= size:
