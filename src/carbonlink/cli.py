@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ingest_streams
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -35,6 +36,9 @@ def demo(
     from carbonlink.demo import run_demo
 
     run_demo(ctx.obj, out, console)
+
+
+app.add_typer(ingest_streams.app, name="ingest")
 
 
 def main() -> None:
