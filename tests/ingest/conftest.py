@@ -50,6 +50,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    return free_port()
+
+
+@pytest.fixture
 def private_broker(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """A Mosquitto of our own on a free loopback port, configured as a plant broker should be.
 

@@ -374,6 +374,7 @@ class SparkplugHost:
         readings: list[Reading] = []
         rejected: list[Rejected] = []
         ref = f"{topic}#seq={payload.seq}" if payload.HasField("seq") else str(topic)
+        unknown_alias = False
         for metric in payload.metrics:
             if metric.name:
                 info = node.names.get((topic.device, metric.name))
@@ -389,6 +390,7 @@ class SparkplugHost:
                         ref,
                     )
                 )
+                unknown_alias = True
                 continue
             if info.name == BDSEQ_METRIC or info.name.startswith(
                 ("Node Control/", "Device Control/", "Properties/")
@@ -412,6 +414,8 @@ class SparkplugHost:
             self._quarantine(rejected)
         if readings:
             self.stats.readings += self.sink.add_readings(readings)
+        if unknown_alias:
+            self.request_rebirth(topic)
 
     def _quarantine(self, rejected: list[Rejected]) -> None:
         self.stats.quarantined += self.sink.quarantine(rejected)

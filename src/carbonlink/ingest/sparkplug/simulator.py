@@ -104,6 +104,13 @@ class EdgeNodeSimulator:
         self._client.disconnect()
         self._client.loop_stop()
 
+    def crash(self) -> None:
+        """Drop the connection without DISCONNECT like a power cut; the broker sends the will."""
+        self._client.loop_stop()
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+
     def publish_births(self) -> None:
         """NBIRTH (seq 0) then a DBIRTH per device, each metric with name, alias and unit."""
         with self._lock:
