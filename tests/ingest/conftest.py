@@ -74,10 +74,11 @@ def private_broker(tmp_path: Path) -> Iterator[tuple[str, int]]:
         "persistence false\n"
         "max_queued_messages 0\n"
         "max_inflight_messages 0\n"
-        f"log_dest file {tmp_path / 'mosquitto.log'}\n",
+        "log_dest stderr\n",
         encoding="utf-8",
     )
-    process = subprocess.Popen([binary, "-c", str(conf)])
+    log = (tmp_path / "mosquitto.log").open("wb")
+    process = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
         while not _reachable("127.0.0.1", port):
@@ -88,3 +89,4 @@ def private_broker(tmp_path: Path) -> Iterator[tuple[str, int]]:
     finally:
         process.terminate()
         process.wait(10)
+        log.close()
