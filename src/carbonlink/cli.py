@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ingest_streams
+from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import workspace as workspace_commands
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -38,7 +41,10 @@ def demo(
     run_demo(ctx.obj, out, console)
 
 
-app.add_typer(ingest_streams.app, name="ingest")
+app.command("init")(workspace_commands.init)
+app.add_typer(ingest_commands.app, name="ingest")
+ingest_streams.register(ingest_commands.app)
+app.add_typer(monitor_commands.app, name="monitor")
 
 
 def main() -> None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import inspect
+
+from carbonlink.store import Store, create_store_engine
 
 pytestmark = pytest.mark.broker
 
@@ -46,18 +47,39 @@ def _collector(mapping: Path, database: str, workspace: Path) -> subprocess.Pope
     )
 
 
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    if not db.exists():
-        return []
-    with sqlite3.connect(db) as conn:
-        try:
-            return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError:  # table not created yet
-            return []
+class _Observer:
+    """Reads the collector's store from outside, as an operator would."""
 
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.store: Store | None = None
 
-def _count(db: Path) -> int:
-    return int(_rows(db, "SELECT count(*) FROM reading WHERE meter_id != 'probe'")[0][0] or 0)
+    def _open(self) -> Store | None:
+        if self.store is None:
+            # The collector creates and migrates the database; wait until it has.
+            store = Store(create_store_engine(self.database))
+            if not inspect(store.engine).has_table("readings"):
+                store.engine.dispose()
+                return None
+            self.store = store
+        return self.store
+
+    def count(self, meter: str | None = None) -> int:
+        store = self._open()
+        if store is None:
+            return 0
+        total = store.reading_count(meter)
+        return total if meter is not None else total - store.reading_count("probe")
+
+    def stored(self) -> dict[tuple[str, int], float]:
+        store = self._open()
+        assert store is not None
+        values = {}
+        for i in range(METERS):
+            series = store.series(f"EM-{i:02d}")
+            for ts, value in zip(series.ts_us.tolist(), series.value.tolist(), strict=True):
+                values[(series.meter_id, ts // 1000)] = value
+        return values
 
 
 def _wait(condition: Callable[[], bool], timeout: float) -> bool:
@@ -84,8 +106,8 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
         f"topics:\n  - topic: '{topic_prefix}/+/energy'\n    meter: '{{1}}'\n    unit: kWh\n",
         encoding="utf-8",
     )
-    db = tmp_path / "carbonlink.db"
-    database = f"sqlite:///{db}"
+    database = f"sqlite:///{tmp_path / 'carbonlink.db'}"
+    db = _Observer(database)
     publisher = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=f"{topic_prefix}-pub", protocol=mqtt.MQTTv5
     )
@@ -103,7 +125,7 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
         probe += 1
         body = json.dumps({"ts": T0_MS + probe, "value": 0})
         publisher.publish(f"{topic_prefix}/probe/energy", body, qos=1)
-        return bool(_rows(db, "SELECT 1 FROM reading WHERE meter_id = 'probe'"))
+        return db.count("probe") > 0
 
     assert _wait(probed, 20), first.stderr.read1() if first.stderr else ""  # type: ignore[union-attr]
 
@@ -120,11 +142,11 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
 
     streamer = threading.Thread(target=stream)
     streamer.start()
-    assert _wait(lambda: _count(db) >= 600, 30)
+    assert _wait(lambda: db.count() >= 600, 30)
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=10)
     killed.set()
-    stored_at_kill = _count(db)
+    stored_at_kill = db.count()
     assert stored_at_kill >= 600
     time.sleep(0.5)  # the stream goes on while no collector runs
     second = _collector(mapping, database, tmp_path)
@@ -132,7 +154,7 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
     assert published_after_kill.is_set()
     assert stored_at_kill < STREAM
 
-    assert _wait(lambda: _count(db) == STREAM, 60), f"stored {_count(db)} of {STREAM}"
+    assert _wait(lambda: db.count() == STREAM, 60), f"stored {db.count()} of {STREAM}"
 
     # QoS-1 duplicates (a publisher retrying, a broker redelivering) change nothing, not even
     # with another value in the payload.
@@ -140,31 +162,21 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
         meter, body = _reading(i)
         body["value"] = -1.0
         publisher.publish(f"{topic_prefix}/{meter}/energy", json.dumps(body), qos=1)
-    publisher.publish(
-        f"{topic_prefix}/probe/energy", json.dumps({"ts": T0_MS - 1, "value": 0}), qos=1
-    )
-    assert _wait(
-        lambda: bool(_rows(db, f"SELECT 1 FROM reading WHERE ts = '{_iso(T0_MS - 1)}'")), 20
-    )
+    # A last probe, published after the duplicates, marks that they have all been processed.
+    probes = db.count("probe")
+    last = json.dumps({"ts": T0_MS - 1, "value": 0})
+    publisher.publish(f"{topic_prefix}/probe/energy", last, qos=1)
+    assert _wait(lambda: db.count("probe") == probes + 1, 20)
     second.send_signal(signal.SIGTERM)
     _, err = second.communicate(timeout=20)
     publisher.disconnect()
     publisher.loop_stop()
 
-    stored = {
-        (str(m), str(ts)): float(v)  # type: ignore[arg-type]
-        for m, ts, v in _rows(
-            db, "SELECT meter_id, ts, value FROM reading WHERE meter_id != 'probe'"
-        )
-    }
     expected = {}
     for i in range(STREAM):
         meter, body = _reading(i)
-        expected[(meter, _iso(int(body["ts"])))] = body["value"]
-    assert stored == expected
+        expected[(meter, int(body["ts"]))] = body["value"]
+    assert db.stored() == expected
+    assert db.count() == STREAM
     assert second.returncode == 0, err.decode()
     assert b"duplicates ignored" in err
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()

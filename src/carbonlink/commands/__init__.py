@@ -1,1 +1,1 @@
-"""Typer command groups, one module per area."""
+"""Typer commands, one module per area, registered in `carbonlink.cli`."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import threading
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from carbonlink.ingest.base import Reading, ReadingSink, Rejected
+from carbonlink.ingest.base import ReadingSink
 from carbonlink.settings import Settings
 
 console = Console(stderr=True)
@@ -34,61 +32,18 @@ HostOption = Annotated[
 PortOption = Annotated[int | None, typer.Option("--port", help="MQTT broker port (default 1883).")]
 
 
-class _SqliteSink:
-    """Readings keyed (meter_id, ts) and a quarantine table in one SQLite file."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS reading (meter_id TEXT NOT NULL, ts TEXT NOT NULL,"
-            " value REAL NOT NULL, unit TEXT NOT NULL, quality TEXT NOT NULL, source_ref TEXT,"
-            " PRIMARY KEY (meter_id, ts)) WITHOUT ROWID"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY, raw BLOB NOT NULL,"
-            " reason TEXT NOT NULL, source_ref TEXT, meter_id TEXT, received_at TEXT NOT NULL)"
-        )
-
-    def add_readings(self, readings: Iterable[Reading]) -> int:
-        rows = [
-            (r.meter_id, r.ts.isoformat(), r.value, r.unit, r.quality, r.source_ref)
-            for r in readings
-        ]
-        before = self._db.total_changes
-        self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR IGNORE INTO reading VALUES (?, ?, ?, ?, ?, ?)", rows)
-        self._db.execute("COMMIT")
-        return self._db.total_changes - before
-
-    def quarantine(self, rejected: Iterable[Rejected]) -> int:
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        rows = [(r.raw, r.reason, r.source_ref, r.meter_id, now) for r in rejected]
-        self._db.execute("BEGIN")
-        self._db.executemany(
-            "INSERT INTO quarantine (raw, reason, source_ref, meter_id, received_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
-        self._db.execute("COMMIT")
-        return len(rows)
-
-    def close(self) -> None:
-        self._db.close()
-
-
 @contextmanager
 def open_sink(settings: Settings, database: str | None) -> Iterator[ReadingSink]:
-    """The store the collectors write to."""
-    url = database or settings.resolved_database_url()
-    path = Path(url.removeprefix("sqlite:///"))
-    sink = _SqliteSink(path)
+    """The store the collectors write to (migrated to the newest schema)."""
+    from carbonlink.store.workspace import open_store
+
+    if database is not None:
+        settings = settings.model_copy(update={"database_url": database})
+    store = open_store(settings)
     try:
-        yield sink
+        yield store
     finally:
-        sink.close()
+        store.engine.dispose()
 
 
 def _stop_on_signals() -> threading.Event:
@@ -301,7 +256,3 @@ def register(app: typer.Typer) -> None:
     app.command("sparkplug")(sparkplug)
     app.command("sparkplug-simulator")(sparkplug_simulator)
     app.command("opcua")(opcua)
-
-
-app = typer.Typer(help="Bring meter data into carbonlink from files and live streams.")
-register(app)

@@ -40,6 +40,7 @@ class Rejected:
     reason: str
     source_ref: str
     meter_id: str | None = None
+    line: int | None = None
 
 
 class Reader(Protocol):

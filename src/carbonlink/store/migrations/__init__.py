@@ -1,0 +1,1 @@
+"""Alembic migrations of carbonlink's store (run through `carbonlink.store.migrate`)."""
