@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
 from carbonlink.errors import ConfigError
-from carbonlink.ingest.base import MemorySink, Reading, Rejected
+from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.mqtt import (
     MqttCollector,
     MqttCollectorConfig,
@@ -24,6 +24,7 @@ from carbonlink.ingest.mqtt import (
     parse_message,
     topic_matches,
 )
+from carbonlink.store import Store
 
 MAPPING = TopicMapping(topic="plant/+/energy/+", meter="{1}.{3}", unit="kWh")
 
@@ -159,7 +160,7 @@ def _wait(condition: object, timeout: float = 10.0) -> bool:
 
 @pytest.mark.broker
 def test_collector_stores_readings_once_and_quarantines_the_rest(
-    mqtt_broker: tuple[str, int], topic_prefix: str
+    mqtt_broker: tuple[str, int], topic_prefix: str, store: Store
 ) -> None:
     host, port = mqtt_broker
     config = MqttCollectorConfig(
@@ -171,8 +172,7 @@ def test_collector_stores_readings_once_and_quarantines_the_rest(
         flush_interval=0.05,
         topics=[TopicMapping(topic=f"{topic_prefix}/+/energy", meter="{1}", unit="kWh")],
     )
-    sink = MemorySink()
-    collector = MqttCollector(config, sink)
+    collector = MqttCollector(config, store)
     stop = threading.Event()
     worker = threading.Thread(target=collector.run, args=(stop,))
     worker.start()
@@ -189,15 +189,20 @@ def test_collector_stores_readings_once_and_quarantines_the_rest(
         publisher.publish(f"{topic_prefix}/EM-0/energy", b"{broken", qos=1)
         publisher.publish(f"{topic_prefix}/EM-0/gas", b"{}", qos=1).wait_for_publish(5)
         assert _wait(lambda: collector.stats.received >= 202)
-        assert _wait(lambda: len(sink.readings) == 200 and len(sink.rejected) == 1)
+        assert _wait(lambda: collector.stats.stored == 200 and collector.stats.quarantined == 1)
         publisher.disconnect()
         publisher.loop_stop()
     finally:
         stop.set()
         worker.join(10)
-    first = sink.readings[("EM-0", datetime.fromtimestamp(base / 1000, UTC))]
-    assert first.value == 0.0
+    assert store.reading_count() == 200
+    series = store.series("EM-0")
+    assert series.ts_us[0] == base * 1000
+    assert series.value.tolist() == [float(i) for i in range(100)]
     assert collector.stats.duplicates == 1
-    assert "not JSON" in sink.rejected[0].reason
+    (kept,) = store.quarantined()
+    assert "not JSON" in kept.reason
+    assert (kept.raw, kept.meter_id) == (b"{broken", "EM-0")
+    assert kept.source_ref == f"mqtt:{topic_prefix}/EM-0/energy"
     # The gas topic has no mapping and no subscription: the broker never delivered it.
     assert collector.stats.received == 202
