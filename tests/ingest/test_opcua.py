@@ -19,6 +19,7 @@ from carbonlink.ingest.opcua import (
     load_config,
     notification_to_record,
 )
+from carbonlink.store import Store
 
 METER = MonitoredMeter(node_id="ns=2;s=EM07.Energy", meter="mill1.EM07", unit="kWh")
 T0 = datetime(2024, 3, 1, 0, 15, tzinfo=UTC)
@@ -87,13 +88,12 @@ async def _start_server(port: int) -> tuple[Server, dict[str, object]]:
 
 
 def test_subscription_stores_values_with_source_time_and_quarantines_bad_ones(
-    loopback_port: int,
+    loopback_port: int, store: Store
 ) -> None:
     port = loopback_port
 
-    async def scenario() -> tuple[MemorySink, OpcUaCollector]:
+    async def scenario() -> OpcUaCollector:
         server, nodes = await _start_server(port)
-        sink = MemorySink()
         config = OpcUaConfig(
             endpoint=f"opc.tcp://127.0.0.1:{port}/carbonlink-test/",
             publishing_interval=50,
@@ -107,7 +107,7 @@ def test_subscription_stores_values_with_source_time_and_quarantines_bad_ones(
                 ),
             ],
         )
-        collector = OpcUaCollector(config, sink)
+        collector = OpcUaCollector(config, store)
         stop = asyncio.Event()
         task = asyncio.create_task(collector.run(stop))
         try:
@@ -128,21 +128,24 @@ def test_subscription_stores_values_with_source_time_and_quarantines_bad_ones(
                 )
             )
             for _ in range(200):
-                energy = [r for r in sink.readings.values() if r.meter_id == "EM07"]
-                if len(energy) >= 6 and sink.rejected:
+                if store.reading_count("EM07") >= 6 and collector.stats.quarantined:
                     break
                 await asyncio.sleep(0.05)
         finally:
             stop.set()
             await asyncio.wait_for(task, 10)
             await server.stop()
-        return sink, collector
+        return collector
 
-    sink, collector = asyncio.run(scenario())
-    energy = {r.ts: r.value for r in sink.readings.values() if r.meter_id == "EM07"}
+    collector = asyncio.run(scenario())
+    series = store.series("EM07")
+    energy = dict(zip(series.ts_us.tolist(), series.value.tolist(), strict=True))
     for i in range(1, 6):
-        assert energy[T0 + timedelta(minutes=15 * i)] == 100.0 * i
-    assert [r.reason for r in sink.rejected] == ["bad status BadCommunicationError"]
+        stamp = T0 + timedelta(minutes=15 * i)
+        assert energy[int(stamp.timestamp()) * 1_000_000] == 100.0 * i
+    (kept,) = store.quarantined()
+    assert (kept.reason, kept.meter_id) == ("bad status BadCommunicationError", "GM02")
+    assert kept.source_ref == "opcua:ns=2;s=GM02.Volume"
     assert collector.stats.notifications >= 7  # initial values + 5 writes + the bad one
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import threading
 from collections.abc import Iterator
@@ -59,12 +60,8 @@ def mqtt(
         Path,
         typer.Argument(
             help=(
-                "YAML file mapping topics to meters. Example:\n\n"
-                "topics:\n\n"
-                "  - topic: plant/+/energy/+    # '+' one level, '#' the rest\n\n"
-                "    meter: '{1}.{3}'           # {N} = topic level N (from 0)\n\n"
-                "    unit: kWh                  # when the message has no 'unit'\n\n"
-                'Messages are JSON objects {"ts": ISO 8601 or epoch ms, "value": number}.'
+                "YAML file listing the topics to subscribe to and the meter each feeds; "
+                "it may also set host, port and client_id."
             ),
             exists=True,
             dir_okay=False,
@@ -89,9 +86,21 @@ def mqtt(
 ) -> None:
     """Collect meter readings from an MQTT broker (JSON payloads, QoS 1) until Ctrl-C.
 
-    Each message is acknowledged to the broker only after it is stored, and the session is
-    persistent, so stopping or crashing the collector loses nothing; resent duplicates are
-    ignored. Unreadable messages are quarantined with the reason.
+    Each message is acknowledged to the broker only after it is stored, and the broker keeps
+    a persistent session for the client id, so stopping or crashing the collector loses
+    nothing; messages sent again are recognised by meter and time and ignored. Messages that
+    cannot be read are kept in quarantine with the reason.
+
+    Mapping example: topics: [{topic: 'plant/+/energy/+', meter: '{1}.{3}', unit: kWh}] —
+    '+' matches one topic level, '#' all remaining ones; '{N}' in the meter id is topic level
+    N counted from 0, so plant/mill1/energy/EM-07 feeds meter mill1.EM-07.
+
+    Messages are JSON objects such as {"ts": "2025-03-01T08:15:00+08:00", "value": 812.5,
+    "unit": "kWh"}; ts may also be Unix epoch milliseconds, and a JSON list carries several
+    readings. Local times without an offset need 'timezone' in the mapping entry.
+
+    Broker: give Mosquitto 'persistence true' and a 'max_queued_messages' large enough for
+    the longest outage of the collector (the default 1000 drops messages beyond it).
     """
     from carbonlink.ingest.mqtt import MqttCollector, load_config
 
@@ -138,8 +147,11 @@ def sparkplug(
 ) -> None:
     """Run a Sparkplug B host application: store every numeric metric of the edge nodes.
 
-    Meters are named <group>/<edge node>[/<device>]/<metric>. Units come from the births'
-    'engUnit' property. A lost message (seq gap) triggers a rebirth request to the node.
+    Meters are named <group>/<edge node>[/<device>]/<metric>, e.g.
+    demo-plant/mill1-gateway/EM-01/Active Energy. Units come from the 'engUnit' property in
+    the birth certificates (or --default-unit). The host publishes its STATE on
+    spBv1.0/STATE/<host id>; when a message of an edge node is missing (a seq gap) it waits
+    --reorder-timeout seconds, then asks the node to resend its births (rebirth).
     """
     from carbonlink.ingest.sparkplug.host import SparkplugHost, SparkplugHostConfig
 
@@ -208,12 +220,8 @@ def opcua(
         Path,
         typer.Argument(
             help=(
-                "YAML file with the server and the nodes to monitor. Example:\n\n"
-                "endpoint: opc.tcp://10.0.0.5:4840\n\n"
-                "nodes:\n\n"
-                "  - node_id: 'ns=2;s=Mill1.EM07.ActiveEnergy'\n\n"
-                "    meter: mill1.EM07\n\n"
-                "    unit: kWh"
+                "YAML file with the server endpoint and the nodes to monitor, each with the "
+                "meter it feeds and its unit."
             ),
             exists=True,
             dir_okay=False,
@@ -227,7 +235,12 @@ def opcua(
     """Collect meter values from an OPC UA server by subscription until Ctrl-C.
 
     Values keep the device's SourceTimestamp and status code; values with a Bad status are
-    quarantined with the status name.
+    quarantined with the status name, Uncertain ones are stored marked 'uncertain'.
+
+    Node list example: endpoint: opc.tcp://10.0.0.5:4840, nodes: [{node_id:
+    'ns=2;s=Mill1.EM07.ActiveEnergy', meter: mill1.EM07, unit: kWh}]. Optional:
+    publishing_interval and sampling_interval (ms), queue_size (samples the server keeps per
+    node between two notifications; the newest always survives).
     """
     from carbonlink.ingest.opcua import OpcUaCollector, load_config
 
@@ -250,9 +263,18 @@ def opcua(
         asyncio.run(_run(sink))
 
 
+def _help(command: object) -> str:
+    """A docstring as help text: lines of a paragraph joined, paragraphs kept apart."""
+    paragraphs = inspect.cleandoc(getattr(command, "__doc__", "") or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
 def register(app: typer.Typer) -> None:
     """Add the stream collectors to the `ingest` command group."""
-    app.command("mqtt")(mqtt)
-    app.command("sparkplug")(sparkplug)
-    app.command("sparkplug-simulator")(sparkplug_simulator)
-    app.command("opcua")(opcua)
+    for name, command in (
+        ("mqtt", mqtt),
+        ("sparkplug", sparkplug),
+        ("sparkplug-simulator", sparkplug_simulator),
+        ("opcua", opcua),
+    ):
+        app.command(name, help=_help(command))(command)
