@@ -42,6 +42,8 @@ from carbonlink.ingest.base import Reading, ReadingSink, Rejected
 
 log = logging.getLogger(__name__)
 
+_ROUTE_CACHE = 100_000
+
 __all__ = [
     "MqttCollector",
     "MqttCollectorConfig",
@@ -218,11 +220,11 @@ def _parse_time(raw: object, zone: str | None) -> datetime:
 
 
 def parse_message(
-    mapping: TopicMapping, topic: str, payload: bytes
+    mapping: TopicMapping, topic: str, payload: bytes, *, meter: str | None = None
 ) -> tuple[list[Reading], list[Rejected]]:
     """Turn one JSON message (an object or a list of objects) into readings and rejects."""
     source_ref = f"mqtt:{topic}"
-    meter = mapping.meter_for(topic)
+    meter = meter if meter is not None else mapping.meter_for(topic)
     try:
         document = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -295,6 +297,8 @@ class MqttCollector:
         self.stats = CollectorStats()
         self._on_batch = on_batch
         self._pending: list[_Pending] = []
+        # topic → (mapping, meter id): a plant has a fixed set of topics, so match each once.
+        self._routes: dict[str, tuple[TopicMapping | None, str]] = {}
         self._connected = threading.Event()
         self._subscribed = threading.Event()
         self._client = self._make_client()
@@ -337,12 +341,18 @@ class MqttCollector:
         self.stats.received += 1
         topic = message.topic
         payload = bytes(message.payload)
-        mapping = self.config.mapping_for(topic)
-        if mapping is None:
+        route = self._routes.get(topic)
+        if route is None:
+            mapping = self.config.mapping_for(topic)
+            route = (mapping, mapping.meter_for(topic) if mapping is not None else "")
+            if len(self._routes) >= _ROUTE_CACHE:
+                self._routes.clear()
+            self._routes[topic] = route
+        if route[0] is None:
             readings: list[Reading] = []
             rejected = [Rejected(payload, "no topic mapping matches this topic", f"mqtt:{topic}")]
         else:
-            readings, rejected = parse_message(mapping, topic, payload)
+            readings, rejected = parse_message(route[0], topic, payload, meter=route[1])
         self._pending.append(_Pending(message.mid, message.qos, readings, rejected))
         if len(self._pending) >= self.config.batch_size:
             self.flush()
