@@ -66,7 +66,7 @@ def test_downgrade_to_base_and_up_again(tmp_path: Path) -> None:
     downgrade(engine, "base")
     assert "readings" not in inspect(engine).get_table_names()
     upgrade(engine)
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == head_revision()
     engine.dispose()
 
 
@@ -77,9 +77,29 @@ def test_init_creates_a_workspace_that_can_be_initialised_again(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert (workspace / "carbonlink.yaml").is_file()
     assert (workspace / "carbonlink.db").is_file()
-    assert "0001_initial" in result.output
+    assert f"schema {head_revision()}" in result.output
     again = runner.invoke(app, ["init", str(workspace)], env={"CARBONLINK_DATABASE_URL": ""})
     assert again.exit_code == 0, again.output
     engine = create_store_engine(f"sqlite:///{workspace / 'carbonlink.db'}")
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_accounts_revision_matches_the_accounts_schema(engine: Engine) -> None:
+    from carbonlink.api.schema import accounts_metadata
+
+    assert ScriptDirectory.from_config(alembic_config()).get_revision("0003_accounts")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, accounts_metadata)
+    names = set(accounts_metadata.tables)
+    concerning = [
+        d
+        for d in differences
+        if any(
+            getattr(part, "name", None) in names
+            or getattr(getattr(part, "table", None), "name", None) in names
+            for part in (d[0] if isinstance(d, list) else d)[1:]
+        )
+    ]
+    assert concerning == []

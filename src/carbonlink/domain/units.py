@@ -3,7 +3,9 @@
 Gas volumes at normal conditions (``Nm3``) get a dimension of their own: converting an actual
 cubic metre to a normal one needs a temperature and pressure, so pint must refuse to do it
 silently. ``tce`` is the Chinese tonne of coal equivalent, 29.3076 GJ (GB/T 2589-2020, 1 kgce =
-7 000 kcal). ``kt`` means kilotonne here, not pint's knot.
+7 000 kcal). ``kt`` means kilotonne here, not pint's knot. ``scf`` is the US standard cubic foot
+(60 °F, 14.696 psi) expressed at normal conditions (0 °C, 101.325 kPa) with the ideal-gas law:
+0.0283168 m³ × 273.15 / 288.706 = 0.0267908 Nm³; ``mmBtu`` is a million British thermal units.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ kilotonne = 1000 * tonne = kt
 megatonne = 1e6 * tonne = Mt
 tonne_coal_equivalent = 29.3076 * gigajoule = tce
 kilogram_coal_equivalent = 29.3076 * megajoule = kgce
+million_btu = 1e6 * british_thermal_unit = mmBtu = MMBtu
+standard_cubic_foot = 0.0267908 * normal_cubic_meter = scf
 """
 
 # "10^4 Nm3" (and 10⁴) is how China's guidelines print gas volumes.
