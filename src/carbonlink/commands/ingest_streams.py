@@ -35,14 +35,17 @@ PortOption = Annotated[int | None, typer.Option("--port", help="MQTT broker port
 
 @contextmanager
 def open_sink(settings: Settings, database: str | None) -> Iterator[ReadingSink]:
-    """The store the collectors write to (migrated to the newest schema)."""
+    """The store the collectors write to (migrated to the newest schema); flushes handed over
+    whole become import batches recorded in the ledger."""
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import LedgerSink
     from carbonlink.store.workspace import open_store
 
     if database is not None:
         settings = settings.model_copy(update={"database_url": database})
     store = open_store(settings)
     try:
-        yield store
+        yield LedgerSink(store, Ledger(store.engine))
     finally:
         store.engine.dispose()
 

@@ -8,10 +8,10 @@ in-memory `MemorySink`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,24 @@ class ReadingSink(Protocol):
 
     def quarantine(self, rejected: Iterable[Rejected]) -> int:
         """Store rejected records with their reasons; return how many."""
+        ...
+
+
+@runtime_checkable
+class MessageSetSink(ReadingSink, Protocol):
+    """A sink that also takes a stream collector's flush whole: the raw messages received, in
+    order, with the readings and rejected records made of them (one import batch, e.g. one
+    recorded in the ledger with the hash of the message set)."""
+
+    def add_message_set(
+        self,
+        kind: str,
+        source_ref: str,
+        messages: Sequence[bytes],
+        readings: Sequence[Reading],
+        rejected: Sequence[Rejected],
+    ) -> tuple[int, int]:
+        """Store one flush; return (new readings, newly quarantined records)."""
         ...
 
 

@@ -38,7 +38,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from carbonlink.errors import ConfigError, IngestError
-from carbonlink.ingest.base import Reading, ReadingSink, Rejected
+from carbonlink.ingest.base import MessageSetSink, Reading, ReadingSink, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +280,7 @@ class _Pending:
     qos: int
     readings: list[Reading]
     rejected: list[Rejected]
+    payload: bytes = b""
 
 
 class MqttCollector:
@@ -353,7 +354,7 @@ class MqttCollector:
             rejected = [Rejected(payload, "no topic mapping matches this topic", f"mqtt:{topic}")]
         else:
             readings, rejected = parse_message(route[0], topic, payload, meter=route[1])
-        self._pending.append(_Pending(message.mid, message.qos, readings, rejected))
+        self._pending.append(_Pending(message.mid, message.qos, readings, rejected, payload))
         if len(self._pending) >= self.config.batch_size:
             self.flush()
 
@@ -364,11 +365,8 @@ class MqttCollector:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        rejected = [r for p in pending for r in p.rejected]
+        new = self._store(pending)
         readings = [r for p in pending for r in p.readings]
-        if rejected:
-            self.stats.quarantined += self.sink.quarantine(rejected)
-        new = self.sink.add_readings(readings) if readings else 0
         self.stats.stored += new
         self.stats.duplicates += len(readings) - new
         self.stats.batches += 1
@@ -429,12 +427,27 @@ class MqttCollector:
 
     def _store_without_ack(self) -> None:
         pending, self._pending = self._pending, []
+        if pending:
+            self.stats.stored += self._store(pending)
+
+    def _store(self, pending: list[_Pending]) -> int:
+        """Write pending messages to the sink (as one message set when it takes them whole);
+        count the quarantined records and return how many readings were new."""
         readings = [r for p in pending for r in p.readings]
         rejected = [r for p in pending for r in p.rejected]
+        if isinstance(self.sink, MessageSetSink):
+            new, kept = self.sink.add_message_set(
+                "mqtt",
+                f"mqtt://{self.config.host}:{self.config.port}",
+                [p.payload for p in pending],
+                readings,
+                rejected,
+            )
+            self.stats.quarantined += kept
+            return new
         if rejected:
             self.stats.quarantined += self.sink.quarantine(rejected)
-        if readings:
-            self.stats.stored += self.sink.add_readings(readings)
+        return self.sink.add_readings(readings) if readings else 0
 
     def wait_subscribed(self, timeout: float) -> bool:
         """Block until the subscriptions are acknowledged (for tests and demos)."""

@@ -22,6 +22,7 @@ from carbonlink.provenance.factors import (
     workspace_factor_set,
 )
 from carbonlink.provenance.imports import (
+    LedgerSink,
     recompute_import_batch,
     record_import_batch,
     record_message_set,
@@ -30,6 +31,7 @@ from carbonlink.provenance.reports import recompute_report, record_rendered_repo
 
 __all__ = [
     "FactorSetContent",
+    "LedgerSink",
     "RecordedRun",
     "account_recorded",
     "ensure_factor_sets",

@@ -109,3 +109,42 @@ def record_message_set(
             status=status,
         )
     return batch_id, record_import_batch(store, ledger, batch_id)
+
+
+class LedgerSink:
+    """The store as a collector's sink, each flush an import batch recorded in the ledger.
+
+    Collectors that hand over a flush whole (`carbonlink.ingest.base.MessageSetSink`) get one
+    batch and one ``import-batch`` entry per flush; single readings and rejected records given
+    outside a flush go to the store unbatched, as before.
+    """
+
+    def __init__(self, store: Store, ledger: Ledger) -> None:
+        self.store = store
+        self.ledger = ledger
+
+    def add_readings(self, readings: Iterable[Reading]) -> int:
+        return self.store.add_readings(readings)
+
+    def quarantine(self, rejected: Iterable[Rejected]) -> int:
+        return self.store.quarantine(rejected)
+
+    def add_message_set(
+        self,
+        kind: str,
+        source_ref: str,
+        messages: Sequence[bytes],
+        readings: Sequence[Reading],
+        rejected: Sequence[Rejected],
+    ) -> tuple[int, int]:
+        batch_id, _ = record_message_set(
+            self.store,
+            self.ledger,
+            kind=kind,
+            source_ref=source_ref,
+            messages=messages,
+            readings=readings,
+            rejected=rejected,
+        )
+        batch = self.store.batch(batch_id)
+        return batch.readings_new, batch.quarantined
