@@ -10,6 +10,7 @@ from rich.console import Console
 
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import report as report_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
 from carbonlink.errors import CarbonlinkError
@@ -45,6 +46,7 @@ app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
+app.add_typer(report_commands.app, name="report")
 
 
 def main() -> None:

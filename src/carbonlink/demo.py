@@ -57,8 +57,23 @@ def step_accounting(run: DemoRun) -> None:
     run.console.print(result_table(result, title))
 
 
+def step_reports(run: DemoRun) -> None:
+    """The GHG inventory, China guideline and reconciliation reports in all four formats."""
+    from carbonlink.reports.bundle import write_reports
+
+    inventory = parse_inventory(demo_inventory_text(), file=DEMO_INVENTORY)
+    result = run.results.get("accounting") or account(inventory, file=DEMO_INVENTORY)
+    run.outputs.update(
+        write_reports(inventory, result, run.out / "reports", source_file=DEMO_INVENTORY)
+    )
+    run.console.print(f"reports written to {run.out / 'reports'}", highlight=False)
+
+
 DemoStep = Callable[[DemoRun], None]
-DEMO_STEPS: list[tuple[str, DemoStep]] = [("accounting", step_accounting)]
+DEMO_STEPS: list[tuple[str, DemoStep]] = [
+    ("accounting", step_accounting),
+    ("reports", step_reports),
+]
 
 
 def run_demo(settings: Settings, out: Path, console: Console) -> None:

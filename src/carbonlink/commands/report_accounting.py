@@ -1,0 +1,65 @@
+"""`carbonlink report inventory|china|reconcile FILE`: reports built from an inventory file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from carbonlink.domain.engine import account
+from carbonlink.domain.inventory import read_inventory
+from carbonlink.reports.render import ReportFormat, write_report
+
+FileArgument = Annotated[Path, typer.Argument(help="Inventory YAML file.")]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output file.")]
+FormatOption = Annotated[
+    ReportFormat, typer.Option("--format", "-f", help="html, pdf, xlsx or json.")
+]
+
+
+def _write(kind: str, file: Path, out: Path, output_format: ReportFormat, **options: Any) -> None:
+    from carbonlink.reports.china import build_china_report
+    from carbonlink.reports.inventory import build_inventory_report
+    from carbonlink.reports.reconcile import build_reconciliation
+
+    inventory = read_inventory(file)
+    result = account(inventory, file=str(file))
+    builders = {
+        "inventory": build_inventory_report,
+        "china": build_china_report,
+        "reconcile": build_reconciliation,
+    }
+    document = builders[kind](inventory, result, source_file=file.name, **options)
+    written = write_report(document, out, output_format)
+    Console().print(f"wrote {written}", highlight=False)
+
+
+def inventory_report(
+    file: FileArgument,
+    out: OutOption,
+    output_format: FormatOption = ReportFormat.html,
+    base_year: Annotated[
+        int | None, typer.Option(help="Base year (default: the reporting year).")
+    ] = None,
+    consolidation: Annotated[
+        str, typer.Option(help="Consolidation approach of the organizational boundary.")
+    ] = "operational control",
+) -> None:
+    """Corporate GHG inventory (ISO 14064-1 / GHG Protocol): scopes, gases, factors, quality."""
+    _write("inventory", file, out, output_format, base_year=base_year, consolidation=consolidation)
+
+
+def china_report(
+    file: FileArgument, out: OutOption, output_format: FormatOption = ReportFormat.html
+) -> None:
+    """China enterprise GHG report (GB/T 32150-2015, iron and steel guideline), in Chinese."""
+    _write("china", file, out, output_format)
+
+
+def reconcile_report(
+    file: FileArgument, out: OutOption, output_format: FormatOption = ReportFormat.html
+) -> None:
+    """Why the inventory total and the China guideline total differ, line by line."""
+    _write("reconcile", file, out, output_format)
