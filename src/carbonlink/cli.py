@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import report as report_commands
@@ -47,6 +48,7 @@ app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.add_typer(report_commands.app, name="report")
+app.add_typer(index_commands.app, name="index")
 
 
 def main() -> None:

@@ -1,0 +1,81 @@
+"""PACT v3.0.3 (WBCSD Partnership for Carbon Transparency): data model, events, conversion."""
+
+from carbonlink.exchange.pact.convert import (
+    SPEC_VERSION,
+    DataOwner,
+    PublicationContext,
+    supplier_footprint,
+    to_product_footprint,
+)
+from carbonlink.exchange.pact.events import (
+    EVENT_TYPES,
+    PUBLISHED,
+    REQUEST_CREATED,
+    REQUEST_FULFILLED,
+    REQUEST_REJECTED,
+    BaseEvent,
+    PactEvent,
+    PublishedEvent,
+    RequestCreatedEvent,
+    RequestCriteria,
+    RequestFulfilledEvent,
+    RequestRejectedEvent,
+)
+from carbonlink.exchange.pact.models import (
+    CarbonFootprint,
+    DataModelExtension,
+    DataQualityIndicators,
+    EmissionFactorSource,
+    Error,
+    GetFootprintResponse,
+    ListFootprintsResponse,
+    ProductFootprint,
+    ProductOrSectorSpecificRule,
+    Verification,
+)
+from carbonlink.exchange.pact.parse import (
+    InvalidPactDocumentError,
+    parse_event,
+    parse_model,
+    parse_product_footprint,
+)
+from carbonlink.exchange.pact.rules import Finding, reporting_findings
+from carbonlink.exchange.pact.types import format_decimal, parse_decimal
+
+__all__ = [
+    "EVENT_TYPES",
+    "PUBLISHED",
+    "REQUEST_CREATED",
+    "REQUEST_FULFILLED",
+    "REQUEST_REJECTED",
+    "SPEC_VERSION",
+    "BaseEvent",
+    "CarbonFootprint",
+    "DataModelExtension",
+    "DataOwner",
+    "DataQualityIndicators",
+    "EmissionFactorSource",
+    "Error",
+    "Finding",
+    "GetFootprintResponse",
+    "InvalidPactDocumentError",
+    "ListFootprintsResponse",
+    "PactEvent",
+    "ProductFootprint",
+    "ProductOrSectorSpecificRule",
+    "PublicationContext",
+    "PublishedEvent",
+    "RequestCreatedEvent",
+    "RequestCriteria",
+    "RequestFulfilledEvent",
+    "RequestRejectedEvent",
+    "Verification",
+    "format_decimal",
+    "parse_decimal",
+    "parse_event",
+    "parse_model",
+    "parse_product_footprint",
+    "reporting_findings",
+    "supplier_footprint",
+    "to_product_footprint",
+]
