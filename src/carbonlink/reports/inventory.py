@@ -192,7 +192,11 @@ def _data_quality(lines: list[ReportLine]) -> tuple[dict[str, Any], list[dict[st
                 "tco2e": line.tco2e,
                 "measured": ", ".join(u.name for u in line.plan.parameters if u.measured) or "—",
                 "default": ", ".join(u.name for u in line.plan.parameters if not u.measured)
-                or ("—" if line.plan.parameters else line.plan.factor.tier.label),
+                or (
+                    "—"
+                    if line.plan.parameters
+                    else f"{line.plan.factor.parameter} ({line.plan.factor.version})"
+                ),
                 "status": status,
             }
         )

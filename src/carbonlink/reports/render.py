@@ -163,6 +163,10 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
             )
             sheet.column_dimensions[get_column_letter(col)].width = min(max(width, 8), 60)
         sheet.freeze_panes = "A3"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
