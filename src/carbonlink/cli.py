@@ -10,6 +10,7 @@ from rich.console import Console
 
 from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
+from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import report as report_commands
 from carbonlink.commands import workspace as workspace_commands
@@ -45,6 +46,8 @@ def demo(
 
 app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(ledger_commands.app, name="ledger")
+app.command("verify")(ledger_commands.verify_receipt_command)
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.add_typer(report_commands.app, name="report")
