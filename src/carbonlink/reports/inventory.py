@@ -78,7 +78,7 @@ METHODS = {
     "generic": ("Other activity × factor", "GHG Protocol Corporate / Scope 3 Standards"),
 }
 
-UNCERTAINTY_NOT_COMPUTED = {
+UNCERTAINTY_NOT_COMPUTED: dict[str, Any] = {
     "computed": False,
     "note": (
         "Not computed: the uncertainty engine (IPCC 2006 Vol. 1 Ch. 3 Approaches 1 and 2) is not "
@@ -354,6 +354,21 @@ def build_inventory_report(
         )
     quality, quality_rows = _data_quality(lines)
     base = base_year or inventory.period.year
+    uncertainty = uncertainty or UNCERTAINTY_NOT_COMPUTED
+    extra_tables: dict[str, dict[str, Any]] = {}
+    if uncertainty["computed"]:
+        extra_tables["uncertainty"] = table(
+            "Uncertainty: 95 % interval of Scope 1 + Scope 2 location-based",
+            [
+                Column("method", "Method"),
+                num("central", "Central"),
+                num("lower", "Lower 2.5 %"),
+                num("upper", "Upper 97.5 %"),
+                num("minus_pct", "−", "%", 1),
+                num("plus_pct", "+", "%", 1),
+            ],
+            uncertainty["results"],
+        )
 
     return {
         "schema": SCHEMA,
@@ -404,7 +419,7 @@ def build_inventory_report(
             fact("scope3", "Scope 3 (reported categories)", totals["scope3"], "t CO2e"),
         ],
         "data_quality": quality,
-        "uncertainty": uncertainty or UNCERTAINTY_NOT_COMPUTED,
+        "uncertainty": uncertainty,
         "tables": {
             "by_scope": table(
                 "Results by scope",
@@ -516,6 +531,7 @@ def build_inventory_report(
                 note="Activity quantities are taken as given in the inventory file; whether a "
                 "quantity was metered or estimated is not recorded there.",
             ),
+            **extra_tables,
         },
         "notes": [
             "Totals are sums of unrounded lines; tables show three decimals.",
