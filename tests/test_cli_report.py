@@ -100,3 +100,15 @@ def test_demo_writes_all_reports(tmp_path: Path) -> None:
     assert reconcile["totals"]["inventory_scope1_2_location"] == pytest.approx(
         inventory["totals"]["scope1"] + inventory["totals"]["scope2_location"]
     )
+
+
+def test_reconcile_refuses_a_file_that_is_no_cbam_communication(
+    small_file: Path, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"goods": []}', "utf-8")
+    done = carbonlink(
+        "report", "reconcile", str(small_file), "--cbam", str(wrong), "-o", str(tmp_path / "r.json")
+    )
+    assert done.returncode == 2
+    assert "not a CBAM communication document" in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from rich.console import Console
 
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import read_inventory
+from carbonlink.errors import InputError
 from carbonlink.reports.render import ReportFormat, write_report
 
 FileArgument = Annotated[Path, typer.Argument(help="Inventory YAML file.")]
@@ -59,7 +61,32 @@ def china_report(
 
 
 def reconcile_report(
-    file: FileArgument, out: OutOption, output_format: FormatOption = ReportFormat.html
+    file: FileArgument,
+    out: OutOption,
+    output_format: FormatOption = ReportFormat.html,
+    cbam: Annotated[
+        Path | None,
+        typer.Option(help="CBAM communication (JSON of `carbonlink report cbam`) to reconcile."),
+    ] = None,
+    cbam_facility: Annotated[
+        str | None,
+        typer.Option(help="Inventory facility that is the CBAM installation (default: by name)."),
+    ] = None,
 ) -> None:
-    """Why the inventory total and the China guideline total differ, line by line."""
-    _write("reconcile", file, out, output_format)
+    """Why the inventory, China guideline and CBAM totals differ, line by line."""
+    communication = _read_json(cbam) if cbam else None
+    _write("reconcile", file, out, output_format, cbam=communication, cbam_facility=cbam_facility)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the CBAM communication: {exc}", file=str(path)) from exc
+    if not isinstance(document, dict) or "processes" not in document:
+        raise InputError(
+            "not a CBAM communication document (no 'processes')",
+            file=str(path),
+            hint="write it with `carbonlink report cbam --format json`",
+        )
+    return document

@@ -13,20 +13,204 @@ from typing import Any
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.gwp import gwp_set
 from carbonlink.domain.inventory import Inventory
+from carbonlink.errors import InputError
 from carbonlink.reports.china import ROUND_DIGITS, build_china_report
 from carbonlink.reports.document import Column, fact, num, table
 from carbonlink.reports.lines import report_lines
 
 SCHEMA = "carbonlink.report.reconciliation/1"
 
-CBAM_NOT_COMPUTED = {
+CBAM_NOT_COMPUTED: dict[str, Any] = {
     "computed": False,
     "note": (
-        "CBAM attributed emissions are not part of this build: the CBAM attribution (per "
-        "installation and production process, Implementing Regulation 2023/1773 Annex III) is "
-        "needed to reconcile them."
+        "No CBAM communication was given: pass the installation's CBAM communication "
+        "(`--cbam`) to reconcile its attributed emissions (per installation and production "
+        "process, Implementing Regulation 2023/1773 Annex III) with these accounts."
     ),
 }
+
+
+def _facility_for(inventory: Inventory, communication: dict[str, Any], facility: str | None) -> str:
+    """The inventory facility a CBAM installation is: given, else the one of the same name."""
+    ids = [f.id for f in inventory.facilities]
+    if facility is not None:
+        if facility not in ids:
+            raise InputError(
+                f"no facility {facility!r} in the inventory",
+                hint="use one of " + ", ".join(ids),
+            )
+        return facility
+    name = communication["installation"]["name"]
+    matches = [f.id for f in inventory.facilities if (f.name or f.id) == name or f.id == name]
+    if len(matches) != 1:
+        raise InputError(
+            f"cannot tell which facility is the CBAM installation {name!r}",
+            hint="name it with --cbam-facility (one of " + ", ".join(ids) + ")",
+        )
+    return matches[0]
+
+
+def cbam_reconciliation(
+    inventory: Inventory,
+    result: Computation,
+    communication: dict[str, Any],
+    *,
+    facility: str | None = None,
+) -> dict[str, Any]:
+    """How the CBAM installation's attributed emissions relate to the facility's accounts.
+
+    Reads a CBAM communication document (schema ``carbonlink.cbam.communication/1``). The steps
+    follow Implementing Regulation 2023/1773 Annex III F.1: installation direct emissions →
+    DirEm* of the production processes → heat, waste-gas and exported-electricity corrections →
+    attributed direct emissions; indirect emissions per process against the facility's Scope 2.
+    """
+    fid = _facility_for(inventory, communication, facility)
+    own = [x for x in report_lines(inventory, result) if x.facility.id == fid]
+    scope1 = sum(x.tco2e for x in own if x.scope == "1")
+    china_direct = sum(x.tco2e for x in own if x.scope == "1" and x.gas == "CO2")
+    electricity = sum(x.tco2e for x in own if x.scope == "2_location" and x.method == "electricity")
+    site = communication["installation_emissions"]
+    processes = communication["processes"]
+    attributed = [p["attributed_emissions"] for p in processes]
+
+    def total(key: str) -> float:
+        return float(sum(a[key] or 0.0 for a in attributed))
+
+    rows: list[dict[str, Any]] = []
+
+    def row(kind: str, what: str, value: float | None, amount: float | None, why: str) -> None:
+        rows.append({"kind": kind, "what": what, "value": value, "amount": amount, "why": why})
+
+    row("start", f"inventory Scope 1 of {fid}", scope1, None, "all gases, inventory GWP set")
+    row(
+        "boundary",
+        "CO2 only",
+        china_direct,
+        china_direct - scope1,
+        "CBAM counts CO2 for iron and steel (N2O and PFCs only for some goods); the China "
+        "guideline likewise",
+    )
+    direct = site["direct_t"]
+    if direct is not None:
+        row(
+            "data",
+            "CBAM installation direct emissions",
+            direct,
+            direct - china_direct,
+            "stated by the operator for the installation as monitored under 2023/1773 "
+            "(own activity data and measured parameters, all source streams of the "
+            "installation); not derivable from the inventory",
+        )
+    dir_star = total("direct_emissions_t")
+    if direct is not None:
+        row(
+            "boundary",
+            "Σ DirEm* of the CBAM production processes",
+            dir_star,
+            dir_star - direct,
+            "emissions of the installation not attributed to a CBAM production process "
+            "(e.g. a captive power plant, non-CBAM activities)",
+        )
+    else:
+        row(
+            "boundary",
+            "Σ DirEm* of the CBAM production processes",
+            dir_star,
+            None,
+            "the installation total was not stated",
+        )
+    running = dir_star
+    for key, label, sign in (
+        ("heat_imported_t", "measurable heat imported", 1.0),
+        ("heat_exported_t", "measurable heat exported", -1.0),
+        ("waste_gas_imported_t", "waste gas imported (correction)", 1.0),
+        ("waste_gas_exported_t", "waste gas exported (correction)", -1.0),
+        ("electricity_exported_t", "electricity exported", -1.0),
+    ):
+        amount = sign * total(key)
+        if amount:
+            running += amount
+            row(
+                "method",
+                label,
+                running,
+                amount,
+                "2023/1773 Annex III F.1 moves the emissions of heat and waste gas to the "
+                "process that uses them",
+            )
+    attributed_direct = total("direct_t")
+    row(
+        "result",
+        "Σ attributed direct emissions",
+        attributed_direct,
+        attributed_direct - running,
+        "sum over production processes (the amount is what rounding leaves)",
+    )
+    indirect = total("indirect_t")
+    row(
+        "scope 2",
+        "Σ attributed indirect emissions",
+        indirect,
+        indirect - electricity,
+        f"electricity of the CBAM processes × their factor, against the facility's "
+        f"location-based Scope 2 electricity ({electricity:,.3f} t CO2)",
+    )
+
+    goods = []
+    by_id = {p["id"]: p for p in processes}
+    for good in communication["goods"]:
+        process = by_id[good["process_id"]]
+        market = process["produced_for_market_t"] or 0.0
+        goods.append(
+            {
+                "cn_code": good["cn_code"],
+                "name": good["name"],
+                "see_direct": good["see_direct"],
+                "see_indirect": good["see_indirect"],
+                "market_t": market,
+                "embedded_direct": good["see_direct"] * market,
+                "attributed_direct": process["attributed_emissions"]["direct_t"],
+            }
+        )
+    return {
+        "computed": True,
+        "installation": communication["installation"]["name"],
+        "facility": fid,
+        "totals": {
+            "inventory_scope1": scope1,
+            "facility_co2_direct": china_direct,
+            "installation_direct": direct,
+            "attributed_direct": attributed_direct,
+            "attributed_indirect": indirect,
+        },
+        "table": table(
+            f"From the facility's accounts to the CBAM attributed emissions ({fid})",
+            [
+                Column("kind", "Cause"),
+                Column("what", "Item"),
+                num("value", "Value"),
+                num("amount", "Difference"),
+                Column("why", "Why"),
+            ],
+            rows,
+        ),
+        "goods": table(
+            "Goods: embedded emissions include precursors, attributed emissions do not",
+            [
+                Column("cn_code", "CN code"),
+                Column("name", "Good"),
+                num("see_direct", "SEE direct", "t CO2e/t", 4),
+                num("see_indirect", "SEE indirect", "t CO2e/t", 4),
+                num("market_t", "Produced for the market", "t", 0),
+                num("embedded_direct", "Embedded direct (SEE × t)"),
+                num("attributed_direct", "Attributed direct of its process"),
+            ],
+            goods,
+            note="SEE = (AttrEm + Σ M_i × SEE_i) / AL: the precursors' embedded emissions "
+            "(own and purchased) are added, so SEE × output exceeds the process's own "
+            "attributed emissions.",
+        ),
+    }
 
 
 def build_reconciliation(
@@ -34,9 +218,10 @@ def build_reconciliation(
     result: Computation,
     *,
     cbam: dict[str, Any] | None = None,
+    cbam_facility: str | None = None,
     source_file: str | None = None,
 ) -> dict[str, Any]:
-    """The reconciliation document (docs/reports.md)."""
+    """The reconciliation document (docs/reports.md); ``cbam`` a CBAM communication document."""
     lines = report_lines(inventory, result)
     totals = result.totals()
     china = build_china_report(inventory, result)
@@ -151,6 +336,29 @@ def build_reconciliation(
             "tco2e": china["totals"]["total_rounded"],
         },
     ]
+    cbam_tables: dict[str, dict[str, Any]] = {}
+    cbam_section = CBAM_NOT_COMPUTED
+    if cbam:
+        cbam_section = cbam_reconciliation(inventory, result, cbam, facility=cbam_facility)
+        cbam_tables = {"cbam": cbam_section.pop("table"), "cbam_goods": cbam_section.pop("goods")}
+        site = cbam_section["installation"]
+        summary_rows += [
+            {
+                "total": f"CBAM installation direct emissions ({site})",
+                "rulebook": "EU CBAM, Implementing Regulation 2023/1773",
+                "tco2e": cbam_section["totals"]["installation_direct"],
+            },
+            {
+                "total": "CBAM attributed direct emissions (Σ production processes)",
+                "rulebook": "2023/1773 Annex III F.1",
+                "tco2e": cbam_section["totals"]["attributed_direct"],
+            },
+            {
+                "total": "CBAM attributed indirect emissions (Σ production processes)",
+                "rulebook": "2023/1773 Annex III F.1",
+                "tco2e": cbam_section["totals"]["attributed_indirect"],
+            },
+        ]
     return {
         "schema": SCHEMA,
         "report": "reconcile",
@@ -181,7 +389,7 @@ def build_reconciliation(
             fact("china_total", "China guideline total", china_total, "t CO2"),
             fact("unexplained", "Unexplained difference", unexplained, "t CO2e"),
         ],
-        "cbam": cbam or CBAM_NOT_COMPUTED,
+        "cbam": cbam_section,
         "tables": {
             "totals": table(
                 "The totals",
@@ -215,6 +423,7 @@ def build_reconciliation(
                 ],
                 gwp_rows,
             ),
+            **cbam_tables,
         },
         "notes": [],
     }
