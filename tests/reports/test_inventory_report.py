@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from small_works import (
     COAL_CO2,
+    FIXED,
     GAS_CH4,
+    GAS_CO2,
     GAS_N2O,
     GRID_NORTH,
     HEAT_EXPORTED,
     HFC,
+    LIMESTONE,
     MARKET,
     SCOPE1,
 )
 
+from carbonlink.errors import InputError
 from carbonlink.reports.inventory import build_inventory_report
+from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
 
 
 def rows(document: dict, name: str) -> list[dict]:
@@ -89,3 +96,31 @@ def test_exclusions_and_uncertainty_state(small_works) -> None:
     assert any(what.startswith("Scope 3 categories 1, 2") for what in reasons)
     assert doc["uncertainty"]["computed"] is False
     assert doc["base_year"] == {"year": 2020, "given": True, "note": "base year as given"}
+
+
+def test_uncertainty_interval_by_hand(small_works, tmp_path) -> None:
+    spec_file = tmp_path / "u.yaml"
+    spec_file.write_text("activity_u95: {'*': 0.03}\nfactor_u95: {'*': 0.04}\n", "utf-8")
+    inventory, result = small_works
+    section = uncertainty_section(result, read_uncertainty_spec(spec_file), assumptions="u.yaml")
+    doc = build_inventory_report(inventory, result, uncertainty=section)
+    approach1, approach2 = doc["tables"]["uncertainty"]["rows"]
+    # every line ±5 % (√(3² + 4²)); IPCC Eq. 3.2: U = √Σ(0.05·x)² / Σx over the nonzero lines
+    x = [GAS_CO2, GAS_CH4, GAS_N2O, COAL_CO2, LIMESTONE, -FIXED, HFC, GRID_NORTH]
+    u = 0.05 * math.sqrt(sum(v * v for v in x)) / sum(x)
+    assert approach1["central"] == pytest.approx(SCOPE1 + GRID_NORTH, abs=1e-5)
+    assert approach1["plus_pct"] == pytest.approx(100 * u)
+    assert approach1["lower"] == pytest.approx(sum(x) * (1 - u))
+    # Monte Carlo: lognormal factor terms, so close to but not exactly Approach 1
+    assert approach2["plus_pct"] == pytest.approx(100 * u, rel=0.1)
+    assert "10000 draws, seed 20061" in approach2["method"]
+
+
+def test_uncertainty_file_errors(tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("activity_u95: {'*': 0.03}\n", "utf-8")
+    with pytest.raises(InputError, match="activity_u95 and factor_u95"):
+        read_uncertainty_spec(bad)
+    bad.write_text("activity_u95: {'*': five}\nfactor_u95: {}\n", "utf-8")
+    with pytest.raises(InputError, match="not a relative half-width"):
+        read_uncertainty_spec(bad)

@@ -28,6 +28,12 @@ def _write(kind: str, file: Path, out: Path, output_format: ReportFormat, **opti
 
     inventory = read_inventory(file)
     result = account(inventory, file=str(file))
+    spec_file = options.pop("uncertainty_file", None)
+    if spec_file is not None:
+        from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
+
+        spec = read_uncertainty_spec(spec_file)
+        options["uncertainty"] = uncertainty_section(result, spec, assumptions=spec_file.name)
     builders = {
         "inventory": build_inventory_report,
         "china": build_china_report,
@@ -48,9 +54,24 @@ def inventory_report(
     consolidation: Annotated[
         str, typer.Option(help="Consolidation approach of the organizational boundary.")
     ] = "operational control",
+    uncertainty: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML with activity_u95 and factor_u95 (relative 95 % half-widths): adds the "
+            "95 % interval by error propagation and Monte Carlo."
+        ),
+    ] = None,
 ) -> None:
     """Corporate GHG inventory (ISO 14064-1 / GHG Protocol): scopes, gases, factors, quality."""
-    _write("inventory", file, out, output_format, base_year=base_year, consolidation=consolidation)
+    _write(
+        "inventory",
+        file,
+        out,
+        output_format,
+        base_year=base_year,
+        consolidation=consolidation,
+        uncertainty_file=uncertainty,
+    )
 
 
 def china_report(
@@ -66,7 +87,10 @@ def reconcile_report(
     output_format: FormatOption = ReportFormat.html,
     cbam: Annotated[
         Path | None,
-        typer.Option(help="CBAM communication (JSON of `carbonlink report cbam`) to reconcile."),
+        typer.Option(
+            help="The installation's CBAM input YAML, or its communication JSON (as written by "
+            "`carbonlink report cbam`), to reconcile."
+        ),
     ] = None,
     cbam_facility: Annotated[
         str | None,
@@ -74,8 +98,20 @@ def reconcile_report(
     ] = None,
 ) -> None:
     """Why the inventory, China guideline and CBAM totals differ, line by line."""
-    communication = _read_json(cbam) if cbam else None
+    communication = _cbam_communication(cbam) if cbam else None
     _write("reconcile", file, out, output_format, cbam=communication, cbam_facility=cbam_facility)
+
+
+def _cbam_communication(path: Path) -> dict[str, Any]:
+    """A CBAM communication: computed from a CBAM input YAML, or read from its JSON."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from carbonlink.domain.cbam import compute_see
+        from carbonlink.reports.cbam import build_communication
+        from carbonlink.reports.cbam_input import load_cbam_input
+
+        data = load_cbam_input(path)
+        return build_communication(data, compute_see(data))
+    return _read_json(path)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -20,13 +20,24 @@ REPORT_NAMES = {
 
 
 def build_reports(
-    inventory: Inventory, result: Computation, *, source_file: str | None = None
+    inventory: Inventory,
+    result: Computation,
+    *,
+    source_file: str | None = None,
+    uncertainty: dict[str, Any] | None = None,
+    cbam: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The inventory, China and reconciliation documents of one computation."""
+    """The inventory, China and reconciliation documents of one computation.
+
+    ``uncertainty`` is an inventory report's uncertainty section (`uncertainty_section`),
+    ``cbam`` the CBAM communication of one of the inventory's facilities.
+    """
     return {
-        "inventory": build_inventory_report(inventory, result, source_file=source_file),
+        "inventory": build_inventory_report(
+            inventory, result, source_file=source_file, uncertainty=uncertainty
+        ),
         "china": build_china_report(inventory, result, source_file=source_file),
-        "reconcile": build_reconciliation(inventory, result, source_file=source_file),
+        "reconcile": build_reconciliation(inventory, result, source_file=source_file, cbam=cbam),
     }
 
 
@@ -36,11 +47,16 @@ def write_reports(
     folder: Path,
     *,
     source_file: str | None = None,
+    uncertainty: dict[str, Any] | None = None,
+    cbam: dict[str, Any] | None = None,
     formats: tuple[ReportFormat, ...] = tuple(ReportFormat),
 ) -> dict[str, Path]:
     """Write every report in every format into ``folder``; label → path of each file."""
     written: dict[str, Path] = {}
-    for kind, document in build_reports(inventory, result, source_file=source_file).items():
+    documents = build_reports(
+        inventory, result, source_file=source_file, uncertainty=uncertainty, cbam=cbam
+    )
+    for kind, document in documents.items():
         for fmt in formats:
             path = write_report(document, folder / f"{kind}.{fmt.value}", fmt)
             written[f"{REPORT_NAMES[kind]} ({fmt.value.upper()})"] = path
