@@ -11,6 +11,8 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
+PROJECT = Path(__file__).resolve().parents[1]
+
 SMALL = {
     "organization": "Example Steel Co.",
     "period": {"start": "2025-01-01", "end": "2025-12-31"},
@@ -96,6 +98,13 @@ def test_demo_writes_all_reports(tmp_path: Path) -> None:
     assert all((folder / n).read_bytes()[:4] == b"%PDF" for n in names if n.endswith(".pdf"))
     reconcile = json.loads((folder / "reconcile.json").read_text("utf-8"))
     assert reconcile["totals"]["unexplained"] == pytest.approx(0, abs=1e-6)
+    assert reconcile["cbam"]["facility"] == "tangshan-works"
+    report = json.loads((folder / "inventory.json").read_text("utf-8"))
+    methods = [row["method"] for row in report["tables"]["uncertainty"]["rows"]]
+    assert [m.split(" (")[0] for m in methods] == [
+        "IPCC 2006 Vol. 1 Ch. 3 Approach 1",
+        "IPCC 2006 Vol. 1 Ch. 3 Approach 2",
+    ]
     inventory = json.loads((out / "inventory.json").read_text("utf-8"))
     assert reconcile["totals"]["inventory_scope1_2_location"] == pytest.approx(
         inventory["totals"]["scope1"] + inventory["totals"]["scope2_location"]
@@ -112,3 +121,23 @@ def test_reconcile_refuses_a_file_that_is_no_cbam_communication(
     )
     assert done.returncode == 2
     assert "not a CBAM communication document" in done.stderr
+
+
+def test_reconcile_with_a_cbam_input_and_uncertainty_options(tmp_path: Path) -> None:
+    demo = PROJECT / "src" / "carbonlink" / "data" / "demo"
+    out = tmp_path / "reconcile.json"
+    done = carbonlink(
+        "report", "reconcile", str(demo / "steel-enterprise.yaml"),
+        "--cbam", str(demo / "cbam-tangshan.yaml"), "-f", "json", "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cbam = json.loads(out.read_text("utf-8"))["cbam"]
+    # the installation's direct emissions as its CBAM input states them
+    assert (cbam["facility"], cbam["totals"]["installation_direct"]) == ("tangshan-works", 1934000)
+    report = tmp_path / "inventory.json"
+    done = carbonlink(
+        "report", "inventory", str(demo / "steel-enterprise.yaml"),
+        "--uncertainty", str(demo / "uncertainty.yaml"), "-f", "json", "-o", str(report),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(report.read_text("utf-8"))["uncertainty"]["computed"] is True
