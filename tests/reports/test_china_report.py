@@ -56,3 +56,13 @@ def test_other_gases_are_listed_outside_the_total(small_works) -> None:
     assert (steel["product"], steel["tco2"]) == ("粗钢", pytest.approx(FIXED))
     kinds = {r["kind"]: r["tco2"] for r in doc["tables"]["purchased_energy"]["rows"]}
     assert kinds == {"净购入电力": pytest.approx(GRID_NORTH), "输出热力": pytest.approx(-110)}
+
+
+def test_sources_of_the_parameters(small_works) -> None:
+    doc = build_china_report(*small_works)
+    sources = {r["id"]: r for r in doc["tables"]["sources"]["rows"]}
+    assert sources["cn-steel-2013/natural_gas/oxidation"]["value"] == 0.99
+    assert sources["cn-steel-2013/natural_gas/oxidation"]["table"] == "Appendix 2"
+    assert "cn-mee-nbs/grid_average/CN-North/2023" in sources
+    # factors of gases outside the guideline total are not listed
+    assert not any(key.startswith(("ipcc2006/", "gwp/")) for key in sources)

@@ -18,6 +18,7 @@ from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import Inventory
 from carbonlink.domain.units import parse_quantity, to_unit
 from carbonlink.reports.document import Column, fact, num, subject_name_zh, table
+from carbonlink.reports.inventory import factor_rows
 from carbonlink.reports.lines import ReportLine, report_lines
 
 SCHEMA = "carbonlink.report.china/1"
@@ -154,6 +155,13 @@ def build_china_report(
         if (line.gas != "CO2" and line.scope == "1") or line.scope in ("biogenic", "3")
     ]
 
+    counted = [
+        x
+        for x in co2
+        if x.scope == "1"
+        or (x.method in ("electricity", "heat") and x.scope in ("2_location", "exported"))
+    ]
+    source_rows = factor_rows(counted)
     e_fuel = _sum(fuel_rows)
     e_process = _sum(process_rows)
     e_electricity = _sum([r for r in energy_rows if r["kind"].endswith("电力")])
@@ -311,6 +319,20 @@ def build_china_report(
                     Column("reason", "原因 Reason"),
                 ],
                 excluded,
+            ),
+            "sources": table(
+                "表7 参数来源 Sources of the parameters",
+                [
+                    Column("id", "编号 Factor id"),
+                    Column("parameter", "参数 Parameter"),
+                    num("value", "数值 Value", "", -1),
+                    Column("unit", "单位 Unit"),
+                    Column("tier", "类别 Tier"),
+                    Column("document", "文件 Document"),
+                    Column("table", "表 Table"),
+                    Column("year", "年份 Year"),
+                ],
+                source_rows,
             ),
         },
         "notes": [

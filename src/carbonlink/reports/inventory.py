@@ -140,7 +140,7 @@ def _market_basis(line: ReportLine) -> str:
     return f"{kind} {name} ({factor.value:g} {factor.unit})"
 
 
-def _factor_rows(lines: list[ReportLine]) -> list[dict[str, Any]]:
+def factor_rows(lines: list[ReportLine]) -> list[dict[str, Any]]:
     """Every factor and parameter used, once, with its citation and the sources using it."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for line in lines:
@@ -510,7 +510,7 @@ def build_inventory_report(
                     Column("year", "Year"),
                     Column("used_by", "Used by"),
                 ],
-                _factor_rows(lines),
+                factor_rows(lines),
             ),
             "exclusions": table(
                 "Exclusions", [Column("what", "What"), Column("reason", "Why")], exclusions
