@@ -218,6 +218,11 @@ def step_monitoring(run: DemoRun) -> None:
             f"where {first['usual_kwh']:g} kWh is usual",
             highlight=False,
         )
+def step_dashboard(run: DemoRun) -> None:
+    """Say how to open the demo in the browser (``carbonlink serve --demo``)."""
+    from carbonlink.api.demo_plant import demo_step_service
+
+    demo_step_service(run)
 
 
 DemoStep = Callable[[DemoRun], None]
@@ -229,6 +234,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("cbam", step_cbam),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
+    ("dashboard", step_dashboard),
 ]
 
 
