@@ -218,6 +218,8 @@ def step_monitoring(run: DemoRun) -> None:
             f"where {first['usual_kwh']:g} kWh is usual",
             highlight=False,
         )
+
+
 def step_dashboard(run: DemoRun) -> None:
     """Say how to open the demo in the browser (``carbonlink serve --demo``)."""
     from carbonlink.api.demo_plant import demo_step_service
