@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from carbonlink.commands.account import result_table
-from carbonlink.domain.engine import Computation
+from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.domain.uncertainty import (
     InventoryUncertainty,
@@ -123,6 +123,38 @@ def step_accounting(run: DemoRun) -> None:
     run.results["accounting"] = result
     title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
     run.console.print(result_table(result, title))
+
+
+def step_reports(run: DemoRun) -> None:
+    """The GHG inventory (with uncertainty), China guideline and reconciliation reports (with
+    the Tangshan works' CBAM communication) in HTML, PDF, XLSX and JSON."""
+    from carbonlink.domain.cbam import compute_see
+    from carbonlink.reports.bundle import write_reports
+    from carbonlink.reports.cbam import build_communication
+    from carbonlink.reports.cbam_demo import demo_cbam_input
+    from carbonlink.reports.cbam_input import load_cbam_input
+    from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
+
+    inventory = parse_inventory(demo_inventory_text(), file=DEMO_INVENTORY)
+    result = run.results.get("accounting") or account(inventory, file=DEMO_INVENTORY)
+    spec_file = demo_cbam_input("uncertainty.yaml")
+    uncertainty = uncertainty_section(
+        result, read_uncertainty_spec(spec_file), assumptions=f"demo/{spec_file.name}"
+    )
+    tangshan = load_cbam_input(demo_cbam_input("cbam-tangshan.yaml"))
+    cbam = build_communication(tangshan, compute_see(tangshan))
+    folder = run.out / "reports"
+    run.outputs.update(
+        write_reports(
+            inventory,
+            result,
+            folder,
+            source_file=DEMO_INVENTORY,
+            uncertainty=uncertainty,
+            cbam=cbam,
+        )
+    )
+    run.console.print(f"reports written to {folder}", highlight=False)
 
 
 def step_plant_data(run: DemoRun) -> None:
@@ -274,7 +306,9 @@ def step_ledger(run: DemoRun) -> None:
                 ledger,
                 signer,
                 stem.name,
-                report_kind=stem.name,
+                report_kind=str(stem.relative_to(run.out))
+                if stem.is_relative_to(run.out)
+                else stem.name,
                 paths=sorted(set(paths)),
                 inputs=run.calculation_runs,
             )
@@ -286,7 +320,9 @@ def step_ledger(run: DemoRun) -> None:
             )
         latest = ledger.latest_checkpoint()
     for receipt in receipts:
-        run.outputs[f"receipt {receipt.stem}"] = receipt
+        where = receipt.with_name(receipt.name.removesuffix(".tlog-proof"))
+        name = where.relative_to(run.out) if where.is_relative_to(run.out) else where.name
+        run.outputs[f"receipt {name}"] = receipt
     if latest is not None:
         run.console.print(f"signed checkpoint of the ledger at {latest.size} entries:")
         run.console.print(latest.note.decode(), highlight=False, markup=False, soft_wrap=True)
@@ -320,6 +356,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
     ("monitoring", step_monitoring),
+    ("reports", step_reports),
     ("ledger", step_ledger),
     ("dashboard", step_dashboard),
 ]

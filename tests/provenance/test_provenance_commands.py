@@ -62,8 +62,31 @@ def test_the_demo_ledger_verifies_from_meter_to_report(demo: Path) -> None:
     assert "recomputed 1 import-batch entries" in full  # the plant's year of readings
     assert "recomputed 1 factor-set entries" in full
     assert "recomputed 2 calculation-run entries" in full  # enterprise and metered works
-    for name in ("inventory", "inventory-metered-2018", "uncertainty"):
+    for name in ("inventory", "inventory-metered-2018", "uncertainty", "monitoring"):
         assert (demo / f"{name}.tlog-proof").is_file()
+    for name in ("inventory", "china", "reconcile"):
+        assert (demo / "reports" / f"{name}.tlog-proof").is_file()
+
+
+def test_a_rendered_report_receipt_covers_all_its_formats(demo: Path) -> None:
+    """reports/inventory.{html,pdf,xlsx,json}: one receipt; a flipped PDF byte fails it."""
+    receipt = demo / "reports" / "inventory.tlog-proof"
+    vkey = demo / "workspace" / "keys" / "ledger.vkey"
+    env = {"CARBONLINK_WORKSPACE": str(demo / "nowhere")}
+    output = _ok(env, "verify", str(receipt), "--key", str(vkey))
+    for suffix in ("html", "pdf", "xlsx", "json"):
+        assert f"inventory.{suffix}" in output
+    pdf = demo / "reports" / "inventory.pdf"
+    original = pdf.read_bytes()
+    try:
+        tampered = bytearray(original)
+        tampered[len(tampered) // 3] ^= 0x01
+        pdf.write_bytes(bytes(tampered))
+        result = runner.invoke(app, ["verify", str(receipt), "--key", str(vkey)], env=env)
+        assert isinstance(result.exception, ReceiptError)
+        assert "inventory.pdf" in str(result.exception)
+    finally:
+        pdf.write_bytes(original)
 
 
 def test_the_demo_receipt_verifies_offline_and_fails_after_any_byte_changes(
