@@ -93,7 +93,7 @@ def test_demo_writes_all_reports(tmp_path: Path) -> None:
     assert names == sorted(
         f"{kind}.{ext}"
         for kind in ("inventory", "china", "reconcile")
-        for ext in ("html", "pdf", "xlsx", "json")
+        for ext in ("html", "pdf", "xlsx", "json", "tlog-proof")  # each with its receipt
     )
     assert all((folder / n).read_bytes()[:4] == b"%PDF" for n in names if n.endswith(".pdf"))
     reconcile = json.loads((folder / "reconcile.json").read_text("utf-8"))
