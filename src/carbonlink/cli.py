@@ -11,6 +11,7 @@ from rich.console import Console
 from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import pact as pact_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
 from carbonlink.errors import CarbonlinkError
@@ -47,6 +48,7 @@ app.add_typer(ingest_commands.app, name="ingest")
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.add_typer(index_commands.app, name="index")
+app.add_typer(pact_commands.app, name="pact")
 
 
 def main() -> None:

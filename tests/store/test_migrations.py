@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Table, inspect, text
 from typer.testing import CliRunner
 
+import carbonlink.exchange.schema  # noqa: F401  (the PACT tables join the comparison)
 from carbonlink.cli import app
 from carbonlink.store import create_store_engine, upgrade
 from carbonlink.store.migrate import alembic_config, current_revision, downgrade, head_revision
@@ -66,7 +67,7 @@ def test_downgrade_to_base_and_up_again(tmp_path: Path) -> None:
     downgrade(engine, "base")
     assert "readings" not in inspect(engine).get_table_names()
     upgrade(engine)
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == head_revision()
     engine.dispose()
 
 
@@ -77,9 +78,9 @@ def test_init_creates_a_workspace_that_can_be_initialised_again(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert (workspace / "carbonlink.yaml").is_file()
     assert (workspace / "carbonlink.db").is_file()
-    assert "0001_initial" in result.output
+    assert str(head_revision()) in result.output
     again = runner.invoke(app, ["init", str(workspace)], env={"CARBONLINK_DATABASE_URL": ""})
     assert again.exit_code == 0, again.output
     engine = create_store_engine(f"sqlite:///{workspace / 'carbonlink.db'}")
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == head_revision()
     engine.dispose()
