@@ -13,15 +13,24 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from carbonlink.commands.account import result_table
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
+from carbonlink.domain.uncertainty import (
+    InventoryUncertainty,
+    inventory_sources,
+    monte_carlo,
+    propagate,
+)
+from carbonlink.reports.cbam_demo import write_demo_cbam
 from carbonlink.settings import Settings
 
 DEMO_INVENTORY = "steel-enterprise.yaml"
+METERED_INVENTORY = "metered-2018.yaml"
 
 
 @dataclass
@@ -33,11 +42,19 @@ class DemoRun:
     console: Console
     outputs: dict[str, Path] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
+    plant_data: Path | None = None
 
 
-def demo_inventory_text() -> str:
-    """The shipped demo inventory (YAML)."""
-    return resources.files("carbonlink.data").joinpath("demo", DEMO_INVENTORY).read_text("utf-8")
+def demo_inventory_text(name: str = DEMO_INVENTORY) -> str:
+    """A shipped demo inventory (YAML)."""
+    return resources.files("carbonlink.data").joinpath("demo", name).read_text("utf-8")
+
+
+def demo_settings(run: DemoRun) -> Settings:
+    """The demo's own workspace (inside the output folder) unless a database is configured."""
+    if run.settings.database_url:
+        return run.settings
+    return run.settings.model_copy(update={"workspace": run.out / "workspace"})
 
 
 def step_accounting(run: DemoRun) -> None:
@@ -57,14 +74,93 @@ def step_accounting(run: DemoRun) -> None:
     run.console.print(result_table(result, title))
 
 
+def step_plant_data(run: DemoRun) -> None:
+    """Import the steel plant's 2018 electricity (real file when present) and derive its activity.
+
+    The result (``run.results["plant"]``, a `carbonlink.ingest.plant_demo.PlantData`) carries the
+    annual activity for the accounting step to use.
+    """
+    from carbonlink.ingest.plant_demo import ingest_plant_data
+
+    run.results["plant"] = ingest_plant_data(demo_settings(run), run.plant_data, run.console)
+
+
+def step_metered_accounting(run: DemoRun) -> None:
+    """Account the metered works from the readings the plant-data step stored."""
+    from carbonlink.ingest.metered_activity import resolve_metered_activity
+    from carbonlink.store.workspace import open_store
+
+    text = demo_inventory_text(METERED_INVENTORY)
+    source = run.out / METERED_INVENTORY
+    source.write_text(text, "utf-8")
+    store = open_store(demo_settings(run))
+    try:
+        inventory, uses = resolve_metered_activity(parse_inventory(text, file=str(source)), store)
+    finally:
+        store.engine.dispose()
+    result = account(inventory, file=str(source))
+    target = run.out / "inventory-metered-2018.json"
+    target.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["metered inventory file"] = source
+    run.outputs["metered inventory result"] = target
+    run.results["metered accounting"] = result
+    title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
+    run.console.print(result_table(result, title))
+    for use in uses:
+        run.console.print(
+            f"{use.facility}/{use.source}: {use.quantity:,.3f} {use.unit} summed from meter "
+            f"{use.meter_id} over {use.days} local days"
+        )
+
+
+def step_uncertainty(run: DemoRun) -> None:
+    """95 % interval of scope 1 + location-based scope 2 by IPCC Approach 1 and Monte Carlo."""
+    spec_text = resources.files("carbonlink.data").joinpath("demo", "uncertainty.yaml")
+    spec_doc = yaml.safe_load(spec_text.read_text("utf-8"))
+    spec = InventoryUncertainty(spec_doc["activity_u95"], spec_doc["factor_u95"])
+    sources = inventory_sources(run.results["accounting"].lines(), spec)
+    document = {}
+    for result in (propagate(sources), monte_carlo(sources, draws=10_000)):
+        total = result.total
+        document[result.method] = {
+            "central_tco2e": round(total.central, 3),
+            "lower_tco2e": round(total.lower, 3),
+            "upper_tco2e": round(total.upper, 3),
+            "minus_pct": round(total.minus_pct, 3),
+            "plus_pct": round(total.plus_pct, 3),
+        }
+        run.console.print(
+            f"{result.method}: {total.central:,.0f} t CO2e, 95 % interval "
+            f"{total.lower:,.0f} – {total.upper:,.0f} (−{total.minus_pct:.1f} % / "
+            f"+{total.plus_pct:.1f} %)",
+            highlight=False,
+        )
+    target = run.out / "uncertainty.json"
+    target.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["uncertainty"] = target
+
+
+def step_cbam(run: DemoRun) -> None:
+    """EU CBAM communications of the demo installations (JSON and XLSX)."""
+    run.outputs.update(write_demo_cbam(run.out, run.console))
+
+
 DemoStep = Callable[[DemoRun], None]
-DEMO_STEPS: list[tuple[str, DemoStep]] = [("accounting", step_accounting)]
+DEMO_STEPS: list[tuple[str, DemoStep]] = [
+    ("plant data", step_plant_data),
+    ("accounting", step_accounting),
+    ("metered accounting", step_metered_accounting),
+    ("uncertainty", step_uncertainty),
+    ("cbam", step_cbam),
+]
 
 
-def run_demo(settings: Settings, out: Path, console: Console) -> None:
+def run_demo(
+    settings: Settings, out: Path, console: Console, *, plant_data: Path | None = None
+) -> None:
     """Run the demo steps in order and write their outputs into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    run = DemoRun(settings, out, console)
+    run = DemoRun(settings, out, console, plant_data=plant_data)
     for name, step in DEMO_STEPS:
         console.rule(name)
         step(run)

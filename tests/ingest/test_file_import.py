@@ -42,6 +42,7 @@ WIDE_CSV = (
     "01/01/2018 01:00,abc,102.0\n"
     "01/01/2018 01:15,99999,102.5\n"
     "01/01/2018 01:30\n"
+    "01/01/2018 01:45,x,y\n"
 )
 
 
@@ -57,13 +58,20 @@ def test_bad_rows_are_quarantined_with_their_line_and_the_rest_is_stored(
 ) -> None:
     path = _write(tmp_path, "plant.csv", WIDE_CSV, encoding)
     report = import_file(path, WIDE, store)
-    assert report.records == 6
+    assert report.records == 7
     # main: lines 2, 3 good; gas: lines 2, 3, 5, 6 good (line 5's bad cell is main's)
     assert (report.readings, report.readings_new) == (6, 6)
     assert store.reading_count("main") == 2
     assert store.reading_count("boiler-gas") == 4
     kept = {(q.line, q.meter_id): q for q in store.quarantined()}
-    assert set(kept) == {(4, None), (5, "main"), (6, "main"), (7, None)}
+    assert set(kept) == {
+        (4, None),
+        (5, "main"),
+        (6, "main"),
+        (7, None),
+        (8, "main"),
+        (8, "boiler-gas"),
+    }
     assert "cannot read time '31/02/2018 00:45'" in kept[(4, None)].reason
     assert kept[(5, "main")].reason == "'abc' is not a number"
     assert "outside the plausible range [0, 1000] kWh" in kept[(6, "main")].reason
@@ -73,12 +81,12 @@ def test_bad_rows_are_quarantined_with_their_line_and_the_rest_is_stored(
     )
     assert report.reasons == {
         "unparseable time": 1,
-        "text in a number": 1,
+        "text in a number": 3,
         "implausible value": 1,
         "wrong number of fields": 1,
     }
     batch = store.batch(report.batch_id)
-    assert (batch.records, batch.readings_new, batch.quarantined) == (6, 6, 4)
+    assert (batch.records, batch.readings_new, batch.quarantined) == (7, 6, 6)
 
 
 def test_reimporting_a_file_changes_nothing(store: Store, tmp_path: Path) -> None:
@@ -186,7 +194,13 @@ def test_a_file_reader_feeds_any_reading_sink(tmp_path: Path) -> None:
             sink.quarantine([item])  # type: ignore[list-item]
         else:
             sink.add_readings([item])  # type: ignore[list-item]
-    assert len(sink.readings) == 6 and len(sink.rejected) == 4
+    assert len(sink.readings) == 6 and len(sink.rejected) == 6
+
+
+def test_an_upload_is_imported_from_its_bytes(store: Store) -> None:
+    report = import_file(Path("upload.csv"), WIDE, store, data=WIDE_CSV.encode("gb18030"))
+    assert (report.readings_new, report.quarantined, report.encoding) == (6, 6, "gb18030")
+    assert store.batch(report.batch_id).source_ref == "upload.csv"
 
 
 def test_a_missing_column_stops_the_import_with_a_clear_error(store: Store, tmp_path: Path) -> None:
@@ -223,3 +237,49 @@ def test_the_real_steel_plant_file(store: Store, steel_plant_file: Path) -> None
     # the file's last row, "31/12/2018 00:00", is the end of the year's last interval
     assert from_epoch_us(int(series.ts_us[-1])) == datetime(2018, 12, 31, 15, 0, tzinfo=UTC)
     assert from_epoch_us(int(series.ts_us[0])) == datetime(2017, 12, 31, 15, 15, tzinfo=UTC)
+
+
+def test_the_repeated_autumn_hour_is_read_in_order(store: Store, tmp_path: Path) -> None:
+    mapping = FileMapping.model_validate(
+        {
+            "timestamp": {"column": "t", "format": "%Y-%m-%d %H:%M", "time_zone": "Europe/Berlin"},
+            "values": [{"column": "kwh", "meter": "m", "unit": "kWh"}],
+            "meters": [{"id": "m", "kind": "interval", "unit": "kWh"}],
+        }
+    )
+    wall = ["01:30", "01:45", "02:00", "02:15", "02:30", "02:45", "02:00", "02:15", "03:00"]
+    body = "".join(f"2018-10-28 {w},1\n" for w in wall)
+    path = _write(tmp_path, "autumn.csv", "t,kwh\n" + body, "utf-8")
+    report = import_file(path, mapping, store)
+    assert (report.readings_new, report.quarantined) == (9, 0)
+    stamps = [from_epoch_us(int(t)).strftime("%H:%M") for t in store.series("m").ts_us]
+    # 02:00 and 02:15 occur first in summer time (UTC+2), then again in winter time (UTC+1)
+    assert stamps == [
+        "23:30",
+        "23:45",
+        "00:00",
+        "00:15",
+        "00:30",
+        "00:45",
+        "01:00",
+        "01:15",
+        "02:00",
+    ]
+
+
+def test_offsets_across_a_daylight_saving_change_are_kept(store: Store, tmp_path: Path) -> None:
+    mapping = FileMapping.model_validate(
+        {
+            "timestamp": {"column": "t", "time_zone": "Europe/Berlin"},
+            "values": [{"column": "kwh", "meter": "m", "unit": "kWh"}],
+            "meters": [{"id": "m", "kind": "interval", "unit": "kWh"}],
+        }
+    )
+    body = "t,kwh\n2018-03-25T01:45:00+01:00,1\n2018-03-25T03:00:00+02:00,1\n"
+    report = import_file(_write(tmp_path, "offsets.csv", body, "utf-8"), mapping, store)
+    assert (report.readings_new, report.quarantined) == (2, 0)
+    stamps = [from_epoch_us(int(t)) for t in store.series("m").ts_us]
+    assert stamps == [
+        datetime(2018, 3, 25, 0, 45, tzinfo=UTC),
+        datetime(2018, 3, 25, 1, 0, tzinfo=UTC),
+    ]

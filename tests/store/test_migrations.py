@@ -78,7 +78,7 @@ def test_init_creates_a_workspace_that_can_be_initialised_again(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert (workspace / "carbonlink.yaml").is_file()
     assert (workspace / "carbonlink.db").is_file()
-    assert str(head_revision()) in result.output
+    assert f"schema {head_revision()}" in result.output
     again = runner.invoke(app, ["init", str(workspace)], env={"CARBONLINK_DATABASE_URL": ""})
     assert again.exit_code == 0, again.output
     engine = create_store_engine(f"sqlite:///{workspace / 'carbonlink.db'}")

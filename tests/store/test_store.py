@@ -60,6 +60,20 @@ def test_columnar_batches_are_idempotent_across_chunks(engine: Engine) -> None:
     assert float(store.series("m1").value.sum()) == sum(i / 4 for i in range(n))
 
 
+def test_a_batch_repeating_a_key_stores_it_once_on_either_path(store: Store) -> None:
+    ts = np.array([0, 900, 900, 1800], dtype=np.int64) * 1_000_000 + to_epoch_us(T0)
+    columns = ReadingColumns(["m1"] * 4, ts, np.array([1.0, 2.0, 2.5, 3.0]), ["kWh"] * 4)
+    assert store.add_reading_columns(columns) == 3
+    assert store.series("m1").value.tolist() in ([1.0, 2.0, 3.0], [1.0, 2.5, 3.0])
+    later = ReadingColumns(["m1", "m2"], ts[2:] + 10**9, np.array([4.0, 5.0]), ["kWh"] * 2)
+    assert store.add_reading_columns(later) == 2
+    if store.backend == "postgresql":
+        assert store.last_path == "direct copy"
+    overlapping = ReadingColumns(["m1"] * 2, ts[2:], np.array([9.0, 9.0]), ["kWh"] * 2)
+    assert store.add_reading_columns(overlapping) == 0
+    assert store.reading_count() == 5
+
+
 def test_quarantine_keeps_the_line_and_reason_once(store: Store) -> None:
     bad = [
         Rejected(b"31/02/2018 00:15,3.1", "unparseable time", "plant.csv:3", line=3),

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import read_inventory
+from carbonlink.ingest.metered_activity import MeteredUse, has_metered_activity
 
 CSV_COLUMNS = (
     "facility",
@@ -103,13 +104,28 @@ def _csv(lines: list[dict[str, Any]]) -> str:
 
 
 def account_command(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Inventory YAML file.")],
     format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, json or csv.")
     ] = OutputFormat.table,
 ) -> None:
-    """Account an inventory file: emissions per source, gas and scope with their lineage."""
+    """Account an inventory file: emissions per source, gas and scope with their lineage.
+
+    Sources whose activity names a meter (``activity: {meter: ID, unit: kWh}``) take the sum
+    of that meter's readings over the period from the workspace (CARBONLINK_WORKSPACE).
+    """
     inventory = read_inventory(file)
+    uses: list[MeteredUse] = []
+    if has_metered_activity(inventory):
+        from carbonlink.ingest.metered_activity import resolve_metered_activity
+        from carbonlink.store.workspace import open_store
+
+        store = open_store(ctx.obj)
+        try:
+            inventory, uses = resolve_metered_activity(inventory, store)
+        finally:
+            store.engine.dispose()
     result = account(inventory, file=str(file))
     if format is OutputFormat.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -119,3 +135,14 @@ def account_command(
         console = Console()
         title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
         console.print(result_table(result, title))
+        for use in uses:
+            console.print(
+                f"{use.facility}/{use.source}: {use.quantity:,.2f} {use.unit} from meter "
+                f"{use.meter_id} over {use.days} days"
+                + (
+                    f", {use.estimated_quantity:,.2f} estimated ({', '.join(use.rules)})"
+                    if use.rules
+                    else ""
+                ),
+                style="dim",
+            )

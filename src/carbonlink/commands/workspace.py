@@ -33,3 +33,6 @@ def init(
     console.print(f"workspace  {workspace.directory}")
     console.print(f"config     {workspace.config_file}")
     console.print(f"database   {workspace.database_url} (schema {workspace.revision})")
+    from carbonlink.ledger import ensure_ledger_key
+
+    console.print(f"ledger key {ensure_ledger_key(workspace.directory).vkey()}")

@@ -71,11 +71,25 @@ class Value(_Spec):
 
 
 class Activity(_Spec):
-    """How much of the source's activity happened in the period."""
+    """How much of the source's activity happened in the period.
 
-    quantity: NonNegative
+    Either a ``quantity`` (from an invoice, an ERP export, a form) or a ``meter`` whose stored
+    readings are summed over the period in the facility's time zone when the inventory is
+    accounted against a workspace; ``unit`` is the unit the quantity is stated (or wanted) in.
+    """
+
+    quantity: NonNegative | None = None
     unit: str
+    meter: str | None = None
     id: str | None = None
+
+    @model_validator(mode="after")
+    def _quantity_or_meter(self) -> Activity:
+        if self.quantity is None and self.meter is None:
+            raise ValueError("give the activity's 'quantity' (with its 'unit'), or a 'meter'")
+        if self.quantity is not None and self.meter is not None:
+            raise ValueError("give either 'quantity' or 'meter', not both")
+        return self
 
 
 class Instrument(_Spec):

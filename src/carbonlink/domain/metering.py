@@ -32,14 +32,6 @@ class Meter:
     source_id: str | None = None
     name: str | None = None
 
-    def plausible(self, value: float) -> bool:
-        """Whether a raw reading lies inside the meter's plausibility limits (and is finite)."""
-        if value != value or value in (float("inf"), float("-inf")):
-            return False
-        if self.min_value is not None and value < self.min_value:
-            return False
-        return self.max_value is None or value <= self.max_value
-
 
 @dataclass(frozen=True, slots=True)
 class Organization:

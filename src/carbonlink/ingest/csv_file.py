@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from carbonlink.errors import IngestError
 from carbonlink.ingest.mapping import FileMapping
@@ -51,12 +52,20 @@ class CsvTable:
 
     kind = "csv"
 
-    def __init__(self, path: Path, mapping: FileMapping, *, chunk_rows: int = 100_000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        mapping: FileMapping,
+        *,
+        data: bytes | None = None,
+        chunk_rows: int = 100_000,
+    ) -> None:
+        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
         self.path = path
         self.mapping = mapping
         self.chunk_rows = chunk_rows
         try:
-            self.data = path.read_bytes()
+            self.data = path.read_bytes() if data is None else data
         except OSError as exc:
             raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
         encoding = mapping.encoding
@@ -95,17 +104,23 @@ class CsvTable:
         text = "\n".join(self._lines[first - 1 : last]).rstrip("\r")
         return text.encode(self._raw_encoding, errors="replace")
 
-    def chunks(self, wanted: list[int]) -> Iterator[RowChunk]:
-        """The ``wanted`` columns of the data rows, chunk by chunk, with line numbers."""
+    def chunks(
+        self, wanted: list[int], numeric: frozenset[int] = frozenset()
+    ) -> Iterator[RowChunk]:
+        """The ``wanted`` columns of the data rows, chunk by chunk, with line numbers.
+
+        Columns in ``numeric`` may come back as float arrays (NaN for empty cells) when every
+        cell of the chunk is a number; otherwise every column comes back as text.
+        """
         if '"' not in self.text:
             try:
-                yield from self._fast_chunks(wanted)
+                yield from self._fast_chunks(wanted, numeric)
                 return
             except pd.errors.ParserError:
                 pass  # a row has more fields than the header: read row by row below
         yield from self._careful_chunks(wanted)
 
-    def _fast_chunks(self, wanted: list[int]) -> Iterator[RowChunk]:
+    def _fast_chunks(self, wanted: list[int], numeric: frozenset[int]) -> Iterator[RowChunk]:
         """Without quotes every line is one row, so pandas' C parser keeps the line numbers."""
         first_line = self.mapping.header_row + 1
         body = "\n".join(self._lines[first_line - 1 :])
@@ -115,8 +130,9 @@ class CsvTable:
             header=None,
             names=list(range(len(self.header))),
             usecols=wanted,
-            dtype=str,
-            na_filter=False,
+            dtype={i: str for i in wanted if i not in numeric},
+            keep_default_na=False,
+            na_values={i: [""] for i in wanted if i in numeric},
             skip_blank_lines=False,
             engine="c",
             chunksize=self.chunk_rows,
@@ -133,7 +149,7 @@ class CsvTable:
             texts = self._lines[offset - n - 1 : offset - 1]
             counts = map(str.count, texts, repeat(self.mapping.delimiter))
             yield RowChunk(
-                cells={i: frame[i].tolist() for i in wanted},
+                cells={i: _cells(frame[i]) for i in wanted},
                 lines=lines,
                 raw_of=partial(self._raw_row, offset - n),
                 field_counts=np.fromiter(counts, np.int64, n) + 1,
@@ -175,3 +191,10 @@ class CsvTable:
             raw_of=lambda i: self.raw(*spans[i]),
             field_counts=np.fromiter((len(row) for row in rows), np.int64, len(rows)),
         )
+
+
+def _cells(column: pd.Series) -> list[str] | NDArray[np.float64]:
+    """A parsed column: floats as they are, anything else as text ('' for empty cells)."""
+    if column.dtype.kind in "iuf":
+        return column.to_numpy(dtype=np.float64)
+    return column.fillna("").astype(str).tolist()

@@ -44,16 +44,20 @@ class Table(Protocol):
     @property
     def approximate_rows(self) -> int: ...
 
-    def chunks(self, wanted: list[int]) -> Iterator[RowChunk]: ...
+    def chunks(self, wanted: list[int], numeric: frozenset[int] = ...) -> Iterator[RowChunk]: ...
 
 
-def open_table(path: Path, mapping: FileMapping, kind: FileKind | None = None) -> Table:
-    """The reader for ``path``: by ``kind``, else by its suffix (.xlsx/.xlsm → XLSX, else CSV)."""
+def open_table(
+    path: Path, mapping: FileMapping, kind: FileKind | None = None, data: bytes | None = None
+) -> Table:
+    """The reader for ``path`` (or for ``data`` received under that name, e.g. an HTTP upload):
+    by ``kind``, else by the name's suffix (.xlsx/.xlsm → XLSX, else CSV)."""
     if kind is None:
         kind = "xlsx" if path.suffix.lower() in {".xlsx", ".xlsm"} else "csv"
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise IngestError("no such file", file=str(path), hint="check the path")
-    return XlsxTable(path, mapping) if kind == "xlsx" else CsvTable(path, mapping)
+    table = XlsxTable if kind == "xlsx" else CsvTable
+    return table(path, mapping, data=data)
 
 
 @dataclass
@@ -76,17 +80,19 @@ class FileReader:
         *,
         kind: FileKind | None = None,
         batch_id: str | None = None,
+        data: bytes | None = None,
     ) -> FileReader:
-        """A reader for ``path`` checked against the known meters (plus the mapping's own)."""
-        table = open_table(path, mapping, kind)
+        """A reader for ``path`` (or ``data`` under that name) checked against the known meters
+        (plus the mapping's own)."""
+        table = open_table(path, mapping, kind, data)
         meters = dict(store_meters or {})
-        meters.update({spec.id: spec.to_meter() for spec in mapping.meters})
+        meters.update({meter.id: meter for meter in mapping.meter_objects()})
         parser = TableParser(mapping, table.header, meters, path.name, batch_id)
         return cls(table, parser)
 
     def parsed_chunks(self) -> Iterator[ParsedChunk]:
         """The file chunk by chunk, as columns of readings and lists of rejected rows."""
-        for chunk in self.table.chunks(self.parser.wanted):
+        for chunk in self.table.chunks(self.parser.wanted, self.parser.numeric):
             yield self.parser.parse(chunk)
 
     def __iter__(self) -> Iterator[Reading | Rejected]:
@@ -139,11 +145,15 @@ def import_file(
     *,
     kind: FileKind | None = None,
     console: Console | None = None,
+    data: bytes | None = None,
 ) -> ImportReport:
-    """Import one file: register the mapping's meters, store readings, quarantine bad rows."""
-    for spec in mapping.meters:
-        store.save_meter(spec.to_meter())
-    table = open_table(path, mapping, kind)
+    """Import one file: register the mapping's meters, store readings, quarantine bad rows.
+
+    ``data`` gives the file's bytes directly (an HTTP batch upload); ``path`` then only names it.
+    """
+    for meter in mapping.meter_objects():
+        store.save_meter(meter)
+    table = open_table(path, mapping, kind, data)
     file_sha256 = hashlib.sha256(table.data).hexdigest()
     batch_id = store.begin_batch(
         table.kind, path.name, file_sha256=file_sha256, mapping_sha256=mapping.digest()
@@ -164,7 +174,7 @@ def import_file(
     try:
         with progress:
             task = progress.add_task(path.name, total=table.approximate_rows)
-            for chunk in table.chunks(parser.wanted):
+            for chunk in table.chunks(parser.wanted, parser.numeric):
                 parsed = parser.parse(chunk)
                 report.readings_new += store.add_reading_columns(parsed.columns)
                 store.quarantine(parsed.rejected, batch_id=batch_id)

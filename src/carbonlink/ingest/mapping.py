@@ -110,8 +110,10 @@ class MeterSpec(_Strict):
     unit: str
     multiplier: float = 1.0
     rollover_max: float | None = None
-    time_zone: str = "UTC"
-    labelling: Literal["start", "end"] = "end"
+    time_zone: str | None = Field(default=None, description="Default: the timestamps' zone.")
+    labelling: Literal["start", "end"] | None = Field(
+        default=None, description="Default: the timestamps' labelling."
+    )
     interval_s: int | None = None
     min_value: float | None = None
     max_value: float | None = None
@@ -120,9 +122,12 @@ class MeterSpec(_Strict):
     source_id: str | None = None
     name: str | None = None
 
-    def to_meter(self) -> Meter:
-        """The plain meter object."""
-        return Meter(**self.model_dump())
+    def to_meter(self, timestamp: TimestampColumn) -> Meter:
+        """The plain meter object; zone and labelling default to those of the timestamps."""
+        fields = self.model_dump()
+        fields["time_zone"] = self.time_zone or timestamp.time_zone
+        fields["labelling"] = self.labelling or timestamp.labelling
+        return Meter(**fields)
 
 
 class FileMapping(_Strict):
@@ -150,6 +155,10 @@ class FileMapping(_Strict):
         if bool(self.values) == (self.long is not None):
             raise ValueError("give either values (one column per meter) or long, not both")
         return self
+
+    def meter_objects(self) -> list[Meter]:
+        """The meters the mapping registers, as plain objects."""
+        return [spec.to_meter(self.timestamp) for spec in self.meters]
 
     def digest(self) -> str:
         """SHA-256 of the mapping's canonical JSON, recorded with each import batch."""

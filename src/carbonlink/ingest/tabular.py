@@ -37,7 +37,7 @@ class RowChunk:
     rows with missing fields be told apart from rows with empty ones.
     """
 
-    cells: dict[int, list[str]]
+    cells: dict[int, list[str] | NDArray[np.float64]]
     lines: list[int]
     raw_of: Callable[[int], bytes]
     field_counts: NDArray[np.int64] | None = None
@@ -66,7 +66,7 @@ class _Cells:
 
     meter_id: str
     unit: str
-    text: list[str]
+    text: list[str] | NDArray[np.float64]
     member: NDArray[np.bool_]
     decimal_comma: bool
     empty_is_error: bool
@@ -83,6 +83,7 @@ class TableParser:
     batch_id: str | None = None
     _index: dict[str, int] = field(init=False)
     wanted: list[int] = field(init=False)
+    numeric: frozenset[int] = field(init=False)
     _unit_checks: dict[tuple[str, str], str | float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,6 +97,10 @@ class TableParser:
         wanted += [value.column for value in self.mapping.values]
         missing = [name for name in wanted if name not in self._index]
         self.wanted = sorted({self._index[name] for name in wanted if name in self._index})
+        value_columns = [value.column for value in self.mapping.values if not value.decimal_comma]
+        if self.mapping.long is not None and not self.mapping.long.decimal_comma:
+            value_columns.append(self.mapping.long.value_column)
+        self.numeric = frozenset(self._index[c] for c in value_columns if c in self._index)
         if missing:
             raise IngestError(
                 f"column(s) {', '.join(map(repr, missing))} not found in the header",
@@ -105,6 +110,12 @@ class TableParser:
             )
 
     def _column(self, chunk: RowChunk, name: str) -> list[str]:
+        cells = chunk.cells[self._index[name]]
+        if isinstance(cells, np.ndarray):
+            return ["" if np.isnan(x) else repr(x) for x in cells.tolist()]
+        return cells
+
+    def _cells_of(self, chunk: RowChunk, name: str) -> list[str] | NDArray[np.float64]:
         return chunk.cells[self._index[name]]
 
     def parse(self, chunk: RowChunk) -> ParsedChunk:
@@ -113,8 +124,8 @@ class TableParser:
         width = len(self.header)
         rejected: list[Rejected] = []
         blank = np.ones(n, dtype=bool)
-        for index in self.wanted:
-            blank &= _empty(chunk.cells[index])
+        for column in chunk.cells.values():
+            blank &= np.isnan(column) if isinstance(column, np.ndarray) else _empty(column)
         row_ok = ~blank
         if chunk.field_counts is not None:
             short = row_ok & (chunk.field_counts < width)
@@ -154,13 +165,13 @@ class TableParser:
         everyone = np.ones(len(chunk), dtype=bool)
         if self.mapping.long is None:
             for value in self.mapping.values:
-                text = self._column(chunk, value.column)
+                text = self._cells_of(chunk, value.column)
                 yield _Cells(value.meter, value.unit, text, everyone, value.decimal_comma, False)
             return
         # long layout: group rows by (meter, unit) so the checks below run once per group
         long = self.mapping.long
         meters = self._column(chunk, long.meter_column)
-        texts = self._column(chunk, long.value_column)
+        texts = self._cells_of(chunk, long.value_column)
         unit_texts = self._column(chunk, long.unit_column) if long.unit_column else None
         groups: dict[tuple[str, str], list[int]] = {}
         for i, meter in enumerate(meters):
@@ -176,13 +187,17 @@ class TableParser:
     ) -> tuple[NDArray[np.bool_], NDArray[np.float64], int]:
         """Which rows give a reading for this meter, the numbers, and how many cells were empty."""
         member = cells.member & row_ok
-        text = pd.Series(cells.text, dtype=object)
-        present = ~_empty(cells.text)
-        if cells.decimal_comma:
-            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        values = pd.to_numeric(text.where(present, None), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
+        if isinstance(cells.text, np.ndarray):
+            values = cells.text
+            present = ~np.isnan(values)
+        else:
+            text = pd.Series(cells.text, dtype=object)
+            present = ~_empty(cells.text)
+            if cells.decimal_comma:
+                text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            values = pd.to_numeric(text.where(present, None), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
         absent = member & ~present
         empties = 0
         if cells.empty_is_error:
@@ -200,7 +215,7 @@ class TableParser:
 
         not_number = good & np.isnan(values)
         for i in np.flatnonzero(not_number):
-            reason = f"{cells.text[i].strip()!r} is not a number"
+            reason = f"{str(cells.text[i]).strip()!r} is not a number"
             rejected.append(self._reject(chunk, i, reason, cells.meter_id))
         good &= ~not_number
         meter = self.meters[cells.meter_id]
@@ -290,7 +305,13 @@ def _parse_times(raw: pd.Series, pattern: str | None, day_first: bool) -> pd.Ser
     elif pattern is not None:
         parsed = pd.to_datetime(series, format=pattern, errors="coerce", utc="%z" in pattern)
     else:
-        parsed = pd.to_datetime(series, format="mixed", dayfirst=day_first, errors="coerce")
+        try:
+            parsed = pd.to_datetime(series, format="mixed", dayfirst=day_first, errors="coerce")
+        except ValueError:
+            # offsets that differ (+01:00 in winter, +02:00 in summer) are compared in UTC
+            parsed = pd.to_datetime(
+                series, format="mixed", dayfirst=day_first, errors="coerce", utc=True
+            )
     missing = parsed.isna()
     if not missing.any():
         return parsed
@@ -301,7 +322,10 @@ def _parse_times(raw: pd.Series, pattern: str | None, day_first: bool) -> pd.Ser
         parsed = parsed.where(~missing, again)
         rest = series[parsed.isna()]
     if len(rest) and parsed.dt.tz is None:
-        iso = pd.to_datetime(rest, format="ISO8601", errors="coerce")
+        try:
+            iso = pd.to_datetime(rest, format="ISO8601", errors="coerce")
+        except ValueError:
+            iso = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[us, UTC]")
         if iso.dt.tz is None:
             parsed = parsed.where(parsed.notna(), iso.reindex(parsed.index))
     return parsed

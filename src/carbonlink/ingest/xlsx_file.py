@@ -42,12 +42,20 @@ class XlsxTable:
 
     kind = "xlsx"
 
-    def __init__(self, path: Path, mapping: FileMapping, *, chunk_rows: int = 100_000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        mapping: FileMapping,
+        *,
+        data: bytes | None = None,
+        chunk_rows: int = 100_000,
+    ) -> None:
+        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
         self.path = path
         self.mapping = mapping
         self.chunk_rows = chunk_rows
         try:
-            self.data = path.read_bytes()
+            self.data = path.read_bytes() if data is None else data
             workbook = load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
         except OSError as exc:
             raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
@@ -82,7 +90,9 @@ class XlsxTable:
         """Rows after the header, as the sheet declares them."""
         return max((self.sheet.max_row or 0) - self.mapping.header_row, 0)
 
-    def chunks(self, wanted: list[int]) -> Iterator[RowChunk]:
+    def chunks(
+        self, wanted: list[int], numeric: frozenset[int] = frozenset()
+    ) -> Iterator[RowChunk]:
         """The ``wanted`` columns of the data rows in chunks, each cell as text."""
         rows: list[list[str]] = []
         lines: list[int] = []

@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+import psycopg
 from numpy.typing import NDArray
 from sqlalchemy import BigInteger, Connection, Engine, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,7 +44,12 @@ _PG_STAGING = (
     "batch_id text, source_ref text) ON COMMIT DELETE ROWS"
 )
 _PG_COPY = f"COPY readings_staging ({', '.join(READING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_PG_COPY_DIRECT = f"COPY readings ({', '.join(READING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _PG_COPY_TYPES = ("text", "int8", "float8", "text", "text", "text", "text")
+_PG_OVERLAP = (
+    "SELECT EXISTS (SELECT 1 FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS b(m, lo, hi) "
+    "WHERE EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = b.m AND r.ts BETWEEN b.lo AND b.hi))"
+)
 _PG_MERGE = (
     f"INSERT INTO readings ({', '.join(READING_COLUMNS)}) "
     f"SELECT {', '.join(READING_COLUMNS)} FROM readings_staging "
@@ -131,28 +138,46 @@ class QuarantinedRecord:
     raw: bytes
 
 
-def quarantine_fingerprint(source_ref: str, line: int | None, raw: bytes) -> str:
-    """Identity of a quarantined record: the same line of the same source is kept once."""
+def quarantine_fingerprint(
+    source_ref: str, line: int | None, meter_id: str | None, raw: bytes
+) -> str:
+    """Identity of a quarantined record: the same line of the same source, for the same meter,
+    is kept once (a line with two bad cells is two records)."""
     digest = hashlib.sha256()
-    digest.update(source_ref.encode())
-    digest.update(b"\0" + str(line).encode() + b"\0")
+    for part in (source_ref, str(line), meter_id or ""):
+        digest.update(part.encode() + b"\0")
     digest.update(raw)
     return digest.hexdigest()
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+def _overlaps_stored(cursor: Any, columns: ReadingColumns) -> bool:
+    """Whether any stored reading lies in the batch's time range of one of its meters."""
+    codes, meters = pd.factorize(pd.Series(columns.meter_id, dtype=object))
+    lows = np.full(len(meters), np.iinfo(np.int64).max)
+    highs = np.full(len(meters), np.iinfo(np.int64).min)
+    np.minimum.at(lows, codes, columns.ts_us)
+    np.maximum.at(highs, codes, columns.ts_us)
+    cursor.execute(_PG_OVERLAP, (list(meters), lows.tolist(), highs.tolist()))
+    return bool(cursor.fetchone()[0])
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[Iterator[Row]]:
+    """Lazy slices of ``size`` rows: the driver pulls each row as it writes it, so no list of
+    a million tuples is ever built (and the garbage collector is not set off by one)."""
     iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    while (first := next(iterator, None)) is not None:
+        yield chain((first,), islice(iterator, size - 1))
 
 
 class Store:
     """carbonlink's database: a `ReadingSink` plus repositories that hand out plain objects."""
 
-    def __init__(self, engine: Engine, *, chunk_size: int = 100_000) -> None:
+    def __init__(self, engine: Engine, *, chunk_size: int = 500_000) -> None:
         self.engine = engine
         self.chunk_size = chunk_size
         self.backend = engine.dialect.name
+        self.last_path = "insert" if self.backend == "sqlite" else "staging"
+        """How the last columnar batch went in (PostgreSQL: "direct copy" or "staging")."""
 
     # --- readings ---------------------------------------------------------------------------
 
@@ -173,8 +198,42 @@ class Store:
         return self.add_rows(rows)
 
     def add_reading_columns(self, columns: ReadingColumns) -> int:
-        """Store a columnar batch of readings (the bulk path); return how many were new."""
-        return self.add_rows(columns.rows())
+        """Store a columnar batch of readings (the bulk path); return how many were new.
+
+        On PostgreSQL a batch whose (meter, time) ranges touch no stored reading is copied
+        straight into the table, which is twice as fast as going through the staging table;
+        should a duplicate turn up all the same (inside the batch, or from a concurrent
+        writer), the copy is rolled back to a savepoint and the batch takes the staging path.
+        """
+        if self.backend != "postgresql" or len(columns) == 0:
+            return self.add_rows(columns.rows())
+        from carbonlink.store.pg_copy import binary_copy_blocks
+
+        with self._begin() as connection:
+            dbapi: Any = connection.connection.dbapi_connection
+            cursor = dbapi.cursor()
+            try:
+                if not _overlaps_stored(cursor, columns):
+                    cursor.execute("SAVEPOINT readings_direct_copy")
+                    try:
+                        with cursor.copy(_PG_COPY_DIRECT) as copy:
+                            for block in binary_copy_blocks(columns):
+                                copy.write(block)
+                    except psycopg.errors.UniqueViolation:
+                        cursor.execute("ROLLBACK TO SAVEPOINT readings_direct_copy")
+                    else:
+                        cursor.execute("RELEASE SAVEPOINT readings_direct_copy")
+                        self.last_path = "direct copy"
+                        return len(columns)
+                self.last_path = "staging"
+                cursor.execute(_PG_STAGING)
+                with cursor.copy(_PG_COPY) as copy:
+                    for block in binary_copy_blocks(columns):
+                        copy.write(block)
+                cursor.execute(_PG_MERGE)
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
 
     def add_rows(self, rows: Iterable[Row]) -> int:
         """Store reading rows in table column order, chunk by chunk; return how many were new."""
@@ -184,7 +243,7 @@ class Store:
                 new += self._insert_chunk(connection, chunk)
         return new
 
-    def _insert_chunk(self, connection: Connection, chunk: list[Row]) -> int:
+    def _insert_chunk(self, connection: Connection, chunk: Iterable[Row]) -> int:
         dbapi: Any = connection.connection.dbapi_connection
         cursor = dbapi.cursor()
         try:
@@ -209,7 +268,9 @@ class Store:
             line = getattr(record, "line", None)
             rows.append(
                 {
-                    "fingerprint": quarantine_fingerprint(record.source_ref, line, record.raw),
+                    "fingerprint": quarantine_fingerprint(
+                        record.source_ref, line, record.meter_id, record.raw
+                    ),
                     "received_at": now,
                     "batch_id": batch_id,
                     "source_ref": record.source_ref,

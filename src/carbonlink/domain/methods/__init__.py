@@ -25,7 +25,7 @@ from carbonlink.domain.factors import (
 from carbonlink.domain.gwp import GwpSet
 from carbonlink.domain.inventory import Source, Value
 from carbonlink.domain.units import parse_quantity, registry, to_unit
-from carbonlink.errors import UnitError, UnknownFactorError
+from carbonlink.errors import InputError, UnitError, UnknownFactorError
 
 CO2_PER_C = 44.0 / 12.0
 """Mass ratio of CO2 to carbon used by IPCC 2006 (Vol. 2, Eq. 2.1 note) and China's guidelines."""
@@ -241,4 +241,11 @@ def single_channel(ctx: MethodContext) -> tuple[ChannelPlan, ...]:
     """The one activity channel of a source with an ``activity``."""
     activity = ctx.source.activity
     assert activity is not None  # the inventory validator guarantees it
+    if activity.quantity is None:
+        raise InputError(
+            f"the activity comes from meter {activity.meter!r}, whose readings are not at hand",
+            record=f"facility {ctx.facility}, source {ctx.source.id}",
+            hint="account the file against the workspace that stores the meter's readings "
+            "(carbonlink account FILE, with CARBONLINK_WORKSPACE set or --workspace)",
+        )
     return (ChannelPlan("", activity.unit, activity.quantity, ctx.activity_id()),)

@@ -1,0 +1,259 @@
+"""`carbonlink ledger …` and `carbonlink verify RECEIPT`: the verifiable log from the shell."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from carbonlink.settings import Settings
+
+if TYPE_CHECKING:
+    from carbonlink.ledger import Ledger
+
+app = typer.Typer(
+    help="The verifiable ledger: entries, signed checkpoints, receipts and verification.",
+    no_args_is_help=True,
+)
+console = Console(soft_wrap=True)
+
+
+@contextmanager
+def _ledger(settings: Settings) -> Iterator[Ledger]:
+    """The ledger in the settings' database, migrated to the newest schema, closed after use."""
+    from carbonlink.ledger import Ledger
+    from carbonlink.store import engine_from_settings, upgrade
+
+    engine = engine_from_settings(settings)
+    try:
+        upgrade(engine)
+        yield Ledger(engine)
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def keygen(
+    ctx: typer.Context,
+    origin: Annotated[
+        str | None, typer.Option(help="Log name (schema-less URL). Default: from the workspace.")
+    ] = None,
+) -> None:
+    """Create the ledger's signing key in the workspace (kept if one exists)."""
+    from carbonlink.ledger import ensure_ledger_key
+
+    settings: Settings = ctx.obj
+    verifier = ensure_ledger_key(settings.workspace, origin)
+    console.print(f"ledger key  {verifier.name}")
+    console.print(f"public key  {verifier.vkey()}")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    index: Annotated[int | None, typer.Argument(help="Entry to print (default: summary).")] = None,
+) -> None:
+    """Show the log's size, root and latest checkpoint, or one entry."""
+    with _ledger(ctx.obj) as ledger:
+        if index is not None:
+            entry = ledger.entry(index)
+            console.print(f"entry {entry.index}  kind {entry.kind}  subject {entry.subject or '-'}")
+            typer.echo(json.dumps(entry.content(), indent=2, ensure_ascii=False))
+            return
+        size = ledger.size()
+        console.print(f"size        {size}")
+        console.print(f"root        {ledger.root(size).hex()}")
+        latest = ledger.latest_checkpoint()
+        if latest is None:
+            console.print("checkpoint  none signed yet")
+        else:
+            console.print(f"checkpoint  size {latest.size}")
+            typer.echo(latest.note.decode())
+
+
+@app.command()
+def checkpoint(
+    ctx: typer.Context,
+    anchor_file: Annotated[
+        Path | None, typer.Option(help="Also append the checkpoint's SHA-256 to this file.")
+    ] = None,
+) -> None:
+    """Sign a checkpoint of the current log (refused if it would contradict an earlier one)."""
+    from carbonlink.ledger import FileAnchor, load_ledger_signer
+
+    settings: Settings = ctx.obj
+    with _ledger(settings) as ledger:
+        anchors = [FileAnchor(anchor_file)] if anchor_file else []
+        signed = ledger.sign_checkpoint(load_ledger_signer(settings.workspace), anchors)
+        typer.echo(signed.note.decode(), nl=False)
+
+
+@app.command()
+def append(
+    ctx: typer.Context,
+    entry_file: Annotated[Path, typer.Argument(help="A JSON object with v, kind, recorded_at.")],
+    subject: Annotated[
+        str | None, typer.Option(help="Lookup key, e.g. factor-set:ipcc-2006@2019.")
+    ] = None,
+) -> None:
+    """Append one entry given as a JSON file (it is stored in RFC 8785 canonical form)."""
+    from carbonlink.errors import InputError
+    from carbonlink.ledger.entries import entry_from_json
+
+    try:
+        content = json.loads(entry_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read a JSON entry: {exc}", file=str(entry_file)) from exc
+    if not isinstance(content, dict):
+        raise InputError("a ledger entry is a JSON object", file=str(entry_file))
+    with _ledger(ctx.obj) as ledger:
+        index = ledger.append(entry_from_json(content, subject))
+        console.print(f"entry {index}")
+
+
+@app.command("append-report")
+def append_report(
+    ctx: typer.Context,
+    report_id: Annotated[str, typer.Argument(help="Identifier of the report.")],
+    files: Annotated[list[Path], typer.Argument(help="The rendered files of the report.")],
+    report_kind: Annotated[str, typer.Option(help="What kind of report it is.")] = "report",
+    inputs: Annotated[
+        list[int] | None, typer.Option("--input", help="Entry index the report is built from.")
+    ] = None,
+) -> None:
+    """Record a report's rendered files in the ledger and write its receipt beside them."""
+    from carbonlink.ledger import load_ledger_signer
+    from carbonlink.ledger.receipt import record_report
+
+    settings: Settings = ctx.obj
+    with _ledger(settings) as ledger:
+        index, path = record_report(
+            ledger,
+            load_ledger_signer(settings.workspace),
+            report_id,
+            report_kind=report_kind,
+            paths=files,
+            inputs=inputs or [],
+        )
+        console.print(f"entry {index}; receipt {path}")
+
+
+@app.command()
+def receipt(
+    ctx: typer.Context,
+    index: Annotated[int, typer.Argument(help="Entry to receipt.")],
+    out: Annotated[Path, typer.Option(help="Receipt file (.tlog-proof).")],
+) -> None:
+    """Write the offline receipt of one entry (signing a checkpoint if none covers it)."""
+    from carbonlink.ledger import load_ledger_signer, make_receipt
+    from carbonlink.ledger.receipt import write_receipt
+
+    settings: Settings = ctx.obj
+    with _ledger(settings) as ledger:
+        made = make_receipt(ledger, index, load_ledger_signer(settings.workspace))
+        console.print(f"receipt {write_receipt(made, out)}")
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Rebuild the tree from every stored entry and recompute what can be recomputed.",
+        ),
+    ] = False,
+    key: Annotated[
+        str | None, typer.Option(help="Log verifier key (vkey text or file). Default: workspace.")
+    ] = None,
+) -> None:
+    """Check the checkpoints' signatures and consistency; with --full, every stored entry."""
+    from carbonlink.ledger import RecomputeRegistry, load_ledger_verifier, verify_ledger
+    from carbonlink.ledger.keys import read_vkey
+
+    settings: Settings = ctx.obj
+    with _ledger(settings) as ledger:
+        log_key = read_vkey(key) if key else load_ledger_verifier(settings.workspace)
+        registry = RecomputeRegistry.from_entry_points() if full else None
+        report = verify_ledger(ledger, log_key, full=full, recompute=registry)
+        console.print(
+            f"ledger OK: {report.size} entries, {report.checkpoints} checkpoints consistent"
+        )
+        if full:
+            console.print(f"rebuilt {report.entries_rebuilt} entries; every stored hash matches")
+            for kind, count in sorted(report.recomputed.items()):
+                console.print(f"recomputed {count} {kind} entries")
+
+
+def verify_receipt_command(
+    ctx: typer.Context,
+    receipt_file: Annotated[Path, typer.Argument(help="The receipt (.tlog-proof) to check.")],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Receipted files (default: the files it names, beside the receipt)."),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Log verifier key (vkey text or .vkey file).")
+    ] = None,
+    witness: Annotated[
+        list[str] | None, typer.Option(help="Witness key that must have cosigned (repeatable).")
+    ] = None,
+    entry_only: Annotated[
+        bool, typer.Option("--entry-only", help="Check the entry only, not the files it names.")
+    ] = False,
+) -> None:
+    """Verify a receipt offline: signature, inclusion proof and the files' SHA-256."""
+    from carbonlink.errors import ConfigError
+    from carbonlink.ledger import load_ledger_verifier, verify_receipt
+    from carbonlink.ledger.errors import ReceiptError
+    from carbonlink.ledger.keys import read_vkey
+    from carbonlink.ledger.receipt import Receipt, receipted_files
+
+    settings: Settings = ctx.obj
+    try:
+        data = receipt_file.read_bytes()
+    except OSError as exc:
+        raise ReceiptError(f"cannot read the receipt: {exc}", file=str(receipt_file)) from exc
+    parsed = Receipt.parse(data)
+    if key:
+        log_key = read_vkey(key)
+    else:
+        try:
+            log_key = load_ledger_verifier(settings.workspace)
+        except ConfigError as exc:
+            raise ConfigError(
+                "no log key to check the receipt with",
+                file=str(receipt_file),
+                hint="pass the issuer's public key with --key (a .vkey file or its text)",
+            ) from exc
+    witnesses = [read_vkey(value) for value in witness or []]
+    result = verify_receipt(parsed, log_key, witnesses=witnesses)
+    paths = list(files or [])
+    if not paths and not entry_only:
+        named = receipted_files(result.content)
+        missing = [name for name in named if not (receipt_file.parent / name).is_file()]
+        if missing:
+            raise ReceiptError(
+                f"receipted files not found beside the receipt: {', '.join(missing)}",
+                file=str(receipt_file),
+                hint="pass the files as arguments, or --entry-only to check the entry alone",
+            )
+        paths = [receipt_file.parent / name for name in named]
+    result = verify_receipt(parsed, log_key, witnesses=witnesses, files=paths)
+    checkpoint = result.checkpoint
+    console.print(
+        f"receipt OK: entry {result.index} ({result.content.get('kind')}) is in "
+        f"{checkpoint.origin} at size {checkpoint.size}"
+    )
+    for name, digest in result.files.items():
+        console.print(f"  {name}  sha256 {digest}  matches")
+    if not result.files:
+        console.print("  no files checked (pass them as arguments to check their SHA-256)")
+    for name in result.witnesses:
+        console.print(f"  cosigned by {name}")

@@ -1,0 +1,82 @@
+"""`carbonlink report …`: reports built from carbonlink's accounts (one subcommand per report)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="report",
+    help="Write reports: EU CBAM communication (more report kinds join here).",
+    no_args_is_help=True,
+)
+console = Console()
+
+
+class CbamFormat(StrEnum):
+    """Output formats of the CBAM communication."""
+
+    json = "json"
+    xlsx = "xlsx"
+
+
+@app.command("cbam")
+def cbam(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="CBAM input YAML (see docs/cbam.md).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output file.")],
+    output_format: Annotated[
+        CbamFormat, typer.Option("--format", help="json, or xlsx.")
+    ] = CbamFormat.json,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your copy of the official CBAM communication template (XLSX): fill it instead "
+            "of writing carbonlink's own workbook."
+        ),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year whose default-value mark-up applies.")
+    ] = None,
+) -> None:
+    """EU CBAM: the data an installation communicates to its EU importers (SEE per good)."""
+    from carbonlink.domain.cbam import compute_see
+    from carbonlink.reports.cbam import build_communication, write_json, write_xlsx
+    from carbonlink.reports.cbam_input import load_cbam_input
+
+    data = load_cbam_input(input_file)
+    result = compute_see(data, year=year)
+    communication = build_communication(data, result, year=year)
+    if template is not None:
+        from carbonlink.reports.cbam_template import fill_official_template
+
+        if output_format is not CbamFormat.xlsx:
+            raise typer.BadParameter("--template needs --format xlsx")
+        written = fill_official_template(template, communication, out)
+    elif output_format is CbamFormat.xlsx:
+        written = write_xlsx(communication, out)
+    else:
+        written = write_json(communication, out)
+
+    table = Table(title=f"CBAM SEE · {data.installation.name}")
+    for column in ("CN code", "good", "SEE direct", "SEE indirect", "SEE total", "default share"):
+        table.add_column(column, justify="right" if column.startswith(("SEE", "def")) else "left")
+    for good in communication["goods"]:
+        table.add_row(
+            good["cn_code"],
+            good["name"],
+            f"{good['see_direct']:.4f}",
+            f"{good['see_indirect']:.4f}",
+            f"{good['see_total']:.4f}",
+            f"{good['default_share']:.1%}",
+        )
+    console.print(table)
+    for note in result.defaults_used:
+        console.print(f"default used: {note}", highlight=False)
+    console.print(f"wrote {written}")

@@ -1,0 +1,47 @@
+"""The demo's plant year: the real file when present, else a generated one that says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from carbonlink.errors import InputError
+from carbonlink.ingest import plant_demo
+from carbonlink.ingest.plant_demo import ingest_plant_data
+from carbonlink.settings import Settings
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(workspace=tmp_path / "ws", database_url=None)
+
+
+def test_the_real_file_gives_the_published_year(tmp_path: Path, steel_plant_file: Path) -> None:
+    console = Console(record=True, width=200)
+    plant = ingest_plant_data(_settings(tmp_path), steel_plant_file, console)
+    assert plant.origin == "real"
+    assert plant.report.readings_new == 35_040
+    assert round(plant.year.quantity, 2) == 959_636.71
+    assert plant.year.intervals_estimated == 0
+    assert round(sum(m.quantity for m in plant.months), 2) == 959_636.71
+    assert "10.24432/C52G8C" in console.export_text()
+
+
+def test_without_the_file_a_generated_year_is_used_and_announced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plant_demo, "default_plant_file", lambda: tmp_path / "absent.csv")
+    console = Console(record=True, width=200)
+    plant = ingest_plant_data(_settings(tmp_path), None, console)
+    assert plant.origin == "generated"
+    assert "GENERATED" in console.export_text()
+    assert plant.report.readings_new == 35_040 and plant.report.quarantined == 0
+    assert plant.year.label == "2018" and plant.year.intervals == 35_040
+    assert plant.year.intervals_estimated == 0
+    assert plant.file.read_bytes().startswith(b"\xef\xbb\xbfdate,")
+
+
+def test_a_plant_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        ingest_plant_data(_settings(tmp_path), tmp_path / "nope.csv")

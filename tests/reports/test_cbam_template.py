@@ -1,0 +1,123 @@
+"""Fill the official CBAM communication template and compare its own SEE with carbonlink's.
+
+The workbook is the Commission's (13 Dec 2024 version); it is never part of the project. The
+test reads it from ``../shared/reference/cbam/`` beside the project (or CARBONLINK_CBAM_TEMPLATE),
+fills a copy, recalculates it with LibreOffice headless and reads Summary_Products back.
+Locally a missing workbook or LibreOffice skips; in CI (CARBONLINK_REQUIRE_SERVICES=1) a
+present workbook without LibreOffice fails.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from carbonlink.reports.cbam import build_communication
+from carbonlink.reports.cbam_demo import demo_cbam_input
+from carbonlink.reports.cbam_input import load_cbam_input
+from carbonlink.reports.cbam_template import (
+    TemplateError,
+    fill_official_template,
+    libreoffice_binary,
+    read_summary_products,
+    recalculate,
+)
+
+TEMPLATE_NAME = "CBAM Communication template for installations_en_20241213.xlsx"
+
+
+def _template() -> Path:
+    given = os.environ.get("CARBONLINK_CBAM_TEMPLATE")
+    if given:
+        return Path(given)
+    root = Path(__file__).resolve().parents[2]
+    return root / ".." / "shared" / "reference" / "cbam" / TEMPLATE_NAME
+
+
+def _require_services() -> bool:
+    return os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    template = _template()
+    if not template.is_file():
+        pytest.skip(f"official CBAM template not present at {template}")
+    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
+    out = tmp_path_factory.mktemp("cbam") / "filled.xlsx"
+    return fill_official_template(template, communication, out), communication
+
+
+def test_input_cells_are_written_where_the_template_reads_them(
+    filled: tuple[Path, dict[str, Any]],
+) -> None:
+    path, _ = filled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path)
+    a, d, e = wb["A_InstData"], wb["D_Processes"], wb["E_PurchPrec"]
+    assert a["I26"].value == "China"
+    assert a["I27"].value == "CNTGS"
+    assert [a[f"E{r}"].value for r in range(62, 66)] == [
+        "Sintered Ore",
+        "Pig iron",
+        "Crude steel",
+        "Iron or steel products",
+    ]
+    assert a["L84"].value == "Blast furnaces"
+    # Process 2 (blast furnaces): activity level, sinter consumed by nobody else, waste gas out.
+    assert d["L81"].value == 1_000_000
+    assert d["M126"].value == 2500
+    # Sinter (process 1) feeds process 2: first "other process" row of block 1.
+    assert d["L32"].value == 1_400_000
+    # Purchased precursor 2 is the default pig iron, consumed by process 3 (steelmaking).
+    assert e["L93"].value == pytest.approx(2.2)
+    assert e["M93"].value == "Default"
+    assert e["L74"].value == 30000
+    assert e["K98"].value == "Data gaps"
+    products = wb["Summary_Products"]
+    assert [products[f"F{r}"].value for r in (10, 11)] == ["72011011", "72083900"]
+    assert products["D11"].value == "Hot strip mill"
+    assert products["W11"].value == 0.12
+    assert products["AL11"].value == "National Emissions Trading System"
+    assert products["AR11"].value == 4.9
+
+
+def test_official_workbook_computes_the_same_see(
+    filled: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    path, communication = filled
+    if libreoffice_binary() is None:
+        if _require_services():
+            pytest.fail(
+                "LibreOffice is required (CARBONLINK_REQUIRE_SERVICES=1): install libreoffice-calc"
+            )
+        pytest.skip("LibreOffice is not installed")
+    recalculated = recalculate(path, tmp_path / "recalc")
+    rows = {row["cn_code"]: row for row in read_summary_products(recalculated)}
+    assert set(rows) == {g["cn_code"] for g in communication["goods"]}
+    for good in communication["goods"]:
+        row = rows[good["cn_code"]]
+        assert row["see_direct"] == pytest.approx(good["see_direct"], abs=1e-6)
+        assert row["see_indirect"] == pytest.approx(good["see_indirect"], abs=1e-6)
+        assert row["see_total"] == pytest.approx(good["see_total"], abs=1e-6)
+        assert row["embedded_electricity_mwh_per_t"] == pytest.approx(
+            good["embedded_electricity_mwh_per_t"], abs=1e-6
+        )
+        assert row["default_share"] == pytest.approx(good["default_share"], abs=1e-6)
+        assert row["carbon_price_covered"] == pytest.approx(good["see_total"] * 0.03, abs=1e-6)
+        assert row["complete"] is True, f"the workbook flags {good['cn_code']} as incomplete"
+
+
+def test_a_workbook_that_is_not_the_template_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.xlsx"
+    openpyxl.Workbook().save(other)
+    with pytest.raises(TemplateError, match="does not look like"):
+        fill_official_template(other, {}, tmp_path / "out.xlsx")
+    with pytest.raises(TemplateError, match="not found"):
+        fill_official_template(tmp_path / "missing.xlsx", {}, tmp_path / "out.xlsx")
