@@ -145,6 +145,19 @@ def step_cbam(run: DemoRun) -> None:
     run.outputs.update(write_demo_cbam(run.out, run.console))
 
 
+def step_supply_chain(run: DemoRun) -> None:
+    """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
+    from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(demo_settings(run))
+    try:
+        files = run_supply_chain(run.out, store.engine, run.results["accounting"], run.console)
+    finally:
+        store.engine.dispose()
+    run.outputs.update(files)
+
+
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("plant data", step_plant_data),
@@ -152,6 +165,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("metered accounting", step_metered_accounting),
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
+    ("supply chain", step_supply_chain),
 ]
 
 
