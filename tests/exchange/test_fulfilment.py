@@ -73,7 +73,10 @@ def test_request_fulfilled_and_rejected_asynchronously(
     # Exactly one answer per request, recorded on both sides.
     answers = supplier_repo.events(direction="sent")
     assert sorted(row["request_event_id"] for row in answers) == sorted([wanted, nothing, secret])
-    assert {row["status"] for row in answers} == {"delivered"}
+    # The supplier marks its answers delivered once the lead's 200 has come back.
+    _wait(
+        lambda: {row["status"] for row in supplier_repo.events(direction="sent")} == {"delivered"}
+    )
     received = lead_repo.events(direction="received")
     assert {(row["request_event_id"], row["type"]) for row in received} == {
         (wanted, REQUEST_FULFILLED),

@@ -292,3 +292,22 @@ def test_events_are_validated(
         assert answer.status_code == 403 and answer.json()["code"] == "AccessDenied"
     kinds = [row["type"] for row in repository.events(direction="received")]
     assert kinds == [PUBLISHED]
+
+
+def test_footprints_go_out_byte_for_byte_as_published(
+    engine: Engine, pact_host: HostFactory, tls_context: ssl.SSLContext
+) -> None:
+    host, repository, _ = pact_host(engine)
+    _partners(repository)
+    text = json.dumps(footprint_document(0), indent=1, ensure_ascii=False).replace(
+        '"product 0"', '"Stahl – Güte 0"'
+    )
+    pf_id = repository.publish(text)
+    with httpx.Client(verify=tls_context) as http:
+        token = _token(http, host.url, "partner-a", SECRET_A)
+        headers = {"Authorization": f"Bearer {token}"}
+        one = http.get(f"{host.url}/3/footprints/{pf_id}", headers=headers)
+        listed = http.get(f"{host.url}/3/footprints", headers=headers)
+    assert one.content == b'{"data":' + text.encode() + b"}"
+    assert listed.content == b'{"data":[' + text.encode() + b"]}"
+    assert one.headers["content-type"] == "application/json"

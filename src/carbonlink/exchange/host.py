@@ -15,6 +15,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -236,26 +237,31 @@ def create_pact_app(
         return check.partner
 
     @app.get("/3/footprints")
-    async def list_footprints(request: Request) -> JSONResponse:
+    async def list_footprints(request: Request) -> Response:
         partner = await asyncio.to_thread(authorised, request)
         criteria, limit, offset = _list_arguments(request, config.max_page_size)
-        documents = await asyncio.to_thread(repository.visible, partner, criteria)
-        page = documents[offset : offset + limit]
+        # One row more than the page tells whether there is a next page.
+        documents = await asyncio.to_thread(
+            functools.partial(repository.visible, partner, criteria, offset=offset, limit=limit + 1)
+        )
+        page = documents[:limit]
         headers = {}
-        if offset + limit < len(documents):
+        if len(documents) > limit:
             headers["Link"] = f'<{_next_link(request, limit, offset + limit)}>; rel="next"'
+        # The documents go out as stored: the exact JSON published, not re-serialised.
         body = '{"data":[' + ",".join(page) + "]}"
-        return JSONResponse(json.loads(body), headers=headers)
+        return Response(body.encode(), media_type="application/json", headers=headers)
 
     @app.get("/3/footprints/{pf_id}")
-    async def get_footprint(request: Request, pf_id: str) -> JSONResponse:
+    async def get_footprint(request: Request, pf_id: str) -> Response:
         partner = await asyncio.to_thread(authorised, request)
         found = await asyncio.to_thread(repository.footprint_document, pf_id)
         if found is None:
             raise PactError("NotFound", f"no footprint with id {pf_id}")
         if not await asyncio.to_thread(repository.may_see, partner, pf_id):
             raise PactError("AccessDenied", f"you have no access to footprint {pf_id}")
-        return JSONResponse({"data": json.loads(found[0])})
+        body = '{"data":' + found[0] + "}"
+        return Response(body.encode(), media_type="application/json")
 
     @app.post("/3/events")
     async def events(request: Request) -> Response:

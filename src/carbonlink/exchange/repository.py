@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from carbonlink.errors import InputError
 from carbonlink.exchange.pact import REQUEST_CREATED, ProductFootprint, parse_product_footprint
 from carbonlink.exchange.schema import (
     pact_events,
+    pact_footprint_keys,
     pact_footprints,
     pact_grants,
     pact_partners,
@@ -137,44 +138,6 @@ class FootprintFilter:
             valid_before=instant("validBefore"),
             status=criteria.get("status"),
         )
-
-    def matches(self, row: Any) -> bool:
-        """Whether a stored footprint row meets every criterion (OR within one, AND across)."""
-        if self.product_id and not _any_in(self.product_id, json.loads(row.product_ids)):
-            return False
-        if self.company_id and not _any_in(self.company_id, json.loads(row.company_ids)):
-            return False
-        if self.classification and not _any_in(
-            self.classification, json.loads(row.classifications)
-        ):
-            return False
-        if self.geography and not _geography_matches(
-            self.geography, json.loads(row.geography or "[]")
-        ):
-            return False
-        if self.valid_on is not None and not (row.valid_from <= self.valid_on <= row.valid_to):
-            return False
-        if self.valid_after is not None and not row.valid_from > self.valid_after:
-            return False
-        if self.valid_before is not None and not row.valid_to < self.valid_before:
-            return False
-        return self.status is None or row.status.lower() == self.status.lower()
-
-
-def _any_in(wanted: Iterable[str], have: Sequence[str]) -> bool:
-    lowered = {value.lower() for value in have}
-    return any(value.lower() in lowered for value in wanted)
-
-
-def _geography_matches(wanted: Iterable[str], have: Sequence[str]) -> bool:
-    """Case-insensitive; a country also matches its own subdivisions (``CN`` ⊃ ``CN-JS``)."""
-    stated = [value.lower() for value in have]
-    for value in wanted:
-        target = value.lower()
-        for own in stated:
-            if own == target or own.startswith(target + "-"):
-                return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,12 +297,20 @@ class ExchangeRepository:
             "published_at": self.clock(),
         }
         pf_id = model.id.lower()
+        keys = _footprint_keys(model)
         with self.engine.begin() as connection:
             done = connection.execute(
                 update(pact_footprints).where(pact_footprints.c.pf_id == pf_id).values(**values)
             )
             if done.rowcount == 0:
                 connection.execute(insert(pact_footprints).values(pf_id=pf_id, **values))
+            connection.execute(
+                delete(pact_footprint_keys).where(pact_footprint_keys.c.pf_id == pf_id)
+            )
+            connection.execute(
+                insert(pact_footprint_keys),
+                [{"pf_id": pf_id, "kind": kind, "value": value} for kind, value in keys],
+            )
         return pf_id
 
     def footprint_document(self, pf_id: str) -> tuple[str, bool] | None:
@@ -360,33 +331,45 @@ class ExchangeRepository:
         criteria: FootprintFilter,
         *,
         pf_ids: Sequence[str] = (),
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[str]:
-        """JSON documents the partner may see and that meet ``criteria``, in publication order."""
+        """JSON documents the partner may see and that meet ``criteria``, in publication order.
+
+        One SQL query: access (a grant of the footprint's id or of one of its company ids),
+        each list criterion as an EXISTS over the footprint's keys (OR within, AND across),
+        validity and status on the footprint row; ``offset``/``limit`` page the result.
+        """
+        f = pact_footprints
+        grants = select(pact_grants.c.value).where(pact_grants.c.client_id == partner.client_id)
+        by_id = f.c.pf_id.in_(grants.where(pact_grants.c.kind == "footprint"))
+        by_company = _has_key("company", grants.where(pact_grants.c.kind == "company"))
+        query = select(f.c.document).where(or_(by_id, by_company))
+        if pf_ids:
+            query = query.where(f.c.pf_id.in_([pf.lower() for pf in pf_ids]))
+        for kind, values in (
+            ("product", criteria.product_id),
+            ("company", criteria.company_id),
+            ("classification", criteria.classification),
+            ("geography", criteria.geography),
+        ):
+            if values:
+                query = query.where(_has_key(kind, [v.lower() for v in values]))
+        if criteria.valid_on is not None:
+            query = query.where(f.c.valid_from <= criteria.valid_on)
+            query = query.where(f.c.valid_to >= criteria.valid_on)
+        if criteria.valid_after is not None:
+            query = query.where(f.c.valid_from > criteria.valid_after)
+        if criteria.valid_before is not None:
+            query = query.where(f.c.valid_to < criteria.valid_before)
+        if criteria.status is not None:
+            status = "Active" if criteria.status.lower() == "active" else "Deprecated"
+            query = query.where(f.c.status == status)
+        query = query.order_by(f.c.published_at, f.c.pf_id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         with self.engine.connect() as connection:
-            grants = connection.execute(
-                select(pact_grants.c.kind, pact_grants.c.value).where(
-                    pact_grants.c.client_id == partner.client_id
-                )
-            ).all()
-            footprints = {value for kind, value in grants if kind == "footprint"}
-            companies = {value for kind, value in grants if kind == "company"}
-            if not footprints and not companies:
-                return []
-            query = select(pact_footprints).order_by(
-                pact_footprints.c.published_at, pact_footprints.c.pf_id
-            )
-            if pf_ids:
-                query = query.where(pact_footprints.c.pf_id.in_(list(pf_ids)))
-            rows = connection.execute(query).all()
-        out = []
-        for row in rows:
-            if row.pf_id not in footprints and not companies.intersection(
-                json.loads(row.company_ids)
-            ):
-                continue
-            if criteria.matches(row):
-                out.append(row.document)
-        return out
+            return list(connection.execute(query).scalars())
 
     # -- received footprints --------------------------------------------------------------
     def store_received(self, document: str | bytes, *, source: str, via: str) -> ProductFootprint:
@@ -547,6 +530,29 @@ class ExchangeRepository:
         )
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _footprint_keys(footprint: ProductFootprint) -> set[tuple[str, str]]:
+    """The lower-cased values a footprint is found by; a subdivision also gives its country."""
+    keys = {("product", u.lower()) for u in footprint.product_ids}
+    keys |= {("company", u.lower()) for u in footprint.company_ids}
+    keys |= {("classification", u.lower()) for u in footprint.product_classifications or []}
+    for value in geography_of(footprint):
+        keys.add(("geography", value.lower()))
+        country, dash, _ = value.partition("-")
+        if dash and len(country) == 2:
+            keys.add(("geography", country.lower()))
+    return keys
+
+
+def _has_key(kind: str, values: Any) -> Any:
+    """EXISTS a key of ``kind`` of the current footprint among ``values``."""
+    k = pact_footprint_keys
+    return (
+        select(k.c.pf_id)
+        .where(k.c.pf_id == pact_footprints.c.pf_id, k.c.kind == kind, k.c.value.in_(values))
+        .exists()
+    )
 
 
 def _partner(row: Any) -> Partner:

@@ -3,7 +3,8 @@
 They live on the store's ``metadata`` so that one Alembic history (revision ``0004_exchange``)
 creates them. JSON documents are kept as the exact text published or received; list-valued
 properties used for filtering (product ids, company ids, classifications) are kept as JSON
-arrays of lower-cased URNs, because PACT matches them case-insensitively.
+arrays and, lower-cased (PACT matches them case-insensitively), as rows of
+``pact_footprint_keys`` so that access and filters are one SQL query.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -80,6 +82,21 @@ pact_footprints = Table(
     CheckConstraint("status IN ('Active', 'Deprecated')", name="status"),
 )
 Index("ix_pact_footprints_published_at", pact_footprints.c.published_at)
+
+pact_footprint_keys = Table(
+    "pact_footprint_keys",
+    metadata,
+    Column(
+        "pf_id",
+        String(36),
+        ForeignKey("pact_footprints.pf_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(16), nullable=False, comment="product, company, classification, geo"),
+    Column("value", String(512), nullable=False, comment="lower case"),
+    PrimaryKeyConstraint("pf_id", "kind", "value", name="pk_pact_footprint_keys"),
+)
+Index("ix_pact_footprint_keys_kind_value", pact_footprint_keys.c.kind, pact_footprint_keys.c.value)
 
 pact_received_footprints = Table(
     "pact_received_footprints",

@@ -95,6 +95,25 @@ def upgrade() -> None:
     )
     op.create_index("ix_pact_footprints_published_at", "pact_footprints", ["published_at"])
     op.create_table(
+        "pact_footprint_keys",
+        sa.Column("pf_id", sa.String(36), nullable=False),
+        sa.Column(
+            "kind",
+            sa.String(16),
+            nullable=False,
+            comment="product, company, classification, geo",
+        ),
+        sa.Column("value", sa.String(512), nullable=False, comment="lower case"),
+        sa.ForeignKeyConstraint(
+            ["pf_id"],
+            ["pact_footprints.pf_id"],
+            name="fk_pact_footprint_keys_pf_id_pact_footprints",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("pf_id", "kind", "value", name="pk_pact_footprint_keys"),
+    )
+    op.create_index("ix_pact_footprint_keys_kind_value", "pact_footprint_keys", ["kind", "value"])
+    op.create_table(
         "pact_received_footprints",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("pf_id", sa.String(36), nullable=False),
@@ -141,6 +160,8 @@ def downgrade() -> None:
     op.drop_index("ix_pact_events_status", table_name="pact_events")
     op.drop_table("pact_events")
     op.drop_table("pact_received_footprints")
+    op.drop_index("ix_pact_footprint_keys_kind_value", table_name="pact_footprint_keys")
+    op.drop_table("pact_footprint_keys")
     op.drop_index("ix_pact_footprints_published_at", table_name="pact_footprints")
     op.drop_table("pact_footprints")
     op.drop_table("pact_tokens")
