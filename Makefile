@@ -7,10 +7,17 @@ OUT ?= demo-output
 
 .PHONY: demo test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+VENDOR := src/carbonlink/api/static/vendor
+
+$(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js $(VENDOR)/
+	cp frontend/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,4 +39,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) frontend/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -70,3 +70,26 @@ def test_supply_chain_footprints_add_up_by_hand(demo_run: tuple[Path, str]) -> N
     assert summary["suppliers"]["coke"]["provenance"]["via"] == "event"
     assert summary["listed_by_customer"] == 2
     assert "via the supplier portal" in text
+
+
+def test_monitoring_has_plan_target_and_ets(demo_run: tuple[Path, str]) -> None:
+    out, _ = demo_run
+    report = json.loads((out / "monitoring.json").read_text("utf-8"))
+    assert report["plan"]["template_id"] == "iron_steel"
+    # Tangshan's plan lacks purchased heat and its meter has no readings in the workspace.
+    kinds = {(f["kind"], f["subject"]) for f in report["completeness"]}
+    assert ("missing_source", "purchased_heat") in kinds
+    assert ("meter_without_data", "tangshan-main-incomer") in kinds
+    # 2 650 000 t in 2020 less 4.2 % of it a year: 2 093 500 t allowed in 2025.
+    assert report["target"]["progress"]["allowed"] == pytest.approx(2_093_500)
+    ets = report["ets"]
+    assert ets["allocation_t"] == pytest.approx(1_550_000)
+    assert ets["balance_t"] == pytest.approx(ets["allocation_t"] - ets["emissions_t"])
+
+
+@pytest.mark.skipif(not default_plant_file().exists(), reason="real plant file not beside project")
+def test_monitoring_finds_the_real_sunday_run(demo_run: tuple[Path, str]) -> None:
+    out, _ = demo_run
+    report = json.loads((out / "monitoring.json").read_text("utf-8"))
+    starts = [e["start_local"][:10] for e in report["metered_works"]["anomalies"]["episodes"]]
+    assert "2018-03-11" in starts

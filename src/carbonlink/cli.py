@@ -15,8 +15,10 @@ from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import pact as pact_commands
 from carbonlink.commands import report as report_commands
+from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
+from carbonlink.commands.serve import serve
 from carbonlink.errors import CarbonlinkError
 from carbonlink.settings import Settings
 
@@ -60,6 +62,8 @@ app.command("account")(account_command)
 app.add_typer(index_commands.app, name="index")
 app.add_typer(pact_commands.app, name="pact")
 app.add_typer(report_commands.app, name="report")
+app.command()(serve)
+app.add_typer(users_commands.app, name="users")
 
 
 def main() -> None:

@@ -145,6 +145,56 @@ def step_cbam(run: DemoRun) -> None:
     run.outputs.update(write_demo_cbam(run.out, run.console))
 
 
+def step_monitoring(run: DemoRun) -> None:
+    """Monitoring plan and completeness, target pathway, ETS position and real-data anomalies."""
+    from carbonlink.monitor.demo import demo_settings as monitoring_settings
+    from carbonlink.monitor.demo import monitoring_report
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(demo_settings(run))
+    try:
+        report = monitoring_report(
+            monitoring_settings(),
+            run.results["accounting"],
+            run.results["metered accounting"],
+            store,
+        )
+    finally:
+        store.engine.dispose()
+    target = run.out / "monitoring.json"
+    target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    run.outputs["monitoring"] = target
+    run.results["monitoring"] = report
+    progress = report["target"]["progress"]
+    ets = report["ets"]
+    anomalies = report["metered_works"]["anomalies"]
+    run.console.print(
+        f"plan {report['plan']['facility_id']} v{report['plan']['version']}: "
+        f"{len(report['plan']['entries'])} sources, {len(report['completeness'])} completeness "
+        f"findings; target {progress['year']}: {progress['projected']:,.0f} of "
+        f"{progress['allowed']:,.0f} t allowed ({'on track' if progress['on_track'] else 'over'}); "
+        f"{ets['scheme']} {ets['year']}: balance {ets['balance_t']:,.0f} t, cost "
+        f"{ets['cost']:,.0f} {ets['currency']}; {len(anomalies['episodes'])} anomaly episodes "
+        f"in the metered works' real data",
+        highlight=False,
+    )
+    if anomalies["episodes"]:
+        first = anomalies["episodes"][0]
+        run.console.print(
+            f"longest: {first['start_local']} → {first['end_local']}, "
+            f"{first['readings']} readings, peak {first['peak_kwh']:g} kWh "
+            f"where {first['usual_kwh']:g} kWh is usual",
+            highlight=False,
+        )
+
+
+def step_dashboard(run: DemoRun) -> None:
+    """Say how to open the demo in the browser (``carbonlink serve --demo``)."""
+    from carbonlink.api.demo_plant import demo_step_service
+
+    demo_step_service(run)
+
+
 def step_supply_chain(run: DemoRun) -> None:
     """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
     from carbonlink.exchange.demo_chain import run_supply_chain
@@ -165,7 +215,9 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("metered accounting", step_metered_accounting),
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
+    ("monitoring", step_monitoring),
     ("supply chain", step_supply_chain),
+    ("dashboard", step_dashboard),
 ]
 
 

@@ -84,3 +84,23 @@ def test_init_creates_a_workspace_that_can_be_initialised_again(tmp_path: Path) 
     engine = create_store_engine(f"sqlite:///{workspace / 'carbonlink.db'}")
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_accounts_revision_matches_the_accounts_schema(engine: Engine) -> None:
+    from carbonlink.api.schema import accounts_metadata
+
+    assert ScriptDirectory.from_config(alembic_config()).get_revision("0003_accounts")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, accounts_metadata)
+    names = set(accounts_metadata.tables)
+    concerning = [
+        d
+        for d in differences
+        if any(
+            getattr(part, "name", None) in names
+            or getattr(getattr(part, "table", None), "name", None) in names
+            for part in (d[0] if isinstance(d, list) else d)[1:]
+        )
+    ]
+    assert concerning == []

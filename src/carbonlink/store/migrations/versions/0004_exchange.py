@@ -1,7 +1,7 @@
 """PACT exchange: partners, grants, tokens, published and received footprints, events.
 
 Revision ID: 0004_exchange
-Revises: 0002_ledger
+Revises: 0003_accounts
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_exchange"
-down_revision: str | None = "0002_ledger"
+down_revision: str | None = "0003_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

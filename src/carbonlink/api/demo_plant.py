@@ -1,0 +1,188 @@
+"""The demo plant for the service: a steel maker with two facilities and three months of meters.
+
+Readings are synthetic but deterministic (fixed random seed) with the shape of a real plant:
+a daily load curve, lower output on Sundays, a few gaps and estimated values, so that every
+dashboard page has something to show. The factors are the accounting engine's (cited).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI
+
+from carbonlink.api.schema import users
+from carbonlink.api.store_data import StoreTenantData
+from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
+from carbonlink.domain.engine import account
+from carbonlink.domain.inventory import Inventory
+from carbonlink.errors import ConfigError
+from carbonlink.ingest.base import Reading
+
+DEMO_ORG_ID = "org-demo-steel"
+DEMO_ORG_NAME = "华东示范钢铁有限公司"
+
+
+def demo_factors(year: int = 2024) -> dict[str, EmissionFactorRef]:
+    """t CO2e per unit of the demo's natural gas and electricity, from the accounting engine.
+
+    A probe inventory (10 000 Nm3 of natural gas, 1 000 MWh from the East China grid) is
+    accounted with the shipped factor library; each source's t CO2e per unit and the factors'
+    citations become the demo sources' factors, so the demo uses no coefficient of its own.
+    """
+    probe = Inventory.model_validate(
+        {
+            "organization": DEMO_ORG_NAME,
+            "period": {"start": f"{year}-01-01", "end": f"{year}-12-31"},
+            "jurisdiction": "CN",
+            "facilities": [
+                {
+                    "id": "probe",
+                    "name": "probe",
+                    "grid": "CN-East",
+                    "timezone": "Asia/Shanghai",
+                    "sources": [
+                        {
+                            "id": "natural_gas",
+                            "method": "combustion",
+                            "fuel": "natural_gas",
+                            "activity": {"quantity": 10000, "unit": "Nm3"},
+                        },
+                        {
+                            "id": "grid_electricity",
+                            "method": "electricity",
+                            "activity": {"quantity": 1000, "unit": "MWh"},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    out = {}
+    for key, unit, name in (
+        ("natural_gas", "Nm3", "Natural gas combustion (CO2, CH4, N2O)"),
+        ("grid_electricity", "MWh", "East China grid average (location-based)"),
+    ):
+        lines = [
+            line
+            for line in account(probe).lines()
+            if line["source"] == key and line["scope"] in ("1", "2_location")
+        ]
+        co2e = sum(line["tco2e"] for line in lines)
+        quantity = lines[0]["activity"]["quantity"]
+        cited = sorted({line["factor"]["source"] for line in lines})
+        out[key] = EmissionFactorRef(co2e / quantity, unit, "; ".join(cited), name)
+    return out
+
+
+def _series(
+    rng: np.random.Generator, start: datetime, hours: int, mean: float, spread: float
+) -> np.ndarray:
+    hour = (np.arange(hours) + start.hour) % 24
+    day = ((np.arange(hours) + start.hour) // 24 + start.weekday()) % 7
+    load = 1.0 + 0.18 * np.sin((hour - 8) / 24 * 2 * np.pi) - 0.25 * (day == 6)
+    return np.maximum(mean * load * (1 + spread * rng.standard_normal(hours)), 0.0)
+
+
+def seed_demo_plant(
+    data: MemoryTenantData | StoreTenantData, *, end: datetime | None = None, months: int = 3
+) -> str:
+    """Add the demo organization, its catalogue and hourly readings; return the org id."""
+    rng = np.random.default_rng(20261129)
+    factors = demo_factors()
+    data.add_organization(DEMO_ORG_NAME, DEMO_ORG_ID)
+    end = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    first = end.replace(day=1, hour=0)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    hours = int((end - first).total_seconds() // 3600)
+    plants = [
+        ("fac-steelmaking", "炼钢厂 Steelmaking", "江苏省南京市 1 号", 9000.0, 38.0, 260.0),
+        ("fac-hot-rolling", "热轧厂 Hot rolling", "江苏省南京市 2 号", 15000.0, 21.0, 240.0),
+    ]
+    for fid, name, address, gas_nm3_h, power_mwh_h, product_t_h in plants:
+        data.add_facility(Facility(fid, DEMO_ORG_ID, name, "Asia/Shanghai", "East China", address))
+        gas = data.add_source(
+            Source(
+                f"{fid}-gas", DEMO_ORG_ID, fid, "天然气燃烧 Natural gas", 1, factors["natural_gas"]
+            )
+        )
+        power = data.add_source(
+            Source(
+                f"{fid}-power",
+                DEMO_ORG_ID,
+                fid,
+                "外购电力 Purchased electricity",
+                2,
+                factors["grid_electricity"],
+            )
+        )
+        meters = [
+            (
+                Meter(f"{fid}-m-gas", DEMO_ORG_ID, fid, "天然气总表 Gas main", "Nm3", gas.id),
+                gas_nm3_h,
+            ),
+            (
+                Meter(f"{fid}-m-power", DEMO_ORG_ID, fid, "10 kV 进线 Incomer", "MWh", power.id),
+                power_mwh_h,
+            ),
+            (
+                Meter(f"{fid}-m-output", DEMO_ORG_ID, fid, "产量 Output", "t", None, "production"),
+                product_t_h,
+            ),
+        ]
+        for meter, mean in meters:
+            data.add_meter(meter)
+            values = _series(rng, first, hours, mean, 0.06)
+            gaps = rng.random(hours) < 0.012
+            estimated = rng.random(hours) < 0.01
+            data.add_readings(
+                Reading(
+                    meter.id,
+                    first + timedelta(hours=int(i)),
+                    round(float(values[i]), 3),
+                    meter.unit,
+                    "estimated" if estimated[i] else "good",
+                    "demo-seed",
+                )
+                for i in np.flatnonzero(~gaps)
+            )
+    return DEMO_ORG_ID
+
+
+DEMO_USERS = (
+    ("manager@demo.carbonlink.example", "admin", "王经理"),
+    ("engineer@demo.carbonlink.example", "editor", "李工程师"),
+    ("auditor@demo.carbonlink.example", "auditor", "陈审核"),
+)
+
+
+def seed_demo_service(app: FastAPI, password: str) -> list[tuple[str, str]]:
+    """Load the demo plant into the service, and (re)set its demo users."""
+    ctx = app.state.ctx
+    if not isinstance(ctx.data, MemoryTenantData | StoreTenantData):
+        raise ConfigError(
+            "the demo plant loads into the service's own tenant data only",
+            hint="start the service with its default data to run the demo",
+        )
+    seed_demo_plant(ctx.data)
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            users.delete().where(users.c.email.in_([email for email, _r, _n in DEMO_USERS]))
+        )
+    for email, role, name in DEMO_USERS:
+        ctx.accounts.create_user(DEMO_ORG_ID, email, password, role, name, "zh")
+    return [(email, role) for email, role, _n in DEMO_USERS]
+
+
+def demo_step_service(run: Any) -> None:
+    """Demo step: say how to open the demo plant in the browser (the service is not started)."""
+    run.console.print(
+        "Open the demo in the browser:\n"
+        "  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve --demo\n"
+        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
+        "with that password (Chinese interface; 'English' in the top bar switches).",
+        highlight=False,
+    )

@@ -1,0 +1,81 @@
+"""Interface languages: message catalogues (gettext .po files) and locale-aware formatting.
+
+English is the source language of every label; each other language has a catalogue under
+``locales/<lang>/LC_MESSAGES/messages.po``, compiled in memory when the app is created.
+Numbers, months and dates are formatted by Babel with the CLDR rules of the language.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime, format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+BABEL_LOCALES = {"zh": "zh_Hans_CN", "en": "en_GB"}
+
+
+def load_catalogues() -> dict[str, NullTranslations]:
+    """The compiled catalogue of every language (English uses the source strings)."""
+    out: dict[str, NullTranslations] = {"en": NullTranslations()}
+    root = files("carbonlink.api") / "locales"
+    for lang in LANGUAGES:
+        po = root / lang / "LC_MESSAGES" / "messages.po"
+        if lang == "en" or not po.is_file():
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        out[lang] = Translations(buf)
+    return out
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Translation and number/date formatting for one language."""
+
+    lang: str
+    gettext: Callable[[str], str]
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(BABEL_LOCALES[self.lang])
+
+    def number(self, value: float, digits: int = 1) -> str:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def factor(self, value: float) -> str:
+        """An emission factor with the digits it was given (up to eight decimals)."""
+        return format_decimal(value, format="#,##0.########", locale=self.locale)
+
+    def percent(self, value: float) -> str:
+        return format_percent(value, format="#,##0.0%", locale=self.locale)
+
+    def month(self, month: str) -> str:
+        year, mon = int(month[:4]), int(month[5:7])
+        return format_skeleton("yMMM", datetime(year, mon, 1), locale=self.locale)
+
+    def datetime(self, ts: datetime, tz: str | None = None) -> str:
+        zone = ZoneInfo(tz) if tz else None
+        return format_datetime(ts, format="medium", tzinfo=zone, locale=self.locale)
+
+
+def formatter(catalogues: dict[str, NullTranslations], lang: str) -> Formatter:
+    """The formatter of ``lang`` (falling back to the default language)."""
+    if lang not in LANGUAGES:
+        lang = DEFAULT_LANGUAGE
+    return Formatter(lang, catalogues.get(lang, NullTranslations()).gettext)

@@ -1,0 +1,682 @@
+"""REST routes under /api/v1: catalogue, readings, overview, machine credentials."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Form, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from carbonlink.api.deps import Admin, Caller, Context, Reader, ServiceContext, Writer
+from carbonlink.api.overview import Overview
+from carbonlink.api.problems import NotFoundError, problem_responses
+from carbonlink.api.schema import ROLES
+from carbonlink.api.security import Principal
+from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source, new_id
+from carbonlink.domain.engine import account
+from carbonlink.domain.factors import Factor, default_library
+from carbonlink.domain.inventory import Inventory
+from carbonlink.domain.units import conversion_factor
+from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.ingest.base import Reading, Rejected
+
+MAX_BATCH = 10_000
+READ = problem_responses(401, 403, 422)
+READ_ONE = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 422)
+
+router = APIRouter(prefix="/api/v1")
+Role = Literal["admin", "editor", "viewer", "auditor", "supplier"]
+assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
+
+
+# models ------------------------------------------------------------------------------------
+NO_NUL = r"^[^\x00]*$"
+
+
+class ApiModel(BaseModel):
+    """Input model: text never carries NUL characters (PostgreSQL text cannot hold them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
+
+
+class Me(BaseModel):
+    organization_id: str = Field(examples=["org-demo-steel"])
+    organization: str = Field(examples=["Demo Steel Co."])
+    role: Role = Field(examples=["editor"])
+    display_name: str = Field(examples=["Li Wei"])
+    via: str = Field(examples=["session"])
+
+
+class FacilityIn(ApiModel):
+    name: str = Field(min_length=1, max_length=200, examples=["Hot rolling mill"])
+    timezone: str = Field(default="Asia/Shanghai", max_length=64, examples=["Asia/Shanghai"])
+    grid_region: str | None = Field(default=None, max_length=64, examples=["East China"])
+    address: str | None = Field(default=None, max_length=500, examples=["1 Steel Rd, Nanjing"])
+
+
+class FacilityOut(FacilityIn):
+    id: str = Field(examples=["fac-3f2a9c01d4e5"])
+
+
+class FactorIn(ApiModel):
+    co2e_t_per_unit: float = Field(ge=0, allow_inf_nan=False, examples=[0.5366])
+    activity_unit: str = Field(min_length=1, max_length=32, examples=["MWh"])
+    source: str = Field(
+        min_length=1, max_length=300, examples=["MEE/NBS 2024 No. 12, national grid 2022"]
+    )
+    name: str = Field(min_length=1, max_length=200, examples=["China grid average 2022"])
+
+
+class SourceIn(ApiModel):
+    facility_id: str = Field(examples=["fac-3f2a9c01d4e5"])
+    name: str = Field(min_length=1, max_length=200, examples=["Purchased electricity"])
+    scope: Literal[1, 2, 3] = Field(examples=[2])
+    factor: FactorIn | None = None
+
+
+class SourceOut(SourceIn):
+    id: str = Field(examples=["src-8b1e2d3c4f50"])
+
+
+class MeterIn(ApiModel):
+    facility_id: str = Field(examples=["fac-3f2a9c01d4e5"])
+    name: str = Field(min_length=1, max_length=200, examples=["Main incomer 10 kV"])
+    unit: str = Field(min_length=1, max_length=32, examples=["MWh"])
+    source_id: str | None = Field(default=None, examples=["src-8b1e2d3c4f50"])
+    purpose: Literal["activity", "production"] = Field(default="activity", examples=["activity"])
+    interval_s: int = Field(default=3600, ge=1, le=86400, examples=[3600])
+
+
+class MeterOut(MeterIn):
+    id: str = Field(examples=["mtr-0a1b2c3d4e5f"])
+
+
+class ReadingIn(BaseModel):
+    # Constraints checked in pydantic-core (no Python call per field): 10 000 rows per batch.
+    model_config = ConfigDict(extra="forbid")
+
+    meter_id: str = Field(max_length=64, pattern=NO_NUL, examples=["mtr-0a1b2c3d4e5f"])
+    ts: datetime = Field(
+        examples=["2026-11-01T08:00:00Z"], description="Instant of the value, with its UTC offset."
+    )
+    value: float = Field(allow_inf_nan=False, examples=[12.5])
+    unit: str = Field(max_length=32, pattern=NO_NUL, examples=["MWh"])
+    quality: Literal["good", "estimated", "suspect"] = Field(default="good", examples=["good"])
+
+
+class ReadingBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: str | None = Field(
+        default=None, max_length=100, pattern=NO_NUL, examples=["erp-2026-11-01"]
+    )
+    readings: list[ReadingIn] = Field(max_length=MAX_BATCH)
+
+
+class RowError(BaseModel):
+    index: int = Field(examples=[3], description="Position of the row in the batch.")
+    meter_id: str = Field(examples=["mtr-unknown"])
+    error: str = Field(examples=["meter 'mtr-unknown' not found in your organization"])
+
+
+class BatchResult(BaseModel):
+    received: int = Field(examples=[3])
+    stored: int = Field(examples=[2], description="New readings stored.")
+    duplicates: int = Field(examples=[0], description="Rows whose (meter, ts) was already stored.")
+    rejected: list[RowError] = Field(examples=[[]])
+
+
+class ReadingOut(BaseModel):
+    ts: datetime = Field(examples=["2026-11-01T08:00:00Z"])
+    value: float = Field(examples=[12.5])
+    unit: str = Field(examples=["MWh"])
+    quality: str = Field(examples=["good"])
+
+
+class ApiKeyIn(ApiModel):
+    name: str = Field(min_length=1, max_length=200, examples=["ERP nightly export"])
+    role: Role = Field(examples=["editor"])
+
+
+class ApiKeyOut(BaseModel):
+    name: str = Field(examples=["ERP nightly export"])
+    role: Role = Field(examples=["editor"])
+    key: str = Field(examples=["clk_…"], description="Shown once; store it safely.")
+
+
+class ClientOut(BaseModel):
+    name: str = Field(examples=["MES gateway"])
+    role: Role = Field(examples=["editor"])
+    client_id: str = Field(examples=["client-0a1b2c3d4e5f6a7b"])
+    client_secret: str = Field(examples=["…"], description="Shown once; store it safely.")
+
+
+class TokenOut(BaseModel):
+    access_token: str = Field(examples=["…"])
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(examples=[3600])
+
+
+# helpers ------------------------------------------------------------------------------------
+def _facility_out(f: Facility) -> FacilityOut:
+    return FacilityOut(
+        id=f.id, name=f.name, timezone=f.timezone, grid_region=f.grid_region, address=f.address
+    )
+
+
+def _source_out(s: Source) -> SourceOut:
+    factor = (
+        FactorIn(
+            co2e_t_per_unit=s.factor.co2e_t_per_unit,
+            activity_unit=s.factor.activity_unit,
+            source=s.factor.source,
+            name=s.factor.name,
+        )
+        if s.factor
+        else None
+    )
+    return SourceOut(id=s.id, facility_id=s.facility_id, name=s.name, scope=s.scope, factor=factor)  # type: ignore[arg-type]
+
+
+def _meter_out(m: Meter) -> MeterOut:
+    return MeterOut(
+        id=m.id,
+        facility_id=m.facility_id,
+        name=m.name,
+        unit=m.unit,
+        source_id=m.source_id,
+        purpose=m.purpose,  # type: ignore[arg-type]
+        interval_s=m.interval_s,
+    )
+
+
+def _not_found(kind: str, ident: str) -> NotFoundError:
+    return NotFoundError(
+        f"{kind} '{ident}' not found in your organization",
+        record=ident,
+        hint=f"list them with GET /api/v1/{kind}s",
+    )
+
+
+@lru_cache(maxsize=1024)
+def _unit_scale(unit: str, meter_unit: str) -> float:
+    return 1.0 if unit == meter_unit else conversion_factor(unit, meter_unit)
+
+
+# routes --------------------------------------------------------------------------------------
+@router.get("/me", response_model=Me, responses=READ, tags=["accounts"])
+def me(caller: Caller, ctx: Context) -> Me:
+    """Who is calling: organization, role and how the caller authenticated."""
+    org = ctx.data.organization(caller.organization_id)
+    return Me(
+        organization_id=caller.organization_id,
+        organization=org.name if org else caller.organization_id,
+        role=caller.role,  # type: ignore[arg-type]
+        display_name=caller.display_name,
+        via=caller.via,
+    )
+
+
+@router.get("/facilities", response_model=list[FacilityOut], responses=READ, tags=["catalogue"])
+def list_facilities(caller: Reader, ctx: Context) -> list[FacilityOut]:
+    """Facilities of the caller's organization."""
+    return [_facility_out(f) for f in ctx.data.facilities(caller.organization_id)]
+
+
+@router.post(
+    "/facilities", response_model=FacilityOut, status_code=201, responses=WRITE, tags=["catalogue"]
+)
+def create_facility(body: FacilityIn, caller: Writer, ctx: Context) -> FacilityOut:
+    """Add a facility (a site with its time zone and grid region)."""
+    facility = Facility(new_id("fac"), caller.organization_id, **body.model_dump())
+    return _facility_out(ctx.data.add_facility(facility))
+
+
+@router.get(
+    "/facilities/{facility_id}", response_model=FacilityOut, responses=READ_ONE, tags=["catalogue"]
+)
+def get_facility(facility_id: str, caller: Reader, ctx: Context) -> FacilityOut:
+    """One facility."""
+    found = ctx.data.facility(caller.organization_id, facility_id)
+    if found is None:
+        raise _not_found("facility", facility_id)
+    return _facility_out(found)
+
+
+@router.delete("/facilities/{facility_id}", status_code=204, responses=WRITE, tags=["catalogue"])
+def delete_facility(facility_id: str, caller: Writer, ctx: Context) -> Response:
+    """Remove a facility that has no sources or meters."""
+    if not ctx.data.delete_facility(caller.organization_id, facility_id):
+        raise _not_found("facility", facility_id)
+    return Response(status_code=204)
+
+
+@router.get("/sources", response_model=list[SourceOut], responses=READ, tags=["catalogue"])
+def list_sources(
+    caller: Reader,
+    ctx: Context,
+    facility_id: Annotated[str | None, Query(examples=["fac-3f2a9c01d4e5"])] = None,
+) -> list[SourceOut]:
+    """Emission sources, optionally of one facility."""
+    return [_source_out(s) for s in ctx.data.sources(caller.organization_id, facility_id)]
+
+
+@router.post(
+    "/sources", response_model=SourceOut, status_code=201, responses=WRITE, tags=["catalogue"]
+)
+def create_source(body: SourceIn, caller: Writer, ctx: Context) -> SourceOut:
+    """Add an emission source to a facility, with the factor it is accounted with."""
+    if ctx.data.facility(caller.organization_id, body.facility_id) is None:
+        raise _not_found("facility", body.facility_id)
+    factor = EmissionFactorRef(**body.factor.model_dump()) if body.factor else None
+    source = Source(
+        new_id("src"), caller.organization_id, body.facility_id, body.name, body.scope, factor
+    )
+    return _source_out(ctx.data.add_source(source))
+
+
+@router.get(
+    "/sources/{source_id}", response_model=SourceOut, responses=READ_ONE, tags=["catalogue"]
+)
+def get_source(source_id: str, caller: Reader, ctx: Context) -> SourceOut:
+    """One emission source."""
+    found = ctx.data.source(caller.organization_id, source_id)
+    if found is None:
+        raise _not_found("source", source_id)
+    return _source_out(found)
+
+
+@router.get("/meters", response_model=list[MeterOut], responses=READ, tags=["catalogue"])
+def list_meters(
+    caller: Reader,
+    ctx: Context,
+    facility_id: Annotated[str | None, Query(examples=["fac-3f2a9c01d4e5"])] = None,
+) -> list[MeterOut]:
+    """Meters, optionally of one facility."""
+    return [_meter_out(m) for m in ctx.data.meters(caller.organization_id, facility_id)]
+
+
+@router.post(
+    "/meters", response_model=MeterOut, status_code=201, responses=WRITE, tags=["catalogue"]
+)
+def create_meter(body: MeterIn, caller: Writer, ctx: Context) -> MeterOut:
+    """Add a meter to a facility (feeding a source, or counting production)."""
+    if ctx.data.facility(caller.organization_id, body.facility_id) is None:
+        raise _not_found("facility", body.facility_id)
+    if body.source_id is not None:
+        source = ctx.data.source(caller.organization_id, body.source_id)
+        if source is None or source.facility_id != body.facility_id:
+            raise _not_found("source", body.source_id)
+    try:
+        conversion_factor(body.unit, body.unit)
+    except CarbonlinkError as exc:
+        raise InputError(exc.message, record="unit", hint=exc.hint) from exc
+    meter = Meter(new_id("mtr"), caller.organization_id, **body.model_dump())
+    return _meter_out(ctx.data.add_meter(meter))
+
+
+@router.get("/meters/{meter_id}", response_model=MeterOut, responses=READ_ONE, tags=["catalogue"])
+def get_meter(meter_id: str, caller: Reader, ctx: Context) -> MeterOut:
+    """One meter."""
+    found = ctx.data.meter(caller.organization_id, meter_id)
+    if found is None:
+        raise _not_found("meter", meter_id)
+    return _meter_out(found)
+
+
+@router.get(
+    "/meters/{meter_id}/readings",
+    response_model=list[ReadingOut],
+    responses=READ_ONE,
+    tags=["readings"],
+)
+def meter_readings(
+    meter_id: str,
+    caller: Reader,
+    ctx: Context,
+    since: Annotated[datetime | None, Query(examples=["2026-11-01T00:00:00Z"])] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, examples=[100])] = 500,
+) -> list[ReadingOut]:
+    """The latest readings of a meter, oldest first."""
+    if ctx.data.meter(caller.organization_id, meter_id) is None:
+        raise _not_found("meter", meter_id)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return [
+        ReadingOut(ts=r.ts, value=r.value, unit=r.unit, quality=r.quality)
+        for r in ctx.data.readings(caller.organization_id, meter_id, since, limit)
+    ]
+
+
+def accept_rows(
+    rows: list[ReadingIn], batch_id: str | None, caller: Principal, ctx: ServiceContext
+) -> tuple[list[Reading], list[RowError], list[Rejected]]:
+    """Check rows against the caller's meters: (readings to store, row errors, rejected records).
+
+    A row is refused when its meter is not the caller's organization's, its timestamp has no
+    offset or lies more than a day ahead, its unit is not of the meter's kind, or its value
+    overflows after conversion to the meter's unit.
+    """
+    org = caller.organization_id
+    meters: dict[str, Meter | None] = {}
+    horizon = datetime.now(UTC) + timedelta(days=1)
+    good: list[Reading] = []
+    errors: list[RowError] = []
+    rejected: list[Rejected] = []
+    received_via = f"api:{caller.subject}"
+    append = good.append
+    for index, row in enumerate(rows):
+        if row.meter_id not in meters:
+            meters[row.meter_id] = ctx.data.meter(org, row.meter_id)
+        meter = meters[row.meter_id]
+        error = None
+        if meter is None:
+            error = f"meter '{row.meter_id}' not found in your organization"
+        elif row.ts.tzinfo is None:
+            error = "timestamp has no UTC offset; add 'Z' or '+08:00'"
+        elif row.ts > horizon:
+            error = "timestamp is more than a day in the future"
+        else:
+            try:
+                scale = _unit_scale(row.unit, meter.unit)
+            except CarbonlinkError as exc:
+                error = f"unit '{row.unit}' does not fit meter unit '{meter.unit}': {exc.message}"
+            else:
+                value = row.value * scale
+                if math.isfinite(value):
+                    append(
+                        Reading(
+                            meter.id,
+                            row.ts.astimezone(UTC),
+                            value,
+                            meter.unit,
+                            row.quality,
+                            batch_id,
+                            received_via,
+                        )
+                    )
+                    continue
+                error = "value overflows after unit conversion"
+        errors.append(RowError(index=index, meter_id=row.meter_id, error=error))
+        rejected.append(
+            Rejected(
+                row.model_dump_json().encode(),
+                error,
+                f"api:{caller.subject}:{batch_id or '-'}:{index}",
+                row.meter_id if meter else None,
+            )
+        )
+    return good, errors, rejected
+
+
+BATCH_EXAMPLE = {
+    "batch_id": "erp-2026-11-01",
+    "readings": [
+        {
+            "meter_id": "mtr-0a1b2c3d4e5f",
+            "ts": "2026-11-01T08:00:00Z",
+            "value": 12.5,
+            "unit": "MWh",
+        },
+        {
+            "meter_id": "mtr-0a1b2c3d4e5f",
+            "ts": "2026-11-01T09:00:00Z",
+            "value": 11.9,
+            "unit": "MWh",
+        },
+    ],
+}
+
+
+@router.post("/readings", response_model=BatchResult, responses=WRITE, tags=["readings"])
+def post_readings(
+    batch: Annotated[ReadingBatch, Body(openapi_examples={"two hours": {"value": BATCH_EXAMPLE}})],
+    caller: Writer,
+    ctx: Context,
+) -> BatchResult:
+    """Store a batch of up to 10 000 readings; idempotent on (meter, timestamp).
+
+    Rows that are well-formed but not acceptable (unknown meter, unit of the wrong kind,
+    timestamp without offset or in the future) are quarantined and listed with their index;
+    the other rows are stored. Sending the same batch again stores nothing new.
+    """
+    good, errors, rejected = accept_rows(batch.readings, batch.batch_id, caller, ctx)
+    stored = ctx.data.add_readings(good)
+    if rejected:
+        ctx.data.quarantine_for(caller.organization_id, rejected)
+    return BatchResult(
+        received=len(batch.readings),
+        stored=stored,
+        duplicates=len(good) - stored,
+        rejected=errors,
+    )
+
+
+@router.get("/overview", response_model=Overview, responses=READ, tags=["inventory"])
+def overview(caller: Reader, ctx: Context) -> Overview:
+    """Emissions by scope, facility and month; intensity and data completeness per month."""
+    return ctx.overviews.get(ctx.data, caller.organization_id)
+
+
+@router.post(
+    "/api-keys", response_model=ApiKeyOut, status_code=201, responses=WRITE, tags=["accounts"]
+)
+def create_api_key(body: ApiKeyIn, caller: Admin, ctx: Context) -> ApiKeyOut:
+    """Issue an API key for a machine of the caller's organization (admin only)."""
+    key = ctx.accounts.create_api_key(caller.organization_id, body.name, body.role)
+    return ApiKeyOut(name=body.name, role=body.role, key=key)
+
+
+@router.post(
+    "/oauth/clients", response_model=ClientOut, status_code=201, responses=WRITE, tags=["accounts"]
+)
+def create_oauth_client(body: ApiKeyIn, caller: Admin, ctx: Context) -> ClientOut:
+    """Register an OAuth2 client-credentials client (admin only)."""
+    client_id, secret = ctx.accounts.create_client(caller.organization_id, body.name, body.role)
+    return ClientOut(name=body.name, role=body.role, client_id=client_id, client_secret=secret)
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    responses=problem_responses(401, 422),
+    tags=["accounts"],
+)
+def oauth_token(
+    grant_type: Annotated[Literal["client_credentials"], Form(examples=["client_credentials"])],
+    client_id: Annotated[
+        str, Form(max_length=64, pattern=r"^[^\x00]*$", examples=["client-0a1b2c3d4e5f6a7b"])
+    ],
+    client_secret: Annotated[str, Form(max_length=200, pattern=r"^[^\x00]*$", examples=["…"])],
+    ctx: Context,
+) -> TokenOut:
+    """OAuth2 client-credentials grant (RFC 6749 §4.4): a bearer token valid for an hour."""
+    token, lifetime = ctx.accounts.issue_token(client_id, client_secret)
+    return TokenOut(access_token=token, expires_in=lifetime)
+
+
+class FactorOut(BaseModel):
+    id: str = Field(examples=["cn-mee-nbs/grid_average/CN/2022"])
+    version: str = Field(examples=["2022"])
+    subject: str = Field(examples=["grid_average"])
+    parameter: str = Field(examples=["ef"])
+    gas: str = Field(examples=["CO2"])
+    value: float = Field(examples=[0.5366])
+    unit: str = Field(examples=["kg/kWh"])
+    place: str = Field(examples=["CN"])
+    tier: str = Field(examples=["national_default"])
+    year: int = Field(examples=[2022])
+    citation: str = Field(examples=["MEE/NBS announcement 2024 No. 12"])
+    licence: str = Field(examples=["PRC official document; figures cited as facts"])
+
+
+def search_factors(
+    query: str = "", jurisdiction: str = "", limit: int = 200
+) -> tuple[int, list[Factor]]:
+    """Shipped factors whose id, subject, parameter, gas or citation contain every word of query."""
+    words = [w.lower() for w in query.split()]
+    found = []
+    for factor in default_library():
+        text = " ".join(
+            (factor.id, factor.subject, factor.parameter, factor.gas, factor.citation, factor.note)
+        ).lower()
+        if all(w in text for w in words) and (
+            not jurisdiction or factor.jurisdiction.lower() == jurisdiction.lower()
+        ):
+            found.append(factor)
+    return len(found), found[:limit]
+
+
+@router.get("/factors", response_model=list[FactorOut], responses=READ, tags=["factors"])
+def list_factors(
+    caller: Reader,
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$", examples=["grid 2022"])] = "",
+    jurisdiction: Annotated[str, Query(max_length=8, pattern=r"^[^\x00]*$", examples=["CN"])] = "",
+    limit: Annotated[int, Query(ge=1, le=1000, examples=[50])] = 200,
+) -> list[FactorOut]:
+    """Browse and search the shipped emission factors, each with its source and licence."""
+    _total, factors = search_factors(q, jurisdiction, limit)
+    return [
+        FactorOut(
+            id=f.id,
+            version=f.version,
+            subject=f.subject,
+            parameter=f.parameter,
+            gas=f.gas,
+            value=f.value,
+            unit=f.unit,
+            place=f.place,
+            tier=f.tier.label,
+            year=f.year,
+            citation=f.citation,
+            licence=f.licence,
+        )
+        for f in factors
+    ]
+
+
+class InventoryResult(BaseModel):
+    """Totals and lineage lines of one inventory computation."""
+
+    organization: str = Field(examples=["Demo Steel Co., Ltd."])
+    period: str = Field(examples=["2025-01-01/2025-12-31"])
+    gwp: str = Field(examples=["AR5"])
+    totals: dict[str, float] = Field(examples=[{"scope1": 1234.5, "scope2_location": 321.0}])
+    lines: list[dict[str, Any]] = Field(
+        examples=[[{"facility": "plant-1", "source": "boiler", "scope": "1", "tco2e": 21.62}]],
+        description="One line per source, gas and period: activity, factor, its source, GWP.",
+    )
+
+
+INVENTORY_EXAMPLE = {
+    "organization": "Demo Steel Co., Ltd.",
+    "period": {"start": "2025-01-01", "end": "2025-12-31"},
+    "gwp": "AR5",
+    "jurisdiction": "CN",
+    "facilities": [
+        {
+            "id": "plant-1",
+            "name": "Hot strip mill",
+            "grid": "CN-East",
+            "timezone": "Asia/Shanghai",
+            "sources": [
+                {
+                    "id": "reheating-gas",
+                    "method": "combustion",
+                    "fuel": "natural_gas",
+                    "activity": {"quantity": 10000, "unit": "Nm3"},
+                },
+                {
+                    "id": "grid-power",
+                    "method": "electricity",
+                    "activity": {"quantity": 1000, "unit": "MWh"},
+                },
+            ],
+        }
+    ],
+}
+
+
+@router.post(
+    "/inventories/compute",
+    response_model=InventoryResult,
+    responses=problem_responses(401, 403, 404, 422),
+    tags=["inventory"],
+)
+def compute_inventory(
+    inventory: Annotated[
+        Inventory, Body(openapi_examples={"one plant": {"value": INVENTORY_EXAMPLE}})
+    ],
+    caller: Reader,
+    gwp: Annotated[
+        Literal["AR4", "AR5", "AR6"] | None,
+        Query(
+            description="Recompute with this GWP set instead of the document's.", examples=["AR6"]
+        ),
+    ] = None,
+) -> InventoryResult:
+    """Account an inventory document (the YAML shape of `carbonlink account`, as JSON).
+
+    Returns totals per scope and one lineage line per source, gas and period with the activity,
+    the factor used and its source. Stateless: nothing is stored.
+    """
+    if gwp is not None:
+        inventory = inventory.model_copy(update={"gwp": gwp})
+    result = account(inventory, file="request body")
+    return InventoryResult(
+        organization=inventory.organization,
+        period=inventory.period.label,
+        gwp=inventory.gwp,
+        totals=result.totals(),
+        lines=result.lines(),
+    )
+
+
+class ReprocessResult(BaseModel):
+    examined: int = Field(examples=[12], description="Quarantined API rows checked again.")
+    stored: int = Field(examples=[10], description="Rows that pass now and were stored.")
+    still_rejected: int = Field(examples=[2])
+
+
+API_REF = "api:"
+
+
+def reprocess_quarantine(caller: Principal, ctx: ServiceContext) -> ReprocessResult:
+    """Check the organization's quarantined API rows again (after a meter or unit was fixed)."""
+    rows: list[ReadingIn] = []
+    for record in ctx.data.quarantined(caller.organization_id, limit=MAX_BATCH):
+        if API_REF not in record.source_ref:
+            continue
+        try:
+            rows.append(ReadingIn.model_validate_json(record.raw))
+        except ValueError:
+            continue
+    good, errors, _rejected = accept_rows(rows, "reprocess", caller, ctx)
+    stored = ctx.data.add_readings(good)
+    return ReprocessResult(examined=len(rows), stored=stored, still_rejected=len(errors))
+
+
+@router.post(
+    "/quarantine/reprocess",
+    response_model=ReprocessResult,
+    responses=WRITE,
+    tags=["readings"],
+)
+def reprocess(caller: Writer, ctx: Context) -> ReprocessResult:
+    """Re-check quarantined readings of the caller's organization and store those that now pass.
+
+    Run it after fixing what made them fail (adding the meter, correcting its unit). The
+    quarantined records stay as received; the data-quality page marks those now stored.
+    """
+    return reprocess_quarantine(caller, ctx)

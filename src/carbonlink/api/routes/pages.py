@@ -1,0 +1,402 @@
+"""Server-rendered dashboard pages: login, overview, facility, source, meter, data quality."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
+from carbonlink.api.i18n import LANGUAGES, formatter
+from carbonlink.api.problems import NotFoundError
+from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
+from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
+from carbonlink.errors import CarbonlinkError
+
+LOGIN_CSRF_COOKIE = "carbonlink_login_csrf"
+router = APIRouter(include_in_schema=False)
+
+
+class LoginRequired(Exception):
+    """A page was asked for without a valid session; the handler redirects to /login."""
+
+
+def _language(request: Request, caller: Principal | None) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return caller.locale if caller and caller.locale in LANGUAGES else "zh"
+
+
+def _page_caller(request: Request, ctx: ServiceContext) -> Principal:
+    found = identify(request, ctx)
+    if found is None:
+        raise LoginRequired()
+    found.require("read")
+    return found
+
+
+def _render(
+    request: Request,
+    ctx: ServiceContext,
+    template: str,
+    caller: Principal | None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    lang = _language(request, caller)
+    fmt = formatter(ctx.catalogues, lang)
+    org = ctx.data.organization(caller.organization_id) if caller else None
+    response = ctx.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "_": fmt.gettext,
+            "fmt": fmt,
+            "lang": lang,
+            "languages": LANGUAGES,
+            "caller": caller,
+            "organization": org,
+            "csrf_token": caller.csrf_token if caller else None,
+            **values,
+        },
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            samesite="lax",
+            secure=ctx.settings.secure_cookies,
+            httponly=True,
+        )
+        if caller:
+            ctx.accounts.set_locale(caller.subject, lang)
+    return response
+
+
+# login -------------------------------------------------------------------------------------
+@router.get("/login")
+def login_page(request: Request, ctx: Context) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = _render(request, ctx, "login.html", None, login_csrf=token, error=None)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.secure_cookies,
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    ctx: Context,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        raise ForbiddenError("the login form expired", hint="reload the login page")
+    client = request.client.host if request.client else "-"
+    keys = (f"addr:{client}", f"account:{email.strip().lower()}")
+    try:
+        ctx.limiter.check(*keys)
+    except RateLimitedError as exc:
+        response = _render(
+            request, ctx, "login.html", None, 429, login_csrf=csrf_token, error="rate"
+        )
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    user_id = ctx.accounts.verify_password(email, password)
+    if user_id is None:
+        ctx.limiter.fail(*keys)
+        return _render(request, ctx, "login.html", None, 401, login_csrf=csrf_token, error="bad")
+    ctx.limiter.reset(*keys)
+    token, _csrf = ctx.accounts.open_session(user_id)
+    landing = "/" if ctx.accounts.user_can(user_id, "read") else "/account"
+    done = RedirectResponse(landing, status_code=303)
+    done.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ctx.settings.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.secure_cookies,
+    )
+    done.delete_cookie(LOGIN_CSRF_COOKIE)
+    return done
+
+
+@router.post("/logout")
+def logout(
+    request: Request, ctx: Context, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    caller = _page_caller(request, ctx)
+    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, csrf_token):
+        raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
+    ctx.accounts.close_session(request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# dashboard ---------------------------------------------------------------------------------
+@router.get("/")
+def overview_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    overview = ctx.overviews.get(ctx.data, caller.organization_id)
+    fmt = formatter(ctx.catalogues, _language(request, caller))
+    scope = {s.scope: s.co2e_t for s in overview.by_scope}
+    last = overview.by_month[-1] if overview.by_month else None
+    chart = {
+        "months": [fmt.month(m.month) for m in overview.by_month],
+        "scope1": [round(m.scope1_t, 3) for m in overview.by_month],
+        "scope2": [round(m.scope2_t, 3) for m in overview.by_month],
+        "scope3": [round(m.scope3_t, 3) for m in overview.by_month],
+        "intensity": [
+            round(m.intensity_t_per_t, 4) if m.intensity_t_per_t is not None else None
+            for m in overview.by_month
+        ],
+        "completeness": [
+            round(100 * m.completeness, 1) if m.completeness is not None else None
+            for m in overview.by_month
+        ],
+        "facilities": [f.name for f in overview.by_facility],
+        "facility_t": [round(f.co2e_t, 3) for f in overview.by_facility],
+        "labels": {
+            "scope1": fmt.gettext("Scope 1"),
+            "scope2": fmt.gettext("Scope 2"),
+            "scope3": fmt.gettext("Scope 3"),
+            "intensity": fmt.gettext("t CO2e per t product"),
+            "completeness": fmt.gettext("Completeness (%)"),
+            "tco2e": fmt.gettext("t CO2e"),
+        },
+    }
+    return _render(
+        request,
+        ctx,
+        "overview.html",
+        caller,
+        nav="overview",
+        overview=overview,
+        scope=scope,
+        last=last,
+        chart_json=json.dumps(chart, ensure_ascii=False),
+        facilities=ctx.data.facilities(caller.organization_id),
+    )
+
+
+@router.get("/facilities/{facility_id}")
+def facility_page(facility_id: str, request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    org = caller.organization_id
+    facility = ctx.data.facility(org, facility_id)
+    if facility is None:
+        raise NotFoundError("facility not found", record=facility_id)
+    sources = ctx.data.sources(org, facility_id)
+    totals: dict[str, float] = defaultdict(float)
+    months: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in ctx.data.source_months(org):
+        if row.facility_id == facility_id:
+            totals[row.source_id] += row.co2e_t
+            months[row.month][row.source_id] += row.co2e_t
+    return _render(
+        request,
+        ctx,
+        "facility.html",
+        caller,
+        nav="overview",
+        facility=facility,
+        sources=sources,
+        totals=totals,
+        months=sorted(months.items()),
+        meters=ctx.data.meters(org, facility_id),
+    )
+
+
+@router.get("/sources/{source_id}")
+def source_page(source_id: str, request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    org = caller.organization_id
+    source = ctx.data.source(org, source_id)
+    if source is None:
+        raise NotFoundError("source not found", record=source_id)
+    rows = [r for r in ctx.data.source_months(org) if r.source_id == source_id]
+    meters = [m for m in ctx.data.meters(org, source.facility_id) if m.source_id == source_id]
+    return _render(
+        request,
+        ctx,
+        "source.html",
+        caller,
+        nav="overview",
+        source=source,
+        facility=ctx.data.facility(org, source.facility_id),
+        rows=rows,
+        meters=meters,
+    )
+
+
+@router.get("/meters/{meter_id}")
+def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    org = caller.organization_id
+    meter = ctx.data.meter(org, meter_id)
+    if meter is None:
+        raise NotFoundError("meter not found", record=meter_id)
+    readings = ctx.data.readings(org, meter_id, limit=200)
+    facility = ctx.data.facility(org, meter.facility_id)
+    series = {
+        "ts": [r.ts.isoformat() for r in readings],
+        "value": [r.value for r in readings],
+        "unit": meter.unit,
+    }
+    return _render(
+        request,
+        ctx,
+        "meter.html",
+        caller,
+        nav="overview",
+        meter=meter,
+        facility=facility,
+        source=ctx.data.source(org, meter.source_id) if meter.source_id else None,
+        readings=readings[::-1][:50],
+        tz=facility.timezone if facility else "UTC",
+        series_json=json.dumps(series),
+    )
+
+
+@router.get("/meters/{meter_id}/events")
+async def meter_events(meter_id: str, request: Request, ctx: Context) -> StreamingResponse:
+    """Server-sent events: each new reading of the meter as it is stored."""
+    caller = _page_caller(request, ctx)
+    org = caller.organization_id
+    if ctx.data.meter(org, meter_id) is None:
+        raise NotFoundError("meter not found", record=meter_id)
+    latest = ctx.data.readings(org, meter_id, limit=1)
+    since: datetime | None = latest[-1].ts if latest else None
+
+    async def stream() -> AsyncIterator[str]:
+        nonlocal since
+        yield "retry: 3000\n\n"
+        while not await request.is_disconnected():
+            for reading in ctx.data.readings(org, meter_id, since=since, limit=500):
+                since = reading.ts
+                payload = {"ts": reading.ts.isoformat(), "value": reading.value}
+                yield f"event: reading\ndata: {json.dumps(payload)}\n\n"
+            await asyncio.sleep(1.0)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get("/quality")
+def quality_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    org = caller.organization_id
+    meters = {m.id: m for m in ctx.data.meters(org)}
+    facilities = {f.id: f for f in ctx.data.facilities(org)}
+    rows = [
+        (facilities.get(meters[mm.meter_id].facility_id), meters[mm.meter_id], mm)
+        for mm in ctx.data.meter_months(org)
+        if mm.meter_id in meters
+    ]
+    held = []
+    for record in ctx.data.quarantined(org):
+        stored = None
+        if API_REF in record.source_ref:
+            try:
+                row = ReadingIn.model_validate_json(record.raw)
+            except ValueError:
+                row = None
+            if row is not None and row.ts.tzinfo is not None:
+                stored = ctx.data.reading_at(org, row.meter_id, row.ts)
+        held.append((record, stored is not None))
+    return _render(
+        request,
+        ctx,
+        "quality.html",
+        caller,
+        nav="quality",
+        rows=rows,
+        quarantined=held,
+        reprocessed=request.query_params.get("reprocessed"),
+    )
+
+
+@router.post("/quality/reprocess")
+def quality_reprocess(
+    request: Request, ctx: Context, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    caller = _page_caller(request, ctx)
+    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, csrf_token):
+        raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
+    caller.require("write")
+    result = reprocess_quarantine(caller, ctx)
+    return RedirectResponse(f"/quality?reprocessed={result.stored}", status_code=303)
+
+
+@router.get("/factors")
+def factors_page(
+    request: Request,
+    ctx: Context,
+    q: Annotated[str, Query(max_length=200)] = "",
+    jurisdiction: Annotated[str, Query(max_length=8)] = "",
+) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    total, factors = search_factors(q, jurisdiction, 300)
+    return _render(
+        request,
+        ctx,
+        "factors.html",
+        caller,
+        nav="factors",
+        q=q,
+        jurisdiction=jurisdiction,
+        total=total,
+        factors=factors,
+    )
+
+
+def error_page(request: Request, exc: CarbonlinkError, status: int) -> Response:
+    """A page-shaped error (not found, forbidden) in the caller's language."""
+    ctx: ServiceContext = request.app.state.ctx
+    try:
+        caller = identify(request, ctx)
+    except CarbonlinkError:
+        caller = None
+    return _render(request, ctx, "error.html", caller, status, status=status, error=exc)
+
+
+@router.get("/account")
+def account_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = identify(request, ctx)
+    if caller is None:
+        raise LoginRequired()
+    return _render(request, ctx, "account.html", caller, nav="account")
+
+
+def install_page_handlers(app: Any) -> None:
+    """Pages answer a missing session with a redirect to the login page."""
+
+    async def to_login(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    app.add_exception_handler(LoginRequired, to_login)

@@ -1,0 +1,387 @@
+"""`TenantData` over the store's tables: the catalogue, readings and quarantine persist.
+
+Every query joins up to ``facilities.organization_id``, so a caller only ever reaches its own
+organization's rows. The store knows sources by kind, not by scope and factor; those come from
+a `SourceAccounting` (the accounting engine's assignment) handed in. Without one, activity is
+summed and shown but emissions stay at zero and the pages say that no factor is set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
+import sqlalchemy as sa
+
+from carbonlink.api.workspace import (
+    EmissionFactorRef,
+    Facility,
+    Meter,
+    MeterMonth,
+    Organization,
+    Source,
+    SourceMonth,
+    _month_seconds,
+)
+from carbonlink.domain import metering
+from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.store import Store
+from carbonlink.store import schema as t
+from carbonlink.store.schema import from_epoch_us, to_epoch_us
+
+
+class SourceAccounting(Protocol):
+    """Scope and emission factor of a stored source."""
+
+    def scope(self, source: metering.Source) -> int: ...
+    def factor(self, source: metering.Source) -> EmissionFactorRef | None: ...
+
+
+class NoAccounting:
+    """No factors assigned yet: every source in scope 1, without a factor."""
+
+    def scope(self, source: metering.Source) -> int:
+        return 1
+
+    def factor(self, source: metering.Source) -> EmissionFactorRef | None:
+        return None
+
+
+class AssignedAccounting:
+    """Scopes and factors assigned per source id, in memory (the demo's and the tests').
+
+    Stands in for the accounting engine's factor assignment until that is wired in.
+    """
+
+    def __init__(self) -> None:
+        self._assigned: dict[str, tuple[int, EmissionFactorRef | None]] = {}
+
+    def assign(self, source_id: str, scope: int, factor: EmissionFactorRef | None) -> None:
+        self._assigned[source_id] = (scope, factor)
+
+    def scope(self, source: metering.Source) -> int:
+        return self._assigned.get(source.id, (1, None))[0]
+
+    def factor(self, source: metering.Source) -> EmissionFactorRef | None:
+        return self._assigned.get(source.id, (1, None))[1]
+
+
+def _months_us(ts_us: np.ndarray) -> np.ndarray:
+    """Calendar month (UTC) of each instant, as 'YYYY-MM' strings."""
+    return np.datetime_as_string(ts_us.astype("datetime64[us]"), unit="M")
+
+
+class StoreTenantData:
+    """Organization-scoped catalogue, readings and quarantine in the store's database."""
+
+    def __init__(self, store: Store, accounting: SourceAccounting | None = None) -> None:
+        self.store = store
+        self.engine = store.engine
+        self.accounting = accounting or NoAccounting()
+        self._version = 0
+        self._lock = threading.Lock()
+
+    def _bump(self) -> None:
+        with self._lock:
+            self._version += 1
+
+    def version(self, organization_id: str) -> int:
+        return self._version
+
+    # catalogue -------------------------------------------------------------------------------
+    def add_organization(self, name: str, organization_id: str) -> Organization:
+        self.store.save_organization(metering.Organization(organization_id, name))
+        self._bump()
+        return Organization(organization_id, name)
+
+    def organization(self, organization_id: str) -> Organization | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.organizations).where(t.organizations.c.id == organization_id)
+            ).first()
+        return Organization(row.id, row.name) if row else None
+
+    def _facility(self, row: sa.Row) -> Facility:
+        return Facility(
+            row.id, row.organization_id, row.name, row.time_zone, row.grid_region, row.address
+        )
+
+    def facilities(self, organization_id: str) -> list[Facility]:
+        query = (
+            sa.select(t.facilities)
+            .where(t.facilities.c.organization_id == organization_id)
+            .order_by(t.facilities.c.name)
+        )
+        with self.engine.connect() as conn:
+            return [self._facility(row) for row in conn.execute(query)]
+
+    def facility(self, organization_id: str, facility_id: str) -> Facility | None:
+        query = sa.select(t.facilities).where(
+            t.facilities.c.id == facility_id, t.facilities.c.organization_id == organization_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self._facility(row) if row else None
+
+    def add_facility(self, facility: Facility) -> Facility:
+        self.store.save_facility(
+            metering.Facility(
+                facility.id,
+                facility.organization_id,
+                facility.name,
+                facility.timezone,
+                facility.grid_region,
+                facility.address,
+            )
+        )
+        self._bump()
+        return facility
+
+    def delete_facility(self, organization_id: str, facility_id: str) -> bool:
+        if self.facility(organization_id, facility_id) is None:
+            return False
+        if self.sources(organization_id, facility_id) or self.meters(organization_id, facility_id):
+            from carbonlink.errors import InputError
+
+            raise InputError(
+                "facility still has sources or meters",
+                record=facility_id,
+                hint="delete its meters and sources first",
+            )
+        with self.engine.begin() as conn:
+            conn.execute(t.facilities.delete().where(t.facilities.c.id == facility_id))
+        self._bump()
+        return True
+
+    def _source(self, row: sa.Row, organization_id: str) -> Source:
+        stored = metering.Source(row.id, row.facility_id, row.name, row.kind)
+        return Source(
+            row.id,
+            organization_id,
+            row.facility_id,
+            row.name,
+            self.accounting.scope(stored),
+            self.accounting.factor(stored),
+        )
+
+    def sources(self, organization_id: str, facility_id: str | None = None) -> list[Source]:
+        query = (
+            sa.select(t.sources)
+            .join(t.facilities, t.facilities.c.id == t.sources.c.facility_id)
+            .where(t.facilities.c.organization_id == organization_id)
+            .order_by(t.sources.c.name)
+        )
+        if facility_id is not None:
+            query = query.where(t.sources.c.facility_id == facility_id)
+        with self.engine.connect() as conn:
+            found = [self._source(row, organization_id) for row in conn.execute(query)]
+        return sorted(found, key=lambda s: (s.scope, s.name))
+
+    def source(self, organization_id: str, source_id: str) -> Source | None:
+        found = [s for s in self.sources(organization_id) if s.id == source_id]
+        return found[0] if found else None
+
+    def add_source(self, source: Source) -> Source:
+        kind = "electricity" if source.scope == 2 else "combustion"
+        if isinstance(self.accounting, AssignedAccounting):
+            self.accounting.assign(source.id, source.scope, source.factor)
+        self.store.save_source(metering.Source(source.id, source.facility_id, source.name, kind))
+        self._bump()
+        return self.source(source.organization_id, source.id) or source
+
+    def meters(self, organization_id: str, facility_id: str | None = None) -> list[Meter]:
+        query = (
+            sa.select(t.meters)
+            .join(t.facilities, t.facilities.c.id == t.meters.c.facility_id)
+            .where(t.facilities.c.organization_id == organization_id)
+            .order_by(t.meters.c.name)
+        )
+        if facility_id is not None:
+            query = query.where(t.meters.c.facility_id == facility_id)
+        with self.engine.connect() as conn:
+            return [
+                Meter(
+                    row.id,
+                    organization_id,
+                    row.facility_id,
+                    row.name or row.id,
+                    row.unit,
+                    row.source_id,
+                    "activity" if row.source_id else "production",
+                    row.interval_s or 3600,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def meter(self, organization_id: str, meter_id: str) -> Meter | None:
+        found = [m for m in self.meters(organization_id) if m.id == meter_id]
+        return found[0] if found else None
+
+    def add_meter(self, meter: Meter) -> Meter:
+        self.store.save_meter(
+            metering.Meter(
+                meter.id,
+                "interval",
+                meter.unit,
+                interval_s=meter.interval_s,
+                facility_id=meter.facility_id,
+                source_id=meter.source_id,
+                name=meter.name,
+            )
+        )
+        self._bump()
+        return meter
+
+    # readings and quarantine -----------------------------------------------------------------
+    def add_readings(self, readings: Iterable[Reading]) -> int:
+        new = self.store.add_readings(readings)
+        if new:
+            self._bump()
+        return new
+
+    def quarantine(self, rejected: Iterable[Rejected]) -> int:
+        return self.store.quarantine(rejected)
+
+    def quarantine_for(self, organization_id: str, rejected: Iterable[Rejected]) -> int:
+        records = [
+            Rejected(r.raw, r.reason, f"org:{organization_id}:{r.source_ref}", r.meter_id)
+            for r in rejected
+        ]
+        kept = self.store.quarantine(records)
+        self._bump()
+        return kept
+
+    def quarantined(self, organization_id: str, limit: int = 200) -> list[Rejected]:
+        query = (
+            sa.select(t.quarantine)
+            .where(t.quarantine.c.source_ref.like(f"org:{organization_id}:%"))
+            .order_by(t.quarantine.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Rejected(bytes(row.raw), row.reason, row.source_ref, row.meter_id)
+                for row in conn.execute(query)
+            ]
+
+    def readings(
+        self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
+    ) -> list[Reading]:
+        if self.meter(organization_id, meter_id) is None:
+            return []
+        r = t.readings
+        query = (
+            sa.select(
+                sa.type_coerce(r.c.ts, sa.BigInteger).label("ts_us"),
+                r.c.value,
+                r.c.unit,
+                r.c.quality,
+                r.c.batch_id,
+                r.c.source_ref,
+            )
+            .where(r.c.meter_id == meter_id)
+            .order_by(r.c.ts.desc())
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(sa.type_coerce(r.c.ts, sa.BigInteger) > to_epoch_us(since))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Reading(
+                meter_id,
+                from_epoch_us(row.ts_us),
+                row.value,
+                row.unit,
+                row.quality,
+                row.batch_id,
+                row.source_ref,
+            )
+            for row in reversed(rows)
+        ]
+
+    def reading_at(self, organization_id: str, meter_id: str, ts: datetime) -> Reading | None:
+        """The stored reading of a meter at an instant, or None."""
+        if self.meter(organization_id, meter_id) is None:
+            return None
+        r = t.readings
+        query = sa.select(r).where(r.c.meter_id == meter_id, r.c.ts == ts)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Reading(
+            meter_id, row.ts, row.value, row.unit, row.quality, row.batch_id, row.source_ref
+        )
+
+    # monthly summaries -----------------------------------------------------------------------
+    def _monthly(self, organization_id: str) -> dict[str, dict[str, tuple[float, int, int]]]:
+        """Per meter and month: (sum of values, readings, estimated readings)."""
+        r, m, f = t.readings, t.meters, t.facilities
+        query = (
+            sa.select(r.c.meter_id, sa.type_coerce(r.c.ts, sa.BigInteger), r.c.value, r.c.quality)
+            .join(m, m.c.id == r.c.meter_id)
+            .join(f, f.c.id == m.c.facility_id)
+            .where(f.c.organization_id == organization_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        out: dict[str, dict[str, tuple[float, int, int]]] = defaultdict(dict)
+        if not rows:
+            return out
+        meter_ids = np.array([row[0] for row in rows], dtype=object)
+        ts = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
+        value = np.fromiter((row[2] for row in rows), dtype=np.float64, count=len(rows))
+        estimated = np.array([row[3] == "estimated" for row in rows])
+        months = _months_us(ts)
+        keys = np.char.add(np.char.add(meter_ids.astype(str), "|"), months.astype(str))
+        unique, inverse = np.unique(keys, return_inverse=True)
+        sums = np.bincount(inverse, weights=value)
+        counts = np.bincount(inverse)
+        est = np.bincount(inverse, weights=estimated.astype(float))
+        for i, key in enumerate(unique):
+            meter_id, month = str(key).split("|")
+            out[meter_id][month] = (float(sums[i]), int(counts[i]), int(est[i]))
+        return out
+
+    def source_months(self, organization_id: str) -> list[SourceMonth]:
+        monthly = self._monthly(organization_id)
+        sources = {s.id: s for s in self.sources(organization_id)}
+        activity: dict[tuple[str, str], float] = defaultdict(float)
+        for meter in self.meters(organization_id):
+            if meter.source_id in sources:
+                for month, (total, _n, _e) in monthly.get(meter.id, {}).items():
+                    activity[(meter.source_id, month)] += total
+        out = []
+        for (source_id, month), quantity in sorted(activity.items()):
+            source = sources[source_id]
+            factor = source.factor.co2e_t_per_unit if source.factor else 0.0
+            out.append(
+                SourceMonth(
+                    source.facility_id, source_id, source.scope, month, quantity, quantity * factor
+                )
+            )
+        return out
+
+    def production_months(self, organization_id: str) -> dict[tuple[str, str], float]:
+        monthly = self._monthly(organization_id)
+        out: dict[tuple[str, str], float] = defaultdict(float)
+        for meter in self.meters(organization_id):
+            if meter.purpose == "production":
+                for month, (total, _n, _e) in monthly.get(meter.id, {}).items():
+                    out[(meter.facility_id, month)] += total
+        return dict(out)
+
+    def meter_months(self, organization_id: str) -> list[MeterMonth]:
+        monthly = self._monthly(organization_id)
+        now = datetime.now(UTC)
+        out = []
+        for meter in self.meters(organization_id):
+            for month, (_total, count, est) in sorted(monthly.get(meter.id, {}).items()):
+                expected = max(_month_seconds(month, now) // meter.interval_s, count)
+                out.append(MeterMonth(meter.id, month, count, expected, est))
+        return out

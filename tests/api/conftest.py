@@ -1,0 +1,169 @@
+"""Fixtures of the service tests: an app over SQLite or PostgreSQL with two organizations."""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from carbonlink.api import create_app
+from carbonlink.api.demo_plant import DEMO_ORG_ID, seed_demo_plant
+from carbonlink.api.schema import users
+from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
+from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
+from carbonlink.ingest.base import Reading
+from carbonlink.settings import Settings
+from carbonlink.store import Store
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
+OTHER_ORG = "org-other-works"
+
+
+def seed_other_org(data: MemoryTenantData | StoreTenantData) -> None:
+    """A second, small organization whose numbers can be checked by hand.
+
+    One facility, one scope 2 source at 0.5 t CO2e/MWh (a round test factor, not a published
+    one), two hourly readings of 10 MWh and 100 t of production in October 2026:
+    emissions = 20 MWh × 0.5 = 10 t CO2e; intensity = 10 / 100 = 0.1 t CO2e/t.
+    """
+    data.add_organization("Other Works Ltd", OTHER_ORG)
+    data.add_facility(Facility("fac-other", OTHER_ORG, "Other plant", "Europe/Berlin"))
+    factor = EmissionFactorRef(0.5, "MWh", "test factor", "round test factor")
+    data.add_source(Source("src-other-power", OTHER_ORG, "fac-other", "Power", 2, factor))
+    data.add_meter(
+        Meter("mtr-other-power", OTHER_ORG, "fac-other", "Incomer", "MWh", "src-other-power")
+    )
+    data.add_meter(
+        Meter("mtr-other-output", OTHER_ORG, "fac-other", "Output", "t", None, "production")
+    )
+    t0, t1 = datetime(2026, 10, 5, 8, tzinfo=UTC), datetime(2026, 10, 5, 9, tzinfo=UTC)
+    data.add_readings(
+        [
+            Reading("mtr-other-power", t0, 10.0, "MWh"),
+            Reading("mtr-other-power", t1, 10.0, "MWh"),
+            Reading("mtr-other-output", t0, 100.0, "t"),
+        ]
+    )
+
+
+@dataclass
+class Service:
+    """An app with the demo organization (all roles) and a second organization (admin)."""
+
+    app: FastAPI
+    data: MemoryTenantData | StoreTenantData
+    users: dict[str, str] = field(default_factory=dict)
+
+    def client(self) -> TestClient:
+        return TestClient(self.app)
+
+    def login(self, email: str, password: str = PASSWORD, client: TestClient | None = None):  # type: ignore[no-untyped-def]
+        """Log in through the form; return the client (with its session cookie) and CSRF token."""
+        client = client or self.client()
+        form = client.get("/login")
+        token = client.cookies.get("carbonlink_login_csrf")
+        assert token and token in form.text
+        response = client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        page = client.get("/")
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert match
+        return client, match.group(1)
+
+
+def build_service(
+    engine: sa.Engine, tmp_path: Path, backend: str = "memory", **settings: object
+) -> Service:
+    """The service with both organizations and a user of every role.
+
+    ``backend`` "memory" keeps tenant data in memory; "store" keeps it in the store's tables
+    of ``engine`` (SQLite or PostgreSQL).
+    """
+    data: MemoryTenantData | StoreTenantData = (
+        MemoryTenantData()
+        if backend == "memory"
+        else StoreTenantData(Store(engine), AssignedAccounting())
+    )
+    seed_demo_plant(data, end=datetime(2026, 11, 15, tzinfo=UTC), months=2)
+    seed_other_org(data)
+    app = create_app(
+        Settings(
+            workspace=tmp_path,
+            login_attempts=3,
+            argon2_time_cost=1,
+            argon2_memory_kib=1024,
+            **settings,  # type: ignore[arg-type]
+        ),
+        engine=engine,
+        data=data,
+    )
+    service = Service(app, data)
+    people = [(DEMO_ORG_ID, f"{role}@demo.test", role, "zh") for role in ROLES]
+    people.append((OTHER_ORG, "admin@other.test", "admin", "en"))
+    # One cheap argon2 hash for all test users keeps the fixture fast; login still verifies it.
+    with engine.begin() as conn:
+        conn.execute(
+            users.insert(),
+            [
+                {
+                    "id": uuid.uuid4().hex,
+                    "organization_id": org,
+                    "email": email,
+                    "display_name": f"Test {role}",
+                    "password_hash": _password_hash(),
+                    "role": role,
+                    "locale": locale,
+                    "disabled": False,
+                    "created_at": datetime.now(UTC),
+                }
+                for org, email, role, locale in people
+            ],
+        )
+    service.users = {role: f"{role}@demo.test" for role in ROLES}
+    service.users["other"] = "admin@other.test"
+    return service
+
+
+@functools.cache
+def _password_hash() -> str:
+    return PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD)
+
+
+@pytest.fixture
+def service(engine: sa.Engine, tmp_path: Path) -> Service:
+    return build_service(engine, tmp_path)
+
+
+@pytest.fixture(params=["memory", "store"])
+def any_service(request: pytest.FixtureRequest, engine: sa.Engine, tmp_path: Path) -> Service:
+    """The service on in-memory tenant data and on the store's tables."""
+    return build_service(engine, tmp_path, request.param)
+
+
+@pytest.fixture
+def make_service(engine: sa.Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build a service with extra settings (production mode, secrets)."""
+
+    def make(**settings: object) -> Service:
+        return build_service(engine, tmp_path, **settings)
+
+    return make
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

@@ -1,0 +1,166 @@
+"""Login, sessions, CSRF, rate limiting, API keys, OAuth2 tokens and roles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from carbonlink.api import create_app
+from carbonlink.errors import ConfigError
+from carbonlink.settings import Settings
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+
+def test_production_refuses_placeholder_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="placeholder"):
+        create_app(Settings(workspace=tmp_path, production=True))
+    with pytest.raises(ConfigError):
+        create_app(Settings(workspace=tmp_path, production=True, secret_key="short-random"))  # type: ignore[arg-type]
+    app = create_app(Settings(workspace=tmp_path, production=True, secret_key="k" * 40))  # type: ignore[arg-type]
+    assert app.state.ctx.settings.secure_cookies
+
+
+def test_login_sets_hardened_session_cookie(service: Service, password: str) -> None:
+    client = service.client()
+    client.get("/login")
+    token = client.cookies["carbonlink_login_csrf"]
+    response = client.post(
+        "/login",
+        data={"email": service.users["viewer"], "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "carbonlink_session=" in cookie
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "华东示范钢铁有限公司" in page.text
+    assert "排放总览" in page.text  # the seed users work in Chinese
+
+
+def test_production_cookie_is_secure(make_service) -> None:  # type: ignore[no-untyped-def]
+    service = make_service(production=True, secret_key="s" * 48)
+    client = service.client()
+    client.get("/login")
+    set_cookie = client.get("/login").headers["set-cookie"].lower()
+    assert "secure" in set_cookie
+
+
+def test_wrong_password_and_missing_csrf_are_refused(service: Service, password: str) -> None:
+    client = service.client()
+    client.get("/login")
+    token = client.cookies["carbonlink_login_csrf"]
+    bad = client.post(
+        "/login", data={"email": service.users["admin"], "password": "nope", "csrf_token": token}
+    )
+    assert bad.status_code == 401
+    assert "carbonlink_session" not in client.cookies
+    forged = service.client().post(
+        "/login",
+        data={"email": service.users["admin"], "password": password, "csrf_token": "forged"},
+    )
+    assert forged.status_code == 403
+
+
+def test_login_is_rate_limited(service: Service, password: str) -> None:
+    client = service.client()
+    client.get("/login")
+    token = client.cookies["carbonlink_login_csrf"]
+    form = {"email": service.users["admin"], "password": "wrong", "csrf_token": token}
+    assert [client.post("/login", data=form).status_code for _ in range(3)] == [401] * 3
+    form["password"] = password
+    blocked = client.post("/login", data=form, follow_redirects=False)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+
+
+def test_pages_redirect_to_login_without_session(service: Service) -> None:
+    response = service.client().get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+def test_cookie_callers_need_the_csrf_header_to_write(service: Service) -> None:
+    client, csrf = service.login(service.users["editor"])
+    body = {"name": "Cold mill", "timezone": "Asia/Shanghai"}
+    refused = client.post("/api/v1/facilities", json=body)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    created = client.post("/api/v1/facilities", json=body, headers={"X-CSRF-Token": csrf})
+    assert created.status_code == 201
+    assert created.json()["name"] == "Cold mill"
+
+
+def test_logout_ends_the_session(service: Service) -> None:
+    client, csrf = service.login(service.users["viewer"])
+    assert (
+        client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    )
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_api_key_for_machines(service: Service) -> None:
+    client, csrf = service.login(service.users["admin"])
+    issued = client.post(
+        "/api/v1/api-keys",
+        json={"name": "ERP export", "role": "editor"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert issued.status_code == 201
+    key = issued.json()["key"]
+    machine = service.client()
+    listed = machine.get("/api/v1/facilities", headers={"Authorization": f"Bearer {key}"})
+    assert {f["id"] for f in listed.json()} == {"fac-hot-rolling", "fac-steelmaking"}
+    assert machine.get("/api/v1/me", headers={"X-API-Key": key}).json()["role"] == "editor"
+    wrong = machine.get("/api/v1/facilities", headers={"Authorization": "Bearer clk_wrong"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+def test_oauth2_client_credentials(service: Service) -> None:
+    client, csrf = service.login(service.users["admin"])
+    registered = client.post(
+        "/api/v1/oauth/clients",
+        json={"name": "MES gateway", "role": "viewer"},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    machine = service.client()
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": registered["client_id"],
+        "client_secret": registered["client_secret"],
+    }
+    token = machine.post("/api/v1/oauth/token", data=form)
+    assert token.status_code == 200
+    assert token.json()["token_type"] == "bearer"
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert machine.get("/api/v1/me", headers=bearer).json()["via"] == "oauth"
+    # a viewer token reads but does not write
+    assert machine.post("/api/v1/facilities", json={"name": "x"}, headers=bearer).status_code == 403
+    form["client_secret"] = "wrong"
+    assert machine.post("/api/v1/oauth/token", data=form).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "reads", "writes", "administers"),
+    [
+        ("admin", 200, 201, 201),
+        ("editor", 200, 201, 403),
+        ("viewer", 200, 403, 403),
+        ("auditor", 200, 403, 403),
+        ("supplier", 403, 403, 403),
+    ],
+)
+def test_roles(service: Service, role: str, reads: int, writes: int, administers: int) -> None:
+    client, csrf = service.login(service.users[role])
+    headers = {"X-CSRF-Token": csrf}
+    assert client.get("/api/v1/facilities").status_code == reads
+    made = client.post("/api/v1/facilities", json={"name": "New site"}, headers=headers)
+    assert made.status_code == writes
+    key = client.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"}, headers=headers)
+    assert key.status_code == administers

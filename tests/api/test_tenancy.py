@@ -1,0 +1,95 @@
+"""Every route, called by a user of another organization, answers 403/404 and never its data."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from fastapi.routing import APIRoute
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+# Identifiers of the demo organization's records, one per path parameter name.
+DEMO_IDS = {
+    "facility_id": "fac-steelmaking",
+    "source_id": "fac-steelmaking-gas",
+    "meter_id": "fac-steelmaking-m-gas",
+}
+# What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
+# (The identifiers in the request itself may be echoed in a "not found" message.)
+DEMO_MARKERS = (
+    "华东示范钢铁",
+    "fac-hot-rolling",
+    "Steelmaking",
+    "Hot rolling",
+    "Natural gas",
+    "demo-seed",
+    "East China grid average",
+)
+
+
+def _routes(routes: list[Any]) -> list[tuple[str, str]]:
+    """(method, path) of every endpoint, also those of included routers."""
+    out = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out.extend((method, route.path) for method in sorted(route.methods - {"HEAD"}))
+        elif hasattr(route, "original_router"):
+            out.extend(_routes(route.original_router.routes))
+    return out
+
+
+def test_walk_every_route_as_another_organization(any_service: Service) -> None:
+    client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
+    client.headers["X-CSRF-Token"] = csrf
+    routes = _routes(any_service.app.routes)
+    assert len(routes) >= 15
+    bodies = {
+        ("POST", "/api/v1/sources"): {"facility_id": "fac-steelmaking", "name": "x", "scope": 1},
+        ("POST", "/api/v1/meters"): {"facility_id": "fac-steelmaking", "name": "x", "unit": "MWh"},
+        ("POST", "/api/v1/readings"): {
+            "readings": [
+                {
+                    "meter_id": "fac-steelmaking-m-gas",
+                    "ts": "2026-11-20T00:00:00Z",
+                    "value": 1.0,
+                    "unit": "Nm3",
+                }
+            ]
+        },
+    }
+    checked = 0
+    for method, path in routes:
+        params = re.findall(r"{(\w+)}", path)
+        url = path.format(**{p: DEMO_IDS[p] for p in params})
+        if method == "GET" and url.endswith("/events"):
+            response = client.get(url)  # refused before any stream starts
+        else:
+            query = {"facility_id": "fac-steelmaking"} if method == "GET" else None
+            response = client.request(method, url, json=bodies.get((method, path)), params=query)
+        text = response.text
+        leaked = [marker for marker in DEMO_MARKERS if marker in text]
+        assert not leaked, f"{method} {url} showed {leaked}"
+        if params or (method, path) in bodies:
+            expected = {403, 404} if path != "/api/v1/readings" else {200}
+            assert response.status_code in expected, f"{method} {url}: {response.status_code}"
+            if path == "/api/v1/readings":
+                # accepted as a batch, but the foreign meter's row is rejected as unknown
+                assert response.json()["stored"] == 0
+                assert "not found" in response.json()["rejected"][0]["error"]
+        checked += 1
+    assert checked == len(routes)
+    # and nothing of the demo organization changed
+    assert any_service.data.sources("org-demo-steel", "fac-steelmaking")[0].name != "x"
+    assert len(any_service.data.meters("org-demo-steel")) == 6
+
+
+def test_lists_show_only_the_callers_records(any_service: Service) -> None:
+    client, _ = any_service.login(any_service.users["other"])
+    assert [f["id"] for f in client.get("/api/v1/facilities").json()] == ["fac-other"]
+    assert {m["id"] for m in client.get("/api/v1/meters").json()} == {
+        "mtr-other-power",
+        "mtr-other-output",
+    }
+    assert client.get("/api/v1/overview").json()["organization"] == "Other Works Ltd"
