@@ -191,3 +191,35 @@ def test_delivery_gives_up_after_the_last_attempt(engine: Engine, clock: FakeClo
         clock.now += timedelta(minutes=20)
     row = repository.events(direction="sent")[0]
     assert (row["attempts"], row["status"]) == (3, "failed")
+
+
+def test_published_event_makes_the_lead_pull_the_footprints(
+    engine: Engine,
+    second_engine: Engine,
+    pact_host: HostFactory,
+    tls_context: ssl.SSLContext,
+) -> None:
+    from carbonlink.exchange.client import PactClient
+    from carbonlink.exchange.pact import PUBLISHED
+
+    lead, lead_repo, lead_worker = pact_host(engine)
+    supplier, supplier_repo, supplier_worker = pact_host(second_engine)
+    supplier_repo.add_partner("lead", LEAD_AT_SUPPLIER, name="L", organization="L")
+    supplier_repo.grant("lead", companies=[SUPPLIER])
+    lead_repo.add_partner(
+        "supplier", SUPPLIER_AT_LEAD, name="S", organization="S", events_url=supplier.url
+    )
+    lead_repo.add_partner("quiet", "quiet-secret-0123456789", name="Q", organization="Q")
+    lead_worker.credentials = {supplier.url: ("lead", LEAD_AT_SUPPLIER)}
+    coke = footprint_document(4, company=SUPPLIER)
+    supplier_repo.publish(coke)
+    announce = supplier_worker.event(PUBLISHED, {"pfIds": [coke["id"]]})
+    with PactClient(lead.url, "supplier", SUPPLIER_AT_LEAD, verify=tls_context) as client:
+        client.send_event(announce)
+    with PactClient(lead.url, "quiet", "quiet-secret-0123456789", verify=tls_context) as client:
+        client.send_event(supplier_worker.event(PUBLISHED, {"pfIds": [coke["id"]]}))
+    lead_worker.run_once()
+    [kept] = lead_repo.received()
+    assert (kept["pf_id"], kept["via"], kept["source"]) == (coke["id"], "published", "supplier")
+    statuses = {row["partner"]: row["status"] for row in lead_repo.events(direction="received")}
+    assert statuses == {"supplier": "pulled", "quiet": "noted"}  # no host known for "quiet"

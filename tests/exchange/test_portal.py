@@ -98,3 +98,47 @@ def test_supplier_sees_only_its_requests_and_answers_once(engine: Engine) -> Non
     assert purchased.profile.fossil == pytest.approx(2.55)
     [answer] = repository.events(direction="received", type=REQUEST_FULFILLED)
     assert answer["request_event_id"] == for_lime and answer["partner"] == "lime"
+
+
+def test_coverage_of_purchased_mass_and_spend() -> None:
+    from carbonlink.domain.footprint import (
+        BillOfMaterials,
+        OwnInput,
+        PurchasedInput,
+        SecondaryFactor,
+        SecondaryInput,
+        SupplierFootprint,
+    )
+    from carbonlink.exchange.portal import supplier_coverage
+
+    coke = SupplierFootprint(
+        "pf-coke", "Coke Co", "kilogram", EmissionProfile(fossil=0.5), primary_data_share=80.0
+    )
+    lime = SupplierFootprint("pf-lime", "Lime Works", "kilogram", EmissionProfile(fossil=1.0))
+    ore = SecondaryFactor("iron ore", "kg", EmissionProfile(fossil=0.02), "db", "1")
+    boms = [
+        BillOfMaterials(
+            "hrc",
+            (
+                PurchasedInput(coke, 0.4),
+                PurchasedInput(lime, 0.1),
+                SecondaryInput(ore, 1.5),
+                OwnInput("crs", 0.01),
+            ),
+        ),
+        BillOfMaterials("crs", (PurchasedInput(coke, 0.2),)),
+    ]
+    prices = {"pf-coke": 2.0, "pf-lime": 1.0, "iron ore": 0.5}
+    products, suppliers = supplier_coverage(
+        boms, production={"hrc": 1000.0, "crs": 10.0}, prices=prices
+    )
+    # hrc: purchased mass 0.4 + 0.1 + 1.5 = 2.0 kg, primary (coke) 0.4 → 20 %;
+    # spend 0.8 + 0.1 + 0.75 = 1.65, primary 0.8 → 0.8 / 1.65.
+    assert products["hrc"].mass_share == pytest.approx(0.2)
+    assert products["hrc"].spend_share == pytest.approx(0.8 / 1.65)
+    assert products["crs"].mass_share == pytest.approx(1.0)
+    # per supplier, weighted by production: coke 0.4 × 1000 + 0.2 × 10 = 402 kg, all primary
+    assert suppliers["Coke Co"].mass_kg == pytest.approx(402.0)
+    assert suppliers["Coke Co"].mass_share == pytest.approx(1.0)
+    assert suppliers["Lime Works"].mass_share == 0.0  # a PCF without primary data
+    assert suppliers["secondary data"].mass_kg == pytest.approx(1500.0)

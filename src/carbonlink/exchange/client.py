@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from carbonlink.errors import ExchangeError
-from carbonlink.exchange.fulfilment import CLOUDEVENTS_JSON
 from carbonlink.exchange.pact import ProductFootprint, parse_product_footprint
 from carbonlink.exchange.repository import ExchangeRepository
 
+CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 _LINK = re.compile(r'<([^>]*)>\s*;\s*(?:[^,]*;\s*)*rel="?next"?', re.IGNORECASE)
 
 

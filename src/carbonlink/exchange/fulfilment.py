@@ -20,7 +20,9 @@ from typing import Any
 import httpx
 
 from carbonlink.errors import InputError
+from carbonlink.exchange.client import CLOUDEVENTS_JSON, PactClient, fetch_token
 from carbonlink.exchange.pact import (
+    PUBLISHED,
     REQUEST_CREATED,
     REQUEST_FULFILLED,
     REQUEST_REJECTED,
@@ -28,7 +30,6 @@ from carbonlink.exchange.pact import (
 from carbonlink.exchange.repository import ExchangeRepository, FootprintFilter
 
 NULL_PRODUCT = "urn:pact:null"
-CLOUDEVENTS_JSON = "application/cloudevents+json; charset=UTF-8"
 
 Credentials = Mapping[str, tuple[str, str]]
 """Our client id and secret at a partner's host, by the host's base URL."""
@@ -59,9 +60,54 @@ class EventWorker:
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def run_once(self) -> int:
-        """Answer open requests, then try every due delivery; returns the events delivered."""
+        """Answer open requests, fetch announced footprints, then try every due delivery.
+
+        Returns the number of events delivered.
+        """
         self.answer_requests()
+        self.follow_published()
         return self.deliver_due()
+
+    def follow_published(self) -> int:
+        """Pull the footprints announced by received PublishedEvents; returns how many.
+
+        Needs the partner's host URL and our credentials there; without them the event is only
+        noted. A failed pull is tried again on later runs, up to ``max_attempts``.
+        """
+        pulled = 0
+        for row in self.repository.events(direction="received", type=PUBLISHED):
+            if row["status"] != "received" or not self.repository.claim(
+                row["id"], "received", "fetching"
+            ):
+                continue
+            partner = self.repository.partner(row["partner"])
+            base = partner.events_url.rstrip("/") if partner and partner.events_url else None
+            creds = self.credentials.get(base) if base else None
+            if base is None or creds is None:
+                self.repository.set_event_status(row["id"], "noted")
+                continue
+            pf_ids = json.loads(row["document"])["data"].get("pfIds") or []
+            attempts = row["attempts"] + 1
+            try:
+                with PactClient(
+                    base, *creds, verify=self.verify, timeout=self.timeout, transport=self.transport
+                ) as client:
+                    for pf_id in pf_ids:
+                        document = client.get_footprint(pf_id)
+                        self.repository.store_received(
+                            json.dumps(document, ensure_ascii=False),
+                            source=row["partner"],
+                            via="published",
+                        )
+                        pulled += 1
+            except Exception as exc:
+                status = "failed" if attempts >= self.max_attempts else "received"
+                self.repository.set_event_status(
+                    row["id"], status, attempts=attempts, last_error=str(exc)[:500]
+                )
+                continue
+            self.repository.set_event_status(row["id"], "pulled", attempts=attempts)
+        return pulled
 
     def answer_requests(self) -> int:
         """Create exactly one answer per open request; returns how many were answered."""
@@ -188,8 +234,6 @@ class EventWorker:
         creds = self.credentials.get(base) or self.credentials.get(base.rstrip("/"))
         if creds is None:
             return None
-        from carbonlink.exchange.client import fetch_token
-
         try:
             token = fetch_token(client, base, *creds)
         except Exception as exc:

@@ -125,7 +125,7 @@ def create_pact_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         task = None
         if worker is not None and config.worker_interval is not None:
-            task = asyncio.create_task(_run_worker(worker, config.worker_interval))
+            task = asyncio.create_task(run_worker(worker, config.worker_interval))
         try:
             yield
         finally:
@@ -402,7 +402,12 @@ def _next_link(request: Request, limit: int, offset: int) -> str:
     return f"{_base_url(request)}/3/footprints?{urlencode(pairs)}"
 
 
-async def _run_worker(worker: Any, interval: float) -> None:
+async def run_worker(worker: Any, interval: float) -> None:
+    """Run ``worker.run_once`` every ``interval`` seconds until cancelled.
+
+    A mounted sub-application gets no lifespan of its own: a service mounting the host starts
+    this in its own lifespan.
+    """
     while True:
         # The worker records its own failures; one bad run must not stop the loop.
         with contextlib.suppress(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from carbonlink.domain.footprint import (
     EmissionProfile,
     Product,
     ProductSystem,
+    PurchasedInput,
     SecondaryFactor,
     SecondaryInput,
     allocate,
@@ -259,3 +260,81 @@ def submit_activity_data(
     )
     repository.set_event_status(row["id"], "fulfilled")
     return footprint
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Purchased mass and spend, and the parts of them with a supplier's primary-data PCF."""
+
+    mass_kg: float = 0.0
+    primary_mass_kg: float = 0.0
+    spend: float = 0.0
+    primary_spend: float = 0.0
+
+    @property
+    def mass_share(self) -> float | None:
+        """Share (0…1) of purchased mass with primary data; None without purchased mass."""
+        return self.primary_mass_kg / self.mass_kg if self.mass_kg else None
+
+    @property
+    def spend_share(self) -> float | None:
+        """Share (0…1) of spend with primary data; None without priced inputs."""
+        return self.primary_spend / self.spend if self.spend else None
+
+    def __add__(self, other: Coverage) -> Coverage:
+        return Coverage(
+            self.mass_kg + other.mass_kg,
+            self.primary_mass_kg + other.primary_mass_kg,
+            self.spend + other.spend,
+            self.primary_spend + other.primary_spend,
+        )
+
+
+def supplier_coverage(
+    boms: Sequence[BillOfMaterials],
+    *,
+    production: Mapping[str, float] | None = None,
+    prices: Mapping[str, float] | None = None,
+) -> tuple[dict[str, Coverage], dict[str, Coverage]]:
+    """Coverage per product and per supplier of the purchased inputs of ``boms``.
+
+    A purchased input counts as primary when its supplier footprint has a primary data share
+    above 0 (PACT Methodology §4.2.2); secondary-factor inputs count as purchased without
+    primary data (supplier "secondary data"). Mass is counted for inputs declared in kilograms;
+    spend is quantity × ``prices`` (per unit, keyed by the supplier footprint's reference or
+    the secondary factor's name). ``production`` (declared units per product, default 1) weighs
+    each product's inputs in the per-supplier totals.
+    """
+    production = production or {}
+    prices = prices or {}
+    per_product: dict[str, Coverage] = {}
+    per_supplier: dict[str, Coverage] = {}
+    for bom in boms:
+        volume = production.get(bom.product, 1.0)
+        total = Coverage()
+        for line in bom.inputs:
+            if isinstance(line, PurchasedInput):
+                unit = line.footprint.declared_unit
+                supplier = line.footprint.supplier
+                price_key = line.footprint.reference
+                primary = line.footprint.primary_data_share > 0
+            elif isinstance(line, SecondaryInput):
+                unit = line.factor.unit
+                supplier = "secondary data"
+                price_key = line.factor.name
+                primary = False
+            else:
+                continue
+            mass = line.quantity if unit in ("kilogram", "kg") else 0.0
+            spend = line.quantity * prices.get(price_key, 0.0)
+            item = Coverage(mass, mass if primary else 0.0, spend, spend if primary else 0.0)
+            total = total + item
+            weighted = Coverage(
+                item.mass_kg * volume,
+                item.primary_mass_kg * volume,
+                item.spend * volume,
+                item.primary_spend * volume,
+            )
+            per_supplier[supplier] = per_supplier.get(supplier, Coverage()) + weighted
+        per_product[bom.product] = total
+    return per_product, per_supplier
