@@ -91,3 +91,18 @@ def test_pact_commands_end_to_end(
 
     bad = runner.invoke(app, ["pact", "publish", str(tmp_path / "missing.json")], env=env)
     assert bad.exit_code != 0
+
+
+def test_credentials_file_for_pact_serve(tmp_path: Path) -> None:
+    import pytest
+
+    from carbonlink.commands.pact import load_credentials
+    from carbonlink.errors import InputError
+
+    good = tmp_path / "creds.json"
+    good.write_text(json.dumps({"https://coke.example/": ["lead", "s3cret"]}))
+    assert load_credentials(good) == {"https://coke.example": ("lead", "s3cret")}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(["https://coke.example"]))
+    with pytest.raises(InputError):
+        load_credentials(bad)

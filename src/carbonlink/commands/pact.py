@@ -66,6 +66,19 @@ def dev_cert(
     console.print(f"key          {key}")
 
 
+def load_credentials(path: Path) -> dict[str, tuple[str, str]]:
+    """Our client id and secret at partners' hosts, by base URL, from a JSON file."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        return {url.rstrip("/"): (str(pair[0]), str(pair[1])) for url, pair in loaded.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError, KeyError) as exc:
+        raise InputError(
+            f"cannot read the credentials file {path}: {exc}",
+            file=str(path),
+            hint='write {"https://partner.example": ["our client id", "our secret"]}',
+        ) from exc
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -76,6 +89,16 @@ def serve(
     source: Annotated[
         str | None, typer.Option(help="Our public base URL, sent as the events' source.")
     ] = None,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSON file of our credentials at partners\' hosts: {"https://host": '
+            '["client id", "secret"]}, used to deliver answers and events.'
+        ),
+    ] = None,
+    ca_cert: Annotated[
+        Path | None, typer.Option(help="Certificate to trust for partners' hosts.")
+    ] = None,
 ) -> None:
     """Run the PACT host over HTTPS (answers requests and delivers events in the background)."""
     import uvicorn
@@ -85,7 +108,13 @@ def serve(
     from carbonlink.exchange.server import https_config
 
     repository = _repository(ctx)
-    worker = EventWorker(repository, source=source or f"https://{host}:{port}")
+    remote = load_credentials(credentials) if credentials is not None else {}
+    worker = EventWorker(
+        repository,
+        source=source or f"https://{host}:{port}",
+        credentials=remote,
+        verify=_verify(ca_cert),
+    )
     app_ = create_pact_app(repository.engine, worker=worker)
     uvicorn.Server(
         https_config(app_, host=host, port=port, certfile=cert, keyfile=key, log_level="info")
