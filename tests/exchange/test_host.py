@@ -311,3 +311,12 @@ def test_footprints_go_out_byte_for_byte_as_published(
     assert one.content == b'{"data":' + text.encode() + b"}"
     assert listed.content == b'{"data":[' + text.encode() + b"]}"
     assert one.headers["content-type"] == "application/json"
+
+
+def test_request_criteria_also_read_the_v2_product_list() -> None:
+    from carbonlink.exchange.repository import FootprintFilter
+
+    v3 = FootprintFilter.from_criteria({"productId": ["urn:x:1"], "status": "Active"})
+    v2 = FootprintFilter.from_criteria({"pf": {"productIds": ["urn:x:1"]}})
+    assert v3.product_id == v2.product_id == ("urn:x:1",)
+    assert v3.status == "Active" and v2.status is None

@@ -133,11 +133,20 @@ class EventWorker:
         return answered
 
     def _answer(self, request: dict[str, Any], partner: Any) -> dict[str, Any]:
-        criteria = request.get("data") or {}
-        products = [p.lower() for p in criteria.get("productId") or []]
+        try:
+            criteria = FootprintFilter.from_criteria(request.get("data") or {})
+        except InputError as exc:
+            return self.event(
+                REQUEST_REJECTED,
+                {
+                    "requestEventId": request["id"],
+                    "error": {"code": "BadRequest", "message": exc.message},
+                },
+            )
+        products = [p.lower() for p in criteria.product_id]
         documents: list[str] = []
         if partner is not None and NULL_PRODUCT not in products:
-            documents = self.repository.visible(partner, FootprintFilter.from_criteria(criteria))
+            documents = self.repository.visible(partner, criteria)
         if documents:
             return self.event(
                 REQUEST_FULFILLED,

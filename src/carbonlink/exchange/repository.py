@@ -128,8 +128,13 @@ class FootprintFilter:
             value = criteria.get(key)
             return parse_instant(value) if value else None
 
+        products = many("productId")
+        legacy = criteria.get("pf")
+        if not products and isinstance(legacy, dict) and isinstance(legacy.get("productIds"), list):
+            # PACT v2 requests name the products as data.pf.productIds.
+            products = tuple(str(p) for p in legacy["productIds"])
         return cls(
-            product_id=many("productId"),
+            product_id=products,
             company_id=many("companyId"),
             geography=many("geography"),
             classification=many("classification"),
