@@ -347,6 +347,19 @@ def step_dashboard(run: DemoRun) -> None:
     demo_step_service(run)
 
 
+def step_supply_chain(run: DemoRun) -> None:
+    """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
+    from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(demo_settings(run))
+    try:
+        files = run_supply_chain(run.out, store.engine, run.results["accounting"], run.console)
+    finally:
+        store.engine.dispose()
+    run.outputs.update(files)
+
+
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("workspace", step_workspace),
@@ -357,6 +370,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("cbam", step_cbam),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
+    ("supply chain", step_supply_chain),
     ("ledger", step_ledger),
     ("dashboard", step_dashboard),
 ]

@@ -11,9 +11,9 @@ from carbonlink.store import create_store_engine, upgrade
 from carbonlink.store.migrate import alembic_config, downgrade
 
 
-def test_0005_follows_0003_accounts() -> None:
+def test_0005_follows_0004_exchange() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_revision("0005_ledger_links").down_revision == "0003_accounts"
+    assert script.get_revision("0005_ledger_links").down_revision == "0004_exchange"
 
 
 def test_0005_adds_and_removes_its_columns_cleanly(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_0005_adds_and_removes_its_columns_cleanly(tmp_path: Path) -> None:
     assert {"readings_sha256", "ledger_index"} <= columns
     assert "ix_readings_batch" in {i["name"] for i in inspect(engine).get_indexes("readings")}
     assert "documents" in inspect(engine).get_table_names()
-    downgrade(engine, "0003_accounts")
+    downgrade(engine, "0004_exchange")
     inspector = inspect(engine)
     assert "ledger_index" not in {c["name"] for c in inspector.get_columns("import_batches")}
     assert "documents" not in inspector.get_table_names()

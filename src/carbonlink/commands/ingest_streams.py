@@ -86,6 +86,22 @@ def mqtt(
         int | None, typer.Option(help="Messages stored per transaction (default 1000).")
     ] = None,
     database: DatabaseOption = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            help=(
+                "YAML file of alert rules checked on every stored batch: "
+                "{meters: [ids…], rules: [{id, kind: threshold|rate_of_change|meter_offline, "
+                "meter_id, above/below/max_change_per_hour/offline_after}]}. Alerts are printed "
+                "and, with --webhook, posted signed (secret from CARBONLINK_WEBHOOK_SECRET)."
+            ),
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    webhook: Annotated[
+        str | None, typer.Option(help="URL that receives each alert as signed JSON.")
+    ] = None,
 ) -> None:
     """Collect meter readings from an MQTT broker (JSON payloads, QoS 1) until Ctrl-C.
 
@@ -117,7 +133,8 @@ def mqtt(
         batch_size=batch_size,
     )
     stop = _stop_on_signals()
-    with open_sink(settings, database) as sink:
+    with open_sink(settings, database) as store:
+        sink = store if rules is None else _alerting(store, rules, webhook)
         collector = MqttCollector(config, sink)
         console.print(
             f"collecting from mqtt://{config.host}:{config.port} as '{config.client_id}' "
@@ -128,6 +145,51 @@ def mqtt(
         f"received {stats.received}, stored {stats.stored} new readings, "
         f"{stats.duplicates} duplicates ignored, {stats.quarantined} quarantined"
     )
+
+
+def _alerting(store: ReadingSink, rules_file: Path, webhook: str | None) -> ReadingSink:
+    """Wrap the store so that alert rules run on each batch as it is stored."""
+    import os
+
+    import yaml
+
+    from carbonlink.errors import InputError
+    from carbonlink.monitor.live import AlertingSink
+    from carbonlink.monitor.notify import NotificationError, Webhook
+    from carbonlink.monitor.rules import AlertEvent, RuleEngine, validate_rules
+
+    document = yaml.safe_load(rules_file.read_text(encoding="utf-8")) or {}
+    if not isinstance(document, dict) or not document.get("meters"):
+        raise InputError(
+            "a rules file needs 'meters' (the meter ids watched) and 'rules'",
+            file=str(rules_file),
+        )
+    meters = [str(m) for m in document["meters"]]
+    try:
+        checked = validate_rules(document.get("rules") or [], known_meters=meters)
+    except InputError as exc:
+        exc.file = str(rules_file)
+        raise
+    channel = None
+    if webhook:
+        secret = os.environ.get("CARBONLINK_WEBHOOK_SECRET", "")
+        if not secret:
+            raise InputError(
+                "--webhook needs a signing secret", hint="set CARBONLINK_WEBHOOK_SECRET"
+            )
+        channel = Webhook(webhook, secret.encode())
+
+    def notify(events: list[AlertEvent]) -> None:
+        for event in events:
+            console.print(f"[bold]{event.action}[/] {event.severity} {event.ts}: {event.message}")
+            if channel is not None:
+                try:
+                    channel.send(event)
+                except NotificationError as exc:
+                    # The reading is stored and the alert stays open; say so and go on.
+                    console.print(f"[yellow]warning:[/] {exc}")
+
+    return AlertingSink(store, RuleEngine(checked, meters), notify)
 
 
 def sparkplug(

@@ -1,7 +1,7 @@
 """Ledger links: each import batch's ledger entry and readings digest; stored input documents.
 
 Revision ID: 0005_ledger_links
-Revises: 0003_accounts
+Revises: 0004_exchange
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_ledger_links"
-down_revision: str | None = "0003_accounts"
+down_revision: str | None = "0004_exchange"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
