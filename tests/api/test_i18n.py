@@ -26,6 +26,22 @@ DYNAMIC = {
     "good",
     "estimated",
     "suspect",
+    "scope 1",
+    "scope 2_location",
+    "scope 2_market",
+    "scope 3",
+    "scope exported",
+    "alerts open",
+    "alerts acknowledged",
+    "alerts closed",
+    "info",
+    "warning",
+    "critical",
+    "missing_source",
+    "meter_without_data",
+    "source_without_method",
+    "verified",
+    "projected",
 }
 
 

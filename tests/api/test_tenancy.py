@@ -26,6 +26,9 @@ DEMO_MARKERS = (
     "Natural gas",
     "demo-seed",
     "East China grid average",
+    "gas-above-500",
+    "gas-below-450",
+    "tangshan-target",
 )
 
 
@@ -62,7 +65,8 @@ def test_walk_every_route_as_another_organization(any_service: Service) -> None:
     checked = 0
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
-        url = path.format(**{p: DEMO_IDS[p] for p in params})
+        ids = DEMO_IDS | any_service.ids
+        url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts
         else:
