@@ -204,8 +204,8 @@ def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
                 episode.click()
                 page.wait_for_selector("#chart-band canvas")
                 assert "2018年3月11日" in page.locator("tr.selected").inner_text()
-            page.locator("#anomalies").scroll_into_view_if_needed()
             page.screenshot(path=OUT / "15-demo-meter-anomaly.png", full_page=True)
+            page.locator("#anomalies").screenshot(path=OUT / "15b-demo-anomaly-band.png")
 
             page.goto(f"{base_url}/alerts")
             page.wait_for_selector("#alerts-closed")

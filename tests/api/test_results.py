@@ -120,10 +120,16 @@ def test_saved_run_gives_the_engines_totals_and_local_months(
     assert "cn-mee-nbs/grid_average/CN/2022" in source
     assert "MEE/NBS announcement of 20 Dec 2024" in source
     assert 'href="/meters/hand-grid"' in source
+    runs = client.get("/api/v1/inventories").json()
+    assert [r["id"] for r in runs] == [run.id]
+    saved = client.get(f"/api/v1/inventories/{run.id}").json()
+    assert saved["totals"] == totals and saved["lines"] == document["lines"]
     # the demo organization never sees the hand-checked run
     demo, _ = service.login(service.users["viewer"])
     assert "Hand Works" not in demo.get("/").text
     assert demo.get("/sources/hand-works:grid-power").status_code == 404
+    assert demo.get("/api/v1/inventories").json() == []
+    assert demo.get(f"/api/v1/inventories/{run.id}").status_code == 404
 
 
 def test_rule_alert_is_listed_and_acknowledged(engine: sa.Engine, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ DEMO_IDS = {
     "facility_id": "fac-steelmaking",
     "source_id": "fac-steelmaking-gas",
     "meter_id": "fac-steelmaking-m-gas",
+    "inventory_id": "run-of-the-demo-organization",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)

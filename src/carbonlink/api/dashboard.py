@@ -8,10 +8,12 @@ up to the engine's figure exactly.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,6 +25,7 @@ from carbonlink.store import schema as t
 from carbonlink.store.schema import to_epoch_us
 
 SCOPE_KEYS = ("1", "2_location", "2_market", "3")
+T = TypeVar("T")
 
 
 def line_meter(line: dict[str, Any]) -> str | None:
@@ -105,6 +108,28 @@ class RunView:
 
     def source(self, key: str) -> SourceRow | None:
         return next((s for s in self.sources if s.key == key), None)
+
+
+class RunViewCache:
+    """Run views keyed by organization and run, rebuilt when the tenant data's version moves.
+
+    Building a view reads the run's lines and, for metered sources, a year of readings; the
+    overview is the most visited page, so it is built once per data version.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], version: int, build: Callable[[], T]) -> T:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = build()
+        with self._lock:
+            self._entries[key] = (version, value)
+        return value
 
 
 def build_run_view(engine: sa.Engine, run: InventoryRun, lines: list[dict[str, Any]]) -> RunView:

@@ -333,6 +333,7 @@ class StoreTenantData:
                 r.c.value,
                 r.c.quality,
                 f.c.time_zone,
+                m.c.labelling,
             )
             .join(m, m.c.id == r.c.meter_id)
             .join(f, f.c.id == m.c.facility_id)
@@ -345,6 +346,9 @@ class StoreTenantData:
             return out
         meter_ids = np.array([row[0] for row in rows], dtype=object)
         ts = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
+        # An end-labelled reading measured the interval before its stamp: the quarter hour
+        # stamped at midnight on the 1st belongs to the month that ends there.
+        ts = ts - np.fromiter((row[5] == "end" for row in rows), dtype=np.int64, count=len(rows))
         value = np.fromiter((row[2] for row in rows), dtype=np.float64, count=len(rows))
         estimated = np.array([row[3] == "estimated" for row in rows])
         zones = np.array([row[4] or "UTC" for row in rows], dtype=object)

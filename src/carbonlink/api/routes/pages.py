@@ -101,10 +101,16 @@ def _run_view(
         return None
     asked = request.query_params.get("run")
     ordered = sorted(runs, key=lambda r: r.id != asked)
+    org = caller.organization_id
+    version = ctx.data.version(org)
     for run in ordered:
-        lines = results.inventory_lines_of(ctx.engine, caller.organization_id, run.id)
-        if facility is None or any(line["facility"] == facility for line in lines):
-            view = build_run_view(ctx.engine, run, lines)
+
+        def build(run: results.InventoryRun = run) -> RunView:
+            lines = results.inventory_lines_of(ctx.engine, org, run.id)
+            return build_run_view(ctx.engine, run, lines)
+
+        view = ctx.runs.get((org, run.id), version, build)
+        if facility is None or view.facility(facility) is not None:
             view.runs = runs
             return view
     return None
@@ -133,9 +139,20 @@ def _inventory_overview(
             "tco2e": fmt.gettext("t CO2e"),
         },
     }
-    meter_months = [mm for mm in ctx.data.meter_months(org)]
-    received = sum(mm.received for mm in meter_months)
-    expected = sum(mm.expected for mm in meter_months)
+
+    def count() -> tuple[int, int]:
+        metered = {src.meter for src in view.sources if src.meter}
+        first, last = view.run.period_start[:7], view.run.period_end[:7]
+        in_run = [
+            mm
+            for mm in ctx.data.meter_months(org)
+            if mm.meter_id in metered and first <= mm.month <= last
+        ]
+        return sum(mm.received for mm in in_run), sum(mm.expected for mm in in_run)
+
+    received, expected = ctx.runs.get(
+        (org, f"{view.run.id}:completeness"), ctx.data.version(org), count
+    )
     return _render(
         request,
         ctx,
@@ -381,17 +398,21 @@ def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
     }
     anomalies = None
     if len(readings) >= 200:
-        from carbonlink.api.dashboard import meter_anomalies
+        from carbonlink.api.dashboard import MeterAnomalies, meter_anomalies
         from carbonlink.store import Store
 
-        stored = Store(ctx.engine).series(meter_id)
         try:
             pick = int(request.query_params.get("episode", "0"))
         except ValueError:
             pick = 0
-        anomalies = meter_anomalies(
-            stored.ts_us, stored.value, facility.timezone if facility else "UTC", pick=pick
-        )
+        pick = min(max(pick, 0), 19)  # at most 20 episodes are listed
+
+        def detect() -> MeterAnomalies:
+            stored = Store(ctx.engine).series(meter_id)
+            zone = facility.timezone if facility else "UTC"
+            return meter_anomalies(stored.ts_us, stored.value, zone, pick=pick)
+
+        anomalies = ctx.runs.get((org, f"meter:{meter_id}:{pick}"), ctx.data.version(org), detect)
     return _render(
         request,
         ctx,
@@ -591,7 +612,9 @@ def targets_page(request: Request, ctx: Context) -> HTMLResponse:
                 "months": [fmt.month(f"{year}-{m:02d}") for m in range(1, 13)],
                 "monthly": works["monthly_tco2"],
                 "as_of": works["progress_as_of_month"],
+                "budget_month": works["progress"]["allowed"] / 12,
             }
+            chart["labels"]["budget_month"] = fmt.gettext("Budget per month")
     else:
         report = None
     return _render(

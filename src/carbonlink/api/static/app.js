@@ -21,16 +21,17 @@
   if (ov) {
     var bar = function (name, values) { return { name: name, type: "bar", stack: "scope", data: values, barMaxWidth: 36 }; };
     chart("chart-months", {
-      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
+      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 56, right: 20, top: 60, bottom: 30 },
       xAxis: { type: "category", data: ov.months }, yAxis: { type: "value", name: ov.labels.tco2e },
       series: ov.scope2m ? [
         bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3),
         { name: ov.labels.scope2m, type: "line", data: ov.scope2m, symbolSize: 6 }
       ] : [bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3)]
     });
+    var compact = new Intl.NumberFormat(document.documentElement.lang, { notation: "compact", maximumFractionDigits: 1 });
     chart("chart-facilities", {
-      tooltip: { trigger: "axis" }, grid: { left: 140, right: 30, top: 20, bottom: 30 },
-      xAxis: { type: "value", name: ov.labels.tco2e }, yAxis: { type: "category", data: ov.facilities.slice().reverse() },
+      tooltip: { trigger: "axis" }, grid: { left: 20, right: 40, top: 20, bottom: 50, containLabel: true },
+      xAxis: { type: "value", name: ov.labels.tco2e, nameLocation: "middle", nameGap: 30, axisLabel: { formatter: function (v) { return compact.format(v); } } }, yAxis: { type: "category", data: ov.facilities.slice().reverse(), axisLabel: { width: 170, overflow: "break" } },
       series: [{ type: "bar", data: ov.facility_t.slice().reverse(), barMaxWidth: 28 }]
     });
     chart("chart-intensity", {
@@ -69,7 +70,7 @@
   var tg = data("targets-data");
   if (tg) {
     chart("chart-pathway", {
-      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
+      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 20, right: 20, top: 60, bottom: 30, containLabel: true },
       xAxis: { type: "category", data: tg.years }, yAxis: { type: "value", name: tg.labels.tco2e },
       series: [
         { name: tg.labels.pathway, type: "line", data: tg.pathway, symbolSize: 6 },
@@ -81,6 +82,7 @@
       tooltip: { trigger: "axis" }, grid: grid,
       xAxis: { type: "category", data: tg.months }, yAxis: { type: "value", name: tg.labels.tco2e },
       series: [{ name: tg.labels.monthly, type: "bar", barMaxWidth: 28,
+        markLine: tg.budget_month ? { symbol: "none", label: { formatter: tg.labels.budget_month }, lineStyle: { color: "#b91c1c", type: "dashed" }, data: [{ yAxis: tg.budget_month }] } : undefined,
         data: tg.monthly.map(function (v, i) { return { value: v, itemStyle: { opacity: i < tg.as_of ? 1 : 0.35 } }; }) }]
     });
   }
