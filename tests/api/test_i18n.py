@@ -37,9 +37,6 @@ DYNAMIC = {
     "info",
     "warning",
     "critical",
-    "missing_source",
-    "meter_without_data",
-    "source_without_method",
     "verified",
     "projected",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -120,6 +121,14 @@ def test_saved_run_gives_the_engines_totals_and_local_months(
     assert "cn-mee-nbs/grid_average/CN/2022" in source
     assert "MEE/NBS announcement of 20 Dec 2024" in source
     assert 'href="/meters/hand-grid"' in source
+    # a written file with its transparency-log receipt beside it gets the "verified" badge
+    written = tmp_path / "hand-inventory.json"
+    written.write_text(json.dumps(document), "utf-8")
+    results.save_monitoring(engine, HAND_ORG, {}, {"inventory result": str(written)})
+    assert 'class="pill verified"' not in client.get("/").text
+    (tmp_path / "hand-inventory.json.tlog-proof").write_text("receipt", "utf-8")
+    page = client.get("/").text
+    assert 'href="/files/inventory%20result?proof=true">✓ verified' in page
     runs = client.get("/api/v1/inventories").json()
     assert [r["id"] for r in runs] == [run.id]
     saved = client.get(f"/api/v1/inventories/{run.id}").json()

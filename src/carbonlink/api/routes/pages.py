@@ -164,6 +164,7 @@ def _inventory_overview(
         completeness=received / expected if expected else None,
         received=received,
         findings=monitoring[0].get("completeness", []) if monitoring else [],
+        plan_facility=(monitoring[0].get("plan") or {}).get("facility_id") if monitoring else None,
         files=_report_files(monitoring[1] if monitoring else {}),
     )
 
