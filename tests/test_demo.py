@@ -37,6 +37,41 @@ def test_metered_account_uses_the_real_plant_year(demo_run: tuple[Path, str]) ->
     assert "pinned" in location["factor"]["reason"]
 
 
+def test_supply_chain_footprints_add_up_by_hand(demo_run: tuple[Path, str]) -> None:
+    """HRC and CRS from the chain file and the accounted works, solved here by hand (2 × 2)."""
+    from carbonlink.demo import demo_inventory_text
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.exchange.pact import parse_decimal
+
+    out, text = demo_run
+    summary = json.loads((out / "pact" / "supply-chain.json").read_text("utf-8"))
+    by_scope = account(parse_inventory(demo_inventory_text())).summary("facility", "scope")
+
+    def site(facility: str) -> float:  # kg CO2e: scope 1 + market-based scope 2
+        return 1000 * (by_scope[(facility, "1")] + by_scope[(facility, "2_market")])
+
+    coke = 198_000e3 * 1260 / (1260 + 140) / 600_000e3 + 1.32 * 0.16
+    ferrochrome = 14_500 / 2_400 + 2.1 * 0.05
+    d_hrc = site("tangshan-works") * 3724 / (3724 + 28) / 980_000e3
+    d_crs = site("jiangsu-coating") / 300_000e3
+    # hrc = d_hrc + 0.3673 coke + 0.001224 ferrochrome + 0.01 crs;  crs = d_crs + 1.06 hrc
+    hrc = (d_hrc + 0.3673 * coke + 0.001224 * ferrochrome + 0.01 * d_crs) / (1 - 0.01 * 1.06)
+    crs = d_crs + 1.06 * hrc
+    products = summary["products"]
+    assert products["hrc"]["pcf_kgco2e_per_kg"] == pytest.approx(hrc, rel=1e-9)
+    assert products["crs"]["pcf_kgco2e_per_kg"] == pytest.approx(crs, rel=1e-9)
+    document = json.loads((out / "pact" / "pcf-hrc.json").read_text("utf-8"))
+    assert parse_decimal(document["pcf"]["pcfExcludingBiogenicUptake"]) == pytest.approx(
+        hrc, rel=1e-6
+    )
+    supplier = json.loads((out / "pact" / "supplier-coke.json").read_text("utf-8"))
+    assert parse_decimal(supplier["pcf"]["pcfExcludingBiogenicUptake"]) == pytest.approx(coke)
+    assert summary["suppliers"]["coke"]["provenance"]["via"] == "event"
+    assert summary["listed_by_customer"] == 2
+    assert "via the supplier portal" in text
+
+
 def test_monitoring_has_plan_target_and_ets(demo_run: tuple[Path, str]) -> None:
     out, _ = demo_run
     report = json.loads((out / "monitoring.json").read_text("utf-8"))

@@ -11,8 +11,10 @@ from rich.console import Console
 
 from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
+from carbonlink.commands import ingest_streams
 from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
+from carbonlink.commands import pact as pact_commands
 from carbonlink.commands import report as report_commands
 from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
@@ -54,11 +56,14 @@ def demo(
 
 app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
+ingest_streams.register(ingest_commands.app)
 app.add_typer(ledger_commands.app, name="ledger")
 app.command("verify")(ledger_commands.verify_receipt_command)
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
+app.add_typer(report_commands.app, name="report")
 app.add_typer(index_commands.app, name="index")
+app.add_typer(pact_commands.app, name="pact")
 app.add_typer(report_commands.app, name="report")
 app.command()(serve)
 app.add_typer(users_commands.app, name="users")

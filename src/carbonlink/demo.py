@@ -74,6 +74,38 @@ def step_accounting(run: DemoRun) -> None:
     run.console.print(result_table(result, title))
 
 
+def step_reports(run: DemoRun) -> None:
+    """The GHG inventory (with uncertainty), China guideline and reconciliation reports (with
+    the Tangshan works' CBAM communication) in HTML, PDF, XLSX and JSON."""
+    from carbonlink.domain.cbam import compute_see
+    from carbonlink.reports.bundle import write_reports
+    from carbonlink.reports.cbam import build_communication
+    from carbonlink.reports.cbam_demo import demo_cbam_input
+    from carbonlink.reports.cbam_input import load_cbam_input
+    from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
+
+    inventory = parse_inventory(demo_inventory_text(), file=DEMO_INVENTORY)
+    result = run.results.get("accounting") or account(inventory, file=DEMO_INVENTORY)
+    spec_file = demo_cbam_input("uncertainty.yaml")
+    uncertainty = uncertainty_section(
+        result, read_uncertainty_spec(spec_file), assumptions=f"demo/{spec_file.name}"
+    )
+    tangshan = load_cbam_input(demo_cbam_input("cbam-tangshan.yaml"))
+    cbam = build_communication(tangshan, compute_see(tangshan))
+    folder = run.out / "reports"
+    run.outputs.update(
+        write_reports(
+            inventory,
+            result,
+            folder,
+            source_file=DEMO_INVENTORY,
+            uncertainty=uncertainty,
+            cbam=cbam,
+        )
+    )
+    run.console.print(f"reports written to {folder}", highlight=False)
+
+
 def step_plant_data(run: DemoRun) -> None:
     """Import the steel plant's 2018 electricity (real file when present) and derive its activity.
 
@@ -224,6 +256,19 @@ def step_dashboard(run: DemoRun) -> None:
     )
 
 
+def step_supply_chain(run: DemoRun) -> None:
+    """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
+    from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(demo_settings(run))
+    try:
+        files = run_supply_chain(run.out, store.engine, run.results["accounting"], run.console)
+    finally:
+        store.engine.dispose()
+    run.outputs.update(files)
+
+
 DemoStep = Callable[[DemoRun], None]
 DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("plant data", step_plant_data),
@@ -232,6 +277,8 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
     ("monitoring", step_monitoring),
+    ("reports", step_reports),
+    ("supply chain", step_supply_chain),
     ("dashboard", step_dashboard),
 ]
 

@@ -124,8 +124,14 @@ def test_saved_run_gives_the_engines_totals_and_local_months(
     # a written file with its transparency-log receipt beside it gets the "verified" badge
     written = tmp_path / "hand-inventory.json"
     written.write_text(json.dumps(document), "utf-8")
-    results.save_monitoring(engine, HAND_ORG, {}, {"inventory result": str(written)})
-    assert 'class="pill verified"' not in client.get("/").text
+    rendered = tmp_path / "report.html"
+    rendered.write_text("<html></html>", "utf-8")
+    (tmp_path / "report.tlog-proof").write_text("receipt of the report", "utf-8")
+    outputs = {"inventory result": str(written), "GHG inventory (HTML)": str(rendered)}
+    results.save_monitoring(engine, HAND_ORG, {}, outputs)
+    # the ledger writes <report id>.tlog-proof beside a report's rendered files
+    assert 'href="/files/GHG%20inventory%20%28HTML%29?proof=true"' in client.get("/").text
+    assert 'href="/files/inventory%20result?proof=true"' not in client.get("/").text
     (tmp_path / "hand-inventory.json.tlog-proof").write_text("receipt", "utf-8")
     page = client.get("/").text
     assert 'href="/files/inventory%20result?proof=true">✓ verified' in page

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Table, inspect, text
 from typer.testing import CliRunner
 
+import carbonlink.exchange.schema  # noqa: F401  (the PACT tables join the comparison)
 from carbonlink.cli import app
 from carbonlink.store import create_store_engine, upgrade
 from carbonlink.store.migrate import alembic_config, current_revision, downgrade, head_revision

@@ -10,12 +10,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from carbonlink.commands import report_accounting
+
 app = typer.Typer(
     name="report",
-    help="Write reports: EU CBAM communication (more report kinds join here).",
+    help="Write reports: GHG inventory, China guideline report, EU CBAM communication, "
+    "reconciliation.",
     no_args_is_help=True,
 )
 console = Console()
+
+app.command("inventory")(report_accounting.inventory_report)
+app.command("china")(report_accounting.china_report)
+app.command("reconcile")(report_accounting.reconcile_report)
 
 
 class CbamFormat(StrEnum):

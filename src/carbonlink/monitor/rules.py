@@ -156,6 +156,18 @@ class RuleEngine:
                 mask[self._index[rule.meter_id]] = True
             self._targets[rule.id] = mask
 
+    @property
+    def meter_ids(self) -> dict[str, int]:
+        """Meter id → position, for the meters this engine watches."""
+        return self._index
+
+    def is_new(
+        self, meter: npt.NDArray[np.int64], ts: npt.NDArray[np.datetime64]
+    ) -> npt.NDArray[np.bool_]:
+        """Readings later than the last one evaluated for their meter (redeliveries are not)."""
+        last = self._last_ts[meter]
+        return np.isnat(last) | (ts.astype("datetime64[ns]") > last)
+
     def meter_index(self, meter_ids: Iterable[str]) -> npt.NDArray[np.int64]:
         """Positions of meter ids in this engine (raises on an unknown meter)."""
         try:

@@ -9,6 +9,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -172,17 +173,26 @@ def _inventory_overview(
 REPORT_FILE_SUFFIXES = (".json", ".xlsx", ".html", ".pdf", ".csv")
 
 
+def _receipt(path: Path) -> Path | None:
+    """The ``*.tlog-proof`` receipt of a written file: ``<file>.tlog-proof`` or, as the ledger
+    writes it for a report's rendered files, ``<report id>.tlog-proof`` beside them."""
+    for candidate in (
+        path.with_name(path.name + ".tlog-proof"),
+        path.with_name(path.stem + ".tlog-proof"),
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def _report_files(outputs: dict[str, str]) -> list[dict[str, Any]]:
     """The written files worth linking, each with its ``*.tlog-proof`` receipt when present."""
-    from pathlib import Path
-
     out = []
     for label, name in outputs.items():
         path = Path(name)
         if path.suffix not in REPORT_FILE_SUFFIXES or not path.is_file():
             continue
-        proof = path.with_name(path.name + ".tlog-proof")
-        out.append({"label": label, "name": path.name, "proof": proof.is_file()})
+        out.append({"label": label, "name": path.name, "proof": _receipt(path) is not None})
     return out
 
 
@@ -528,8 +538,6 @@ def factors_page(
 @router.get("/files/{label}")
 def report_file(label: str, request: Request, ctx: Context, proof: bool = False) -> Response:
     """A file the organization's last run wrote (inventory JSON, CBAM workbook, reports)."""
-    from pathlib import Path
-
     from fastapi.responses import FileResponse
 
     caller = _page_caller(request, ctx)
@@ -540,9 +548,10 @@ def report_file(label: str, request: Request, ctx: Context, proof: bool = False)
         raise NotFoundError("file not found", record=label)
     path = Path(outputs[label])
     if proof:
-        path = path.with_name(path.name + ".tlog-proof")
-        if not path.is_file():
+        receipt = _receipt(path)
+        if receipt is None:
             raise NotFoundError("no receipt beside this file", record=label)
+        path = receipt
     return FileResponse(path, filename=path.name)
 
 

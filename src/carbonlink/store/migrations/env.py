@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import MetaData
 
+import carbonlink.exchange.schema  # noqa: F401  (registers the PACT tables on the metadata)
 from carbonlink.api.results_schema import results_metadata
 from carbonlink.api.schema import accounts_metadata
 from carbonlink.ledger.schema import metadata as ledger_metadata

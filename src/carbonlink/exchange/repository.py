@@ -1,0 +1,575 @@
+"""The PACT exchange's records: partners and their grants, tokens, footprints and events.
+
+A partner is a company that authenticates at our PACT host with OAuth2 client credentials (its
+client id and an argon2id-hashed secret). It sees a published footprint only when one of its
+grants names that footprint's id or one of the footprint's company ids. Footprints are stored as
+the exact JSON published; filtering follows PACT v3.0.3 ``ListFootprints`` (OR within one
+criterion, AND across criteria, case-insensitive matching of URNs, geography and status).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+
+from carbonlink.errors import InputError
+from carbonlink.exchange.pact import REQUEST_CREATED, ProductFootprint, parse_product_footprint
+from carbonlink.exchange.schema import (
+    pact_events,
+    pact_footprint_keys,
+    pact_footprints,
+    pact_grants,
+    pact_partners,
+    pact_received_footprints,
+    pact_tokens,
+)
+
+Clock = Callable[[], datetime]
+VALIDITY_YEARS = 3
+"""A footprint without a validity period is valid for 3 years after its reference period end."""
+
+_HASHER = PasswordHasher()
+
+
+def utc_now() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """An RFC 3339 date-time as an aware UTC datetime (naive values are read as UTC)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError as exc:
+        raise InputError(
+            f"{text!r} is not an RFC 3339 date-time", hint="write e.g. 2025-04-01T00:00:00Z"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def validity_period(footprint: ProductFootprint) -> tuple[datetime, datetime]:
+    """Start and end of a footprint's validity (PACT v3 ``validityPeriodStart``/``End``).
+
+    Without a stated period, the footprint is valid from its reference period end for 3 years.
+    """
+    reference_end = parse_instant(footprint.pcf.reference_period_end)
+    start = (
+        parse_instant(footprint.validity_period_start)
+        if footprint.validity_period_start
+        else reference_end
+    )
+    if footprint.validity_period_end:
+        return start, parse_instant(footprint.validity_period_end)
+    try:
+        end = reference_end.replace(year=reference_end.year + VALIDITY_YEARS)
+    except ValueError:  # 29 February
+        end = reference_end.replace(year=reference_end.year + VALIDITY_YEARS, day=28)
+    return start, end
+
+
+def geography_of(footprint: ProductFootprint) -> list[str]:
+    """The footprint's geography values (region, country, subdivision) as stated."""
+    pcf = footprint.pcf
+    values = [
+        pcf.geography_region_or_subregion,
+        pcf.geography_country,
+        pcf.geography_country_subdivision,
+    ]
+    return [value for value in values if value]
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A company with credentials at our PACT host."""
+
+    client_id: str
+    name: str
+    organization: str
+    company_ids: tuple[str, ...]
+    events_url: str | None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FootprintFilter:
+    """The eight ``ListFootprints`` criteria; empty tuples and None mean "any"."""
+
+    product_id: tuple[str, ...] = ()
+    company_id: tuple[str, ...] = ()
+    geography: tuple[str, ...] = ()
+    classification: tuple[str, ...] = ()
+    valid_on: datetime | None = None
+    valid_after: datetime | None = None
+    valid_before: datetime | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_criteria(cls, criteria: dict[str, Any]) -> FootprintFilter:
+        """A filter from PACT's criteria object (a RequestCreatedEvent's ``data``)."""
+
+        def many(key: str) -> tuple[str, ...]:
+            value = criteria.get(key)
+            if value is None:
+                return ()
+            return tuple(value) if isinstance(value, list) else (str(value),)
+
+        def instant(key: str) -> datetime | None:
+            value = criteria.get(key)
+            return parse_instant(value) if value else None
+
+        products = many("productId")
+        legacy = criteria.get("pf")
+        if not products and isinstance(legacy, dict) and isinstance(legacy.get("productIds"), list):
+            # PACT v2 requests name the products as data.pf.productIds.
+            products = tuple(str(p) for p in legacy["productIds"])
+        return cls(
+            product_id=products,
+            company_id=many("companyId"),
+            geography=many("geography"),
+            classification=many("classification"),
+            valid_on=instant("validOn"),
+            valid_after=instant("validAfter"),
+            valid_before=instant("validBefore"),
+            status=criteria.get("status"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """The outcome of looking up a bearer token."""
+
+    partner: Partner | None
+    expired: bool = False
+
+
+@dataclass(slots=True)
+class ExchangeRepository:
+    """Reads and writes the exchange tables through one SQLAlchemy engine."""
+
+    engine: Engine
+    clock: Clock = field(default=utc_now)
+
+    # -- partners and credentials ---------------------------------------------------------
+    def add_partner(
+        self,
+        client_id: str,
+        secret: str,
+        *,
+        name: str,
+        organization: str,
+        company_ids: Sequence[str] = (),
+        events_url: str | None = None,
+    ) -> Partner:
+        """Register a partner with its client credentials (the secret is stored hashed)."""
+        if len(secret) < 16:
+            raise InputError(
+                "a PACT client secret needs at least 16 characters",
+                record=client_id,
+                hint="use `secrets.token_urlsafe(32)` or let the CLI make one",
+            )
+        with self.engine.begin() as connection:
+            exists = connection.execute(
+                select(pact_partners.c.client_id).where(pact_partners.c.client_id == client_id)
+            ).first()
+            if exists:
+                raise InputError(
+                    f"a PACT partner with client id {client_id!r} exists already",
+                    record=client_id,
+                    hint="choose another client id or remove the partner first",
+                )
+            connection.execute(
+                insert(pact_partners).values(
+                    client_id=client_id,
+                    secret_hash=_HASHER.hash(secret),
+                    name=name,
+                    organization=organization,
+                    company_ids=json.dumps(list(company_ids)),
+                    events_url=events_url,
+                    active=True,
+                    created_at=self.clock(),
+                )
+            )
+        return Partner(client_id, name, organization, tuple(company_ids), events_url)
+
+    def partner(self, client_id: str) -> Partner | None:
+        """The partner with this client id, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(pact_partners).where(pact_partners.c.client_id == client_id)
+            ).first()
+        return None if row is None else _partner(row)
+
+    def partners(self) -> list[Partner]:
+        """Every registered partner, by client id."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(pact_partners).order_by(pact_partners.c.client_id))
+            return [_partner(row) for row in rows]
+
+    def grant(
+        self, client_id: str, *, footprints: Sequence[str] = (), companies: Sequence[str] = ()
+    ) -> None:
+        """Let a partner see footprints by id, or every footprint of the given company URNs."""
+        if self.partner(client_id) is None:
+            raise InputError(f"no PACT partner {client_id!r}", hint="add the partner first")
+        rows = [
+            {"client_id": client_id, "kind": "footprint", "value": pf.lower()} for pf in footprints
+        ]
+        rows += [{"client_id": client_id, "kind": "company", "value": c.lower()} for c in companies]
+        with self.engine.begin() as connection:
+            existing = {
+                (row.kind, row.value)
+                for row in connection.execute(
+                    select(pact_grants).where(pact_grants.c.client_id == client_id)
+                )
+            }
+            fresh = [row for row in rows if (row["kind"], row["value"]) not in existing]
+            if fresh:
+                connection.execute(insert(pact_grants), fresh)
+
+    def authenticate(self, client_id: str, secret: str) -> Partner | None:
+        """The partner when ``secret`` is its client secret; None otherwise (constant work)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(pact_partners).where(pact_partners.c.client_id == client_id)
+            ).first()
+        if row is None or not row.active:
+            # Hash anyway so that unknown ids take as long as wrong secrets.
+            _HASHER.hash(secret)
+            return None
+        try:
+            _HASHER.verify(row.secret_hash, secret)
+        except (VerificationError, InvalidHashError):
+            return None
+        return _partner(row)
+
+    def issue_token(self, client_id: str, lifetime: timedelta) -> str:
+        """A new opaque bearer token for the partner, valid for ``lifetime``."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.engine.begin() as connection:
+            connection.execute(delete(pact_tokens).where(pact_tokens.c.expires_at < now))
+            connection.execute(
+                insert(pact_tokens).values(
+                    token_hash=_sha256(token), client_id=client_id, expires_at=now + lifetime
+                )
+            )
+        return token
+
+    def check_token(self, token: str) -> TokenCheck:
+        """The partner a bearer token belongs to, or why there is none."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(pact_tokens, pact_partners)
+                .join(pact_partners, pact_partners.c.client_id == pact_tokens.c.client_id)
+                .where(pact_tokens.c.token_hash == _sha256(token))
+            ).first()
+        if row is None or not row.active:
+            return TokenCheck(None)
+        if row.expires_at <= self.clock():
+            return TokenCheck(None, expired=True)
+        return TokenCheck(_partner(row))
+
+    # -- published footprints -------------------------------------------------------------
+    def publish(self, footprint: ProductFootprint | dict[str, Any] | str) -> str:
+        """Store a footprint for the host to serve; returns its id. Re-publishing replaces it."""
+        if isinstance(footprint, ProductFootprint):
+            document = json.dumps(footprint.to_json(), ensure_ascii=False)
+            model = footprint
+        else:
+            document = footprint if isinstance(footprint, str) else json.dumps(footprint)
+            model = parse_product_footprint(document)
+        start, end = validity_period(model)
+        values = {
+            "document": document,
+            "product_ids": json.dumps([u.lower() for u in model.product_ids]),
+            "company_ids": json.dumps([u.lower() for u in model.company_ids]),
+            "classifications": json.dumps([u.lower() for u in model.product_classifications or []]),
+            "geography": json.dumps(geography_of(model)),
+            "valid_from": start,
+            "valid_to": end,
+            "status": model.status,
+            "published_at": self.clock(),
+        }
+        pf_id = model.id.lower()
+        keys = _footprint_keys(model)
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(pact_footprints).where(pact_footprints.c.pf_id == pf_id).values(**values)
+            )
+            if done.rowcount == 0:
+                connection.execute(insert(pact_footprints).values(pf_id=pf_id, **values))
+            connection.execute(
+                delete(pact_footprint_keys).where(pact_footprint_keys.c.pf_id == pf_id)
+            )
+            connection.execute(
+                insert(pact_footprint_keys),
+                [{"pf_id": pf_id, "kind": kind, "value": value} for kind, value in keys],
+            )
+        return pf_id
+
+    def footprint_document(self, pf_id: str) -> tuple[str, bool] | None:
+        """The stored JSON of a footprint and whether it exists; None when unknown."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(pact_footprints.c.document).where(pact_footprints.c.pf_id == pf_id.lower())
+            ).first()
+        return None if row is None else (row.document, True)
+
+    def may_see(self, partner: Partner, pf_id: str) -> bool:
+        """Whether a partner's grants cover a footprint."""
+        return bool(self.visible(partner, FootprintFilter(), pf_ids=(pf_id.lower(),)))
+
+    def visible(
+        self,
+        partner: Partner,
+        criteria: FootprintFilter,
+        *,
+        pf_ids: Sequence[str] = (),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[str]:
+        """JSON documents the partner may see and that meet ``criteria``, in publication order.
+
+        One SQL query: access (a grant of the footprint's id or of one of its company ids),
+        each list criterion as an EXISTS over the footprint's keys (OR within, AND across),
+        validity and status on the footprint row; ``offset``/``limit`` page the result.
+        """
+        f = pact_footprints
+        grants = select(pact_grants.c.value).where(pact_grants.c.client_id == partner.client_id)
+        by_id = f.c.pf_id.in_(grants.where(pact_grants.c.kind == "footprint"))
+        by_company = _has_key("company", grants.where(pact_grants.c.kind == "company"))
+        query = select(f.c.document).where(or_(by_id, by_company))
+        if pf_ids:
+            query = query.where(f.c.pf_id.in_([pf.lower() for pf in pf_ids]))
+        for kind, values in (
+            ("product", criteria.product_id),
+            ("company", criteria.company_id),
+            ("classification", criteria.classification),
+            ("geography", criteria.geography),
+        ):
+            if values:
+                query = query.where(_has_key(kind, [v.lower() for v in values]))
+        if criteria.valid_on is not None:
+            query = query.where(f.c.valid_from <= criteria.valid_on)
+            query = query.where(f.c.valid_to >= criteria.valid_on)
+        if criteria.valid_after is not None:
+            query = query.where(f.c.valid_from > criteria.valid_after)
+        if criteria.valid_before is not None:
+            query = query.where(f.c.valid_to < criteria.valid_before)
+        if criteria.status is not None:
+            status = "Active" if criteria.status.lower() == "active" else "Deprecated"
+            query = query.where(f.c.status == status)
+        query = query.order_by(f.c.published_at, f.c.pf_id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    # -- received footprints --------------------------------------------------------------
+    def store_received(self, document: str | bytes, *, source: str, via: str) -> ProductFootprint:
+        """Keep a footprint received from a partner with its provenance; returns it parsed."""
+        raw = document.encode() if isinstance(document, str) else document
+        footprint = parse_product_footprint(raw)
+        digest = hashlib.sha256(raw).hexdigest()
+        with self.engine.begin() as connection:
+            seen = connection.execute(
+                select(pact_received_footprints.c.id).where(
+                    and_(
+                        pact_received_footprints.c.pf_id == footprint.id.lower(),
+                        pact_received_footprints.c.sha256 == digest,
+                    )
+                )
+            ).first()
+            if seen is None:
+                connection.execute(
+                    insert(pact_received_footprints).values(
+                        pf_id=footprint.id.lower(),
+                        source=source,
+                        received_at=self.clock(),
+                        sha256=digest,
+                        document=raw.decode(),
+                        via=via,
+                    )
+                )
+        return footprint
+
+    def received(self, pf_id: str | None = None) -> list[dict[str, Any]]:
+        """Received footprints with provenance (source, time, SHA-256), oldest first."""
+        query = select(pact_received_footprints).order_by(pact_received_footprints.c.id)
+        if pf_id is not None:
+            query = query.where(pact_received_footprints.c.pf_id == pf_id.lower())
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    # -- events ---------------------------------------------------------------------------
+    def record_event(
+        self,
+        document: dict[str, Any],
+        *,
+        direction: str,
+        partner: str,
+        status: str,
+        request_event_id: str | None = None,
+        target_url: str | None = None,
+    ) -> bool:
+        """Keep an event; False when the same event from/to the same partner is known already."""
+        now = self.clock()
+        with self.engine.begin() as connection:
+            known = connection.execute(
+                select(pact_events.c.id).where(
+                    and_(
+                        pact_events.c.direction == direction,
+                        pact_events.c.partner == partner,
+                        pact_events.c.event_id == str(document["id"]),
+                    )
+                )
+            ).first()
+            if known is not None:
+                return False
+            connection.execute(
+                insert(pact_events).values(
+                    event_id=str(document["id"]),
+                    direction=direction,
+                    partner=partner,
+                    type=str(document["type"]),
+                    request_event_id=request_event_id,
+                    target_url=target_url,
+                    status=status,
+                    attempts=0,
+                    next_attempt_at=now if direction == "sent" else None,
+                    document=json.dumps(document, ensure_ascii=False),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return True
+
+    def events(
+        self,
+        *,
+        partner: str | None = None,
+        direction: str | None = None,
+        type: str | None = None,
+        request_event_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Recorded events, oldest first, narrowed by the given fields."""
+        query = select(pact_events).order_by(pact_events.c.id)
+        for column, value in (
+            (pact_events.c.partner, partner),
+            (pact_events.c.direction, direction),
+            (pact_events.c.type, type),
+            (pact_events.c.request_event_id, request_event_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def claim(self, row_id: int, expected: str, new: str) -> bool:
+        """Move an event from status ``expected`` to ``new``; False if someone else did first."""
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(pact_events)
+                .where(and_(pact_events.c.id == row_id, pact_events.c.status == expected))
+                .values(status=new, updated_at=self.clock())
+            )
+        return done.rowcount == 1
+
+    def set_event_status(
+        self, row_id: int, status: str, *, expected: str | None = None, **values: Any
+    ) -> bool:
+        """Update an event's status and delivery fields (only from ``expected``, when given)."""
+        query = update(pact_events).where(pact_events.c.id == row_id)
+        if expected is not None:
+            query = query.where(pact_events.c.status == expected)
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                query.values(status=status, updated_at=self.clock(), **values)
+            )
+        return done.rowcount == 1
+
+    def due(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Sent events waiting for (another) delivery attempt whose time has come."""
+        now = self.clock()
+        query = (
+            select(pact_events)
+            .where(
+                and_(
+                    pact_events.c.direction == "sent",
+                    pact_events.c.status == "pending",
+                    or_(
+                        pact_events.c.next_attempt_at.is_(None),
+                        pact_events.c.next_attempt_at <= now,
+                    ),
+                )
+            )
+            .order_by(pact_events.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def open_requests(self) -> list[dict[str, Any]]:
+        """Received RequestCreated events not answered yet."""
+        query = (
+            select(pact_events)
+            .where(
+                and_(
+                    pact_events.c.direction == "received",
+                    pact_events.c.type == REQUEST_CREATED,
+                    pact_events.c.status == "received",
+                )
+            )
+            .order_by(pact_events.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _footprint_keys(footprint: ProductFootprint) -> set[tuple[str, str]]:
+    """The lower-cased values a footprint is found by; a subdivision also gives its country."""
+    keys = {("product", u.lower()) for u in footprint.product_ids}
+    keys |= {("company", u.lower()) for u in footprint.company_ids}
+    keys |= {("classification", u.lower()) for u in footprint.product_classifications or []}
+    for value in geography_of(footprint):
+        keys.add(("geography", value.lower()))
+        country, dash, _ = value.partition("-")
+        if dash and len(country) == 2:
+            keys.add(("geography", country.lower()))
+    return keys
+
+
+def _has_key(kind: str, values: Any) -> Any:
+    """EXISTS a key of ``kind`` of the current footprint among ``values``."""
+    k = pact_footprint_keys
+    return (
+        select(k.c.pf_id)
+        .where(k.c.pf_id == pact_footprints.c.pf_id, k.c.kind == kind, k.c.value.in_(values))
+        .exists()
+    )
+
+
+def _partner(row: Any) -> Partner:
+    return Partner(
+        client_id=row.client_id,
+        name=row.name,
+        organization=row.organization,
+        company_ids=tuple(json.loads(row.company_ids)),
+        events_url=row.events_url,
+        active=bool(row.active),
+    )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,238 @@
+"""OPC UA subscription client: monitored meter nodes become readings with their source time.
+
+Data can be dropped in two queues, and both are sized and given a policy here on purpose:
+
+* the server's queue per monitored item (``queue_size``, OPC UA Part 4 §5.12.1.5) holds the
+  samples taken between two publish responses. ``DiscardOldest = False``: when it is full the
+  server replaces the newest queued value with the new sample and sets the Overflow bit on it.
+  The queue therefore keeps the oldest unsent samples *and* the latest one. For a register
+  (cumulative) meter that means the latest reading, which carries all consumption so far, is
+  never lost; only intermediate resolution is. The Overflow bit is kept in the reading's quality
+  (``good+overflow``) so gap detection can see where samples are missing.
+* the client's queue between the network task and the storage task (``client_queue``). When the
+  store stalls long enough for it to fill, asyncua's ``WARN`` policy logs each dropped
+  notification; the default size holds several minutes of a few hundred meters.
+
+Every notification keeps its SourceTimestamp (the device's time, falling back to the server's
+time with quality ``good+server_time`` when a server sends none) and status code. A Bad status
+goes to quarantine with the status name as the reason; an Uncertain one is stored with quality
+``uncertain``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from asyncua import Client, ua
+from asyncua.common.subscription import DataChangeEvent, OverflowPolicy
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from carbonlink.errors import ConfigError, IngestError
+from carbonlink.ingest.base import Reading, ReadingSink, Rejected
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MonitoredMeter",
+    "OpcUaCollector",
+    "OpcUaConfig",
+    "load_config",
+    "notification_to_record",
+]
+
+# OPC UA Part 4 §7.39.1: bits 0–9 of a StatusCode carry InfoBits; 0x0400 marks a data value,
+# 0x0080 (within it) is Overflow.
+_INFO_TYPE_DATAVALUE = 0x0400
+_OVERFLOW = 0x0080
+
+
+class MonitoredMeter(BaseModel):
+    """One OPC UA variable node that carries a meter's value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node_id: str = Field(description="Node id, e.g. 'ns=2;s=Mill1.EM07.ActiveEnergy'.")
+    meter: str = Field(description="carbonlink meter id the values belong to.")
+    unit: str = Field(description="Unit of the node's value, e.g. 'kWh' or 'Nm3'.")
+    sampling_interval: float = Field(
+        default=1000.0, ge=0, description="Sampling interval asked of the server, ms."
+    )
+
+
+class OpcUaConfig(BaseModel):
+    """Endpoint, subscription timing and queue sizes, and the monitored nodes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(description="Server endpoint, e.g. 'opc.tcp://10.0.0.5:4840'.")
+    publishing_interval: float = Field(
+        default=1000.0, gt=0, description="How often the server sends notifications, ms."
+    )
+    queue_size: int = Field(
+        default=600,
+        ge=1,
+        description=(
+            "Samples the server keeps per node between two notifications "
+            "(DiscardOldest false: the newest value always survives)."
+        ),
+    )
+    client_queue: int = Field(
+        default=100_000, ge=1, description="Notifications buffered in carbonlink before storing."
+    )
+    batch_size: int = Field(default=1000, ge=1, description="Readings per store transaction.")
+    nodes: list[MonitoredMeter] = Field(min_length=1)
+
+
+def load_config(path: Path, **overrides: Any) -> OpcUaConfig:
+    """Read an OPC UA collector configuration (YAML or JSON)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the node list: {exc}", file=str(path)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("the node list must be a mapping with a 'nodes' list", file=str(path))
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return OpcUaConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"invalid OPC UA configuration: {exc}",
+            file=str(path),
+            hint="see 'carbonlink ingest opcua --help'",
+        ) from exc
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def notification_to_record(meter: MonitoredMeter, value: ua.DataValue) -> Reading | Rejected:
+    """One DataValue as a reading (time from the source) or a quarantined record with reason."""
+    ref = f"opcua:{meter.node_id}"
+    status = value.StatusCode if value.StatusCode is not None else ua.StatusCode()
+    raw = repr(value).encode()
+    if status.is_bad():
+        return Rejected(raw, f"bad status {status.name}", ref, meter.meter)
+    variant = value.Value
+    number = variant.Value if variant is not None else None
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        return Rejected(raw, f"value {number!r} is not a number", ref, meter.meter)
+    quality = "uncertain" if status.is_uncertain() else "good"
+    if value.SourceTimestamp is not None:
+        ts = _utc(value.SourceTimestamp)
+    elif value.ServerTimestamp is not None:
+        ts = _utc(value.ServerTimestamp)
+        quality += "+server_time"
+    else:
+        return Rejected(raw, "no SourceTimestamp and no ServerTimestamp", ref, meter.meter)
+    info = status.value & 0x7FF
+    if info & _INFO_TYPE_DATAVALUE and info & _OVERFLOW:
+        quality += "+overflow"
+    return Reading(meter.meter, ts, float(number), meter.unit, quality=quality, source_ref=ref)
+
+
+@dataclass
+class OpcUaStats:
+    """Counters of a running collector."""
+
+    notifications: int = 0
+    stored: int = 0
+    quarantined: int = 0
+    batches: int = 0
+
+
+class OpcUaCollector:
+    """Subscribes to the configured nodes and writes what the server reports to a sink."""
+
+    def __init__(self, config: OpcUaConfig, sink: ReadingSink) -> None:
+        self.config = config
+        self.sink = sink
+        self.stats = OpcUaStats()
+        self.subscribed = asyncio.Event()
+
+    def _requests(self, client: Client) -> list[ua.MonitoredItemCreateRequest]:
+        requests = []
+        for handle, meter in enumerate(self.config.nodes, start=1):
+            item = ua.ReadValueId()
+            item.NodeId = client.get_node(meter.node_id).nodeid
+            item.AttributeId = ua.AttributeIds.Value
+            params = ua.MonitoringParameters()
+            params.ClientHandle = handle
+            params.SamplingInterval = meter.sampling_interval
+            params.QueueSize = self.config.queue_size
+            params.DiscardOldest = False
+            request = ua.MonitoredItemCreateRequest()
+            request.ItemToMonitor = item
+            request.MonitoringMode = ua.MonitoringMode.Reporting
+            request.RequestedParameters = params
+            requests.append(request)
+        return requests
+
+    async def run(self, stop: asyncio.Event) -> OpcUaStats:
+        """Collect until `stop` is set."""
+        client = Client(url=self.config.endpoint)
+        try:
+            await client.connect()
+        except (OSError, TimeoutError, ua.UaError) as exc:
+            raise IngestError(
+                f"cannot connect to the OPC UA server at {self.config.endpoint}: {exc}",
+                hint="check the endpoint URL and that the server accepts anonymous sessions",
+            ) from exc
+        try:
+            subscription = await client.create_subscription(
+                self.config.publishing_interval,
+                queue_maxsize=self.config.client_queue,
+                overflow=OverflowPolicy.WARN,
+            )
+            results = await subscription.create_monitored_items(self._requests(client))
+            meters: dict[int, MonitoredMeter] = {}
+            for handle, (meter, result) in enumerate(
+                zip(self.config.nodes, results, strict=True), start=1
+            ):
+                if isinstance(result, ua.StatusCode):
+                    raise IngestError(
+                        f"the server refused to monitor {meter.node_id}: {result.name}",
+                        record=meter.meter,
+                        hint="check the node id in the configuration",
+                    )
+                meters[handle] = meter
+            self.subscribed.set()
+            await self._consume(subscription, meters, stop)
+        finally:
+            await client.disconnect()
+        return self.stats
+
+    async def _consume(
+        self, subscription: Any, meters: dict[int, MonitoredMeter], stop: asyncio.Event
+    ) -> None:
+        batch: list[Reading | Rejected] = []
+        while not stop.is_set():
+            event = await subscription.next_event(timeout=0.1)
+            while event is not None:
+                if isinstance(event, DataChangeEvent):
+                    self.stats.notifications += 1
+                    handle = event.data.monitored_item.ClientHandle
+                    batch.append(
+                        notification_to_record(meters[handle], event.data.monitored_item.Value)
+                    )
+                if len(batch) >= self.config.batch_size:
+                    break
+                event = await subscription.next_event(timeout=0.005)
+            if batch:
+                self._flush(batch)
+                batch = []
+
+    def _flush(self, batch: list[Reading | Rejected]) -> None:
+        readings = [r for r in batch if isinstance(r, Reading)]
+        rejected = [r for r in batch if isinstance(r, Rejected)]
+        if rejected:
+            self.stats.quarantined += self.sink.quarantine(rejected)
+        if readings:
+            self.stats.stored += self.sink.add_readings(readings)
+        self.stats.batches += 1

@@ -1,0 +1,63 @@
+"""Every accounting report of one inventory in every format (the demo and dashboard offer them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from carbonlink.domain.engine import Computation
+from carbonlink.domain.inventory import Inventory
+from carbonlink.reports.china import build_china_report
+from carbonlink.reports.inventory import build_inventory_report
+from carbonlink.reports.reconcile import build_reconciliation
+from carbonlink.reports.render import ReportFormat, write_report
+
+REPORT_NAMES = {
+    "inventory": "GHG inventory",
+    "china": "China guideline report",
+    "reconcile": "reconciliation",
+}
+
+
+def build_reports(
+    inventory: Inventory,
+    result: Computation,
+    *,
+    source_file: str | None = None,
+    uncertainty: dict[str, Any] | None = None,
+    cbam: dict[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The inventory, China and reconciliation documents of one computation.
+
+    ``uncertainty`` is an inventory report's uncertainty section (`uncertainty_section`),
+    ``cbam`` the CBAM communication of one of the inventory's facilities.
+    """
+    return {
+        "inventory": build_inventory_report(
+            inventory, result, source_file=source_file, uncertainty=uncertainty
+        ),
+        "china": build_china_report(inventory, result, source_file=source_file),
+        "reconcile": build_reconciliation(inventory, result, source_file=source_file, cbam=cbam),
+    }
+
+
+def write_reports(
+    inventory: Inventory,
+    result: Computation,
+    folder: Path,
+    *,
+    source_file: str | None = None,
+    uncertainty: dict[str, Any] | None = None,
+    cbam: dict[str, Any] | None = None,
+    formats: tuple[ReportFormat, ...] = tuple(ReportFormat),
+) -> dict[str, Path]:
+    """Write every report in every format into ``folder``; label → path of each file."""
+    written: dict[str, Path] = {}
+    documents = build_reports(
+        inventory, result, source_file=source_file, uncertainty=uncertainty, cbam=cbam
+    )
+    for kind, document in documents.items():
+        for fmt in formats:
+            path = write_report(document, folder / f"{kind}.{fmt.value}", fmt)
+            written[f"{REPORT_NAMES[kind]} ({fmt.value.upper()})"] = path
+    return written

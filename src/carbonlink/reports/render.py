@@ -1,0 +1,192 @@
+"""Renderers of report documents: HTML and PDF from one Jinja2 template, XLSX and JSON.
+
+The HTML of a report is also the PDF's source (WeasyPrint lays it out with the print CSS of
+the template); Chinese text is set in Noto Sans CJK SC found through fontconfig, so the
+machine needs the ``fonts-noto-cjk`` package. XLSX keeps numbers as numbers with the unit in
+the header; JSON is the document itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from carbonlink.errors import InputError
+
+__all__ = ["ReportFormat", "render_html", "write_json", "write_pdf", "write_report", "write_xlsx"]
+
+
+class ReportFormat(StrEnum):
+    """The formats every report is written in."""
+
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+    json = "json"
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """``1234567.891`` → ``1,234,567.891``; a true minus sign; empty for None."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:,.10g}" if digits < 0 else f"{value:,.{digits}f}"
+    if text.startswith("-"):
+        text = "\u2212" + text[1:] if text.strip("-0.,") else text[1:]
+    return text
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("carbonlink.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    return env
+
+
+def render_html(document: dict[str, Any]) -> str:
+    """The report as a standalone HTML page (the same page the PDF is made from)."""
+    template = _environment().get_template(f"{document['report']}.html.j2")
+    return template.render(doc=document)
+
+
+def write_html(document: dict[str, Any], path: Path) -> Path:
+    """Write the HTML page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(document), "utf-8")
+    return path
+
+
+def write_pdf(document: dict[str, Any], path: Path) -> Path:
+    """Lay the HTML page out as PDF (A4 landscape) with WeasyPrint."""
+    from weasyprint import HTML  # slow to import; only PDF output needs it
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=render_html(document)).write_pdf(path)
+    return path
+
+
+def write_json(document: dict[str, Any], path: Path) -> Path:
+    """Write the document as UTF-8 JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return path
+
+
+_HEADER = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="2F5D50")
+_BOLD = Font(bold=True)
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    title = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
+    base, n = title, 2
+    while title in taken:
+        title = f"{base[:28]}_{n}"
+        n += 1
+    taken.add(title)
+    return title
+
+
+def _number_format(digits: int) -> str:
+    if digits < 0:
+        return "General"
+    return "#,##0" + ("." + "0" * digits if digits else "")
+
+
+def write_xlsx(document: dict[str, Any], path: Path) -> Path:
+    """A workbook: a summary sheet with the headline figures, then one sheet per table."""
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    taken = {"Summary"}
+    summary.title = "Summary"
+    summary.append([document["title"]])
+    summary["A1"].font = Font(bold=True, size=14)
+    summary.append([document["subtitle"]])
+    summary.append(["Organization", document["organization"]])
+    summary.append(["Period", f"{document['period']['start']} – {document['period']['end']}"])
+    summary.append(["GWP set", document["gwp_set"]])
+    summary.append([])
+    summary.append(["Figure", "Value", "Unit"])
+    for cell in summary[summary.max_row]:
+        cell.font, cell.fill = _HEADER, _HEADER_FILL
+    for item in document["facts"]:
+        summary.append([item["label"], item["value"], item["unit"]])
+        summary.cell(summary.max_row, 2).number_format = _number_format(3)
+    summary.column_dimensions["A"].width = 48
+    summary.column_dimensions["B"].width = 20
+    summary.column_dimensions["C"].width = 10
+
+    for name, spec in document["tables"].items():
+        sheet = book.create_sheet(_sheet_title(name, taken))
+        sheet.append([spec["title"]])
+        sheet["A1"].font = Font(bold=True, size=12)
+        columns = spec["columns"]
+        sheet.append([f"{c['label']} ({c['unit']})" if c["unit"] else c["label"] for c in columns])
+        for cell in sheet[2]:
+            cell.font, cell.fill = _HEADER, _HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        rows = list(spec["rows"])
+        if spec["total"]:
+            rows.append(spec["total"])
+        for index, row in enumerate(rows):
+            sheet.append([row[c["key"]] for c in columns])
+            for col, column in enumerate(columns, start=1):
+                if column["kind"] == "number":
+                    sheet.cell(sheet.max_row, col).number_format = _number_format(column["digits"])
+            if spec["total"] and index == len(rows) - 1:
+                for cell in sheet[sheet.max_row]:
+                    cell.font = _BOLD
+        if spec["note"]:
+            sheet.append([])
+            sheet.append([spec["note"]])
+        for col, column in enumerate(columns, start=1):
+            width = max(
+                [len(str(column["label"])) + len(column["unit"]) + 3]
+                + [len(format_number(r[column["key"]], column["digits"])) for r in rows]
+            )
+            sheet.column_dimensions[get_column_letter(col)].width = min(max(width, 8), 60)
+        sheet.freeze_panes = "A3"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+WRITERS = {
+    ReportFormat.html: write_html,
+    ReportFormat.pdf: write_pdf,
+    ReportFormat.xlsx: write_xlsx,
+    ReportFormat.json: write_json,
+}
+
+
+def write_report(document: dict[str, Any], path: Path, output_format: ReportFormat | str) -> Path:
+    """Write ``document`` to ``path`` in ``output_format`` (html, pdf, xlsx or json)."""
+    try:
+        fmt = ReportFormat(output_format)
+    except ValueError:
+        raise InputError(
+            f"unknown report format {output_format!r}",
+            hint="use one of " + ", ".join(f.value for f in ReportFormat),
+        ) from None
+    return WRITERS[fmt](document, path)
