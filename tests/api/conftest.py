@@ -203,6 +203,12 @@ def any_service(request: pytest.FixtureRequest, engine: sa.Engine, tmp_path: Pat
 
 
 @pytest.fixture
+def store_service(engine: sa.Engine, tmp_path: Path) -> Service:
+    """The service on the store's tables of ``engine`` (SQLite or PostgreSQL)."""
+    return build_service(engine, tmp_path, "store")
+
+
+@pytest.fixture
 def make_service(engine: sa.Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Build a service with extra settings (production mode, secrets)."""
 

@@ -24,7 +24,6 @@ from carbonlink.store import Store
 if TYPE_CHECKING:
     from conftest import Service
 
-from conftest import PASSWORD, build_service
 
 HAND_ORG = "org-hand-works"
 # One works in Shanghai: natural gas by the year, electricity from a meter with three
@@ -54,7 +53,9 @@ facilities:
 """
 
 
-def _hand_org(service: Service, engine: sa.Engine) -> tuple[results.InventoryRun, dict]:  # type: ignore[type-arg]
+def _hand_org(
+    service: Service, engine: sa.Engine, password: str
+) -> tuple[results.InventoryRun, dict]:  # type: ignore[type-arg]
     """Register, meter, account and save the hand-checked inventory; add an English viewer."""
     from datetime import UTC, datetime
 
@@ -84,16 +85,16 @@ def _hand_org(service: Service, engine: sa.Engine) -> tuple[results.InventoryRun
     document = account(resolved).to_dict()
     run = results.save_inventory(engine, HAND_ORG, document, results.settings_hash(inventory))
     service.app.state.ctx.accounts.create_user(
-        HAND_ORG, "viewer@hand.test", PASSWORD, "viewer", "Hand viewer", "en"
+        HAND_ORG, "viewer@hand.test", password, "viewer", "Hand viewer", "en"
     )
     return run, document
 
 
 def test_saved_run_gives_the_engines_totals_and_local_months(
-    engine: sa.Engine, tmp_path: Path
+    store_service: Service, engine: sa.Engine, tmp_path: Path, password: str
 ) -> None:
-    service = build_service(engine, tmp_path, "store")
-    run, document = _hand_org(service, engine)
+    service = store_service
+    run, document = _hand_org(service, engine, password)
     totals = document["totals"]
     assert totals["scope2_location"] == pytest.approx(2.683, abs=1e-9)
     assert totals["scope2_market"] == pytest.approx(2.928, abs=1e-9)
@@ -147,8 +148,10 @@ def test_saved_run_gives_the_engines_totals_and_local_months(
     assert demo.get(f"/api/v1/inventories/{run.id}").status_code == 404
 
 
-def test_rule_alert_is_listed_and_acknowledged(engine: sa.Engine, tmp_path: Path) -> None:
-    service = build_service(engine, tmp_path, "store")
+def test_rule_alert_is_listed_and_acknowledged(
+    store_service: Service, engine: sa.Engine, tmp_path: Path, password: str
+) -> None:
+    service = store_service
     editor, csrf = service.login(service.users["editor"])
     page = editor.get("/alerts").text
     open_part = page[page.index('id="alerts-open"') : page.index('id="alerts-acknowledged"')]
@@ -187,9 +190,9 @@ def test_rule_events_fold_into_one_alert_per_condition(engine: sa.Engine) -> Non
 
 
 def test_monitoring_pages_and_files_stay_in_their_organization(
-    engine: sa.Engine, tmp_path: Path
+    store_service: Service, engine: sa.Engine, tmp_path: Path, password: str
 ) -> None:
-    service = build_service(engine, tmp_path, "store")
+    service = store_service
     other, _ = service.login(service.users["other"])
     assert "gas-below-450" not in other.get("/alerts").text
     assert other.get("/files/inventory result").status_code == 404
@@ -205,10 +208,31 @@ def test_monitoring_pages_and_files_stay_in_their_organization(
     assert "840" in demo_targets and "over target" in demo_targets
 
 
-def test_alerts_page_in_both_languages(engine: sa.Engine, tmp_path: Path) -> None:
-    service = build_service(engine, tmp_path, "store")
+def test_alerts_page_in_both_languages(
+    store_service: Service, engine: sa.Engine, tmp_path: Path, password: str
+) -> None:
+    service = store_service
     client, _ = service.login(service.users["viewer"])
     zh = client.get("/alerts").text
     assert "未处理的告警" in zh and re.search(r"2026年11月1日", zh)
     en = client.get("/alerts?lang=en").text
     assert "alerts open" in en
+
+
+def test_collector_events_reach_the_meters_organization(
+    store_service: Service, engine: sa.Engine, tmp_path: Path, password: str
+) -> None:
+    service = store_service
+    rules = validate_rules(
+        [{"id": "power-high", "kind": "threshold", "meter_id": "*", "above": 50}],
+        ["fac-hot-rolling-m-power", "mtr-unregistered"],
+    )
+    rule_engine = RuleEngine(rules, ["fac-hot-rolling-m-power", "mtr-unregistered"])
+    ts = np.array(["2026-11-20T00:00", "2026-11-20T00:00"], dtype="datetime64[ns]")
+    events = rule_engine.evaluate(np.array([0, 1]), ts, np.array([60.0, 70.0]))
+    assert len(events) == 2
+    assert results.record_meter_alert_events(engine, events) == 1  # no owner for the other
+    [alert] = [a for a in results.alerts_of(engine, "org-demo-steel") if a.rule_id == "power-high"]
+    assert alert.meter_id == "fac-hot-rolling-m-power" and alert.status == "open"
+    other, _ = service.login(service.users["other"])
+    assert "power-high" not in other.get("/alerts").text

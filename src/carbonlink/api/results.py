@@ -273,6 +273,25 @@ def record_alert_events(
     return opened
 
 
+def record_meter_alert_events(engine: sa.Engine, events: Iterable[AlertEvent]) -> int:
+    """Fold events into the alerts of the organization each meter belongs to (a collector's
+    sink knows meters, not organizations); events of meters without a facility are dropped."""
+    batch = list(events)
+    meter_ids = sorted({e.meter_id for e in batch})
+    query = (
+        sa.select(t.meters.c.id, t.facilities.c.organization_id)
+        .join(t.facilities, t.facilities.c.id == t.meters.c.facility_id)
+        .where(t.meters.c.id.in_(meter_ids))
+    )
+    with engine.connect() as conn:
+        owner = {row.id: row.organization_id for row in conn.execute(query)}
+    opened = 0
+    for organization_id in sorted(set(owner.values())):
+        mine = [e for e in batch if owner.get(e.meter_id) == organization_id]
+        opened += record_alert_events(engine, organization_id, mine)
+    return opened
+
+
 def alerts_of(engine: sa.Engine, organization_id: str, limit: int = 500) -> list[Alert]:
     """The organization's alerts, newest first."""
     query = (
