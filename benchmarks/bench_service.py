@@ -1,7 +1,8 @@
 """Service benchmark: the running server driven from another process over loopback.
 
-Starts ``carbonlink serve --demo`` in a child process on a free port (SQLite workspace in a
-temporary folder), then with an async httpx client measures
+Builds the demo workspace (``carbonlink demo`` into a temporary folder: the demo enterprise's
+saved inventories and the real plant year), starts ``carbonlink serve --workspace … --demo`` in a
+child process on a free port, then with an async httpx client measures
 - the overview page at 50 concurrent clients: requests/s, p50 and p99 latency (target p99 < 150 ms);
 - readings batch POST of 10 000 readings per request: readings/s (target ≥ 20 000/s).
 Floors measured in the same run: a static file at the same concurrency (the server's own
@@ -131,10 +132,10 @@ async def run(base: str) -> None:
         for b in range(BATCHES):
             rows = [
                 {
-                    "meter_id": "fac-steelmaking-m-power",
+                    "meter_id": "daewoo-gwangyang-electricity",
                     "ts": (t0 + timedelta(minutes=b * BATCH + i)).isoformat(),
                     "value": 1.25,
-                    "unit": "MWh",
+                    "unit": "kWh",
                 }
                 for i in range(BATCH)
             ]
@@ -158,17 +159,22 @@ async def run(base: str) -> None:
 
 def main() -> None:
     port = free_port()
-    with tempfile.TemporaryDirectory() as workspace:
+    with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,
-            "CARBONLINK_WORKSPACE": workspace,
             "CARBONLINK_DEMO_PASSWORD": PASSWORD,
             "CARBONLINK_DATABASE_URL": "",
         }
+        command = str(Path(sys.executable).with_name("carbonlink"))
+        subprocess.run(
+            [command, "demo", "--out", folder], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         server = subprocess.Popen(
             [
-                str(Path(sys.executable).with_name("carbonlink")),
+                command,
                 "serve",
+                "--workspace",
+                str(Path(folder) / "workspace"),
                 "--demo",
                 "--port",
                 str(port),

@@ -341,10 +341,39 @@ def step_ledger(run: DemoRun) -> None:
 
 
 def step_dashboard(run: DemoRun) -> None:
-    """Say how to open the demo in the browser (``carbonlink serve --demo``)."""
-    from carbonlink.api.demo_plant import demo_step_service
+    """Save the results into the workspace and say how to open them in the browser."""
+    from carbonlink.api.demo_service import save_demo_results
+    from carbonlink.monitor.demo import demo_settings as monitoring_settings
+    from carbonlink.store.workspace import open_store
 
-    demo_step_service(run)
+    settings = demo_settings(run)
+    store = open_store(settings)
+    try:
+        saved = save_demo_results(
+            store,
+            [
+                (run.outputs["inventory file"], run.results["accounting"]),
+                (run.outputs["metered inventory file"], run.results["metered accounting"]),
+            ],
+            run.results["monitoring"],
+            run.outputs,
+            monitoring_settings().get("alert_rules", []),
+        )
+    finally:
+        store.engine.dispose()
+    where = (
+        f"--database {settings.database_url}"
+        if settings.database_url
+        else f"--workspace {settings.workspace}"
+    )
+    run.console.print(
+        f"2 inventory runs, {saved['alerts']} alerts and the monitoring report saved.\n"
+        "Open the demo in the browser:\n"
+        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo\n"
+        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
+        "with that password (Chinese interface; 'English' in the top bar switches).",
+        highlight=False,
+    )
 
 
 def step_supply_chain(run: DemoRun) -> None:

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from plant_fixture import DEMO_ORG_ID, seed_demo_plant
 
 from carbonlink.api import create_app
-from carbonlink.api.demo_plant import DEMO_ORG_ID, seed_demo_plant
 from carbonlink.api.schema import users
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
@@ -63,6 +63,7 @@ class Service:
     app: FastAPI
     data: MemoryTenantData | StoreTenantData
     users: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> TestClient:
         return TestClient(self.app)
@@ -112,6 +113,7 @@ def build_service(
         data=data,
     )
     service = Service(app, data)
+    service.ids = seed_demo_monitoring(engine, tmp_path)
     people = [(DEMO_ORG_ID, f"{role}@demo.test", role, "zh") for role in ROLES]
     people.append((OTHER_ORG, "admin@other.test", "admin", "en"))
     # One cheap argon2 hash for all test users keeps the fixture fast; login still verifies it.
@@ -138,6 +140,52 @@ def build_service(
     return service
 
 
+def seed_demo_monitoring(engine: sa.Engine, tmp_path: Path) -> dict[str, str]:
+    """An alert raised by a rule and a monitoring report with one written file, demo org only.
+
+    The threshold rule (above 500 Nm3 per hour) opens one alert on the 600 Nm3 reading and
+    closes it on the 400 Nm3 reading after it; a second rule stays open on the last reading.
+    """
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from carbonlink.api import results
+    from carbonlink.monitor.rules import RuleEngine, validate_rules
+    from carbonlink.monitor.targets import Target, progress
+
+    meter = "fac-steelmaking-m-gas"
+    rules = validate_rules(
+        [
+            {"id": "gas-above-500", "kind": "threshold", "meter_id": meter, "above": 500},
+            {"id": "gas-below-450", "kind": "threshold", "meter_id": meter, "below": 450},
+        ],
+        [meter],
+    )
+    ts = np.array(
+        ["2026-11-01T00:00", "2026-11-01T01:00", "2026-11-01T02:00"], dtype="datetime64[ns]"
+    )
+    events = RuleEngine(rules, [meter]).evaluate(
+        np.zeros(3, dtype=np.int64), ts, np.array([480.0, 600.0, 400.0])
+    )
+    results.record_alert_events(engine, DEMO_ORG_ID, events)
+    report = tmp_path / "demo-inventory.json"
+    report.write_text('{"organization": "华东示范钢铁"}', "utf-8")
+    (tmp_path / "demo-inventory.json.tlog-proof").write_text("proof", "utf-8")
+    target = Target.linear_reduction("tangshan-target", 2020, 1000.0, 2030, 0.042)
+    year = progress(target, 2026, np.full(12, 70.0))
+    monitoring = {
+        "target": {
+            "definition": asdict(target),
+            "pathway": {str(y): float(target.pathway(y)) for y in range(2020, 2031)},
+            "progress": asdict(year) | {"gap": year.gap, "on_track": year.on_track},
+        }
+    }
+    results.save_monitoring(engine, DEMO_ORG_ID, monitoring, {"inventory result": str(report)})
+    [alert] = [a for a in results.alerts_of(engine, DEMO_ORG_ID) if a.rule_id == "gas-below-450"]
+    return {"alert_id": str(alert.id), "label": "inventory result"}
+
+
 @functools.cache
 def _password_hash() -> str:
     return PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD)
@@ -152,6 +200,12 @@ def service(engine: sa.Engine, tmp_path: Path) -> Service:
 def any_service(request: pytest.FixtureRequest, engine: sa.Engine, tmp_path: Path) -> Service:
     """The service on in-memory tenant data and on the store's tables."""
     return build_service(engine, tmp_path, request.param)
+
+
+@pytest.fixture
+def store_service(engine: sa.Engine, tmp_path: Path) -> Service:
+    """The service on the store's tables of ``engine`` (SQLite or PostgreSQL)."""
+    return build_service(engine, tmp_path, "store")
 
 
 @pytest.fixture

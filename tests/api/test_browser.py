@@ -5,6 +5,7 @@ Screenshots go to ``test-output/browser/`` at the project root.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -106,4 +107,122 @@ def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) 
         page.wait_for_selector("text=cn-mee-nbs/grid_average/CN/2022")
         page.screenshot(path=OUT / "08-factors-zh.png", full_page=False)
         browser.close()
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of a full demo run (the real plant year when it is beside the project)."""
+    from rich.console import Console
+
+    from carbonlink.demo import run_demo
+    from carbonlink.settings import Settings
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(Settings(workspace=out / "unused"), out, Console(quiet=True))
+    return out
+
+
+def _serve(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
+    port = _free_port()
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
+    """The demo's real numbers: overview, a facility, the metered meter's anomaly, monitoring."""
+    from playwright.sync_api import sync_playwright
+
+    from carbonlink.api import create_app
+    from carbonlink.api.demo_service import set_demo_users
+    from carbonlink.ingest.plant_demo import default_plant_file
+    from carbonlink.settings import Settings
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    app = create_app(
+        Settings(workspace=demo_workspace / "workspace", argon2_time_cost=1, argon2_memory_kib=1024)
+    )
+    set_demo_users(app, "demo password for the test")
+    inventory = json.loads((demo_workspace / "inventory.json").read_text("utf-8"))
+    server, thread, base_url = _serve(app)
+    OUT.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+            )
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base_url}/login")
+            page.fill("input[name=email]", "engineer@demo.carbonlink.example")
+            page.fill("input[name=password]", "demo password for the test")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base_url}/")
+            page.wait_for_selector("#chart-facilities canvas")
+            # the engine's scope 1 total of the 2025 inventory, in the Chinese number format
+            scope1 = f"{inventory['totals']['scope1']:,.1f}"
+            assert scope1 in page.locator(".kpis").inner_text()
+            page.screenshot(path=OUT / "11-demo-overview-zh.png", full_page=True)
+
+            page.click("#facilities-table >> text=Tangshan integrated works (BF-BOF)")
+            page.wait_for_selector("#sources-table")
+            page.screenshot(path=OUT / "12-demo-facility.png", full_page=True)
+            page.click("#sources-table >> text=bf-coke")
+            page.wait_for_selector("text=NDRC 2013", state="attached")
+            page.screenshot(path=OUT / "13-demo-source-factor.png", full_page=True)
+
+            page.goto(f"{base_url}/")
+            page.click("text=2018 · Demo Steel Co., Ltd. (metered rolling works)")
+            page.wait_for_selector("#chart-months canvas")
+            page.screenshot(path=OUT / "14-demo-metered-overview.png", full_page=True)
+            page.click("#facilities-table >> text=Rolling works")
+            page.click("#sources-table >> text=electricity")
+            page.click('a[href="/meters/daewoo-gwangyang-electricity"]')
+            page.wait_for_selector("#episodes-table")
+            if default_plant_file().exists():
+                episode = page.locator("#episodes-table a", has_text="2018年3月11日").first
+                episode.click()
+                page.wait_for_selector("#chart-band canvas")
+                assert "2018年3月11日" in page.locator("tr.selected").inner_text()
+            page.screenshot(path=OUT / "15-demo-meter-anomaly.png", full_page=True)
+            page.locator("#anomalies").screenshot(path=OUT / "15b-demo-anomaly-band.png")
+
+            page.goto(f"{base_url}/alerts")
+            page.wait_for_selector("#alerts-closed")
+            page.screenshot(path=OUT / "16-demo-alerts.png", full_page=True)
+            page.goto(f"{base_url}/targets")
+            page.wait_for_selector("#chart-pathway canvas")
+            page.screenshot(path=OUT / "17-demo-targets.png", full_page=True)
+            page.click("a[data-lang=en]")
+            page.wait_for_selector("text=Target pathway")
+            page.goto(f"{base_url}/ets")
+            assert "CN-ETS" in page.locator(".kpis").inner_text()
+            page.screenshot(path=OUT / "18-demo-ets-en.png", full_page=True)
+            page.goto(f"{base_url}/")
+            page.wait_for_selector("text=Total emissions")
+            page.screenshot(path=OUT / "19-demo-overview-en.png", full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
     assert errors == []

@@ -26,6 +26,19 @@ DYNAMIC = {
     "good",
     "estimated",
     "suspect",
+    "scope 1",
+    "scope 2_location",
+    "scope 2_market",
+    "scope 3",
+    "scope exported",
+    "alerts open",
+    "alerts acknowledged",
+    "alerts closed",
+    "info",
+    "warning",
+    "critical",
+    "verified",
+    "projected",
 }
 
 

@@ -16,6 +16,7 @@ DEMO_IDS = {
     "source_id": "fac-steelmaking-gas",
     "meter_id": "fac-steelmaking-m-gas",
     "index": "0",
+    "inventory_id": "run-of-the-demo-organization",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -27,6 +28,9 @@ DEMO_MARKERS = (
     "Natural gas",
     "demo-seed",
     "East China grid average",
+    "gas-above-500",
+    "gas-below-450",
+    "tangshan-target",
 )
 
 
@@ -63,7 +67,8 @@ def test_walk_every_route_as_another_organization(any_service: Service) -> None:
     checked = 0
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
-        url = path.format(**{p: DEMO_IDS[p] for p in params})
+        ids = DEMO_IDS | any_service.ids
+        url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts
         else:

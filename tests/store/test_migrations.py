@@ -104,3 +104,23 @@ def test_accounts_revision_matches_the_accounts_schema(engine: Engine) -> None:
         )
     ]
     assert concerning == []
+
+
+def test_results_revision_matches_the_results_schema(engine: Engine) -> None:
+    from carbonlink.api.results_schema import results_metadata
+
+    assert ScriptDirectory.from_config(alembic_config()).get_revision("0006_inventories")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, results_metadata)
+    names = set(results_metadata.tables)
+    concerning = [
+        d
+        for d in differences
+        if any(
+            getattr(part, "name", None) in names
+            or getattr(getattr(part, "table", None), "name", None) in names
+            for part in (d[0] if isinstance(d, list) else d)[1:]
+        )
+    ]
+    assert concerning == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from babel.support import NullTranslations
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from carbonlink.api.dashboard import RunViewCache
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.security import (
     API_KEY_PREFIX,
@@ -41,6 +42,7 @@ class ServiceContext:
     templates: Jinja2Templates
     catalogues: dict[str, NullTranslations]
     overviews: OverviewCache
+    runs: RunViewCache = field(default_factory=RunViewCache)
 
 
 def context(request: Request) -> ServiceContext:

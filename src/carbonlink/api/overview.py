@@ -27,7 +27,9 @@ class FacilityTotal(BaseModel):
 
 
 class MonthRow(BaseModel):
-    month: str = Field(examples=["2026-10"], description="Calendar month, UTC, YYYY-MM.")
+    month: str = Field(
+        examples=["2026-10"], description="Calendar month in the facility's time zone, YYYY-MM."
+    )
     scope1_t: float = Field(examples=[640.2])
     scope2_t: float = Field(examples=[172.1])
     scope3_t: float = Field(examples=[0.0])

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from carbonlink.api.workspace import (
@@ -70,9 +71,12 @@ class AssignedAccounting:
         return self._assigned.get(source.id, (1, None))[1]
 
 
-def _months_us(ts_us: np.ndarray) -> np.ndarray:
-    """Calendar month (UTC) of each instant, as 'YYYY-MM' strings."""
-    return np.datetime_as_string(ts_us.astype("datetime64[us]"), unit="M")
+def _months_us(ts_us: np.ndarray, zone: str = "UTC") -> np.ndarray:
+    """Calendar month of each instant in the time zone ``zone``, as 'YYYY-MM' strings."""
+    if zone == "UTC":
+        return np.datetime_as_string(ts_us.astype("datetime64[us]"), unit="M")
+    local = pd.DatetimeIndex(ts_us.astype("datetime64[us]")).tz_localize("UTC").tz_convert(zone)
+    return np.asarray(local.strftime("%Y-%m"), dtype=str)
 
 
 class StoreTenantData:
@@ -320,10 +324,17 @@ class StoreTenantData:
 
     # monthly summaries -----------------------------------------------------------------------
     def _monthly(self, organization_id: str) -> dict[str, dict[str, tuple[float, int, int]]]:
-        """Per meter and month: (sum of values, readings, estimated readings)."""
+        """Per meter and local calendar month of its facility: (sum, readings, estimated)."""
         r, m, f = t.readings, t.meters, t.facilities
         query = (
-            sa.select(r.c.meter_id, sa.type_coerce(r.c.ts, sa.BigInteger), r.c.value, r.c.quality)
+            sa.select(
+                r.c.meter_id,
+                sa.type_coerce(r.c.ts, sa.BigInteger),
+                r.c.value,
+                r.c.quality,
+                f.c.time_zone,
+                m.c.labelling,
+            )
             .join(m, m.c.id == r.c.meter_id)
             .join(f, f.c.id == m.c.facility_id)
             .where(f.c.organization_id == organization_id)
@@ -335,9 +346,16 @@ class StoreTenantData:
             return out
         meter_ids = np.array([row[0] for row in rows], dtype=object)
         ts = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
+        # An end-labelled reading measured the interval before its stamp: the quarter hour
+        # stamped at midnight on the 1st belongs to the month that ends there.
+        ts = ts - np.fromiter((row[5] == "end" for row in rows), dtype=np.int64, count=len(rows))
         value = np.fromiter((row[2] for row in rows), dtype=np.float64, count=len(rows))
         estimated = np.array([row[3] == "estimated" for row in rows])
-        months = _months_us(ts)
+        zones = np.array([row[4] or "UTC" for row in rows], dtype=object)
+        months = np.empty(len(rows), dtype=object)
+        for zone in set(zones):
+            chosen = zones == zone
+            months[chosen] = _months_us(ts[chosen], str(zone))
         keys = np.char.add(np.char.add(meter_ids.astype(str), "|"), months.astype(str))
         unique, inverse = np.unique(keys, return_inverse=True)
         sums = np.bincount(inverse, weights=value)
@@ -379,9 +397,12 @@ class StoreTenantData:
     def meter_months(self, organization_id: str) -> list[MeterMonth]:
         monthly = self._monthly(organization_id)
         now = datetime.now(UTC)
+        zones = {f.id: f.timezone for f in self.facilities(organization_id)}
         out = []
         for meter in self.meters(organization_id):
+            zone = zones.get(meter.facility_id, "UTC")
             for month, (_total, count, est) in sorted(monthly.get(meter.id, {}).items()):
-                expected = max(_month_seconds(month, now) // meter.interval_s, count)
+                seconds = _month_seconds(month, now, zone)
+                expected = max(seconds // meter.interval_s, count)
                 out.append(MeterMonth(meter.id, month, count, expected, est))
         return out

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from carbonlink.ingest.base import Reading, Rejected
 
@@ -77,7 +78,7 @@ class Meter:
 
 @dataclass(frozen=True, slots=True)
 class SourceMonth:
-    """Activity and emissions of one source in one calendar month (UTC)."""
+    """Activity and emissions of one source in one calendar month of the facility's time zone."""
 
     facility_id: str
     source_id: str
@@ -131,15 +132,17 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def _month(ts: datetime) -> str:
-    return ts.astimezone(UTC).strftime("%Y-%m")
+def _month(ts: datetime, zone: str = "UTC") -> str:
+    return ts.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
 
 
-def _month_seconds(month: str, now: datetime) -> int:
-    """Seconds of the month that have passed by ``now`` (all of them for a past month)."""
+def _month_seconds(month: str, now: datetime, zone: str = "UTC") -> int:
+    """Seconds of the local calendar month that have passed by ``now`` (all, for a past month)."""
     year, mon = int(month[:4]), int(month[5:])
-    start = datetime(year, mon, 1, tzinfo=UTC)
-    end = min(datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=UTC), now)
+    tz = ZoneInfo(zone)
+    # Aware datetimes of one tzinfo subtract as wall clock; in UTC the DST hour counts.
+    start = datetime(year, mon, 1, tzinfo=tz).astimezone(UTC)
+    end = min(datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz).astimezone(UTC), now)
     return max(int((end - start).total_seconds()), 0)
 
 
@@ -300,13 +303,18 @@ class MemoryTenantData:
         return self._readings.get(meter_id, {}).get(ts)
 
     # monthly summaries -----------------------------------------------------------------------
+    def _zone(self, meter: Meter) -> str:
+        facility = self._facilities.get(meter.facility_id)
+        return facility.timezone if facility else "UTC"
+
     def _meter_month_totals(self, meter: Meter) -> dict[str, tuple[float, int, int]]:
-        """(sum of values, readings, estimated readings) per month."""
+        """(sum of values, readings, estimated readings) per local month of the facility."""
         totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         with self._lock:
             series = list(self._readings.get(meter.id, {}).values())
+        zone = self._zone(meter)
         for reading in series:
-            slot = totals[_month(reading.ts)]
+            slot = totals[_month(reading.ts, zone)]
             slot[0] += reading.value
             slot[1] += 1
             slot[2] += reading.quality == "estimated"
@@ -353,6 +361,7 @@ class MemoryTenantData:
             for month, (_total, count, estimated) in sorted(
                 self._meter_month_totals(meter).items()
             ):
-                expected = max(_month_seconds(month, now) // meter.interval_s, count)
+                seconds = _month_seconds(month, now, self._zone(meter))
+                expected = max(seconds // meter.interval_s, count)
                 out.append(MeterMonth(meter.id, month, count, expected, estimated))
         return out

@@ -157,6 +157,7 @@ def _alerting(store: ReadingSink, rules_file: Path, webhook: str | None) -> Read
     from carbonlink.monitor.live import AlertingSink
     from carbonlink.monitor.notify import NotificationError, Webhook
     from carbonlink.monitor.rules import AlertEvent, RuleEngine, validate_rules
+    from carbonlink.store import Store
 
     document = yaml.safe_load(rules_file.read_text(encoding="utf-8")) or {}
     if not isinstance(document, dict) or not document.get("meters"):
@@ -180,6 +181,10 @@ def _alerting(store: ReadingSink, rules_file: Path, webhook: str | None) -> Read
         channel = Webhook(webhook, secret.encode())
 
     def notify(events: list[AlertEvent]) -> None:
+        if isinstance(store, Store):  # the dashboard's alerts page lists them
+            from carbonlink.api.results import record_meter_alert_events
+
+            record_meter_alert_events(store.engine, events)
         for event in events:
             console.print(f"[bold]{event.action}[/] {event.severity} {event.ts}: {event.message}")
             if channel is not None:

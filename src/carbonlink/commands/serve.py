@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,8 +19,16 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Workspace folder to serve (make demo writes demo-output/workspace)."),
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Database URL to serve instead of a workspace's SQLite.")
+    ] = None,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Load the demo plant and its users into the service.")
+        bool,
+        typer.Option("--demo", help="(Re)set the demo enterprise's users (after make demo)."),
     ] = False,
     workers_log: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
 ) -> None:
@@ -27,14 +36,18 @@ def serve(
     import uvicorn
 
     from carbonlink.api import create_app
-    from carbonlink.api.demo_plant import seed_demo_service
+    from carbonlink.api.demo_service import set_demo_users
 
     settings: Settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    if workspace is not None:
+        settings = settings.model_copy(update={"workspace": workspace})
+    if database is not None:
+        settings = settings.model_copy(update={"database_url": database})
     app = create_app(settings)
     if demo:
         password = os.environ.get("CARBONLINK_DEMO_PASSWORD") or secrets.token_urlsafe(12)
-        users = seed_demo_service(app, password)
-        console.print("demo plant loaded; log in as one of:")
+        users = set_demo_users(app, password)
+        console.print("demo enterprise users set; log in as one of:")
         for email, role in users:
             console.print(f"  {email}  ({role})")
         console.print(f"  password: {password}", highlight=False)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Form, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from carbonlink.api import results
 from carbonlink.api.deps import Admin, Caller, Context, Reader, ServiceContext, Writer
 from carbonlink.api.overview import Overview
 from carbonlink.api.problems import NotFoundError, problem_responses
@@ -641,6 +642,68 @@ def compute_inventory(
         totals=result.totals(),
         lines=result.lines(),
     )
+
+
+class InventoryRunOut(BaseModel):
+    """A saved computation of the caller's organization (see `carbonlink.api.results`)."""
+
+    id: str = Field(examples=["5a7e86bc1fe94cd79919bf2c73873d84"])
+    title: str = Field(examples=["Demo Steel Co., Ltd."])
+    period_start: str = Field(examples=["2025-01-01"])
+    period_end: str = Field(examples=["2025-12-31"])
+    gwp: str = Field(examples=["AR5"])
+    settings_hash: str = Field(examples=["9f2c…"], description="sha256 of the inventory input.")
+    created_at: datetime = Field(examples=["2026-11-29T02:51:39Z"])
+    totals: dict[str, float] = Field(examples=[{"scope1": 1234.5, "scope2_location": 321.0}])
+
+
+class InventoryRunLines(InventoryRunOut):
+    """A saved run with its lineage lines, exactly as the accounting engine returned them."""
+
+    lines: list[dict[str, Any]]
+
+
+def _run_out(run: results.InventoryRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "title": run.title,
+        "period_start": run.period_start,
+        "period_end": run.period_end,
+        "gwp": run.gwp_set,
+        "settings_hash": run.settings_hash,
+        "created_at": run.created_at,
+        "totals": run.totals,
+    }
+
+
+@router.get(
+    "/inventories",
+    response_model=list[InventoryRunOut],
+    responses=problem_responses(401, 403),
+    tags=["inventory"],
+)
+def list_inventories(caller: Reader, ctx: Context) -> list[dict[str, Any]]:
+    """Saved inventory runs of the caller's organization, newest period first."""
+    return [_run_out(run) for run in results.inventory_runs(ctx.engine, caller.organization_id)]
+
+
+@router.get(
+    "/inventories/{inventory_id}",
+    response_model=InventoryRunLines,
+    responses=problem_responses(401, 403, 404),
+    tags=["inventory"],
+)
+def get_inventory(inventory_id: str, caller: Reader, ctx: Context) -> dict[str, Any]:
+    """One saved run with every line's lineage (activity, factor and its citation)."""
+    found = [
+        r
+        for r in results.inventory_runs(ctx.engine, caller.organization_id)
+        if r.id == inventory_id
+    ]
+    if not found:
+        raise NotFoundError("inventory run not found", record=inventory_id)
+    lines = results.inventory_lines_of(ctx.engine, caller.organization_id, inventory_id)
+    return _run_out(found[0]) | {"lines": lines}
 
 
 class ReprocessResult(BaseModel):

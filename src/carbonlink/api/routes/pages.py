@@ -9,11 +9,14 @@ import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from carbonlink.api import results
+from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.problems import NotFoundError
@@ -85,6 +88,112 @@ def _render(
         if caller:
             ctx.accounts.set_locale(caller.subject, lang)
     return response
+
+
+def _run_view(
+    request: Request, ctx: ServiceContext, caller: Principal, facility: str | None = None
+) -> RunView | None:
+    """The inventory run a page shows: ``?run=<id>``, else the latest period's latest run.
+
+    A facility page without ``?run`` shows the latest run that accounts the facility.
+    """
+    runs = results.current_runs(ctx.engine, caller.organization_id)
+    if not runs:
+        return None
+    asked = request.query_params.get("run")
+    ordered = sorted(runs, key=lambda r: r.id != asked)
+    org = caller.organization_id
+    version = ctx.data.version(org)
+    for run in ordered:
+
+        def build(run: results.InventoryRun = run) -> RunView:
+            lines = results.inventory_lines_of(ctx.engine, org, run.id)
+            return build_run_view(ctx.engine, run, lines)
+
+        view = ctx.runs.get((org, run.id), version, build)
+        if facility is None or view.facility(facility) is not None:
+            view.runs = runs
+            return view
+    return None
+
+
+def _inventory_overview(
+    request: Request, ctx: ServiceContext, caller: Principal, view: RunView
+) -> HTMLResponse:
+    fmt = formatter(ctx.catalogues, _language(request, caller))
+    org = caller.organization_id
+    monitoring = results.latest_monitoring(ctx.engine, org)
+    months = view.months
+    chart = {
+        "months": [fmt.month(m["month"]) for m in months],
+        "scope1": [round(m["1"], 3) for m in months],
+        "scope2": [round(m["2_location"], 3) for m in months],
+        "scope2m": [round(m["2_market"], 3) for m in months],
+        "scope3": [round(m["3"], 3) for m in months],
+        "facilities": [f.name for f in view.facilities],
+        "facility_t": [round(f.location_total, 3) for f in view.facilities],
+        "labels": {
+            "scope1": fmt.gettext("Scope 1"),
+            "scope2": fmt.gettext("Scope 2 (location-based)"),
+            "scope2m": fmt.gettext("Scope 2 (market-based)"),
+            "scope3": fmt.gettext("Scope 3"),
+            "tco2e": fmt.gettext("t CO2e"),
+        },
+    }
+
+    def count() -> tuple[int, int]:
+        metered = {src.meter for src in view.sources if src.meter}
+        first, last = view.run.period_start[:7], view.run.period_end[:7]
+        in_run = [
+            mm
+            for mm in ctx.data.meter_months(org)
+            if mm.meter_id in metered and first <= mm.month <= last
+        ]
+        return sum(mm.received for mm in in_run), sum(mm.expected for mm in in_run)
+
+    received, expected = ctx.runs.get(
+        (org, f"{view.run.id}:completeness"), ctx.data.version(org), count
+    )
+    return _render(
+        request,
+        ctx,
+        "run_overview.html",
+        caller,
+        nav="overview",
+        view=view,
+        chart_json=json.dumps(chart, ensure_ascii=False),
+        completeness=received / expected if expected else None,
+        received=received,
+        findings=monitoring[0].get("completeness", []) if monitoring else [],
+        plan_facility=(monitoring[0].get("plan") or {}).get("facility_id") if monitoring else None,
+        files=_report_files(monitoring[1] if monitoring else {}),
+    )
+
+
+REPORT_FILE_SUFFIXES = (".json", ".xlsx", ".html", ".pdf", ".csv")
+
+
+def _receipt(path: Path) -> Path | None:
+    """The ``*.tlog-proof`` receipt of a written file: ``<file>.tlog-proof`` or, as the ledger
+    writes it for a report's rendered files, ``<report id>.tlog-proof`` beside them."""
+    for candidate in (
+        path.with_name(path.name + ".tlog-proof"),
+        path.with_name(path.stem + ".tlog-proof"),
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _report_files(outputs: dict[str, str]) -> list[dict[str, Any]]:
+    """The written files worth linking, each with its ``*.tlog-proof`` receipt when present."""
+    out = []
+    for label, name in outputs.items():
+        path = Path(name)
+        if path.suffix not in REPORT_FILE_SUFFIXES or not path.is_file():
+            continue
+        out.append({"label": label, "name": path.name, "proof": _receipt(path) is not None})
+    return out
 
 
 # login -------------------------------------------------------------------------------------
@@ -161,6 +270,9 @@ def logout(
 @router.get("/")
 def overview_page(request: Request, ctx: Context) -> HTMLResponse:
     caller = _page_caller(request, ctx)
+    view = _run_view(request, ctx, caller)
+    if view is not None:
+        return _inventory_overview(request, ctx, caller, view)
     overview = ctx.overviews.get(ctx.data, caller.organization_id)
     fmt = formatter(ctx.catalogues, _language(request, caller))
     scope = {s.scope: s.co2e_t for s in overview.by_scope}
@@ -210,6 +322,20 @@ def facility_page(facility_id: str, request: Request, ctx: Context) -> HTMLRespo
     facility = ctx.data.facility(org, facility_id)
     if facility is None:
         raise NotFoundError("facility not found", record=facility_id)
+    view = _run_view(request, ctx, caller, facility=facility_id)
+    if view is not None and view.facility(facility_id) is not None:
+        return _render(
+            request,
+            ctx,
+            "run_facility.html",
+            caller,
+            nav="overview",
+            view=view,
+            facility=facility,
+            row=view.facility(facility_id),
+            sources=[src for src in view.sources if src.facility == facility_id],
+            meters=ctx.data.meters(org, facility_id),
+        )
     sources = ctx.data.sources(org, facility_id)
     totals: dict[str, float] = defaultdict(float)
     months: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -238,6 +364,20 @@ def source_page(source_id: str, request: Request, ctx: Context) -> HTMLResponse:
     source = ctx.data.source(org, source_id)
     if source is None:
         raise NotFoundError("source not found", record=source_id)
+    view = _run_view(request, ctx, caller, facility=source.facility_id)
+    if view is not None and view.source(source_id) is not None:
+        return _render(
+            request,
+            ctx,
+            "run_source.html",
+            caller,
+            nav="overview",
+            view=view,
+            source=source,
+            row=view.source(source_id),
+            facility=ctx.data.facility(org, source.facility_id),
+            meters=[m for m in ctx.data.meters(org) if m.source_id == source_id],
+        )
     rows = [r for r in ctx.data.source_months(org) if r.source_id == source_id]
     meters = [m for m in ctx.data.meters(org, source.facility_id) if m.source_id == source_id]
     return _render(
@@ -267,12 +407,32 @@ def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
         "value": [r.value for r in readings],
         "unit": meter.unit,
     }
+    anomalies = None
+    if len(readings) >= 200:
+        from carbonlink.api.dashboard import MeterAnomalies, meter_anomalies
+        from carbonlink.store import Store
+
+        try:
+            pick = int(request.query_params.get("episode", "0"))
+        except ValueError:
+            pick = 0
+        pick = min(max(pick, 0), 19)  # at most 20 episodes are listed
+
+        def detect() -> MeterAnomalies:
+            stored = Store(ctx.engine).series(meter_id)
+            zone = facility.timezone if facility else "UTC"
+            return meter_anomalies(stored.ts_us, stored.value, zone, pick=pick)
+
+        anomalies = ctx.runs.get((org, f"meter:{meter_id}:{pick}"), ctx.data.version(org), detect)
     return _render(
         request,
         ctx,
         "meter.html",
         caller,
         nav="overview",
+        anomalies=anomalies,
+        episode=request.query_params.get("episode", "0"),
+        band_json=json.dumps(anomalies.window if anomalies else None),
         meter=meter,
         facility=facility,
         source=ctx.data.source(org, meter.source_id) if meter.source_id else None,
@@ -372,6 +532,123 @@ def factors_page(
         jurisdiction=jurisdiction,
         total=total,
         factors=factors,
+    )
+
+
+@router.get("/files/{label}")
+def report_file(label: str, request: Request, ctx: Context, proof: bool = False) -> Response:
+    """A file the organization's last run wrote (inventory JSON, CBAM workbook, reports)."""
+    from fastapi.responses import FileResponse
+
+    caller = _page_caller(request, ctx)
+    monitoring = results.latest_monitoring(ctx.engine, caller.organization_id)
+    outputs = monitoring[1] if monitoring else {}
+    listed = {f["label"]: f for f in _report_files(outputs)}
+    if label not in listed:
+        raise NotFoundError("file not found", record=label)
+    path = Path(outputs[label])
+    if proof:
+        receipt = _receipt(path)
+        if receipt is None:
+            raise NotFoundError("no receipt beside this file", record=label)
+        path = receipt
+    return FileResponse(path, filename=path.name)
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    found = results.alerts_of(ctx.engine, caller.organization_id)
+    meters = {m.id: m for m in ctx.data.meters(caller.organization_id)}
+    groups = {
+        status: [a for a in found if a.status == status]
+        for status in ("open", "acknowledged", "closed")
+    }
+    tz = {
+        m.id: (
+            f.timezone if (f := ctx.data.facility(caller.organization_id, m.facility_id)) else "UTC"
+        )
+        for m in meters.values()
+    }
+    return _render(
+        request, ctx, "alerts.html", caller, nav="alerts", groups=groups, meters=meters, tz=tz
+    )
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(
+    alert_id: int,
+    request: Request,
+    ctx: Context,
+    csrf_token: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    caller = _page_caller(request, ctx)
+    sent = csrf_token or request.headers.get("x-csrf-token", "")
+    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, sent):
+        raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
+    caller.require("write")
+    if not results.acknowledge_alert(
+        ctx.engine, caller.organization_id, alert_id, caller.display_name
+    ):
+        raise NotFoundError("no open alert with this id", record=str(alert_id))
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.get("/targets")
+def targets_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    fmt = formatter(ctx.catalogues, _language(request, caller))
+    monitoring = results.latest_monitoring(ctx.engine, caller.organization_id)
+    report = monitoring[0] if monitoring else None
+    chart = None
+    if report and report.get("target", {}).get("pathway"):
+        target = report["target"]
+        works = report.get("metered_works")
+        chart = {
+            "years": list(target["pathway"].keys()),
+            "pathway": list(target["pathway"].values()),
+            "year": target["progress"]["year"],
+            "projected": target["progress"]["projected"],
+            "labels": {
+                "pathway": fmt.gettext("Target pathway"),
+                "projected": fmt.gettext("Projected"),
+                "monthly": fmt.gettext("Monthly emissions"),
+                "tco2e": fmt.gettext("t CO2e"),
+            },
+        }
+        if works:
+            year = works["progress"]["year"]
+            chart |= {
+                "months": [fmt.month(f"{year}-{m:02d}") for m in range(1, 13)],
+                "monthly": works["monthly_tco2"],
+                "as_of": works["progress_as_of_month"],
+                "budget_month": works["progress"]["allowed"] / 12,
+            }
+            chart["labels"]["budget_month"] = fmt.gettext("Budget per month")
+    else:
+        report = None
+    return _render(
+        request,
+        ctx,
+        "targets.html",
+        caller,
+        nav="targets",
+        report=report,
+        chart_json=json.dumps(chart, ensure_ascii=False),
+    )
+
+
+@router.get("/ets")
+def ets_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    monitoring = results.latest_monitoring(ctx.engine, caller.organization_id)
+    return _render(
+        request,
+        ctx,
+        "ets.html",
+        caller,
+        nav="ets",
+        report=monitoring[0] if monitoring and monitoring[0].get("ets") else None,
     )
 
 

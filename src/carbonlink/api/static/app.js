@@ -21,13 +21,17 @@
   if (ov) {
     var bar = function (name, values) { return { name: name, type: "bar", stack: "scope", data: values, barMaxWidth: 36 }; };
     chart("chart-months", {
-      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
+      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 56, right: 20, top: 60, bottom: 30 },
       xAxis: { type: "category", data: ov.months }, yAxis: { type: "value", name: ov.labels.tco2e },
-      series: [bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3)]
+      series: ov.scope2m ? [
+        bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3),
+        { name: ov.labels.scope2m, type: "line", data: ov.scope2m, symbolSize: 6 }
+      ] : [bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3)]
     });
+    var compact = new Intl.NumberFormat(document.documentElement.lang, { notation: "compact", maximumFractionDigits: 1 });
     chart("chart-facilities", {
-      tooltip: { trigger: "axis" }, grid: { left: 140, right: 30, top: 20, bottom: 30 },
-      xAxis: { type: "value", name: ov.labels.tco2e }, yAxis: { type: "category", data: ov.facilities.slice().reverse() },
+      tooltip: { trigger: "axis" }, grid: { left: 20, right: 40, top: 20, bottom: 50, containLabel: true },
+      xAxis: { type: "value", name: ov.labels.tco2e, nameLocation: "middle", nameGap: 30, axisLabel: { formatter: function (v) { return compact.format(v); } } }, yAxis: { type: "category", data: ov.facilities.slice().reverse(), axisLabel: { width: 170, overflow: "break" } },
       series: [{ type: "bar", data: ov.facility_t.slice().reverse(), barMaxWidth: 28 }]
     });
     chart("chart-intensity", {
@@ -39,6 +43,47 @@
       tooltip: { trigger: "axis" }, grid: grid, color: ["#16a34a"],
       xAxis: { type: "category", data: ov.months }, yAxis: { type: "value", min: 0, max: 100, name: ov.labels.completeness },
       series: [{ name: ov.labels.completeness, type: "bar", data: ov.completeness, barMaxWidth: 36 }]
+    });
+  }
+  var bd = data("band-data");
+  if (bd) {
+    var lab = document.getElementById("band-labels").dataset;
+    var lower = bd.low, width = bd.high.map(function (h, i) { return h === null || bd.low[i] === null ? null : h - bd.low[i]; });
+    chart("chart-band", {
+      tooltip: { trigger: "axis" }, legend: { top: 0, data: [lab.value, lab.band] }, grid: grid,
+      xAxis: { type: "category", data: bd.ts, axisLabel: { hideOverlap: true } }, yAxis: { type: "value" },
+      series: [
+        { name: "low", type: "line", data: lower, stack: "band", lineStyle: { opacity: 0 }, symbol: "none", tooltip: { show: false } },
+        { name: lab.band, type: "line", data: width, stack: "band", lineStyle: { opacity: 0 }, symbol: "none", areaStyle: { color: "#93c5fd", opacity: 0.5 }, color: "#93c5fd" },
+        { name: lab.value, type: "line", data: bd.value, symbol: "none", color: "#0f766e",
+          markArea: { itemStyle: { color: "rgba(239,68,68,0.15)" }, data: (function () {
+            var areas = [], start = null;
+            bd.flag.forEach(function (f, i) {
+              if (f && start === null) start = i;
+              if ((!f || i === bd.flag.length - 1) && start !== null) { areas.push([{ xAxis: bd.ts[start] }, { xAxis: bd.ts[f ? i : i - 1] }]); start = null; }
+            });
+            return areas;
+          })() } }
+      ]
+    });
+  }
+  var tg = data("targets-data");
+  if (tg) {
+    chart("chart-pathway", {
+      tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { left: 20, right: 20, top: 60, bottom: 30, containLabel: true },
+      xAxis: { type: "category", data: tg.years }, yAxis: { type: "value", name: tg.labels.tco2e },
+      series: [
+        { name: tg.labels.pathway, type: "line", data: tg.pathway, symbolSize: 6 },
+        { name: tg.labels.projected, type: "scatter", symbolSize: 14, color: "#ef4444",
+          data: tg.years.map(function (y) { return String(y) === String(tg.year) ? tg.projected : null; }) }
+      ]
+    });
+    if (tg.monthly) chart("chart-budget", {
+      tooltip: { trigger: "axis" }, grid: grid,
+      xAxis: { type: "category", data: tg.months }, yAxis: { type: "value", name: tg.labels.tco2e },
+      series: [{ name: tg.labels.monthly, type: "bar", barMaxWidth: 28,
+        markLine: tg.budget_month ? { symbol: "none", label: { formatter: tg.labels.budget_month }, lineStyle: { color: "#b91c1c", type: "dashed" }, data: [{ yAxis: tg.budget_month }] } : undefined,
+        data: tg.monthly.map(function (v, i) { return { value: v, itemStyle: { opacity: i < tg.as_of ? 1 : 0.35 } }; }) }]
     });
   }
   var mt = data("meter-data");

@@ -1,24 +1,22 @@
-"""The demo plant for the service: a steel maker with two facilities and three months of meters.
+"""Test fixture of the service: a steel maker with two facilities and months of hourly meters.
 
 Readings are synthetic but deterministic (fixed random seed) with the shape of a real plant:
 a daily load curve, lower output on Sundays, a few gaps and estimated values, so that every
-dashboard page has something to show. The factors are the accounting engine's (cited).
+dashboard page has something to show in the tests. It is not the demo: `make demo` saves the
+demo enterprise's real inventories into its workspace (`carbonlink.api.demo_service`).
+The factors are the accounting engine's (cited).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
-from fastapi import FastAPI
 
-from carbonlink.api.schema import users
 from carbonlink.api.store_data import StoreTenantData
 from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import Inventory
-from carbonlink.errors import ConfigError
 from carbonlink.ingest.base import Reading
 
 DEMO_ORG_ID = "org-demo-steel"
@@ -150,39 +148,3 @@ def seed_demo_plant(
                 for i in np.flatnonzero(~gaps)
             )
     return DEMO_ORG_ID
-
-
-DEMO_USERS = (
-    ("manager@demo.carbonlink.example", "admin", "王经理"),
-    ("engineer@demo.carbonlink.example", "editor", "李工程师"),
-    ("auditor@demo.carbonlink.example", "auditor", "陈审核"),
-)
-
-
-def seed_demo_service(app: FastAPI, password: str) -> list[tuple[str, str]]:
-    """Load the demo plant into the service, and (re)set its demo users."""
-    ctx = app.state.ctx
-    if not isinstance(ctx.data, MemoryTenantData | StoreTenantData):
-        raise ConfigError(
-            "the demo plant loads into the service's own tenant data only",
-            hint="start the service with its default data to run the demo",
-        )
-    seed_demo_plant(ctx.data)
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            users.delete().where(users.c.email.in_([email for email, _r, _n in DEMO_USERS]))
-        )
-    for email, role, name in DEMO_USERS:
-        ctx.accounts.create_user(DEMO_ORG_ID, email, password, role, name, "zh")
-    return [(email, role) for email, role, _n in DEMO_USERS]
-
-
-def demo_step_service(run: Any) -> None:
-    """Demo step: say how to open the demo plant in the browser (the service is not started)."""
-    run.console.print(
-        "Open the demo in the browser:\n"
-        "  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve --demo\n"
-        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
-        "with that password (Chinese interface; 'English' in the top bar switches).",
-        highlight=False,
-    )

@@ -1,0 +1,87 @@
+"""Tables of computed results: inventory runs with their lineage lines, and monitoring alerts.
+
+They live on their own ``results_metadata``; the Alembic revision ``0006_inventories`` creates
+them. An inventory run is what the accounting engine computed for one organization, period and
+GWP set; each of its lines keeps the activity and the factor (with its citation) it came from,
+so the dashboard shows the engine's numbers and can explain every one of them after a restart.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from carbonlink.store.schema import NAMING_CONVENTION, UtcTimestamp
+
+results_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+ALERT_STATUS_CHECK = "status IN ('open','acknowledged','closed')"
+
+inventories = sa.Table(
+    "inventories",
+    results_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False, comment="organization named in the document"),
+    sa.Column("period_start", sa.String(10), nullable=False),
+    sa.Column("period_end", sa.String(10), nullable=False),
+    sa.Column("gwp_set", sa.String(8), nullable=False),
+    sa.Column("settings_hash", sa.String(64), nullable=False, comment="sha256 of the input"),
+    sa.Column("totals", sa.Text, nullable=False, comment="JSON: t CO2e per scope key"),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+)
+
+inventory_lines = sa.Table(
+    "inventory_lines",
+    results_metadata,
+    sa.Column(
+        "inventory_id",
+        sa.ForeignKey("inventories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("facility", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False, comment="1, 2_location, 2_market, 3, …"),
+    sa.Column("gas", sa.String(32), nullable=False),
+    sa.Column("method", sa.String(32)),
+    sa.Column("tco2e", sa.Float, nullable=False),
+    sa.Column("activity_id", sa.Text),
+    sa.Column("activity_quantity", sa.Float),
+    sa.Column("activity_unit", sa.String(32)),
+    sa.Column("factor_id", sa.Text),
+    sa.Column("factor_version", sa.String(32)),
+    sa.Column("factor_value", sa.Float),
+    sa.Column("factor_unit", sa.String(32)),
+    sa.Column("factor_source", sa.Text),
+    sa.Column("lineage", sa.Text, nullable=False, comment="JSON: the engine's whole line"),
+    sa.PrimaryKeyConstraint("inventory_id", "line_no"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    results_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("meter_id", sa.String(64), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+    sa.Column("value", sa.Float),
+    sa.Column("opened_at", UtcTimestamp, nullable=False),
+    sa.Column("acknowledged_at", UtcTimestamp),
+    sa.Column("acknowledged_by", sa.String(254)),
+    sa.Column("closed_at", UtcTimestamp),
+    sa.CheckConstraint(ALERT_STATUS_CHECK, name="status"),
+    sa.Index("ix_alerts_organization_id_status", "organization_id", "status"),
+)
+
+monitoring_reports = sa.Table(
+    "monitoring_reports",
+    results_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("report", sa.Text, nullable=False, comment="JSON of monitor.demo.monitoring_report"),
+    sa.Column("outputs", sa.Text, nullable=False, comment="JSON: label → file written beside it"),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+)
