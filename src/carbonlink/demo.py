@@ -257,6 +257,19 @@ def step_monitoring(run: DemoRun) -> None:
     target = run.out / "monitoring.json"
     target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     run.outputs["monitoring"] = target
+    from carbonlink.monitor.plan import load_template
+    from carbonlink.reports.monitoring_plan import build_plan_report
+    from carbonlink.reports.render import write_report
+
+    plan_document = build_plan_report(
+        report["plan"],
+        load_template(report["plan"]["template_id"]).model_dump(mode="json"),
+        report["completeness"],
+        organization="Demo Steel Co., Ltd.",
+    )
+    for suffix in ("pdf", "xlsx"):
+        path = write_report(plan_document, run.out / f"monitoring-plan.{suffix}", suffix)
+        run.outputs[f"monitoring plan ({suffix.upper()})"] = path
     run.results["monitoring"] = report
     progress = report["target"]["progress"]
     ets = report["ets"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -12,6 +12,9 @@ from rich.table import Table
 
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
+
+if TYPE_CHECKING:
+    from carbonlink.monitor.plan import Finding, IndustryTemplate, MonitoringPlan
 
 app = typer.Typer(
     name="monitor",
@@ -114,7 +117,13 @@ def plan(
             "'boiler-1: fuel_combustion'. Optional keys per source: meters, method."
         ),
     ],
-    out: Annotated[Path | None, typer.Option(help="Write the plan as YAML here.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the plan here; the suffix picks the format: .yaml, .json, .xlsx, "
+            ".pdf or .html (bilingual, with the completeness findings)."
+        ),
+    ] = None,
 ) -> None:
     """Generate a monitoring plan from an industry template and check its completeness."""
     from carbonlink.monitor.plan import completeness, load_template, plan_from_template
@@ -161,8 +170,30 @@ def plan(
     if not findings:
         console.print("[green]complete:[/] every source the template requires is in the plan")
     if out is not None:
+        _write_plan(monitoring_plan, chosen, findings, out)
+        console.print(f"plan written to {out} (content hash {monitoring_plan.content_hash[:16]}…)")
+
+
+def _write_plan(
+    monitoring_plan: MonitoringPlan,
+    template: IndustryTemplate,
+    findings: list[Finding],
+    out: Path,
+) -> None:
+    from dataclasses import asdict
+
+    if out.suffix in {".yaml", ".yml"}:
         out.write_text(
             yaml.safe_dump(monitoring_plan.model_dump(mode="json"), allow_unicode=True),
             encoding="utf-8",
         )
-        console.print(f"plan written to {out} (content hash {monitoring_plan.content_hash[:16]}…)")
+        return
+    from carbonlink.reports.monitoring_plan import build_plan_report
+    from carbonlink.reports.render import write_report
+
+    document = build_plan_report(
+        monitoring_plan.model_dump(mode="json") | {"content_hash": monitoring_plan.content_hash},
+        template.model_dump(mode="json"),
+        [asdict(f) for f in findings],
+    )
+    write_report(document, out, out.suffix.lstrip("."))

@@ -1,7 +1,7 @@
 """Computed results: inventory runs and their lineage lines, monitoring alerts and reports.
 
 Revision ID: 0006_inventories
-Revises: 0004_exchange
+Revises: 0005_ledger_links
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_inventories"
-down_revision: str | None = "0004_exchange"
+down_revision: str | None = "0005_ledger_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
