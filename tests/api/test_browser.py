@@ -221,6 +221,15 @@ def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
             page.goto(f"{base_url}/")
             page.wait_for_selector("text=Total emissions")
             page.screenshot(path=OUT / "19-demo-overview-en.png", full_page=True)
+            # the demo plan is version 1; an edit saves version 2 pointing at it
+            page.goto(f"{base_url}/plans?lang=zh")
+            assert page.locator("#plan-version").inner_text() == "1"
+            page.fill("input[name='0-sampling']", "每批次取样 per batch")
+            page.click("#plan-save")
+            page.wait_for_selector("#plan-version >> text=2")
+            assert page.locator("input[name='0-sampling']").input_value() == "每批次取样 per batch"
+            assert page.locator("#plan-history tbody tr").count() == 2
+            page.screenshot(path=OUT / "20-plan.png", full_page=True)
             browser.close()
     finally:
         server.should_exit = True

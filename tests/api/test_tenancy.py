@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from fastapi.routing import APIRoute
 
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ DEMO_IDS = {
     "meter_id": "fac-steelmaking-m-gas",
     "index": "0",
     "inventory_id": "run-of-the-demo-organization",
+    "version": "1",
+    "output_format": "pdf",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -45,7 +48,14 @@ def _routes(routes: list[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def test_walk_every_route_as_another_organization(any_service: Service) -> None:
+def test_walk_every_route_as_another_organization(any_service: Service, engine: sa.Engine) -> None:
+    from carbonlink.api import results
+    from carbonlink.monitor.plan import load_template, plan_from_template
+
+    plan = plan_from_template(
+        "fac-steelmaking", load_template("iron_steel"), {"fac-steelmaking-gas": "fuel_combustion"}
+    )
+    results.save_plan(engine, "org-demo-steel", plan, "seed")
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
     routes = _routes(any_service.app.routes)

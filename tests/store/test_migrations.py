@@ -109,7 +109,7 @@ def test_accounts_revision_matches_the_accounts_schema(engine: Engine) -> None:
 def test_results_revision_matches_the_results_schema(engine: Engine) -> None:
     from carbonlink.api.results_schema import results_metadata
 
-    assert ScriptDirectory.from_config(alembic_config()).get_revision("0006_inventories")
+    assert ScriptDirectory.from_config(alembic_config()).get_revision("0007_monitoring_plans")
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, results_metadata)

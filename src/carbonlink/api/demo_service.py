@@ -21,6 +21,7 @@ from carbonlink.api.schema import users
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.monitor.anomaly import SeasonalBaseline
+from carbonlink.monitor.plan import MonitoringPlan
 from carbonlink.monitor.rules import RuleEngine, validate_rules
 from carbonlink.store import Store
 
@@ -70,6 +71,9 @@ def save_demo_results(
 
             conn.execute(alerts.delete().where(alerts.c.organization_id == DEMO_ORG_ID))
         opened = results.record_alert_events(engine, DEMO_ORG_ID, events)
+    if "plan" in monitoring:
+        body = {k: v for k, v in monitoring["plan"].items() if k != "content_hash"}
+        results.save_plan(engine, DEMO_ORG_ID, MonitoringPlan.model_validate(body), "demo")
     results.save_monitoring(
         engine,
         DEMO_ORG_ID,

@@ -20,9 +20,16 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from carbonlink.api.results_schema import alerts, inventories, inventory_lines, monitoring_reports
+from carbonlink.api.results_schema import (
+    alerts,
+    inventories,
+    inventory_lines,
+    monitoring_plans,
+    monitoring_reports,
+)
 from carbonlink.domain import metering
 from carbonlink.domain.inventory import Inventory
+from carbonlink.monitor.plan import MonitoringPlan
 from carbonlink.monitor.rules import AlertEvent
 from carbonlink.store import Store
 from carbonlink.store import schema as t
@@ -365,3 +372,75 @@ def latest_monitoring(
     if row is None:
         return None
     return json.loads(row.report), json.loads(row.outputs)
+
+
+# monitoring plans -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredPlan:
+    """One saved version of a facility's monitoring plan."""
+
+    plan: MonitoringPlan
+    content_hash: str
+    created_at: datetime
+    created_by: str
+
+
+def save_plan(engine: sa.Engine, organization_id: str, plan: MonitoringPlan, who: str) -> bool:
+    """Insert a plan version (rows are never updated); False when this exact plan is saved."""
+    with engine.begin() as conn:
+        exists = conn.execute(
+            sa.select(monitoring_plans.c.id).where(
+                monitoring_plans.c.content_hash == plan.content_hash
+            )
+        ).first()
+        if exists is not None:
+            return False
+        conn.execute(
+            monitoring_plans.insert().values(
+                organization_id=organization_id,
+                facility_id=plan.facility_id,
+                version=plan.version,
+                content_hash=plan.content_hash,
+                replaces=plan.replaces,
+                template_id=plan.template_id,
+                plan=json.dumps(plan.model_dump(mode="json"), ensure_ascii=False),
+                created_at=datetime.now(UTC),
+                created_by=who,
+            )
+        )
+    return True
+
+
+def plan_versions(engine: sa.Engine, organization_id: str, facility_id: str) -> list[StoredPlan]:
+    """Every saved version of the facility's plan, newest first."""
+    query = (
+        sa.select(monitoring_plans)
+        .where(
+            monitoring_plans.c.organization_id == organization_id,
+            monitoring_plans.c.facility_id == facility_id,
+        )
+        .order_by(monitoring_plans.c.version.desc())
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        StoredPlan(
+            MonitoringPlan.model_validate(json.loads(row.plan)),
+            row.content_hash,
+            row.created_at,
+            row.created_by,
+        )
+        for row in rows
+    ]
+
+
+def planned_facilities(engine: sa.Engine, organization_id: str) -> list[str]:
+    """Facilities of the organization that have a monitoring plan."""
+    query = (
+        sa.select(monitoring_plans.c.facility_id)
+        .where(monitoring_plans.c.organization_id == organization_id)
+        .distinct()
+        .order_by(monitoring_plans.c.facility_id)
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query).scalars())

@@ -85,3 +85,21 @@ monitoring_reports = sa.Table(
     sa.Column("outputs", sa.Text, nullable=False, comment="JSON: label → file written beside it"),
     sa.Column("created_at", UtcTimestamp, nullable=False),
 )
+
+monitoring_plans = sa.Table(
+    "monitoring_plans",
+    results_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("facility_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("replaces", sa.String(64), comment="content hash of the previous version"),
+    sa.Column("template_id", sa.String(64), nullable=False),
+    sa.Column("plan", sa.Text, nullable=False, comment="JSON: MonitoringPlan.model_dump(json)"),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+    sa.Column("created_by", sa.String(254), nullable=False),
+    sa.UniqueConstraint(
+        "organization_id", "facility_id", "version", name="uq_monitoring_plans_facility_version"
+    ),
+)

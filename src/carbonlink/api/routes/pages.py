@@ -22,7 +22,7 @@ from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.problems import NotFoundError
 from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
 from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
-from carbonlink.errors import CarbonlinkError
+from carbonlink.errors import CarbonlinkError, InputError
 
 LOGIN_CSRF_COOKIE = "carbonlink_login_csrf"
 router = APIRouter(include_in_schema=False)
@@ -677,3 +677,181 @@ def install_page_handlers(app: Any) -> None:
         return RedirectResponse("/login", status_code=303)
 
     app.add_exception_handler(LoginRequired, to_login)
+
+
+# monitoring plans -------------------------------------------------------------------------------
+FACTOR_CHOICES = ("measured", "supplier", "national_default", "ipcc_default")
+PLAN_FIELDS = ("method", "tier", "meters", "factor_choice", "sampling", "data_gap_procedure")
+
+
+def _plan_versions(
+    ctx: ServiceContext, caller: Principal, facility_id: str
+) -> list[results.StoredPlan]:
+    """The facility's plan versions; 404 unless the facility or a plan is the caller's."""
+    versions = results.plan_versions(ctx.engine, caller.organization_id, facility_id)
+    if not versions and ctx.data.facility(caller.organization_id, facility_id) is None:
+        raise NotFoundError("facility not found", record=facility_id)
+    return versions
+
+
+def _plan_findings(ctx: ServiceContext, caller: Principal, plan: Any) -> list[dict[str, str]]:
+    from dataclasses import asdict
+
+    from carbonlink.monitor.plan import completeness, load_template
+
+    meters = [m.id for m in ctx.data.meters(caller.organization_id)]
+    return [asdict(f) for f in completeness(plan, load_template(plan.template_id), meters)]
+
+
+def _render_plan(
+    request: Request,
+    ctx: ServiceContext,
+    caller: Principal,
+    facility_id: str,
+    status_code: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    versions = _plan_versions(ctx, caller, facility_id)
+    current = versions[0] if versions else None
+    return _render(
+        request,
+        ctx,
+        "plan.html",
+        caller,
+        status_code=status_code,
+        nav="plans",
+        facility_id=facility_id,
+        facility=ctx.data.facility(caller.organization_id, facility_id),
+        current=current,
+        versions=versions,
+        findings=_plan_findings(ctx, caller, current.plan) if current else [],
+        factor_choices=FACTOR_CHOICES,
+        error=error,
+    )
+
+
+@router.get("/plans")
+def plans_index(request: Request, ctx: Context) -> Response:
+    caller = _page_caller(request, ctx)
+    planned = results.planned_facilities(ctx.engine, caller.organization_id)
+    first = planned or [f.id for f in ctx.data.facilities(caller.organization_id)]
+    query = f"?{request.url.query}" if request.url.query else ""
+    if first:
+        return RedirectResponse(f"/plans/{first[0]}{query}", status_code=303)
+    raise NotFoundError("the organization has no facility yet")
+
+
+@router.get("/plans/{facility_id}")
+def plan_page(facility_id: str, request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    return _render_plan(request, ctx, caller, facility_id)
+
+
+def _revised_entries(plan: Any, form: Any) -> list[Any]:
+    """The plan's entries with the form's edits; InputError on an invalid choice or field."""
+    from carbonlink.monitor.plan import PlanEntry
+
+    entries = []
+    for index, entry in enumerate(plan.entries):
+        sent = {name: str(form.get(f"{index}-{name}", "")).strip() for name in PLAN_FIELDS}
+        if not sent["method"]:
+            raise InputError(
+                f"{entry.source_id}: the calculation method is empty",
+                record=entry.source_id,
+                hint="enter a method, e.g. calculation or measurement",
+            )
+        if sent["factor_choice"] not in FACTOR_CHOICES:
+            raise InputError(
+                f"{entry.source_id}: unknown factor choice {sent['factor_choice']!r}",
+                record=entry.source_id,
+                hint="choose one of " + ", ".join(FACTOR_CHOICES),
+            )
+        for name in ("tier", "sampling", "data_gap_procedure"):
+            if not sent[name]:
+                raise InputError(f"{entry.source_id}: {name} is empty", record=entry.source_id)
+        meters = tuple(m.strip() for m in sent["meters"].split(",") if m.strip())
+        entries.append(
+            PlanEntry(
+                source_id=entry.source_id,
+                template_source=entry.template_source,
+                method=sent["method"],
+                tier=sent["tier"],
+                meters=meters,
+                factor_choice=sent["factor_choice"],  # type: ignore[arg-type]
+                sampling=sent["sampling"],
+                data_gap_procedure=sent["data_gap_procedure"],
+            )
+        )
+    return entries
+
+
+def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: Any) -> Response:
+    caller = _page_caller(request, ctx)
+    sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token", ""))
+    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, sent):
+        raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
+    caller.require("write")
+    versions = _plan_versions(ctx, caller, facility_id)
+    if not versions:
+        raise NotFoundError("the facility has no monitoring plan to revise", record=facility_id)
+    if str(form.get("version", "")) != str(versions[0].plan.version):
+        return _render_plan(
+            request,
+            ctx,
+            caller,
+            facility_id,
+            409,
+            f"version {form.get('version')} is no longer the latest; reload and edit again",
+        )
+    try:
+        revised = versions[0].plan.revise(_revised_entries(versions[0].plan, form))
+    except InputError as exc:
+        return _render_plan(request, ctx, caller, facility_id, 422, str(exc))
+    results.save_plan(ctx.engine, caller.organization_id, revised, caller.display_name)
+    return RedirectResponse(f"/plans/{facility_id}", status_code=303)
+
+
+@router.post("/plans/{facility_id}")
+async def save_plan(facility_id: str, request: Request, ctx: Context) -> Response:
+    form = await request.form(max_fields=500)
+    return await asyncio.to_thread(_save_plan, request, ctx, facility_id, form)
+
+
+@router.get("/plans/{facility_id}/plan-v{version}.{output_format}")
+def plan_report(
+    facility_id: str, version: int, output_format: str, request: Request, ctx: Context
+) -> Response:
+    import tempfile
+
+    from carbonlink.monitor.plan import load_template
+    from carbonlink.reports.monitoring_plan import build_plan_report
+    from carbonlink.reports.render import write_report
+
+    caller = _page_caller(request, ctx)
+    media = {
+        "pdf": "application/pdf",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    if output_format not in media:
+        raise NotFoundError("plans download as pdf or xlsx", record=output_format)
+    found = [v for v in _plan_versions(ctx, caller, facility_id) if v.plan.version == version]
+    if not found:
+        raise NotFoundError("no such plan version", record=f"{facility_id} v{version}")
+    stored = found[0]
+    plan_dict = stored.plan.model_dump(mode="json") | {"content_hash": stored.content_hash}
+    org = ctx.data.organization(caller.organization_id)
+    document = build_plan_report(
+        plan_dict,
+        load_template(stored.plan.template_id).model_dump(mode="json"),
+        _plan_findings(ctx, caller, stored.plan),
+        organization=org.name if org else "",
+    )
+    name = f"{facility_id}-plan-v{version}.{output_format}"
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_report(document, Path(folder) / name, output_format)
+        body = path.read_bytes()
+    return Response(
+        body,
+        media_type=media[output_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,142 @@
+"""Monitoring plan page: versions saved as new rows, role and CSRF checks, report downloads."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+from plant_fixture import DEMO_ORG_ID
+
+from carbonlink.api import results
+from carbonlink.api.results_schema import monitoring_plans
+from carbonlink.monitor.plan import MonitoringPlan, load_template, plan_from_template
+from conftest import Service
+
+FACILITY = "fac-steelmaking"
+
+
+def _seed_plan(engine: sa.Engine) -> MonitoringPlan:
+    plan = plan_from_template(
+        FACILITY,
+        load_template("iron_steel"),
+        {f"{FACILITY}-gas": "fuel_combustion", f"{FACILITY}-power": "purchased_electricity"},
+        {f"{FACILITY}-gas": [f"{FACILITY}-m-gas"]},
+    )
+    assert results.save_plan(engine, DEMO_ORG_ID, plan, "seed")
+    return plan
+
+
+def _form(plan: MonitoringPlan, csrf: str, **edits: str) -> dict[str, str]:
+    """The page's form as a browser would send it, with ``edits`` ("0-method": …) applied."""
+    form = {"csrf_token": csrf, "version": str(plan.version)}
+    for i, e in enumerate(plan.entries):
+        form |= {
+            f"{i}-method": e.method or "",
+            f"{i}-tier": e.tier,
+            f"{i}-meters": ", ".join(e.meters),
+            f"{i}-factor_choice": e.factor_choice,
+            f"{i}-sampling": e.sampling,
+            f"{i}-data_gap_procedure": e.data_gap_procedure,
+        }
+    return form | edits
+
+
+def test_saving_adds_version_2_pointing_at_version_1(service: Service, engine: sa.Engine) -> None:
+    v1 = _seed_plan(engine)
+    editor, csrf = service.login(service.users["editor"])
+    page = editor.get(f"/plans/{FACILITY}")
+    assert page.status_code == 200 and "监测计划" in page.text
+    assert v1.content_hash[:16] in page.text
+    edits = {
+        "0-method": "measurement",
+        "0-meters": f"{FACILITY}-m-gas, {FACILITY}-m-gas-2",
+        "0-factor_choice": "measured",
+        "1-sampling": "monthly invoice",
+    }
+    done = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **edits), follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/plans/{FACILITY}"
+    v2, first = results.plan_versions(engine, DEMO_ORG_ID, FACILITY)
+    assert first.content_hash == v1.content_hash and first.plan == v1  # the old row is unchanged
+    assert v2.plan.version == 2 and v2.plan.replaces == v1.content_hash
+    gas, power = v2.plan.entries
+    assert gas.method == "measurement" and gas.factor_choice == "measured"
+    assert gas.meters == (f"{FACILITY}-m-gas", f"{FACILITY}-m-gas-2")
+    assert power.sampling == "monthly invoice" and power.method == v1.entries[1].method
+    assert v2.created_by == "Test editor" and v2.content_hash == v2.plan.content_hash
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(monitoring_plans.c.plan).where(monitoring_plans.c.version == 2)
+        ).scalar_one()
+    assert MonitoringPlan.model_validate_json(stored) == v2.plan
+    page = editor.get(f"/plans/{FACILITY}").text
+    assert re.search(r'id="plan-version">2<', page)
+    # the new meter has no readings: the completeness check says so on the page
+    assert f"{FACILITY}-m-gas-2" in page[page.index('id="plan-findings"') :]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("0-factor_choice", "made_up", "unknown factor choice"), ("1-method", " ", "method is empty")],
+)
+def test_invalid_edit_is_refused_with_a_message(
+    service: Service, engine: sa.Engine, field: str, value: str, message: str
+) -> None:
+    v1 = _seed_plan(engine)
+    editor, csrf = service.login(service.users["editor"])
+    refused = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **{field: value}))
+    assert refused.status_code == 422 and message in refused.text
+    assert len(results.plan_versions(engine, DEMO_ORG_ID, FACILITY)) == 1
+
+
+def test_viewer_wrong_csrf_and_other_org_cannot_save(service: Service, engine: sa.Engine) -> None:
+    v1 = _seed_plan(engine)
+    viewer, viewer_csrf = service.login(service.users["viewer"])
+    page = viewer.get(f"/plans/{FACILITY}")
+    assert page.status_code == 200 and 'id="plan-save"' not in page.text
+    url = f"/plans/{FACILITY}"
+    assert viewer.post(url, data=_form(v1, viewer_csrf)).status_code == 403
+    editor, _ = service.login(service.users["editor"])
+    assert editor.post(url, data=_form(v1, "wrong")).status_code == 403
+    other, other_csrf = service.login(service.users["other"])
+    assert other.get(url).status_code == 404
+    assert other.get(f"{url}/plan-v1.pdf").status_code == 404
+    assert other.post(url, data=_form(v1, other_csrf)).status_code == 404
+    assert len(results.plan_versions(engine, DEMO_ORG_ID, FACILITY)) == 1
+
+
+def test_facility_without_plan_shows_the_empty_state(service: Service) -> None:
+    viewer, _ = service.login(service.users["viewer"])
+    page = viewer.get("/plans/fac-hot-rolling")
+    assert page.status_code == 200 and "尚无监测计划" in page.text
+
+
+def test_downloads_are_a_pdf_and_a_workbook(
+    service: Service, engine: sa.Engine, tmp_path: Path
+) -> None:
+    v1 = _seed_plan(engine)
+    auditor, _ = service.login(service.users["auditor"])
+    workbook = auditor.get(f"/plans/{FACILITY}/plan-v1.xlsx")
+    assert workbook.status_code == 200
+    sheet = load_workbook(io.BytesIO(workbook.content))["entries"]
+    sources = [sheet.cell(row, 1).value for row in range(3, sheet.max_row + 1)]
+    assert sources == [e.source_id for e in v1.entries]
+    pdf = auditor.get(f"/plans/{FACILITY}/plan-v1.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert auditor.get(f"/plans/{FACILITY}/plan-v9.pdf").status_code == 404
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
+            pytest.fail("pdftotext (poppler-utils) is not installed")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "监测计划" in text and v1.content_hash[:16] in text
