@@ -140,3 +140,14 @@ def test_downloads_are_a_pdf_and_a_workbook(
         ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
     assert "监测计划" in text and v1.content_hash[:16] in text
+
+
+def test_an_edit_of_a_superseded_version_is_refused(service: Service, engine: sa.Engine) -> None:
+    v1 = _seed_plan(engine)
+    editor, csrf = service.login(service.users["editor"])
+    first = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **{"0-tier": "3"}))
+    assert first.status_code == 200  # followed the redirect back to the page
+    stale = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **{"0-tier": "1"}))
+    assert stale.status_code == 409 and "no longer the latest" in stale.text
+    [latest, _] = results.plan_versions(engine, DEMO_ORG_ID, FACILITY)
+    assert latest.plan.version == 2 and latest.plan.entries[0].tier == "3"
