@@ -151,3 +151,14 @@ def test_an_edit_of_a_superseded_version_is_refused(service: Service, engine: sa
     assert stale.status_code == 409 and "no longer the latest" in stale.text
     [latest, _] = results.plan_versions(engine, DEMO_ORG_ID, FACILITY)
     assert latest.plan.version == 2 and latest.plan.entries[0].tier == "3"
+
+
+def test_identical_plans_of_two_organizations_are_both_kept(engine: sa.Engine) -> None:
+    from carbonlink.api.results import plan_versions, save_plan
+    from carbonlink.monitor.plan import load_template, plan_from_template
+
+    plan = plan_from_template("works", load_template("cement"), {"kiln": "kiln_fuels"})
+    assert save_plan(engine, "org-a", plan, "a@example.com")
+    assert save_plan(engine, "org-b", plan, "b@example.com")
+    assert not save_plan(engine, "org-a", plan, "a@example.com")  # the same plan, once
+    assert [p.plan.version for p in plan_versions(engine, "org-b", "works")] == [1]

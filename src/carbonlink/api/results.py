@@ -390,7 +390,8 @@ def save_plan(engine: sa.Engine, organization_id: str, plan: MonitoringPlan, who
     with engine.begin() as conn:
         exists = conn.execute(
             sa.select(monitoring_plans.c.id).where(
-                monitoring_plans.c.content_hash == plan.content_hash
+                monitoring_plans.c.organization_id == organization_id,
+                monitoring_plans.c.content_hash == plan.content_hash,
             )
         ).first()
         if exists is not None:

@@ -93,7 +93,7 @@ monitoring_plans = sa.Table(
     sa.Column("organization_id", sa.String(64), nullable=False),
     sa.Column("facility_id", sa.String(64), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("replaces", sa.String(64), comment="content hash of the previous version"),
     sa.Column("template_id", sa.String(64), nullable=False),
     sa.Column("plan", sa.Text, nullable=False, comment="JSON: MonitoringPlan.model_dump(json)"),
@@ -101,5 +101,9 @@ monitoring_plans = sa.Table(
     sa.Column("created_by", sa.String(254), nullable=False),
     sa.UniqueConstraint(
         "organization_id", "facility_id", "version", name="uq_monitoring_plans_facility_version"
+    ),
+    # Two organizations may hold an identical plan; within one, a plan is saved once.
+    sa.UniqueConstraint(
+        "organization_id", "content_hash", name="uq_monitoring_plans_organization_content_hash"
     ),
 )

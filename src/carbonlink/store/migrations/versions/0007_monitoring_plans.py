@@ -32,12 +32,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("created_by", sa.String(254), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_monitoring_plans"),
-        sa.UniqueConstraint("content_hash", name="uq_monitoring_plans_content_hash"),
         sa.UniqueConstraint(
             "organization_id",
             "facility_id",
             "version",
             name="uq_monitoring_plans_facility_version",
+        ),
+        sa.UniqueConstraint(
+            "organization_id",
+            "content_hash",
+            name="uq_monitoring_plans_organization_content_hash",
         ),
     )
 
