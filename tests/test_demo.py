@@ -76,6 +76,9 @@ def test_monitoring_has_plan_target_and_ets(demo_run: tuple[Path, str]) -> None:
     out, _ = demo_run
     report = json.loads((out / "monitoring.json").read_text("utf-8"))
     assert report["plan"]["template_id"] == "iron_steel"
+    methods = {e["source_id"]: e["method"] for e in report["plan"]["entries"]}
+    assert methods["lf-electrodes"] == "process"  # as the inventory accounts it
+    assert methods["crude-steel"] == "carbon_fixed"
     # Tangshan's plan lacks purchased heat and its meter has no readings in the workspace.
     kinds = {(f["kind"], f["subject"]) for f in report["completeness"]}
     assert ("missing_source", "purchased_heat") in kinds

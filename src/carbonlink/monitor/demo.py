@@ -40,7 +40,13 @@ def monitoring_report(
         for source, value in plan_cfg["sources"].items()
         if isinstance(value, dict)
     }
-    plan = plan_from_template(plan_cfg["facility"], template, source_map, meters)
+    # The plan records the method each source is actually accounted with.
+    methods: dict[str, str | None] = {
+        line["source"]: line["method"]
+        for line in inventory.lines()
+        if line["facility"] == plan_cfg["facility"] and line["source"] in source_map
+    }
+    plan = plan_from_template(plan_cfg["facility"], template, source_map, meters, methods)
     findings = completeness(plan, template, meters_with_data=store.meters().keys())
 
     totals = inventory.totals()
