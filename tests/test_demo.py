@@ -85,6 +85,12 @@ def test_monitoring_has_plan_target_and_ets(demo_run: tuple[Path, str]) -> None:
     assert ("meter_without_data", "tangshan-main-incomer") in kinds
     # 2 650 000 t in 2020 less 4.2 % of it a year: 2 093 500 t allowed in 2025.
     assert report["target"]["progress"]["allowed"] == pytest.approx(2_093_500)
+    # The metered works' 2018 budget is projected over its pathway at the end of September.
+    [alert] = report["target_alerts"]
+    assert (alert["rule_id"], alert["action"]) == (
+        "target:rolling-works-electricity-2018",
+        "opened",
+    )
     ets = report["ets"]
     assert ets["allocation_t"] == pytest.approx(1_550_000)
     assert ets["balance_t"] == pytest.approx(ets["allocation_t"] - ets["emissions_t"])
@@ -96,3 +102,9 @@ def test_monitoring_finds_the_real_sunday_run(demo_run: tuple[Path, str]) -> Non
     report = json.loads((out / "monitoring.json").read_text("utf-8"))
     starts = [e["start_local"][:10] for e in report["metered_works"]["anomalies"]["episodes"]]
     assert "2018-03-11" in starts
+    # The metered works' 2018 budget is projected over its pathway at the end of September.
+    [alert] = report["target_alerts"]
+    assert (alert["rule_id"], alert["action"]) == (
+        "target:rolling-works-electricity-2018",
+        "opened",
+    )

@@ -62,3 +62,21 @@ def test_ets_position_deficit_and_cost() -> None:
     assert position.balance_t == pytest.approx(-50_000)
     assert position.cost == pytest.approx(4_750_000)
     assert position.value_of_surplus == 0.0
+
+
+def test_target_overshoot_alert_opens_once_and_closes() -> None:
+    from carbonlink.monitor.targets import TargetWatch
+
+    target = Target.linear_reduction("t", 2020, 1200.0, 2030, 0.042)  # 948 t allowed in 2025
+    watch = TargetWatch()
+    ts = np.datetime64("2025-04-01", "ns")
+    over = np.full(12, np.nan)
+    over[:3] = 85.0  # projected 1 020 t
+    [opened] = watch.check(target, progress(target, 2025, over), ts)
+    assert (opened.action, opened.rule_id) == ("opened", "target:t")
+    assert "+72.0" in opened.message
+    assert watch.check(target, progress(target, 2025, over), ts) == []  # still over: no repeat
+    under = np.full(12, np.nan)
+    under[:3] = 75.0  # projected 900 t
+    [closed] = watch.check(target, progress(target, 2025, under), ts)
+    assert closed.action == "closed"

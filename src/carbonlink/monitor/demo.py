@@ -14,7 +14,7 @@ from carbonlink.domain.engine import Computation
 from carbonlink.monitor.anomaly import SeasonalBaseline, episodes, trailing_flags
 from carbonlink.monitor.ets import EtsPosition, benchmark_allocation
 from carbonlink.monitor.plan import completeness, load_template, plan_from_template
-from carbonlink.monitor.targets import Target, progress
+from carbonlink.monitor.targets import Target, TargetWatch, progress
 from carbonlink.store.repository import Store
 
 
@@ -110,6 +110,16 @@ def monitoring_report(
     metered_year = int(local[0].year) if len(local) else year
     works = progress(budget, metered_year, so_far)
 
+    watch = TargetWatch()
+    target_alerts = [
+        asdict(event) | {"ts": str(event.ts)}
+        for goal, result, as_at in (
+            (target, enterprise, np.datetime64(f"{year}-12-31", "ns")),
+            (budget, works, np.datetime64(f"{metered_year}-{as_of + 1:02d}-01", "ns")),
+        )
+        for event in watch.check(goal, result, as_at)
+    ]
+
     def _episode(e: Any) -> dict[str, Any]:
         return {
             "start_local": str(pd.Timestamp(e.start).tz_localize("UTC").tz_convert(zone)),
@@ -132,6 +142,7 @@ def monitoring_report(
             "progress": asdict(enterprise)
             | {"gap": enterprise.gap, "on_track": enterprise.on_track},
         },
+        "target_alerts": target_alerts,
         "ets": asdict(position) | {"balance_t": position.balance_t, "cost": position.cost},
         "metered_works": {
             "meter": metered_cfg["meter"],

@@ -11,13 +11,14 @@ year's data it repeats the mean of the measured months.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from carbonlink.errors import InputError
+from carbonlink.monitor.rules import AlertEvent
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -138,3 +139,35 @@ def progress(
         float(projected_emissions.sum() / projected_output.sum()),
         measured,
     )
+
+
+@dataclass
+class TargetWatch:
+    """Target-overshoot alerts: one open alert per target while its year heads over the line.
+
+    Checked whenever a target's progress is recomputed (new readings, a new month); the alert
+    opens when the projected year-end exceeds what the pathway allows and closes once the
+    projection is back within it.
+    """
+
+    open_targets: set[str] = field(default_factory=set)
+
+    def check(self, target: Target, result: Progress, ts: np.datetime64) -> list[AlertEvent]:
+        """The alert this progress opens or closes (none when nothing changed)."""
+        over = not result.on_track
+        was_open = target.id in self.open_targets
+        if over == was_open:
+            return []
+        rule_id = f"target:{target.id}"
+        if over:
+            self.open_targets.add(target.id)
+            message = (
+                f"{target.id}: {result.year} projected at {result.projected:,.1f}, over the "
+                f"{result.allowed:,.1f} the pathway allows (+{result.gap:,.1f})"
+            )
+            return [
+                AlertEvent(rule_id, target.id, "opened", ts, result.projected, "warning", message)
+            ]
+        self.open_targets.discard(target.id)
+        message = f"{target.id}: back within the pathway for {result.year}"
+        return [AlertEvent(rule_id, target.id, "closed", ts, result.projected, "info", message)]
