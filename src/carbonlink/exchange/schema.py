@@ -27,16 +27,22 @@ from sqlalchemy import (
 
 from carbonlink.store.schema import UtcTimestamp, metadata
 
-pact_partners = Table(
-    "pact_partners",
-    metadata,
-    Column(
+
+def _owner() -> Column[str]:
+    """The organization whose exchange a row belongs to (``default``: a stand-alone host's)."""
+    return Column(
         "organization_id",
         String(64),
         nullable=False,
         server_default="default",
         comment="the organization whose exchange this row belongs to",
-    ),
+    )
+
+
+pact_partners = Table(
+    "pact_partners",
+    metadata,
+    _owner(),
     Column("client_id", String(128), primary_key=True),
     Column("secret_hash", Text, nullable=False, comment="argon2id hash of the client secret"),
     Column("name", Text, nullable=False),
@@ -78,13 +84,7 @@ pact_tokens = Table(
 pact_footprints = Table(
     "pact_footprints",
     metadata,
-    Column(
-        "organization_id",
-        String(64),
-        nullable=False,
-        server_default="default",
-        comment="the organization whose exchange this row belongs to",
-    ),
+    _owner(),
     Column("pf_id", String(36), primary_key=True),
     Column("document", Text, nullable=False, comment="the footprint's JSON exactly as published"),
     Column("product_ids", Text, nullable=False, comment="JSON array, lower case"),
@@ -117,13 +117,7 @@ Index("ix_pact_footprint_keys_kind_value", pact_footprint_keys.c.kind, pact_foot
 pact_received_footprints = Table(
     "pact_received_footprints",
     metadata,
-    Column(
-        "organization_id",
-        String(64),
-        nullable=False,
-        server_default="default",
-        comment="the organization whose exchange this row belongs to",
-    ),
+    _owner(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("pf_id", String(36), nullable=False),
     Column("source", Text, nullable=False, comment="host pulled from, or partner that sent it"),
@@ -142,13 +136,7 @@ pact_received_footprints = Table(
 pact_events = Table(
     "pact_events",
     metadata,
-    Column(
-        "organization_id",
-        String(64),
-        nullable=False,
-        server_default="default",
-        comment="the organization whose exchange this row belongs to",
-    ),
+    _owner(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(255), nullable=False),
     Column("direction", String(8), nullable=False, comment="received or sent"),
