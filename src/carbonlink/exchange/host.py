@@ -418,7 +418,7 @@ def _next_link(request: Request, limit: int, offset: int) -> str:
     Offsets over the publication order stay valid for as long as the footprints do (well over
     the 180 s PACT asks for).
     """
-    pairs = _filter_pairs(request) + [("limit", str(limit)), ("offset", str(offset))]
+    pairs = [*_filter_pairs(request), ("limit", str(limit)), ("offset", str(offset))]
     return f"{_base_url(request)}/3/footprints?{urlencode(pairs)}"
 
 
