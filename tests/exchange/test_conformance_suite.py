@@ -18,7 +18,7 @@ import secrets
 import ssl
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -114,9 +114,7 @@ def _documents() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def suite(
-    engine: Engine, pact_host: HostFactory, tls_context: ssl.SSLContext
-) -> Any:  # an iterator of Suite; Any keeps pytest's generator fixture simple
+def suite(engine: Engine, pact_host: HostFactory, tls_context: ssl.SSLContext) -> Iterator[Suite]:
     host, repository, _ = pact_host(engine)
     repository.add_partner("conformance", SECRET, name="Suite", organization="WBCSD PACT")
     repository.grant("conformance", companies=[OWN])
@@ -327,7 +325,9 @@ def test_negative_filter_cases_30_to_39(suite: Suite) -> None:
     assert (bogus.status_code, bogus.json()["code"]) == (400, "BadRequest")
 
 
-def _event(kind: str, source: str, data: dict[str, Any], event_id: str | None = None) -> dict:
+def _event(
+    kind: str, source: str, data: dict[str, Any], event_id: str | None = None
+) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
