@@ -19,7 +19,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, false, insert, or_, select, update
 
 from carbonlink.errors import InputError
 from carbonlink.exchange.pact import REQUEST_CREATED, ProductFootprint, parse_product_footprint
@@ -425,8 +425,8 @@ class ExchangeRepository:
         if criteria.valid_before is not None:
             query = query.where(f.c.valid_to < criteria.valid_before)
         if criteria.status is not None:
-            status = "Active" if criteria.status.lower() == "active" else "Deprecated"
-            query = query.where(f.c.status == status)
+            status = {"active": "Active", "deprecated": "Deprecated"}.get(criteria.status.lower())
+            query = query.where(f.c.status == status if status else false())
         query = query.order_by(f.c.published_at, f.c.pf_id).offset(offset)
         if limit is not None:
             query = query.limit(limit)
