@@ -10,6 +10,7 @@ requesting partner may see that meet the request's criteria) or `RequestRejected
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -287,3 +288,43 @@ def send_request(
         target_url=events_endpoint(partner.events_url),
     )
     return str(event["id"])
+
+
+@dataclass(slots=True)
+class OwnersWorker:
+    """One `EventWorker` per organization with an exchange in the store, run in turn.
+
+    A service hosting many organizations' exchanges runs this in its lifespan; each run also
+    calls ``after_run`` (the service records footprint receipts there). One organization's
+    failing run does not keep the others from theirs.
+    """
+
+    repository: ExchangeRepository
+    source: str
+    """The service's PACT base URL (…/pact), every event's CloudEvents ``source``."""
+    credentials: Credentials = field(default_factory=dict)
+    verify: Any = True
+    after_run: Callable[[], object] | None = None
+    _workers: dict[str, EventWorker] = field(default_factory=dict)
+
+    def worker(self, owner: str) -> EventWorker:
+        """The event worker of one organization (kept, with its cached partner tokens)."""
+        if owner not in self._workers:
+            self._workers[owner] = EventWorker(
+                self.repository.for_owner(owner),
+                source=self.source,
+                credentials=self.credentials,
+                verify=self.verify,
+            )
+        return self._workers[owner]
+
+    def run_once(self) -> int:
+        """Run every organization's worker once; returns the number of events delivered."""
+        delivered = 0
+        for owner in self.repository.owners():
+            # Failures are recorded on the events; one organization must not stop the rest.
+            with contextlib.suppress(Exception):
+                delivered += self.worker(owner).run_once()
+        if self.after_run is not None:
+            self.after_run()
+        return delivered
