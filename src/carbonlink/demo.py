@@ -382,9 +382,11 @@ def step_dashboard(run: DemoRun) -> None:
     run.console.print(
         f"2 inventory runs, {saved['alerts']} alerts and the monitoring report saved.\n"
         "Open the demo in the browser:\n"
-        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo\n"
-        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
-        "with that password (Chinese interface; 'English' in the top bar switches).",
+        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo "
+        "--dev-tls\n"
+        "  then https://127.0.0.1:8000/ (a self-signed development certificate) — log in as "
+        "manager@demo.carbonlink.example with that password (Chinese interface; 'English' in "
+        "the top bar switches). Partners reach the PACT host at https://127.0.0.1:8000/pact.",
         highlight=False,
     )
 
