@@ -73,8 +73,15 @@ def serve(
     console.print(f"PACT host at {settings.public_url}/pact", highlight=False)
     if certfile is not None:
         console.print(f"TLS certificate {certfile}", highlight=False)
-    tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)} if certfile else {}
-    uvicorn.run(app, host=host, port=port, log_level=workers_log, access_log=False, **tls)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=workers_log,
+        access_log=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
 
 
 def dev_certificate(workspace: Path, host: str) -> tuple[Path, Path]:

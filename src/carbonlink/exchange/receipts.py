@@ -94,6 +94,10 @@ def record(ledger: Ledger, footprint: StoredFootprint, product: str = "") -> int
     _entries, matching = _recorded(ledger, footprint)
     if matching is not None:
         return matching
+    return _append(ledger, footprint, product)
+
+
+def _append(ledger: Ledger, footprint: StoredFootprint, product: str = "") -> int:
     draft = footprint_entry(
         footprint.pf_id,
         document_sha256=footprint.sha256,
@@ -177,7 +181,7 @@ class ReceiptRecorder:
     _received_after: int = field(default=0, init=False)
 
     def run_once(self) -> list[int]:
-        """Record what is new; returns the indices of the entries appended or found."""
+        """Record what is new; returns the indices of the entries appended."""
         ledger = Ledger(self.engine)
         indices: list[int] = []
         published = select(pact_footprints).order_by(pact_footprints.c.published_at)
@@ -191,13 +195,16 @@ class ReceiptRecorder:
         with self.engine.connect() as connection:
             sent_rows = connection.execute(published).all()
             received_rows = connection.execute(received).all()
+        footprints = [(_published(row), row.published_at, None) for row in sent_rows]
+        footprints += [(_received(row), None, row.id) for row in received_rows]
         try:
-            for row in sent_rows:
-                indices.append(record(ledger, _published(row)))
-                self._published_since = row.published_at
-            for row in received_rows:
-                indices.append(record(ledger, _received(row)))
-                self._received_after = row.id
+            for footprint, published_at, received_id in footprints:
+                if _recorded(ledger, footprint)[1] is None:
+                    indices.append(_append(ledger, footprint))
+                if published_at is not None:
+                    self._published_since = published_at
+                if received_id is not None:
+                    self._received_after = received_id
         except ConcurrentWriterError:
             pass
         return indices
