@@ -183,14 +183,14 @@ class FootprintOut(BaseModel):
         description="kg CO2e per declared unit, as the document states it", examples=["2.13"]
     )
     declared_unit: str = Field(examples=["kilogram"])
-    published_at: datetime | None = Field(default=None)
+    published_at: datetime | None = Field(default=None, examples=["2026-06-01T12:00:00Z"])
     sha256: str = Field(description="of the stored JSON document", examples=[SHA_EXAMPLE])
 
 
 class ReceivedOut(FootprintOut):
     source: str = Field(examples=["coke-supplier"])
     via: str = Field(description="pull, event, published or portal", examples=["event"])
-    received_at: datetime
+    received_at: datetime = Field(examples=["2026-06-01T12:00:03Z"])
 
 
 FOOTPRINT_EXAMPLE: dict[str, Any] = {
