@@ -395,6 +395,7 @@ def step_supply_chain(run: DemoRun) -> None:
     """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
     from carbonlink.api.demo_service import DEMO_ORG_ID
     from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.ledger import load_ledger_signer
     from carbonlink.store.workspace import open_store
 
     store = open_store(demo_settings(run))
@@ -405,6 +406,7 @@ def step_supply_chain(run: DemoRun) -> None:
             run.results["accounting"],
             run.console,
             organization_id=DEMO_ORG_ID,
+            signer=load_ledger_signer(demo_settings(run).workspace),
         )
     finally:
         store.engine.dispose()

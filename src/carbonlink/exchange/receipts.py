@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -28,7 +29,7 @@ from carbonlink.exchange.schema import pact_footprints, pact_received_footprints
 from carbonlink.ledger import ConcurrentWriterError, Ledger, footprint_entry, make_receipt
 from carbonlink.ledger.errors import TamperError
 from carbonlink.ledger.note import Signer
-from carbonlink.ledger.receipt import Receipt
+from carbonlink.ledger.receipt import Receipt, write_receipt
 
 SENT = "sent"
 RECEIVED = "received"
@@ -232,3 +233,19 @@ def _footprints(
         rows = connection.execute(query).all()
     convert = _published if direction == SENT else _received
     return [convert(row) for row in rows]
+
+
+def write_receipt_files(
+    ledger: Ledger, footprint: StoredFootprint, signer: Signer, folder: Path, name: str
+) -> tuple[int, Path, Path]:
+    """Write a footprint's stored document and its receipt as ``name.json`` and
+    ``name.tlog-proof`` in ``folder``; returns the entry index and both paths.
+
+    Anyone holding the log's public key checks them with
+    ``carbonlink verify name.tlog-proof name.json --key ledger.vkey``.
+    """
+    index, receipt = receipt_of(ledger, footprint, signer)
+    folder.mkdir(parents=True, exist_ok=True)
+    document = folder / f"{name}.json"
+    document.write_bytes(footprint.document.encode())
+    return index, document, write_receipt(receipt, folder / name)
