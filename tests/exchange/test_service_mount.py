@@ -340,3 +340,32 @@ def test_production_refuses_plain_http_on_pact_only(tmp_path: Path, engine: Engi
     # Development mode serves plain HTTP too (e.g. for a local try-out).
     development = create_app(_settings(tmp_path, pact_worker_interval=0), engine=engine)
     assert TestClient(development).get("/pact/3/footprints").status_code == 401
+
+
+def test_dev_tls_certificate_is_made_once_in_the_workspace(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    from carbonlink.commands.serve import dev_certificate
+
+    cert, key = dev_certificate(tmp_path, "pact.local")
+    assert cert.parent == tmp_path / "tls"
+    assert key.stat().st_mode & 0o077 == 0
+    first = cert.read_bytes()
+    names = x509.load_pem_x509_certificate(first).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    )
+    assert "pact.local" in names.value.get_values_for_type(x509.DNSName)
+    assert dev_certificate(tmp_path, "pact.local") == (cert, key)
+    assert cert.read_bytes() == first  # kept, so partners keep trusting it
+
+
+def test_serve_needs_both_certificate_and_key(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carbonlink.cli import app as cli
+
+    result = CliRunner().invoke(
+        cli, ["serve", "--workspace", str(tmp_path), "--certfile", str(tmp_path / "c.pem")]
+    )
+    assert result.exit_code != 0
+    assert "give both --certfile and --keyfile" in str(result.exception)

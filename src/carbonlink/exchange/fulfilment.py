@@ -10,8 +10,8 @@ requesting partner may see that meet the request's criteria) or `RequestRejected
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +31,7 @@ from carbonlink.exchange.pact import (
 from carbonlink.exchange.repository import ExchangeRepository, FootprintFilter
 
 NULL_PRODUCT = "urn:pact:null"
+LOG = logging.getLogger(__name__)
 
 Credentials = Mapping[str, tuple[str, str]]
 """Our client id and secret at a partner's host, by the host's base URL."""
@@ -322,9 +323,12 @@ class OwnersWorker:
         """Run every organization's worker once; returns the number of events delivered."""
         delivered = 0
         for owner in self.repository.owners():
-            # Failures are recorded on the events; one organization must not stop the rest.
-            with contextlib.suppress(Exception):
+            try:
                 delivered += self.worker(owner).run_once()
+            except Exception:
+                # Delivery failures are kept on the events; this is anything else (the store
+                # unreachable…). One organization's failure must not stop the others' runs.
+                LOG.exception("the PACT event worker of organization %s failed", owner)
         if self.after_run is not None:
             self.after_run()
         return delivered
