@@ -382,9 +382,11 @@ def step_dashboard(run: DemoRun) -> None:
     run.console.print(
         f"2 inventory runs, {saved['alerts']} alerts and the monitoring report saved.\n"
         "Open the demo in the browser:\n"
-        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo\n"
-        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
-        "with that password (Chinese interface; 'English' in the top bar switches).",
+        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo "
+        "--dev-tls\n"
+        "  then https://127.0.0.1:8000/ (a self-signed development certificate) — log in as "
+        "manager@demo.carbonlink.example with that password (Chinese interface; 'English' in "
+        "the top bar switches). Partners reach the PACT host at https://127.0.0.1:8000/pact.",
         highlight=False,
     )
 
@@ -393,6 +395,7 @@ def step_supply_chain(run: DemoRun) -> None:
     """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
     from carbonlink.api.demo_service import DEMO_ORG_ID
     from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.ledger import load_ledger_signer
     from carbonlink.store.workspace import open_store
 
     store = open_store(demo_settings(run))
@@ -403,6 +406,7 @@ def step_supply_chain(run: DemoRun) -> None:
             run.results["accounting"],
             run.console,
             organization_id=DEMO_ORG_ID,
+            signer=load_ledger_signer(demo_settings(run).workspace),
         )
     finally:
         store.engine.dispose()
