@@ -233,7 +233,7 @@ def test_expired_and_invalid_tokens(
         assert expired.status_code == 401
         assert expired.json() == {
             "code": "TokenExpired",
-            "message": "the access token has expired; get a new one at /auth/token",
+            "message": f"the access token has expired; get a new one at {host.url}/auth/token",
         }
         for header in ({"Authorization": "Bearer made-up"}, {}):
             bad = http.get(f"{host.url}/3/footprints/{uuid.uuid4()}", headers=header)

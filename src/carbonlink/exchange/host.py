@@ -220,23 +220,24 @@ def create_pact_app(
     def authorised(request: Request) -> Partner:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
+        token_url = f"{_base_url(request)}/auth/token"
         if scheme.lower() != "bearer" or not value.strip():
             raise PactError(
                 "BadRequest",
-                "a bearer access token is needed; get one at /auth/token",
+                f"a bearer access token is needed; get one at {token_url}",
                 headers={"WWW-Authenticate": 'Bearer realm="pact"'},
             )
         check = repository.check_token(value.strip())
         if check.expired:
             raise PactError(
                 "TokenExpired",
-                "the access token has expired; get a new one at /auth/token",
+                f"the access token has expired; get a new one at {token_url}",
                 headers={"WWW-Authenticate": 'Bearer realm="pact", error="invalid_token"'},
             )
         if check.partner is None:
             raise PactError(
                 "BadRequest",
-                "the access token is not valid; get one at /auth/token",
+                f"the access token is not valid; get one at {token_url}",
                 headers={"WWW-Authenticate": 'Bearer realm="pact", error="invalid_token"'},
             )
         return check.partner
