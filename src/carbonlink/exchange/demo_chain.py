@@ -27,14 +27,11 @@ from sqlalchemy import Engine
 
 from carbonlink.domain.footprint import (
     AllocationRule,
-    BillOfMaterials,
     CoProductOutput,
     DeclaredUnit,
     EmissionProfile,
-    OwnInput,
     Product,
     ProductSystem,
-    PurchasedInput,
     allocate,
     company_product_urn,
     handle_urn,
@@ -62,6 +59,7 @@ from carbonlink.exchange.portal import (
 from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.exchange.server import BackgroundHost
 from carbonlink.exchange.tls import make_dev_certificate, trust
+from carbonlink.footprints.store import BomLine, ProductStore, inputs_hash
 from carbonlink.store import create_store_engine, upgrade
 
 CHAIN_FILE = "supply-chain.yaml"
@@ -243,18 +241,18 @@ def run_supply_chain(
         alloy_in = supplier_footprint(alloy_pf)
 
         # Demo Steel's own product system: allocation, BOMs (with a scrap loop), one solve.
+        # Products and BOMs are stored first and the solve reads them back, so the service
+        # shows exactly what was computed.
         products, direct = _products_and_direct(chain, accounting)
-        purchased = {"coke": coke_in, "ferrochrome": alloy_in}
-        boms = [
-            BillOfMaterials(
-                name,
-                tuple(OwnInput(k, q) for k, q in spec.get("own", {}).items())
-                + tuple(
-                    PurchasedInput(purchased[k], q) for k, q in spec.get("purchased", {}).items()
-                ),
-            )
-            for name, spec in chain["boms"].items()
-        ]
+        catalogue = ProductStore(engine, organization_id)
+        catalogue.save_products(products)
+        received = {
+            "coke": (received_coke["pf_id"], coke_client, coke_pf.product_ids[0]),
+            "ferrochrome": (alloy_pf.id, alloy_client, alloy_pf.product_ids[0]),
+        }
+        for name, spec in chain["boms"].items():
+            catalogue.save_bom(name, _bom_lines(spec, received))
+        boms = catalogue.bills_of_materials(ours)
         result = ProductSystem.build(products, boms, direct).solve()
         context = PublicationContext(
             reference_period_start=_instant(period["start"]),
@@ -281,6 +279,20 @@ def run_supply_chain(
             path = folder / f"pcf-{name}.json"
             path.write_text(json.dumps(pf.to_json(), ensure_ascii=False, indent=2) + "\n")
             files[f"PACT footprint {products_by_key(products)[name].name}"] = path
+
+        catalogue.save_results(
+            result,
+            [p.key for p in products],
+            run_id=f"demo-{run_id}",
+            period=(period["start"], period["end"]),
+            rules={key: d.rule for key, d in direct.items()},
+            published={name: pf.id for name, pf in published.items()},
+            content_hash=inputs_hash(
+                products,
+                catalogue.boms(),
+                {key: d.profile.as_array().tolist() for key, d in direct.items()},
+            ),
+        )
 
         # A customer pulls both footprints from Demo Steel's host over HTTPS.
         customer = f"customer-{run_id}"
@@ -366,6 +378,25 @@ def _products_and_direct(chain: dict[str, Any], accounting: Any) -> tuple[list[P
         )
         direct[spec["product"]] = allocation.direct[spec["product"]]
     return products, direct
+
+
+def _bom_lines(spec: dict[str, Any], received: dict[str, tuple[str, str, str]]) -> list[BomLine]:
+    """A product's stored BOM lines; purchased ones cite the supplier footprint received."""
+    prices = spec.get("prices_cny_per_kg", {})
+    lines = [BomLine.own(key, quantity) for key, quantity in spec.get("own", {}).items()]
+    for key, quantity in spec.get("purchased", {}).items():
+        pf_id, supplier, product_id = received[key]
+        lines.append(
+            BomLine.purchased(
+                pf_id,
+                quantity,
+                "kilogram",
+                supplier=supplier,
+                product_id=product_id,
+                unit_price=prices.get(key),
+            )
+        )
+    return lines
 
 
 def _contributions(result: Any, key: str) -> list[dict[str, Any]]:
