@@ -193,9 +193,11 @@ def test_browse_to_hrc_and_find_the_coke_contribution(
         coke = page.locator(".tree .node", has_text="Metallurgical coke").first
         assert coke.is_visible()
         assert f"{0.3673 * COKE:,.4f}" in coke.inner_text()
-        page.screenshot(path=OUT / "supply-02-hrc.png", full_page=True)
-        # Open the cold-rolled sheet's own inputs inside the tree (the scrap loop).
+        # Open the cold-rolled sheet's own inputs inside the tree: hrc again, as a loop.
         page.locator(".tree details details > summary", has_text="Cold-rolled").first.click()
+        loop = page.locator(".tree details details .node.leaf", has_text="Hot-rolled").first
+        assert loop.is_visible()
+        page.screenshot(path=OUT / "supply-02-hrc.png", full_page=True)
         page.click("a[data-lang=en]")
         page.wait_for_load_state()
         assert "Bill of materials" in page.inner_text("main")
