@@ -20,6 +20,7 @@ DEMO_IDS = {
     "inventory_id": "run-of-the-demo-organization",
     "version": "1",
     "output_format": "pdf",
+    "key": "hrc",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -34,6 +35,8 @@ DEMO_MARKERS = (
     "gas-above-500",
     "gas-below-450",
     "tangshan-target",
+    "Hot-rolled coil Q235B",
+    "Demo Coking Co.",
 )
 
 
@@ -56,6 +59,9 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         "fac-steelmaking", load_template("iron_steel"), {"fac-steelmaking-gas": "fuel_combustion"}
     )
     results.save_plan(engine, "org-demo-steel", plan, "seed")
+    from supply_fixture import seed_supply_chain
+
+    published = seed_supply_chain(engine, "org-demo-steel").hrc_pf_id
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
     routes = _routes(any_service.app.routes)
@@ -77,7 +83,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     checked = 0
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
-        ids = DEMO_IDS | any_service.ids
+        ids = DEMO_IDS | any_service.ids | {"pf_id": published}
         url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts
