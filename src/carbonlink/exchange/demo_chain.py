@@ -37,6 +37,7 @@ from carbonlink.domain.footprint import (
     handle_urn,
     hs_code_urn,
 )
+from carbonlink.domain.inventory import Source
 from carbonlink.errors import ExchangeError
 from carbonlink.exchange.client import PactClient
 from carbonlink.exchange.fulfilment import EventWorker
@@ -59,6 +60,7 @@ from carbonlink.exchange.portal import (
 from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.exchange.server import BackgroundHost
 from carbonlink.exchange.tls import make_dev_certificate, trust
+from carbonlink.footprints.scope3 import SupplierPurchase, add_to_inventory, category1_sources
 from carbonlink.footprints.store import BomLine, ProductStore, inputs_hash
 from carbonlink.store import create_store_engine, upgrade
 
@@ -306,6 +308,12 @@ def run_supply_chain(
         if sorted(pf["id"] for pf in listed) != sorted(pf.id for pf in published.values()):
             raise ExchangeError("the customer did not see exactly the two published footprints")
 
+        category1 = folder / "scope3-category1.yaml"
+        _write_category1(
+            chain, {"coke": received_coke, "ferrochrome": ours.received(alloy_pf.id)[-1]}, category1
+        )
+        files["scope 3 category 1 sources"] = category1
+
         for label, pf in (("coke", coke_pf), ("ferrochrome", alloy_pf)):
             path = folder / f"supplier-{label}.json"
             path.write_text(json.dumps(pf.to_json(), ensure_ascii=False, indent=2) + "\n")
@@ -397,6 +405,39 @@ def _bom_lines(spec: dict[str, Any], received: dict[str, tuple[str, str, str]]) 
             )
         )
     return lines
+
+
+def _write_category1(
+    chain: dict[str, Any], received: dict[str, dict[str, Any]], path: Path
+) -> None:
+    """The inventory sources of Scope 3 category 1 valued with the received supplier PCFs."""
+    spec = chain["scope3_category1"]
+    purchases = [
+        SupplierPurchase(
+            item["source"],
+            item["quantity"],
+            item["unit"],
+            supplier_footprint(parse_product_footprint(received[key]["document"])),
+            received[key]["sha256"],
+            description=f"purchased {key}: supplier-specific method, the supplier's PACT footprint",
+        )
+        for key, item in spec["purchases"].items()
+    ]
+    document = {
+        "facility": spec["facility"],
+        "sources": [
+            source.model_dump(mode="json", exclude_defaults=True)
+            for source in category1_sources(purchases)
+        ],
+    }
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+
+
+def with_category1(inventory_text: str, sources_file: Path) -> str:
+    """The inventory text with the Scope 3 category 1 sources the supply chain wrote."""
+    document = yaml.safe_load(sources_file.read_text("utf-8"))
+    sources = [Source.model_validate(item) for item in document["sources"]]
+    return add_to_inventory(inventory_text, document["facility"], sources)
 
 
 def _contributions(result: Any, key: str) -> list[dict[str, Any]]:
