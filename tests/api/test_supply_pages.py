@@ -64,7 +64,8 @@ def test_product_page_shows_bom_tree_and_supplier_provenance(
     assert "Metallurgical coke (Demo Coking Co.)" in text
     assert "urn:pact:steel.example.cn:handle:88.118.8/demo-steel/HRC-Q235B" in text
     assert "urn:pact:productclassification:hs:720839" in text
-    assert "economic allocation (test)" in text
+    assert "economic allocation (test)" in text  # the rule, beside the product
+    assert "Own site emissions (allocated)" in text  # the tree's and chart's short label
     received = ExchangeRepository(engine, organization_id=DEMO).received(chain.coke_pf_id)[-1]
     assert received["sha256"] == hashlib.sha256(received["document"].encode()).hexdigest()
     assert received["sha256"][:16] in text

@@ -146,10 +146,14 @@ def product_page(key: str, request: Request, ctx: Context) -> HTMLResponse:
     fmt = formatter(ctx.catalogues, _language(request, caller))
     tree = _tree_of(chain, key)
     names = {p.key: p.name for p in chain.products}
+    direct = fmt.gettext("Own site emissions (allocated)")
     chart = None
     if tree and tree["children"]:
         items = [
-            {"label": _node_label(child, names, chain), "value": round(child["kgco2e"], 6)}
+            {
+                "label": _node_label(child, names, chain, direct),
+                "value": round(child["kgco2e"], 6),
+            }
             for child in tree["children"]
         ]
         chart = {
@@ -174,14 +178,22 @@ def product_page(key: str, request: Request, ctx: Context) -> HTMLResponse:
         names=names,
         partners=partners,
         channel_of=channel_of,
-        node_label=lambda node: _node_label(node, names, chain),
+        node_label=lambda node: _node_label(node, names, chain, direct),
         # "<" escaped: labels come from suppliers' documents and sit inside a script element.
         chart_json=json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c"),
     )
 
 
-def _node_label(node: dict[str, Any], names: dict[str, str], chain: SupplyChain) -> str:
-    """A contribution node's label for people: product names, the supplier's product name."""
+def _node_label(
+    node: dict[str, Any], names: dict[str, str], chain: SupplyChain, direct: str | None = None
+) -> str:
+    """A contribution node's label for people: product names, the supplier's product name.
+
+    Own site emissions carry the allocation rule as their label; ``direct`` replaces it with
+    a short name (the rule is shown beside the product).
+    """
+    if node["kind"] == "direct" and direct:
+        return direct
     if node["kind"] in ("product", "loop"):
         return names.get(node["label"], node["label"])
     if node["kind"] == "purchased":
