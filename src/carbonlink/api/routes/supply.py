@@ -299,8 +299,11 @@ class FootprintOut(BaseModel):
         description="the PACT footprint id it was published under",
         examples=["3c1e8f5a-1b7e-4d5c-9a43-8f2f0e6c4b11"],
     )
-    computed_at: datetime
-    content_hash: str = Field(description="SHA-256 of the products, BOMs and site emissions")
+    computed_at: datetime = Field(examples=["2026-11-29T04:44:34.087807Z"])
+    content_hash: str = Field(
+        description="SHA-256 of the products, BOMs and site emissions",
+        examples=["3c7e2be149aaa6febf807558c2eab2a7fe004b7d1ca2c513b38be10dead2efc8"],
+    )
 
 
 class ProductOut(BaseModel):
@@ -317,8 +320,10 @@ class ProductOut(BaseModel):
             ]
         ]
     )
-    classifications: list[str] = Field(examples=[["urn:pact:productclassification:hs:7208.39"]])
-    description: str
+    classifications: list[str] = Field(examples=[["urn:pact:productclassification:hs:720839"]])
+    description: str = Field(
+        examples=["Hot-rolled steel coil, 2.0-12.0 mm, BF-BOF route, Tangshan works"]
+    )
     footprint: FootprintOut | None
     purchased_mass_share_primary: float | None = Field(
         description="share (0…1) of purchased mass per declared unit with supplier primary data",
