@@ -208,3 +208,24 @@ def test_browse_to_hrc_and_find_the_coke_contribution(
         page.screenshot(path=OUT / "supply-04-suppliers.png", full_page=True)
         browser.close()
     assert errors == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_bom_citing_an_unreceived_footprint_says_so_on_the_page(
+    service: Service, engine: sa.Engine
+) -> None:
+    from carbonlink.domain.footprint import DeclaredUnit, Product
+    from carbonlink.footprints.store import BomLine, ProductStore
+
+    store = ProductStore(engine, "org-other-works")
+    store.save_products([Product("widget", "Widget", DeclaredUnit.KILOGRAM, 1.0)])
+    missing = "4d2c7a9e-0b1f-4e3a-8c5d-2f6e9a1b3c7d"
+    store.save_bom("widget", [BomLine.purchased(missing, 0.5, "kilogram", supplier="x")])
+    client, _ = service.login(service.users["other"])
+    page = client.get("/supply-chain?lang=en")
+    assert page.status_code == 200
+    assert f"supplier footprint {missing}, which has not been received" in page.text
+    assert "not computed yet" in page.text
+    product = client.get("/supply-chain/products/widget?lang=en")
+    assert product.status_code == 200 and "No footprint computed yet" in product.text
+    assert "not received" in product.text
