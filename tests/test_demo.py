@@ -72,6 +72,25 @@ def test_supply_chain_footprints_add_up_by_hand(demo_run: tuple[Path, str]) -> N
     assert "via the supplier portal" in text
 
 
+def test_scope3_category1_uses_the_suppliers_footprints(demo_run: tuple[Path, str]) -> None:
+    """Purchased coke and ferrochrome × the PCFs their suppliers sent, in the inventory."""
+    out, text = demo_run
+    document = json.loads((out / "inventory.json").read_text("utf-8"))
+    lines = {line["source"]: line for line in document["lines"] if line["category"] == "category 1"}
+    coke = 198_000e3 * 1260 / (1260 + 140) / 600_000e3 + 1.32 * 0.16
+    ferrochrome = 14_500 / 2_400 + 2.1 * 0.05
+    assert lines["purchased-coke"]["tco2e"] == pytest.approx(360_000 * coke, rel=1e-9)
+    assert lines["purchased-ferrochrome"]["tco2e"] == pytest.approx(1_200 * ferrochrome, rel=1e-9)
+    supplier = json.loads((out / "pact" / "supplier-coke.json").read_text("utf-8"))
+    cited = lines["purchased-coke"]["factor"]
+    assert cited["tier"] == "supplier_specific"
+    assert cited["source"].startswith(
+        f"PACT footprint {supplier['id']} of Demo Coking Co., SHA-256 "
+    )
+    assert len(cited["source"].rsplit(" ", 1)[1]) == 64
+    assert "scope 3 category 1 from the suppliers' footprints" in text
+
+
 def test_monitoring_has_plan_target_and_ets(demo_run: tuple[Path, str]) -> None:
     out, _ = demo_run
     report = json.loads((out / "monitoring.json").read_text("utf-8"))

@@ -135,7 +135,9 @@ def step_reports(run: DemoRun) -> None:
     from carbonlink.reports.cbam_input import load_cbam_input
     from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
 
-    inventory = parse_inventory(demo_inventory_text(), file=DEMO_INVENTORY)
+    written = run.outputs.get("inventory file")  # with the supply chain's scope 3 category 1
+    text = written.read_text("utf-8") if written else demo_inventory_text()
+    inventory = parse_inventory(text, file=DEMO_INVENTORY)
     result = run.results.get("accounting") or account(inventory, file=DEMO_INVENTORY)
     spec_file = demo_cbam_input("uncertainty.yaml")
     uncertainty = uncertainty_section(
@@ -411,6 +413,22 @@ def step_supply_chain(run: DemoRun) -> None:
     finally:
         store.engine.dispose()
     run.outputs.update(files)
+    # Scope 3 category 1 from the suppliers' footprints joins the inventory before it is reported.
+    from carbonlink.exchange.demo_chain import with_category1
+
+    text = with_category1(demo_inventory_text(), files["scope 3 category 1 sources"])
+    run.outputs["inventory file"].write_text(text, "utf-8")
+    result = _account_recorded(run, text, DEMO_INVENTORY)
+    run.outputs["inventory result"].write_text(
+        json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8"
+    )
+    run.results["accounting"] = result
+    category1 = sum(t for (c,), t in result.summary("category").items() if c == "category 1")
+    run.console.print(
+        f"scope 3 category 1 from the suppliers' footprints (coke, ferrochrome): "
+        f"{category1:,.0f} t CO2e, added to {DEMO_INVENTORY}",
+        highlight=False,
+    )
 
 
 DemoStep = Callable[[DemoRun], None]
@@ -419,11 +437,11 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("plant data", step_plant_data),
     ("accounting", step_accounting),
     ("metered accounting", step_metered_accounting),
+    ("supply chain", step_supply_chain),
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
-    ("supply chain", step_supply_chain),
     ("ledger", step_ledger),
     ("dashboard", step_dashboard),
 ]

@@ -39,6 +39,21 @@ DYNAMIC = {
     "critical",
     "verified",
     "projected",
+    # supply chain: contribution kinds, declared units, supplier channels, request states
+    "product",
+    "direct",
+    "purchased",
+    "secondary",
+    "loop",
+    "rest",
+    "kilogram",
+    "own PACT host",
+    "supplier portal",
+    "sent",
+    "fulfilled",
+    "rejected",
+    "overdue",
+    "failed",
 }
 
 
@@ -48,6 +63,7 @@ def _labels() -> set[str]:
         found |= set(LABEL.findall(template.read_text(encoding="utf-8")))
     found |= set(LABEL.findall((API / "routes" / "pages.py").read_text(encoding="utf-8")))
     found |= set(re.findall(r'gettext\("([^"]+)"\)', (API / "routes" / "pages.py").read_text()))
+    found |= set(re.findall(r'gettext\("([^"]+)"\)', (API / "routes" / "supply.py").read_text()))
     return found
 
 

@@ -22,6 +22,7 @@ DEMO_IDS = {
     "output_format": "pdf",
     "client_id": "demo-steel-customer",
     "pf_id": "7d3c1b7e-1f0a-4c55-9a43-2b8e9f1d6c20",
+    "key": "hrc",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -38,6 +39,8 @@ DEMO_MARKERS = (
     "tangshan-target",
     "Appliance purchasing",
     "Demo hot-rolled coil",
+    "Hot-rolled coil Q235B",
+    "Demo Coking Co.",
 )
 
 
@@ -103,6 +106,9 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     )
     results.save_plan(engine, "org-demo-steel", plan, "seed")
     seed_demo_exchange(engine)
+    from supply_fixture import seed_supply_chain
+
+    published = seed_supply_chain(engine, "org-demo-steel").hrc_pf_id
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
     routes = _routes(any_service.app.routes)
@@ -125,7 +131,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     checked = 0
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
-        ids = DEMO_IDS | any_service.ids
+        ids = DEMO_IDS | any_service.ids | {"pf_id": published}
         url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts

@@ -18,7 +18,7 @@ from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
-from carbonlink.api.routes import api, ledger, pact_admin, pages
+from carbonlink.api.routes import api, ledger, pact_admin, pages, supply
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
@@ -128,6 +128,7 @@ def create_app(
     pages.install_page_handlers(app)
     app.include_router(api.router)
     app.include_router(ledger.router)
+    app.include_router(supply.router)
     app.include_router(pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)

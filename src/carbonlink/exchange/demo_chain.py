@@ -27,19 +27,17 @@ from sqlalchemy import Engine
 
 from carbonlink.domain.footprint import (
     AllocationRule,
-    BillOfMaterials,
     CoProductOutput,
     DeclaredUnit,
     EmissionProfile,
-    OwnInput,
     Product,
     ProductSystem,
-    PurchasedInput,
     allocate,
     company_product_urn,
     handle_urn,
     hs_code_urn,
 )
+from carbonlink.domain.inventory import Source
 from carbonlink.errors import ExchangeError
 from carbonlink.exchange import receipts
 from carbonlink.exchange.client import PactClient
@@ -63,6 +61,8 @@ from carbonlink.exchange.portal import (
 from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.exchange.server import BackgroundHost
 from carbonlink.exchange.tls import make_dev_certificate, trust
+from carbonlink.footprints.scope3 import SupplierPurchase, add_to_inventory, category1_sources
+from carbonlink.footprints.store import BomLine, ProductStore, inputs_hash
 from carbonlink.ledger import Ledger
 from carbonlink.ledger.note import Signer
 from carbonlink.store import create_store_engine, upgrade
@@ -249,18 +249,18 @@ def run_supply_chain(
         alloy_in = supplier_footprint(alloy_pf)
 
         # Demo Steel's own product system: allocation, BOMs (with a scrap loop), one solve.
+        # Products and BOMs are stored first and the solve reads them back, so the service
+        # shows exactly what was computed.
         products, direct = _products_and_direct(chain, accounting)
-        purchased = {"coke": coke_in, "ferrochrome": alloy_in}
-        boms = [
-            BillOfMaterials(
-                name,
-                tuple(OwnInput(k, q) for k, q in spec.get("own", {}).items())
-                + tuple(
-                    PurchasedInput(purchased[k], q) for k, q in spec.get("purchased", {}).items()
-                ),
-            )
-            for name, spec in chain["boms"].items()
-        ]
+        catalogue = ProductStore(engine, organization_id)
+        catalogue.save_products(products)
+        received = {
+            "coke": (received_coke["pf_id"], coke_client, coke_pf.product_ids[0]),
+            "ferrochrome": (alloy_pf.id, alloy_client, alloy_pf.product_ids[0]),
+        }
+        for name, spec in chain["boms"].items():
+            catalogue.save_bom(name, _bom_lines(spec, received))
+        boms = catalogue.bills_of_materials(ours)
         result = ProductSystem.build(products, boms, direct).solve()
         context = PublicationContext(
             reference_period_start=_instant(period["start"]),
@@ -288,6 +288,20 @@ def run_supply_chain(
             path.write_text(json.dumps(pf.to_json(), ensure_ascii=False, indent=2) + "\n")
             files[f"PACT footprint {products_by_key(products)[name].name}"] = path
 
+        catalogue.save_results(
+            result,
+            [p.key for p in products],
+            run_id=f"demo-{run_id}",
+            period=(period["start"], period["end"]),
+            rules={key: d.rule for key, d in direct.items()},
+            published={name: pf.id for name, pf in published.items()},
+            content_hash=inputs_hash(
+                products,
+                catalogue.boms(),
+                {key: d.profile.as_array().tolist() for key, d in direct.items()},
+            ),
+        )
+
         # A customer pulls both footprints from Demo Steel's host over HTTPS.
         customer = f"customer-{run_id}"
         customer_secret = secrets.token_urlsafe(24)
@@ -299,6 +313,12 @@ def run_supply_chain(
             listed = client.list_footprints(limit=1)
         if sorted(pf["id"] for pf in listed) != sorted(pf.id for pf in published.values()):
             raise ExchangeError("the customer did not see exactly the two published footprints")
+
+        category1 = folder / "scope3-category1.yaml"
+        _write_category1(
+            chain, {"coke": received_coke, "ferrochrome": ours.received(alloy_pf.id)[-1]}, category1
+        )
+        files["scope 3 category 1 sources"] = category1
 
         for label, pf in (("coke", coke_pf), ("ferrochrome", alloy_pf)):
             path = folder / f"supplier-{label}.json"
@@ -405,6 +425,58 @@ def _products_and_direct(chain: dict[str, Any], accounting: Any) -> tuple[list[P
         )
         direct[spec["product"]] = allocation.direct[spec["product"]]
     return products, direct
+
+
+def _bom_lines(spec: dict[str, Any], received: dict[str, tuple[str, str, str]]) -> list[BomLine]:
+    """A product's stored BOM lines; purchased ones cite the supplier footprint received."""
+    prices = spec.get("prices_cny_per_kg", {})
+    lines = [BomLine.own(key, quantity) for key, quantity in spec.get("own", {}).items()]
+    for key, quantity in spec.get("purchased", {}).items():
+        pf_id, supplier, product_id = received[key]
+        lines.append(
+            BomLine.purchased(
+                pf_id,
+                quantity,
+                "kilogram",
+                supplier=supplier,
+                product_id=product_id,
+                unit_price=prices.get(key),
+            )
+        )
+    return lines
+
+
+def _write_category1(
+    chain: dict[str, Any], received: dict[str, dict[str, Any]], path: Path
+) -> None:
+    """The inventory sources of Scope 3 category 1 valued with the received supplier PCFs."""
+    spec = chain["scope3_category1"]
+    purchases = [
+        SupplierPurchase(
+            item["source"],
+            item["quantity"],
+            item["unit"],
+            supplier_footprint(parse_product_footprint(received[key]["document"])),
+            received[key]["sha256"],
+            description=f"purchased {key}: supplier-specific method, the supplier's PACT footprint",
+        )
+        for key, item in spec["purchases"].items()
+    ]
+    document = {
+        "facility": spec["facility"],
+        "sources": [
+            source.model_dump(mode="json", exclude_defaults=True)
+            for source in category1_sources(purchases)
+        ],
+    }
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+
+
+def with_category1(inventory_text: str, sources_file: Path) -> str:
+    """The inventory text with the Scope 3 category 1 sources the supply chain wrote."""
+    document = yaml.safe_load(sources_file.read_text("utf-8"))
+    sources = [Source.model_validate(item) for item in document["sources"]]
+    return add_to_inventory(inventory_text, document["facility"], sources)
 
 
 def _contributions(result: Any, key: str) -> list[dict[str, Any]]:
