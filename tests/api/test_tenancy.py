@@ -156,9 +156,12 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     from carbonlink.exchange.repository import ExchangeRepository
 
     pact = ExchangeRepository(engine, organization_id="org-demo-steel")
-    [partner] = pact.partners()
-    assert partner.active
-    assert [row["status"] for row in pact.published()] == ["Active"]
+    partners = pact.partners()
+    assert DEMO_IDS["client_id"] in {p.client_id for p in partners}
+    assert all(partner.active for partner in partners)
+    published_rows = pact.published()
+    assert published in {row["pf_id"] for row in published_rows}
+    assert {row["status"] for row in published_rows} == {"Active"}
 
 
 def test_lists_show_only_the_callers_records(any_service: Service) -> None:
