@@ -58,6 +58,24 @@ class Settings(BaseSettings):
         default=65536, ge=8, description="argon2id memory per hash, KiB (RFC 9106 §4: 64 MiB)."
     )
     login_window_s: int = Field(default=300, description="Window of the login rate limit, s.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address the service is reached at, for links sent by e-mail.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for supplier invitations; empty: the page shows the link to copy.",
+    )
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_sender: str = Field(
+        default="carbonlink@localhost", description="From address of invitation e-mails."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP link with STARTTLS.")
+    invitation_days: float = Field(
+        default=7.0, gt=0, description="Days a supplier invitation link stays valid."
+    )
 
     def check_secrets(self) -> None:
         """Refuse a missing, short or well-known secret in production mode.

@@ -36,9 +36,7 @@ def upgrade() -> None:
         "supplier_invitations",
         sa.Column("id", sa.String(32), nullable=False),
         sa.Column("organization_id", sa.String(64), nullable=False),
-        sa.Column(
-            "partner_id", sa.String(128), nullable=False, comment="the supplier's client id"
-        ),
+        sa.Column("partner_id", sa.String(128), nullable=False, comment="the supplier's client id"),
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
@@ -61,9 +59,7 @@ def upgrade() -> None:
         sa.Column("product_id", sa.String(512), nullable=False, comment="the URN asked for"),
         sa.Column("mass_kg", sa.Float(), nullable=False, comment="purchased per year, kg"),
         sa.Column("spend", sa.Float(), nullable=False, comment="spent per year, CNY"),
-        sa.PrimaryKeyConstraint(
-            "organization_id", "request_event_id", name="pk_portal_purchases"
-        ),
+        sa.PrimaryKeyConstraint("organization_id", "request_event_id", name="pk_portal_purchases"),
     )
 
 
