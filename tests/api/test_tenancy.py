@@ -20,6 +20,9 @@ DEMO_IDS = {
     "inventory_id": "run-of-the-demo-organization",
     "version": "1",
     "output_format": "pdf",
+    "event_id": "request-of-the-demo-organization",
+    "client_id": "portal-supplier-of-the-demo-organization",
+    "token": "not-an-invitation",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)

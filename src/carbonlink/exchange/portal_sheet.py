@@ -147,7 +147,9 @@ def submission_from_fields(
             )
     if not ids:
         raise InputError(
-            "no product id", record=where("product_ids"), hint="give the URN your customer asked for"
+            "no product id",
+            record=where("product_ids"),
+            hint="give the URN your customer asked for",
         )
     unit_text = _text(fields, "declared_unit") or DeclaredUnit.KILOGRAM.value
     try:

@@ -240,6 +240,8 @@ def login(
     ctx.limiter.reset(*keys)
     token, _csrf = ctx.accounts.open_session(user_id)
     landing = "/" if ctx.accounts.user_can(user_id, "read") else "/account"
+    if landing == "/account" and ctx.accounts.user_can(user_id, "exchange"):
+        landing = "/portal"
     done = RedirectResponse(landing, status_code=303)
     done.set_cookie(
         SESSION_COOKIE,
