@@ -461,3 +461,16 @@ def test_an_unreachable_smtp_server_is_reported(make_service: Any) -> None:
     assert response.status_code == 502
     assert "CARBONLINK_SMTP_" in response.text
     assert "/portal/invite/" not in response.text
+
+
+def test_the_form_and_sheet_labels_are_translated() -> None:
+    from carbonlink.api.i18n import formatter, load_catalogues
+    from carbonlink.exchange.portal_sheet import DECLARED_UNITS, PRODUCT_FIELDS, TABLES
+
+    zh = formatter(load_catalogues(), "zh")
+    labels = [label for _, label in PRODUCT_FIELDS] + [u.value for u in DECLARED_UNITS]
+    for title, _prefix, _rows, columns in TABLES:
+        labels += [title] + [c.heading for c in columns]
+    labels += [f"invitation {state}" for state in ("open", "accepted", "expired")]
+    labels += ["allocation mass", "allocation economic"]
+    assert [label for label in labels if zh.gettext(label) == label] == []
