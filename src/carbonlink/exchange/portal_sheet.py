@@ -129,14 +129,18 @@ def _text(fields: Mapping[str, str], name: str) -> str:
 
 
 def submission_from_fields(
-    fields: Mapping[str, str], where: Where, *, key: str = "product"
+    fields: Mapping[str, str], where: Where, *, key: str | None = None
 ) -> ActivitySubmission:
-    """The activity submission the named fields describe (see the module docstring for units)."""
+    """The activity submission the named fields describe (see the module docstring for units).
+
+    The product's key (its name in the allocation record) is ``key``, else the product name.
+    """
     name = _text(fields, "product_name")
     if not name:
         raise InputError(
             "the product name is empty", record=where("product_name"), hint="name the product"
         )
+    key = key or name
     ids = tuple(part for part in _text(fields, "product_ids").replace(",", " ").split() if part)
     for urn in ids:
         if not urn.lower().startswith("urn:"):

@@ -660,9 +660,7 @@ def _submit(
             raise InputError(
                 "this request has been answered already", hint="a request takes one answer"
             )
-        submission = submission_from_fields(
-            fields, (where or labels).__getitem__, key=partner.client_id
-        )
+        submission = submission_from_fields(fields, (where or labels).__getitem__)
         repository = _repository(ctx, caller)
         submit_activity_data(
             repository,
