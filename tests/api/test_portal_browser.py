@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import sqlalchemy as sa
 import uvicorn
 
-from conftest import Service, build_service
+if TYPE_CHECKING:
+    from conftest import Service
 
 CHROMIUM = Path(os.environ.get("CARBONLINK_CHROMIUM", "/usr/bin/chromium"))
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
@@ -60,9 +60,7 @@ def mail() -> Iterator[tuple[int, list[Message]]]:
 
 
 @pytest.fixture
-def served(
-    engine: sa.Engine, tmp_path: Path, mail: tuple[int, list[Message]]
-) -> Iterator[tuple[Service, str]]:
+def served(make_service: Any, mail: tuple[int, list[Message]]) -> Iterator[tuple[Service, str]]:
     """The service with SMTP configured, on a loopback port, served by uvicorn in a thread."""
     if not CHROMIUM.exists():
         if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
@@ -70,9 +68,7 @@ def served(
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    service = build_service(
-        engine, tmp_path, smtp_host="127.0.0.1", smtp_port=mail[0], base_url=base_url
-    )
+    service = make_service(smtp_host="127.0.0.1", smtp_port=mail[0], base_url=base_url)
     config = uvicorn.Config(
         service.app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )
