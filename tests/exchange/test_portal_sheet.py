@@ -59,9 +59,7 @@ def test_fields_give_the_submission_by_hand() -> None:
 
 def test_the_template_round_trips_and_names_cells() -> None:
     fields, where = fields_from_workbook(template_workbook(FIELDS))
-    assert submission_from_fields(fields, where.__getitem__) == submission_from_fields(
-        FIELDS, str
-    )
+    assert submission_from_fields(fields, where.__getitem__) == submission_from_fields(FIELDS, str)
     assert where["output_1_mass_t"] == "sheet Outputs, row 3, cell B3"
     assert where["product_name"] == "sheet Product, row 2, cell B2"
     with pytest.raises(InputError, match=r"sheet Materials, row 2, cell D2: 'x' is not a number"):
