@@ -472,5 +472,5 @@ def test_the_form_and_sheet_labels_are_translated() -> None:
     for title, _prefix, _rows, columns in TABLES:
         labels += [title] + [c.heading for c in columns]
     labels += [f"invitation {state}" for state in ("open", "accepted", "expired")]
-    labels += ["allocation mass", "allocation economic"]
+    labels += ["allocation mass", "allocation economic", "energy fossil", "energy biogenic"]
     assert [label for label in labels if zh.gettext(label) == label] == []

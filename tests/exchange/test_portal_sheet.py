@@ -57,6 +57,22 @@ def test_fields_give_the_submission_by_hand() -> None:
     assert submission.materials[0].version == "-"
 
 
+def test_biogenic_energy_counts_as_biogenic_non_co2() -> None:
+    # 200 t of wood chips at 30 kg CO2e/t of CH4 and N2O: 6 t CO2e biogenic non-CO2
+    wood = {
+        "energy_1_name": "wood chips",
+        "energy_1_amount": "200",
+        "energy_1_unit": "t",
+        "energy_1_factor": "30",
+        "energy_1_kind": "biogenic",
+    }
+    submission = submission_from_fields({**FIELDS, **wood, "energy_2_kind": "fossil"}, str)
+    assert submission.site_emissions.biogenic_non_co2 == pytest.approx(6_000)
+    assert submission.site_emissions.fossil == pytest.approx(14_500_000)
+    with pytest.raises(InputError, match="energy_1_kind: 'peat' is neither fossil nor biogenic"):
+        submission_from_fields({**FIELDS, **wood, "energy_1_kind": "peat"}, str)
+
+
 def test_the_template_round_trips_and_names_cells() -> None:
     fields, where = fields_from_workbook(template_workbook(FIELDS))
     assert submission_from_fields(fields, where.__getitem__) == submission_from_fields(FIELDS, str)

@@ -5,8 +5,9 @@ them into an `ActivitySubmission` for `compute_submission`; every error names wh
 value sits (the form field, or the sheet, row and cell) and what to write instead.
 
 Units: site emissions in t CO2e for the period; energy amounts with a factor in kg CO2e per
-unit of the amount; outputs in t with revenue in CNY; materials per declared unit of the
-product, with a secondary factor in kg CO2e per unit of the material.
+unit of the amount (fossil, or biogenic non-CO2 for biomass, whose CO2 PACT v3 does not count);
+outputs in t with revenue in CNY; materials per declared unit of the product, with a secondary
+factor in kg CO2e per unit of the material.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ ENERGY_COLUMNS = (
     Column("amount", "Amount in the period"),
     Column("unit", "Unit"),
     Column("factor", "Factor (kg CO2e per unit)"),
+    Column("kind", "fossil or biogenic (non-CO2)"),
 )
 OUTPUT_COLUMNS = (
     Column("name", "Output (first row: the product)"),
@@ -188,11 +190,23 @@ def submission_from_fields(
     biogenic = _number(fields, "site_biogenic_t", where, default=0.0) * KG_PER_T
     for i in range(ENERGY_ROWS):
         prefix = f"energy_{i}_"
-        if not any(_text(fields, prefix + c.key) for c in ENERGY_COLUMNS):
+        # The kind has a default (a form's select always sends one): it alone is no row.
+        if not any(_text(fields, prefix + c.key) for c in ENERGY_COLUMNS if c.key != "kind"):
             continue
-        fossil += _number(fields, prefix + "amount", where) * _number(
+        emitted = _number(fields, prefix + "amount", where) * _number(
             fields, prefix + "factor", where
         )
+        kind = (_text(fields, prefix + "kind") or "fossil").lower()
+        if kind == "fossil":
+            fossil += emitted
+        elif kind.startswith("biogenic"):
+            biogenic += emitted
+        else:
+            raise InputError(
+                f"{kind!r} is neither fossil nor biogenic",
+                record=where(prefix + "kind"),
+                hint="write fossil, or biogenic for the non-CO2 emissions of biomass",
+            )
     if fossil + biogenic <= 0:
         raise InputError(
             "the site has no emissions",
