@@ -5,7 +5,7 @@ them into an `ActivitySubmission` for `compute_submission`; every error names wh
 value sits (the form field, or the sheet, row and cell) and what to write instead.
 
 Units: site emissions in t CO2e for the period; energy amounts with a factor in kg CO2e per
-unit of the amount (fossil, or biogenic non-CO2 for biomass, whose CO2 PACT v3 does not count);
+unit of the amount (fossil, or biogenic non-CO2 such as the CH4 and N2O of burnt biomass);
 outputs in t with revenue in CNY; materials per declared unit of the product, with a secondary
 factor in kg CO2e per unit of the material.
 """
