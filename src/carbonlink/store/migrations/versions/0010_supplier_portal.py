@@ -5,7 +5,7 @@ account it sets up has the supplier role and answers for exactly one partner of 
 organization (``users.partner_id``).
 
 Revision ID: 0010_supplier_portal
-Revises: 0008_exchange_owner
+Revises: 0009_products
 Create Date: 2026-11-29
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_supplier_portal"
-down_revision: str | None = "0008_exchange_owner"
+down_revision: str | None = "0009_products"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
