@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description=(
-            "The service's public base URL (https://host:port). Its /pact path is the PACT "
-            "host: the CloudEvents 'source' of the events it sends. Empty: the address "
-            "`carbonlink serve` listens on."
+            "The service's public base URL (https://host:port): links in invitation e-mails "
+            "start with it, and its /pact path is the PACT host, the CloudEvents 'source' of "
+            "the events it sends. Empty: the address `carbonlink serve` listens on."
         ),
     )
     pact_worker_interval: float = Field(
@@ -92,6 +92,25 @@ class Settings(BaseSettings):
             "production mode serves /pact. Enable only when the proxy sets that header."
         ),
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for supplier invitations; empty: the page shows the link to copy.",
+    )
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_sender: str = Field(
+        default="carbonlink@localhost", description="From address of invitation e-mails."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if required.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP link with STARTTLS.")
+    invitation_days: float = Field(
+        default=7.0, gt=0, description="Days a supplier invitation link stays valid."
+    )
+
+    @property
+    def service_url(self) -> str:
+        """The public base URL without a trailing slash (``carbonlink serve``'s default)."""
+        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
     def check_secrets(self) -> None:
         """Refuse a missing, short or well-known secret in production mode.

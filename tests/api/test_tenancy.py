@@ -23,6 +23,8 @@ DEMO_IDS = {
     "client_id": "demo-steel-customer",
     "pf_id": "7d3c1b7e-1f0a-4c55-9a43-2b8e9f1d6c20",
     "key": "hrc",
+    "event_id": "request-of-the-demo-organization",
+    "token": "not-an-invitation",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)

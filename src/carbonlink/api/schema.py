@@ -1,5 +1,8 @@
 """Tables of accounts and access: users, web sessions, API keys, OAuth2 clients and tokens.
 
+``0010_supplier_portal`` adds supplier invitations, the purchases that weigh portal coverage,
+and binds a supplier-role user to its partner (``users.partner_id``).
+
 They live on their own ``accounts_metadata`` beside the store's schema; the Alembic revision
 ``0003_accounts`` creates them. Secrets are never stored: passwords as argon2 hashes, API keys,
 client secrets and tokens as SHA-256 digests (256-bit random values: a slow hash adds nothing).
@@ -27,6 +30,12 @@ users = sa.Table(
     sa.Column("locale", sa.String(8), nullable=False, server_default="zh"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "partner_id",
+        sa.String(128),
+        nullable=True,
+        comment="for the supplier role: the PACT partner (client id) the user answers for",
+    ),
     sa.CheckConstraint("role IN ('admin','editor','viewer','auditor','supplier')", name="role"),
 )
 
@@ -72,3 +81,31 @@ access_tokens = sa.Table(
     ),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+supplier_invitations = sa.Table(
+    "supplier_invitations",
+    accounts_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("partner_id", sa.String(128), nullable=False, comment="the supplier's client id"),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("invited_by", sa.String(64), nullable=True, comment="subject of the inviting user"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""One-time e-mail links that let a supplier without a PACT host set up its portal account."""
+
+portal_purchases = sa.Table(
+    "portal_purchases",
+    accounts_metadata,
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("request_event_id", sa.String(64), nullable=False),
+    sa.Column("partner_id", sa.String(128), nullable=False),
+    sa.Column("product_id", sa.String(512), nullable=False, comment="the URN asked for"),
+    sa.Column("mass_kg", sa.Float, nullable=False, comment="purchased per year, kg"),
+    sa.Column("spend", sa.Float, nullable=False, comment="spent per year, CNY"),
+    sa.PrimaryKeyConstraint("organization_id", "request_event_id"),
+)
+"""What the lead enterprise buys of a requested product a year: the weights of its coverage."""

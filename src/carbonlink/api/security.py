@@ -17,12 +17,21 @@ import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from carbonlink.api.schema import ROLES, access_tokens, api_keys, oauth_clients, users, web_sessions
+from carbonlink.api.schema import (
+    ROLES,
+    access_tokens,
+    api_keys,
+    oauth_clients,
+    supplier_invitations,
+    users,
+    web_sessions,
+)
 from carbonlink.errors import CarbonlinkError, InputError
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -339,3 +348,174 @@ class Accounts:
         return Principal(
             row.organization_id, row.role, f"client:{row.client_id}", row.name, via="oauth"
         )
+
+
+# supplier portal -----------------------------------------------------------------------------
+class InvitationError(CarbonlinkError, LookupError):
+    """An invitation link is unknown, used already or expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A supplier invitation as the lead enterprise and the invited supplier see it."""
+
+    id: str
+    organization_id: str
+    partner_id: str
+    email: str
+    expires_at: datetime
+    accepted_at: datetime | None
+    created_at: datetime
+
+    def state(self, now: datetime | None = None) -> str:
+        """``accepted``, ``expired`` or ``open``."""
+        if self.accepted_at is not None:
+            return "accepted"
+        return "expired" if self.expires_at <= (now or _now()) else "open"
+
+
+def _invitation(row: sa.Row[Any]) -> Invitation:
+    return Invitation(
+        id=row.id,
+        organization_id=row.organization_id,
+        partner_id=row.partner_id,
+        email=row.email,
+        expires_at=_aware(row.expires_at),
+        accepted_at=_aware(row.accepted_at) if row.accepted_at else None,
+        created_at=_aware(row.created_at),
+    )
+
+
+def invite_supplier(
+    accounts: Accounts,
+    organization_id: str,
+    partner_id: str,
+    email: str,
+    *,
+    lifetime: timedelta,
+    invited_by: str | None = None,
+) -> str:
+    """Issue a one-time invitation for a supplier; return the token (only its digest is kept)."""
+    address = email.strip().lower()
+    if "@" not in address:
+        raise InputError(f"'{email}' is not an e-mail address", hint="write name@company.example")
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    with accounts.engine.begin() as conn:
+        conn.execute(
+            supplier_invitations.insert().values(
+                id=uuid.uuid4().hex,
+                organization_id=organization_id,
+                partner_id=partner_id,
+                email=address,
+                token_hash=digest(token),
+                expires_at=now + lifetime,
+                invited_by=invited_by,
+                created_at=now,
+            )
+        )
+    return token
+
+
+def invitations_of(accounts: Accounts, organization_id: str) -> list[Invitation]:
+    """The organization's invitations, newest first."""
+    query = (
+        sa.select(supplier_invitations)
+        .where(supplier_invitations.c.organization_id == organization_id)
+        .order_by(supplier_invitations.c.created_at.desc())
+    )
+    with accounts.engine.connect() as conn:
+        return [_invitation(row) for row in conn.execute(query)]
+
+
+def open_invitation(accounts: Accounts, token: str) -> Invitation:
+    """The invitation behind a link; `InvitationError` when unknown, used or expired."""
+    with accounts.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(supplier_invitations).where(
+                supplier_invitations.c.token_hash == digest(token)
+            )
+        ).first()
+    if row is None:
+        raise InvitationError(
+            "this invitation link is not valid",
+            hint="check that the whole link was copied, or ask your customer for a new one",
+        )
+    invitation = _invitation(row)
+    state = invitation.state()
+    if state != "open":
+        raise InvitationError(
+            f"this invitation link has been {'used' if state == 'accepted' else 'expired'}",
+            record=invitation.email,
+            hint="log in with the account you set up, or ask your customer for a new link",
+        )
+    return invitation
+
+
+def accept_invitation(
+    accounts: Accounts,
+    token: str,
+    *,
+    display_name: str,
+    password: str,
+    locale: str = "zh",
+) -> str:
+    """Turn an open invitation into a supplier-role user bound to its partner; return its id.
+
+    The invitation is marked accepted in the same transaction that creates the user, and only
+    while it is still open, so a link works once even when two requests race.
+    """
+    invitation = open_invitation(accounts, token)
+    if len(password) < 10:
+        raise InputError("password shorter than 10 characters", record=invitation.email)
+    if not display_name.strip():
+        raise InputError("the name is empty", hint="write the name to show for your account")
+    user_id = uuid.uuid4().hex
+    now = _now()
+    with accounts.engine.begin() as conn:
+        taken = conn.execute(sa.select(users.c.id).where(users.c.email == invitation.email)).first()
+        if taken is not None:
+            raise InputError(
+                f"an account with the e-mail {invitation.email} exists already",
+                record=invitation.email,
+                hint="log in with it, or ask your customer to invite another address",
+            )
+        done = conn.execute(
+            supplier_invitations.update()
+            .where(
+                supplier_invitations.c.id == invitation.id,
+                supplier_invitations.c.accepted_at.is_(None),
+            )
+            .values(accepted_at=now)
+        )
+        if done.rowcount != 1:
+            raise InvitationError("this invitation link has been used", record=invitation.email)
+        conn.execute(
+            users.insert().values(
+                id=user_id,
+                organization_id=invitation.organization_id,
+                email=invitation.email,
+                display_name=display_name.strip(),
+                password_hash=accounts._hasher.hash(password),
+                role="supplier",
+                locale=locale,
+                disabled=False,
+                created_at=now,
+                partner_id=invitation.partner_id,
+            )
+        )
+    return user_id
+
+
+def supplier_partner(accounts: Accounts, principal: Principal) -> str | None:
+    """The partner (client id) a supplier-role user answers for; None for anyone else."""
+    if principal.role != "supplier" or not principal.subject.startswith("user:"):
+        return None
+    with accounts.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(users.c.partner_id).where(
+                users.c.id == principal.subject[5:],
+                users.c.organization_id == principal.organization_id,
+            )
+        ).scalar()
+    return str(found) if found else None

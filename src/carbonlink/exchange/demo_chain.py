@@ -3,7 +3,8 @@
 Demo Steel runs a PACT host over HTTPS (self-signed development certificate) on its workspace
 store. The coke supplier runs a PACT host of its own (a second host in this process, on
 loopback) and answers Demo Steel's request with a RequestFulfilledEvent; the ferroalloy supplier
-has no system and computes its footprint from activity data through the portal functions. The
+has no system and answers in the service's supplier portal: invited by e-mail link, it fills in
+the guided form with its activity data (the web pages, driven in-process). The
 works' own emissions come from the accounted demo inventory (scope 1 + market-based scope 2),
 allocated to products; the whole product system (with a scrap loop) is solved at once, and the
 hot-rolled coil and cold-rolled sheet footprints are published on Demo Steel's host.
@@ -56,7 +57,6 @@ from carbonlink.exchange.portal import (
     compute_submission,
     create_supplier_request,
     register_supplier,
-    submit_activity_data,
 )
 from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.exchange.server import BackgroundHost
@@ -114,6 +114,55 @@ def _supplier_submission(spec: dict[str, Any], period: dict[str, date]) -> Activ
         rule=AllocationRule(spec["rule"]),
         geography="CN",
     )
+
+
+def _answer_in_portal(
+    engine: Engine,
+    organization_id: str,
+    spec: dict[str, Any],
+    chain: dict[str, Any],
+    period: dict[str, date],
+    run_id: str,
+) -> tuple[str, str, Any]:
+    """The portal supplier's answer through the web pages: (client id, request, footprint)."""
+    from carbonlink.api.portal_demo import PortalSupplier, answer_through_portal
+
+    item = spec["product"]
+    product_id = company_product_urn(spec["domain"], item["company_id"])
+    hrc_t = next(
+        row["quantity_t"]
+        for facility in chain["facilities"].values()
+        for row in facility["outputs"]
+        if row["product"] == "hrc"
+    )
+    form = {
+        "product_name": item["name"],
+        "product_ids": product_id,
+        "hs_code": item["hs"],
+        "declared_unit": "kilogram",
+        "mass_per_unit": "1",
+        "period_start": period["start"].isoformat(),
+        "period_end": period["end"].isoformat(),
+        "geography": "CN",
+        "site_fossil_t": str(spec["site_emissions_t"]),
+        "rule": spec["rule"],
+    }
+    for i, row in enumerate(spec["outputs"]):
+        form[f"output_{i}_name"] = row["product"]
+        form[f"output_{i}_mass_t"] = str(row["quantity_t"])
+        if row.get("revenue_cny") is not None:
+            form[f"output_{i}_revenue"] = str(row["revenue_cny"])
+    for i, line in enumerate(spec["materials"]):
+        for key in ("name", "quantity", "unit", "factor", "source", "version"):
+            form[f"material_{i}_{key}"] = str(line[key])
+    supplier = PortalSupplier(
+        name=spec["name"],
+        company_id=spec["company_id"],
+        email=f"sales-{run_id}@{spec['domain']}",
+        product_ids=(product_id,),
+        purchased_t=chain["boms"]["hrc"]["purchased"][item["key"]] * hrc_t,
+    )
+    return answer_through_portal(engine, organization_id, supplier, form)
 
 
 def _facility_emissions(accounting: Any, facility: str) -> float:
@@ -214,29 +263,10 @@ def run_supply_chain(
         coke_request = create_supplier_request(
             ours, our_worker, coke_client, {"productId": list(coke_pf.product_ids)}
         )
-        alloy_client = f"{alloy_spec['client_id']}-{run_id}"
-        register_supplier(
-            ours,
-            alloy_client,
-            name=alloy_spec["name"],
-            organization=alloy_spec["name"],
-            company_ids=[alloy_spec["company_id"]],
-        )
-        alloy_submission = _supplier_submission(alloy_spec, period)
-        alloy_request = create_supplier_request(
-            ours,
-            our_worker,
-            alloy_client,
-            {"productId": list(alloy_submission.product.identifiers)},
-        )
-        # The ferroalloy company answers through the portal (form-equivalent call).
-        alloy_pf = submit_activity_data(
-            ours,
-            our_worker,
-            alloy_client,
-            alloy_request,
-            alloy_submission,
-            owner=DataOwner(alloy_spec["name"], (alloy_spec["company_id"],)),
+        # The ferroalloy company has no system: invited by e-mail link, it answers in the
+        # service's supplier portal (the web pages, driven in-process).
+        alloy_client, alloy_request, alloy_pf = _answer_in_portal(
+            engine, organization_id, alloy_spec, chain, period, run_id
         )
 
         def answered() -> bool:

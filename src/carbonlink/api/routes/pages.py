@@ -240,6 +240,8 @@ def login(
     ctx.limiter.reset(*keys)
     token, _csrf = ctx.accounts.open_session(user_id)
     landing = "/" if ctx.accounts.user_can(user_id, "read") else "/account"
+    if landing == "/account" and ctx.accounts.user_can(user_id, "exchange"):
+        landing = "/portal"
     done = RedirectResponse(landing, status_code=303)
     done.set_cookie(
         SESSION_COOKIE,
@@ -257,7 +259,9 @@ def login(
 def logout(
     request: Request, ctx: Context, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
-    caller = _page_caller(request, ctx)
+    caller = identify(request, ctx)  # any role may log out, supplier accounts included
+    if caller is None:
+        raise LoginRequired()
     if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, csrf_token):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     ctx.accounts.close_session(request.cookies[SESSION_COOKIE])
