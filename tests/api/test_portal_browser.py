@@ -68,7 +68,7 @@ def served(make_service: Any, mail: tuple[int, list[Message]]) -> Iterator[tuple
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    service = make_service(smtp_host="127.0.0.1", smtp_port=mail[0], base_url=base_url)
+    service = make_service(smtp_host="127.0.0.1", smtp_port=mail[0], public_url=base_url)
     config = uvicorn.Config(
         service.app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )

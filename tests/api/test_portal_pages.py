@@ -417,7 +417,7 @@ def smtp() -> Any:
 def test_the_invitation_is_sent_by_smtp(make_service: Any, smtp: Any, tmp_path: Path) -> None:
     port, inbox = smtp
     service = make_service(
-        smtp_host="127.0.0.1", smtp_port=port, base_url="https://carbon.example.cn"
+        smtp_host="127.0.0.1", smtp_port=port, public_url="https://carbon.example.cn"
     )
     lead, csrf = service.login(service.users["editor"])
     response = lead.post(
