@@ -4,6 +4,10 @@ They live on their own ``results_metadata``; the Alembic revision ``0006_invento
 them. An inventory run is what the accounting engine computed for one organization, period and
 GWP set; each of its lines keeps the activity and the factor (with its citation) it came from,
 so the dashboard shows the engine's numbers and can explain every one of them after a restart.
+
+Beside the results, the revision ``0011_source_accounting`` adds the service's accounting
+configuration: the scope and emission factor given to each source through the API, and the
+alert rules an organization checks its posted readings against.
 """
 
 from __future__ import annotations
@@ -106,4 +110,29 @@ monitoring_plans = sa.Table(
     sa.UniqueConstraint(
         "organization_id", "content_hash", name="uq_monitoring_plans_organization_content_hash"
     ),
+)
+
+source_accounting = sa.Table(
+    "source_accounting",
+    results_metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("scope", sa.Integer, nullable=False),
+    sa.Column("factor_co2e_t_per_unit", sa.Float, comment="t CO2e per unit of activity"),
+    sa.Column("factor_activity_unit", sa.String(32)),
+    sa.Column("factor_source", sa.Text, comment="citation of the factor"),
+    sa.Column("factor_name", sa.Text),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.CheckConstraint("scope IN (1, 2, 3)", name="scope"),
+)
+
+alert_rules = sa.Table(
+    "alert_rules",
+    results_metadata,
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False, comment="JSON: monitor.rules.AlertRule"),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.PrimaryKeyConstraint("organization_id", "rule_id"),
 )
