@@ -34,6 +34,7 @@ DEMO_MARKERS = (
     "gas-above-500",
     "gas-below-450",
     "tangshan-target",
+    "@demo.test",
 )
 
 
@@ -63,6 +64,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     bodies = {
         ("POST", "/api/v1/sources"): {"facility_id": "fac-steelmaking", "name": "x", "scope": 1},
         ("POST", "/api/v1/meters"): {"facility_id": "fac-steelmaking", "name": "x", "unit": "MWh"},
+        ("PATCH", "/api/v1/users/{user_id}"): {"role": "admin", "disabled": True},
         ("POST", "/api/v1/readings"): {
             "readings": [
                 {
@@ -99,6 +101,18 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     # and nothing of the demo organization changed
     assert any_service.data.sources("org-demo-steel", "fac-steelmaking")[0].name != "x"
     assert len(any_service.data.meters("org-demo-steel")) == 6
+    from carbonlink.api import security
+
+    [viewer] = [
+        u
+        for u in security.organization_users(engine, "org-demo-steel")
+        if u.id == any_service.ids["user_id"]
+    ]
+    assert (viewer.role, viewer.disabled) == ("viewer", False)
+    keys = security.organization_api_keys(engine, "org-demo-steel")
+    assert [k.revoked_at for k in keys] == [None]
+    clients = security.organization_clients(engine, "org-demo-steel")
+    assert [c.client_id for c in clients] == [any_service.ids["client_id"]]
 
 
 def test_lists_show_only_the_callers_records(any_service: Service) -> None:
