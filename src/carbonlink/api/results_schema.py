@@ -6,8 +6,9 @@ GWP set; each of its lines keeps the activity and the factor (with its citation)
 so the dashboard shows the engine's numbers and can explain every one of them after a restart.
 
 Beside the results, the revision ``0011_source_accounting`` adds the service's accounting
-configuration: the scope and emission factor given to each source through the API, and the
-alert rules an organization checks its posted readings against.
+configuration: the scope and emission factor given to each source through the API, the alert
+rules an organization checks its posted readings against, and on each alert the rule's kind and
+limits (``detail``) from which its message is worded in the reader's language.
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ alerts = sa.Table(
     sa.Column("acknowledged_at", UtcTimestamp),
     sa.Column("acknowledged_by", sa.String(254)),
     sa.Column("closed_at", UtcTimestamp),
+    sa.Column(
+        "detail",
+        sa.Text,
+        comment="JSON: the rule's kind and limits, to word the message in the reader's language",
+    ),
     sa.CheckConstraint(ALERT_STATUS_CHECK, name="status"),
     sa.Index("ix_alerts_organization_id_status", "organization_id", "status"),
 )

@@ -23,6 +23,7 @@ from carbonlink.domain.inventory import Inventory
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.monitor.rules import AlertRule, validate_rules
 
 MAX_BATCH = 10_000
 READ = problem_responses(401, 403, 422)
@@ -451,10 +452,12 @@ def post_readings(
 
     Rows that are well-formed but not acceptable (unknown meter, unit of the wrong kind,
     timestamp without offset or in the future) are quarantined and listed with their index;
-    the other rows are stored. Sending the same batch again stores nothing new.
+    the other rows are stored. Sending the same batch again stores nothing new. The stored
+    rows are then checked against the organization's alert rules (`PUT /api/v1/alert-rules`):
+    a rule broken opens one alert, which closes when a later reading clears it.
     """
     good, errors, rejected = accept_rows(batch.readings, batch.batch_id, caller, ctx)
-    stored = ctx.data.add_readings(good)
+    stored = ctx.alerting.add_readings(ctx.engine, ctx.data, caller.organization_id, good)
     if rejected:
         ctx.data.quarantine_for(caller.organization_id, rejected)
     return BatchResult(
@@ -463,6 +466,84 @@ def post_readings(
         duplicates=len(good) - stored,
         rejected=errors,
     )
+
+
+class AlertRuleIn(ApiModel):
+    """An alert rule checked on every reading posted (see `carbonlink.monitor.rules`)."""
+
+    id: str = Field(min_length=1, max_length=64, examples=["gas-above-500"])
+    kind: Literal["threshold", "rate_of_change", "meter_offline"] = Field(examples=["threshold"])
+    meter_id: str = Field(
+        min_length=1, max_length=64, examples=["mtr-0a1b2c3d4e5f"], description="'*' = every meter"
+    )
+    above: float | None = Field(default=None, allow_inf_nan=False, examples=[500.0])
+    below: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
+    max_change_per_hour: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
+    offline_after_s: int | None = Field(
+        default=None, ge=1, examples=[None], description="meter_offline: seconds without a reading"
+    )
+    severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", examples=["warning"]
+    )
+
+
+def _rule_out(rule: AlertRule) -> AlertRuleIn:
+    return AlertRuleIn(
+        id=rule.id,
+        kind=rule.kind,  # type: ignore[arg-type]
+        meter_id=rule.meter_id,
+        above=rule.above,
+        below=rule.below,
+        max_change_per_hour=rule.max_change_per_hour,
+        offline_after_s=int(rule.offline_after.total_seconds()) if rule.offline_after else None,
+        severity=rule.severity,
+    )
+
+
+@router.get("/alert-rules", response_model=list[AlertRuleIn], responses=READ, tags=["monitoring"])
+def list_alert_rules(caller: Reader, ctx: Context) -> list[AlertRuleIn]:
+    """The alert rules readings posted by the caller's organization are checked against."""
+    return [_rule_out(r) for r in results.alert_rules_of(ctx.engine, caller.organization_id)]
+
+
+@router.put("/alert-rules", response_model=list[AlertRuleIn], responses=WRITE, tags=["monitoring"])
+def replace_alert_rules(
+    rules: Annotated[
+        list[AlertRuleIn],
+        Body(
+            max_length=500,
+            openapi_examples={
+                "gas above 500": {
+                    "value": [
+                        {
+                            "id": "gas-above-500",
+                            "kind": "threshold",
+                            "meter_id": "mtr-0a1b2c3d4e5f",
+                            "above": 500,
+                        }
+                    ]
+                }
+            },
+        ),
+    ],
+    caller: Writer,
+    ctx: Context,
+) -> list[AlertRuleIn]:
+    """Replace the organization's alert rules; each names one of its meters, or '*' for all.
+
+    A threshold, rate-of-change or meter-offline rule is checked on every later batch of
+    `POST /api/v1/readings`; an empty list removes them all.
+    """
+    raw = []
+    for rule in rules:
+        fields = rule.model_dump(exclude_none=True, exclude={"offline_after_s"})
+        if rule.offline_after_s is not None:
+            fields["offline_after"] = timedelta(seconds=rule.offline_after_s)
+        raw.append(fields)
+    meters = [m.id for m in ctx.data.meters(caller.organization_id)]
+    checked = validate_rules(raw, known_meters=meters)
+    results.save_alert_rules(ctx.engine, caller.organization_id, checked)
+    return [_rule_out(r) for r in checked]
 
 
 @router.get("/overview", response_model=Overview, responses=READ, tags=["inventory"])
@@ -729,7 +810,7 @@ def reprocess_quarantine(caller: Principal, ctx: ServiceContext) -> ReprocessRes
         except ValueError:
             continue
     good, errors, _rejected = accept_rows(rows, "reprocess", caller, ctx)
-    stored = ctx.data.add_readings(good)
+    stored = ctx.alerting.add_readings(ctx.engine, ctx.data, caller.organization_id, good)
     return ReprocessResult(examined=len(rows), stored=stored, still_rejected=len(errors))
 
 

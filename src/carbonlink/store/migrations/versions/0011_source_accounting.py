@@ -1,4 +1,4 @@
-"""Accounting configuration of the service: each source's scope and factor, and alert rules.
+"""Service configuration: each source's scope and factor, alert rules, and each alert's detail.
 
 Revision ID: 0011_source_accounting
 Revises: 0007_monitoring_plans
@@ -44,9 +44,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("organization_id", "rule_id", name="pk_alert_rules"),
     )
+    op.add_column("alerts", sa.Column("detail", sa.Text()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("detail")
     op.drop_table("alert_rules")
     op.drop_index("ix_source_accounting_organization_id", table_name="source_accounting")
     op.drop_table("source_accounting")
