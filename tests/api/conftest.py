@@ -178,7 +178,7 @@ def seed_demo_monitoring(engine: sa.Engine, tmp_path: Path) -> dict[str, str]:
     events = RuleEngine(rules, [meter]).evaluate(
         np.zeros(3, dtype=np.int64), ts, np.array([480.0, 600.0, 400.0])
     )
-    results.record_alert_events(engine, DEMO_ORG_ID, events)
+    results.record_alert_events(engine, DEMO_ORG_ID, events, {r.id: r for r in rules})
     report = tmp_path / "demo-inventory.json"
     report.write_text('{"organization": "华东示范钢铁"}', "utf-8")
     (tmp_path / "demo-inventory.json.tlog-proof").write_text("proof", "utf-8")

@@ -133,3 +133,24 @@ def test_every_alert_message_has_a_chinese_wording() -> None:
         assert text.startswith("M1："), text
     below = results.alert_message({"kind": "threshold", "below": 2.0, "above": 10.0}, "M", 1.5, zh)
     assert below == "M：读数 1.5 低于限值 2"
+
+
+def test_collector_alerts_keep_their_rule_for_the_message(engine: sa.Engine) -> None:
+    import numpy as np
+
+    from carbonlink.domain import metering
+    from carbonlink.monitor.rules import RuleEngine, validate_rules
+
+    store = Store(engine)
+    store.save_organization(metering.Organization("org-c", "C"))
+    store.save_facility(metering.Facility("fac-c", "org-c", "C plant", "UTC"))
+    store.save_meter(metering.Meter("mtr-c", "interval", "kWh", facility_id="fac-c"))
+    raw = [{"id": "kw-low", "kind": "threshold", "meter_id": "*", "below": 5}]
+    rules = validate_rules(raw, ["mtr-c"])
+    ts = np.array(["2026-11-20T00:00"], dtype="datetime64[ns]")
+    events = RuleEngine(rules, ["mtr-c"]).evaluate(np.array([0]), ts, np.array([1.25]))
+    assert results.record_meter_alert_events(engine, events, {r.id: r for r in rules}) == 1
+    [alert] = results.alerts_of(engine, "org-c")
+    en, zh = (formatter(load_catalogues(), lang) for lang in ("en", "zh"))
+    assert alert.text(en, "Feeder 3") == "Feeder 3: value 1.25 below the limit 5"
+    assert alert.text(zh, "Feeder 3") == "Feeder 3：读数 1.25 低于限值 5"

@@ -353,7 +353,11 @@ def record_alert_events(
     return opened
 
 
-def record_meter_alert_events(engine: sa.Engine, events: Iterable[AlertEvent]) -> int:
+def record_meter_alert_events(
+    engine: sa.Engine,
+    events: Iterable[AlertEvent],
+    rules: Mapping[str, AlertRule] | None = None,
+) -> int:
     """Fold events into the alerts of the organization each meter belongs to (a collector's
     sink knows meters, not organizations); events of meters without a facility are dropped."""
     batch = list(events)
@@ -368,7 +372,7 @@ def record_meter_alert_events(engine: sa.Engine, events: Iterable[AlertEvent]) -
     opened = 0
     for organization_id in sorted(set(owner.values())):
         mine = [e for e in batch if owner.get(e.meter_id) == organization_id]
-        opened += record_alert_events(engine, organization_id, mine)
+        opened += record_alert_events(engine, organization_id, mine, rules)
     return opened
 
 
