@@ -154,3 +154,16 @@ def test_collector_alerts_keep_their_rule_for_the_message(engine: sa.Engine) -> 
     en, zh = (formatter(load_catalogues(), lang) for lang in ("en", "zh"))
     assert alert.text(en, "Feeder 3") == "Feeder 3: value 1.25 below the limit 5"
     assert alert.text(zh, "Feeder 3") == "Feeder 3：读数 1.25 低于限值 5"
+
+
+def test_the_documented_rules_are_accepted(any_service: Service) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "service.md"
+    (block,) = re.findall(r"```json\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    saved = _editor(any_service).put("/api/v1/alert-rules", json=json.loads(block))
+    assert saved.status_code == 200, saved.text
+    assert [r["id"] for r in saved.json()] == ["gas-surge", "power-jump", "meter-silent"]
+    assert saved.json()[2]["offline_after_s"] == 7200
