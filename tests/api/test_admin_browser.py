@@ -36,7 +36,7 @@ def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> 
         page.fill("input[name=password]", "correct horse battery staple")
         page.click("button[type=submit]")
         page.wait_for_url(f"{base_url}/")
-        page.click("a[href='/admin/users']")
+        page.click("#admin-link")
         page.wait_for_url(f"{base_url}/admin/users")
         assert page.locator("h1").inner_text() == "用户与访问"
         page.screenshot(path=OUT / "admin-users-zh.png", full_page=True)

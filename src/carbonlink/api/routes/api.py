@@ -481,7 +481,11 @@ class AlertRuleIn(ApiModel):
     below: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
     max_change_per_hour: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
     offline_after_s: int | None = Field(
-        default=None, ge=1, examples=[None], description="meter_offline: seconds without a reading"
+        default=None,
+        ge=1,
+        le=366 * 86400,
+        examples=[None],
+        description="meter_offline: seconds without a reading (at most a year)",
     )
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", examples=["warning"]
