@@ -1,7 +1,7 @@
 """Service configuration: each source's scope and factor, alert rules, and each alert's detail.
 
 Revision ID: 0011_source_accounting
-Revises: 0007_monitoring_plans
+Revises: 0010_supplier_portal
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_source_accounting"
-down_revision: str | None = "0007_monitoring_plans"
+down_revision: str | None = "0010_supplier_portal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
