@@ -18,6 +18,7 @@ from plant_fixture import DEMO_ORG_ID, seed_demo_plant
 
 from carbonlink.api import create_app
 from carbonlink.api.schema import users
+from carbonlink.api.security import api_key_id
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.ingest.base import Reading
@@ -137,6 +138,15 @@ def build_service(
         )
     service.users = {role: f"{role}@demo.test" for role in ROLES}
     service.users["other"] = "admin@other.test"
+    # A user, an API key and an OAuth client of the demo organization, for the admin routes.
+    accounts = app.state.ctx.accounts
+    with engine.connect() as conn:
+        service.ids["user_id"] = conn.execute(
+            sa.select(users.c.id).where(users.c.email == "viewer@demo.test")
+        ).scalar_one()
+    key = accounts.create_api_key(DEMO_ORG_ID, "demo-seed ERP export", "editor")
+    service.ids["key_id"] = api_key_id(engine, key) or ""
+    service.ids["client_id"] = accounts.create_client(DEMO_ORG_ID, "demo-seed gateway", "editor")[0]
     return service
 
 
@@ -168,7 +178,7 @@ def seed_demo_monitoring(engine: sa.Engine, tmp_path: Path) -> dict[str, str]:
     events = RuleEngine(rules, [meter]).evaluate(
         np.zeros(3, dtype=np.int64), ts, np.array([480.0, 600.0, 400.0])
     )
-    results.record_alert_events(engine, DEMO_ORG_ID, events)
+    results.record_alert_events(engine, DEMO_ORG_ID, events, {r.id: r for r in rules})
     report = tmp_path / "demo-inventory.json"
     report.write_text('{"organization": "华东示范钢铁"}', "utf-8")
     (tmp_path / "demo-inventory.json.tlog-proof").write_text("proof", "utf-8")

@@ -112,7 +112,9 @@ def test_batch_of_ten_thousand(editor) -> None:  # type: ignore[no-untyped-def]
 
 def test_overview_numbers_by_hand(any_service: Service) -> None:
     client, _ = any_service.login(any_service.users["other"])
-    overview = client.get("/api/v1/overview").json()
+    body = client.get("/api/v1/overview").json()
+    assert body["run"] is None and "save=true" in body["empty"]["hint"]
+    overview = body["provisional"]
     # 20 MWh × 0.5 t/MWh = 10 t; 10 t / 100 t of product = 0.1 (see seed_other_org)
     assert overview["total_co2e_t"] == pytest.approx(10.0)
     assert overview["by_scope"] == [{"scope": 2, "co2e_t": pytest.approx(10.0)}]

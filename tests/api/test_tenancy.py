@@ -43,6 +43,7 @@ DEMO_MARKERS = (
     "Demo hot-rolled coil",
     "Hot-rolled coil Q235B",
     "Demo Coking Co.",
+    "@demo.test",
 )
 
 
@@ -119,6 +120,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         ("POST", "/api/v1/pact/partners/{client_id}/grants"): {"companies": ["urn:pact:x:1"]},
         ("POST", "/api/v1/sources"): {"facility_id": "fac-steelmaking", "name": "x", "scope": 1},
         ("POST", "/api/v1/meters"): {"facility_id": "fac-steelmaking", "name": "x", "unit": "MWh"},
+        ("PATCH", "/api/v1/users/{user_id}"): {"role": "admin", "disabled": True},
         ("POST", "/api/v1/readings"): {
             "readings": [
                 {
@@ -164,6 +166,18 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     published_rows = pact.published()
     assert published in {row["pf_id"] for row in published_rows}
     assert {row["status"] for row in published_rows} == {"Active"}
+    from carbonlink.api import security
+
+    [viewer] = [
+        u
+        for u in security.organization_users(engine, "org-demo-steel")
+        if u.id == any_service.ids["user_id"]
+    ]
+    assert (viewer.role, viewer.disabled) == ("viewer", False)
+    keys = security.organization_api_keys(engine, "org-demo-steel")
+    assert [k.revoked_at for k in keys] == [None]
+    clients = security.organization_clients(engine, "org-demo-steel")
+    assert [c.client_id for c in clients] == [any_service.ids["client_id"]]
 
 
 def test_lists_show_only_the_callers_records(any_service: Service) -> None:

@@ -18,7 +18,7 @@ from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
-from carbonlink.api.routes import api, ledger, pact_admin, pages, portal, supply
+from carbonlink.api.routes import admin, api, ledger, pact_admin, pages, portal, supply
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
@@ -133,5 +133,6 @@ def create_app(
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)
+    app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

@@ -70,7 +70,9 @@ def save_demo_results(
             from carbonlink.api.results_schema import alerts
 
             conn.execute(alerts.delete().where(alerts.c.organization_id == DEMO_ORG_ID))
-        opened = results.record_alert_events(engine, DEMO_ORG_ID, events)
+        opened = results.record_alert_events(
+            engine, DEMO_ORG_ID, events, {rule.id: rule for rule in checked}
+        )
     if "plan" in monitoring:
         body = {k: v for k, v in monitoring["plan"].items() if k != "content_hash"}
         results.save_plan(engine, DEMO_ORG_ID, MonitoringPlan.model_validate(body), "demo")

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from carbonlink.api.dashboard import RunViewCache
 from carbonlink.api.overview import OverviewCache
+from carbonlink.api.results import LiveAlerting
 from carbonlink.api.security import (
     API_KEY_PREFIX,
     Accounts,
@@ -43,6 +44,7 @@ class ServiceContext:
     catalogues: dict[str, NullTranslations]
     overviews: OverviewCache
     runs: RunViewCache = field(default_factory=RunViewCache)
+    alerting: LiveAlerting = field(default_factory=LiveAlerting)
 
 
 def context(request: Request) -> ServiceContext:

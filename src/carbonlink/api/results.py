@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
 
 from carbonlink.api.results_schema import (
+    alert_rules,
     alerts,
     inventories,
     inventory_lines,
@@ -29,10 +31,16 @@ from carbonlink.api.results_schema import (
 )
 from carbonlink.domain import metering
 from carbonlink.domain.inventory import Inventory
+from carbonlink.monitor.live import AlertingSink
 from carbonlink.monitor.plan import MonitoringPlan
-from carbonlink.monitor.rules import AlertEvent
+from carbonlink.monitor.rules import AlertEvent, AlertRule, RuleEngine
 from carbonlink.store import Store
 from carbonlink.store import schema as t
+
+if TYPE_CHECKING:
+    from carbonlink.api.i18n import Formatter
+    from carbonlink.api.workspace import TenantData
+    from carbonlink.ingest.base import Reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +239,60 @@ class Alert:
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     closed_at: datetime | None
+    detail: dict[str, Any] | None = None
+
+    def text(self, fmt: Formatter, meter_name: str | None = None) -> str:
+        """The message in the formatter's language, worded from the rule's kind and limits.
+
+        An alert stored without them (raised before they were kept) keeps its stored message.
+        """
+        if not self.detail:
+            return self.message
+        return alert_message(self.detail, meter_name or self.meter_id, self.value, fmt)
+
+
+ALERT_MESSAGES = {
+    "above": "%(meter)s: value %(value)s above the limit %(limit)s",
+    "below": "%(meter)s: value %(value)s below the limit %(limit)s",
+    "rate_of_change": "%(meter)s: changing faster than %(limit)s per hour",
+    "above_baseline": "%(meter)s: value %(value)s above %(limit)s × the seasonal median",
+    "meter_offline": "%(meter)s: no reading for more than %(limit)s hours",
+}
+
+
+def alert_detail(rule: AlertRule) -> dict[str, Any]:
+    """What a message needs of a rule: its kind and limits (JSON-ready)."""
+    return {
+        "kind": rule.kind,
+        "above": rule.above,
+        "below": rule.below,
+        "max_change_per_hour": rule.max_change_per_hour,
+        "baseline_ratio": rule.baseline_ratio,
+        "offline_after_s": rule.offline_after.total_seconds() if rule.offline_after else None,
+    }
+
+
+def alert_message(
+    detail: Mapping[str, Any], meter: str, value: float | None, fmt: Formatter
+) -> str:
+    """An alert's message in the formatter's language, numbers in its locale's format."""
+    kind = str(detail.get("kind"))
+    shown = fmt.factor(value) if value is not None else "–"
+    if kind == "threshold":
+        above = detail.get("above")
+        if above is not None and (value is None or value > above or detail.get("below") is None):
+            key, limit = "above", fmt.factor(above)
+        else:
+            key, limit = "below", fmt.factor(detail.get("below") or 0.0)
+    elif kind == "rate_of_change":
+        key, limit = kind, fmt.factor(detail.get("max_change_per_hour") or 0.0)
+    elif kind == "above_baseline":
+        key, limit = kind, fmt.factor(detail.get("baseline_ratio") or 0.0)
+    elif kind == "meter_offline":
+        key, limit = kind, fmt.number((detail.get("offline_after_s") or 0.0) / 3600, 1)
+    else:
+        return meter
+    return fmt.gettext(ALERT_MESSAGES[key]) % {"meter": meter, "value": shown, "limit": limit}
 
 
 def _instant(ts: np.datetime64) -> datetime:
@@ -239,13 +301,19 @@ def _instant(ts: np.datetime64) -> datetime:
 
 
 def record_alert_events(
-    engine: sa.Engine, organization_id: str, events: Iterable[AlertEvent]
+    engine: sa.Engine,
+    organization_id: str,
+    events: Iterable[AlertEvent],
+    rules: Mapping[str, AlertRule] | None = None,
 ) -> int:
     """Fold rule-engine events into the alerts table; return the number of alerts opened.
 
     An "opened" event for a condition that already has an open or acknowledged alert is the
-    same alert (deduplicated); a "closed" event closes it.
+    same alert (deduplicated); a "closed" event closes it. With the ``rules`` (by id) that
+    raised the events, each alert keeps its rule's kind and limits, from which the pages word
+    the message in the reader's language.
     """
+    rules = rules or {}
     opened = 0
     with engine.begin() as conn:
         for event in events:
@@ -268,6 +336,11 @@ def record_alert_events(
                             status="open",
                             value=None if np.isnan(event.value) else float(event.value),
                             opened_at=_instant(event.ts),
+                            detail=(
+                                json.dumps(alert_detail(rules[event.rule_id]))
+                                if event.rule_id in rules
+                                else None
+                            ),
                         )
                     )
                     opened += 1
@@ -280,7 +353,11 @@ def record_alert_events(
     return opened
 
 
-def record_meter_alert_events(engine: sa.Engine, events: Iterable[AlertEvent]) -> int:
+def record_meter_alert_events(
+    engine: sa.Engine,
+    events: Iterable[AlertEvent],
+    rules: Mapping[str, AlertRule] | None = None,
+) -> int:
     """Fold events into the alerts of the organization each meter belongs to (a collector's
     sink knows meters, not organizations); events of meters without a facility are dropped."""
     batch = list(events)
@@ -295,7 +372,7 @@ def record_meter_alert_events(engine: sa.Engine, events: Iterable[AlertEvent]) -
     opened = 0
     for organization_id in sorted(set(owner.values())):
         mine = [e for e in batch if owner.get(e.meter_id) == organization_id]
-        opened += record_alert_events(engine, organization_id, mine)
+        opened += record_alert_events(engine, organization_id, mine, rules)
     return opened
 
 
@@ -321,6 +398,7 @@ def alerts_of(engine: sa.Engine, organization_id: str, limit: int = 500) -> list
                 row.acknowledged_at,
                 row.acknowledged_by,
                 row.closed_at,
+                json.loads(row.detail) if row.detail else None,
             )
             for row in conn.execute(query)
         ]
@@ -339,6 +417,108 @@ def acknowledge_alert(engine: sa.Engine, organization_id: str, alert_id: int, wh
             .values(status="acknowledged", acknowledged_at=datetime.now(UTC), acknowledged_by=who)
         )
     return bool(done.rowcount)
+
+
+# alert rules checked on readings posted to the API ---------------------------------------------
+def save_alert_rules(engine: sa.Engine, organization_id: str, rules: Sequence[AlertRule]) -> None:
+    """Replace the organization's alert rules (validated by `monitor.rules.validate_rules`)."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(alert_rules.delete().where(alert_rules.c.organization_id == organization_id))
+        if rules:
+            conn.execute(
+                alert_rules.insert(),
+                [
+                    {
+                        "organization_id": organization_id,
+                        "rule_id": rule.id,
+                        "position": position,
+                        "rule": rule.model_dump_json(exclude_none=True),
+                        "updated_at": now,
+                    }
+                    for position, rule in enumerate(rules)
+                ],
+            )
+
+
+def alert_rules_of(engine: sa.Engine, organization_id: str) -> list[AlertRule]:
+    """The organization's alert rules, in the order they were saved."""
+    query = (
+        sa.select(alert_rules.c.rule)
+        .where(alert_rules.c.organization_id == organization_id)
+        .order_by(alert_rules.c.position)
+    )
+    with engine.connect() as conn:
+        return [AlertRule.model_validate_json(rule) for rule in conn.scalars(query)]
+
+
+class LiveAlerting:
+    """Readings posted to the API go through the organization's alert rules as they are stored.
+
+    The service's counterpart of a collector's `AlertingSink` (the MQTT path): one sink per
+    organization keeps the rule engine's state between batches, so a batch posted again opens
+    nothing. A sink is rebuilt when the rules or the meters change; it first sees each watched
+    meter's latest stored reading, so that after a restart a batch already stored is not
+    evaluated a second time and an alert that is open stays open.
+    """
+
+    def __init__(self) -> None:
+        self._sinks: dict[str, tuple[str, AlertingSink]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def add_readings(
+        self,
+        engine: sa.Engine,
+        data: TenantData,
+        organization_id: str,
+        readings: list[Reading],
+    ) -> int:
+        """Store the readings, then check the organization's rules; return how many were new."""
+        rules = alert_rules_of(engine, organization_id)
+        if not rules:
+            return data.add_readings(readings)
+        meters = sorted(m.id for m in data.meters(organization_id))
+        key = json.dumps([[r.model_dump(mode="json") for r in rules], meters], sort_keys=True)
+        with self._lock:
+            lock = self._locks.setdefault(organization_id, threading.Lock())
+        with lock:
+            found = self._sinks.get(organization_id)
+            if found is None or found[0] != key:
+                found = (key, self._sink(engine, data, organization_id, rules, meters))
+                self._sinks[organization_id] = found
+            return found[1].add_readings(readings)
+
+    @staticmethod
+    def _sink(
+        engine: sa.Engine,
+        data: TenantData,
+        organization_id: str,
+        rules: list[AlertRule],
+        meters: list[str],
+    ) -> AlertingSink:
+        # A rule whose meter was deleted since it was saved has nothing left to watch.
+        rules = [r for r in rules if r.meter_id == "*" or r.meter_id in meters]
+        by_id = {rule.id: rule for rule in rules}
+        every = any(r.meter_id == "*" for r in rules)
+        watched = meters if every else sorted({r.meter_id for r in rules})
+        rule_engine = RuleEngine(rules, meters)
+        latest = [r for m in watched for r in data.readings(organization_id, m, limit=1)]
+        if latest:
+            ts = np.array(
+                [r.ts.astimezone(UTC).replace(tzinfo=None) for r in latest],
+                dtype="datetime64[ns]",
+            )
+            rule_engine.evaluate(
+                rule_engine.meter_index(r.meter_id for r in latest),
+                ts,
+                np.array([r.value for r in latest], dtype=np.float64),
+            )
+
+        def record(events: list[AlertEvent]) -> None:
+            record_alert_events(engine, organization_id, events, by_id)
+
+        return AlertingSink(data, rule_engine, record)
 
 
 # monitoring reports and written files ----------------------------------------------------------

@@ -4,6 +4,11 @@ They live on their own ``results_metadata``; the Alembic revision ``0006_invento
 them. An inventory run is what the accounting engine computed for one organization, period and
 GWP set; each of its lines keeps the activity and the factor (with its citation) it came from,
 so the dashboard shows the engine's numbers and can explain every one of them after a restart.
+
+Beside the results, the revision ``0011_source_accounting`` adds the service's accounting
+configuration: the scope and emission factor given to each source through the API, the alert
+rules an organization checks its posted readings against, and on each alert the rule's kind and
+limits (``detail``) from which its message is worded in the reader's language.
 """
 
 from __future__ import annotations
@@ -72,6 +77,11 @@ alerts = sa.Table(
     sa.Column("acknowledged_at", UtcTimestamp),
     sa.Column("acknowledged_by", sa.String(254)),
     sa.Column("closed_at", UtcTimestamp),
+    sa.Column(
+        "detail",
+        sa.Text,
+        comment="JSON: the rule's kind and limits, to word the message in the reader's language",
+    ),
     sa.CheckConstraint(ALERT_STATUS_CHECK, name="status"),
     sa.Index("ix_alerts_organization_id_status", "organization_id", "status"),
 )
@@ -106,4 +116,29 @@ monitoring_plans = sa.Table(
     sa.UniqueConstraint(
         "organization_id", "content_hash", name="uq_monitoring_plans_organization_content_hash"
     ),
+)
+
+source_accounting = sa.Table(
+    "source_accounting",
+    results_metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("scope", sa.Integer, nullable=False),
+    sa.Column("factor_co2e_t_per_unit", sa.Float, comment="t CO2e per unit of activity"),
+    sa.Column("factor_activity_unit", sa.String(32)),
+    sa.Column("factor_source", sa.Text, comment="citation of the factor"),
+    sa.Column("factor_name", sa.Text),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.CheckConstraint("scope IN (1, 2, 3)", name="scope"),
+)
+
+alert_rules = sa.Table(
+    "alert_rules",
+    results_metadata,
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("rule_id", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False, comment="JSON: monitor.rules.AlertRule"),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.PrimaryKeyConstraint("organization_id", "rule_id"),
 )

@@ -519,3 +519,201 @@ def supplier_partner(accounts: Accounts, principal: Principal) -> str | None:
             )
         ).scalar()
     return str(found) if found else None
+
+
+# administration of an organization's accounts ----------------------------------------------
+# Every function takes the administrator's organization id and touches nothing outside it: an
+# id of another organization's user, key or client is answered as not found.
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """A user as an administrator sees it (never its password hash)."""
+
+    id: str
+    email: str
+    display_name: str
+    role: str
+    locale: str
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """An API key as an administrator sees it (never its secret or digest)."""
+
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """An OAuth2 client as an administrator sees it (never its secret)."""
+
+    client_id: str
+    name: str
+    role: str
+    created_at: datetime
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InputError(f"unknown role '{role}'", hint=f"use one of {', '.join(ROLES)}")
+
+
+def organization_users(engine: sa.Engine, organization_id: str) -> list[UserInfo]:
+    """The organization's users, by e-mail address."""
+    query = (
+        sa.select(users).where(users.c.organization_id == organization_id).order_by(users.c.email)
+    )
+    with engine.connect() as conn:
+        return [
+            UserInfo(
+                row.id,
+                row.email,
+                row.display_name,
+                row.role,
+                row.locale,
+                bool(row.disabled),
+                _aware(row.created_at),
+            )
+            for row in conn.execute(query)
+        ]
+
+
+def organization_user(engine: sa.Engine, organization_id: str, user_id: str) -> UserInfo | None:
+    """One user of the organization, or None."""
+    found = [u for u in organization_users(engine, organization_id) if u.id == user_id]
+    return found[0] if found else None
+
+
+def invite_user(
+    accounts: Accounts,
+    organization_id: str,
+    email: str,
+    role: str,
+    display_name: str | None = None,
+    locale: str = "zh",
+) -> tuple[str, str]:
+    """Add a user with a random first password; return (user id, the password, shown once)."""
+    _check_role(role)
+    address = email.strip().lower()
+    with accounts.engine.connect() as conn:
+        taken = conn.execute(sa.select(users.c.id).where(users.c.email == address)).first()
+    if taken is not None:
+        raise InputError(
+            f"a user with the address '{address}' exists already",
+            record=address,
+            hint="enable that account again, or invite another address",
+        )
+    password = secrets.token_urlsafe(12)
+    user_id = accounts.create_user(organization_id, address, password, role, display_name, locale)
+    return user_id, password
+
+
+def _update_user(engine: sa.Engine, organization_id: str, user_id: str, **values: object) -> bool:
+    mine = sa.and_(users.c.id == user_id, users.c.organization_id == organization_id)
+    with engine.begin() as conn:
+        changed = conn.execute(users.update().where(mine).values(**values)).rowcount
+        if changed and values.get("disabled"):
+            # A disabled user's sessions end now, not when they expire.
+            conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+    return bool(changed)
+
+
+def _refuse_self(caller_subject: str, user_id: str, action: str) -> None:
+    if caller_subject == f"user:{user_id}":
+        raise InputError(
+            f"you cannot {action} your own account",
+            record=user_id,
+            hint="ask another administrator of your organization to do it",
+        )
+
+
+def set_user_role(
+    engine: sa.Engine, organization_id: str, user_id: str, role: str, caller_subject: str
+) -> bool:
+    """Give a user another role; False when the organization has no such user."""
+    _check_role(role)
+    _refuse_self(caller_subject, user_id, "change the role of")
+    return _update_user(engine, organization_id, user_id, role=role)
+
+
+def set_user_disabled(
+    engine: sa.Engine, organization_id: str, user_id: str, disabled: bool, caller_subject: str
+) -> bool:
+    """Disable a user (it cannot log in and its sessions end) or enable it again."""
+    _refuse_self(caller_subject, user_id, "disable" if disabled else "enable")
+    return _update_user(engine, organization_id, user_id, disabled=disabled)
+
+
+def organization_api_keys(engine: sa.Engine, organization_id: str) -> list[ApiKeyInfo]:
+    """The organization's API keys, revoked ones included, newest first."""
+    query = (
+        sa.select(api_keys)
+        .where(api_keys.c.organization_id == organization_id)
+        .order_by(api_keys.c.created_at.desc(), api_keys.c.id)
+    )
+    with engine.connect() as conn:
+        return [
+            ApiKeyInfo(
+                row.id,
+                row.name,
+                row.role,
+                _aware(row.created_at),
+                _aware(row.revoked_at) if row.revoked_at else None,
+            )
+            for row in conn.execute(query)
+        ]
+
+
+def api_key_id(engine: sa.Engine, secret: str) -> str | None:
+    """The id of the key whose secret this is (to show it beside the secret once)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(api_keys.c.id).where(api_keys.c.key_hash == digest(secret))
+        ).scalar()
+    return str(found) if found else None
+
+
+def revoke_api_key(engine: sa.Engine, organization_id: str, key_id: str) -> bool:
+    """Revoke a key at once; False when the organization has no such key not yet revoked."""
+    mine = sa.and_(
+        api_keys.c.id == key_id,
+        api_keys.c.organization_id == organization_id,
+        api_keys.c.revoked_at.is_(None),
+    )
+    with engine.begin() as conn:
+        return bool(conn.execute(api_keys.update().where(mine).values(revoked_at=_now())).rowcount)
+
+
+def organization_clients(engine: sa.Engine, organization_id: str) -> list[ClientInfo]:
+    """The organization's OAuth2 clients, newest first."""
+    query = (
+        sa.select(oauth_clients)
+        .where(oauth_clients.c.organization_id == organization_id)
+        .order_by(oauth_clients.c.created_at.desc(), oauth_clients.c.client_id)
+    )
+    with engine.connect() as conn:
+        return [
+            ClientInfo(row.client_id, row.name, row.role, _aware(row.created_at))
+            for row in conn.execute(query)
+        ]
+
+
+def delete_client(engine: sa.Engine, organization_id: str, client_id: str) -> bool:
+    """Delete a client and every token it was issued; False when not the organization's."""
+    mine = sa.and_(
+        oauth_clients.c.client_id == client_id,
+        oauth_clients.c.organization_id == organization_id,
+    )
+    with engine.begin() as conn:
+        if conn.execute(sa.select(oauth_clients.c.client_id).where(mine)).first() is None:
+            return False
+        conn.execute(access_tokens.delete().where(access_tokens.c.client_id == client_id))
+        conn.execute(oauth_clients.delete().where(mine))
+    return True

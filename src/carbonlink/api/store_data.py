@@ -1,9 +1,11 @@
 """`TenantData` over the store's tables: the catalogue, readings and quarantine persist.
 
 Every query joins up to ``facilities.organization_id``, so a caller only ever reaches its own
-organization's rows. The store knows sources by kind, not by scope and factor; those come from
-a `SourceAccounting` (the accounting engine's assignment) handed in. Without one, activity is
-summed and shown but emissions stay at zero and the pages say that no factor is set.
+organization's rows. The store knows sources by kind, not by scope and factor: the scope and
+factor a source is given through the service are kept in ``source_accounting`` (revision
+``0011_source_accounting``), so they outlive a restart. A source registered without one (by the
+demo's inventory documents, say) takes them from the `SourceAccounting` handed in; without that,
+activity is summed and shown but emissions stay at zero and the pages say that no factor is set.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from carbonlink.api.results_schema import source_accounting
 from carbonlink.api.workspace import (
     EmissionFactorRef,
     Facility,
@@ -162,6 +165,16 @@ class StoreTenantData:
         return True
 
     def _source(self, row: sa.Row, organization_id: str) -> Source:
+        if row.scope is not None:
+            factor = None
+            if row.factor_co2e_t_per_unit is not None:
+                factor = EmissionFactorRef(
+                    row.factor_co2e_t_per_unit,
+                    row.factor_activity_unit,
+                    row.factor_source,
+                    row.factor_name,
+                )
+            return Source(row.id, organization_id, row.facility_id, row.name, row.scope, factor)
         stored = metering.Source(row.id, row.facility_id, row.name, row.kind)
         return Source(
             row.id,
@@ -173,9 +186,20 @@ class StoreTenantData:
         )
 
     def sources(self, organization_id: str, facility_id: str | None = None) -> list[Source]:
+        a = source_accounting
         query = (
-            sa.select(t.sources)
+            sa.select(
+                t.sources,
+                a.c.scope,
+                a.c.factor_co2e_t_per_unit,
+                a.c.factor_activity_unit,
+                a.c.factor_source,
+                a.c.factor_name,
+            )
             .join(t.facilities, t.facilities.c.id == t.sources.c.facility_id)
+            .outerjoin(
+                a, sa.and_(a.c.source_id == t.sources.c.id, a.c.organization_id == organization_id)
+            )
             .where(t.facilities.c.organization_id == organization_id)
             .order_by(t.sources.c.name)
         )
@@ -190,10 +214,24 @@ class StoreTenantData:
         return found[0] if found else None
 
     def add_source(self, source: Source) -> Source:
+        """Save a source, then its scope and factor (``source_accounting``)."""
         kind = "electricity" if source.scope == 2 else "combustion"
-        if isinstance(self.accounting, AssignedAccounting):
-            self.accounting.assign(source.id, source.scope, source.factor)
+        factor = source.factor
+        accounting = {
+            "organization_id": source.organization_id,
+            "scope": source.scope,
+            "factor_co2e_t_per_unit": factor.co2e_t_per_unit if factor else None,
+            "factor_activity_unit": factor.activity_unit if factor else None,
+            "factor_source": factor.source if factor else None,
+            "factor_name": factor.name if factor else None,
+            "updated_at": datetime.now(UTC),
+        }
         self.store.save_source(metering.Source(source.id, source.facility_id, source.name, kind))
+        with self.engine.begin() as conn:
+            conn.execute(
+                source_accounting.delete().where(source_accounting.c.source_id == source.id)
+            )
+            conn.execute(source_accounting.insert().values(source_id=source.id, **accounting))
         self._bump()
         return self.source(source.organization_id, source.id) or source
 

@@ -184,7 +184,7 @@ def _alerting(store: ReadingSink, rules_file: Path, webhook: str | None) -> Read
         if isinstance(store, Store):  # the dashboard's alerts page lists them
             from carbonlink.api.results import record_meter_alert_events
 
-            record_meter_alert_events(store.engine, events)
+            record_meter_alert_events(store.engine, events, {r.id: r for r in checked})
         for event in events:
             console.print(f"[bold]{event.action}[/] {event.severity} {event.ts}: {event.message}")
             if channel is not None:

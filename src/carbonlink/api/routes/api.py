@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Form, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from carbonlink.api import results
+from carbonlink.api import results, security
+from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import Admin, Caller, Context, Reader, ServiceContext, Writer
 from carbonlink.api.overview import Overview
 from carbonlink.api.problems import NotFoundError, problem_responses
@@ -23,6 +24,7 @@ from carbonlink.domain.inventory import Inventory
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.monitor.rules import AlertRule, validate_rules
 
 MAX_BATCH = 10_000
 READ = problem_responses(401, 403, 422)
@@ -151,6 +153,7 @@ class ApiKeyIn(ApiModel):
 
 
 class ApiKeyOut(BaseModel):
+    id: str | None = Field(default=None, examples=["5f0c9a1e2b3d4c5e6f708192a3b4c5d6"])
     name: str = Field(examples=["ERP nightly export"])
     role: Role = Field(examples=["editor"])
     key: str = Field(examples=["clk_…"], description="Shown once; store it safely.")
@@ -450,10 +453,12 @@ def post_readings(
 
     Rows that are well-formed but not acceptable (unknown meter, unit of the wrong kind,
     timestamp without offset or in the future) are quarantined and listed with their index;
-    the other rows are stored. Sending the same batch again stores nothing new.
+    the other rows are stored. Sending the same batch again stores nothing new. The stored
+    rows are then checked against the organization's alert rules (`PUT /api/v1/alert-rules`):
+    a rule broken opens one alert, which closes when a later reading clears it.
     """
     good, errors, rejected = accept_rows(batch.readings, batch.batch_id, caller, ctx)
-    stored = ctx.data.add_readings(good)
+    stored = ctx.alerting.add_readings(ctx.engine, ctx.data, caller.organization_id, good)
     if rejected:
         ctx.data.quarantine_for(caller.organization_id, rejected)
     return BatchResult(
@@ -464,10 +469,213 @@ def post_readings(
     )
 
 
-@router.get("/overview", response_model=Overview, responses=READ, tags=["inventory"])
-def overview(caller: Reader, ctx: Context) -> Overview:
-    """Emissions by scope, facility and month; intensity and data completeness per month."""
-    return ctx.overviews.get(ctx.data, caller.organization_id)
+class AlertRuleIn(ApiModel):
+    """An alert rule checked on every reading posted (see `carbonlink.monitor.rules`)."""
+
+    id: str = Field(min_length=1, max_length=64, examples=["gas-above-500"])
+    kind: Literal["threshold", "rate_of_change", "meter_offline"] = Field(examples=["threshold"])
+    meter_id: str = Field(
+        min_length=1, max_length=64, examples=["mtr-0a1b2c3d4e5f"], description="'*' = every meter"
+    )
+    above: float | None = Field(default=None, allow_inf_nan=False, examples=[500.0])
+    below: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
+    max_change_per_hour: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
+    offline_after_s: int | None = Field(
+        default=None,
+        ge=1,
+        le=366 * 86400,
+        examples=[None],
+        description="meter_offline: seconds without a reading (at most a year)",
+    )
+    severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", examples=["warning"]
+    )
+
+
+def _rule_out(rule: AlertRule) -> AlertRuleIn:
+    return AlertRuleIn(
+        id=rule.id,
+        kind=rule.kind,  # type: ignore[arg-type]
+        meter_id=rule.meter_id,
+        above=rule.above,
+        below=rule.below,
+        max_change_per_hour=rule.max_change_per_hour,
+        offline_after_s=int(rule.offline_after.total_seconds()) if rule.offline_after else None,
+        severity=rule.severity,
+    )
+
+
+@router.get("/alert-rules", response_model=list[AlertRuleIn], responses=READ, tags=["monitoring"])
+def list_alert_rules(caller: Reader, ctx: Context) -> list[AlertRuleIn]:
+    """The alert rules readings posted by the caller's organization are checked against."""
+    return [_rule_out(r) for r in results.alert_rules_of(ctx.engine, caller.organization_id)]
+
+
+@router.put("/alert-rules", response_model=list[AlertRuleIn], responses=WRITE, tags=["monitoring"])
+def replace_alert_rules(
+    rules: Annotated[
+        list[AlertRuleIn],
+        Body(
+            max_length=500,
+            openapi_examples={
+                "gas above 500": {
+                    "value": [
+                        {
+                            "id": "gas-above-500",
+                            "kind": "threshold",
+                            "meter_id": "mtr-0a1b2c3d4e5f",
+                            "above": 500,
+                        }
+                    ]
+                }
+            },
+        ),
+    ],
+    caller: Writer,
+    ctx: Context,
+) -> list[AlertRuleIn]:
+    """Replace the organization's alert rules; each names one of its meters, or '*' for all.
+
+    A threshold, rate-of-change or meter-offline rule is checked on every later batch of
+    `POST /api/v1/readings`; an empty list removes them all.
+    """
+    raw = []
+    for rule in rules:
+        fields = rule.model_dump(exclude_none=True, exclude={"offline_after_s"})
+        if rule.offline_after_s is not None:
+            fields["offline_after"] = timedelta(seconds=rule.offline_after_s)
+        raw.append(fields)
+    meters = [m.id for m in ctx.data.meters(caller.organization_id)]
+    checked = validate_rules(raw, known_meters=meters)
+    results.save_alert_rules(ctx.engine, caller.organization_id, checked)
+    return [_rule_out(r) for r in checked]
+
+
+class EmptyState(BaseModel):
+    message: str = Field(examples=["no inventory run saved yet"])
+    hint: str = Field(
+        examples=["compute one with POST /api/v1/inventories/compute?save=true"],
+        description="What to do to fill the overview.",
+    )
+
+
+class RunFacility(BaseModel):
+    facility_id: str = Field(examples=["plant-1"])
+    name: str = Field(examples=["Hot strip mill"])
+    by_scope: dict[str, float] = Field(examples=[{"1": 640.2, "2_location": 172.1}])
+    co2e_t: float = Field(
+        examples=[812.3], description="Scope 1 + scope 2 (location-based) + scope 3."
+    )
+
+
+class RunMonth(BaseModel):
+    month: str = Field(examples=["2025-10"], description="Local calendar month, YYYY-MM.")
+    scope1_t: float = Field(examples=[640.2])
+    scope2_location_t: float = Field(examples=[172.1])
+    scope2_market_t: float = Field(examples=[150.4])
+    scope3_t: float = Field(examples=[0.0])
+
+
+class OverviewOut(BaseModel):
+    """The overview the dashboard shows: one saved inventory run, or what to do without one."""
+
+    organization: str = Field(examples=["Demo Steel Co."])
+    run: InventoryRunOut | None = Field(
+        description="The run shown: ?run=<id>, else the latest period's latest computation."
+    )
+    runs: list[str] = Field(examples=[["5a7e86bc1fe94cd79919bf2c73873d84"]])
+    total_co2e_t: float = Field(
+        examples=[2345.6], description="Scope 1 + scope 2 (location-based) + scope 3 of the run."
+    )
+    totals: dict[str, float] = Field(examples=[{"scope1": 1234.5, "scope2_location": 321.0}])
+    by_facility: list[RunFacility]
+    by_month: list[RunMonth] = Field(description="Months of metered sources; empty when annual.")
+    empty: EmptyState | None = Field(default=None, description="Set when no run is saved.")
+    provisional: Overview | None = Field(
+        default=None,
+        description="Without a saved run: meter readings × each source's factor, by month, with "
+        "data completeness. Not an inventory: it is what the pages show until a run is saved.",
+    )
+
+
+NO_RUN = EmptyState(
+    message="no inventory run saved yet",
+    hint="compute and save one with POST /api/v1/inventories/compute?save=true (or carbonlink "
+    "demo); the dashboard and this overview then show the accounting engine's numbers",
+)
+
+
+def run_overview(ctx: ServiceContext, organization_id: str, asked: str | None) -> OverviewOut:
+    """The run the overview page shows (``asked``, else the latest current one) as data."""
+    org = ctx.data.organization(organization_id)
+    name = org.name if org else organization_id
+    runs = results.current_runs(ctx.engine, organization_id)
+    run = next((r for r in runs if r.id == asked), None)
+    if run is None and asked:
+        raise NotFoundError(
+            "inventory run not found", record=asked, hint="list them with GET /api/v1/inventories"
+        )
+    if not runs:
+        provisional = ctx.overviews.get(ctx.data, organization_id)
+        return OverviewOut(
+            organization=name,
+            run=None,
+            runs=[],
+            total_co2e_t=0.0,
+            totals={},
+            by_facility=[],
+            by_month=[],
+            empty=NO_RUN,
+            provisional=provisional if provisional.by_month else None,
+        )
+    run = run or runs[0]
+
+    def build() -> RunView:
+        lines = results.inventory_lines_of(ctx.engine, organization_id, run.id)
+        return build_run_view(ctx.engine, run, lines)
+
+    view = ctx.runs.get((organization_id, run.id), ctx.data.version(organization_id), build)
+    return OverviewOut(
+        organization=name,
+        run=InventoryRunOut.model_validate(_run_out(run)),
+        runs=[r.id for r in runs],
+        total_co2e_t=view.total,
+        totals=run.totals,
+        by_facility=[
+            RunFacility(
+                facility_id=f.id, name=f.name, by_scope=dict(f.by_scope), co2e_t=f.location_total
+            )
+            for f in view.facilities
+        ],
+        by_month=[
+            RunMonth(
+                month=m["month"],
+                scope1_t=m["1"],
+                scope2_location_t=m["2_location"],
+                scope2_market_t=m["2_market"],
+                scope3_t=m["3"],
+            )
+            for m in view.months
+        ],
+    )
+
+
+@router.get("/overview", response_model=OverviewOut, responses=READ_ONE, tags=["inventory"])
+def overview(
+    caller: Reader,
+    ctx: Context,
+    run: Annotated[
+        str | None,
+        Query(max_length=64, pattern=NO_NUL, examples=["5a7e86bc1fe94cd79919bf2c73873d84"]),
+    ] = None,
+) -> OverviewOut:
+    """The inventory run the dashboard's overview shows: totals by scope, facility and month.
+
+    Both read saved runs (`POST /api/v1/inventories/compute?save=true` saves one). Without a
+    saved run, ``empty`` says what to do and ``provisional`` carries the meters' readings
+    times each source's factor that the overview page shows meanwhile.
+    """
+    return run_overview(ctx, caller.organization_id, run)
 
 
 @router.post(
@@ -476,7 +684,9 @@ def overview(caller: Reader, ctx: Context) -> Overview:
 def create_api_key(body: ApiKeyIn, caller: Admin, ctx: Context) -> ApiKeyOut:
     """Issue an API key for a machine of the caller's organization (admin only)."""
     key = ctx.accounts.create_api_key(caller.organization_id, body.name, body.role)
-    return ApiKeyOut(name=body.name, role=body.role, key=key)
+    return ApiKeyOut(
+        id=security.api_key_id(ctx.engine, key), name=body.name, role=body.role, key=key
+    )
 
 
 @router.post(
@@ -578,6 +788,11 @@ class InventoryResult(BaseModel):
         examples=[[{"facility": "plant-1", "source": "boiler", "scope": "1", "tco2e": 21.62}]],
         description="One line per source, gas and period: activity, factor, its source, GWP.",
     )
+    run_id: str | None = Field(
+        default=None,
+        examples=["5a7e86bc1fe94cd79919bf2c73873d84"],
+        description="Id of the saved run (with save=true): GET /api/v1/inventories/{run_id}.",
+    )
 
 
 INVENTORY_EXAMPLE = {
@@ -620,27 +835,49 @@ def compute_inventory(
         Inventory, Body(openapi_examples={"one plant": {"value": INVENTORY_EXAMPLE}})
     ],
     caller: Reader,
+    ctx: Context,
     gwp: Annotated[
         Literal["AR4", "AR5", "AR6"] | None,
         Query(
             description="Recompute with this GWP set instead of the document's.", examples=["AR6"]
         ),
     ] = None,
+    save: Annotated[
+        bool,
+        Query(
+            description="Save the result as an inventory run of your organization (editors and "
+            "admins): the overview then shows it.",
+            examples=[True],
+        ),
+    ] = False,
 ) -> InventoryResult:
     """Account an inventory document (the YAML shape of `carbonlink account`, as JSON).
 
     Returns totals per scope and one lineage line per source, gas and period with the activity,
-    the factor used and its source. Stateless: nothing is stored.
+    the factor used and its source. Nothing is stored unless ``save=true``: then the result is
+    saved as a run of the caller's organization, exactly as computed, and its id returned.
     """
+    if save:
+        caller.require("write")
     if gwp is not None:
         inventory = inventory.model_copy(update={"gwp": gwp})
     result = account(inventory, file="request body")
+    run_id = None
+    if save:
+        run = results.save_inventory(
+            ctx.engine,
+            caller.organization_id,
+            result.to_dict(),
+            results.settings_hash(inventory),
+        )
+        run_id = run.id
     return InventoryResult(
         organization=inventory.organization,
         period=inventory.period.label,
         gwp=inventory.gwp,
         totals=result.totals(),
         lines=result.lines(),
+        run_id=run_id,
     )
 
 
@@ -726,7 +963,7 @@ def reprocess_quarantine(caller: Principal, ctx: ServiceContext) -> ReprocessRes
         except ValueError:
             continue
     good, errors, _rejected = accept_rows(rows, "reprocess", caller, ctx)
-    stored = ctx.data.add_readings(good)
+    stored = ctx.alerting.add_readings(ctx.engine, ctx.data, caller.organization_id, good)
     return ReprocessResult(examined=len(rows), stored=stored, still_rejected=len(errors))
 
 
@@ -743,3 +980,163 @@ def reprocess(caller: Writer, ctx: Context) -> ReprocessResult:
     quarantined records stay as received; the data-quality page marks those now stored.
     """
     return reprocess_quarantine(caller, ctx)
+
+
+# administration: users, API keys, OAuth2 clients ----------------------------------------------
+ADMIN = problem_responses(401, 403, 404, 422)
+
+
+class UserOut(BaseModel):
+    id: str = Field(examples=["9b2f4c1d8e7a4b6c9d0e1f2a3b4c5d6e"])
+    email: str = Field(examples=["li.wei@plant.example"])
+    display_name: str = Field(examples=["Li Wei"])
+    role: Role = Field(examples=["editor"])
+    locale: str = Field(examples=["zh"])
+    disabled: bool = Field(examples=[False])
+    created_at: datetime = Field(examples=["2026-11-29T02:51:39Z"])
+
+
+class UserIn(ApiModel):
+    email: str = Field(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        examples=["li.wei@plant.example"],
+    )
+    role: Role = Field(examples=["editor"])
+    display_name: str | None = Field(default=None, max_length=200, examples=["Li Wei"])
+    locale: Literal["zh", "en"] = Field(default="zh", examples=["zh"])
+
+
+class UserInvited(UserOut):
+    password: str = Field(
+        examples=["…"], description="First password, shown once: hand it to the person invited."
+    )
+
+
+class UserChange(ApiModel):
+    role: Role | None = Field(default=None, examples=["viewer"])
+    disabled: bool | None = Field(
+        default=None,
+        examples=[True],
+        description="A disabled user cannot log in; its sessions end.",
+    )
+
+
+class ApiKeyInfoOut(BaseModel):
+    id: str = Field(examples=["5f0c9a1e2b3d4c5e6f708192a3b4c5d6"])
+    name: str = Field(examples=["ERP nightly export"])
+    role: Role = Field(examples=["editor"])
+    created_at: datetime = Field(examples=["2026-11-29T02:51:39Z"])
+    revoked_at: datetime | None = Field(default=None, examples=[None])
+
+
+class ClientInfoOut(BaseModel):
+    client_id: str = Field(examples=["client-0a1b2c3d4e5f6a7b"])
+    name: str = Field(examples=["MES gateway"])
+    role: Role = Field(examples=["editor"])
+    created_at: datetime = Field(examples=["2026-11-29T02:51:39Z"])
+
+
+def _user_out(user: security.UserInfo) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+def _admin_not_found(kind: str, ident: str, listing: str) -> NotFoundError:
+    return NotFoundError(
+        f"{kind} '{ident}' not found in your organization",
+        record=ident,
+        hint=f"list them with GET /api/v1/{listing}",
+    )
+
+
+@router.get("/users", response_model=list[UserOut], responses=ADMIN, tags=["administration"])
+def list_users(caller: Admin, ctx: Context) -> list[UserOut]:
+    """Users of the caller's organization (admin only)."""
+    return [_user_out(u) for u in security.organization_users(ctx.engine, caller.organization_id)]
+
+
+@router.post(
+    "/users", response_model=UserInvited, status_code=201, responses=ADMIN, tags=["administration"]
+)
+def invite_user(body: UserIn, caller: Admin, ctx: Context) -> UserInvited:
+    """Invite a user into the caller's organization with a role; the first password shows once."""
+    user_id, password = security.invite_user(
+        ctx.accounts,
+        caller.organization_id,
+        body.email,
+        body.role,
+        body.display_name,
+        body.locale,
+    )
+    user = security.organization_user(ctx.engine, caller.organization_id, user_id)
+    assert user is not None
+    return UserInvited(**_user_out(user).model_dump(), password=password)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, responses=ADMIN, tags=["administration"])
+def change_user(user_id: str, body: UserChange, caller: Admin, ctx: Context) -> UserOut:
+    """Change a user's role, or disable (log-in refused, sessions ended) or enable it."""
+    org = caller.organization_id
+    if security.organization_user(ctx.engine, org, user_id) is None:
+        raise _admin_not_found("user", user_id, "users")
+    if body.role is not None:
+        security.set_user_role(ctx.engine, org, user_id, body.role, caller.subject)
+    if body.disabled is not None:
+        security.set_user_disabled(ctx.engine, org, user_id, body.disabled, caller.subject)
+    user = security.organization_user(ctx.engine, org, user_id)
+    assert user is not None
+    return _user_out(user)
+
+
+@router.get(
+    "/api-keys", response_model=list[ApiKeyInfoOut], responses=ADMIN, tags=["administration"]
+)
+def list_api_keys(caller: Admin, ctx: Context) -> list[ApiKeyInfoOut]:
+    """API keys of the caller's organization, revoked ones included (never their secrets)."""
+    return [
+        ApiKeyInfoOut.model_validate(k, from_attributes=True)
+        for k in security.organization_api_keys(ctx.engine, caller.organization_id)
+    ]
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses=ADMIN, tags=["administration"])
+def revoke_api_key(key_id: str, caller: Admin, ctx: Context) -> Response:
+    """Revoke an API key: the next request made with it is refused."""
+    if not security.revoke_api_key(ctx.engine, caller.organization_id, key_id):
+        raise _admin_not_found("active API key", key_id, "api-keys")
+    return Response(status_code=204)
+
+
+@router.get(
+    "/oauth-clients", response_model=list[ClientInfoOut], responses=ADMIN, tags=["administration"]
+)
+def list_oauth_clients(caller: Admin, ctx: Context) -> list[ClientInfoOut]:
+    """OAuth2 clients of the caller's organization (never their secrets)."""
+    return [
+        ClientInfoOut.model_validate(c, from_attributes=True)
+        for c in security.organization_clients(ctx.engine, caller.organization_id)
+    ]
+
+
+@router.post(
+    "/oauth-clients",
+    response_model=ClientOut,
+    status_code=201,
+    responses=ADMIN,
+    tags=["administration"],
+)
+def add_oauth_client(body: ApiKeyIn, caller: Admin, ctx: Context) -> ClientOut:
+    """Register an OAuth2 client-credentials client; its secret is shown once."""
+    client_id, secret = ctx.accounts.create_client(caller.organization_id, body.name, body.role)
+    return ClientOut(name=body.name, role=body.role, client_id=client_id, client_secret=secret)
+
+
+@router.delete(
+    "/oauth-clients/{client_id}", status_code=204, responses=ADMIN, tags=["administration"]
+)
+def delete_oauth_client(client_id: str, caller: Admin, ctx: Context) -> Response:
+    """Delete an OAuth2 client; the tokens it was issued stop working at once."""
+    if not security.delete_client(ctx.engine, caller.organization_id, client_id):
+        raise _admin_not_found("OAuth client", client_id, "oauth-clients")
+    return Response(status_code=204)

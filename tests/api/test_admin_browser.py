@@ -1,0 +1,98 @@
+"""Pages in headless Chromium: the administration forms, and an alert raised by posted readings.
+
+Screenshots go to ``test-output/browser/`` at the project root.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from test_browser import CHROMIUM, OUT, base_url  # noqa: F401  (base_url is a fixture)
+
+if TYPE_CHECKING:
+    from conftest import Service
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the page, not the database
+def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> None:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base_url}/login")
+        page.fill("input[name=email]", service.users["admin"])
+        page.fill("input[name=password]", "correct horse battery staple")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base_url}/")
+        page.click("#admin-link")
+        page.wait_for_url(f"{base_url}/admin/users")
+        assert page.locator("h1").inner_text() == "用户与访问"
+        page.screenshot(path=OUT / "admin-users-zh.png", full_page=True)
+
+        form = page.locator("#api-keys form.admin-form")
+        form.locator("input[name=name]").fill("Gateway 7")
+        form.locator("button[type=submit]").click()
+        secret = page.locator("#secret-once code.secret").inner_text()
+        assert secret.startswith("clk_")
+        page.screenshot(path=OUT / "admin-users-secret.png", full_page=True)
+
+        page.goto(f"{base_url}/admin/users?lang=en")
+        row = page.locator("#api-keys tr", has_text="Gateway 7")
+        row.locator("button", has_text="Revoke").click()
+        page.wait_for_url(f"{base_url}/admin/users")
+        assert "revoked" in page.locator("#api-keys tr", has_text="Gateway 7").inner_text()
+        assert page.locator("#secret-once").count() == 0  # never shown again
+        page.screenshot(path=OUT / "admin-users-en.png", full_page=True)
+        browser.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_an_alert_from_posted_readings_reads_in_both_languages(
+    service: Service,
+    base_url: str,  # noqa: F811
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    client, csrf = service.login(service.users["editor"])
+    client.headers["X-CSRF-Token"] = csrf
+    gas = "fac-steelmaking-m-gas"
+    rule = {"id": "gas-surge", "kind": "threshold", "meter_id": gas, "above": 20000}
+    assert client.put("/api/v1/alert-rules", json=[rule]).status_code == 200
+    rows = [
+        {"meter_id": gas, "ts": f"2026-11-20T0{h}:00:00Z", "value": v, "unit": "Nm3"}
+        for h, v in enumerate((9000, 25000.5))
+    ]
+    assert client.post("/api/v1/readings", json={"readings": rows}).json()["stored"] == 2
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        page.goto(f"{base_url}/login")
+        page.fill("input[name=email]", service.users["viewer"])
+        page.fill("input[name=password]", "correct horse battery staple")
+        page.click("button[type=submit]")
+        page.goto(f"{base_url}/alerts?lang=zh")
+        row = page.locator("#alerts-open tr", has_text="gas-surge")
+        assert "读数 25,000.5 高于限值 20,000" in row.inner_text()
+        page.screenshot(path=OUT / "alerts-api-zh.png", full_page=True)
+        page.goto(f"{base_url}/alerts?lang=en")
+        row = page.locator("#alerts-open tr", has_text="gas-surge")
+        assert "value 25,000.5 above the limit 20,000" in row.inner_text()
+        page.screenshot(path=OUT / "alerts-api-en.png", full_page=True)
+        browser.close()
