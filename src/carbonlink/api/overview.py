@@ -2,17 +2,32 @@
 
 Built from the organization's monthly source totals and cached until its data changes, so the
 dashboard's most visited page costs a dictionary lookup per request.
+
+What the overview shows changes when this process stores data (the tenant data's version), when
+any process saves an inventory run, a monitoring report or an alert (`stored_version`, one
+indexed query), and, for readings another process stores, within `MAX_AGE_S` seconds.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
+from carbonlink.api.results_schema import alerts, inventories, monitoring_reports
 from carbonlink.api.workspace import TenantData
+
+T = TypeVar("T")
+
+# Readings stored by another worker or by `carbonlink ingest` carry no version this process
+# sees; cached overviews are rebuilt at least this often so such readings show up.
+MAX_AGE_S = 10.0
 
 
 class ScopeTotal(BaseModel):
@@ -107,20 +122,62 @@ def build_overview(data: TenantData, organization_id: str) -> Overview:
     )
 
 
+def stored_version(engine: sa.Engine, organization_id: str) -> tuple[Any, ...]:
+    """What the database says about an organization's runs, monitoring reports and alerts.
+
+    One query of aggregates over indexed columns: it moves when any process saves a run or a
+    monitoring report, or opens, acknowledges or closes an alert.
+    """
+    org = organization_id
+
+    def scalar(column: Any, table: sa.Table) -> Any:
+        return sa.select(column).where(table.c.organization_id == org).scalar_subquery()
+
+    query = sa.select(
+        scalar(sa.func.count(), inventories),
+        scalar(sa.func.max(inventories.c.created_at), inventories),
+        scalar(sa.func.max(monitoring_reports.c.id), monitoring_reports),
+        scalar(sa.func.max(alerts.c.id), alerts),
+        scalar(sa.func.count(alerts.c.acknowledged_at), alerts),
+        scalar(sa.func.count(alerts.c.closed_at), alerts),
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).one()
+    return tuple(row)
+
+
 @dataclass
 class OverviewCache:
-    """Overviews keyed by organization, rebuilt when the organization's data version moves."""
+    """Overviews and the overview page's parts, rebuilt when their data version moves.
 
-    _entries: dict[str, tuple[int, Overview]] = field(default_factory=dict)
+    Entries older than ``max_age_s`` are rebuilt as well (see `MAX_AGE_S`).
+    """
+
+    max_age_s: float = MAX_AGE_S
+    _entries: dict[Hashable, tuple[Hashable, float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def cached(self, key: Hashable, version: Hashable, build: Callable[[], T]) -> T:
+        """The value stored under ``key`` for ``version``, built (once per version) if absent."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] == version and now - hit[1] < self.max_age_s:
+            value: T = hit[2]
+            return value
+        value = build()
+        with self._lock:
+            self._entries[key] = (version, now, value)
+        return value
+
+    def version(self, engine: sa.Engine, data: TenantData, organization_id: str) -> Hashable:
+        """The organization's data version: this process's writes and the stored runs/alerts."""
+        return (data.version(organization_id), stored_version(engine, organization_id))
+
     def get(self, data: TenantData, organization_id: str) -> Overview:
-        version = data.version(organization_id)
-        with self._lock:
-            hit = self._entries.get(organization_id)
-        if hit and hit[0] == version:
-            return hit[1]
-        overview = build_overview(data, organization_id)
-        with self._lock:
-            self._entries[organization_id] = (version, overview)
-        return overview
+        """The overview of the organization's monthly source totals."""
+        return self.cached(
+            ("overview", organization_id),
+            data.version(organization_id),
+            lambda: build_overview(data, organization_id),
+        )
