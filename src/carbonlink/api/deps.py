@@ -45,8 +45,12 @@ class ServiceContext:
     runs: RunViewCache = field(default_factory=RunViewCache)
 
 
-def context(request: Request) -> ServiceContext:
-    """The service context of the app serving ``request``."""
+async def context(request: Request) -> ServiceContext:
+    """The service context of the app serving ``request``.
+
+    A coroutine although it awaits nothing: FastAPI would run a plain function in a worker
+    thread, a hand-off that costs more than the attribute lookup.
+    """
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 

@@ -15,9 +15,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from carbonlink.api.results_schema import alerts, inventories, monitoring_reports
@@ -25,9 +27,9 @@ from carbonlink.api.workspace import TenantData
 
 T = TypeVar("T")
 
-# Readings stored by another worker or by `carbonlink ingest` carry no version this process
-# sees; cached overviews are rebuilt at least this often so such readings show up.
-MAX_AGE_S = 10.0
+# Readings stored by another worker process or by `carbonlink ingest` carry no version this
+# process sees; cached parts older than this are rebuilt so that such readings show up.
+MAX_AGE_S = 60.0
 
 
 class ScopeTotal(BaseModel):
@@ -122,27 +124,40 @@ def build_overview(data: TenantData, organization_id: str) -> Overview:
     )
 
 
+def render_content(templates: Jinja2Templates, name: str, values: dict[str, Any]) -> Markup:
+    """The ``content`` block of template ``name`` rendered with ``values``.
+
+    Cached per data version and language, it is placed in the page by ``content.html``, so a
+    request renders only the frame with the caller's name and CSRF token.
+    """
+    template = templates.get_template(name)
+    return Markup("".join(template.blocks["content"](template.new_context(values))))
+
+
+def _of_organization(column: Any, table: sa.Table) -> Any:
+    where = table.c.organization_id == sa.bindparam("organization_id")
+    return sa.select(column).where(where).scalar_subquery()
+
+
+# Built once: SQLAlchemy memoizes the cache key of a statement object, not of an equal one.
+STORED_VERSION = sa.select(
+    _of_organization(sa.func.count(), inventories),
+    _of_organization(sa.func.max(inventories.c.created_at), inventories),
+    _of_organization(sa.func.max(monitoring_reports.c.id), monitoring_reports),
+    _of_organization(sa.func.max(alerts.c.id), alerts),
+    _of_organization(sa.func.count(alerts.c.acknowledged_at), alerts),
+    _of_organization(sa.func.count(alerts.c.closed_at), alerts),
+)
+
+
 def stored_version(engine: sa.Engine, organization_id: str) -> tuple[Any, ...]:
     """What the database says about an organization's runs, monitoring reports and alerts.
 
     One query of aggregates over indexed columns: it moves when any process saves a run or a
     monitoring report, or opens, acknowledges or closes an alert.
     """
-    org = organization_id
-
-    def scalar(column: Any, table: sa.Table) -> Any:
-        return sa.select(column).where(table.c.organization_id == org).scalar_subquery()
-
-    query = sa.select(
-        scalar(sa.func.count(), inventories),
-        scalar(sa.func.max(inventories.c.created_at), inventories),
-        scalar(sa.func.max(monitoring_reports.c.id), monitoring_reports),
-        scalar(sa.func.max(alerts.c.id), alerts),
-        scalar(sa.func.count(alerts.c.acknowledged_at), alerts),
-        scalar(sa.func.count(alerts.c.closed_at), alerts),
-    )
     with engine.connect() as conn:
-        row = conn.execute(query).one()
+        row = conn.execute(STORED_VERSION, {"organization_id": organization_id}).one()
     return tuple(row)
 
 
@@ -150,24 +165,40 @@ def stored_version(engine: sa.Engine, organization_id: str) -> tuple[Any, ...]:
 class OverviewCache:
     """Overviews and the overview page's parts, rebuilt when their data version moves.
 
-    Entries older than ``max_age_s`` are rebuilt as well (see `MAX_AGE_S`).
+    A part older than ``max_age_s`` is rebuilt by one request while the others keep being
+    served the previous value, so the rebuild (a year of readings) stalls nobody. When the
+    version moves, concurrent requests wait for one rebuild instead of each doing their own.
     """
 
     max_age_s: float = MAX_AGE_S
     _entries: dict[Hashable, tuple[Hashable, float, Any]] = field(default_factory=dict)
+    _building: dict[Hashable, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cached(self, key: Hashable, version: Hashable, build: Callable[[], T]) -> T:
         """The value stored under ``key`` for ``version``, built (once per version) if absent."""
-        now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
-        if hit is not None and hit[0] == version and now - hit[1] < self.max_age_s:
-            value: T = hit[2]
-            return value
+            building = self._building.setdefault(key, threading.Lock())
+        if hit is not None and hit[0] == version:
+            if time.monotonic() - hit[1] < self.max_age_s or not building.acquire(blocking=False):
+                return cast(T, hit[2])
+            try:
+                return self._store(key, version, build)
+            finally:
+                building.release()
+        with building:
+            with self._lock:
+                hit = self._entries.get(key)
+            if hit is not None and hit[0] == version:
+                return cast(T, hit[2])
+            return self._store(key, version, build)
+
+    def _store(self, key: Hashable, version: Hashable, build: Callable[[], T]) -> T:
+        built = time.monotonic()
         value = build()
         with self._lock:
-            self._entries[key] = (version, now, value)
+            self._entries[key] = (version, built, value)
         return value
 
     def version(self, engine: sa.Engine, data: TenantData, organization_id: str) -> Hashable:

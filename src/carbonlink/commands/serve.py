@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from carbonlink.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 console = Console()
 
@@ -31,6 +34,9 @@ def serve(
         typer.Option("--demo", help="(Re)set the demo enterprise's users (after make demo)."),
     ] = False,
     workers_log: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (recommended: the number of CPU cores).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, /openapi.json) and the web dashboard."""
     import uvicorn
@@ -52,4 +58,26 @@ def serve(
             console.print(f"  {email}  ({role})")
         console.print(f"  password: {password}", highlight=False)
     console.print(f"carbonlink at http://{host}:{port}/  (API docs: /api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=workers_log, access_log=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=workers_log, access_log=False)
+        return
+    # Each worker process builds its own app from the environment, so it must name the same
+    # workspace and database as this process.
+    os.environ["CARBONLINK_WORKSPACE"] = str(settings.workspace.resolve())
+    os.environ["CARBONLINK_DATABASE_URL"] = settings.database_url or ""
+    uvicorn.run(
+        f"{__name__}:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=workers_log,
+        access_log=False,
+    )
+
+
+def app_from_environment() -> FastAPI:
+    """The service built from ``CARBONLINK_*`` environment settings (one per worker process)."""
+    from carbonlink.api import create_app
+
+    return create_app(Settings())

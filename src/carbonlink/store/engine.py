@@ -53,6 +53,10 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A served file is used by up to 40 request threads at once (the web server's
+            # thread pool); a smaller pool opens and closes a connection per request.
+            if "poolclass" not in kwargs:
+                kwargs.setdefault("pool_size", 40)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine

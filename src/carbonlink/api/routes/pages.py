@@ -19,6 +19,7 @@ from carbonlink.api import results
 from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
 from carbonlink.api.i18n import LANGUAGES, formatter
+from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
 from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
 from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
@@ -60,7 +61,9 @@ def _render(
 ) -> HTMLResponse:
     lang = _language(request, caller)
     fmt = formatter(ctx.catalogues, lang)
-    org = ctx.data.organization(caller.organization_id) if caller else None
+    org = values.pop("organization", None)
+    if org is None and caller:
+        org = ctx.data.organization(caller.organization_id)
     response = ctx.templates.TemplateResponse(
         request,
         template,
@@ -132,10 +135,10 @@ def _inventory_overview(
     request: Request, ctx: ServiceContext, caller: Principal, view: RunView
 ) -> HTMLResponse:
     lang = _language(request, caller)
+    fmt = formatter(ctx.catalogues, lang)
     org = caller.organization_id
 
     def parts() -> dict[str, Any]:
-        fmt = formatter(ctx.catalogues, lang)
         monitoring = results.latest_monitoring(ctx.engine, org)
         months = view.months
         chart = {
@@ -176,8 +179,26 @@ def _inventory_overview(
     version = _data_version(request, ctx, org)
     values = dict(ctx.overviews.cached((org, "page", view.run.id, lang), version, parts))
     # receipts are written beside the files after the report is saved: looked for every time
-    values["files"] = _report_files(values.pop("outputs"))
-    return _render(request, ctx, "run_overview.html", caller, nav="overview", view=view, **values)
+    files = _report_files(values.pop("outputs"))
+    values.update(view=view, files=files, lang=lang, _=fmt.gettext, fmt=fmt)
+    listed = tuple((f["label"], f["name"], f["proof"]) for f in files)
+    content = ctx.overviews.cached(
+        (org, "html", view.run.id, lang, listed),
+        version,
+        lambda: render_content(ctx.templates, "run_overview.html", values),
+    )
+    organization = ctx.overviews.cached(
+        (org, "organization"), version, lambda: ctx.data.organization(org)
+    )
+    return _render(
+        request,
+        ctx,
+        "content.html",
+        caller,
+        nav="overview",
+        content=content,
+        organization=organization,
+    )
 
 
 REPORT_FILE_SUFFIXES = (".json", ".xlsx", ".html", ".pdf", ".csv")
