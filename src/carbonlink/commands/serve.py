@@ -73,6 +73,9 @@ def serve(
         port=port,
         log_level=workers_log,
         access_log=False,
+        # A worker answers the supervisor's health check only once Python has started and
+        # imported the service: on a busy machine that takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
     )
 
 
