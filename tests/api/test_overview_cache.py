@@ -15,11 +15,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import Service
 from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.api import results
@@ -27,6 +27,9 @@ from carbonlink.api.overview import OverviewCache, stored_version
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.store import create_store_engine, upgrade
+
+if TYPE_CHECKING:
+    from conftest import Service
 
 # Natural gas by the year only (no meter), so the run's totals are the engine's and nothing else.
 GAS_INVENTORY = """
