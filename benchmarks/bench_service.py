@@ -14,6 +14,7 @@ the CPU. Without it the overview is driven by an async httpx client in Python, w
 with the server for the same cores and so reports worse latencies than the server's own.
 
     python benchmarks/bench_service.py [--workers N] [--duration S] [--connections C]
+                                       [--client auto|wrk|httpx]
 """
 
 from __future__ import annotations
@@ -234,8 +235,10 @@ def readings_post(base: str, client: httpx.Client, csrf: str) -> None:
     print(f"  ratio POST/floor {rate / floor:.2f}")
 
 
-def run(base: str, workers: int, connections: int, duration_s: int) -> None:
-    load = with_wrk if shutil.which("wrk") else with_httpx
+def run(base: str, workers: int, connections: int, duration_s: int, client_name: str) -> None:
+    if client_name == "auto":
+        client_name = "wrk" if shutil.which("wrk") else "httpx"
+    load = with_wrk if client_name == "wrk" else with_httpx
     with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
         csrf = login(client)
         cookie = f"carbonlink_session={client.cookies['carbonlink_session']}"
@@ -244,7 +247,7 @@ def run(base: str, workers: int, connections: int, duration_s: int) -> None:
         load(f"{base}/", cookie, connections, 3)  # warm-up: caches, connections, templates
         print(
             f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
-            f"server workers: {workers}; client: {load.__name__.removeprefix('with_')}"
+            f"server workers: {workers}; client: {client_name}"
         )
         floor = load(f"{base}/static/favicon.svg", cookie, connections, duration_s)
         over = load(f"{base}/", cookie, connections, duration_s)
@@ -263,6 +266,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=20, help="seconds per load run")
+    parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto")
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
@@ -303,7 +307,8 @@ def main() -> None:
                         output = server.stdout.read() if server.stdout else ""
                         raise SystemExit(f"server did not start:\n{output}") from None
                     time.sleep(0.2)
-            run(f"http://127.0.0.1:{port}", args.workers, args.connections, args.duration)
+            base = f"http://127.0.0.1:{port}"
+            run(base, args.workers, args.connections, args.duration, args.client)
         finally:
             server.terminate()
             server.wait(timeout=15)
