@@ -177,6 +177,18 @@ def with_httpx(url: str, cookie: str, connections: int, duration_s: int) -> Load
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and its live children (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [pid, *map(int, children.read_text().split())] if children.exists() else [pid]
+    total = 0
+    for one in pids:
+        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def store_floor(rows: int) -> float:
     """Readings/s of the store's bulk insert called in-process (SQLite file)."""
     from carbonlink.ingest.base import Reading
@@ -235,7 +247,9 @@ def readings_post(base: str, client: httpx.Client, csrf: str) -> None:
     print(f"  ratio POST/floor {rate / floor:.2f}")
 
 
-def run(base: str, workers: int, connections: int, duration_s: int, client_name: str) -> None:
+def run(
+    base: str, server: int, workers: int, connections: int, duration_s: int, client_name: str
+) -> None:
     if client_name == "auto":
         client_name = "wrk" if shutil.which("wrk") else "httpx"
     load = with_wrk if client_name == "wrk" else with_httpx
@@ -250,11 +264,14 @@ def run(base: str, workers: int, connections: int, duration_s: int, client_name:
             f"server workers: {workers}; client: {client_name}"
         )
         floor = load(f"{base}/static/favicon.svg", cookie, connections, duration_s)
+        cpu_before = cpu_seconds(server)
         over = load(f"{base}/", cookie, connections, duration_s)
+        cpu_ms = (cpu_seconds(server) - cpu_before) * 1000 / over.requests
         # A lost session would answer every request with a short redirect to /login.
         assert over.bytes_per_request > 0.9 * len(page.content), "overview not served in full"
         print(f"overview page, {connections} connections, {duration_s} s:")
         print(f"  {over.line()}   (target p99 < 150 ms)")
+        print(f"  server CPU time per overview request: {cpu_ms:.2f} ms (all workers)")
         print(f"  floor (static file, same load): {floor.line()}")
         print(f"  ratio overview/floor {over.rps / floor.rps:.2f}")
         print(f"load average after the overview runs: {os.getloadavg()[0]:.2f}")
@@ -308,7 +325,7 @@ def main() -> None:
                         raise SystemExit(f"server did not start:\n{output}") from None
                     time.sleep(0.2)
             base = f"http://127.0.0.1:{port}"
-            run(base, args.workers, args.connections, args.duration, args.client)
+            run(base, server.pid, args.workers, args.connections, args.duration, args.client)
         finally:
             server.terminate()
             server.wait(timeout=15)
