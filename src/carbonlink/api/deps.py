@@ -47,8 +47,12 @@ class ServiceContext:
     alerting: LiveAlerting = field(default_factory=LiveAlerting)
 
 
-def context(request: Request) -> ServiceContext:
-    """The service context of the app serving ``request``."""
+async def context(request: Request) -> ServiceContext:
+    """The service context of the app serving ``request``.
+
+    A coroutine although it awaits nothing: FastAPI would run a plain function in a worker
+    thread, a hand-off that costs more than the attribute lookup.
+    """
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 

@@ -2,17 +2,34 @@
 
 Built from the organization's monthly source totals and cached until its data changes, so the
 dashboard's most visited page costs a dictionary lookup per request.
+
+What the overview shows changes when this process stores data (the tenant data's version), when
+any process saves an inventory run, a monitoring report or an alert (`stored_version`, one
+indexed query), and, for readings another process stores, within `MAX_AGE_S` seconds.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
+import sqlalchemy as sa
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
+from carbonlink.api.results_schema import alerts, inventories, monitoring_reports
 from carbonlink.api.workspace import TenantData
+
+T = TypeVar("T")
+
+# Readings stored by another worker process or by `carbonlink ingest` carry no version this
+# process sees; cached parts older than this are rebuilt so that such readings show up.
+MAX_AGE_S = 60.0
 
 
 class ScopeTotal(BaseModel):
@@ -107,20 +124,91 @@ def build_overview(data: TenantData, organization_id: str) -> Overview:
     )
 
 
+def render_content(templates: Jinja2Templates, name: str, values: dict[str, Any]) -> Markup:
+    """The ``content`` block of template ``name`` rendered with ``values``.
+
+    Cached per data version and language, it is placed in the page by ``content.html``, so a
+    request renders only the frame with the caller's name and CSRF token.
+    """
+    template = templates.get_template(name)
+    return Markup("".join(template.blocks["content"](template.new_context(values))))
+
+
+def _of_organization(column: Any, table: sa.Table) -> Any:
+    where = table.c.organization_id == sa.bindparam("organization_id")
+    return sa.select(column).where(where).scalar_subquery()
+
+
+# Built once: SQLAlchemy memoizes the cache key of a statement object, not of an equal one.
+STORED_VERSION = sa.select(
+    _of_organization(sa.func.count(), inventories),
+    _of_organization(sa.func.max(inventories.c.created_at), inventories),
+    _of_organization(sa.func.max(monitoring_reports.c.id), monitoring_reports),
+    _of_organization(sa.func.max(alerts.c.id), alerts),
+    _of_organization(sa.func.count(alerts.c.acknowledged_at), alerts),
+    _of_organization(sa.func.count(alerts.c.closed_at), alerts),
+)
+
+
+def stored_version(engine: sa.Engine, organization_id: str) -> tuple[Any, ...]:
+    """What the database says about an organization's runs, monitoring reports and alerts.
+
+    One query of aggregates over indexed columns: it moves when any process saves a run or a
+    monitoring report, or opens, acknowledges or closes an alert.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(STORED_VERSION, {"organization_id": organization_id}).one()
+    return tuple(row)
+
+
 @dataclass
 class OverviewCache:
-    """Overviews keyed by organization, rebuilt when the organization's data version moves."""
+    """Overviews and the overview page's parts, rebuilt when their data version moves.
 
-    _entries: dict[str, tuple[int, Overview]] = field(default_factory=dict)
+    A part older than ``max_age_s`` is rebuilt by one request while the others keep being
+    served the previous value, so the rebuild (a year of readings) stalls nobody. When the
+    version moves, concurrent requests wait for one rebuild instead of each doing their own.
+    """
+
+    max_age_s: float = MAX_AGE_S
+    _entries: dict[Hashable, tuple[Hashable, float, Any]] = field(default_factory=dict)
+    _building: dict[Hashable, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def cached(self, key: Hashable, version: Hashable, build: Callable[[], T]) -> T:
+        """The value stored under ``key`` for ``version``, built (once per version) if absent."""
+        with self._lock:
+            hit = self._entries.get(key)
+            building = self._building.setdefault(key, threading.Lock())
+        if hit is not None and hit[0] == version:
+            if time.monotonic() - hit[1] < self.max_age_s or not building.acquire(blocking=False):
+                return cast(T, hit[2])
+            try:
+                return self._store(key, version, build)
+            finally:
+                building.release()
+        with building:
+            with self._lock:
+                hit = self._entries.get(key)
+            if hit is not None and hit[0] == version:
+                return cast(T, hit[2])
+            return self._store(key, version, build)
+
+    def _store(self, key: Hashable, version: Hashable, build: Callable[[], T]) -> T:
+        built = time.monotonic()
+        value = build()
+        with self._lock:
+            self._entries[key] = (version, built, value)
+        return value
+
+    def version(self, engine: sa.Engine, data: TenantData, organization_id: str) -> Hashable:
+        """The organization's data version: this process's writes and the stored runs/alerts."""
+        return (data.version(organization_id), stored_version(engine, organization_id))
+
     def get(self, data: TenantData, organization_id: str) -> Overview:
-        version = data.version(organization_id)
-        with self._lock:
-            hit = self._entries.get(organization_id)
-        if hit and hit[0] == version:
-            return hit[1]
-        overview = build_overview(data, organization_id)
-        with self._lock:
-            self._entries[organization_id] = (version, overview)
-        return overview
+        """The overview of the organization's monthly source totals."""
+        return self.cached(
+            ("overview", organization_id),
+            data.version(organization_id),
+            lambda: build_overview(data, organization_id),
+        )

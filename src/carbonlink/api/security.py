@@ -44,6 +44,24 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 API_KEY_PREFIX = "clk_"
 TOKEN_LIFETIME = timedelta(hours=1)
 
+# Every page request looks its session up: one primary-key lookup of the token's SHA-256 (the
+# token is random, so no slow password hash is needed), with a statement built once so that
+# SQLAlchemy reuses its compiled form.
+SESSION_LOOKUP = (
+    sa.select(
+        users.c.id,
+        users.c.organization_id,
+        users.c.role,
+        users.c.display_name,
+        users.c.locale,
+        users.c.disabled,
+        web_sessions.c.csrf_token,
+        web_sessions.c.expires_at,
+    )
+    .join(users, users.c.id == web_sessions.c.user_id)
+    .where(web_sessions.c.token_hash == sa.bindparam("token_hash"))
+)
+
 
 class AuthenticationError(CarbonlinkError, PermissionError):
     """The caller could not be identified (no or bad credentials, expired session)."""
@@ -226,22 +244,8 @@ class Accounts:
 
     def session_principal(self, token: str) -> Principal | None:
         """The user behind a session cookie, or None when unknown or expired."""
-        query = (
-            sa.select(
-                users.c.id,
-                users.c.organization_id,
-                users.c.role,
-                users.c.display_name,
-                users.c.locale,
-                users.c.disabled,
-                web_sessions.c.csrf_token,
-                web_sessions.c.expires_at,
-            )
-            .join(users, users.c.id == web_sessions.c.user_id)
-            .where(web_sessions.c.token_hash == digest(token))
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(SESSION_LOOKUP, {"token_hash": digest(token)}).first()
         if row is None or row.disabled or _aware(row.expires_at) <= _now():
             return None
         return Principal(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 console = Console()
 
@@ -42,6 +45,9 @@ def serve(
             "--dev-tls", help="Serve HTTPS with a self-signed certificate kept in the workspace."
         ),
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (recommended: the number of CPU cores).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, /openapi.json), the web dashboard and the PACT host (/pact)."""
     import uvicorn
@@ -73,14 +79,35 @@ def serve(
     console.print(f"PACT host at {settings.public_url}/pact", highlight=False)
     if certfile is not None:
         console.print(f"TLS certificate {certfile}", highlight=False)
+    if workers == 1:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=workers_log,
+            access_log=False,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
+        return
+    # Each worker process builds its own app from the environment, so it must name the same
+    # workspace, database and public URL as this process.
+    os.environ["CARBONLINK_WORKSPACE"] = str(settings.workspace.resolve())
+    os.environ["CARBONLINK_DATABASE_URL"] = settings.database_url or ""
+    os.environ["CARBONLINK_PUBLIC_URL"] = settings.public_url or ""
     uvicorn.run(
-        app,
+        f"{__name__}:app_from_environment",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         log_level=workers_log,
         access_log=False,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
+        # A worker answers the supervisor's health check only once Python has started and
+        # imported the service: on a busy machine that takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
     )
 
 
@@ -96,3 +123,10 @@ def dev_certificate(workspace: Path, host: str) -> tuple[Path, Path]:
     if host not in hosts and host not in ("0.0.0.0", "::"):
         hosts.insert(0, host)
     return make_dev_certificate(folder, hosts)
+
+
+def app_from_environment() -> FastAPI:
+    """The service built from ``CARBONLINK_*`` environment settings (one per worker process)."""
+    from carbonlink.api import create_app
+
+    return create_app(Settings())

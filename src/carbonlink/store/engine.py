@@ -53,6 +53,12 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A served file is used by many request threads at once; SQLAlchemy's default
+            # pool of 5 then opens and closes a connection per request. Each connection keeps
+            # its own page cache (cache_size above), so the pool is not sized for all 40
+            # threads of the web server.
+            if "poolclass" not in kwargs:
+                kwargs.setdefault("pool_size", 20)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine

@@ -7,7 +7,7 @@ import hmac
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +19,7 @@ from carbonlink.api import results
 from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
 from carbonlink.api.i18n import LANGUAGES, formatter
+from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
 from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
 from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
@@ -60,7 +61,9 @@ def _render(
 ) -> HTMLResponse:
     lang = _language(request, caller)
     fmt = formatter(ctx.catalogues, lang)
-    org = ctx.data.organization(caller.organization_id) if caller else None
+    org = values.pop("organization", None)
+    if org is None and caller:
+        org = ctx.data.organization(caller.organization_id)
     response = ctx.templates.TemplateResponse(
         request,
         template,
@@ -97,51 +100,63 @@ def _run_view(
 
     A facility page without ``?run`` shows the latest run that accounts the facility.
     """
-    runs = results.current_runs(ctx.engine, caller.organization_id)
+    org = caller.organization_id
+    version = _data_version(request, ctx, org)
+    runs = ctx.overviews.cached(
+        (org, "runs"), version, lambda: results.current_runs(ctx.engine, org)
+    )
     if not runs:
         return None
     asked = request.query_params.get("run")
     ordered = sorted(runs, key=lambda r: r.id != asked)
-    org = caller.organization_id
-    version = ctx.data.version(org)
     for run in ordered:
 
         def build(run: results.InventoryRun = run) -> RunView:
             lines = results.inventory_lines_of(ctx.engine, org, run.id)
             return build_run_view(ctx.engine, run, lines)
 
-        view = ctx.runs.get((org, run.id), version, build)
+        view = ctx.overviews.cached((org, "run", run.id), version, build)
         if facility is None or view.facility(facility) is not None:
             view.runs = runs
             return view
     return None
 
 
+def _data_version(request: Request, ctx: ServiceContext, organization_id: str) -> Hashable:
+    """The organization's data version, read once per request."""
+    found: Hashable | None = getattr(request.state, "data_version", None)
+    if found is None:
+        found = ctx.overviews.version(ctx.engine, ctx.data, organization_id)
+        request.state.data_version = found
+    return found
+
+
 def _inventory_overview(
     request: Request, ctx: ServiceContext, caller: Principal, view: RunView
 ) -> HTMLResponse:
-    fmt = formatter(ctx.catalogues, _language(request, caller))
+    lang = _language(request, caller)
+    fmt = formatter(ctx.catalogues, lang)
     org = caller.organization_id
-    monitoring = results.latest_monitoring(ctx.engine, org)
-    months = view.months
-    chart = {
-        "months": [fmt.month(m["month"]) for m in months],
-        "scope1": [round(m["1"], 3) for m in months],
-        "scope2": [round(m["2_location"], 3) for m in months],
-        "scope2m": [round(m["2_market"], 3) for m in months],
-        "scope3": [round(m["3"], 3) for m in months],
-        "facilities": [f.name for f in view.facilities],
-        "facility_t": [round(f.location_total, 3) for f in view.facilities],
-        "labels": {
-            "scope1": fmt.gettext("Scope 1"),
-            "scope2": fmt.gettext("Scope 2 (location-based)"),
-            "scope2m": fmt.gettext("Scope 2 (market-based)"),
-            "scope3": fmt.gettext("Scope 3"),
-            "tco2e": fmt.gettext("t CO2e"),
-        },
-    }
 
-    def count() -> tuple[int, int]:
+    def parts() -> dict[str, Any]:
+        monitoring = results.latest_monitoring(ctx.engine, org)
+        months = view.months
+        chart = {
+            "months": [fmt.month(m["month"]) for m in months],
+            "scope1": [round(m["1"], 3) for m in months],
+            "scope2": [round(m["2_location"], 3) for m in months],
+            "scope2m": [round(m["2_market"], 3) for m in months],
+            "scope3": [round(m["3"], 3) for m in months],
+            "facilities": [f.name for f in view.facilities],
+            "facility_t": [round(f.location_total, 3) for f in view.facilities],
+            "labels": {
+                "scope1": fmt.gettext("Scope 1"),
+                "scope2": fmt.gettext("Scope 2 (location-based)"),
+                "scope2m": fmt.gettext("Scope 2 (market-based)"),
+                "scope3": fmt.gettext("Scope 3"),
+                "tco2e": fmt.gettext("t CO2e"),
+            },
+        }
         metered = {src.meter for src in view.sources if src.meter}
         first, last = view.run.period_start[:7], view.run.period_end[:7]
         in_run = [
@@ -149,24 +164,40 @@ def _inventory_overview(
             for mm in ctx.data.meter_months(org)
             if mm.meter_id in metered and first <= mm.month <= last
         ]
-        return sum(mm.received for mm in in_run), sum(mm.expected for mm in in_run)
+        received, expected = sum(mm.received for mm in in_run), sum(mm.expected for mm in in_run)
+        return {
+            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "completeness": received / expected if expected else None,
+            "received": received,
+            "findings": monitoring[0].get("completeness", []) if monitoring else [],
+            "plan_facility": (
+                (monitoring[0].get("plan") or {}).get("facility_id") if monitoring else None
+            ),
+            "outputs": monitoring[1] if monitoring else {},
+        }
 
-    received, expected = ctx.runs.get(
-        (org, f"{view.run.id}:completeness"), ctx.data.version(org), count
+    version = _data_version(request, ctx, org)
+    values = dict(ctx.overviews.cached((org, "page", view.run.id, lang), version, parts))
+    # receipts are written beside the files after the report is saved: looked for every time
+    files = _report_files(values.pop("outputs"))
+    values.update(view=view, files=files, lang=lang, _=fmt.gettext, fmt=fmt)
+    listed = tuple((f["label"], f["name"], f["proof"]) for f in files)
+    content = ctx.overviews.cached(
+        (org, "html", view.run.id, lang, listed),
+        version,
+        lambda: render_content(ctx.templates, "run_overview.html", values),
+    )
+    organization = ctx.overviews.cached(
+        (org, "organization"), version, lambda: ctx.data.organization(org)
     )
     return _render(
         request,
         ctx,
-        "run_overview.html",
+        "content.html",
         caller,
         nav="overview",
-        view=view,
-        chart_json=json.dumps(chart, ensure_ascii=False),
-        completeness=received / expected if expected else None,
-        received=received,
-        findings=monitoring[0].get("completeness", []) if monitoring else [],
-        plan_facility=(monitoring[0].get("plan") or {}).get("facility_id") if monitoring else None,
-        files=_report_files(monitoring[1] if monitoring else {}),
+        content=content,
+        organization=organization,
     )
 
 
