@@ -9,7 +9,6 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from sqlalchemy import Engine
-from supplier_records import AS_OF, T0, footprint, seed_four_coke_suppliers
 
 from carbonlink.exchange.fulfilment import EventWorker
 from carbonlink.exchange.repository import ExchangeRepository
@@ -23,6 +22,7 @@ from carbonlink.indices.suppliers import (
     supplier_scores,
     supplier_spec,
 )
+from supplier_records import AS_OF, T0, footprint, seed_four_coke_suppliers
 
 CODES = ["coke-a", "coke-b", "coke-c", "coke-d"]
 
