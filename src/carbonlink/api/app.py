@@ -18,7 +18,7 @@ from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
-from carbonlink.api.routes import api, ledger, pages
+from carbonlink.api.routes import api, ledger, pages, supplier_index
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
@@ -127,5 +127,6 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ledger.router)
     app.include_router(pages.router)
+    app.include_router(supplier_index.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

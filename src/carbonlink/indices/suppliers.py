@@ -71,6 +71,7 @@ __all__ = [
     "SupplierData",
     "SupplierScore",
     "collect_suppliers",
+    "index_of",
     "supplier_index",
     "supplier_indicators",
     "supplier_scores",
@@ -207,7 +208,11 @@ def supplier_index(
 
     Raises `NoSupplierDataError` when no supplier has any indicator yet.
     """
-    collected = collect_suppliers(repository, as_of=as_of)
+    return index_of(collect_suppliers(repository, as_of=as_of), spec)
+
+
+def index_of(collected: SupplierData, spec: IndexSpec | None = None) -> IndexResult:
+    """Build the supplier index on collected supplier data (see `supplier_index`)."""
     frame = collected.indicators.frame
     if frame.empty or frame[list(INDICATORS)].isna().all(axis=None):
         raise NoSupplierDataError(
