@@ -260,6 +260,8 @@ def supplier_index_page(
     )
     ranked, unranked, notes, empty, spec_hash = _build(ctx, caller, moment)
     spec = supplier_spec()
+    dimensions = [n.code for n in spec.framework if n.parent is not None]
+    no_data = [d for d in dimensions if ranked and all(s.dimensions.get(d) is None for s in ranked)]
     chart: dict[str, Any] | None = None
     if ranked:
         shown = list(reversed(ranked))  # ECharts draws the first category at the bottom
@@ -279,6 +281,7 @@ def supplier_index_page(
         unranked=unranked,
         notes=notes,
         empty=empty is not None,
+        no_data=no_data,
         spec=spec,
         spec_hash=spec_hash,
         indicators=spec.indicators,
