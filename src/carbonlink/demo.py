@@ -391,12 +391,19 @@ def step_dashboard(run: DemoRun) -> None:
 
 def step_supply_chain(run: DemoRun) -> None:
     """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
+    from carbonlink.api.demo_service import DEMO_ORG_ID
     from carbonlink.exchange.demo_chain import run_supply_chain
     from carbonlink.store.workspace import open_store
 
     store = open_store(demo_settings(run))
     try:
-        files = run_supply_chain(run.out, store.engine, run.results["accounting"], run.console)
+        files = run_supply_chain(
+            run.out,
+            store.engine,
+            run.results["accounting"],
+            run.console,
+            organization_id=DEMO_ORG_ID,
+        )
     finally:
         store.engine.dispose()
     run.outputs.update(files)

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
             "workspace. Production: postgresql+psycopg://user@host/db."
         ),
     )
+    pact_organization: str = Field(
+        default="default",
+        description=(
+            "Organization whose PACT exchange the `carbonlink pact` commands manage; 'default' "
+            "is the owner a stand-alone PACT host serves."
+        ),
+    )
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(default=1883, description="MQTT broker port.")
     production: bool = Field(

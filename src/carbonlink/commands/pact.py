@@ -26,7 +26,7 @@ def _repository(ctx: typer.Context) -> Any:
 
     engine = engine_from_settings(ctx.obj)
     upgrade(engine)
-    return ExchangeRepository(engine)
+    return ExchangeRepository(engine, organization_id=ctx.obj.pact_organization)
 
 
 def _verify(ca_cert: Path | None) -> Any:

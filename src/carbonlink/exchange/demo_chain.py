@@ -59,7 +59,7 @@ from carbonlink.exchange.portal import (
     register_supplier,
     submit_activity_data,
 )
-from carbonlink.exchange.repository import ExchangeRepository
+from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.exchange.server import BackgroundHost
 from carbonlink.exchange.tls import make_dev_certificate, trust
 from carbonlink.store import create_store_engine, upgrade
@@ -129,9 +129,18 @@ def _wait(condition: Any, timeout: float, what: str) -> None:
 
 
 def run_supply_chain(
-    out: Path, engine: Engine, accounting: Any, console: Console
+    out: Path,
+    engine: Engine,
+    accounting: Any,
+    console: Console,
+    *,
+    organization_id: str = DEFAULT_OWNER,
 ) -> dict[str, Path]:
-    """Run the demo supply chain; returns the files written (under ``out/pact``)."""
+    """Run the demo supply chain; returns the files written (under ``out/pact``).
+
+    Demo Steel's exchange on the workspace store belongs to ``organization_id``, so that the
+    service shows it to that organization's users.
+    """
     chain = load_chain()
     folder = out / "pact"
     folder.mkdir(parents=True, exist_ok=True)
@@ -145,7 +154,7 @@ def run_supply_chain(
 
     # Demo Steel's host on the workspace store; the coking company's host on its own database.
     upgrade(engine)
-    ours = ExchangeRepository(engine)
+    ours = ExchangeRepository(engine, organization_id=organization_id)
     coke_db = folder / "coking-co-host.db"
     coke_db.unlink(missing_ok=True)
     coke_engine = create_store_engine(f"sqlite:///{coke_db}")

@@ -112,7 +112,10 @@ def create_pact_app(
     *,
     worker: Any | None = None,
 ) -> FastAPI:
-    """The PACT host over the store behind ``engine``.
+    """The PACT host over the store behind ``engine``, for every organization in it.
+
+    A partner's credentials name the organization whose partner it is; everything the partner
+    sees or sends is scoped to that organization's exchange.
 
     ``worker`` is an `EventWorker` (carbonlink.exchange.events) that answers requests and
     delivers events; when given and ``config.worker_interval`` is set, it runs in the background
@@ -241,8 +244,9 @@ def create_pact_app(
         partner = await asyncio.to_thread(authorised, request)
         criteria, limit, offset = _list_arguments(request, config.max_page_size)
         # One row more than the page tells whether there is a next page.
+        owned = repository.for_owner(partner.owner)
         documents = await asyncio.to_thread(
-            functools.partial(repository.visible, partner, criteria, offset=offset, limit=limit + 1)
+            functools.partial(owned.visible, partner, criteria, offset=offset, limit=limit + 1)
         )
         page = documents[:limit]
         headers = {}
@@ -255,10 +259,11 @@ def create_pact_app(
     @app.get("/3/footprints/{pf_id}")
     async def get_footprint(request: Request, pf_id: str) -> Response:
         partner = await asyncio.to_thread(authorised, request)
-        found = await asyncio.to_thread(repository.footprint_document, pf_id)
+        owned = repository.for_owner(partner.owner)
+        found = await asyncio.to_thread(owned.footprint_document, pf_id)
         if found is None:
             raise PactError("NotFound", f"no footprint with id {pf_id}")
-        if not await asyncio.to_thread(repository.may_see, partner, pf_id):
+        if not await asyncio.to_thread(owned.may_see, partner, pf_id):
             raise PactError("AccessDenied", f"you have no access to footprint {pf_id}")
         body = '{"data":' + found[0] + "}"
         return Response(body.encode(), media_type="application/json")
@@ -272,7 +277,8 @@ def create_pact_app(
                 "BadRequest", "send the event as application/cloudevents+json (structured mode)"
             )
         body = await request.body()
-        await asyncio.to_thread(receive_event, repository, partner, body)
+        owned = repository.for_owner(partner.owner)
+        await asyncio.to_thread(receive_event, owned, partner, body)
         return Response(status_code=200)
 
     return app

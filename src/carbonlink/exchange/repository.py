@@ -89,6 +89,10 @@ def geography_of(footprint: ProductFootprint) -> list[str]:
     return [value for value in values if value]
 
 
+DEFAULT_OWNER = "default"
+"""The organization a stand-alone PACT host serves, and the owner of rows made before owners."""
+
+
 @dataclass(frozen=True, slots=True)
 class Partner:
     """A company with credentials at our PACT host."""
@@ -99,6 +103,8 @@ class Partner:
     company_ids: tuple[str, ...]
     events_url: str | None
     active: bool = True
+    owner: str = DEFAULT_OWNER
+    """The organization at our service whose partner this is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +161,26 @@ class TokenCheck:
 
 @dataclass(slots=True)
 class ExchangeRepository:
-    """Reads and writes the exchange tables through one SQLAlchemy engine."""
+    """Reads and writes one organization's exchange through one SQLAlchemy engine.
+
+    Every query is scoped to ``organization_id``. Only the credential checks (`authenticate`,
+    `check_token`) look across organizations: a client id is unique in the service, and the
+    partner they return names its owner, for which `for_owner` gives the scoped repository.
+    """
 
     engine: Engine
     clock: Clock = field(default=utc_now)
+    organization_id: str = field(default=DEFAULT_OWNER, kw_only=True)
+
+    def for_owner(self, organization_id: str) -> ExchangeRepository:
+        """The same store scoped to another organization's exchange."""
+        return ExchangeRepository(self.engine, self.clock, organization_id=organization_id)
+
+    def owners(self) -> list[str]:
+        """Organizations with partners or events in this store (for a worker serving all)."""
+        query = select(pact_partners.c.organization_id).union(select(pact_events.c.organization_id))
+        with self.engine.connect() as connection:
+            return sorted(connection.execute(query).scalars())
 
     # -- partners and credentials ---------------------------------------------------------
     def add_partner(
@@ -179,6 +201,7 @@ class ExchangeRepository:
                 hint="use `secrets.token_urlsafe(32)` or let the CLI make one",
             )
         with self.engine.begin() as connection:
+            # Client ids are unique across the service: a token names exactly one partner.
             exists = connection.execute(
                 select(pact_partners.c.client_id).where(pact_partners.c.client_id == client_id)
             ).first()
@@ -198,22 +221,38 @@ class ExchangeRepository:
                     events_url=events_url,
                     active=True,
                     created_at=self.clock(),
+                    organization_id=self.organization_id,
                 )
             )
-        return Partner(client_id, name, organization, tuple(company_ids), events_url)
+        return Partner(
+            client_id,
+            name,
+            organization,
+            tuple(company_ids),
+            events_url,
+            owner=self.organization_id,
+        )
 
     def partner(self, client_id: str) -> Partner | None:
-        """The partner with this client id, or None."""
+        """This organization's partner with this client id, or None."""
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(pact_partners).where(pact_partners.c.client_id == client_id)
+                select(pact_partners).where(
+                    pact_partners.c.client_id == client_id,
+                    pact_partners.c.organization_id == self.organization_id,
+                )
             ).first()
         return None if row is None else _partner(row)
 
     def partners(self) -> list[Partner]:
-        """Every registered partner, by client id."""
+        """Every partner of this organization, by client id."""
+        query = (
+            select(pact_partners)
+            .where(pact_partners.c.organization_id == self.organization_id)
+            .order_by(pact_partners.c.client_id)
+        )
         with self.engine.connect() as connection:
-            rows = connection.execute(select(pact_partners).order_by(pact_partners.c.client_id))
+            rows = connection.execute(query)
             return [_partner(row) for row in rows]
 
     def grant(
@@ -304,11 +343,24 @@ class ExchangeRepository:
         pf_id = model.id.lower()
         keys = _footprint_keys(model)
         with self.engine.begin() as connection:
+            owner = connection.execute(
+                select(pact_footprints.c.organization_id).where(pact_footprints.c.pf_id == pf_id)
+            ).scalar()
+            if owner is not None and owner != self.organization_id:
+                raise InputError(
+                    f"footprint {pf_id} is published by another organization",
+                    record=pf_id,
+                    hint="give the footprint a new id (a fresh UUID)",
+                )
             done = connection.execute(
                 update(pact_footprints).where(pact_footprints.c.pf_id == pf_id).values(**values)
             )
             if done.rowcount == 0:
-                connection.execute(insert(pact_footprints).values(pf_id=pf_id, **values))
+                connection.execute(
+                    insert(pact_footprints).values(
+                        pf_id=pf_id, organization_id=self.organization_id, **values
+                    )
+                )
             connection.execute(
                 delete(pact_footprint_keys).where(pact_footprint_keys.c.pf_id == pf_id)
             )
@@ -322,7 +374,10 @@ class ExchangeRepository:
         """The stored JSON of a footprint and whether it exists; None when unknown."""
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(pact_footprints.c.document).where(pact_footprints.c.pf_id == pf_id.lower())
+                select(pact_footprints.c.document).where(
+                    pact_footprints.c.pf_id == pf_id.lower(),
+                    pact_footprints.c.organization_id == self.organization_id,
+                )
             ).first()
         return None if row is None else (row.document, True)
 
@@ -349,7 +404,9 @@ class ExchangeRepository:
         grants = select(pact_grants.c.value).where(pact_grants.c.client_id == partner.client_id)
         by_id = f.c.pf_id.in_(grants.where(pact_grants.c.kind == "footprint"))
         by_company = _has_key("company", grants.where(pact_grants.c.kind == "company"))
-        query = select(f.c.document).where(or_(by_id, by_company))
+        query = select(f.c.document).where(
+            f.c.organization_id == self.organization_id, or_(by_id, by_company)
+        )
         if pf_ids:
             query = query.where(f.c.pf_id.in_([pf.lower() for pf in pf_ids]))
         for kind, values in (
@@ -386,6 +443,7 @@ class ExchangeRepository:
             seen = connection.execute(
                 select(pact_received_footprints.c.id).where(
                     and_(
+                        pact_received_footprints.c.organization_id == self.organization_id,
                         pact_received_footprints.c.pf_id == footprint.id.lower(),
                         pact_received_footprints.c.sha256 == digest,
                     )
@@ -400,13 +458,18 @@ class ExchangeRepository:
                         sha256=digest,
                         document=raw.decode(),
                         via=via,
+                        organization_id=self.organization_id,
                     )
                 )
         return footprint
 
     def received(self, pf_id: str | None = None) -> list[dict[str, Any]]:
         """Received footprints with provenance (source, time, SHA-256), oldest first."""
-        query = select(pact_received_footprints).order_by(pact_received_footprints.c.id)
+        query = (
+            select(pact_received_footprints)
+            .where(pact_received_footprints.c.organization_id == self.organization_id)
+            .order_by(pact_received_footprints.c.id)
+        )
         if pf_id is not None:
             query = query.where(pact_received_footprints.c.pf_id == pf_id.lower())
         with self.engine.connect() as connection:
@@ -451,6 +514,7 @@ class ExchangeRepository:
                     document=json.dumps(document, ensure_ascii=False),
                     created_at=now,
                     updated_at=now,
+                    organization_id=self.organization_id,
                 )
             )
         return True
@@ -464,7 +528,11 @@ class ExchangeRepository:
         request_event_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Recorded events, oldest first, narrowed by the given fields."""
-        query = select(pact_events).order_by(pact_events.c.id)
+        query = (
+            select(pact_events)
+            .where(pact_events.c.organization_id == self.organization_id)
+            .order_by(pact_events.c.id)
+        )
         for column, value in (
             (pact_events.c.partner, partner),
             (pact_events.c.direction, direction),
@@ -481,7 +549,13 @@ class ExchangeRepository:
         with self.engine.begin() as connection:
             done = connection.execute(
                 update(pact_events)
-                .where(and_(pact_events.c.id == row_id, pact_events.c.status == expected))
+                .where(
+                    and_(
+                        pact_events.c.id == row_id,
+                        pact_events.c.status == expected,
+                        pact_events.c.organization_id == self.organization_id,
+                    )
+                )
                 .values(status=new, updated_at=self.clock())
             )
         return done.rowcount == 1
@@ -490,7 +564,9 @@ class ExchangeRepository:
         self, row_id: int, status: str, *, expected: str | None = None, **values: Any
     ) -> bool:
         """Update an event's status and delivery fields (only from ``expected``, when given)."""
-        query = update(pact_events).where(pact_events.c.id == row_id)
+        query = update(pact_events).where(
+            pact_events.c.id == row_id, pact_events.c.organization_id == self.organization_id
+        )
         if expected is not None:
             query = query.where(pact_events.c.status == expected)
         with self.engine.begin() as connection:
@@ -506,6 +582,7 @@ class ExchangeRepository:
             select(pact_events)
             .where(
                 and_(
+                    pact_events.c.organization_id == self.organization_id,
                     pact_events.c.direction == "sent",
                     pact_events.c.status == "pending",
                     or_(
@@ -526,6 +603,7 @@ class ExchangeRepository:
             select(pact_events)
             .where(
                 and_(
+                    pact_events.c.organization_id == self.organization_id,
                     pact_events.c.direction == "received",
                     pact_events.c.type == REQUEST_CREATED,
                     pact_events.c.status == "received",
@@ -568,6 +646,7 @@ def _partner(row: Any) -> Partner:
         company_ids=tuple(json.loads(row.company_ids)),
         events_url=row.events_url,
         active=bool(row.active),
+        owner=row.organization_id,
     )
 
 

@@ -1,10 +1,12 @@
 """Tables of the PACT exchange: partners, their grants and tokens, footprints and events.
 
 They live on the store's ``metadata`` so that one Alembic history (revision ``0004_exchange``)
-creates them. JSON documents are kept as the exact text published or received; list-valued
-properties used for filtering (product ids, company ids, classifications) are kept as JSON
-arrays and, lower-cased (PACT matches them case-insensitively), as rows of
-``pact_footprint_keys`` so that access and filters are one SQL query.
+creates them; ``0008_exchange_owner`` gives each row the organization that owns it, since one
+service hosts the exchange of many organizations. JSON documents are kept as the exact text
+published or received; list-valued properties used for filtering (product ids, company ids,
+classifications) are kept as JSON arrays and, lower-cased (PACT matches them
+case-insensitively), as rows of ``pact_footprint_keys`` so that access and filters are one SQL
+query.
 """
 
 from __future__ import annotations
@@ -25,9 +27,22 @@ from sqlalchemy import (
 
 from carbonlink.store.schema import UtcTimestamp, metadata
 
+
+def _owner() -> Column[str]:
+    """The organization whose exchange a row belongs to (``default``: a stand-alone host's)."""
+    return Column(
+        "organization_id",
+        String(64),
+        nullable=False,
+        server_default="default",
+        comment="the organization whose exchange this row belongs to",
+    )
+
+
 pact_partners = Table(
     "pact_partners",
     metadata,
+    _owner(),
     Column("client_id", String(128), primary_key=True),
     Column("secret_hash", Text, nullable=False, comment="argon2id hash of the client secret"),
     Column("name", Text, nullable=False),
@@ -69,6 +84,7 @@ pact_tokens = Table(
 pact_footprints = Table(
     "pact_footprints",
     metadata,
+    _owner(),
     Column("pf_id", String(36), primary_key=True),
     Column("document", Text, nullable=False, comment="the footprint's JSON exactly as published"),
     Column("product_ids", Text, nullable=False, comment="JSON array, lower case"),
@@ -101,6 +117,7 @@ Index("ix_pact_footprint_keys_kind_value", pact_footprint_keys.c.kind, pact_foot
 pact_received_footprints = Table(
     "pact_received_footprints",
     metadata,
+    _owner(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("pf_id", String(36), nullable=False),
     Column("source", Text, nullable=False, comment="host pulled from, or partner that sent it"),
@@ -108,12 +125,18 @@ pact_received_footprints = Table(
     Column("sha256", String(64), nullable=False, comment="of the raw JSON received"),
     Column("document", Text, nullable=False),
     Column("via", String(16), nullable=False, comment="pull or event"),
-    UniqueConstraint("pf_id", "sha256", name="uq_pact_received_footprints_pf_id_sha256"),
+    UniqueConstraint(
+        "organization_id",
+        "pf_id",
+        "sha256",
+        name="uq_pact_received_footprints_organization_id_pf_id_sha256",
+    ),
 )
 
 pact_events = Table(
     "pact_events",
     metadata,
+    _owner(),
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(255), nullable=False),
     Column("direction", String(8), nullable=False, comment="received or sent"),
@@ -134,3 +157,7 @@ pact_events = Table(
     CheckConstraint("direction IN ('received', 'sent')", name="direction"),
 )
 Index("ix_pact_events_status", pact_events.c.status, pact_events.c.next_attempt_at)
+Index("ix_pact_partners_organization_id", pact_partners.c.organization_id)
+Index("ix_pact_footprints_organization_id", pact_footprints.c.organization_id)
+Index("ix_pact_received_footprints_organization_id", pact_received_footprints.c.organization_id)
+Index("ix_pact_events_organization_id", pact_events.c.organization_id)

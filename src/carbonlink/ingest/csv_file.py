@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from carbonlink.errors import IngestError
 from carbonlink.ingest.mapping import FileMapping
-from carbonlink.ingest.tabular import RowChunk
+from carbonlink.ingest.tabular import RowChunk, TableFile
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -47,7 +47,7 @@ def detect_encoding(data: bytes) -> str:
     )
 
 
-class CsvTable:
+class CsvTable(TableFile):
     """A CSV file cut into chunks of rows, keeping each row's line number and original text."""
 
     kind = "csv"
@@ -60,14 +60,7 @@ class CsvTable:
         data: bytes | None = None,
         chunk_rows: int = 100_000,
     ) -> None:
-        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
-        self.path = path
-        self.mapping = mapping
-        self.chunk_rows = chunk_rows
-        try:
-            self.data = path.read_bytes() if data is None else data
-        except OSError as exc:
-            raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+        super().__init__(path, mapping, data=data, chunk_rows=chunk_rows)
         encoding = mapping.encoding
         self.encoding = detect_encoding(self.data) if encoding == "auto" else encoding
         try:

@@ -380,19 +380,14 @@ class MqttCollector:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.config.session_expiry
         properties.ReceiveMaximum = self.config.receive_maximum
-        try:
-            self._client.connect(
-                self.config.host,
-                self.config.port,
-                keepalive=self.config.keepalive,
-                clean_start=False,
-                properties=properties,
-            )
-        except OSError as exc:
-            raise IngestError(
-                f"cannot reach the MQTT broker at {self.config.host}:{self.config.port}: {exc}",
-                hint="check --host/--port and that the broker is running",
-            ) from exc
+        connect_broker(
+            self._client,
+            self.config.host,
+            self.config.port,
+            keepalive=self.config.keepalive,
+            clean_start=False,
+            properties=properties,
+        )
 
     def run(self, stop: threading.Event | None = None, *, reconnect: bool = True) -> CollectorStats:
         """Collect until `stop` is set; reconnects with back-off when the broker goes away."""
@@ -471,3 +466,24 @@ def iter_readings(
         readings, rejected = parse_message(mapping, topic, payload)
         yield from readings
         yield from rejected
+
+
+def connect_broker(
+    client: mqtt.Client,
+    host: str,
+    port: int,
+    *,
+    keepalive: int,
+    clean_start: bool,
+    properties: Properties,
+) -> None:
+    """Connect an MQTT v5 client, turning a refused or unreachable broker into an IngestError."""
+    try:
+        client.connect(
+            host, port, keepalive=keepalive, clean_start=clean_start, properties=properties
+        )
+    except OSError as exc:
+        raise IngestError(
+            f"cannot reach the MQTT broker at {host}:{port}: {exc}",
+            hint="check --host/--port and that the broker is running",
+        ) from exc

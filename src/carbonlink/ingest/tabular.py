@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,29 @@ from carbonlink.store.repository import ReadingColumns
 from carbonlink.store.schema import from_epoch_us
 
 NAT = np.iinfo(np.int64).min
+
+
+class TableFile:
+    """A tabular file to import: its name, mapping, bytes (read, or an upload's) and chunking."""
+
+    kind = "table"
+
+    def __init__(
+        self,
+        path: Path,
+        mapping: FileMapping,
+        *,
+        data: bytes | None = None,
+        chunk_rows: int = 100_000,
+    ) -> None:
+        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
+        self.path = path
+        self.mapping = mapping
+        self.chunk_rows = chunk_rows
+        try:
+            self.data = path.read_bytes() if data is None else data
+        except OSError as exc:
+            raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from carbonlink.errors import IngestError
 from carbonlink.ingest.mapping import FileMapping
-from carbonlink.ingest.tabular import RowChunk
+from carbonlink.ingest.tabular import RowChunk, TableFile
 
 
 def cell_text(value: Any) -> str:
@@ -37,7 +37,7 @@ def _as_line(fields: list[str]) -> bytes:
     return out.getvalue().encode()
 
 
-class XlsxTable:
+class XlsxTable(TableFile):
     """One sheet of a workbook cut into chunks of rows; row numbers are Excel's."""
 
     kind = "xlsx"
@@ -50,15 +50,9 @@ class XlsxTable:
         data: bytes | None = None,
         chunk_rows: int = 100_000,
     ) -> None:
-        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
-        self.path = path
-        self.mapping = mapping
-        self.chunk_rows = chunk_rows
+        super().__init__(path, mapping, data=data, chunk_rows=chunk_rows)
         try:
-            self.data = path.read_bytes() if data is None else data
             workbook = load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
-        except OSError as exc:
-            raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
         except (BadZipFile, InvalidFileException, KeyError) as exc:
             raise IngestError(
                 f"not an XLSX workbook: {exc}",

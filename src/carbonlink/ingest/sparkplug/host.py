@@ -35,8 +35,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field
 
-from carbonlink.errors import IngestError
 from carbonlink.ingest.base import Reading, ReadingSink, Rejected
+from carbonlink.ingest.mqtt import connect_broker
 from carbonlink.ingest.sparkplug.schema import DataType, Payload
 from carbonlink.ingest.sparkplug.topics import (
     BDSEQ_METRIC,
@@ -203,21 +203,16 @@ class SparkplugHost:
         )
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = 0
-        try:
-            # §7.5: a host application starts a clean session and rebuilds its view from
-            # births, asking for them where it must.
-            self._client.connect(
-                self.config.host,
-                self.config.port,
-                keepalive=self.config.keepalive,
-                clean_start=True,
-                properties=properties,
-            )
-        except OSError as exc:
-            raise IngestError(
-                f"cannot reach the MQTT broker at {self.config.host}:{self.config.port}: {exc}",
-                hint="check --host/--port and that the broker is running",
-            ) from exc
+        # §7.5: a host application starts a clean session and rebuilds its view from births,
+        # asking for them where it must.
+        connect_broker(
+            self._client,
+            self.config.host,
+            self.config.port,
+            keepalive=self.config.keepalive,
+            clean_start=True,
+            properties=properties,
+        )
 
     def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
         group = self.config.group
