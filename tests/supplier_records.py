@@ -18,7 +18,7 @@ from carbonlink.domain.footprint import hs_code_urn
 from carbonlink.exchange.fulfilment import EventWorker, send_request
 from carbonlink.exchange.host import receive_event
 from carbonlink.exchange.pact import REQUEST_FULFILLED, REQUEST_REJECTED
-from carbonlink.exchange.repository import ExchangeRepository
+from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.indices.suppliers import RENEWABLE_EXTENSION
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -117,8 +117,10 @@ def _answer(
     receive_event(repository, partner, json.dumps(event).encode())
 
 
-def seed_four_coke_suppliers(engine: Engine) -> ExchangeRepository:
-    """Four coke suppliers, a customer and an unattributable footprint; see the scenario below.
+def seed_four_coke_suppliers(
+    engine: Engine, organization_id: str = DEFAULT_OWNER
+) -> ExchangeRepository:
+    """Four coke suppliers, a customer and an unattributable footprint of one organization.
 
     ====== ========================== ======== ======= ========== ==========================
     code   answers (days after T0)    PCF/kg   primary renewable  requests due / fulfilled /
@@ -133,7 +135,7 @@ def seed_four_coke_suppliers(engine: Engine) -> ExchangeRepository:
     ====== ========================== ======== ======= ========== ==========================
     """
     clock = SettableClock(T0)
-    repository = ExchangeRepository(engine, clock=clock)
+    repository = ExchangeRepository(engine, clock=clock, organization_id=organization_id)
     worker = EventWorker(repository, source="https://lead.example.cn")
     for code, name in SUPPLIERS.items():
         repository.add_partner(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
+from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.indices.suppliers import supplier_spec
 from supplier_records import AS_OF, seed_four_coke_suppliers
@@ -25,7 +26,7 @@ DAY = AS_OF.strftime("%Y-%m-%d")
 
 def test_api_ranks_the_suppliers_as_recomputed_by_hand(service: Service, engine: sa.Engine) -> None:
     """The scores of tests/indices/test_suppliers.py (73.333, 40, 26.667, 25.833), as JSON."""
-    seed_four_coke_suppliers(engine)
+    seed_four_coke_suppliers(engine, DEMO_ORG_ID)
     client, _ = service.login(service.users["viewer"])
     body = client.get(API, params={"as_of": AS_OF.isoformat()}).json()
     assert body["spec_hash"] == supplier_spec().content_hash()
@@ -64,7 +65,7 @@ def test_api_ranks_the_suppliers_as_recomputed_by_hand(service: Service, engine:
 
 @pytest.mark.parametrize("role", ["admin", "editor", "viewer", "auditor", "supplier"])
 def test_roles(service: Service, engine: sa.Engine, role: str) -> None:
-    seed_four_coke_suppliers(engine)
+    seed_four_coke_suppliers(engine, DEMO_ORG_ID)
     client, _ = service.login(service.users[role])
     page = client.get(PAGE, params={"as_of": DAY, "lang": "en"})
     api = client.get(API, params={"as_of": AS_OF.isoformat()})
@@ -83,11 +84,11 @@ def test_roles(service: Service, engine: sa.Engine, role: str) -> None:
 def test_page_shows_the_ranking_chart_and_imputed_values(
     service: Service, engine: sa.Engine
 ) -> None:
-    seed_four_coke_suppliers(engine)
+    seed_four_coke_suppliers(engine, DEMO_ORG_ID)
     client, _ = service.login(service.users["editor"])
     text = client.get(PAGE, params={"as_of": DAY, "lang": "en"}).text
     body = html.unescape(text)
-    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d)</td>\s*<td>([^<]+)<", body)
+    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d)</td>\s*<td class=\"who\">([^<]+)<", body)
     assert rows == [
         ("1", "Alpha Coking"),
         ("2", "Beta Coke Works"),
@@ -137,7 +138,7 @@ def test_empty_state_tells_what_to_do(service: Service, engine: sa.Engine) -> No
     body = client.get(API).json()
     assert body["suppliers"] == [] and body["empty_reason"]
     # A supplier asked today (in the portal) is listed as waiting, still with no ranking.
-    repository = ExchangeRepository(engine)
+    repository = ExchangeRepository(engine, organization_id=DEMO_ORG_ID)
     register_supplier(repository, "coke-x", name="X Coke", organization="X Coke")
     worker = EventWorker(repository, source="https://lead.example.cn")
     create_supplier_request(repository, worker, "coke-x", {"productId": ["urn:pact:x:coke"]})
@@ -156,3 +157,16 @@ def test_every_spec_name_is_translated() -> None:
     spec = supplier_spec()
     names = {spec.name} | {n.name for n in spec.framework} | {i.name for i in spec.indicators}
     assert names - translated == set()
+
+
+def test_another_organization_sees_none_of_the_suppliers(
+    service: Service, engine: sa.Engine
+) -> None:
+    """The exchange belongs to the demo organization; Other Works' admin sees the empty state."""
+    seed_four_coke_suppliers(engine, DEMO_ORG_ID)
+    client, _ = service.login(service.users["other"])
+    body = client.get(API, params={"as_of": AS_OF.isoformat()}).json()
+    assert (body["suppliers"], body["not_ranked"], body["notes"]) == ([], [], [])
+    page = client.get(PAGE, params={"as_of": DAY, "lang": "en"}).text
+    assert "No supplier has answered yet" in page
+    assert "Alpha" not in page and "stranger" not in page

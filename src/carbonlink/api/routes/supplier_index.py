@@ -1,6 +1,6 @@
 """The supplier green-and-digital index: a ranked page in the supply-chain pages and its API.
 
-Both read the PACT exchange records of the service's database and build the shipped spec
+Both read the PACT exchange of the caller's organization and build the shipped spec
 (`carbonlink.indices.suppliers`); only roles that may read (admin, editor, viewer, auditor)
 see it, supplier accounts get 403.
 """
@@ -38,8 +38,8 @@ EMPTY_REASON = "no supplier has answered a footprint request or sent a footprint
 
 
 def exchange_records(ctx: ServiceContext, caller: Principal) -> ExchangeRepository:
-    """The exchange records the caller's organization sees (the service's PACT exchange)."""
-    return ExchangeRepository(ctx.engine)
+    """The PACT exchange of the caller's organization: its suppliers, requests, footprints."""
+    return ExchangeRepository(ctx.engine, organization_id=caller.organization_id)
 
 
 # API models --------------------------------------------------------------------------------
