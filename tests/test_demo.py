@@ -108,3 +108,11 @@ def test_monitoring_finds_the_real_sunday_run(demo_run: tuple[Path, str]) -> Non
         "target:rolling-works-electricity-2018",
         "opened",
     )
+
+
+def test_demo_ranks_its_suppliers(demo_run: tuple[Path, str]) -> None:
+    """Both demo suppliers answered at once with footprints stating their primary data share."""
+    _, text = demo_run
+    [line] = [row for row in text.splitlines() if "supplier green-and-digital index" in row]
+    assert "Demo Ferroalloy Co." in line and "Demo Coking Co." in line
+    assert line.index("1. ") < line.index("2. ")

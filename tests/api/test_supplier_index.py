@@ -88,7 +88,9 @@ def test_page_shows_the_ranking_chart_and_imputed_values(
     client, _ = service.login(service.users["editor"])
     text = client.get(PAGE, params={"as_of": DAY, "lang": "en"}).text
     body = html.unescape(text)
-    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d)</td>\s*<td class=\"supplier-cell\">([^<]+)<", body)
+    rows = re.findall(
+        r"<tr>\s*<td class=\"num\">(\d)</td>\s*<td class=\"supplier-cell\">([^<]+)<", body
+    )
     assert rows == [
         ("1", "Alpha Coking"),
         ("2", "Beta Coke Works"),

@@ -208,3 +208,18 @@ def test_portal_answers_and_bad_extension_values(engine: Engine) -> None:
     assert math.isnan(row["EMISSION_INTENSITY"])  # one supplier: no peers to compare with
     assert [n for n in collected.notes if "140" in n and bad["id"] in n]
     assert set(INDICATORS) <= set(frame.columns)
+
+
+def test_docs_name_the_extension_and_the_figures_of_these_tests() -> None:
+    """docs/indices.md shows the extension carbonlink reads and this file's scores."""
+    from pathlib import Path
+
+    from carbonlink.indices.suppliers import RENEWABLE_EXTENSION
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "indices.md").read_text("utf-8")
+    section = text.split("## Supplier green-and-digital index", 1)[1]
+    assert f'"dataSchema": "{RENEWABLE_EXTENSION}"' in section
+    assert '"renewableElectricityShare"' in section
+    assert '"score": 73.33' in section and '"GREEN": 60.0, "DIGITAL": 86.67' in section
+    for code in INDICATORS:
+        assert f"`{code}`" in section
