@@ -157,8 +157,9 @@ def collect_suppliers(repository: ExchangeRecords, *, as_of: datetime) -> Suppli
     partners = {p.client_id: p for p in repository.partners()}
     requests = _requests(repository, as_of)
     footprints = _current_footprints(repository, partners, as_of, notes)
+    # Requests name partners by client id; one no longer registered is not ranked.
     suppliers = sorted(
-        set(requests) | {f.supplier for f in footprints},
+        (set(requests) & partners.keys()) | {f.supplier for f in footprints},
         key=lambda s: (partners[s].name.lower(), s),
     )
     ratios = _peer_ratios(footprints)
