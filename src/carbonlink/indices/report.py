@@ -77,34 +77,46 @@ def svg_framework(result: IndexResult) -> str:
     fw = result.framework
     names = {n.code: n.name for n in result.spec.framework}
     names.update({i.code: i.name for i in result.spec.indicators})
-    col_w, row_h, box_w = 230, 26, 210
+    labels = {c: f"{c} — {names.get(c, '')}" for c in fw.level}
+    row_h, gap, char_w = 26, 24, 6.2
+    # Each level's boxes are as wide as its longest label (11 px text), within bounds.
+    box_w = {
+        lv: min(380, max(120, 12 + char_w * max(len(labels[c]) for c in fw.codes[lv])))
+        for lv in range(1, fw.n_levels + 1)
+    }
     n_rows = len(fw.indicators)
     y: dict[str, float] = {c: 20 + i * row_h for i, c in enumerate(fw.indicators)}
     for lv in range(2, fw.n_levels + 1):
         for c in fw.codes[lv]:
             kids = fw.children[c]
             y[c] = sum(y[k] for k in kids) / len(kids)
-    width = col_w * fw.n_levels + 20
+    x_of: dict[int, float] = {}
+    x = 10.0
+    for lv in range(fw.n_levels, 0, -1):
+        x_of[lv] = x
+        x += box_w[lv] + gap
+    width = int(x)
     height = 30 + n_rows * row_h
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
-    x_of = {lv: 10 + (fw.n_levels - lv) * col_w for lv in range(1, fw.n_levels + 1)}
     for c, p in fw.parent.items():
         if p is None:
             continue
         x1 = x_of[fw.level[c]]
-        x2 = x_of[fw.level[p]] + box_w
+        x2 = x_of[fw.level[p]] + box_w[fw.level[p]]
         parts.append(
             f'<path d="M{x1},{y[c]} C{x1 - 12},{y[c]} {x2 + 12},{y[p]} {x2},{y[p]}" '
             'fill="none" stroke="#999"/>'
         )
     for c, lv in fw.level.items():
         colour = PALETTE[(lv - 1) % len(PALETTE)]
-        label = f"{c} — {names.get(c, '')}"[:31]
+        fits = int((box_w[lv] - 12) / char_w)
+        label = labels[c] if len(labels[c]) <= fits else labels[c][: fits - 1] + "…"
         parts.append(
-            f'<rect x="{x_of[lv]}" y="{y[c] - 10}" width="{box_w}" height="20" rx="4" '
+            f"<g><title>{_esc(labels[c])}</title>"
+            f'<rect x="{x_of[lv]}" y="{y[c] - 10}" width="{box_w[lv]:.0f}" height="20" rx="4" '
             f'fill="{colour}" opacity="0.9"/>'
             f'<text x="{x_of[lv] + 6}" y="{y[c] + 4}" font-size="11" fill="#fff">'
-            f"{_esc(label)}</text>"
+            f"{_esc(label)}</text></g>"
         )
     parts.append("</svg>")
     return "".join(parts)
