@@ -110,6 +110,25 @@ def test_monitoring_finds_the_real_sunday_run(demo_run: tuple[Path, str]) -> Non
     )
 
 
+def test_exchanged_footprints_have_receipts_that_verify_offline(
+    demo_run: tuple[Path, str],
+) -> None:
+    from carbonlink.ledger import load_ledger_verifier, verify_receipt
+    from carbonlink.ledger.receipt import Receipt
+
+    out, text = demo_run
+    folder = out / "pact" / "receipts"
+    names = sorted(path.stem for path in folder.glob("*.tlog-proof"))
+    assert names == ["pcf-crs", "pcf-hrc", "supplier-coke", "supplier-ferrochrome"]
+    verifier = load_ledger_verifier(out / "workspace")
+    for name in names:
+        receipt = Receipt.parse((folder / f"{name}.tlog-proof").read_bytes())
+        verified = verify_receipt(receipt, verifier, files=[folder / f"{name}.json"])
+        assert verified.content["kind"] == "footprint"
+        assert verified.content["direction"] == ("sent" if name.startswith("pcf") else "received")
+        assert f"pact/receipts/{name}.json" in text
+
+
 def test_demo_ranks_its_suppliers(demo_run: tuple[Path, str]) -> None:
     """Both demo suppliers answered at once with footprints stating their primary data share."""
     _, text = demo_run

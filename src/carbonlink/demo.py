@@ -383,9 +383,11 @@ def step_dashboard(run: DemoRun) -> None:
     run.console.print(
         f"2 inventory runs, {saved['alerts']} alerts and the monitoring report saved.\n"
         "Open the demo in the browser:\n"
-        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo\n"
-        "  then http://127.0.0.1:8000/ — log in as manager@demo.carbonlink.example "
-        "with that password (Chinese interface; 'English' in the top bar switches).",
+        f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo "
+        "--dev-tls\n"
+        "  then https://127.0.0.1:8000/ (a self-signed development certificate) — log in as "
+        "manager@demo.carbonlink.example with that password (Chinese interface; 'English' in "
+        "the top bar switches). Partners reach the PACT host at https://127.0.0.1:8000/pact.",
         highlight=False,
     )
 
@@ -394,6 +396,7 @@ def step_supply_chain(run: DemoRun) -> None:
     """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
     from carbonlink.api.demo_service import DEMO_ORG_ID
     from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.ledger import load_ledger_signer
     from carbonlink.store.workspace import open_store
 
     store = open_store(demo_settings(run))
@@ -404,6 +407,7 @@ def step_supply_chain(run: DemoRun) -> None:
             run.results["accounting"],
             run.console,
             organization_id=DEMO_ORG_ID,
+            signer=load_ledger_signer(demo_settings(run).workspace),
         )
         _print_supplier_index(run, store.engine, DEMO_ORG_ID)
     finally:

@@ -58,6 +58,40 @@ class Settings(BaseSettings):
         default=65536, ge=8, description="argon2id memory per hash, KiB (RFC 9106 §4: 64 MiB)."
     )
     login_window_s: int = Field(default=300, description="Window of the login rate limit, s.")
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The service's public base URL (https://host:port). Its /pact path is the PACT "
+            "host: the CloudEvents 'source' of the events it sends. Empty: the address "
+            "`carbonlink serve` listens on."
+        ),
+    )
+    pact_worker_interval: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds between runs of the service's PACT event worker (answers requests, "
+            "delivers events with backoff, records footprint receipts); 0 turns it off."
+        ),
+    )
+    pact_credentials: Path | None = Field(
+        default=None,
+        description=(
+            "JSON file of our credentials at partners' PACT hosts, "
+            '{"https://host/base": ["client id", "secret"]}, used to deliver events.'
+        ),
+    )
+    pact_ca_cert: Path | None = Field(
+        default=None,
+        description="Certificate (PEM) to trust for partners' PACT hosts; empty: the system CAs.",
+    )
+    pact_forwarded_https: bool = Field(
+        default=False,
+        description=(
+            "Behind a TLS-terminating proxy: take 'X-Forwarded-Proto: https' as HTTPS, so that "
+            "production mode serves /pact. Enable only when the proxy sets that header."
+        ),
+    )
 
     def check_secrets(self) -> None:
         """Refuse a missing, short or well-known secret in production mode.

@@ -20,6 +20,8 @@ DEMO_IDS = {
     "inventory_id": "run-of-the-demo-organization",
     "version": "1",
     "output_format": "pdf",
+    "client_id": "demo-steel-customer",
+    "pf_id": "7d3c1b7e-1f0a-4c55-9a43-2b8e9f1d6c20",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -34,7 +36,51 @@ DEMO_MARKERS = (
     "gas-above-500",
     "gas-below-450",
     "tangshan-target",
+    "Appliance purchasing",
+    "Demo hot-rolled coil",
 )
+
+
+def seed_demo_exchange(engine: sa.Engine) -> None:
+    """A PACT partner and a published footprint of the demo organization."""
+    from carbonlink.exchange.repository import ExchangeRepository
+
+    pact = ExchangeRepository(engine, organization_id="org-demo-steel")
+    pact.add_partner(
+        DEMO_IDS["client_id"], "s" * 24, name="Appliance purchasing", organization="Appliance Co"
+    )
+    zero = {"fossilCarbonContent": "0", "landUseChangeGhgEmissions": "0"}
+    zero |= {"landManagementBiogenicCO2Emissions": "0", "landManagementBiogenicCO2Removals": "0"}
+    zero |= {"biogenicCO2Uptake": "0", "biogenicNonCO2Emissions": "0"}
+    pact.publish(
+        {
+            "id": DEMO_IDS["pf_id"],
+            "specVersion": "3.0.3",
+            "created": "2026-01-15T00:00:00Z",
+            "status": "Active",
+            "companyName": "华东示范钢铁",
+            "companyIds": ["urn:pact:demo-steel.example:company-id:1"],
+            "productDescription": "Demo hot-rolled coil",
+            "productIds": ["urn:pact:demo-steel.example:product-id:hrc"],
+            "productNameCompany": "Demo hot-rolled coil",
+            "pcf": {
+                "declaredUnitOfMeasurement": "kilogram",
+                "declaredUnitAmount": "1",
+                "productMassPerDeclaredUnit": "1",
+                "referencePeriodStart": "2025-01-01T00:00:00Z",
+                "referencePeriodEnd": "2026-01-01T00:00:00Z",
+                "geographyCountry": "CN",
+                "pcfExcludingBiogenicUptake": "2.1",
+                "pcfIncludingBiogenicUptake": "2.1",
+                "fossilGhgEmissions": "2.1",
+                **zero,
+                "packagingEmissionsIncluded": False,
+                "ipccCharacterizationFactors": ["AR6"],
+                "crossSectoralStandards": ["ISO14067"],
+                "exemptedEmissionsPercent": "0",
+            },
+        }
+    )
 
 
 def _routes(routes: list[Any]) -> list[tuple[str, str]]:
@@ -56,11 +102,13 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         "fac-steelmaking", load_template("iron_steel"), {"fac-steelmaking-gas": "fuel_combustion"}
     )
     results.save_plan(engine, "org-demo-steel", plan, "seed")
+    seed_demo_exchange(engine)
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
     routes = _routes(any_service.app.routes)
     assert len(routes) >= 15
     bodies = {
+        ("POST", "/api/v1/pact/partners/{client_id}/grants"): {"companies": ["urn:pact:x:1"]},
         ("POST", "/api/v1/sources"): {"facility_id": "fac-steelmaking", "name": "x", "scope": 1},
         ("POST", "/api/v1/meters"): {"facility_id": "fac-steelmaking", "name": "x", "unit": "MWh"},
         ("POST", "/api/v1/readings"): {
@@ -99,6 +147,12 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     # and nothing of the demo organization changed
     assert any_service.data.sources("org-demo-steel", "fac-steelmaking")[0].name != "x"
     assert len(any_service.data.meters("org-demo-steel")) == 6
+    from carbonlink.exchange.repository import ExchangeRepository
+
+    pact = ExchangeRepository(engine, organization_id="org-demo-steel")
+    [partner] = pact.partners()
+    assert partner.active
+    assert [row["status"] for row in pact.published()] == ["Active"]
 
 
 def test_lists_show_only_the_callers_records(any_service: Service) -> None:

@@ -18,7 +18,7 @@ from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
-from carbonlink.api.routes import api, ledger, pages, supplier_index
+from carbonlink.api.routes import api, ledger, pact_admin, pages, supplier_index
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
@@ -77,7 +77,9 @@ def create_app(
     engine: sa.Engine | None = None,
     data: TenantData | None = None,
 ) -> FastAPI:
-    """Build the service: REST API under /api/v1, web pages, static assets, error mapping.
+    """Build the service: REST API under /api/v1, web pages, PACT host at /pact, static assets.
+
+    The PACT host serves every organization's exchange; its event worker runs in the lifespan.
 
     The database (the workspace's SQLite file unless settings name another) is migrated to the
     newest schema first, accounts tables included.
@@ -127,6 +129,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ledger.router)
     app.include_router(pages.router)
+    app.include_router(pact_admin.router)
+    pact_admin.mount_pact(app, settings, engine)
     app.include_router(supplier_index.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

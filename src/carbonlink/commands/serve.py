@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 
 console = Console()
@@ -31,8 +32,18 @@ def serve(
         typer.Option("--demo", help="(Re)set the demo enterprise's users (after make demo)."),
     ] = False,
     workers_log: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
+    certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS, as PACT requires.")
+    ] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    dev_tls: Annotated[
+        bool,
+        typer.Option(
+            "--dev-tls", help="Serve HTTPS with a self-signed certificate kept in the workspace."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the REST API (/api/v1, /openapi.json) and the web dashboard."""
+    """Serve the REST API (/api/v1, /openapi.json), the web dashboard and the PACT host (/pact)."""
     import uvicorn
 
     from carbonlink.api import create_app
@@ -43,6 +54,13 @@ def serve(
         settings = settings.model_copy(update={"workspace": workspace})
     if database is not None:
         settings = settings.model_copy(update={"database_url": database})
+    if dev_tls and certfile is None:
+        certfile, keyfile = dev_certificate(settings.workspace, host)
+    if (certfile is None) != (keyfile is None):
+        raise InputError("give both --certfile and --keyfile", hint="or use --dev-tls")
+    scheme = "https" if certfile else "http"
+    if not settings.public_url:
+        settings = settings.model_copy(update={"public_url": f"{scheme}://{host}:{port}"})
     app = create_app(settings)
     if demo:
         password = os.environ.get("CARBONLINK_DEMO_PASSWORD") or secrets.token_urlsafe(12)
@@ -51,5 +69,30 @@ def serve(
         for email, role in users:
             console.print(f"  {email}  ({role})")
         console.print(f"  password: {password}", highlight=False)
-    console.print(f"carbonlink at http://{host}:{port}/  (API docs: /api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=workers_log, access_log=False)
+    console.print(f"carbonlink at {scheme}://{host}:{port}/  (API docs: /api/docs)")
+    console.print(f"PACT host at {settings.public_url}/pact", highlight=False)
+    if certfile is not None:
+        console.print(f"TLS certificate {certfile}", highlight=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=workers_log,
+        access_log=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
+
+
+def dev_certificate(workspace: Path, host: str) -> tuple[Path, Path]:
+    """The workspace's self-signed development certificate, made on first use."""
+    from carbonlink.exchange.tls import CERT_FILE, KEY_FILE, make_dev_certificate
+
+    folder = workspace / "tls"
+    cert, key = folder / CERT_FILE, folder / KEY_FILE
+    if cert.is_file() and key.is_file():
+        return cert, key
+    hosts = ["localhost", "127.0.0.1", "::1"]
+    if host not in hosts and host not in ("0.0.0.0", "::"):
+        hosts.insert(0, host)
+    return make_dev_certificate(folder, hosts)

@@ -41,6 +41,7 @@ from carbonlink.domain.footprint import (
     hs_code_urn,
 )
 from carbonlink.errors import ExchangeError
+from carbonlink.exchange import receipts
 from carbonlink.exchange.client import PactClient
 from carbonlink.exchange.fulfilment import EventWorker
 from carbonlink.exchange.host import HostConfig, create_pact_app
@@ -62,6 +63,8 @@ from carbonlink.exchange.portal import (
 from carbonlink.exchange.repository import DEFAULT_OWNER, ExchangeRepository
 from carbonlink.exchange.server import BackgroundHost
 from carbonlink.exchange.tls import make_dev_certificate, trust
+from carbonlink.ledger import Ledger
+from carbonlink.ledger.note import Signer
 from carbonlink.store import create_store_engine, upgrade
 
 CHAIN_FILE = "supply-chain.yaml"
@@ -135,11 +138,14 @@ def run_supply_chain(
     console: Console,
     *,
     organization_id: str = DEFAULT_OWNER,
+    signer: Signer | None = None,
 ) -> dict[str, Path]:
     """Run the demo supply chain; returns the files written (under ``out/pact``).
 
     Demo Steel's exchange on the workspace store belongs to ``organization_id``, so that the
-    service shows it to that organization's users.
+    service shows it to that organization's users. With the ledger's ``signer``, the two
+    published and the two supplier footprints get ledger entries and receipts
+    (``out/pact/receipts``).
     """
     chain = load_chain()
     folder = out / "pact"
@@ -324,6 +330,14 @@ def run_supply_chain(
         }
         summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         files["supply chain summary"] = summary_path
+        if signer is not None:
+            exchanged = {
+                "pcf-hrc": (receipts.SENT, published["hrc"].id),
+                "pcf-crs": (receipts.SENT, published["crs"].id),
+                "supplier-coke": (receipts.RECEIVED, received_coke["pf_id"]),
+                "supplier-ferrochrome": (receipts.RECEIVED, alloy_pf.id),
+            }
+            files.update(_receipts(engine, organization_id, signer, folder, exchanged, console))
         _print(
             console,
             summary,
@@ -331,6 +345,31 @@ def run_supply_chain(
             alloy_in.per_unit.pcf_excluding_biogenic_uptake,
         )
     coke_engine.dispose()
+    return files
+
+
+def _receipts(
+    engine: Engine,
+    organization_id: str,
+    signer: Signer,
+    folder: Path,
+    exchanged: dict[str, tuple[str, str]],
+    console: Console,
+) -> dict[str, Path]:
+    """Record each exchanged footprint in the ledger; write its document and receipt."""
+    ledger = Ledger(engine)
+    files = {}
+    for name, (direction, pf_id) in exchanged.items():
+        footprint = receipts.stored(engine, organization_id, pf_id, direction)
+        index, _document, receipt = receipts.write_receipt_files(
+            ledger, footprint, signer, folder / "receipts", name
+        )
+        files[f"receipt pact/receipts/{name}"] = receipt
+        console.print(
+            f"ledger entry {index} (footprint {direction}, {pf_id}): "
+            f"pact/receipts/{name}.json sha256 {footprint.sha256[:16]}… → {receipt.name}",
+            highlight=False,
+        )
     return files
 
 

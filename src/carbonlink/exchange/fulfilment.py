@@ -11,6 +11,7 @@ requesting partner may see that meet the request's criteria) or `RequestRejected
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from carbonlink.exchange.pact import (
 from carbonlink.exchange.repository import ExchangeRepository, FootprintFilter
 
 NULL_PRODUCT = "urn:pact:null"
+LOG = logging.getLogger(__name__)
 
 Credentials = Mapping[str, tuple[str, str]]
 """Our client id and secret at a partner's host, by the host's base URL."""
@@ -287,3 +289,46 @@ def send_request(
         target_url=events_endpoint(partner.events_url),
     )
     return str(event["id"])
+
+
+@dataclass(slots=True)
+class OwnersWorker:
+    """One `EventWorker` per organization with an exchange in the store, run in turn.
+
+    A service hosting many organizations' exchanges runs this in its lifespan; each run also
+    calls ``after_run`` (the service records footprint receipts there). One organization's
+    failing run does not keep the others from theirs.
+    """
+
+    repository: ExchangeRepository
+    source: str
+    """The service's PACT base URL (…/pact), every event's CloudEvents ``source``."""
+    credentials: Credentials = field(default_factory=dict)
+    verify: Any = True
+    after_run: Callable[[], object] | None = None
+    _workers: dict[str, EventWorker] = field(default_factory=dict)
+
+    def worker(self, owner: str) -> EventWorker:
+        """The event worker of one organization (kept, with its cached partner tokens)."""
+        if owner not in self._workers:
+            self._workers[owner] = EventWorker(
+                self.repository.for_owner(owner),
+                source=self.source,
+                credentials=self.credentials,
+                verify=self.verify,
+            )
+        return self._workers[owner]
+
+    def run_once(self) -> int:
+        """Run every organization's worker once; returns the number of events delivered."""
+        delivered = 0
+        for owner in self.repository.owners():
+            try:
+                delivered += self.worker(owner).run_once()
+            except Exception:
+                # Delivery failures are kept on the events; this is anything else (the store
+                # unreachable…). One organization's failure must not stop the others' runs.
+                LOG.exception("the PACT event worker of organization %s failed", owner)
+        if self.after_run is not None:
+            self.after_run()
+        return delivered

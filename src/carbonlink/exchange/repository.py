@@ -19,7 +19,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, false, insert, or_, select, update
 
 from carbonlink.errors import InputError
 from carbonlink.exchange.pact import REQUEST_CREATED, ProductFootprint, parse_product_footprint
@@ -276,6 +276,59 @@ class ExchangeRepository:
             if fresh:
                 connection.execute(insert(pact_grants), fresh)
 
+    def grants(self, client_id: str) -> dict[str, list[str]]:
+        """A partner's grants: footprint ids and company URNs (lower case), sorted."""
+        found: dict[str, list[str]] = {"footprint": [], "company": []}
+        if self.partner(client_id) is None:
+            return found
+        query = (
+            select(pact_grants.c.kind, pact_grants.c.value)
+            .where(pact_grants.c.client_id == client_id)
+            .order_by(pact_grants.c.kind, pact_grants.c.value)
+        )
+        with self.engine.connect() as connection:
+            for kind, value in connection.execute(query):
+                found[kind].append(value)
+        return found
+
+    def set_partner_active(self, client_id: str, active: bool) -> Partner:
+        """Deactivate (its tokens are revoked at once) or reactivate one of our partners."""
+        return self._change_partner(client_id, active=active)
+
+    def rotate_secret(self, client_id: str, secret: str) -> Partner:
+        """Give a partner a new client secret; the old one and its tokens stop working."""
+        if len(secret) < 16:
+            raise InputError("a PACT client secret needs at least 16 characters", record=client_id)
+        return self._change_partner(client_id, secret_hash=_HASHER.hash(secret))
+
+    def _change_partner(self, client_id: str, **values: Any) -> Partner:
+        mine = and_(
+            pact_partners.c.client_id == client_id,
+            pact_partners.c.organization_id == self.organization_id,
+        )
+        with self.engine.begin() as connection:
+            done = connection.execute(update(pact_partners).where(mine).values(**values))
+            if done.rowcount != 1:
+                raise InputError(
+                    f"no PACT partner {client_id!r} in this organization",
+                    record=client_id,
+                    hint="list the partners to find its client id",
+                )
+            connection.execute(delete(pact_tokens).where(pact_tokens.c.client_id == client_id))
+            row = connection.execute(select(pact_partners).where(mine)).one()
+        return _partner(row)
+
+    def published(self) -> list[dict[str, Any]]:
+        """This organization's published footprints (id, status, time, document), in order."""
+        f = pact_footprints
+        query = (
+            select(f.c.pf_id, f.c.status, f.c.published_at, f.c.document)
+            .where(f.c.organization_id == self.organization_id)
+            .order_by(f.c.published_at, f.c.pf_id)
+        )
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
     def authenticate(self, client_id: str, secret: str) -> Partner | None:
         """The partner when ``secret`` is its client secret; None otherwise (constant work)."""
         with self.engine.connect() as connection:
@@ -425,8 +478,8 @@ class ExchangeRepository:
         if criteria.valid_before is not None:
             query = query.where(f.c.valid_to < criteria.valid_before)
         if criteria.status is not None:
-            status = "Active" if criteria.status.lower() == "active" else "Deprecated"
-            query = query.where(f.c.status == status)
+            status = {"active": "Active", "deprecated": "Deprecated"}.get(criteria.status.lower())
+            query = query.where(f.c.status == status if status else false())
         query = query.order_by(f.c.published_at, f.c.pf_id).offset(offset)
         if limit is not None:
             query = query.limit(limit)

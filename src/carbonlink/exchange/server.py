@@ -1,6 +1,7 @@
 """Running a PACT host over HTTPS with uvicorn: in the foreground, or in a thread on loopback.
 
 The thread form serves tests and the demo (two hosts talking to each other in one process).
+`HttpsOnly` keeps a host mounted in a service that also answers plain HTTP to HTTPS.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carbonlink.errors import ExchangeError
+from carbonlink.exchange.host import pact_error
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -93,3 +96,36 @@ class BackgroundHost:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class HttpsOnly:
+    """ASGI wrapper of a PACT host that refuses plain HTTP with a PACT ``AccessDenied`` error.
+
+    PACT v3 requires HTTPS. A request counts as HTTPS when the server speaks TLS itself
+    (the ASGI scheme is ``https``), or, with ``forwarded`` set, when a TLS-terminating proxy
+    says so in ``X-Forwarded-Proto``; enable that only behind a proxy that sets the header.
+    """
+
+    def __init__(self, app: ASGIApp, *, forwarded: bool = False) -> None:
+        self.app = app
+        self.forwarded = forwarded
+
+    def secure(self, scope: Scope) -> bool:
+        """Whether the request reached us over HTTPS."""
+        if scope.get("scheme") == "https":
+            return True
+        if not self.forwarded:
+            return False
+        headers = dict(scope.get("headers") or [])
+        proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1")
+        return proto.split(",")[0].strip().lower() == "https"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.secure(scope):
+            response = pact_error(
+                "AccessDenied",
+                "PACT is served over HTTPS only: call this host with https://",
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
