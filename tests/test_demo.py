@@ -146,3 +146,11 @@ def test_exchanged_footprints_have_receipts_that_verify_offline(
         assert verified.content["kind"] == "footprint"
         assert verified.content["direction"] == ("sent" if name.startswith("pcf") else "received")
         assert f"pact/receipts/{name}.json" in text
+
+
+def test_demo_ranks_its_suppliers(demo_run: tuple[Path, str]) -> None:
+    """Both demo suppliers answered at once with footprints stating their primary data share."""
+    _, text = demo_run
+    [line] = [row for row in text.splitlines() if "supplier green-and-digital index" in row]
+    assert "Demo Ferroalloy Co." in line and "Demo Coking Co." in line
+    assert line.index("1. ") < line.index("2. ")

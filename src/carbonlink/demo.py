@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from carbonlink.commands.account import result_table
 from carbonlink.domain.engine import Computation, account
@@ -410,6 +411,7 @@ def step_supply_chain(run: DemoRun) -> None:
             organization_id=DEMO_ORG_ID,
             signer=load_ledger_signer(demo_settings(run).workspace),
         )
+        _print_supplier_index(run, store.engine, DEMO_ORG_ID)
     finally:
         store.engine.dispose()
     run.outputs.update(files)
@@ -427,6 +429,22 @@ def step_supply_chain(run: DemoRun) -> None:
     run.console.print(
         f"scope 3 category 1 from the suppliers' footprints (coke, ferrochrome): "
         f"{category1:,.0f} t CO2e, added to {DEMO_INVENTORY}",
+        highlight=False,
+    )
+
+
+def _print_supplier_index(run: DemoRun, engine: Engine, organization_id: str) -> None:
+    """The supplier green-and-digital index of the suppliers that just answered."""
+    from datetime import UTC, datetime
+
+    from carbonlink.exchange.repository import ExchangeRepository
+    from carbonlink.indices.suppliers import supplier_index
+
+    repository = ExchangeRepository(engine, organization_id=organization_id)
+    table = supplier_index(repository, as_of=datetime.now(UTC)).index_table()
+    ranking = "; ".join(f"{int(r.rank)}. {r.uName} {r.score:.1f}" for r in table.itertuples())
+    run.console.print(
+        f"supplier green-and-digital index: {ranking} (page /supply-chain/suppliers/index)",
         highlight=False,
     )
 

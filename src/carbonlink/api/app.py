@@ -18,7 +18,16 @@ from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
-from carbonlink.api.routes import admin, api, ledger, pact_admin, pages, portal, supply
+from carbonlink.api.routes import (
+    admin,
+    api,
+    ledger,
+    pact_admin,
+    pages,
+    portal,
+    supplier_index,
+    supply,
+)
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
@@ -134,5 +143,6 @@ def create_app(
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)
     app.include_router(admin.router)
+    app.include_router(supplier_index.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

@@ -1,4 +1,4 @@
-"""Indicator data: a units × indicators table, read from CSV/XLSX or COINr's iData/iMeta pair.
+"""Indicator data: a units × indicators table from CSV/XLSX/Parquet or COINr's iData/iMeta pair.
 
 The table has one row per unit (per unit and year for panel data) with `uCode`, optional
 `uName` and `Time`, group and denominator columns, and one column per indicator code — COINr's
@@ -65,7 +65,10 @@ class IndicatorData:
 
 
 def read_table(path: Path, sheet: str | None = None) -> IndicatorData:
-    """Read a CSV or XLSX table (XLSX: sheet `iData` if present, else the first)."""
+    """Read a CSV, XLSX or Parquet table (XLSX: sheet `iData` if present, else the first).
+
+    Parquet is read with pandas through pyarrow; column types come from the file.
+    """
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -80,7 +83,9 @@ def read_table(path: Path, sheet: str | None = None) -> IndicatorData:
             frame = pd.read_parquet(path)
         else:
             raise IndexDataError(
-                f"unsupported file type {suffix!r}", file=str(path), hint="use .csv or .xlsx"
+                f"unsupported file type {suffix!r}",
+                file=str(path),
+                hint="use .csv, .xlsx or .parquet",
             )
     except (OSError, ValueError, ImportError) as exc:
         if isinstance(exc, IndexDataError):
