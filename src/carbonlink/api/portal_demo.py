@@ -34,6 +34,7 @@ class PortalSupplier:
     email: str
     product_ids: tuple[str, ...]
     purchased_t: float
+    spend_cny: float | None = None
 
 
 def _field(page: str, name: str) -> str:
@@ -116,6 +117,7 @@ def answer_through_portal(
                     "supplier": client_id.group(1),
                     "product_ids": "\n".join(supplier.product_ids),
                     "mass_t": f"{supplier.purchased_t:.3f}",
+                    "spend": "" if supplier.spend_cny is None else f"{supplier.spend_cny:.0f}",
                 },
                 follow_redirects=False,
             )

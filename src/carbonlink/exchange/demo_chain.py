@@ -161,6 +161,10 @@ def _answer_in_portal(
         email=f"sales-{run_id}@{spec['domain']}",
         product_ids=(product_id,),
         purchased_t=chain["boms"]["hrc"]["purchased"][item["key"]] * hrc_t,
+        spend_cny=chain["boms"]["hrc"]["purchased"][item["key"]]
+        * hrc_t
+        * KG_PER_T
+        * chain["boms"]["hrc"]["prices_cny_per_kg"][item["key"]],
     )
     return answer_through_portal(engine, organization_id, supplier, form)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from carbonlink.api import security
@@ -37,6 +37,15 @@ def _admin(request: Request, ctx: ServiceContext, csrf_token: str | None = None)
             raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     caller.require("admin")
     return caller
+
+
+def _admin_caller(request: Request, ctx: Context, csrf_token: Csrf = None) -> Principal:
+    # A dependency, so that a caller who is not an administrator is refused before the form's
+    # fields are validated (403, never 422 naming the fields).
+    return _admin(request, ctx, csrf_token)
+
+
+Admin = Annotated[Principal, Depends(_admin_caller)]
 
 
 def _role(role: str) -> str:
@@ -73,13 +82,12 @@ def admin_users(request: Request, ctx: Context) -> HTMLResponse:
 def admin_invite(
     request: Request,
     ctx: Context,
-    csrf_token: Csrf,
+    caller: Admin,
     email: Annotated[str, Form(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")],
     role: RoleField,
     display_name: Annotated[str, Form(max_length=200, pattern=r"^[^\x00]*$")] = "",
     locale: Annotated[str, Form(pattern=r"^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
-    caller = _admin(request, ctx, csrf_token)
     _user_id, password = security.invite_user(
         ctx.accounts, caller.organization_id, email, _role(role), display_name or None, locale
     )
@@ -88,10 +96,7 @@ def admin_invite(
     )
 
 
-def _user_action(
-    request: Request, ctx: ServiceContext, csrf_token: str | None, user_id: str, **change: Any
-) -> Response:
-    caller = _admin(request, ctx, csrf_token)
+def _user_action(ctx: ServiceContext, caller: Principal, user_id: str, **change: Any) -> Response:
     org = caller.organization_id
     if security.organization_user(ctx.engine, org, user_id) is None:
         raise NotFoundError("no user with this id in your organization", record=user_id)
@@ -104,39 +109,31 @@ def _user_action(
 
 @router.post("/users/{user_id}/role")
 def admin_user_role(
-    user_id: str, request: Request, ctx: Context, csrf_token: Csrf = None, role: RoleField = ""
+    user_id: str, request: Request, ctx: Context, caller: Admin, role: RoleField = ""
 ) -> Response:
-    return _user_action(request, ctx, csrf_token, user_id, role=role)
+    return _user_action(ctx, caller, user_id, role=role)
 
 
 @router.post("/users/{user_id}/disable")
-def admin_user_disable(
-    user_id: str, request: Request, ctx: Context, csrf_token: Csrf = None
-) -> Response:
-    return _user_action(request, ctx, csrf_token, user_id, disabled=True)
+def admin_user_disable(user_id: str, request: Request, ctx: Context, caller: Admin) -> Response:
+    return _user_action(ctx, caller, user_id, disabled=True)
 
 
 @router.post("/users/{user_id}/enable")
-def admin_user_enable(
-    user_id: str, request: Request, ctx: Context, csrf_token: Csrf = None
-) -> Response:
-    return _user_action(request, ctx, csrf_token, user_id, disabled=False)
+def admin_user_enable(user_id: str, request: Request, ctx: Context, caller: Admin) -> Response:
+    return _user_action(ctx, caller, user_id, disabled=False)
 
 
 @router.post("/api-keys")
 def admin_create_key(
-    request: Request, ctx: Context, csrf_token: Csrf, name: Name, role: RoleField
+    request: Request, ctx: Context, caller: Admin, name: Name, role: RoleField
 ) -> HTMLResponse:
-    caller = _admin(request, ctx, csrf_token)
     key = ctx.accounts.create_api_key(caller.organization_id, name, _role(role))
     return _page(request, ctx, caller, 201, secret={"kind": "key", "name": name, "value": key})
 
 
 @router.post("/api-keys/{key_id}/revoke")
-def admin_revoke_key(
-    key_id: str, request: Request, ctx: Context, csrf_token: Csrf = None
-) -> Response:
-    caller = _admin(request, ctx, csrf_token)
+def admin_revoke_key(key_id: str, request: Request, ctx: Context, caller: Admin) -> Response:
     if not security.revoke_api_key(ctx.engine, caller.organization_id, key_id):
         raise NotFoundError("no active API key with this id in your organization", record=key_id)
     return RedirectResponse(PAGE, status_code=303)
@@ -144,9 +141,8 @@ def admin_revoke_key(
 
 @router.post("/oauth-clients")
 def admin_create_client(
-    request: Request, ctx: Context, csrf_token: Csrf, name: Name, role: RoleField
+    request: Request, ctx: Context, caller: Admin, name: Name, role: RoleField
 ) -> HTMLResponse:
-    caller = _admin(request, ctx, csrf_token)
     client_id, secret = ctx.accounts.create_client(caller.organization_id, name, _role(role))
     return _page(
         request,
@@ -158,10 +154,7 @@ def admin_create_client(
 
 
 @router.post("/oauth-clients/{client_id}/delete")
-def admin_delete_client(
-    client_id: str, request: Request, ctx: Context, csrf_token: Csrf = None
-) -> Response:
-    caller = _admin(request, ctx, csrf_token)
+def admin_delete_client(client_id: str, request: Request, ctx: Context, caller: Admin) -> Response:
     if not security.delete_client(ctx.engine, caller.organization_id, client_id):
         raise NotFoundError("no OAuth client with this id in your organization", record=client_id)
     return RedirectResponse(PAGE, status_code=303)

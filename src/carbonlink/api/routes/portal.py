@@ -267,7 +267,7 @@ def _lead_page(
         "portal_admin.html",
         caller,
         status_code,
-        nav="portal-admin",
+        nav="supply",
         suppliers=suppliers,
         invitations=invitations,
         rows=rows,
