@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,3 +232,13 @@ def make_service(engine: sa.Engine, tmp_path: Path):  # type: ignore[no-untyped-
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture
+def base_url(service: Service) -> Iterator[str]:
+    """The service on a loopback port, for the tests in Chromium (skipped when it is absent)."""
+    from browser_support import require_chromium, served
+
+    require_chromium()
+    with served(service.app) as url:
+        yield url

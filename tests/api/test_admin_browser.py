@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from test_browser import CHROMIUM, OUT, base_url  # noqa: F401  (base_url is a fixture)
+from browser_support import OUT, launch, log_in, new_page
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -17,25 +17,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the page, not the database
-def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> None:  # noqa: F811
+def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> None:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base_url}/login")
-        page.fill("input[name=email]", service.users["admin"])
-        page.fill("input[name=password]", "correct horse battery staple")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
+        browser = launch(pw)
+        page = new_page(browser, errors)
+        log_in(page, base_url, service.users["admin"])
         page.click("#admin-link")
         page.wait_for_url(f"{base_url}/admin/users")
         assert page.locator("h1").inner_text() == "用户与访问"
@@ -62,7 +52,7 @@ def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_an_alert_from_posted_readings_reads_in_both_languages(
     service: Service,
-    base_url: str,  # noqa: F811
+    base_url: str,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -76,17 +66,11 @@ def test_an_alert_from_posted_readings_reads_in_both_languages(
         for h, v in enumerate((9000, 25000.5))
     ]
     assert client.post("/api/v1/readings", json={"readings": rows}).json()["stored"] == 2
+    errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page.goto(f"{base_url}/login")
-        page.fill("input[name=email]", service.users["viewer"])
-        page.fill("input[name=password]", "correct horse battery staple")
-        page.click("button[type=submit]")
+        browser = launch(pw)
+        page = new_page(browser, errors)
+        log_in(page, base_url, service.users["viewer"])
         page.goto(f"{base_url}/alerts?lang=zh")
         row = page.locator("#alerts-open tr", has_text="gas-surge")
         assert "读数 25,000.5 高于限值 20,000" in row.inner_text()
@@ -96,3 +80,4 @@ def test_an_alert_from_posted_readings_reads_in_both_languages(
         assert "value 25,000.5 above the limit 20,000" in row.inner_text()
         page.screenshot(path=OUT / "alerts-api-en.png", full_page=True)
         browser.close()
+    assert errors == []

@@ -6,53 +6,16 @@ Screenshots go to ``test-output/browser/`` at the project root.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
+from browser_support import OUT, launch, log_in, new_page, require_chromium, served, submit_log_in
 
 if TYPE_CHECKING:
     from conftest import Service
 
-CHROMIUM = Path(os.environ.get("CARBONLINK_CHROMIUM", "/usr/bin/chromium"))
-OUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
-
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def base_url(service: Service) -> Iterator[str]:
-    """The service on a loopback port, served by uvicorn in a thread."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    port = _free_port()
-    config = uvicorn.Config(
-        service.app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the pages, not the database
@@ -62,22 +25,13 @@ def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) 
     OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        browser = launch(pw)
+        page = new_page(browser, errors)
 
         page.goto(f"{base_url}/")
         assert page.url.endswith("/login")
         page.screenshot(path=OUT / "01-login.png")
-        page.fill("input[name=email]", service.users["editor"])
-        page.fill("input[name=password]", "correct horse battery staple")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
+        submit_log_in(page, base_url, service.users["editor"])
         page.wait_for_selector("#chart-months canvas")
         assert page.locator("h1").inner_text() == "排放总览"
         page.screenshot(path=OUT / "02-overview-zh.png", full_page=True)
@@ -123,25 +77,6 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _serve(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
     """The demo's real numbers: overview, a facility, the metered meter's anomaly, monitoring."""
     from playwright.sync_api import sync_playwright
@@ -151,87 +86,69 @@ def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
     from carbonlink.ingest.plant_demo import default_plant_file
     from carbonlink.settings import Settings
 
-    if not CHROMIUM.exists():
-        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    require_chromium()
     app = create_app(
         Settings(workspace=demo_workspace / "workspace", argon2_time_cost=1, argon2_memory_kib=1024)
     )
     set_demo_users(app, "demo password for the test")
     inventory = json.loads((demo_workspace / "inventory.json").read_text("utf-8"))
-    server, thread, base_url = _serve(app)
     OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-            )
-            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base_url}/login")
-            page.fill("input[name=email]", "engineer@demo.carbonlink.example")
-            page.fill("input[name=password]", "demo password for the test")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base_url}/")
-            page.wait_for_selector("#chart-facilities canvas")
-            # the engine's scope 1 total of the 2025 inventory, in the Chinese number format
-            scope1 = f"{inventory['totals']['scope1']:,.1f}"
-            assert scope1 in page.locator(".kpis").inner_text()
-            page.screenshot(path=OUT / "11-demo-overview-zh.png", full_page=True)
+    with served(app) as base_url, sync_playwright() as pw:
+        browser = launch(pw)
+        page = new_page(browser, errors)
+        log_in(page, base_url, "engineer@demo.carbonlink.example", "demo password for the test")
+        page.wait_for_selector("#chart-facilities canvas")
+        # the engine's scope 1 total of the 2025 inventory, in the Chinese number format
+        scope1 = f"{inventory['totals']['scope1']:,.1f}"
+        assert scope1 in page.locator(".kpis").inner_text()
+        page.screenshot(path=OUT / "11-demo-overview-zh.png", full_page=True)
 
-            page.click("#facilities-table >> text=Tangshan integrated works (BF-BOF)")
-            page.wait_for_selector("#sources-table")
-            page.screenshot(path=OUT / "12-demo-facility.png", full_page=True)
-            page.click("#sources-table >> text=bf-coke")
-            page.wait_for_selector("text=NDRC 2013", state="attached")
-            page.screenshot(path=OUT / "13-demo-source-factor.png", full_page=True)
+        page.click("#facilities-table >> text=Tangshan integrated works (BF-BOF)")
+        page.wait_for_selector("#sources-table")
+        page.screenshot(path=OUT / "12-demo-facility.png", full_page=True)
+        page.click("#sources-table >> text=bf-coke")
+        page.wait_for_selector("text=NDRC 2013", state="attached")
+        page.screenshot(path=OUT / "13-demo-source-factor.png", full_page=True)
 
-            page.goto(f"{base_url}/")
-            page.click("text=2018 · Demo Steel Co., Ltd. (metered rolling works)")
-            page.wait_for_selector("#chart-months canvas")
-            page.screenshot(path=OUT / "14-demo-metered-overview.png", full_page=True)
-            page.click("#facilities-table >> text=Rolling works")
-            page.click("#sources-table >> text=electricity")
-            page.click('a[href="/meters/daewoo-gwangyang-electricity"]')
-            page.wait_for_selector("#episodes-table")
-            if default_plant_file().exists():
-                episode = page.locator("#episodes-table a", has_text="2018年3月11日").first
-                episode.click()
-                page.wait_for_selector("#chart-band canvas")
-                assert "2018年3月11日" in page.locator("tr.selected").inner_text()
-            page.screenshot(path=OUT / "15-demo-meter-anomaly.png", full_page=True)
-            page.locator("#anomalies").screenshot(path=OUT / "15b-demo-anomaly-band.png")
+        page.goto(f"{base_url}/")
+        page.click("text=2018 · Demo Steel Co., Ltd. (metered rolling works)")
+        page.wait_for_selector("#chart-months canvas")
+        page.screenshot(path=OUT / "14-demo-metered-overview.png", full_page=True)
+        page.click("#facilities-table >> text=Rolling works")
+        page.click("#sources-table >> text=electricity")
+        page.click('a[href="/meters/daewoo-gwangyang-electricity"]')
+        page.wait_for_selector("#episodes-table")
+        if default_plant_file().exists():
+            episode = page.locator("#episodes-table a", has_text="2018年3月11日").first
+            episode.click()
+            page.wait_for_selector("#chart-band canvas")
+            assert "2018年3月11日" in page.locator("tr.selected").inner_text()
+        page.screenshot(path=OUT / "15-demo-meter-anomaly.png", full_page=True)
+        page.locator("#anomalies").screenshot(path=OUT / "15b-demo-anomaly-band.png")
 
-            page.goto(f"{base_url}/alerts")
-            page.wait_for_selector("#alerts-closed")
-            page.screenshot(path=OUT / "16-demo-alerts.png", full_page=True)
-            page.goto(f"{base_url}/targets")
-            page.wait_for_selector("#chart-pathway canvas")
-            page.screenshot(path=OUT / "17-demo-targets.png", full_page=True)
-            page.click("a[data-lang=en]")
-            page.wait_for_selector("text=Target pathway")
-            page.goto(f"{base_url}/ets")
-            assert "CN-ETS" in page.locator(".kpis").inner_text()
-            page.screenshot(path=OUT / "18-demo-ets-en.png", full_page=True)
-            page.goto(f"{base_url}/")
-            page.wait_for_selector("text=Total emissions")
-            page.screenshot(path=OUT / "19-demo-overview-en.png", full_page=True)
-            # the demo plan is version 1; an edit saves version 2 pointing at it
-            page.goto(f"{base_url}/plans?lang=zh")
-            assert page.locator("#plan-version").inner_text() == "1"
-            page.fill("input[name='0-sampling']", "每批次取样 per batch")
-            page.click("#plan-save")
-            page.wait_for_selector("#plan-version >> text=2")
-            assert page.locator("input[name='0-sampling']").input_value() == "每批次取样 per batch"
-            assert page.locator("#plan-history tbody tr").count() == 2
-            page.screenshot(path=OUT / "20-plan.png", full_page=True)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        page.goto(f"{base_url}/alerts")
+        page.wait_for_selector("#alerts-closed")
+        page.screenshot(path=OUT / "16-demo-alerts.png", full_page=True)
+        page.goto(f"{base_url}/targets")
+        page.wait_for_selector("#chart-pathway canvas")
+        page.screenshot(path=OUT / "17-demo-targets.png", full_page=True)
+        page.click("a[data-lang=en]")
+        page.wait_for_selector("text=Target pathway")
+        page.goto(f"{base_url}/ets")
+        assert "CN-ETS" in page.locator(".kpis").inner_text()
+        page.screenshot(path=OUT / "18-demo-ets-en.png", full_page=True)
+        page.goto(f"{base_url}/")
+        page.wait_for_selector("text=Total emissions")
+        page.screenshot(path=OUT / "19-demo-overview-en.png", full_page=True)
+        # the demo plan is version 1; an edit saves version 2 pointing at it
+        page.goto(f"{base_url}/plans?lang=zh")
+        assert page.locator("#plan-version").inner_text() == "1"
+        page.fill("input[name='0-sampling']", "每批次取样 per batch")
+        page.click("#plan-save")
+        page.wait_for_selector("#plan-version >> text=2")
+        assert page.locator("input[name='0-sampling']").input_value() == "每批次取样 per batch"
+        assert page.locator("#plan-history tbody tr").count() == 2
+        page.screenshot(path=OUT / "20-plan.png", full_page=True)
+        browser.close()
     assert errors == []

@@ -8,36 +8,24 @@ with the guided form; the lead sees the request fulfilled with the footprint. Sc
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import uvicorn
+from browser_support import OUT, free_port, launch, log_in, new_page, require_chromium, served
 
 if TYPE_CHECKING:
     from conftest import Service
 
-CHROMIUM = Path(os.environ.get("CARBONLINK_CHROMIUM", "/usr/bin/chromium"))
-OUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 PASSWORD = "a long supplier password"
 ALLOY_URN = "urn:pact:ferroalloy.example.cn:product-id:FECR-HC"
 PCF = 14_500_000 / 2_400_000 + 2.1 * 0.05  # see test_portal_pages
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def mail() -> Iterator[tuple[int, list[Message]]]:
             received.append(message_from_bytes(envelope.content))
             return "250 OK"
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     yield port, received
@@ -60,58 +48,32 @@ def mail() -> Iterator[tuple[int, list[Message]]]:
 
 
 @pytest.fixture
-def served(make_service: Any, mail: tuple[int, list[Message]]) -> Iterator[tuple[Service, str]]:
+def smtp_service(
+    make_service: Any, mail: tuple[int, list[Message]]
+) -> Iterator[tuple[Service, str]]:
     """The service with SMTP configured, on a loopback port, served by uvicorn in a thread."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    service = make_service(smtp_host="127.0.0.1", smtp_port=mail[0], public_url=base_url)
-    config = uvicorn.Config(
-        service.app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    require_chromium()
+    port = free_port()
+    service = make_service(
+        smtp_host="127.0.0.1", smtp_port=mail[0], public_url=f"http://127.0.0.1:{port}"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield service, base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(service.app, port) as base_url:
+        yield service, base_url
 
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the pages, not the database
 def test_invite_answer_and_see_the_footprint(
-    served: tuple[Service, str], mail: tuple[int, list[Message]]
+    smtp_service: tuple[Service, str], mail: tuple[int, list[Message]]
 ) -> None:
     from playwright.sync_api import sync_playwright
 
-    service, base_url = served
+    service, base_url = smtp_service
     OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-
-        def new_page() -> Any:
-            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            return page
-
-        lead = new_page()
-        lead.goto(f"{base_url}/login")
-        lead.fill("input[name=email]", service.users["admin"])
-        lead.fill("input[name=password]", "correct horse battery staple")
-        lead.click("button[type=submit]")
-        lead.wait_for_url(f"{base_url}/")
+        browser = launch(pw)
+        lead = new_page(browser, errors)
+        log_in(lead, base_url, service.users["admin"])
         lead.click("header nav >> text=供应链")
         lead.wait_for_url(f"{base_url}/supply-chain")
         lead.click(".subnav >> text=供应商门户")
@@ -141,7 +103,7 @@ def test_invite_answer_and_see_the_footprint(
         body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
         [link] = set(re.findall(rf"{re.escape(base_url)}/portal/invite/\S+", body))
 
-        supplier = new_page()
+        supplier = new_page(browser, errors)
         supplier.goto(link)
         supplier.wait_for_selector("input[name=display_name]")
         supplier.screenshot(path=OUT / "portal-03-invitation-zh.png", full_page=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
+from browser_support import launch, log_in, new_page
 from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.indices.suppliers import supplier_spec
@@ -178,67 +179,30 @@ def test_another_organization_sees_none_of_the_suppliers(
 @pytest.mark.browser
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the page, not the database
 def test_page_in_chromium_draws_the_chart(
-    service: Service, engine: sa.Engine, tmp_path: Path
+    service: Service, engine: sa.Engine, base_url: str, tmp_path: Path
 ) -> None:
     """Under the service's content security policy the chart script runs and draws a canvas."""
-    import os
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    chromium = Path(os.environ.get("CARBONLINK_CHROMIUM", "/usr/bin/chromium"))
-    if not chromium.exists():
-        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium not found at {chromium}")
-        pytest.skip(f"Chromium not found at {chromium}")
     from playwright.sync_api import sync_playwright
 
     seed_four_coke_suppliers(engine, DEMO_ORG_ID)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(service.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
     errors: list[str] = []
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=str(chromium), headless=True, args=["--no-sandbox"]
-            )
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/login")
-            page.fill("input[name=email]", service.users["viewer"])
-            page.fill("input[name=password]", "correct horse battery staple")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/")
-            page.goto(f"{base}{PAGE}?as_of={DAY}&lang=en")
-            page.wait_for_selector("#chart-supplier-index canvas")
-            assert page.locator("h1").inner_text() == "Supplier green-and-digital index"
-            ranks = page.locator(".sgdi tbody td.supplier-cell").all_inner_texts()
-            assert [r.splitlines()[0] for r in ranks] == [
-                "Alpha Coking",
-                "Beta Coke Works",
-                "Delta Fuels",
-                "Charlie Carbon",
-            ]
-            table = page.locator(".sgdi table").bounding_box()
-            card = page.locator("section.sgdi").bounding_box()
-            assert table and card and table["width"] <= card["width"]
-            page.screenshot(path=tmp_path / "supplier-index.png", full_page=True)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        page = new_page(browser, errors, locale=None)
+        log_in(page, base_url, service.users["viewer"])
+        page.goto(f"{base_url}{PAGE}?as_of={DAY}&lang=en")
+        page.wait_for_selector("#chart-supplier-index canvas")
+        assert page.locator("h1").inner_text() == "Supplier green-and-digital index"
+        ranks = page.locator(".sgdi tbody td.supplier-cell").all_inner_texts()
+        assert [r.splitlines()[0] for r in ranks] == [
+            "Alpha Coking",
+            "Beta Coke Works",
+            "Delta Fuels",
+            "Charlie Carbon",
+        ]
+        table = page.locator(".sgdi table").bounding_box()
+        card = page.locator("section.sgdi").bounding_box()
+        assert table and card and table["width"] <= card["width"]
+        page.screenshot(path=tmp_path / "supplier-index.png", full_page=True)
+        browser.close()
     assert errors == []

@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
+from browser_support import OUT, launch, log_in, new_page
 from supply_fixture import COKE, CRS, FERROCHROME, HRC, SeededChain, seed_supply_chain
 
 from carbonlink.exchange.repository import ExchangeRepository
@@ -26,8 +20,6 @@ if TYPE_CHECKING:
     from conftest import Service
 
 DEMO = "org-demo-steel"
-CHROMIUM = Path(os.environ.get("CARBONLINK_CHROMIUM", "/usr/bin/chromium"))
-OUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 
 
 @pytest.fixture
@@ -135,31 +127,6 @@ def test_another_organization_sees_an_empty_supply_chain(
 
 
 # -- in the browser ---------------------------------------------------------------------------
-@pytest.fixture
-def base_url(service: Service) -> Iterator[str]:
-    """The service on a loopback port, served by uvicorn in a thread."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        service.app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the pages, not the database
 def test_browse_to_hrc_and_find_the_coke_contribution(
@@ -170,19 +137,9 @@ def test_browse_to_hrc_and_find_the_coke_contribution(
     OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base_url}/login")
-        page.fill("input[name=email]", service.users["admin"])
-        page.fill("input[name=password]", "correct horse battery staple")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
+        browser = launch(pw)
+        page = new_page(browser, errors)
+        log_in(page, base_url, service.users["admin"])
         page.click("nav >> text=供应链")
         page.wait_for_url(f"{base_url}/supply-chain")
         page.screenshot(path=OUT / "supply-01-products.png", full_page=True)
