@@ -73,6 +73,18 @@ def launch(pw: Playwright) -> Browser:
     )
 
 
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium (see ``launch``) for the length of the block; ``OUT`` exists."""
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        yield browser
+        browser.close()
+
+
 def new_page(browser: Browser, errors: list[str], locale: str | None = "zh-CN") -> Page:
     """A 1440 × 900 page whose console errors and uncaught exceptions are added to ``errors``."""
     page = browser.new_page(viewport={"width": 1440, "height": 900}, locale=locale)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_support import OUT, launch, log_in, new_page
+from browser_support import OUT, chromium, log_in, new_page
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -18,12 +18,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the page, not the database
 def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         page = new_page(browser, errors)
         log_in(page, base_url, service.users["admin"])
         page.click("#admin-link")
@@ -45,7 +41,6 @@ def test_admin_creates_a_key_and_revokes_it(service: Service, base_url: str) -> 
         assert "revoked" in page.locator("#api-keys tr", has_text="Gateway 7").inner_text()
         assert page.locator("#secret-once").count() == 0  # never shown again
         page.screenshot(path=OUT / "admin-users-en.png", full_page=True)
-        browser.close()
     assert errors == []
 
 
@@ -54,8 +49,6 @@ def test_an_alert_from_posted_readings_reads_in_both_languages(
     service: Service,
     base_url: str,
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     client, csrf = service.login(service.users["editor"])
     client.headers["X-CSRF-Token"] = csrf
     gas = "fac-steelmaking-m-gas"
@@ -67,8 +60,7 @@ def test_an_alert_from_posted_readings_reads_in_both_languages(
     ]
     assert client.post("/api/v1/readings", json={"readings": rows}).json()["stored"] == 2
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         page = new_page(browser, errors)
         log_in(page, base_url, service.users["viewer"])
         page.goto(f"{base_url}/alerts?lang=zh")
@@ -79,5 +71,4 @@ def test_an_alert_from_posted_readings_reads_in_both_languages(
         row = page.locator("#alerts-open tr", has_text="gas-surge")
         assert "value 25,000.5 above the limit 20,000" in row.inner_text()
         page.screenshot(path=OUT / "alerts-api-en.png", full_page=True)
-        browser.close()
     assert errors == []

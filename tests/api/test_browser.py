@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_support import OUT, launch, log_in, new_page, require_chromium, served, submit_log_in
+from browser_support import OUT, chromium, log_in, new_page, require_chromium, served, submit_log_in
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -20,12 +20,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the pages, not the database
 def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         page = new_page(browser, errors)
 
         page.goto(f"{base_url}/")
@@ -60,7 +56,6 @@ def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) 
         page.goto(f"{base_url}/factors?q=grid_average&lang=zh")
         page.wait_for_selector("text=cn-mee-nbs/grid_average/CN/2022")
         page.screenshot(path=OUT / "08-factors-zh.png", full_page=False)
-        browser.close()
     assert errors == []
 
 
@@ -79,8 +74,6 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
     """The demo's real numbers: overview, a facility, the metered meter's anomaly, monitoring."""
-    from playwright.sync_api import sync_playwright
-
     from carbonlink.api import create_app
     from carbonlink.api.demo_service import set_demo_users
     from carbonlink.ingest.plant_demo import default_plant_file
@@ -92,10 +85,8 @@ def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
     )
     set_demo_users(app, "demo password for the test")
     inventory = json.loads((demo_workspace / "inventory.json").read_text("utf-8"))
-    OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    with served(app) as base_url, sync_playwright() as pw:
-        browser = launch(pw)
+    with served(app) as base_url, chromium() as browser:
         page = new_page(browser, errors)
         log_in(page, base_url, "engineer@demo.carbonlink.example", "demo password for the test")
         page.wait_for_selector("#chart-facilities canvas")
@@ -150,5 +141,4 @@ def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
         assert page.locator("input[name='0-sampling']").input_value() == "每批次取样 per batch"
         assert page.locator("#plan-history tbody tr").count() == 2
         page.screenshot(path=OUT / "20-plan.png", full_page=True)
-        browser.close()
     assert errors == []

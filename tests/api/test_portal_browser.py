@@ -16,7 +16,7 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_support import OUT, free_port, launch, log_in, new_page, require_chromium, served
+from browser_support import OUT, chromium, free_port, log_in, new_page, require_chromium, served
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -65,13 +65,9 @@ def smtp_service(
 def test_invite_answer_and_see_the_footprint(
     smtp_service: tuple[Service, str], mail: tuple[int, list[Message]]
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     service, base_url = smtp_service
-    OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         lead = new_page(browser, errors)
         log_in(lead, base_url, service.users["admin"])
         lead.click("header nav >> text=供应链")
@@ -154,5 +150,4 @@ def test_invite_answer_and_see_the_footprint(
         lead.goto(f"{base_url}/supply-chain/portal?lang=zh")
         assert "已完成" in lead.locator("#requests").inner_text()
         lead.screenshot(path=OUT / "portal-09-admin-fulfilled-zh.png", full_page=True)
-        browser.close()
     assert errors == []

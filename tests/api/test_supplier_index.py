@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 from babel.messages.pofile import read_po
-from browser_support import launch, log_in, new_page
+from browser_support import chromium, log_in, new_page
 from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.indices.suppliers import supplier_spec
@@ -182,12 +182,9 @@ def test_page_in_chromium_draws_the_chart(
     service: Service, engine: sa.Engine, base_url: str, tmp_path: Path
 ) -> None:
     """Under the service's content security policy the chart script runs and draws a canvas."""
-    from playwright.sync_api import sync_playwright
-
     seed_four_coke_suppliers(engine, DEMO_ORG_ID)
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         page = new_page(browser, errors, locale=None)
         log_in(page, base_url, service.users["viewer"])
         page.goto(f"{base_url}{PAGE}?as_of={DAY}&lang=en")
@@ -204,5 +201,4 @@ def test_page_in_chromium_draws_the_chart(
         card = page.locator("section.sgdi").bounding_box()
         assert table and card and table["width"] <= card["width"]
         page.screenshot(path=tmp_path / "supplier-index.png", full_page=True)
-        browser.close()
     assert errors == []

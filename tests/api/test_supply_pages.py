@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
-from browser_support import OUT, launch, log_in, new_page
+from browser_support import OUT, chromium, log_in, new_page
 from supply_fixture import COKE, CRS, FERROCHROME, HRC, SeededChain, seed_supply_chain
 
 from carbonlink.exchange.repository import ExchangeRepository
@@ -132,12 +132,8 @@ def test_another_organization_sees_an_empty_supply_chain(
 def test_browse_to_hrc_and_find_the_coke_contribution(
     service: Service, chain: SeededChain, base_url: str
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    OUT.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = launch(pw)
+    with chromium() as browser:
         page = new_page(browser, errors)
         log_in(page, base_url, service.users["admin"])
         page.click("nav >> text=供应链")
@@ -163,7 +159,6 @@ def test_browse_to_hrc_and_find_the_coke_contribution(
         page.goto(f"{base_url}/supply-chain/suppliers")
         assert "overdue" in page.inner_text("main")
         page.screenshot(path=OUT / "supply-04-suppliers.png", full_page=True)
-        browser.close()
     assert errors == []
 
 
