@@ -273,16 +273,23 @@ def login(
     landing = "/" if ctx.accounts.user_can(user_id, "read") else "/account"
     if landing == "/account" and ctx.accounts.user_can(user_id, "exchange"):
         landing = "/portal"
+    return signed_in(ctx, token, landing, LOGIN_CSRF_COOKIE)
+
+
+def signed_in(
+    ctx: ServiceContext, session: str, landing: str, form_cookie: str
+) -> RedirectResponse:
+    """The redirect after a log-in: the session cookie set, the form's CSRF cookie dropped."""
     done = RedirectResponse(landing, status_code=303)
     done.set_cookie(
         SESSION_COOKIE,
-        token,
+        session,
         max_age=int(ctx.settings.session_hours * 3600),
         httponly=True,
         samesite="lax",
         secure=ctx.settings.secure_cookies,
     )
-    done.delete_cookie(LOGIN_CSRF_COOKIE)
+    done.delete_cookie(form_cookie)
     return done
 
 

@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from carbonlink.api.deps import SESSION_COOKIE, Context, ServiceContext, identify
+from carbonlink.api.deps import Context, ServiceContext, identify
 from carbonlink.api.i18n import formatter
 from carbonlink.api.problems import NotFoundError
-from carbonlink.api.routes.pages import LoginRequired, _language, _render
+from carbonlink.api.routes.pages import LoginRequired, _language, _render, signed_in
 from carbonlink.api.schema import portal_purchases
 from carbonlink.api.security import (
     ForbiddenError,
@@ -535,17 +535,7 @@ def accept_invitation_page(
     except InputError as exc:
         return _invite_form(request, ctx, invitation, csrf_token, 422, error=str(exc))
     session, _csrf = ctx.accounts.open_session(user_id)
-    done = RedirectResponse("/portal", status_code=303)
-    done.set_cookie(
-        SESSION_COOKIE,
-        session,
-        max_age=int(ctx.settings.session_hours * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=ctx.settings.secure_cookies,
-    )
-    done.delete_cookie(INVITE_CSRF_COOKIE)
-    return done
+    return signed_in(ctx, session, "/portal", INVITE_CSRF_COOKIE)
 
 
 # supplier ----------------------------------------------------------------------------------
