@@ -27,6 +27,7 @@ from carbonlink.api.routes import (
     portal,
     supplier_index,
     supply,
+    supply_api,
 )
 from carbonlink.api.security import Accounts, LoginLimiter
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
@@ -144,5 +145,6 @@ def create_app(
     portal.install(app)
     app.include_router(admin.router)
     app.include_router(supplier_index.router)
+    app.include_router(supply_api.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app
