@@ -111,7 +111,8 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     seed_demo_exchange(engine)
     from supply_fixture import seed_supply_chain
 
-    published = seed_supply_chain(engine, "org-demo-steel").hrc_pf_id
+    chain = seed_supply_chain(engine, "org-demo-steel")
+    published = chain.hrc_pf_id
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
     routes = _routes(any_service.app.routes)
@@ -131,6 +132,25 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
                 }
             ]
         },
+        ("PUT", "/api/v1/supply-chain/products/{key}"): {
+            "name": "Their coil",
+            "declared_unit": "kilogram",
+            "mass_per_declared_unit": 1.0,
+        },
+        ("PUT", "/api/v1/supply-chain/products/{key}/bom"): {
+            "lines": [{"kind": "purchased", "pf_id": chain.coke_pf_id, "quantity": 1}]
+        },
+        ("POST", "/api/v1/supply-chain/footprints/compute"): {
+            "period_start": "2025-01-01",
+            "period_end": "2026-01-01",
+        },
+    }
+    # Product keys are per organization: the caller writes and computes its own "hrc", and
+    # the demo organization's received footprints are unknown to it.
+    own_records = {
+        "/api/v1/supply-chain/products/{key}": ("PUT", {200}),
+        "/api/v1/supply-chain/products/{key}/bom": ("PUT", {422}),
+        "/api/v1/supply-chain/footprints/compute": ("POST", {200}),
     }
     checked = 0
     for method, path in routes:
@@ -147,6 +167,8 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         assert not leaked, f"{method} {url} showed {leaked}"
         if params or (method, path) in bodies:
             expected = {403, 404} if path != "/api/v1/readings" else {200}
+            if own_records.get(path, ("",))[0] == method:
+                expected = own_records[path][1]
             assert response.status_code in expected, f"{method} {url}: {response.status_code}"
             if path == "/api/v1/readings":
                 # accepted as a batch, but the foreign meter's row is rejected as unknown
@@ -163,6 +185,12 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     partners = pact.partners()
     assert DEMO_IDS["client_id"] in {p.client_id for p in partners}
     assert all(partner.active for partner in partners)
+    from carbonlink.footprints.store import ProductStore
+
+    products = ProductStore(engine, "org-demo-steel")
+    hrc = products.product("hrc")
+    assert hrc is not None and hrc.name != "Their coil"
+    assert not any(item.run_id.startswith("api-") for item in products.latest().values())
     published_rows = pact.published()
     assert published in {row["pf_id"] for row in published_rows}
     assert {row["status"] for row in published_rows} == {"Active"}
