@@ -331,3 +331,25 @@ def test_supply_chain_page_shows_a_product_created_by_api(service: Service, ore:
     page = client.get("/supply-chain")
     assert page.status_code == 200
     assert "Galvanised strip" in page.text
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_computed_products_in_the_browser(service: Service, ore: None, base_url: str) -> None:
+    from browser_support import OUT, chromium, log_in, new_page
+
+    client = editor(service)
+    build_system(client)
+    assert client.post(f"{ROOT}/footprints/compute", json=COMPUTE).status_code == 200
+    errors: list[str] = []
+    with chromium() as browser:
+        page = new_page(browser, errors, locale="en-GB")
+        log_in(page, base_url, service.users["editor"])
+        page.goto(f"{base_url}/supply-chain")
+        main = page.inner_text("main")
+        assert "Hot coil" in main and "2.1000" in main
+        page.screenshot(path=OUT / "supply-api-01-products.png", full_page=True)
+        page.click("a[href='/supply-chain/products/coil']")
+        page.wait_for_url(f"{base_url}/supply-chain/products/coil")
+        assert "Steel billet" in page.inner_text("main")
+        page.screenshot(path=OUT / "supply-api-02-coil.png", full_page=True)
+    assert errors == []
