@@ -96,7 +96,9 @@ class ProductIn(BaseModel):
 
 class ProductSaved(BaseModel):
     key: str = Field(examples=["hrc"])
-    created: bool = Field(description="false when an existing product was replaced")
+    created: bool = Field(
+        description="false when an existing product was replaced", examples=[True]
+    )
 
 
 @router.put("/products/{key}", response_model=ProductSaved, responses=WRITE)
@@ -236,13 +238,13 @@ class ProfileIn(BaseModel):
     """kg CO2e (per declared unit, or for a facility's period); removals and uptake ≤ 0."""
 
     fossil: float = Field(default=0.0, ge=0, examples=[1.4])
-    land_use_change: float = Field(default=0.0, ge=0)
-    land_management_biogenic_co2_emissions: float = Field(default=0.0, ge=0)
-    land_management_biogenic_co2_removals: float = Field(default=0.0, le=0)
-    biogenic_non_co2: float = Field(default=0.0, ge=0)
-    technological_co2_removals: float = Field(default=0.0, le=0)
-    ccs_technological_co2_capture: float = Field(default=0.0, le=0)
-    biogenic_co2_uptake: float = Field(default=0.0, le=0)
+    land_use_change: float = Field(default=0.0, ge=0, examples=[0.0])
+    land_management_biogenic_co2_emissions: float = Field(default=0.0, ge=0, examples=[0.0])
+    land_management_biogenic_co2_removals: float = Field(default=0.0, le=0, examples=[0.0])
+    biogenic_non_co2: float = Field(default=0.0, ge=0, examples=[0.0])
+    technological_co2_removals: float = Field(default=0.0, le=0, examples=[0.0])
+    ccs_technological_co2_capture: float = Field(default=0.0, le=0, examples=[0.0])
+    biogenic_co2_uptake: float = Field(default=0.0, le=0, examples=[0.0])
 
     def profile(self) -> EmissionProfile:
         return EmissionProfile(**self.model_dump())
@@ -278,12 +280,16 @@ class ComputeIn(BaseModel):
     period_start: date = Field(examples=["2025-01-01"])
     period_end: date = Field(examples=["2026-01-01"])
     direct: dict[str, ProfileIn] = Field(
-        default_factory=dict, description="own site emissions per declared unit, by product key"
+        default_factory=dict,
+        description="own site emissions per declared unit, by product key",
+        examples=[{"crs": {"fossil": 0.1}}],
     )
     facilities: list[FacilityIn] = Field(
         default_factory=list, description="site emissions allocated to the facility's outputs"
     )
-    publish: bool = Field(default=False, description="publish each footprint on the exchange")
+    publish: bool = Field(
+        default=False, description="publish each footprint on the exchange", examples=[True]
+    )
     owner: OwnerIn | None = Field(default=None, description="the publisher; needed to publish")
     geography: str | None = Field(default=None, max_length=20, examples=["CN"])
 
@@ -327,7 +333,19 @@ class ComputedOut(BaseModel):
     primary_data_share: float | None = Field(description="percent", examples=[100.0])
     allocation_rule: str = Field(examples=["ISO 14067:2018 §6.4.6 … mass allocation …"])
     contributions: dict[str, Any] = Field(
-        description="contribution tree: kind, label, quantity, kgco2e and children"
+        description="contribution tree: kind, label, quantity, kgco2e and children",
+        examples=[
+            {
+                "kind": "product",
+                "label": "crs",
+                "quantity": 1.0,
+                "kgco2e": 2.16,
+                "children": [
+                    {"kind": "direct", "label": "site", "quantity": 1.0, "kgco2e": 0.1},
+                    {"kind": "product", "label": "hrc", "quantity": 1.06, "kgco2e": 2.06},
+                ],
+            }
+        ],
     )
     pf_id: str | None = Field(description="PACT id when published", examples=[None])
 
