@@ -184,10 +184,11 @@ class ProductSystem:
                     )
                 elif isinstance(line, SecondaryInput):
                     factor = line.factor
+                    cited = " ".join(part for part in (factor.source, factor.version) if part)
                     own[j].append(
                         Exchange(
                             "secondary",
-                            f"{factor.name} ({factor.source} {factor.version})",
+                            f"{factor.name} ({cited})",
                             line.quantity,
                             exchange_values(
                                 factor.profile.scaled(line.quantity),
