@@ -31,7 +31,8 @@ app = typer.Typer(
 )
 # Wide enough for the result tables when the output goes to a file or a pipe (make demo).
 console = Console(width=None if sys.stdout.isatty() else 150)
-err_console = Console(stderr=True)
+# Errors are never wrapped: a message read by a script or a log must keep its phrases whole.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()

@@ -217,7 +217,10 @@ def test_the_command_reports_counts_and_fails_only_when_it_cannot_run(tmp_path: 
     result = CliRunner().invoke(app, ["ingest", "csv", str(path), "-m", str(mapping)], env=env)
     assert result.exit_code == 0, result.output
     assert "quarantined" in result.output and "text in a number" in result.output
-    command = ["ingest", "csv", str(tmp_path / "nope.csv"), "-m", str(mapping)]
+    # a path longer than a console line: the message must not be wrapped inside a phrase
+    deep = tmp_path / ("d" * 120)
+    deep.mkdir()
+    command = ["ingest", "csv", str(deep / "nope.csv"), "-m", str(mapping)]
     missing = subprocess.run(
         [sys.executable, "-c", "from carbonlink.cli import main; main()", *command],
         env={**env, "PATH": ""},
@@ -226,7 +229,7 @@ def test_the_command_reports_counts_and_fails_only_when_it_cannot_run(tmp_path: 
         check=False,
     )
     assert missing.returncode == 2
-    assert "no such file" in missing.stderr
+    assert f"{deep / 'nope.csv'}: no such file" in missing.stderr
 
 
 def test_the_real_steel_plant_file(store: Store, steel_plant_file: Path) -> None:
