@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from carbonlink.api.routes.api import MAX_BATCH
+from carbonlink.store import Store
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -63,7 +64,12 @@ def test_batch_accepts_good_rows_and_reports_bad_ones(any_service: Service, edit
     assert "not found" in body["rejected"][3]["error"]
     stored = any_service.data.readings("org-demo-steel", "fac-steelmaking-m-power", limit=1)[-1]
     assert stored.value == pytest.approx(2.5)  # 2500 kWh in the meter's MWh
-    assert stored.unit == "MWh" and stored.batch_id == "erp-1"
+    assert stored.unit == "MWh" and stored.batch_id is not None
+    # each post is an import batch of its own, recorded in the ledger; the client's label
+    # names the batch
+    batch = Store(any_service.app.state.ctx.engine).batch(stored.batch_id)
+    assert batch.source_ref == "api:org-demo-steel:erp-1" and batch.kind == "http"
+    assert batch.ledger_index is not None
     assert len(any_service.data.quarantined("org-demo-steel")) == 4
     assert any_service.data.quarantined("org-other-works") == []
 

@@ -10,8 +10,10 @@ silently. ``tce`` is the Chinese tonne of coal equivalent, 29.3076 GJ (GB/T 2589
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
+from typing import Any
 
 import pint
 
@@ -50,20 +52,76 @@ def _normalise(text: str) -> str:
     return text.replace("m3", "m**3").replace("Nm**3", "Nm3").replace("Sm**3", "Sm3")
 
 
-def parse_quantity(value: float, unit: str, *, record: str | None = None) -> pint.Quantity:
-    """A quantity from a number and a unit text such as ``"Nm3"`` or ``"GJ/10^4 Nm3"``."""
+MAX_EXPONENT = 12
+"""Largest power of a unit or dimension in a unit text (m3 is 3, kg/m3/K is -3)."""
+
+UNIT_HINT = "use a unit such as t, kg, Nm3, m3, L, GJ, TJ, MWh, kWh or tce"
+
+
+def _real(number: Any) -> float:
+    return float(number)
+
+
+def _scale(unit: str, record: str | None) -> pint.Quantity:
+    """The quantity a unit text stands for (magnitude 1 for a plain unit)."""
     ureg = registry()
+    if not unit.strip():
+        raise UnitError("the unit is empty", record=record, hint=UNIT_HINT)
     try:
         scale = ureg.parse_expression(_normalise(unit))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError) as exc:
+        if not isinstance(scale, pint.Quantity):
+            scale = ureg.Quantity(scale, "")
+        magnitude = _real(scale.magnitude)
+        exponents = [_real(e) for e in scale.dimensionality.values()]
+        exponents += [_real(e) for _, e in scale.unit_items()]
+    # pint's parser raises whatever its tokenizer or arithmetic does on odd text (an
+    # AssertionError for "~", TokenError for "kWh)", ZeroDivisionError for "kWh/0",
+    # OverflowError for "kWh**1000"): every one of them means the text is not a unit.
+    except Exception as exc:
+        raise UnitError(f"unknown unit {unit!r}", record=record, hint=UNIT_HINT) from exc
+    if not all(abs(e) <= MAX_EXPONENT and e == round(e) for e in exponents):
         raise UnitError(
-            f"unknown unit {unit!r}",
+            f"{unit!r} is not a unit: its powers are not whole numbers up to {MAX_EXPONENT}",
             record=record,
-            hint="use a unit such as t, kg, Nm3, m3, L, GJ, TJ, MWh, kWh or tce",
-        ) from exc
-    if not isinstance(scale, pint.Quantity):
-        scale = ureg.Quantity(scale, "")
-    return value * scale
+            hint=UNIT_HINT,
+        )
+    if not math.isfinite(magnitude) or magnitude <= 0:
+        raise UnitError(
+            f"{unit!r} is not a unit: it scales by {magnitude:g}",
+            record=record,
+            hint=f"give the unit alone, without a number; {UNIT_HINT}",
+        )
+    return scale
+
+
+def parse_quantity(value: float, unit: str, *, record: str | None = None) -> pint.Quantity:
+    """A quantity from a number and a unit text such as ``"Nm3"`` or ``"GJ/10^4 Nm3"``."""
+    return value * _scale(unit, record)
+
+
+def check_plain_unit(unit: str, *, record: str | None = None) -> None:
+    """Refuse a unit text that is not a plain unit of a physical quantity.
+
+    A meter's or a reading's unit is a unit alone: "0 MWh" or "2*kWh" carry a number that
+    would rescale every value, "~", "%" or an empty text have no dimension. Powers of ten
+    written the way China's guidelines print them ("10^4 Nm3") are units.
+    """
+    scale = _scale(unit, record)
+    magnitude = _real(scale.magnitude)
+    powers = bool(_POWER_OF_TEN.search(unit))
+    exponent = math.log10(magnitude)
+    if (magnitude != 1.0 and not powers) or abs(exponent - round(exponent)) > 1e-9:
+        raise UnitError(
+            f"{unit!r} is not a plain unit: it carries a factor of {magnitude:g}",
+            record=record,
+            hint=f"give the unit alone, without a number; {UNIT_HINT}",
+        )
+    if scale.dimensionless:
+        raise UnitError(
+            f"{unit!r} is not a unit of a physical quantity (it has no dimension)",
+            record=record,
+            hint=UNIT_HINT,
+        )
 
 
 def to_unit(quantity: pint.Quantity, target: str, *, record: str | None = None) -> float:
@@ -76,6 +134,12 @@ def to_unit(quantity: pint.Quantity, target: str, *, record: str | None = None) 
         raise UnitError(
             f"{quantity.units:~P} cannot be converted to {target} "
             f"(dimension {quantity.dimensionality} is not {target_q.dimensionality})",
+            record=record,
+            hint=f"give the quantity in a unit of the same kind as {target}",
+        ) from exc
+    except (ArithmeticError, ValueError) as exc:
+        raise UnitError(
+            f"{quantity.units:~P} cannot be converted to {target}: {exc}",
             record=record,
             hint=f"give the quantity in a unit of the same kind as {target}",
         ) from exc

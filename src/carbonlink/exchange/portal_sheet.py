@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -32,6 +33,7 @@ from carbonlink.domain.footprint import (
 )
 from carbonlink.errors import InputError
 from carbonlink.exchange.portal import ActivitySubmission, MaterialLine
+from carbonlink.workbooks import MB, RowBudget, WorkbookLimits, check_workbook_archive
 
 KG_PER_T = 1000.0
 ENERGY_ROWS = 3
@@ -319,8 +321,19 @@ def template_workbook(prefill: Mapping[str, str] | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def fields_from_workbook(content: bytes) -> tuple[dict[str, str], dict[str, str]]:
-    """The named fields of a filled template and, for each, where it sits (sheet, row, cell)."""
+PORTAL_LIMITS = WorkbookLimits(max_uncompressed_bytes=20 * MB, max_rows=5_000, max_cells=100_000)
+"""The filled template has a few dozen rows; anything far larger is not the template."""
+
+
+def fields_from_workbook(
+    content: bytes, limits: WorkbookLimits = PORTAL_LIMITS
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The named fields of a filled template and, for each, where it sits (sheet, row, cell).
+
+    The archive's declared sizes are checked before it is opened and the sheets are read row
+    by row within ``limits``: a crafted workbook is refused after reading little of it.
+    """
+    check_workbook_archive(content, limits, name="the uploaded workbook")
     try:
         book = load_workbook(io.BytesIO(content), data_only=True, read_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
@@ -328,6 +341,33 @@ def fields_from_workbook(content: bytes) -> tuple[dict[str, str], dict[str, str]
             "the file is not an XLSX workbook",
             hint="download the template from this page, fill it in and upload it as .xlsx",
         ) from exc
+    try:
+        return _fields_of(book, RowBudget(limits, "the uploaded workbook"))
+    except InputError:
+        raise
+    except Exception as exc:  # a part that is not the XML it claims to be
+        raise SheetError(
+            f"the workbook cannot be read: {exc}",
+            hint="download the template from this page, fill it in and upload it as .xlsx",
+        ) from exc
+    finally:
+        book.close()
+
+
+def _rows(book: Any, title: str, budget: RowBudget) -> Iterator[tuple[object, ...]]:
+    """The rows of a sheet after its heading, counted against the budget."""
+    sheet = book[title]
+    try:
+        declared = sheet.max_row
+    except (TypeError, ValueError):
+        declared = None
+    budget.check_declared(title, declared)
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        budget.take(title, len(row))
+        yield row
+
+
+def _fields_of(book: Any, budget: RowBudget) -> tuple[dict[str, str], dict[str, str]]:
     fields: dict[str, str] = {}
     where: dict[str, str] = {}
     names = set(book.sheetnames)
@@ -338,28 +378,26 @@ def fields_from_workbook(content: bytes) -> tuple[dict[str, str], dict[str, str]
                 hint="use the template from this page without renaming its sheets",
             )
     known = dict(PRODUCT_FIELDS)
-    for row_number, row in enumerate(book["Product"].iter_rows(min_row=2, values_only=True), 2):
+    for row_number, row in enumerate(_rows(book, "Product", budget), 2):
         name = str(row[2]).strip() if len(row) > 2 and row[2] is not None else ""
         if name in known:
             fields[name] = _cell_text(row[1] if len(row) > 1 else None)
             where[name] = f"sheet Product, row {row_number}, cell B{row_number}"
     for title, prefix, rows, columns in TABLES:
-        sheet_rows = list(book[title].iter_rows(min_row=2, values_only=True))
+        sheet_rows = _rows(book, title, budget)
         for i in range(rows):
-            values = sheet_rows[i] if i < len(sheet_rows) else ()
+            values = next(sheet_rows, ())
             for index, column in enumerate(columns):
                 field = f"{prefix}_{i}_{column.key}"
                 fields[field] = _cell_text(values[index] if index < len(values) else None)
                 letter = get_column_letter(index + 1)
                 where[field] = f"sheet {title}, row {i + 2}, cell {letter}{i + 2}"
-        extra = sheet_rows[rows:]
-        if any(any(v not in (None, "") for v in row) for row in extra):
+        if any(any(v not in (None, "") for v in row) for row in sheet_rows):
             raise SheetError(
                 f"sheet {title} has more than {rows} rows of data",
                 record=f"sheet {title}, row {rows + 2}",
                 hint=f"combine lines so that at most {rows} remain",
             )
-    book.close()
     return fields, where
 
 

@@ -22,6 +22,8 @@ Example (the shipped ``steel_industry.yaml``)::
 from __future__ import annotations
 
 import hashlib
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +32,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from carbonlink.domain.metering import Meter
-from carbonlink.errors import ConfigError
+from carbonlink.domain.units import check_plain_unit
+from carbonlink.errors import ConfigError, UnitError
+
+
+def known_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone; a clear error otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or UTC"
+        ) from exc
+    return value
 
 
 class _Strict(BaseModel):
@@ -70,10 +84,21 @@ class TimestampColumn(_Strict):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+    @field_validator("format")
+    @classmethod
+    def _readable_format(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
+            time.strptime("", value)
+        except ValueError as exc:
+            if "does not match format" not in str(exc):
+                raise ValueError(
+                    f"{value!r} is not a strftime pattern ({exc}); "
+                    "write it with %Y %m %d %H %M %S, e.g. '%d/%m/%Y %H:%M'"
+                ) from exc
         return value
 
 
@@ -114,6 +139,14 @@ class MeterSpec(_Strict):
     labelling: Literal["start", "end"] | None = Field(
         default=None, description="Default: the timestamps' labelling."
     )
+    valid_from: datetime | None = Field(
+        default=None,
+        description="Earliest plausible time of a reading (default 1990-01-01 UTC).",
+    )
+    max_future_skew_s: Annotated[int, Field(ge=0)] | None = Field(
+        default=None,
+        description="Seconds a reading may lie ahead of the present (default one day).",
+    )
     interval_s: int | None = None
     min_value: float | None = None
     max_value: float | None = None
@@ -122,9 +155,30 @@ class MeterSpec(_Strict):
     source_id: str | None = None
     name: str | None = None
 
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else known_zone(value)
+
+    @field_validator("unit")
+    @classmethod
+    def _plain_unit(cls, value: str) -> str:
+        try:
+            check_plain_unit(value)
+        except UnitError as exc:
+            raise ValueError(exc.message) from exc
+        return value
+
+    @field_validator("valid_from")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give valid_from with its UTC offset, e.g. 2015-01-01T00:00:00Z")
+        return value
+
     def to_meter(self, timestamp: TimestampColumn) -> Meter:
         """The plain meter object; zone and labelling default to those of the timestamps."""
-        fields = self.model_dump()
+        fields = self.model_dump(exclude={"valid_from", "max_future_skew_s"})
         fields["time_zone"] = self.time_zone or timestamp.time_zone
         fields["labelling"] = self.labelling or timestamp.labelling
         return Meter(**fields)
@@ -162,7 +216,13 @@ class FileMapping(_Strict):
 
     def digest(self) -> str:
         """SHA-256 of the mapping's canonical JSON, recorded with each import batch."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        # fields added later count only when set, so existing mappings keep their digest
+        unset = {
+            i: {name for name in ("valid_from", "max_future_skew_s") if getattr(m, name) is None}
+            for i, m in enumerate(self.meters)
+        }
+        text = self.model_dump_json(exclude={"meters": unset} if unset else None)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_mapping(path: Path) -> FileMapping:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from carbonlink.domain.metering import Meter
-from carbonlink.domain.units import conversion_factor
-from carbonlink.errors import IngestError, UnitError
+from carbonlink.errors import IngestError
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.mapping import FileMapping
 from carbonlink.ingest.timestamps import parse_fixed_width
+from carbonlink.ingest.validation import DEFAULT_WINDOW, ReadingWindow, underflows, unit_problem
 from carbonlink.store.repository import ReadingColumns
 from carbonlink.store.schema import from_epoch_us
 
@@ -105,6 +106,8 @@ class TableParser:
     meters: Mapping[str, Meter]
     source_name: str
     batch_id: str | None = None
+    windows: Callable[[str], ReadingWindow] = lambda _meter: DEFAULT_WINDOW
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     _index: dict[str, int] = field(init=False)
     wanted: list[int] = field(init=False)
     numeric: frozenset[int] = field(init=False)
@@ -169,7 +172,7 @@ class TableParser:
         value_parts: list[NDArray[np.float64]] = []
         empty = 0
         for cells in self._cell_columns(chunk):
-            good, values, empties = self._values(chunk, cells, row_ok, rejected)
+            good, values, empties = self._values(chunk, cells, row_ok, ts_us, rejected)
             empty += empties
             k = int(good.sum())
             ts_parts.append(ts_us[good])
@@ -207,7 +210,12 @@ class TableParser:
             yield _Cells(meter, unit, texts, member, long.decimal_comma, True)
 
     def _values(
-        self, chunk: RowChunk, cells: _Cells, row_ok: NDArray[np.bool_], rejected: list[Rejected]
+        self,
+        chunk: RowChunk,
+        cells: _Cells,
+        row_ok: NDArray[np.bool_],
+        ts_us: NDArray[np.int64],
+        rejected: list[Rejected],
     ) -> tuple[NDArray[np.bool_], NDArray[np.float64], int]:
         """Which rows give a reading for this meter, the numbers, and how many cells were empty."""
         member = cells.member & row_ok
@@ -222,6 +230,10 @@ class TableParser:
             values = pd.to_numeric(text.where(present, None), errors="coerce").to_numpy(
                 dtype=np.float64, na_value=np.nan
             )
+            # a number too small for binary64 (1e-400) reads as 0: refuse it, never store 0
+            for i in np.flatnonzero(cells.member & row_ok & present & (values == 0)):
+                if underflows(str(text.iloc[i])):
+                    values[i] = np.nan
         absent = member & ~present
         empties = 0
         if cells.empty_is_error:
@@ -239,7 +251,12 @@ class TableParser:
 
         not_number = good & np.isnan(values)
         for i in np.flatnonzero(not_number):
-            reason = f"{str(cells.text[i]).strip()!r} is not a number"
+            shown = str(cells.text[i]).strip()
+            reason = (
+                f"{shown!r} is too small a number to store (it would become 0)"
+                if underflows(shown)
+                else f"{shown!r} is not a number"
+            )
             rejected.append(self._reject(chunk, i, reason, cells.meter_id))
         good &= ~not_number
         meter = self.meters[cells.meter_id]
@@ -252,6 +269,15 @@ class TableParser:
             )
             rejected.append(self._reject(chunk, i, reason, cells.meter_id))
         good &= ~implausible
+        window = self.windows(cells.meter_id)
+        outside = good & window.outside(ts_us, self.now)
+        for i in np.flatnonzero(outside):
+            reason = (
+                f"time {from_epoch_us(int(ts_us[i])).isoformat()} is outside the plausible "
+                f"window {window.describe(self.now)} of meter {meter.id}"
+            )
+            rejected.append(self._reject(chunk, i, reason, cells.meter_id))
+        good &= ~outside
         return good, values, empties
 
     def _meter_problem(self, meter_id: str, unit: str) -> str | None:
@@ -265,12 +291,8 @@ class TableParser:
             elif not unit:
                 self._unit_checks[key] = "the unit is empty"
             else:
-                try:
-                    self._unit_checks[key] = conversion_factor(unit, meter.unit)
-                except UnitError as exc:
-                    self._unit_checks[key] = (
-                        f"unit {unit!r} does not fit meter {meter_id} ({meter.unit}): {exc.message}"
-                    )
+                factor, problem = unit_problem(unit, meter)
+                self._unit_checks[key] = (problem or "unusable unit") if factor is None else factor
         check = self._unit_checks[key]
         return check if isinstance(check, str) else None
 

@@ -26,6 +26,8 @@ from carbonlink.provenance.imports import (
     recompute_import_batch,
     record_import_batch,
     record_message_set,
+    record_posted_batch,
+    record_unledgered_batches,
 )
 from carbonlink.provenance.reports import recompute_report, record_rendered_report
 
@@ -41,7 +43,9 @@ __all__ = [
     "recompute_report",
     "record_import_batch",
     "record_message_set",
+    "record_posted_batch",
     "record_rendered_report",
+    "record_unledgered_batches",
     "results_sha256",
     "shipped_factor_set",
     "workspace_factor_set",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from carbonlink.errors import StoreError
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ledger import (
+    ConcurrentWriterError,
+    EntryDraft,
     Ledger,
     LedgerEntry,
     TamperError,
@@ -46,9 +49,41 @@ def record_import_batch(store: Store, ledger: Ledger, batch_id: str) -> int:
             "status": batch.status,
         },
     )
-    index = ledger.append(entry)
+    index = _append(ledger, entry)
     store.link_batch(batch_id, readings_sha256=digest, ledger_index=index)
     return index
+
+
+def _append(ledger: Ledger, entry: EntryDraft, attempts: int = 5) -> int:
+    """Append, retrying when another writer appended at the same moment (the ledger takes one
+    writer at a time; parallel posts of readings meet there)."""
+    for attempt in range(attempts):
+        try:
+            return ledger.append(entry)
+        except ConcurrentWriterError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def record_unledgered_batches(store: Store, ledger: Ledger) -> list[int]:
+    """Cover every stored reading with a ledger entry; return the indices appended.
+
+    Run before anything else writes (at the start of a writing command, at service start):
+    an import killed half-way leaves a batch 'running' whose readings no entry covers, a
+    process stopped between storing a posted batch and recording it leaves a finished batch
+    without an entry, and readings stored outside any batch belong to none. Such batches are
+    closed ('interrupted' for a killed import, with the counts of what they stored) and
+    recorded, so that `ledger verify --full` detects any later change to their readings.
+    """
+    store.adopt_stray_readings()
+    indices = []
+    for batch_id in store.unledgered_batches():
+        if store.batch(batch_id).status == "running":
+            store.close_interrupted_batch(batch_id)
+        indices.append(record_import_batch(store, ledger, batch_id))
+    return indices
 
 
 def recompute_import_batch(entry: LedgerEntry, ledger: Ledger) -> None:
@@ -83,12 +118,16 @@ def record_message_set(
     messages: Sequence[bytes],
     readings: Iterable[Reading],
     rejected: Iterable[Rejected] = (),
+    add: Callable[[list[Reading]], int] | None = None,
+    keep: Callable[[list[Rejected]], int] | None = None,
 ) -> tuple[str, int]:
     """Store one flush of a stream collector as an import batch and record it in the ledger.
 
     The batch's raw hash is `message_set_sha256` of the received payloads in order; its
     readings carry the batch id, so the entry's readings digest covers exactly what this flush
-    stored. Returns the batch id and the entry's index.
+    stored. ``add`` and ``keep`` replace the store's own writes of readings and rejected
+    records (a service that checks alert rules on what it stores, or keys quarantine by
+    tenant). Returns the batch id and the entry's index.
     """
     batch_id = store.begin_batch(kind, source_ref, file_sha256=message_set_sha256(messages))
     stamped = [replace(reading, batch_id=batch_id) for reading in readings]
@@ -96,8 +135,11 @@ def record_message_set(
     status = "failed"
     new = quarantined = 0
     try:
-        new = store.add_readings(stamped)
-        quarantined = store.quarantine(kept, batch_id=batch_id)
+        new = store.add_readings(stamped) if add is None else add(stamped)
+        if keep is None:
+            quarantined = store.quarantine(kept, batch_id=batch_id)
+        else:
+            quarantined = keep(kept) if kept else 0
         status = "finished"
     finally:
         store.finish_batch(
@@ -109,6 +151,37 @@ def record_message_set(
             status=status,
         )
     return batch_id, record_import_batch(store, ledger, batch_id)
+
+
+def record_posted_batch(
+    store: Store,
+    ledger: Ledger,
+    *,
+    source_ref: str,
+    rows: Sequence[bytes],
+    readings: Sequence[Reading],
+    rejected: Sequence[Rejected],
+    add: Callable[[list[Reading]], int] | None = None,
+    keep: Callable[[list[Rejected]], int] | None = None,
+) -> int:
+    """Store a batch of readings posted over HTTP as an ``http`` import batch recorded in the
+    ledger; return how many readings were new.
+
+    ``rows`` are the rows as received (one JSON object each), hashed in order as the batch's
+    raw hash. The readings carry the batch's id, the client's label is kept in ``source_ref``.
+    """
+    batch_id, _ = record_message_set(
+        store,
+        ledger,
+        kind="http",
+        source_ref=source_ref,
+        messages=rows,
+        readings=readings,
+        rejected=rejected,
+        add=add,
+        keep=keep,
+    )
+    return store.batch(batch_id).readings_new
 
 
 class LedgerSink:

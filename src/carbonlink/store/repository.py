@@ -11,11 +11,12 @@ re-import does not quarantine the same line twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,9 @@ from carbonlink.store.schema import from_epoch_us, to_epoch_us
 
 if TYPE_CHECKING:
     from carbonlink.ingest.base import Reading, Rejected
+
+CONFLICT = "conflict:"
+"""How the reason of a quarantined conflict begins."""
 
 READING_COLUMNS = ("meter_id", "ts", "value", "unit", "quality", "batch_id", "source_ref")
 _SQLITE_INSERT = (
@@ -150,6 +154,13 @@ class QuarantinedRecord:
     meter_id: str | None
     reason: str
     raw: bytes
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+    @property
+    def is_conflict(self) -> bool:
+        """Whether the record is a value that conflicts with a stored reading."""
+        return self.reason.startswith(CONFLICT)
 
 
 def quarantine_fingerprint(
@@ -217,12 +228,18 @@ class Store:
         self.backend = engine.dialect.name
         self.last_path = "insert" if self.backend == "sqlite" else "staging"
         """How the last columnar batch went in (PostgreSQL: "direct copy" or "staging")."""
+        self.last_conflicts = 0
+        """How many readings of the last write conflicted with a stored one (kept apart)."""
 
     # --- readings ---------------------------------------------------------------------------
 
     def add_readings(self, readings: Iterable[Reading]) -> int:
-        """Store readings, skipping any (meter, timestamp) already stored; return the new count."""
-        rows = (
+        """Store readings, skipping any (meter, timestamp) already stored; return the new count.
+
+        A reading whose (meter, timestamp) is stored with another value or unit is not stored:
+        it is kept in quarantine as a conflict (`conflicts`), for a person to resolve.
+        """
+        rows = [
             (
                 r.meter_id,
                 to_epoch_us(r.ts),
@@ -233,8 +250,20 @@ class Store:
                 r.source_ref,
             )
             for r in readings
-        )
-        return self.add_rows(rows)
+        ]
+        new = self.add_rows(rows)
+        self.last_conflicts = 0
+        if new < len(rows):
+            meter_ids, ts_us, values, units, _, batches, refs = zip(*rows, strict=True)
+            self.last_conflicts = self._keep_conflicts(
+                list(meter_ids),
+                np.asarray(ts_us, dtype=np.int64),
+                np.asarray(values, dtype=np.float64),
+                list(units),
+                list(batches),
+                list(refs),
+            )
+        return new
 
     def add_reading_columns(self, columns: ReadingColumns) -> int:
         """Store a columnar batch of readings (the bulk path); return how many were new.
@@ -244,6 +273,21 @@ class Store:
         should a duplicate turn up all the same (inside the batch, or from a concurrent
         writer), the copy is rolled back to a savepoint and the batch takes the staging path.
         """
+        self.last_conflicts = 0
+        new = self._add_columns(columns)
+        if new < len(columns):
+            n = len(columns)
+            self.last_conflicts = self._keep_conflicts(
+                columns.meter_id,
+                columns.ts_us,
+                columns.value,
+                columns.unit,
+                [columns.batch_id] * n,
+                [None] * n,
+            )
+        return new
+
+    def _add_columns(self, columns: ReadingColumns) -> int:
         if self.backend != "postgresql" or len(columns) == 0:
             return self.add_rows(columns.rows())
         from carbonlink.store.pg_copy import binary_copy_blocks
@@ -299,6 +343,73 @@ class Store:
         finally:
             cursor.close()
 
+    def _keep_conflicts(
+        self,
+        meter_ids: Sequence[str],
+        ts_us: NDArray[np.int64],
+        values: NDArray[np.float64],
+        units: Sequence[str],
+        batches: Sequence[str | None],
+        refs: Sequence[str | None],
+    ) -> int:
+        """Quarantine the received readings whose (meter, time) is stored with another value or
+        unit; return how many conflicts were newly kept."""
+        received = pd.DataFrame(
+            {"meter_id": list(meter_ids), "ts": ts_us, "value": values, "unit": list(units)}
+        )
+        received["row"] = np.arange(len(received))
+        table = schema.readings
+        parts = []
+        with self.engine.connect() as connection:
+            for meter_id, group in received.groupby("meter_id", sort=False):
+                query = select(
+                    type_coerce(table.c.ts, BigInteger).label("ts"),
+                    table.c.value.label("stored_value"),
+                    table.c.unit.label("stored_unit"),
+                ).where(
+                    table.c.meter_id == meter_id,
+                    type_coerce(table.c.ts, BigInteger).between(
+                        int(group.ts.min()), int(group.ts.max())
+                    ),
+                )
+                stored = pd.DataFrame(
+                    connection.execute(query).all(), columns=["ts", "stored_value", "stored_unit"]
+                )
+                parts.append(group.merge(stored, on="ts", how="inner"))
+        if not parts:
+            return 0
+        both = pd.concat(parts)
+        differ = both[(both.value != both.stored_value) | (both.unit != both.stored_unit)]
+        if differ.empty:
+            return 0
+        now = datetime.now(UTC)
+        rows = []
+        for item in differ.itertuples(index=False):
+            at = from_epoch_us(int(item.ts)).isoformat()
+            raw = json.dumps(
+                {"meter_id": item.meter_id, "ts": at, "value": item.value, "unit": item.unit},
+                sort_keys=True,
+            ).encode()
+            source_ref = f"conflict:{item.meter_id}@{at}"
+            rows.append(
+                {
+                    "fingerprint": quarantine_fingerprint(source_ref, None, item.meter_id, raw),
+                    "received_at": now,
+                    "batch_id": batches[int(item.row)],
+                    "source_ref": refs[int(item.row)] or source_ref,
+                    "line": None,
+                    "meter_id": item.meter_id,
+                    "reason": (
+                        f"{CONFLICT} meter {item.meter_id} at {at} already has "
+                        f"{item.stored_value!r} {item.stored_unit}; this record says "
+                        f"{item.value!r} {item.unit}. The stored value is kept: confirm it, or "
+                        "correct the reading at its source and import the correction"
+                    ),
+                    "raw": raw,
+                }
+            )
+        return self._quarantine_rows(rows)
+
     def quarantine(self, rejected: Iterable[Rejected], *, batch_id: str | None = None) -> int:
         """Keep rejected records with their reasons; return how many were not already kept."""
         now = datetime.now(UTC)
@@ -319,6 +430,9 @@ class Store:
                     "raw": record.raw,
                 }
             )
+        return self._quarantine_rows(rows)
+
+    def _quarantine_rows(self, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
         dialect_insert = sqlite.insert if self.backend == "sqlite" else postgresql.insert
@@ -375,12 +489,23 @@ class Store:
         with self.engine.connect() as connection:
             return sorted(connection.execute(query).scalars())
 
-    def quarantined(self, batch_id: str | None = None) -> list[QuarantinedRecord]:
-        """Quarantined records (of one batch, or all), oldest first."""
+    def quarantined(
+        self,
+        batch_id: str | None = None,
+        *,
+        conflicts_only: bool = False,
+        unresolved_only: bool = False,
+    ) -> list[QuarantinedRecord]:
+        """Quarantined records (of one batch, or all), oldest first; optionally only the
+        conflicts with stored readings, or only those nobody has resolved yet."""
         table = schema.quarantine
         query = select(table).order_by(table.c.id)
         if batch_id is not None:
             query = query.where(table.c.batch_id == batch_id)
+        if conflicts_only:
+            query = query.where(table.c.reason.startswith(CONFLICT, autoescape=True))
+        if unresolved_only:
+            query = query.where(table.c.resolved_at.is_(None))
         with self.engine.connect() as connection:
             return [
                 QuarantinedRecord(
@@ -392,9 +517,61 @@ class Store:
                     meter_id=row.meter_id,
                     reason=row.reason,
                     raw=bytes(row.raw),
+                    resolved_at=row.resolved_at,
+                    resolution=row.resolution,
                 )
                 for row in connection.execute(query)
             ]
+
+    def conflicts(self, *, unresolved_only: bool = True) -> list[QuarantinedRecord]:
+        """Received values that conflict with a stored reading of the same meter and time."""
+        return self.quarantined(conflicts_only=True, unresolved_only=unresolved_only)
+
+    def resolve_quarantined(self, record_id: int, resolution: str) -> None:
+        """Record what a person decided about a quarantined record (the record stays)."""
+        if not resolution.strip():
+            raise StoreError("say what was decided", hint="e.g. 'kept the stored value'")
+        table = schema.quarantine
+        with self._begin() as connection:
+            changed = connection.execute(
+                update(table)
+                .where(table.c.id == record_id)
+                .values(resolved_at=datetime.now(UTC), resolution=resolution.strip())
+            ).rowcount
+        if not changed:
+            raise StoreError(f"no quarantined record {record_id}", hint="list them first")
+
+    # --- plausible windows ------------------------------------------------------------------
+
+    def save_reading_window(
+        self,
+        meter_id: str,
+        *,
+        valid_from: datetime | None = None,
+        max_future_skew: timedelta | None = None,
+    ) -> None:
+        """Set the plausible window of a meter's reading times (None: the default bound)."""
+        skew = None if max_future_skew is None else int(max_future_skew.total_seconds())
+        if skew is not None and skew < 0:
+            raise StoreError("max_future_skew cannot be negative", record=meter_id)
+        self._upsert(
+            schema.reading_windows,
+            {"id": meter_id, "valid_from": valid_from, "max_future_skew_s": skew},
+            key="meter_id",
+        )
+
+    def reading_windows(self) -> dict[str, tuple[datetime | None, timedelta | None]]:
+        """Each meter's own window bounds: (valid_from, max_future_skew), None for default."""
+        table = schema.reading_windows
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table)).all()
+        return {
+            row.meter_id: (
+                row.valid_from,
+                None if row.max_future_skew_s is None else timedelta(seconds=row.max_future_skew_s),
+            )
+            for row in rows
+        }
 
     # --- import batches ---------------------------------------------------------------------
 
@@ -469,6 +646,88 @@ class Store:
             ledger_index=row.ledger_index,
             mapping_sha256=row.mapping_sha256,
         )
+
+    def unledgered_batches(self) -> list[str]:
+        """Ids of the import batches no ledger entry covers yet, oldest first (an import that
+        was killed, or a write that stopped between storing and recording)."""
+        table = schema.import_batches
+        query = (
+            select(table.c.id).where(table.c.ledger_index.is_(None)).order_by(table.c.started_at)
+        )
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    def close_interrupted_batch(self, batch_id: str) -> None:
+        """Give a batch left 'running' by a killed import its true counts and the status
+        'interrupted' (what it stored stays stored)."""
+        table = schema.import_batches
+        readings = schema.readings
+        with self._begin() as connection:
+            stored = connection.execute(
+                select(func.count()).select_from(readings).where(readings.c.batch_id == batch_id)
+            ).scalar_one()
+            kept = connection.execute(
+                select(func.count())
+                .select_from(schema.quarantine)
+                .where(schema.quarantine.c.batch_id == batch_id)
+            ).scalar_one()
+            connection.execute(
+                update(table)
+                .where(table.c.id == batch_id, table.c.status == "running")
+                .values(
+                    finished_at=datetime.now(UTC),
+                    readings_new=stored,
+                    quarantined=kept,
+                    records=stored + kept,
+                    status="interrupted",
+                )
+            )
+
+    def adopt_stray_readings(self) -> list[str]:
+        """Put readings that belong to no import batch into batches, so a ledger entry can
+        cover them; return the ids of the batches made.
+
+        Readings stored without a batch id get one new batch; readings whose batch id names
+        no import batch (a client's label, from before posted batches were recorded) get a
+        batch of that id. The raw hash of such a batch is the digest of its readings, since
+        what was received was not kept.
+        """
+        readings = schema.readings
+        batches = schema.import_batches
+        made: list[str] = []
+        with self._begin() as connection:
+            if connection.execute(
+                select(readings.c.meter_id).where(readings.c.batch_id.is_(None)).limit(1)
+            ).first():
+                batch_id = str(uuid.uuid4())
+                connection.execute(
+                    update(readings).where(readings.c.batch_id.is_(None)).values(batch_id=batch_id)
+                )
+                made.append(batch_id)
+            known = select(batches.c.id)
+            labels = connection.execute(
+                select(readings.c.batch_id)
+                .where(readings.c.batch_id.is_not(None), readings.c.batch_id.not_in(known))
+                .distinct()
+            ).scalars()
+            made.extend(label for label in labels if label not in made)
+        for batch_id in made:
+            count, digest = self.batch_readings_digest(batch_id)
+            with self._begin() as connection:
+                connection.execute(
+                    batches.insert().values(
+                        id=batch_id,
+                        kind="recovered",
+                        source_ref="readings stored outside an import batch",
+                        file_sha256=digest,
+                        started_at=datetime.now(UTC),
+                        finished_at=datetime.now(UTC),
+                        records=count,
+                        readings_new=count,
+                        status="recovered",
+                    )
+                )
+        return made
 
     def batch_readings_digest(self, batch_id: str) -> tuple[int, str]:
         """Count and canonical digest (`readings_digest`) of the readings a batch stored."""
@@ -664,12 +923,14 @@ class Store:
                 hint="check the database URL and that the server is running",
             ) from exc
 
-    def _upsert(self, table: Any, values: dict[str, Any]) -> None:
+    def _upsert(self, table: Any, values: dict[str, Any], key: str = "id") -> None:
+        if key != "id":
+            values = {key if k == "id" else k: v for k, v in values.items()}
         dialect_insert = sqlite.insert if self.backend == "sqlite" else postgresql.insert
         statement = dialect_insert(table).values(**values)
         statement = statement.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={k: v for k, v in values.items() if k != "id"},
+            index_elements=[table.c[key]],
+            set_={k: v for k, v in values.items() if k != key},
         )
         with self._begin() as connection:
             connection.execute(statement)

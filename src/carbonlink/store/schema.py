@@ -173,6 +173,8 @@ quarantine = Table(
     Column("meter_id", String(64)),
     Column("reason", Text, nullable=False),
     Column("raw", LargeBinary, nullable=False),
+    Column("resolved_at", UtcTimestamp, comment="when a person decided what to do with it"),
+    Column("resolution", Text, comment="what was decided, in words"),
     UniqueConstraint("fingerprint"),
     Index("ix_quarantine_batch", "batch_id"),
 )
@@ -200,6 +202,15 @@ activity = Table(
     ),
 )
 
+reading_windows = Table(
+    "reading_windows",
+    metadata,
+    Column("meter_id", String(64), primary_key=True),
+    Column("valid_from", UtcTimestamp, comment="earliest plausible time of a reading"),
+    Column("max_future_skew_s", BigInteger, comment="seconds a reading may lie ahead of now"),
+)
+"""Per-meter plausible windows of reading times (meters without a row use the default)."""
+
 documents = Table(
     "documents",
     metadata,
@@ -224,6 +235,7 @@ __all__ = [
     "meters",
     "organizations",
     "quarantine",
+    "reading_windows",
     "readings",
     "sources",
     "to_epoch_us",

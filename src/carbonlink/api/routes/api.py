@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Form, Query, Response
@@ -21,10 +20,14 @@ from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source,
 from carbonlink.domain.engine import account
 from carbonlink.domain.factors import Factor, default_library
 from carbonlink.domain.inventory import Inventory
-from carbonlink.domain.units import conversion_factor
+from carbonlink.domain.units import check_plain_unit
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.ingest.validation import check_posted_rows, stored_windows
+from carbonlink.ledger import Ledger
 from carbonlink.monitor.rules import AlertRule, validate_rules
+from carbonlink.provenance import record_posted_batch
+from carbonlink.store import Store
 
 MAX_BATCH = 10_000
 READ = problem_responses(401, 403, 422)
@@ -113,7 +116,7 @@ class ReadingIn(BaseModel):
     ts: datetime = Field(
         examples=["2026-11-01T08:00:00Z"], description="Instant of the value, with its UTC offset."
     )
-    value: float = Field(allow_inf_nan=False, examples=[12.5])
+    value: float = Field(strict=True, allow_inf_nan=False, examples=[12.5])
     unit: str = Field(max_length=32, pattern=NO_NUL, examples=["MWh"])
     quality: Literal["good", "estimated", "suspect"] = Field(default="good", examples=["good"])
 
@@ -214,10 +217,6 @@ def _not_found(kind: str, ident: str) -> NotFoundError:
 
 
 @lru_cache(maxsize=1024)
-def _unit_scale(unit: str, meter_unit: str) -> float:
-    return 1.0 if unit == meter_unit else conversion_factor(unit, meter_unit)
-
-
 # routes --------------------------------------------------------------------------------------
 @router.get("/me", response_model=Me, responses=READ, tags=["accounts"])
 def me(caller: Caller, ctx: Context) -> Me:
@@ -323,7 +322,7 @@ def create_meter(body: MeterIn, caller: Writer, ctx: Context) -> MeterOut:
         if source is None or source.facility_id != body.facility_id:
             raise _not_found("source", body.source_id)
     try:
-        conversion_factor(body.unit, body.unit)
+        check_plain_unit(body.unit)
     except CarbonlinkError as exc:
         raise InputError(exc.message, record="unit", hint=exc.hint) from exc
     meter = Meter(new_id("mtr"), caller.organization_id, **body.model_dump())
@@ -368,60 +367,41 @@ def accept_rows(
 ) -> tuple[list[Reading], list[RowError], list[Rejected]]:
     """Check rows against the caller's meters: (readings to store, row errors, rejected records).
 
-    A row is refused when its meter is not the caller's organization's, its timestamp has no
-    offset or lies more than a day ahead, its unit is not of the meter's kind, or its value
-    overflows after conversion to the meter's unit.
+    A row is refused alone (`carbonlink.ingest.validation.check_posted_rows`) when its meter
+    is not the caller's organization's, its time is outside the meter's plausible window, its
+    unit is not a plain unit of the meter's kind, or its value is outside the meter's range.
     """
+    checked = check_posted_rows(
+        rows,
+        partial(ctx.data.meter, caller.organization_id),
+        received_via=f"api:{caller.subject}",
+        label=batch_id,
+        windows=stored_windows(Store(ctx.engine)),
+    )
+    errors = [RowError(index=r.index, meter_id=r.meter_id, error=r.reason) for r in checked.refused]
+    return checked.readings, errors, checked.rejected
+
+
+def store_posted(
+    rows: list[ReadingIn],
+    label: str | None,
+    good: list[Reading],
+    rejected: list[Rejected],
+    caller: Principal,
+    ctx: ServiceContext,
+) -> int:
+    """Store a posted batch as one import batch recorded in the ledger; return the new count."""
     org = caller.organization_id
-    meters: dict[str, Meter | None] = {}
-    horizon = datetime.now(UTC) + timedelta(days=1)
-    good: list[Reading] = []
-    errors: list[RowError] = []
-    rejected: list[Rejected] = []
-    received_via = f"api:{caller.subject}"
-    append = good.append
-    for index, row in enumerate(rows):
-        if row.meter_id not in meters:
-            meters[row.meter_id] = ctx.data.meter(org, row.meter_id)
-        meter = meters[row.meter_id]
-        error = None
-        if meter is None:
-            error = f"meter '{row.meter_id}' not found in your organization"
-        elif row.ts.tzinfo is None:
-            error = "timestamp has no UTC offset; add 'Z' or '+08:00'"
-        elif row.ts > horizon:
-            error = "timestamp is more than a day in the future"
-        else:
-            try:
-                scale = _unit_scale(row.unit, meter.unit)
-            except CarbonlinkError as exc:
-                error = f"unit '{row.unit}' does not fit meter unit '{meter.unit}': {exc.message}"
-            else:
-                value = row.value * scale
-                if math.isfinite(value):
-                    append(
-                        Reading(
-                            meter.id,
-                            row.ts.astimezone(UTC),
-                            value,
-                            meter.unit,
-                            row.quality,
-                            batch_id,
-                            received_via,
-                        )
-                    )
-                    continue
-                error = "value overflows after unit conversion"
-        errors.append(RowError(index=index, meter_id=row.meter_id, error=error))
-        rejected.append(
-            Rejected(
-                row.model_dump_json().encode(),
-                error,
-                f"api:{caller.subject}:{batch_id or '-'}:{index}",
-                row.meter_id if meter else None,
-            )
-        )
-    return good, errors, rejected
+    return record_posted_batch(
+        Store(ctx.engine),
+        Ledger(ctx.engine),
+        source_ref=f"api:{org}:{label or '-'}",
+        rows=[row.model_dump_json().encode() for row in rows],
+        readings=good,
+        rejected=rejected,
+        add=partial(ctx.alerting.add_readings, ctx.engine, ctx.data, org),
+        keep=partial(ctx.data.quarantine_for, org),
+    )
 
 
 BATCH_EXAMPLE = {
@@ -458,9 +438,7 @@ def post_readings(
     a rule broken opens one alert, which closes when a later reading clears it.
     """
     good, errors, rejected = accept_rows(batch.readings, batch.batch_id, caller, ctx)
-    stored = ctx.alerting.add_readings(ctx.engine, ctx.data, caller.organization_id, good)
-    if rejected:
-        ctx.data.quarantine_for(caller.organization_id, rejected)
+    stored = store_posted(batch.readings, batch.batch_id, good, rejected, caller, ctx)
     return BatchResult(
         received=len(batch.readings),
         stored=stored,
@@ -963,7 +941,7 @@ def reprocess_quarantine(caller: Principal, ctx: ServiceContext) -> ReprocessRes
         except ValueError:
             continue
     good, errors, _rejected = accept_rows(rows, "reprocess", caller, ctx)
-    stored = ctx.alerting.add_readings(ctx.engine, ctx.data, caller.organization_id, good)
+    stored = store_posted(rows, "reprocess", good, [], caller, ctx)
     return ReprocessResult(examined=len(rows), stored=stored, still_rejected=len(errors))
 
 

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from carbonlink.api.deps import Context, ServiceContext, identify
 from carbonlink.api.i18n import formatter
@@ -711,7 +712,7 @@ async def supplier_upload(
                 record=workbook.filename or "upload",
                 hint="upload the filled template only",
             )
-        fields, where = fields_from_workbook(content)
+        fields, where = await run_in_threadpool(fields_from_workbook, content)
     except InputError as exc:
         return _request_page(request, ctx, caller, partner, found, 422, None, str(exc))
     return _submit(request, ctx, caller, partner, found, fields, where)
