@@ -18,6 +18,10 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
+
+# expat (>= 2.4.1, as Python ships it) fetches no external entity and bounds entity expansion
+from xml.etree import ElementTree  # nosec B405
 
 from carbonlink.errors import InputError
 
@@ -43,35 +47,79 @@ class WorkbookLimits:
     """Cells read from the sheets, empty cells included."""
 
 
-def check_workbook_archive(data: bytes, limits: WorkbookLimits, *, name: str = "workbook") -> None:
-    """Refuse ``data`` when its zip directory declares more than ``limits`` allow.
+def check_workbook_archive(
+    data: bytes | BinaryIO, limits: WorkbookLimits, *, name: str = "workbook"
+) -> None:
+    """Refuse a workbook (its bytes, or a seekable stream of them) when its zip directory
+    declares more than ``limits`` allow.
 
     Only the central directory is read; nothing is decompressed. A file that is not a zip
     archive passes untouched: the XLSX reader itself then says it is not a workbook.
     """
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = archive.infolist()
+        archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
         return
-    total = 0
-    for part in parts:
-        total += part.file_size
-        if part.file_size > MB and part.file_size > limits.max_ratio * max(part.compress_size, 1):
-            ratio = part.file_size / max(part.compress_size, 1)
+    with archive:
+        parts = archive.infolist()
+        total = 0
+        for part in parts:
+            total += part.file_size
+            if part.file_size > MB and part.file_size > limits.max_ratio * max(
+                part.compress_size, 1
+            ):
+                ratio = part.file_size / max(part.compress_size, 1)
+                raise WorkbookTooLargeError(
+                    f"part {part.filename!r} inflates {ratio:,.0f} times "
+                    f"({part.compress_size:,} bytes to {part.file_size:,}): a zip bomb",
+                    file=name,
+                    hint="save the workbook again from Excel, or export the data as CSV",
+                )
+        if total > limits.max_uncompressed_bytes:
             raise WorkbookTooLargeError(
-                f"part {part.filename!r} inflates {ratio:,.0f} times "
-                f"({part.compress_size:,} bytes to {part.file_size:,}): a zip bomb",
+                f"the workbook holds {total / MB:,.0f} MB of uncompressed data, more than the "
+                f"limit of {limits.max_uncompressed_bytes / MB:,.0f} MB",
                 file=name,
-                hint="save the workbook again from Excel, or export the data as CSV",
+                hint="split the workbook, export the data as CSV, or raise the limit",
             )
-    if total > limits.max_uncompressed_bytes:
-        raise WorkbookTooLargeError(
-            f"the workbook holds {total / MB:,.0f} MB of uncompressed data, more than the "
-            f"limit of {limits.max_uncompressed_bytes / MB:,.0f} MB",
-            file=name,
-            hint="split the workbook, export the data as CSV, or raise the limit",
-        )
+        for part in parts:
+            if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                _check_sheet_rows(archive, part, limits, name)
+
+
+def _check_sheet_rows(
+    archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: WorkbookLimits, name: str
+) -> None:
+    """Refuse a sheet that declares, or holds, more rows than the limit.
+
+    Excel writes a ``<dimension>`` before the rows: reading up to it is enough. A sheet
+    without one is counted row by row up to the limit, since openpyxl would otherwise read
+    the whole sheet just to size it when the workbook is opened.
+    """
+    sheet = part.filename.rsplit("/", 1)[-1]
+    budget = RowBudget(limits, name)
+    data: ElementTree.Element | None = None
+    try:
+        with archive.open(part) as xml:
+            events = ElementTree.iterparse(xml, events=("start", "end"))  # nosec B314
+            for event, element in events:
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start" and tag == "dimension":
+                    ref = element.get("ref", "")
+                    last = ref.rsplit(":", 1)[-1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ$")
+                    budget.check_declared(sheet, int(last) if last.isdigit() else None)
+                    return
+                if event == "start" and tag == "sheetData":
+                    data = element
+                elif event == "end" and tag == "row" and data is not None:
+                    budget.take(sheet, 0)
+                    if budget.rows % 10_000 == 0:
+                        data.clear()
+                elif event == "end" and tag == "sheetData":
+                    return
+    except ElementTree.ParseError:
+        return  # not XML: the reader says what is wrong with it
 
 
 @dataclass(slots=True)

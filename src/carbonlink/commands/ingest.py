@@ -17,6 +17,8 @@ from carbonlink.settings import Settings
 
 if TYPE_CHECKING:
     from carbonlink.ingest.mapping import FileMapping
+    from carbonlink.ingest.tabular import ImportLimits
+    from carbonlink.store import Store
 
 app = typer.Typer(
     name="ingest",
@@ -56,12 +58,58 @@ def open_mapping(mapping: Path, encoding: str | None = None) -> FileMapping:
     return loaded if encoding is None else loaded.model_copy(update={"encoding": encoding})
 
 
+MaxFileOption = Annotated[
+    int,
+    typer.Option(
+        "--max-file-mb",
+        envvar="CARBONLINK_IMPORT_MAX_FILE_MB",
+        help="Refuse a file larger than this many MB (CSV files are streamed, so this bounds "
+        "the time an import takes, not its memory).",
+        min=1,
+    ),
+]
+MaxRowsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-rows",
+        envvar="CARBONLINK_IMPORT_MAX_ROWS",
+        help="Refuse a workbook sheet with more rows than this.",
+        min=1,
+    ),
+]
+MaxUncompressedOption = Annotated[
+    int,
+    typer.Option(
+        "--max-uncompressed-mb",
+        envvar="CARBONLINK_IMPORT_MAX_UNCOMPRESSED_MB",
+        help="Refuse a workbook whose parts hold more than this many MB uncompressed (checked "
+        "on the archive's directory before anything is unpacked, so zip bombs are refused).",
+        min=1,
+    ),
+]
+
+
+def recover_ledger(store: Store) -> None:
+    """Cover with a ledger entry whatever an earlier, interrupted write left uncovered."""
+    from carbonlink.ledger import Ledger
+    from carbonlink.provenance import record_unledgered_batches
+
+    recovered = record_unledgered_batches(store, Ledger(store.engine))
+    if recovered:
+        console.print(
+            f"[yellow]recorded {len(recovered)} earlier import batch(es) that no ledger entry "
+            "covered yet (an import was interrupted)[/]",
+            highlight=False,
+        )
+
+
 def _run(
     ctx: typer.Context,
     file: Path,
     mapping: Path,
     encoding: str | None,
     kind: Literal["csv", "xlsx"],
+    limits: ImportLimits,
 ) -> None:
     from carbonlink.ingest.file_import import import_file
     from carbonlink.ledger import Ledger
@@ -72,7 +120,8 @@ def _run(
     loaded = open_mapping(mapping, encoding)
     store = open_store(settings)
     try:
-        report = import_file(file, loaded, store, kind=kind, console=console)
+        recover_ledger(store)
+        report = import_file(file, loaded, store, kind=kind, console=console, limits=limits)
         entry = record_import_batch(store, Ledger(store.engine), report.batch_id)
     finally:
         store.engine.dispose()
@@ -80,7 +129,9 @@ def _run(
     summary.add_row("file", f"{file} ({report.encoding})")
     summary.add_row("rows read", f"{report.records:,}")
     summary.add_row("readings new", f"{report.readings_new:,}")
-    summary.add_row("already stored", f"{report.readings_duplicate:,}")
+    summary.add_row("already stored", f"{report.readings_duplicate - report.conflicts:,}")
+    if report.conflicts:
+        summary.add_row("conflicting", f"{report.conflicts:,} (see `carbonlink ingest conflicts`)")
     summary.add_row("quarantined", f"{report.quarantined:,}")
     if report.empty_cells:
         summary.add_row("empty cells", f"{report.empty_cells:,}")
@@ -91,6 +142,22 @@ def _run(
         console.print(f"  [yellow]{count:,}[/] × {reason}")
     for example in report.examples:
         console.print(f"  line {example.line}: {example.reason}", highlight=False)
+
+
+def _limits(
+    max_file_mb: int, max_rows: int | None = None, max_uncompressed_mb: int | None = None
+) -> ImportLimits:
+    from carbonlink.ingest.tabular import ImportLimits
+    from carbonlink.workbooks import MB, WorkbookLimits
+
+    book = WorkbookLimits()
+    return ImportLimits(
+        max_file_bytes=max_file_mb * MB,
+        workbook=WorkbookLimits(
+            max_uncompressed_bytes=(max_uncompressed_mb or book.max_uncompressed_bytes // MB) * MB,
+            max_rows=max_rows or book.max_rows,
+        ),
+    )
 
 
 CSV_HELP = (
@@ -116,9 +183,10 @@ def ingest_csv(
     file: Annotated[Path, typer.Argument(help="The CSV file exported by the meter or system.")],
     mapping: MappingOption,
     encoding: EncodingOption = None,
+    max_file_mb: MaxFileOption = 8192,
 ) -> None:
     """Import a CSV file of meter readings."""
-    _run(ctx, file, mapping, encoding, "csv")
+    _run(ctx, file, mapping, encoding, "csv", _limits(max_file_mb))
 
 
 @app.command("xlsx", help=XLSX_HELP)
@@ -126,9 +194,12 @@ def ingest_xlsx(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The Excel workbook (.xlsx).")],
     mapping: MappingOption,
+    max_file_mb: MaxFileOption = 1024,
+    max_rows: MaxRowsOption = 2_000_000,
+    max_uncompressed_mb: MaxUncompressedOption = 512,
 ) -> None:
     """Import an Excel workbook of meter readings."""
-    _run(ctx, file, mapping, None, "xlsx")
+    _run(ctx, file, mapping, None, "xlsx", _limits(max_file_mb, max_rows, max_uncompressed_mb))
 
 
 PROCESS_HELP = (
@@ -168,6 +239,7 @@ def process(
     chosen: tuple[Period, ...] = tuple(p for p in ("year", "month", "day") if p in periods)
     store = open_store(ctx.obj)
     try:
+        recover_ledger(store)
         derived = derive_activity(store, meter, periods=chosen, time_zone=time_zone)
     finally:
         store.engine.dispose()
@@ -199,3 +271,45 @@ def process(
             )
     console.print(table)
     console.print(f"{derived.stored} activity records stored")
+
+
+@app.command("conflicts")
+def conflicts(
+    ctx: typer.Context,
+    resolve: Annotated[
+        int | None,
+        typer.Option(help="Id of a conflict to mark as resolved (with --note)."),
+    ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(help="What was decided, e.g. 'kept the stored value: meter read twice'."),
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="List resolved conflicts too.")] = False,
+) -> None:
+    """List received values that conflict with a stored reading of the same meter and time,
+    or record what was decided about one.
+
+    The stored reading is never replaced in place (the ledger has recorded it): a conflict is
+    kept beside it until someone confirms the stored value or imports a correction.
+    """
+    from carbonlink.errors import InputError
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(ctx.obj)
+    try:
+        if resolve is not None:
+            if not note:
+                raise InputError("say what was decided", hint="add --note '…'")
+            store.resolve_quarantined(resolve, note)
+            console.print(f"conflict {resolve} resolved")
+            return
+        found = store.conflicts(unresolved_only=not everything)
+    finally:
+        store.engine.dispose()
+    if not found:
+        console.print("no conflicts" if everything else "no unresolved conflicts")
+        return
+    table = Table("id", "meter", "reason", "resolution")
+    for record in found:
+        table.add_row(str(record.id), record.meter_id or "", record.reason, record.resolution or "")
+    console.print(table)

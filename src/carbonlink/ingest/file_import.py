@@ -7,10 +7,10 @@ number and reason — and reports the counts. Importing the same file again chan
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -22,7 +22,20 @@ from carbonlink.errors import IngestError
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.csv_file import CsvTable
 from carbonlink.ingest.mapping import FileMapping
-from carbonlink.ingest.tabular import ParsedChunk, RowChunk, TableParser, readings_of
+from carbonlink.ingest.tabular import (
+    ImportLimits,
+    ParsedChunk,
+    RowChunk,
+    TableParser,
+    readings_of,
+)
+from carbonlink.ingest.validation import (
+    DEFAULT_FUTURE_SKEW,
+    DEFAULT_VALID_FROM,
+    DEFAULT_WINDOW,
+    ReadingWindow,
+    stored_windows,
+)
 from carbonlink.ingest.xlsx_file import XlsxTable
 from carbonlink.store.repository import Store
 
@@ -37,7 +50,7 @@ class Table(Protocol):
 
     kind: str
     path: Path
-    data: bytes
+    sha256: str
     header: list[str]
     encoding: str
 
@@ -46,9 +59,15 @@ class Table(Protocol):
 
     def chunks(self, wanted: list[int], numeric: frozenset[int] = ...) -> Iterator[RowChunk]: ...
 
+    def close(self) -> None: ...
+
 
 def open_table(
-    path: Path, mapping: FileMapping, kind: FileKind | None = None, data: bytes | None = None
+    path: Path,
+    mapping: FileMapping,
+    kind: FileKind | None = None,
+    data: bytes | None = None,
+    limits: ImportLimits | None = None,
 ) -> Table:
     """The reader for ``path`` (or for ``data`` received under that name, e.g. an HTTP upload):
     by ``kind``, else by the name's suffix (.xlsx/.xlsm → XLSX, else CSV)."""
@@ -57,7 +76,7 @@ def open_table(
     if data is None and not path.is_file():
         raise IngestError("no such file", file=str(path), hint="check the path")
     table = XlsxTable if kind == "xlsx" else CsvTable
-    return table(path, mapping, data=data)
+    return table(path, mapping, data=data, limits=limits)
 
 
 @dataclass
@@ -81,13 +100,20 @@ class FileReader:
         kind: FileKind | None = None,
         batch_id: str | None = None,
         data: bytes | None = None,
+        limits: ImportLimits | None = None,
     ) -> FileReader:
         """A reader for ``path`` (or ``data`` under that name) checked against the known meters
         (plus the mapping's own)."""
-        table = open_table(path, mapping, kind, data)
+        table = open_table(path, mapping, kind, data, limits)
         meters = dict(store_meters or {})
         meters.update({meter.id: meter for meter in mapping.meter_objects()})
-        parser = TableParser(mapping, table.header, meters, path.name, batch_id)
+        try:
+            parser = TableParser(
+                mapping, table.header, meters, path.name, batch_id, mapping_windows(mapping)
+            )
+        except BaseException:
+            table.close()
+            raise
         return cls(table, parser)
 
     def parsed_chunks(self) -> Iterator[ParsedChunk]:
@@ -113,6 +139,9 @@ class ImportReport:
     readings_new: int = 0
     quarantined: int = 0
     empty_cells: int = 0
+    conflicts: int = 0
+    """Readings whose (meter, time) was stored with another value: kept apart, listed by
+    ``carbonlink ingest conflicts``."""
     reasons: Counter[str] = field(default_factory=Counter)
     examples: list[Rejected] = field(default_factory=list)
 
@@ -132,10 +161,30 @@ def _reason_kind(reason: str) -> str:
         ("plausible range", "implausible value"),
         ("fields, the header has", "wrong number of fields"),
         ("value is empty", "empty value"),
+        ("plausible window", "time outside the plausible window"),
+        ("too small a number", "number too small to store"),
     ):
         if marker in reason:
             return kind
     return reason
+
+
+def mapping_windows(
+    mapping: FileMapping, stored: Callable[[str], ReadingWindow] | None = None
+) -> Callable[[str], ReadingWindow]:
+    """Each meter's plausible window: the mapping's own where it sets one, else the store's."""
+    own = {
+        spec.id: ReadingWindow(
+            spec.valid_from or DEFAULT_VALID_FROM,
+            DEFAULT_FUTURE_SKEW
+            if spec.max_future_skew_s is None
+            else timedelta(seconds=spec.max_future_skew_s),
+        )
+        for spec in mapping.meters
+        if spec.valid_from is not None or spec.max_future_skew_s is not None
+    }
+    fallback = stored or (lambda _meter: DEFAULT_WINDOW)
+    return lambda meter_id: own.get(meter_id) or fallback(meter_id)
 
 
 def import_file(
@@ -146,20 +195,48 @@ def import_file(
     kind: FileKind | None = None,
     console: Console | None = None,
     data: bytes | None = None,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     """Import one file: register the mapping's meters, store readings, quarantine bad rows.
 
     ``data`` gives the file's bytes directly (an HTTP batch upload); ``path`` then only names it.
+    The file is read in chunks within ``limits``; a value that conflicts with a stored reading
+    of the same meter and time is kept in quarantine as a conflict, never dropped.
     """
     for meter in mapping.meter_objects():
         store.save_meter(meter)
-    table = open_table(path, mapping, kind, data)
-    file_sha256 = hashlib.sha256(table.data).hexdigest()
-    batch_id = store.begin_batch(
-        table.kind, path.name, file_sha256=file_sha256, mapping_sha256=mapping.digest()
+    for spec in mapping.meters:
+        if spec.valid_from is not None or spec.max_future_skew_s is not None:
+            store.save_reading_window(
+                spec.id,
+                valid_from=spec.valid_from,
+                max_future_skew=None
+                if spec.max_future_skew_s is None
+                else timedelta(seconds=spec.max_future_skew_s),
+            )
+    table = open_table(path, mapping, kind, data, limits)
+    try:
+        return _import_table(table, path, mapping, store, console)
+    finally:
+        table.close()
+
+
+def _import_table(
+    table: Table, path: Path, mapping: FileMapping, store: Store, console: Console | None
+) -> ImportReport:
+    parser = TableParser(
+        mapping,
+        table.header,
+        store.meters(),
+        path.name,
+        None,
+        mapping_windows(mapping, stored_windows(store)),
     )
-    parser = TableParser(mapping, table.header, store.meters(), path.name, batch_id)
-    report = ImportReport(batch_id, str(path), file_sha256, table.encoding)
+    batch_id = store.begin_batch(
+        table.kind, path.name, file_sha256=table.sha256, mapping_sha256=mapping.digest()
+    )
+    parser.batch_id = batch_id
+    report = ImportReport(batch_id, str(path), table.sha256, table.encoding)
     show = console is not None and table.approximate_rows > PROGRESS_ABOVE_ROWS
     progress = Progress(
         TextColumn("[bold]importing[/] {task.description}"),
@@ -177,6 +254,7 @@ def import_file(
             for chunk in table.chunks(parser.wanted, parser.numeric):
                 parsed = parser.parse(chunk)
                 report.readings_new += store.add_reading_columns(parsed.columns)
+                report.conflicts += store.last_conflicts
                 store.quarantine(parsed.rejected, batch_id=batch_id)
                 report.records += parsed.records
                 report.readings += len(parsed.columns)

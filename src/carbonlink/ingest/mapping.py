@@ -47,6 +47,15 @@ def known_zone(value: str) -> str:
     return value
 
 
+def plain_unit(value: str) -> str:
+    """``value`` when it is a plain unit (`carbonlink.domain.units.check_plain_unit`)."""
+    try:
+        check_plain_unit(value)
+    except UnitError as exc:
+        raise ValueError(exc.message) from exc
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -110,6 +119,11 @@ class ValueColumn(_Strict):
     unit: str = Field(description="Unit of the numbers in the column, e.g. kWh, MWh, Nm3, t.")
     decimal_comma: bool = Field(default=False, description="Numbers are written 1.234,5.")
 
+    @field_validator("unit")
+    @classmethod
+    def _plain_unit(cls, value: str) -> str:
+        return plain_unit(value)
+
 
 class LongLayout(_Strict):
     """A column naming the meter and a column with its value (long layout)."""
@@ -119,6 +133,11 @@ class LongLayout(_Strict):
     unit_column: str | None = None
     unit: str | None = Field(default=None, description="Unit when there is no unit column.")
     decimal_comma: bool = False
+
+    @field_validator("unit")
+    @classmethod
+    def _plain_unit(cls, value: str | None) -> str | None:
+        return None if value is None else plain_unit(value)
 
     @model_validator(mode="after")
     def _some_unit(self) -> LongLayout:
@@ -163,11 +182,7 @@ class MeterSpec(_Strict):
     @field_validator("unit")
     @classmethod
     def _plain_unit(cls, value: str) -> str:
-        try:
-            check_plain_unit(value)
-        except UnitError as exc:
-            raise ValueError(exc.message) from exc
-        return value
+        return plain_unit(value)
 
     @field_validator("valid_from")
     @classmethod

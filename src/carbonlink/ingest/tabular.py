@@ -9,10 +9,13 @@ number, its original text and the reason.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -26,12 +29,34 @@ from carbonlink.ingest.timestamps import parse_fixed_width
 from carbonlink.ingest.validation import DEFAULT_WINDOW, ReadingWindow, underflows, unit_problem
 from carbonlink.store.repository import ReadingColumns
 from carbonlink.store.schema import from_epoch_us
+from carbonlink.workbooks import WorkbookLimits
 
 NAT = np.iinfo(np.int64).min
 
 
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    """How large a file an import takes before refusing it with a clear error.
+
+    CSV files are read in chunks of rows, so their size bounds only the time an import takes;
+    one line longer than ``max_line_chars`` (a file without line breaks) is refused. Workbooks
+    are checked with `carbonlink.workbooks.WorkbookLimits` before their XML is read.
+    """
+
+    max_file_bytes: int = 8 * 1024**3
+    max_line_chars: int = 1_000_000
+    workbook: WorkbookLimits = field(default_factory=WorkbookLimits)
+
+
+BLOCK = 1 << 20
+
+
 class TableFile:
-    """A tabular file to import: its name, mapping, bytes (read, or an upload's) and chunking."""
+    """A tabular file to import: its name, mapping, digest and size, read in blocks.
+
+    The bytes are never held whole: ``data`` (an upload) or the file at ``path`` is read
+    block by block for its SHA-256 and line count, and again by the reader chunk by chunk.
+    """
 
     kind = "table"
 
@@ -42,15 +67,48 @@ class TableFile:
         *,
         data: bytes | None = None,
         chunk_rows: int = 100_000,
+        limits: ImportLimits | None = None,
     ) -> None:
-        """Read ``path``, or take ``data`` (an upload) and use ``path`` only as its name."""
+        """Take ``path``, or ``data`` (an upload) and use ``path`` only as its name."""
         self.path = path
         self.mapping = mapping
         self.chunk_rows = chunk_rows
+        self.limits = limits or ImportLimits()
+        self._data = data
+        digest = hashlib.sha256()
+        self.size = 0
+        self.newlines = 0
+        with self.open_binary() as stream:
+            while block := stream.read(BLOCK):
+                digest.update(block)
+                self.size += len(block)
+                self.newlines += block.count(b"\n")
+                if self.size > self.limits.max_file_bytes:
+                    raise IngestError(
+                        f"the file is larger than the limit of "
+                        f"{self.limits.max_file_bytes / 1024**2:,.0f} MB",
+                        file=str(path),
+                        hint="split the file, or raise the limit (--max-file-mb)",
+                    )
+        self.sha256 = digest.hexdigest()
+
+    def close(self) -> None:
+        """Release the open file (reading all chunks releases it too)."""
+
+    def __enter__(self) -> TableFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open_binary(self) -> BinaryIO:
+        """A fresh binary stream of the file's bytes."""
+        if self._data is not None:
+            return io.BytesIO(self._data)
         try:
-            self.data = path.read_bytes() if data is None else data
+            return self.path.open("rb")
         except OSError as exc:
-            raise IngestError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
+            raise IngestError(f"cannot read the file: {exc.strerror}", file=str(self.path)) from exc
 
 
 @dataclass(slots=True)
@@ -228,7 +286,7 @@ class TableParser:
             if cells.decimal_comma:
                 text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
             values = pd.to_numeric(text.where(present, None), errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
+                dtype=np.float64, na_value=np.nan, copy=True
             )
             # a number too small for binary64 (1e-400) reads as 0: refuse it, never store 0
             for i in np.flatnonzero(cells.member & row_ok & present & (values == 0)):
@@ -292,6 +350,9 @@ class TableParser:
                 self._unit_checks[key] = "the unit is empty"
             else:
                 factor, problem = unit_problem(unit, meter)
+                long = self.mapping.long
+                if factor is None and long is not None and long.unit_column:
+                    problem = f"{problem} (column {long.unit_column!r})"
                 self._unit_checks[key] = (problem or "unusable unit") if factor is None else factor
         check = self._unit_checks[key]
         return check if isinstance(check, str) else None
