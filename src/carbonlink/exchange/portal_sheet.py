@@ -33,7 +33,13 @@ from carbonlink.domain.footprint import (
 )
 from carbonlink.errors import InputError
 from carbonlink.exchange.portal import ActivitySubmission, MaterialLine
-from carbonlink.workbooks import MB, RowBudget, WorkbookLimits, check_workbook_archive
+from carbonlink.workbooks import (
+    MB,
+    RowBudget,
+    WorkbookLimits,
+    WorkbookTooLargeError,
+    check_workbook_archive,
+)
 
 KG_PER_T = 1000.0
 ENERGY_ROWS = 3
@@ -323,6 +329,7 @@ def template_workbook(prefill: Mapping[str, str] | None = None) -> bytes:
 
 PORTAL_LIMITS = WorkbookLimits(max_uncompressed_bytes=20 * MB, max_rows=5_000, max_cells=100_000)
 """The filled template has a few dozen rows; anything far larger is not the template."""
+TEMPLATE_ONLY = "upload the filled template from this page, without added rows or sheets"
 
 
 def fields_from_workbook(
@@ -333,7 +340,10 @@ def fields_from_workbook(
     The archive's declared sizes are checked before it is opened and the sheets are read row
     by row within ``limits``: a crafted workbook is refused after reading little of it.
     """
-    check_workbook_archive(content, limits, name="the uploaded workbook")
+    try:
+        check_workbook_archive(content, limits, name="the uploaded workbook")
+    except WorkbookTooLargeError as exc:
+        raise SheetError(exc.message, hint=TEMPLATE_ONLY) from exc
     try:
         book = load_workbook(io.BytesIO(content), data_only=True, read_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
@@ -343,6 +353,8 @@ def fields_from_workbook(
         ) from exc
     try:
         return _fields_of(book, RowBudget(limits, "the uploaded workbook"))
+    except WorkbookTooLargeError as exc:
+        raise SheetError(exc.message, hint=TEMPLATE_ONLY) from exc
     except InputError:
         raise
     except Exception as exc:  # a part that is not the XML it claims to be
