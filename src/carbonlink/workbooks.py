@@ -59,8 +59,8 @@ def check_workbook_archive(
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
         archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        return
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, NotImplementedError):
+        return  # not a zip archive Python reads: the workbook reader says what is wrong
     with archive:
         parts = archive.infolist()
         total = 0
@@ -118,8 +118,12 @@ def _check_sheet_rows(
                         data.clear()
                 elif event == "end" and tag == "sheetData":
                     return
-    except ElementTree.ParseError:
-        return  # not XML: the reader says what is wrong with it
+    except WorkbookTooLargeError:
+        raise
+    # a damaged part (bad CRC, truncated deflate stream, not XML, encrypted) is for the
+    # workbook reader to report in its own words; this check only counts rows
+    except Exception:
+        return
 
 
 @dataclass(slots=True)

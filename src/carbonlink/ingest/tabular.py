@@ -331,7 +331,7 @@ class TableParser:
         outside = good & window.outside(ts_us, self.now)
         for i in np.flatnonzero(outside):
             reason = (
-                f"time {from_epoch_us(int(ts_us[i])).isoformat()} is outside the plausible "
+                f"time {np.datetime64(int(ts_us[i]), 'us')}Z is outside the plausible "
                 f"window {window.describe(self.now)} of meter {meter.id}"
             )
             rejected.append(self._reject(chunk, i, reason, cells.meter_id))

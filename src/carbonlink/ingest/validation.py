@@ -87,7 +87,11 @@ def value_problem(value: object) -> str | None:
     """Why ``value`` cannot be a reading's value, or None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"value {value!r} is not a number"
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        return "the value is too large for a number of 64 bits"
+    if not math.isfinite(number):
         return f"value {value!r} is not a finite number"
     return None
 
