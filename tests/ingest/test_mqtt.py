@@ -200,7 +200,10 @@ def test_collector_stores_readings_once_and_quarantines_the_rest(
     assert series.ts_us[0] == base * 1000
     assert series.value.tolist() == [float(i) for i in range(100)]
     assert collector.stats.duplicates == 1
-    (kept,) = store.quarantined()
+    # the duplicate's other value is kept beside the stored one as a conflict
+    (conflict,) = store.conflicts()
+    assert conflict.meter_id == "EM-0" and "this record says 999.0 kWh" in conflict.reason
+    (kept,) = [record for record in store.quarantined() if not record.is_conflict]
     assert "not JSON" in kept.reason
     assert (kept.raw, kept.meter_id) == (b"{broken", "EM-0")
     assert kept.source_ref == f"mqtt:{topic_prefix}/EM-0/energy"
