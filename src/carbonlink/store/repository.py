@@ -354,61 +354,66 @@ class Store:
     ) -> int:
         """Quarantine the received readings whose (meter, time) is stored with another value or
         unit; return how many conflicts were newly kept."""
-        received = pd.DataFrame(
-            {"meter_id": list(meter_ids), "ts": ts_us, "value": values, "unit": list(units)}
-        )
-        received["row"] = np.arange(len(received))
+        codes, meters = pd.factorize(pd.Series(list(meter_ids), dtype=object))
+        unit_of = np.asarray(list(units), dtype=object)
         table = schema.readings
-        parts = []
+        stamp = type_coerce(table.c.ts, BigInteger)
+        found: list[tuple[int, float, str]] = []  # (row, stored value, stored unit)
         with self.engine.connect() as connection:
-            for meter_id, group in received.groupby("meter_id", sort=False):
-                query = select(
-                    type_coerce(table.c.ts, BigInteger).label("ts"),
-                    table.c.value.label("stored_value"),
-                    table.c.unit.label("stored_unit"),
-                ).where(
-                    table.c.meter_id == meter_id,
-                    type_coerce(table.c.ts, BigInteger).between(
-                        int(group.ts.min()), int(group.ts.max())
-                    ),
+            for code, meter_id in enumerate(meters):
+                rows = np.flatnonzero(codes == code)
+                ts = ts_us[rows]
+                query = (
+                    select(stamp, table.c.value, table.c.unit)
+                    .where(
+                        table.c.meter_id == meter_id,
+                        stamp.between(int(ts.min()), int(ts.max())),
+                    )
+                    .order_by(stamp)
                 )
-                stored = pd.DataFrame(
-                    connection.execute(query).all(), columns=["ts", "stored_value", "stored_unit"]
+                stored = connection.execute(query).all()
+                if not stored:
+                    continue
+                columns = zip(*stored, strict=True)
+                stored_ts, stored_value, stored_unit = (np.asarray(c) for c in columns)
+                at = np.minimum(np.searchsorted(stored_ts, ts), len(stored_ts) - 1)
+                same_key = stored_ts[at] == ts
+                other = (stored_value[at] != values[rows]) | (
+                    stored_unit.astype(object)[at] != unit_of[rows]
                 )
-                parts.append(group.merge(stored, on="ts", how="inner"))
-        if not parts:
-            return 0
-        both = pd.concat(parts)
-        differ = both[(both.value != both.stored_value) | (both.unit != both.stored_unit)]
-        if differ.empty:
+                for k in np.flatnonzero(same_key & other):
+                    found.append(
+                        (int(rows[k]), float(stored_value[at[k]]), str(stored_unit[at[k]]))
+                    )
+        if not found:
             return 0
         now = datetime.now(UTC)
-        rows = []
-        for item in differ.itertuples(index=False):
-            at = from_epoch_us(int(item.ts)).isoformat()
+        kept = []
+        for row, old_value, old_unit in found:
+            meter_id, value, unit = meter_ids[row], float(values[row]), units[row]
+            when = from_epoch_us(int(ts_us[row])).isoformat()
             raw = json.dumps(
-                {"meter_id": item.meter_id, "ts": at, "value": item.value, "unit": item.unit},
-                sort_keys=True,
+                {"meter_id": meter_id, "ts": when, "value": value, "unit": unit}, sort_keys=True
             ).encode()
-            source_ref = f"conflict:{item.meter_id}@{at}"
-            rows.append(
+            source_ref = f"conflict:{meter_id}@{when}"
+            kept.append(
                 {
-                    "fingerprint": quarantine_fingerprint(source_ref, None, item.meter_id, raw),
+                    "fingerprint": quarantine_fingerprint(source_ref, None, meter_id, raw),
                     "received_at": now,
-                    "batch_id": batches[int(item.row)],
-                    "source_ref": refs[int(item.row)] or source_ref,
+                    "batch_id": batches[row],
+                    "source_ref": refs[row] or source_ref,
                     "line": None,
-                    "meter_id": item.meter_id,
+                    "meter_id": meter_id,
                     "reason": (
-                        f"{CONFLICT} meter {item.meter_id} at {at} already has "
-                        f"{item.stored_value!r} {item.stored_unit}; this record says "
-                        f"{item.value!r} {item.unit}. The stored value is kept: confirm it, or "
-                        "correct the reading at its source and import the correction"
+                        f"{CONFLICT} meter {meter_id} at {when} already has "
+                        f"{old_value!r} {old_unit}; this record says {value!r} {unit}. "
+                        "The stored value is kept: confirm it, or correct the reading at its "
+                        "source and import the correction"
                     ),
                     "raw": raw,
                 }
             )
-        return self._quarantine_rows(rows)
+        return self._quarantine_rows(kept)
 
     def quarantine(self, rejected: Iterable[Rejected], *, batch_id: str | None = None) -> int:
         """Keep rejected records with their reasons; return how many were not already kept."""
