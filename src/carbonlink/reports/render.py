@@ -1,28 +1,67 @@
 """Renderers of report documents: HTML and PDF from one Jinja2 template, XLSX and JSON.
 
 The HTML of a report is also the PDF's source (WeasyPrint lays it out with the print CSS of
-the template); Chinese text is set in Noto Sans CJK SC found through fontconfig, so the
-machine needs the ``fonts-noto-cjk`` package. XLSX keeps numbers as numbers with the unit in
-the header; JSON is the document itself.
+the template). PDFs are set in Noto Sans SC, which carbonlink installs itself (``fonts/`` beside
+this module, copied from a pinned npm package at install) and hands WeasyPrint through
+``@font-face``: Chinese comes out right whatever fonts the machine has, and WeasyPrint embeds
+only the glyphs used. A PDF in which any character would be drawn as an empty box (.notdef)
+is refused, not written. XLSX keeps numbers as numbers with the unit in the header; JSON is
+the document itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
+import warnings
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from carbonlink.errors import InputError
+from carbonlink.errors import CarbonlinkError, InputError
 
-__all__ = ["ReportFormat", "render_html", "write_json", "write_pdf", "write_report", "write_xlsx"]
+if TYPE_CHECKING:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+__all__ = [
+    "FONT_FAMILY",
+    "MissingGlyphError",
+    "ReportFontError",
+    "ReportFormat",
+    "render_html",
+    "render_pdf",
+    "write_json",
+    "write_pdf",
+    "write_report",
+    "write_xlsx",
+]
+
+FONT_FAMILY = "Carbonlink Noto Sans SC"
+"""The CSS family the PDF renderer gives the shipped font (no system font bears this name)."""
+
+FONT_FOLDER = Path(__file__).parent / "fonts"
+FONT_FILES = {"normal": "NotoSansSC_400Regular.ttf", "bold": "NotoSansSC_700Bold.ttf"}
+"""Font file per CSS weight, as the install step copies them into :data:`FONT_FOLDER`."""
+
+
+class ReportFontError(CarbonlinkError, RuntimeError):
+    """The font that PDF reports are set in is not installed beside the package."""
+
+
+class MissingGlyphError(CarbonlinkError, ValueError):
+    """Characters of a report have no glyph in any font: the PDF would show empty boxes."""
+
+    def __init__(self, message: str, *, characters: str, **kwargs: Any) -> None:
+        self.characters = characters
+        super().__init__(message, **kwargs)
 
 
 class ReportFormat(StrEnum):
@@ -72,12 +111,78 @@ def write_html(document: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_pdf(document: dict[str, Any], path: Path) -> Path:
-    """Lay the HTML page out as PDF (A4 landscape) with WeasyPrint."""
-    from weasyprint import HTML  # slow to import; only PDF output needs it
+def _import_weasyprint() -> None:
+    # WeasyPrint warns at import when the HarfBuzz-Subset library is absent (it then subsets
+    # with fontTools, slower but correct). The library is a system package the install
+    # scripts provide; whether it is there must not decide whether a report can be written.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning
+        )
+        import weasyprint  # noqa: F401
 
+
+@lru_cache(maxsize=1)
+def _pdf_fonts() -> tuple[FontConfiguration, CSS]:
+    """The font configuration and ``@font-face`` rules, made once per process.
+
+    WeasyPrint copies each font file into a temporary folder of the configuration and registers
+    it with fontconfig; reusing the configuration pays that (and the scan of 30 000 glyphs)
+    once, not per document. The folder is removed at exit.
+    """
+    _import_weasyprint()
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    missing = [name for name in FONT_FILES.values() if not (FONT_FOLDER / name).is_file()]
+    if missing:
+        raise ReportFontError(
+            f"the report font is not installed: {', '.join(missing)} missing in {FONT_FOLDER}",
+            hint="reinstall carbonlink (in a checkout, `make .venv/.installed` copies Noto Sans "
+            "SC from frontend/node_modules)",
+        )
+    faces = "\n".join(
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight}; '
+        f'src: url("{(FONT_FOLDER / name).as_uri()}"); }}'
+        for weight, name in FONT_FILES.items()
+    )
+    font_config = FontConfiguration()
+    atexit.register(_pdf_fonts.cache_clear)
+    return font_config, CSS(string=faces, font_config=font_config)
+
+
+def render_pdf(document: dict[str, Any]) -> bytes:
+    """The report as PDF bytes (A4 landscape), laid out by WeasyPrint from the HTML page.
+
+    Raises :class:`MissingGlyphError` when a character has no glyph in any font, rather than
+    returning a PDF that shows it as an empty box.
+    """
+    font_config, faces = _pdf_fonts()
+    from weasyprint import HTML
+
+    rendered = HTML(string=render_html(document)).render(
+        stylesheets=[faces], font_config=font_config
+    )
+    pdf = rendered.write_pdf()
+    # WeasyPrint records, per font, the characters it had to draw as .notdef.
+    missing = sorted({chr(code) for font in rendered.fonts.values() for code in font.missing})
+    if missing:
+        shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing[:20])
+        raise MissingGlyphError(
+            f"no font has a glyph for {shown}{' …' if len(missing) > 20 else ''}",
+            characters="".join(missing),
+            record=f"{document.get('report', '')} report",
+            hint="the PDF would show these characters as empty boxes; replace them in the "
+            "input, or use the HTML, XLSX or JSON output",
+        )
+    return pdf
+
+
+def write_pdf(document: dict[str, Any], path: Path) -> Path:
+    """Write the report as PDF; nothing is written when a character has no glyph."""
+    pdf = render_pdf(document)
     path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=render_html(document)).write_pdf(path)
+    path.write_bytes(pdf)
     return path
 
 
