@@ -14,7 +14,10 @@ from openpyxl.styles import Font
 from carbonlink.reports.cbam_template import libreoffice_binary, recalculate
 from carbonlink.reports.workbook_cells import WorkbookPartError, write_cells
 
-CHAIN = '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C3" i="1"/></calcChain>'
+CHAIN = (
+    '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<c r="C3" i="1"/></calcChain>'
+)
 
 
 def _template(path: Path) -> Path:
