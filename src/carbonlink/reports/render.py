@@ -21,9 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from carbonlink.errors import CarbonlinkError, InputError
 
@@ -193,11 +190,6 @@ def write_json(document: dict[str, Any], path: Path) -> Path:
     return path
 
 
-_HEADER = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="2F5D50")
-_BOLD = Font(bold=True)
-
-
 def _sheet_title(name: str, taken: set[str]) -> str:
     title = re.sub(r"[\[\]:*?/\\]", "_", name)[:31]
     base, n = title, 2
@@ -216,6 +208,15 @@ def _number_format(digits: int) -> str:
 
 def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     """A workbook: a summary sheet with the headline figures, then one sheet per table."""
+    # openpyxl is imported here, as WeasyPrint is in render_pdf: a command that writes no
+    # workbook does not pay for it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="2F5D50")
+    bold = Font(bold=True)
     book = Workbook()
     summary = book.active
     assert summary is not None
@@ -230,7 +231,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     summary.append([])
     summary.append(["Figure", "Value", "Unit"])
     for cell in summary[summary.max_row]:
-        cell.font, cell.fill = _HEADER, _HEADER_FILL
+        cell.font, cell.fill = header_font, header_fill
     for item in document["facts"]:
         summary.append([item["label"], item["value"], item["unit"]])
         summary.cell(summary.max_row, 2).number_format = _number_format(3)
@@ -245,7 +246,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
         columns = spec["columns"]
         sheet.append([f"{c['label']} ({c['unit']})" if c["unit"] else c["label"] for c in columns])
         for cell in sheet[2]:
-            cell.font, cell.fill = _HEADER, _HEADER_FILL
+            cell.font, cell.fill = header_font, header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         rows = list(spec["rows"])
         if spec["total"]:
@@ -257,7 +258,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
                     sheet.cell(sheet.max_row, col).number_format = _number_format(column["digits"])
             if spec["total"] and index == len(rows) - 1:
                 for cell in sheet[sheet.max_row]:
-                    cell.font = _BOLD
+                    cell.font = bold
         if spec["note"]:
             sheet.append([])
             sheet.append([spec["note"]])
