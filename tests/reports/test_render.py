@@ -219,3 +219,44 @@ assert ffi.harfbuzz_subset is None
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     if shutil.which("pdftotext"):
         assert "8,899.11" in pdf_text(tmp_path / "r.pdf")
+
+
+def test_a_machine_without_any_system_font(small_works, tmp_path: Path) -> None:
+    """With fontconfig knowing no font at all, the China report still reads back in Chinese."""
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>\n",
+        "utf-8",
+    )
+    write_report(build_china_report(*small_works), tmp_path / "china.json", "json")
+    script = (
+        "import json, pathlib, sys; from carbonlink.reports.render import write_pdf; "
+        "write_pdf(json.loads(pathlib.Path(sys.argv[1]).read_text('utf-8')), "
+        "pathlib.Path(sys.argv[2]))"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            script,
+            str(tmp_path / "china.json"),
+            str(tmp_path / "c.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FONTCONFIG_FILE": str(config)},
+    )
+    assert done.returncode == 0, done.stderr
+    text = pdf_text(tmp_path / "c.pdf")
+    for label in ("企业温室气体排放总量", "燃料燃烧排放", "小钢厂"):
+        assert label in text
+    assert "\u25a1" not in text
+    # Text extraction reads the PDF's Unicode map, which holds even for .notdef boxes: the
+    # glyphs are there because the only fonts are the shipped ones (which have them all).
+    assert embedded_font_names((tmp_path / "c.pdf").read_bytes()) == {
+        "NotoSansSC-Regular",
+        "NotoSansSC-Bold",
+    }

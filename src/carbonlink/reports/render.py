@@ -110,12 +110,14 @@ def write_html(document: dict[str, Any], path: Path) -> Path:
 
 def _import_weasyprint() -> None:
     # WeasyPrint warns at import when the HarfBuzz-Subset library is absent (it then subsets
-    # with fontTools, slower but correct). The library is a system package the install
-    # scripts provide; whether it is there must not decide whether a report can be written.
+    # with fontTools, slower but correct), and when fontconfig knows no system font. The first
+    # is a system package the install scripts provide; the second does not matter, as reports
+    # bring their own font. Neither must decide whether a report can be written.
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning
         )
+        warnings.filterwarnings("ignore", message="No fonts configured in FontConfig")
         import weasyprint  # noqa: F401
 
 
