@@ -12,7 +12,8 @@ formula cell keeps its formula and loses its ``<v>``), the calculation chain is 
 and a reader that does not calculate sees empty results rather than wrong ones.
 
 Strings are written inline (``t="inlineStr"``), so the shared-string table is left untouched;
-dates become serial day numbers in the 1900 date system and keep the cell's date format.
+dates become serial day numbers in the 1900 date system and keep the cell's format, or get a
+date format (one cell format added to the styles) where the cell had none.
 """
 
 from __future__ import annotations
@@ -54,7 +55,33 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _cell_xml(ref: str, style: str | None, value: CellValue) -> str:
+class _Styles:
+    """The package's styles part, with a date cell format added the first time one is needed."""
+
+    def __init__(self, xml: str | None) -> None:
+        self.xml = xml
+        self.changed = False
+        self._date: str | None = None
+
+    def date_format(self) -> str | None:
+        if self._date is None and self.xml is not None:
+            found = re.search(r'<cellXfs count="([0-9]+)">(.*?)</cellXfs>', self.xml, re.S)
+            if found:
+                # numFmtId 14 is the built-in short date.
+                xf = '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>'
+                count = len(re.findall(r"<xf\b", found.group(2)))
+                self.xml = (
+                    self.xml[: found.start()]
+                    + f'<cellXfs count="{count + 1}">{found.group(2)}{xf}</cellXfs>'
+                    + self.xml[found.end() :]
+                )
+                self._date, self.changed = str(count), True
+        return self._date
+
+
+def _cell_xml(ref: str, style: str | None, value: CellValue, styles: _Styles) -> str:
+    if isinstance(value, date) and style in (None, "0"):
+        style = styles.date_format()
     attrs = f'r="{ref}"' + (f' s="{style}"' if style else "")
     if value is None:
         return f"<c {attrs}/>"
@@ -110,7 +137,7 @@ def _insert_cells(xml: str, cells: dict[tuple[int, int], str], where: str) -> st
     return xml
 
 
-def _write_sheet(xml: str, edits: Mapping[str, CellValue], where: str) -> str:
+def _write_sheet(xml: str, edits: Mapping[str, CellValue], where: str, styles: _Styles) -> str:
     pending = dict(edits)
 
     def replace(match: re.Match[str]) -> str:
@@ -118,14 +145,16 @@ def _write_sheet(xml: str, edits: Mapping[str, CellValue], where: str) -> str:
         if ref not in pending:
             return match.group(0)
         style = _STYLE.search(match.group(3))
-        return _cell_xml(ref, style.group(1) if style else None, pending.pop(ref))
+        return _cell_xml(ref, style.group(1) if style else None, pending.pop(ref), styles)
 
     xml = _CELL.sub(replace, xml)
     if pending:
         cells = {}
         for ref, value in pending.items():
             letters = ref.rstrip("0123456789")
-            cells[(int(ref[len(letters) :]), _column_number(letters))] = _cell_xml(ref, None, value)
+            cells[(int(ref[len(letters) :]), _column_number(letters))] = _cell_xml(
+                ref, None, value, styles
+            )
         xml = _insert_cells(xml, cells, where)
     return xml
 
@@ -192,6 +221,16 @@ def write_cells(source: Path, target: Path, edits: Mapping[str, Mapping[str, Cel
                 if not (part.startswith("<Relationship") and "calcChain" in part)
             )
 
+        # Sheets are written first: a date may add a cell format to the styles part.
+        styles_part = "xl/styles.xml" if "xl/styles.xml" in names else None
+        styles = _Styles(package.read(styles_part).decode("utf-8") if styles_part else None)
+        edited = {
+            part: _write_sheet(
+                package.read(part).decode("utf-8"), cells, f"sheet {sheet!r}", styles
+            )
+            for part, (sheet, cells) in by_part.items()
+        }
+
         target.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
             for info in package.infolist():
@@ -205,11 +244,10 @@ def write_cells(source: Path, target: Path, edits: Mapping[str, Mapping[str, Cel
                 elif name == "[Content_Types].xml" and chain:
                     types = package.read(name).decode("utf-8")
                     data = re.sub(r"<Override\b[^>]*calcChain[^>]*/>", "", types).encode("utf-8")
+                elif name == styles_part and styles.changed and styles.xml is not None:
+                    data = styles.xml.encode("utf-8")
                 elif name in sheet_parts:
-                    xml = package.read(name).decode("utf-8")
-                    if name in by_part:
-                        sheet, cells = by_part[name]
-                        xml = _write_sheet(xml, cells, f"sheet {sheet!r}")
+                    xml = edited.get(name) or package.read(name).decode("utf-8")
                     data = _drop_cached_results(xml).encode("utf-8")
                 else:
                     data = package.read(name)
