@@ -260,3 +260,22 @@ def test_a_machine_without_any_system_font(small_works, tmp_path: Path) -> None:
         "NotoSansSC-Regular",
         "NotoSansSC-Bold",
     }
+
+
+def test_pdfs_rendered_from_two_threads_are_both_whole(small_works, tmp_path: Path) -> None:
+    """The dashboard writes reports from a thread pool; the shared font setup is taken in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = {
+        "china": build_china_report(*small_works),
+        "reconcile": build_reconciliation(*small_works),
+    }
+    jobs = [(f"{name}-{n}", document) for n in (1, 2) for name, document in documents.items()]
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(
+            pool.map(lambda job: write_report(job[1], tmp_path / f"{job[0]}.pdf", "pdf"), jobs)
+        )
+    assert len(paths) == 4
+    for n in (1, 2):
+        assert "企业温室气体排放总量" in pdf_text(tmp_path / f"china-{n}.pdf")
+        assert "Unexplained difference" in pdf_text(tmp_path / f"reconcile-{n}.pdf")

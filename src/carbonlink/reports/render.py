@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import json
 import re
+import threading
 import warnings
 from enum import StrEnum
 from functools import lru_cache
@@ -47,6 +48,11 @@ FONT_FAMILY = "Carbonlink Noto Sans SC"
 FONT_FOLDER = Path(__file__).parent / "fonts"
 FONT_FILES = {"normal": "NotoSansSC_400Regular.ttf", "bold": "NotoSansSC_700Bold.ttf"}
 """Font file per CSS weight, as the install step copies them into :data:`FONT_FOLDER`."""
+
+
+_PDF_LOCK = threading.Lock()
+"""One PDF at a time per process: the shared font configuration (Pango's font map) is not
+safe to use from two threads at once, and the dashboard renders in a thread pool."""
 
 
 class ReportFontError(CarbonlinkError, RuntimeError):
@@ -156,15 +162,15 @@ def render_pdf(document: dict[str, Any]) -> bytes:
     Raises :class:`MissingGlyphError` when a character has no glyph in any font, rather than
     returning a PDF that shows it as an empty box.
     """
-    font_config, faces = _pdf_fonts()
-    from weasyprint import HTML
+    page = render_html(document)
+    with _PDF_LOCK:
+        font_config, faces = _pdf_fonts()
+        from weasyprint import HTML
 
-    rendered = HTML(string=render_html(document)).render(
-        stylesheets=[faces], font_config=font_config
-    )
-    pdf = rendered.write_pdf()
-    # WeasyPrint records, per font, the characters it had to draw as .notdef.
-    missing = sorted({chr(code) for font in rendered.fonts.values() for code in font.missing})
+        rendered = HTML(string=page).render(stylesheets=[faces], font_config=font_config)
+        pdf = rendered.write_pdf()
+        # WeasyPrint records, per font, the characters it had to draw as .notdef.
+        missing = sorted({chr(code) for font in rendered.fonts.values() for code in font.missing})
     if missing:
         shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing[:20])
         raise MissingGlyphError(
