@@ -20,11 +20,18 @@ from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
 from carbonlink.api.routes import (
     admin,
-    api,
+    administration,
+    alert_rules,
+    catalogue,
+    factors,
+    inventories,
     ledger,
+    me,
+    overview,
     pact_admin,
     pages,
     portal,
+    readings,
     supplier_index,
     supply,
     supply_api,
@@ -136,7 +143,17 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     install_problem_handlers(app, pages.error_page)
     pages.install_page_handlers(app)
-    app.include_router(api.router)
+    for resource in (
+        me,
+        catalogue,
+        readings,
+        alert_rules,
+        overview,
+        factors,
+        inventories,
+        administration,
+    ):
+        app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)
