@@ -37,11 +37,11 @@ from carbonlink.api.routes import (
     supply_api,
 )
 from carbonlink.api.security import Accounts, LoginLimiter
-from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
-from carbonlink.api.workspace import TenantData
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
+from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
+from carbonlink.store.tenants import TenantData
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

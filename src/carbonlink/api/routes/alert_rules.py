@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body
 from pydantic import Field
 
-from carbonlink.api import results
 from carbonlink.api.deps import Context, Reader, Writer
 from carbonlink.api.routes.v1 import PREFIX, READ, WRITE, ApiModel
 from carbonlink.monitor.rules import AlertRule, validate_rules
+from carbonlink.store import results
 
 router = APIRouter(prefix=PREFIX)
 

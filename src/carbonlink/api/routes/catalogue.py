@@ -9,9 +9,9 @@ from pydantic import Field
 
 from carbonlink.api.deps import Context, Reader, Writer
 from carbonlink.api.routes.v1 import PREFIX, READ, READ_ONE, WRITE, ApiModel, not_found
-from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source, new_id
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.store.tenants import EmissionFactorRef, Facility, Meter, Source, new_id
 
 router = APIRouter(prefix=PREFIX)
 

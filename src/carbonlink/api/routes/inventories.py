@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
-from carbonlink.api import results
 from carbonlink.api.deps import Context, Reader
 from carbonlink.api.problems import NotFoundError, problem_responses
 from carbonlink.api.routes.v1 import PREFIX
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import Inventory
+from carbonlink.store import results
 
 router = APIRouter(prefix=PREFIX)
 
@@ -123,7 +123,7 @@ def compute_inventory(
 
 
 class InventoryRunOut(BaseModel):
-    """A saved computation of the caller's organization (see `carbonlink.api.results`)."""
+    """A saved computation of the caller's organization (see `carbonlink.store.results`)."""
 
     id: str = Field(examples=["5a7e86bc1fe94cd79919bf2c73873d84"])
     title: str = Field(examples=["Demo Steel Co., Ltd."])

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from carbonlink.api import results
 from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import Context, Reader, ServiceContext
 from carbonlink.api.overview import Overview
 from carbonlink.api.problems import NotFoundError
 from carbonlink.api.routes.inventories import InventoryRunOut, run_out
 from carbonlink.api.routes.v1 import NO_NUL, PREFIX, READ_ONE
+from carbonlink.store import results
 
 router = APIRouter(prefix=PREFIX)
 

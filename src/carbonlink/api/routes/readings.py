@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from carbonlink.api.deps import Context, Reader, ServiceContext, Writer
 from carbonlink.api.routes.v1 import NO_NUL, PREFIX, READ_ONE, WRITE, not_found
 from carbonlink.api.security import Principal
-from carbonlink.api.workspace import Meter
 from carbonlink.domain.units import conversion_factor
 from carbonlink.errors import CarbonlinkError
 from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.store.tenants import Meter
 
 MAX_BATCH = 10_000
 

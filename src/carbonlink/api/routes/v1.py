@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from carbonlink.api.problems import NotFoundError, problem_responses
-from carbonlink.api.schema import ROLES
+from carbonlink.store.accounts_schema import ROLES
 
 PREFIX = "/api/v1"
 READ = problem_responses(401, 403, 422)
