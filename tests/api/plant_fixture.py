@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from carbonlink.api.store_data import StoreTenantData
-from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import Inventory
 from carbonlink.ingest.base import Reading
+from carbonlink.store.tenant_data import StoreTenantData
+from carbonlink.store.tenants import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 
 DEMO_ORG_ID = "org-demo-steel"
 DEMO_ORG_NAME = "华东示范钢铁有限公司"
