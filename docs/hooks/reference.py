@@ -20,6 +20,7 @@ import io
 import json
 import tempfile
 from collections.abc import Callable, Iterable
+from enum import Enum
 from functools import cache
 from importlib.resources import files as package_files
 from pathlib import Path
@@ -128,8 +129,7 @@ def cli_page() -> str:
             else:
                 name = ", ".join([*param.opts, *param.secondary_opts])
                 kind = "option" + (", required" if param.required else "")
-            default = None if callable(param.default) else param.default
-            shown = "" if default in (None, (), []) or param.required else repr(default)
+            shown = "" if param.required else _default_text(param.default)
             rows.append(
                 [
                     _code(name),
@@ -142,6 +142,16 @@ def cli_page() -> str:
         if rows:
             out.append(_table(["parameter", "kind", "type", "default", "meaning"], rows))
     return "\n".join(out)
+
+
+def _default_text(default: Any) -> str:
+    if default is None or callable(default) or default in ((), []):
+        return ""
+    if isinstance(default, Enum):
+        return str(default.value)
+    if isinstance(default, Path | bool | int | float):
+        return str(default)
+    return repr(default)
 
 
 def _type_name(param: Any) -> str:
