@@ -1,5 +1,7 @@
 """MkDocs hook: the reference pages, generated from the code and the data at every build.
 
+They are written into ``docs/reference/`` (git-ignored, never edited by hand):
+
 - ``reference/cli.md``: every command of the Typer app (``typer.main.get_command``), its usage,
   help and options;
 - ``reference/settings.md``: every field of ``carbonlink.settings.Settings`` with its
@@ -18,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterable
 from enum import Enum
@@ -28,7 +31,6 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import event_priority
-from mkdocs.structure.files import File, Files
 
 GENERATED_NOTE = (
     '!!! info "Generated"\n    This page is generated from {what} each time the manual is '
@@ -36,12 +38,25 @@ GENERATED_NOTE = (
 )
 
 
-@event_priority(-110)
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add the generated pages to every language's build (after the i18n plugin's sorting)."""
+@event_priority(100)
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Write the generated pages into ``docs/reference/`` (git-ignored) before files are read.
+
+    As ordinary files of the docs folder they are built like every other page, in each
+    language of the site. A file is rewritten only when its content changed, so that
+    ``mkdocs serve`` does not rebuild for nothing.
+    """
+    docs = Path(config.docs_dir)
     for path, content in generated_pages().items():
-        files.append(File.generated(config, path, content=content))
-    return files
+        target = docs / path
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if target.is_file() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        partial.write_bytes(data)
+        partial.replace(target)
+    return config
 
 
 @cache
