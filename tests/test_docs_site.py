@@ -158,6 +158,8 @@ def test_chinese_pages_exist_for_getting_started_and_every_howto(site: Path) -> 
     for stem in howtos:
         assert (HOWTO / f"{stem}.zh.md").is_file(), stem
         assert 'lang="zh"' in (site / "zh" / "howto" / stem / "index.html").read_text()
+    for page in ("cli", "settings", "rest", "factor-library"):
+        assert (site / "zh" / "reference" / page / "index.html").is_file(), page
     text = page_text(site, "zh/getting-started")
     for term in ("排放因子", "活动数据", "低位发热量", "单位热值含碳量", "碳氧化率"):
         assert term in text
