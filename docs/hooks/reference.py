@@ -139,7 +139,7 @@ def cli_page() -> str:
             if param.name == "help":
                 continue
             if param.param_type_name == "argument":
-                name = str(param.name).upper()
+                name = str(param.metavar or param.name).upper()
                 kind = "argument" + ("" if param.required else ", optional")
             else:
                 name = ", ".join([*param.opts, *param.secondary_opts])
