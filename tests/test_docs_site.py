@@ -93,6 +93,8 @@ def test_every_setting_is_in_the_settings_reference(site: Path) -> None:
         assert field.description is not None
         assert field.description.split("`")[0][:40] in text
     assert "dev-only-insecure-key" not in text
+    # read by `serve --demo` itself, not a Settings field: listed with the line that reads it
+    assert 'os.environ.get("CARBONLINK_DEMO_PASSWORD")' in text
 
 
 def test_every_factor_row_is_in_the_factor_library(site: Path) -> None:

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from enum import Enum
@@ -224,8 +225,34 @@ def settings_page() -> str:
             "command starts or `create_app(settings)` builds the service, and passed down from "
             "there. `carbonlink serve --workspace/--database` override the first two.\n",
             _table(["field", "environment variable", "type", "default", "meaning"], rows),
+            "## Variables read by single commands\n",
+            "These are not settings of the service: one command reads each directly from the "
+            "environment, at the line shown.\n",
+            _table(
+                ["environment variable", "read in", "line"],
+                (
+                    [_code(name), _code(module), _code(line)]
+                    for name, module, line in direct_environment_reads()
+                    if name.removeprefix(prefix.upper()).lower() not in Settings.model_fields
+                ),
+            ),
         ]
     )
+
+
+_ENV_READ = re.compile(r"environ(?:\.get\(|\[)\"(CARBONLINK_[A-Z0-9_]+)\"(?!\]\s*=)")
+
+
+def direct_environment_reads() -> list[tuple[str, str, str]]:
+    """(variable, module, source line) for each ``CARBONLINK_*`` variable the code reads itself."""
+    package = Path(str(package_files("carbonlink")))
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for match in _ENV_READ.finditer(line):
+                module = "carbonlink." + ".".join(path.relative_to(package).with_suffix("").parts)
+                found.append((match.group(1), module, line.strip()))
+    return found
 
 
 # --- REST API ----------------------------------------------------------------------------------
