@@ -251,3 +251,74 @@ def test_the_standalone_verifier_accepts_ledger_receipts_and_refuses_altered_one
     write_receipt(bad_entry, tmp_path / "entry")
     refused = _script(tmp_path / "entry.tlog-proof", vkey)
     assert refused.returncode == 1 and "not included" in refused.stderr
+
+
+METHODOLOGY_INVENTORY = """
+organization: Worked examples
+period: {start: 2025-01-01, end: 2025-12-31}
+gwp: AR5
+jurisdiction: INT
+facilities:
+  - id: site
+    name: Site
+    timezone: Europe/Berlin
+    sources:
+      - {id: gensets, method: combustion, fuel: diesel, activity: {quantity: 1000, unit: t}}
+      - id: bof-shop
+        method: mass_balance
+        inputs:
+          - {material: pig_iron, quantity: 1000, unit: t}
+          - {material: scrap, quantity: 200, unit: t}
+        outputs:
+          - {material: crude_steel, quantity: 1100, unit: t}
+"""
+
+
+def test_the_methodology_worked_examples_are_what_the_engine_computes() -> None:
+    from carbonlink.domain.cbam import compute_see
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.footprint import (
+        BillOfMaterials,
+        DeclaredUnit,
+        DirectEmissions,
+        EmissionProfile,
+        OwnInput,
+        Product,
+        ProductSystem,
+    )
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.reports.cbam import build_communication
+    from carbonlink.reports.cbam_input import load_cbam_input
+
+    page = (ROOT / "docs" / "methodology.md").read_text(encoding="utf-8")
+    cbam_howto = (HOWTO / "cbam-communication.md").read_text(encoding="utf-8")
+    lines = account(parse_inventory(METHODOLOGY_INVENTORY)).lines()
+    by_gas = {line["gas"]: line["tco2e"] for line in lines if line["source"] == "gensets"}
+    assert f"{by_gas['CO2']:,.1f}".replace(",", " ") + " t CO2" in page  # 3 186.3
+    assert f"= {by_gas['CH4']:.3f} t CO2e" in page
+    assert f"= {by_gas['N2O']:.3f} t CO2e" in page
+    balance = sum(line["tco2e"] for line in lines if line["source"] == "bof-shop")
+    assert f"= {balance:.2f} t CO2" in page
+
+    data = load_cbam_input(HOWTO / "cbam-example" / "cbam-example.yaml")
+    good = build_communication(data, compute_see(data))["goods"][0]
+    for text in (page, cbam_howto):
+        assert f"{good['see_direct']:.4f}" in text
+        assert f"{good['see_indirect']:.4f}" in text
+        assert re.search(rf"{100 * good['default_share']:.1f} ?%", text)
+
+    products = [
+        Product("p", "P", DeclaredUnit.KILOGRAM, 1.0),
+        Product("q", "Q", DeclaredUnit.KILOGRAM, 1.0),
+    ]
+    boms = [
+        BillOfMaterials("p", (OwnInput("q", 0.2),)),
+        BillOfMaterials("q", (OwnInput("p", 0.1),)),
+    ]
+    direct = {
+        "p": DirectEmissions(EmissionProfile(fossil=1.0)),
+        "q": DirectEmissions(EmissionProfile(fossil=0.5)),
+    }
+    solved = ProductSystem.build(products, boms, direct).solve()
+    assert f"x_P = {solved.footprint('p').pcf_excluding_biogenic_uptake:.5f}" in page
+    assert f"x_Q = {solved.footprint('q').pcf_excluding_biogenic_uptake:.5f}" in page
