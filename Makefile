@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 demo: $(STAMP)
 	$(BIN)/carbonlink demo --out $(OUT)
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck docs pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The manual, built strictly (a broken link fails) into site/.
+.PHONY: docs
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 pytest: $(STAMP)
 	$(BIN)/pytest
