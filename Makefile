@@ -26,8 +26,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck docs pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests $(wildcard benchmarks fuzz)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks fuzz)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import typer
 
-from carbonlink.api.demo_service import DEMO_USERS
 from carbonlink.cli import app as cli_app
+from carbonlink.demo.service import DEMO_USERS
 from carbonlink.ledger import Ledger, make_receipt, write_receipt
 from carbonlink.ledger.entries import import_batch_entry, report_entry_for_files, sha256_bytes
 from carbonlink.ledger.keys import read_vkey
