@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from carbonlink.demo import demo_inventory_text
+from carbonlink.demo.cbam import demo_cbam_input
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.indices.data import IndicatorData
@@ -51,7 +52,6 @@ from carbonlink.monitor.plan import completeness, load_template, plan_from_templ
 from carbonlink.reports import render
 from carbonlink.reports.bundle import build_reports
 from carbonlink.reports.cbam import build_communication
-from carbonlink.reports.cbam_demo import demo_cbam_input
 from carbonlink.reports.cbam_input import load_cbam_input
 from carbonlink.reports.cbam_template import fill_official_template
 from carbonlink.reports.monitoring_plan import build_plan_report
