@@ -9,13 +9,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from carbonlink.ingest.base import ReadingSink
 from carbonlink.settings import Settings
+
+if TYPE_CHECKING:
+    from carbonlink.provenance import LedgerSink
 
 console = Console(stderr=True)
 
@@ -31,10 +34,20 @@ HostOption = Annotated[
     str | None, typer.Option("--host", help="MQTT broker host (default 127.0.0.1).")
 ]
 PortOption = Annotated[int | None, typer.Option("--port", help="MQTT broker port (default 1883).")]
+FailFastOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-fast",
+        help=(
+            "Stop with an error when the server cannot be reached at start, instead of "
+            "waiting for it (retrying with back-off)."
+        ),
+    ),
+]
 
 
 @contextmanager
-def open_sink(settings: Settings, database: str | None) -> Iterator[ReadingSink]:
+def open_sink(settings: Settings, database: str | None) -> Iterator[LedgerSink]:
     """The store the collectors write to (migrated to the newest schema); flushes handed over
     whole become import batches recorded in the ledger."""
     from carbonlink.ledger import Ledger
@@ -48,6 +61,21 @@ def open_sink(settings: Settings, database: str | None) -> Iterator[ReadingSink]
         yield LedgerSink(store, Ledger(store.engine))
     finally:
         store.engine.dispose()
+
+
+def _log_to_console() -> None:
+    """Show the collectors' connection changes (lost, retrying, reconnected) on the console."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=console, show_path=False, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("carbonlink.ingest",):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        if not any(isinstance(h, RichHandler) for h in logger.handlers):
+            logger.addHandler(handler)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -102,6 +130,7 @@ def mqtt(
     webhook: Annotated[
         str | None, typer.Option(help="URL that receives each alert as signed JSON.")
     ] = None,
+    fail_fast: FailFastOption = False,
 ) -> None:
     """Collect meter readings from an MQTT broker (JSON payloads, QoS 1) until Ctrl-C.
 
@@ -115,8 +144,17 @@ def mqtt(
     N counted from 0, so plant/mill1/energy/EM-07 feeds meter mill1.EM-07.
 
     Messages are JSON objects such as {"ts": "2025-03-01T08:15:00+08:00", "value": 812.5,
-    "unit": "kWh"}; ts may also be Unix epoch milliseconds, and a JSON list carries several
-    readings. Local times without an offset need 'timezone' in the mapping entry.
+    "unit": "kWh"}; ts may also be Unix epoch milliseconds (a number that only makes sense as
+    seconds is quarantined, not guessed), and a JSON list carries several readings. Local
+    times without an offset need 'timezone' in the mapping entry.
+
+    Readings are checked against the meter registry as file imports are: unknown meters, a
+    unit of another kind than the meter's, values outside the meter's min_value/max_value and
+    times before 2000 or more than a day ahead go to quarantine with the reason. The mapping
+    may register meters first: meters: [{id: mill1.EM-07, kind: register, unit: kWh}].
+
+    The collector waits for the broker at start and reconnects with back-off after an outage,
+    forever, saying so on the console; --fail-fast stops at once when the broker is away.
 
     Broker: give Mosquitto 'persistence true' and a 'max_queued_messages' large enough for
     the longest outage of the collector (the default 1000 drops messages beyond it).
@@ -131,11 +169,15 @@ def mqtt(
         port=port,
         client_id=client_id,
         batch_size=batch_size,
+        fail_fast=fail_fast or None,
     )
     stop = _stop_on_signals()
+    _log_to_console()
     with open_sink(settings, database) as store:
+        for meter in config.meters:
+            store.store.save_meter(meter.to_meter())
         sink = store if rules is None else _alerting(store, rules, webhook)
-        collector = MqttCollector(config, sink)
+        collector = MqttCollector(config, sink, meters=store.store.meters)
         console.print(
             f"collecting from mqtt://{config.host}:{config.port} as '{config.client_id}' "
             f"({len(config.topics)} topic filters); Ctrl-C to stop"
@@ -217,7 +259,8 @@ def sparkplug(
 ) -> None:
     """Run a Sparkplug B host application: store every numeric metric of the edge nodes.
 
-    Meters are named <group>/<edge node>[/<device>]/<metric>, e.g.
+    Meters are named <group>/<edge node>/<metric> for node metrics and
+    <group>/<edge node>/<device>/<metric> for device metrics, e.g.
     demo-plant/mill1-gateway/EM-01/Active Energy. Units come from the 'engUnit' property in
     the birth certificates (or --default-unit). The host publishes its STATE on
     spBv1.0/STATE/<host id>; when a message of an edge node is missing (a seq gap) it waits
@@ -335,8 +378,11 @@ def opcua(
 
 def _help(command: object) -> str:
     """A docstring as help text: lines of a paragraph joined, paragraphs kept apart."""
+    from rich.markup import escape
+
     paragraphs = inspect.cleandoc(getattr(command, "__doc__", "") or "").split("\n\n")
-    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    # Typer renders help as Rich markup: a bracket in prose ("[/<device>]") must stay text.
+    return "\n\n".join(escape(" ".join(p.split())) for p in paragraphs)
 
 
 def register(app: typer.Typer) -> None:
