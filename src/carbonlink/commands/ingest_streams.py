@@ -256,6 +256,11 @@ def sparkplug(
         typer.Option(help="Unit for metrics whose birth certificate has no 'engUnit' property."),
     ] = None,
     database: DatabaseOption = None,
+    fail_fast: FailFastOption = False,
+    reconnect_max: Annotated[
+        float,
+        typer.Option(help="Longest wait (s) between two attempts to reach the broker."),
+    ] = 30.0,
 ) -> None:
     """Run a Sparkplug B host application: store every numeric metric of the edge nodes.
 
@@ -263,8 +268,15 @@ def sparkplug(
     <group>/<edge node>/<device>/<metric> for device metrics, e.g.
     demo-plant/mill1-gateway/EM-01/Active Energy. Units come from the 'engUnit' property in
     the birth certificates (or --default-unit). The host publishes its STATE on
-    spBv1.0/STATE/<host id>; when a message of an edge node is missing (a seq gap) it waits
-    --reorder-timeout seconds, then asks the node to resend its births (rebirth).
+    spBv1.0/STATE/<host id> and watches it (declared offline while running, it says online
+    again); when a message of an edge node is missing (a seq gap) it waits --reorder-timeout
+    seconds, stores the messages it held (quality good+seq_gap), then asks the node to resend
+    its births (rebirth).
+
+    The host waits for the broker at start and, after an outage, reconnects with back-off
+    (doubling up to --reconnect-max seconds, with jitter) forever, saying so on the console,
+    and asks the edge nodes it knows for a rebirth; --fail-fast stops at once when the broker
+    is away at start.
     """
     from carbonlink.ingest.sparkplug.host import SparkplugHost, SparkplugHostConfig
 
@@ -276,8 +288,11 @@ def sparkplug(
         group=group,
         reorder_timeout=reorder_timeout,
         default_unit=default_unit,
+        fail_fast=fail_fast,
+        reconnect_max=reconnect_max,
     )
     stop = _stop_on_signals()
+    _log_to_console()
     with open_sink(settings, database) as sink:
         app_ = SparkplugHost(
             config, sink, on_event=lambda event, topic: console.print(f"{event} {topic or ''}")
