@@ -359,6 +359,7 @@ def opcua(
         str | None, typer.Option(help="Server endpoint URL, overrides the file.")
     ] = None,
     database: DatabaseOption = None,
+    fail_fast: FailFastOption = False,
 ) -> None:
     """Collect meter values from an OPC UA server by subscription until Ctrl-C.
 
@@ -368,12 +369,18 @@ def opcua(
     Node list example: endpoint: opc.tcp://10.0.0.5:4840, nodes: [{node_id:
     'ns=2;s=Mill1.EM07.ActiveEnergy', meter: mill1.EM07, unit: kWh}]. Optional:
     publishing_interval and sampling_interval (ms), queue_size (samples the server keeps per
-    node between two notifications; the newest always survives).
+    node between two notifications; the newest always survives), reconnect_max (s).
+
+    The collector waits for the server at start and, when the server goes away or restarts,
+    connects again with back-off (doubling up to reconnect_max, 30 s, with jitter) forever and
+    subscribes anew, saying so on the console; --fail-fast stops at once when the server is
+    away at start.
     """
     from carbonlink.ingest.opcua import OpcUaCollector, load_config
 
     settings: Settings = ctx.obj
-    config = load_config(nodes, endpoint=endpoint)
+    config = load_config(nodes, endpoint=endpoint, fail_fast=fail_fast or None)
+    _log_to_console()
 
     async def _run(sink: ReadingSink) -> None:
         stop = asyncio.Event()
