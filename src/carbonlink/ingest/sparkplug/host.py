@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -534,6 +535,8 @@ class SparkplugHost:
                 if metric.is_null:
                     raise ValueError("metric value is null")
                 value = metric_value(metric, info.datatype)
+                if not math.isfinite(value):
+                    raise ValueError(f"metric value {value} is not a finite number")
                 unit = info.unit or self.config.default_unit
                 if unit is None:
                     raise ValueError("no engUnit in the birth and no default unit configured")
