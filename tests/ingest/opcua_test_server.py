@@ -1,8 +1,9 @@
 """An asyncua OPC UA server for tests, run as its own process so a test can kill it.
 
-    python opcua_test_server.py PORT
+    python opcua_test_server.py PORT [--history]
 
-It serves ns=2;s=EM07.Energy (a Double), prints "ready" once it listens, then reads commands
+It serves ns=2;s=EM07.Energy (a Double), with --history keeping its values (in memory) for
+HistoryRead, prints "ready" once it listens, then reads commands
 from stdin, one per line: "write VALUE EPOCH_MS" writes the value with that SourceTimestamp
 and prints "ok".
 """
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from asyncua import Server, ua
 
 
-async def main(port: int) -> None:
+async def main(port: int, history: bool) -> None:
     logging.getLogger("asyncua").setLevel(logging.ERROR)
     server = Server()
     await server.init()
@@ -26,6 +27,8 @@ async def main(port: int) -> None:
     meters = await server.nodes.objects.add_object(idx, "Meters")
     energy = await meters.add_variable(ua.NodeId("EM07.Energy", idx), "Energy", 0.0)
     await server.start()
+    if history:
+        await server.historize_node_data_change(energy, period=None, count=1000)
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     try:
@@ -44,4 +47,4 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]), "--history" in sys.argv[2:]))

@@ -26,8 +26,10 @@ period is stale. On any of these the collector stores what it has, drops the ses
 connects again with exponential back-off (capped, with jitter) forever, logging each change;
 on success it creates its subscription anew. A new subscription's first notification of each
 node is the value the server holds, with its SourceTimestamp, so the latest reading of an
-outage is stored with the device's time. At start the collector waits for the server the same
-way, unless ``fail_fast`` is set.
+outage is stored with the device's time. The values between are read from the server's
+history (HistoryRead, raw, from the newest SourceTimestamp stored for the node) where the
+server keeps one; where it does not, the log says which values cannot be recovered. At start
+the collector waits for the server the same way, unless ``fail_fast`` is set.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,8 @@ class OpcUaCollector:
         self.sink = sink
         self.stats = OpcUaStats()
         self.subscribed = asyncio.Event()
+        # node id → newest SourceTimestamp stored: where a history read resumes after a loss.
+        self._newest: dict[str, datetime] = {}
 
     def _requests(self, client: Client) -> list[ua.MonitoredItemCreateRequest]:
         requests = []
@@ -234,6 +238,7 @@ class OpcUaCollector:
                 self.stats.connects += 1
                 if self.stats.connects > 1:
                     log.warning("reconnected to the OPC UA server at %s", endpoint)
+                    await self._catch_up(client)
                 else:
                     log.info("connected to the OPC UA server at %s", endpoint)
                 backoff.reset()
@@ -256,6 +261,38 @@ class OpcUaCollector:
             )
             await _sleep(stop, delay)
         return self.stats
+
+    async def _catch_up(self, client: Client) -> None:
+        """Read from the server's history what each node recorded while disconnected."""
+        # A day ahead: a device clock running fast must not hide its values.
+        until = datetime.now(UTC) + timedelta(days=1)
+        for meter in self.config.nodes:
+            since = self._newest.get(meter.node_id)
+            if since is None:
+                continue
+            try:
+                values = await client.get_node(meter.node_id).read_raw_history(
+                    starttime=since, endtime=until, return_bounds=False
+                )
+            except ua.UaStatusCodeError as exc:
+                log.warning(
+                    "no history of %s on the server (%s): values it took between %s and now, "
+                    "other than the current one, cannot be recovered",
+                    meter.node_id,
+                    type(exc).__name__,
+                    since.isoformat(),
+                )
+                continue
+            missed = [
+                notification_to_record(meter, value)
+                for value in values
+                if value.SourceTimestamp is None or _utc(value.SourceTimestamp) > since
+            ]
+            if missed:
+                log.info(
+                    "%d values of %s read from the server's history", len(missed), meter.node_id
+                )
+                self._flush(missed)
 
     async def _subscribe(self, client: Client) -> tuple[Any, dict[int, MonitoredMeter]]:
         subscription = await client.create_subscription(
@@ -322,6 +359,10 @@ class OpcUaCollector:
 
     def _flush(self, batch: list[Reading | Rejected]) -> None:
         readings = [r for r in batch if isinstance(r, Reading)]
+        for reading in readings:
+            node = (reading.source_ref or "").removeprefix("opcua:")
+            if reading.ts > self._newest.get(node, reading.ts - timedelta(1)):
+                self._newest[node] = reading.ts
         rejected = [r for r in batch if isinstance(r, Rejected)]
         if rejected:
             self.stats.quarantined += self.sink.quarantine(rejected)
