@@ -278,3 +278,54 @@ def test_fail_fast_flag_of_the_command(tmp_path: Path, loopback_port: int) -> No
     )  # fmt: skip
     assert result.returncode == 2, result.stderr.decode()
     assert b"cannot reach the MQTT broker" in result.stderr
+
+
+def test_collector_reconnects_after_a_broker_restart(
+    mosquitto_binary: str, tmp_path: Path, loopback_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = loopback_port
+    broker = _start_mosquitto(mosquitto_binary, port, tmp_path)
+    config = MqttCollectorConfig(
+        port=port,
+        client_id="restart-collector",
+        flush_interval=0.05,
+        reconnect_initial=0.2,
+        reconnect_max=1.0,
+        topics=[TopicMapping(topic="restart/+", meter="{1}", unit="kWh")],
+    )
+    sink = MemorySink()
+    collector = MqttCollector(config, sink, meters=lambda: REGISTRY)
+    stop = threading.Event()
+    worker = threading.Thread(target=collector.run, args=(stop,))
+
+    def publish(ts: int, value: float) -> None:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="restart-pub")
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        body = json.dumps({"ts": ts, "value": value})
+        client.publish("restart/EM-07", body, qos=1).wait_for_publish(5)
+        client.disconnect()
+        client.loop_stop()
+
+    with caplog.at_level(logging.WARNING, logger="carbonlink.ingest.mqtt"):
+        worker.start()
+        try:
+            assert _wait(lambda: collector.stats.connects == 1 and collector.wait_subscribed(0))
+            publish(T_MS, 1.0)
+            assert _wait(lambda: len(sink.readings) == 1)
+            broker.terminate()
+            broker.wait(10)
+            assert _wait(lambda: "lost connection to the MQTT broker" in caplog.text, 10)
+            time.sleep(2)
+            assert worker.is_alive()
+            broker = _start_mosquitto(mosquitto_binary, port, tmp_path)
+            assert _wait(lambda: collector.stats.connects == 2 and collector.wait_subscribed(0), 15)
+            publish(T_MS + 60_000, 2.0)
+            assert _wait(lambda: len(sink.readings) == 2)
+        finally:
+            stop.set()
+            worker.join(10)
+            broker.terminate()
+            broker.wait(10)
+    assert "reconnected to the MQTT broker" in caplog.text
+    assert sorted(r.value for r in sink.readings.values()) == [1.0, 2.0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import signal
 import threading
 from collections.abc import Iterator
@@ -64,18 +65,17 @@ def open_sink(settings: Settings, database: str | None) -> Iterator[LedgerSink]:
 
 
 def _log_to_console() -> None:
-    """Show the collectors' connection changes (lost, retrying, reconnected) on the console."""
-    import logging
+    """Show the collectors' connection changes (lost, retrying, reconnected) on stderr, one
+    unwrapped line each, so that a log file or a script reads them whole."""
+    import sys
 
-    from rich.logging import RichHandler
-
-    handler = RichHandler(console=console, show_path=False, markup=False)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    for name in ("carbonlink.ingest",):
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.INFO)
-        if not any(isinstance(h, RichHandler) for h in logger.handlers):
-            logger.addHandler(handler)
+    logger = logging.getLogger("carbonlink.ingest")
+    logger.setLevel(logging.INFO)
+    if not any(getattr(h, "_carbonlink_console", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler._carbonlink_console = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -381,6 +381,10 @@ def opcua(
     settings: Settings = ctx.obj
     config = load_config(nodes, endpoint=endpoint, fail_fast=fail_fast or None)
     _log_to_console()
+    # The collector reports connection changes itself; asyncua's own notes repeat them (its
+    # publish loop logs a traceback for each lost connection).
+    logging.getLogger("asyncua").setLevel(logging.ERROR)
+    logging.getLogger("asyncua.client.ua_session").setLevel(logging.CRITICAL)
 
     async def _run(sink: ReadingSink) -> None:
         stop = asyncio.Event()

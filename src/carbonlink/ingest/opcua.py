@@ -28,7 +28,7 @@ on success it creates its subscription anew. A new subscription's first notifica
 node is the value the server holds, with its SourceTimestamp, so the latest reading of an
 outage is stored with the device's time. The values between are read from the server's
 history (HistoryRead, raw, from the newest SourceTimestamp stored for the node) where the
-server keeps one; where it does not, the log says which values cannot be recovered. At start
+server keeps one; where it refuses the read, the log says which values cannot be recovered. At start
 the collector waits for the server the same way, unless ``fail_fast`` is set.
 """
 
