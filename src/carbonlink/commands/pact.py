@@ -115,7 +115,9 @@ def serve(
         credentials=remote,
         verify=_verify(ca_cert),
     )
-    app_ = create_pact_app(repository.engine, worker=worker)
+    from carbonlink.exchange.host import HostConfig
+
+    app_ = create_pact_app(repository.engine, HostConfig(public_url=source), worker=worker)
     uvicorn.Server(
         https_config(app_, host=host, port=port, certfile=cert, keyfile=key, log_level="info")
     ).run()
