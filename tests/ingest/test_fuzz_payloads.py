@@ -19,6 +19,7 @@ from carbonlink.ingest.mqtt import MeterCheck, TimeWindow, TopicMapping, parse_m
 from carbonlink.ingest.sparkplug.host import SparkplugHost, SparkplugHostConfig
 from carbonlink.ingest.sparkplug.schema import DataType, Payload
 from carbonlink.ingest.sparkplug.topics import SparkplugTopic
+from fuzzing import byte_mutated, mutated
 
 BOUNDED = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
@@ -110,6 +111,20 @@ def test_mqtt_json_shaped_payloads(document: Any) -> None:
     _accounted(payload, readings, rejected)
 
 
+VALID = [
+    {"ts": "2024-03-01T08:15:00+08:00", "value": 812.5, "unit": "MWh", "quality": "good"},
+    {"ts": 1_709_252_100_000, "value": 3},
+]
+
+
+@settings(BOUNDED, max_examples=200)
+@given(mutated(VALID))
+def test_mqtt_valid_messages_changed_in_one_place(document: Any) -> None:
+    payload = json.dumps(document).encode()
+    readings, rejected = parse_message(MAPPING, "plant/EM-07", payload, window=WINDOW, check=CHECK)
+    _accounted(payload, readings, rejected)
+
+
 # --- Sparkplug B -----------------------------------------------------------------------------
 def _host() -> tuple[SparkplugHost, MemorySink]:
     sink = MemorySink()
@@ -153,6 +168,35 @@ def test_sparkplug_any_bytes(topic: str, raw: bytes) -> None:
             assert sink.rejected[-1].reason.startswith("not a Sparkplug B payload")
     for record in sink.rejected:
         assert record.reason.strip()
+
+
+def _valid_data() -> bytes:
+    data = Payload(timestamp=1_709_252_160_000, seq=1)
+    data.metrics.add(alias=5, timestamp=1_709_252_160_000, double_value=2.5)
+    data.metrics.add(alias=6, int_value=0xFFFFFFFF)
+    data.metrics.add(name="Power", double_value=3.5)
+    return bytes(data.SerializeToString())
+
+
+@settings(BOUNDED, max_examples=200)
+@given(byte_mutated(_valid_data()))
+def test_sparkplug_valid_data_with_one_byte_changed(raw: bytes) -> None:
+    host, sink = _host()
+    before = len(sink.readings) + len(sink.rejected)
+    host.receive("spBv1.0/g/NDATA/e", raw)
+    host.check_reorder_timeouts(now=time.monotonic() + 1)
+    for reading in sink.readings.values():
+        assert math.isfinite(reading.value)
+    for record in sink.rejected:
+        assert record.reason.strip()
+    # Something of the message was kept, or it decoded to a message with nothing to store.
+    try:
+        decoded = Payload.FromString(raw)
+    except DecodeError:
+        assert len(sink.rejected) == 1
+        return
+    if len(decoded.metrics):
+        assert len(sink.readings) + len(sink.rejected) > before
 
 
 _metric = st.fixed_dictionaries(
