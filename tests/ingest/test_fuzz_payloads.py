@@ -45,7 +45,7 @@ def _accounted(payload: bytes, readings: list[Reading], rejected: list[Rejected]
         assert readings == [] and len(rejected) == 1
         return
     items = document if isinstance(document, list) else [document]
-    assert len(readings) + len(rejected) == len(items)
+    assert len(readings) + len(rejected) == max(len(items), 1)
 
 
 @BOUNDED
@@ -54,6 +54,7 @@ def _accounted(payload: bytes, readings: list[Reading], rejected: list[Rejected]
 @example(b'{"ts": "\\ud800", "value": 1}')  # ... in a record that is rejected
 @example(b"[" * 100_000)  # nested deeper than the parser's recursion limit
 @example(b'{"ts": 1709252100000, "value": ' + b"9" * 5000 + b"}")  # past int digit limit
+@example(b"[]")
 @example(b'{"ts": 1709252100000, "value": NaN}')
 @example(b'{"ts": 1709252100000, "value": 1e999}')
 @example(b'{"ts": 1e999, "value": 1}')

@@ -453,6 +453,9 @@ def parse_message(
     except RecursionError:
         return [], [Rejected(payload, "payload is not JSON: nested too deeply", source_ref, meter)]
     items = document if isinstance(document, list) else [document]
+    if not items:
+        reason = "payload is an empty JSON list: no reading"
+        return [], [Rejected(payload, reason, source_ref, meter)]
     readings: list[Reading] = []
     rejected: list[Rejected] = []
     for index, item in enumerate(items):
