@@ -95,6 +95,25 @@ def test_messages_held_when_a_birth_or_death_arrives_are_stored_first(arrives: s
     assert (reading.value, reading.quality) == (30.0, "good+seq_gap")
 
 
+def test_a_held_device_birth_declares_the_aliases_of_the_data_held_after_it() -> None:
+    app, sink = _offline_host()
+    app.handle(NBIRTH, _birth(), b"")
+    dbirth = Payload(timestamp=6_000_000, seq=2)  # seq 1 lost
+    dbirth.metrics.add(name="Flow", alias=9, datatype=int(DataType.Double), double_value=4.0)
+    app.handle(SparkplugTopic("g", "DBIRTH", "e", "d"), dbirth, b"")
+    ddata = Payload(timestamp=6_060_000, seq=3)
+    ddata.metrics.add(alias=9, double_value=5.0)
+    app.handle(SparkplugTopic("g", "DDATA", "e", "d"), ddata, b"")
+    app.check_reorder_timeouts(now=time.monotonic() + 5)
+    readings = sink.readings.values()
+    flow = {r.ts: (r.value, r.quality) for r in readings if r.meter_id == "g/e/d/Flow"}
+    assert flow == {
+        datetime.fromtimestamp(6_000, UTC): (4.0, "good+seq_gap"),
+        datetime.fromtimestamp(6_060, UTC): (5.0, "good+seq_gap"),
+    }
+    assert sink.rejected == []
+
+
 def test_held_metrics_whose_alias_is_unknown_are_quarantined_not_dropped() -> None:
     app, sink = _offline_host()
     app.handle(NBIRTH, _birth(), b"")

@@ -248,8 +248,6 @@ class SparkplugHost:
             log.error("the MQTT broker refused the connection: %s", reason)
             return
         self.stats.connects += 1
-        if self.stats.connects > 1:
-            self._forget_sessions()
         group = self.config.group
         client.subscribe(
             [
@@ -272,6 +270,8 @@ class SparkplugHost:
         client.publish(state_topic(self.config.host_id), self._state(True), qos=1, retain=True)
         self._online.set()
         self._emit("online", None)
+        if self.stats.connects > 1:
+            self._forget_sessions()
 
     def wait_online(self, timeout: float) -> bool:
         """Block until STATE online has been published (for tests and demos)."""
@@ -421,11 +421,7 @@ class SparkplugHost:
         node.next_seq = (node.next_seq + 1) % 256
         kind = topic.message_type
         if kind == "DBIRTH":
-            assert topic.device is not None
-            node.devices_online.add(topic.device)
-            for key in [k for k in node.aliases if k[0] == topic.device]:
-                del node.aliases[key]
-            self._learn(topic.device, node, payload)
+            self._device_birth(topic, node, payload)
             self._store(topic, node, payload, raw)
         elif kind == "DDEATH":
             node.devices_online.discard(topic.device or "")
@@ -491,10 +487,19 @@ class SparkplugHost:
         )
         for _, (topic, payload, raw) in held:
             self.stats.held_released += 1
+            if topic.message_type == "DBIRTH":
+                self._device_birth(topic, node, payload)
             if topic.message_type in ("NDATA", "DDATA", "DBIRTH"):
                 self._store(topic, node, payload, raw, quality="good+seq_gap")
             elif topic.message_type == "DDEATH":
                 node.devices_online.discard(topic.device or "")
+
+    def _device_birth(self, topic: SparkplugTopic, node: EdgeNodeState, payload: Any) -> None:
+        device = topic.device or ""
+        node.devices_online.add(device)
+        for key in [k for k in node.aliases if k[0] == device]:
+            del node.aliases[key]
+        self._learn(device, node, payload)
 
     def _store(
         self,
