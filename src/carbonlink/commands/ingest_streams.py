@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from carbonlink.ingest.base import ReadingSink
-from carbonlink.settings import Settings
+from carbonlink.commands.console import err_console as console
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from carbonlink.ingest.base import ReadingSink
+    from carbonlink.settings import Settings
 
 DatabaseOption = Annotated[
     str | None,
@@ -256,6 +255,7 @@ def sparkplug_simulator(
 ) -> None:
     """Simulate a Sparkplug B edge node (an electricity and a gas meter) for demos."""
     from carbonlink.ingest.sparkplug.simulator import EdgeNodeSimulator, SimulatedMetric
+    from carbonlink.settings import Settings
 
     settings = Settings()
     simulator = EdgeNodeSimulator(
@@ -312,6 +312,8 @@ def opcua(
     publishing_interval and sampling_interval (ms), queue_size (samples the server keeps per
     node between two notifications; the newest always survives).
     """
+    import asyncio
+
     from carbonlink.ingest.opcua import OpcUaCollector, load_config
 
     settings: Settings = ctx.obj
