@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from carbonlink.commands import backup as backup_commands
 from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ingest_streams
@@ -94,6 +95,8 @@ app.add_typer(report_commands.app, name="report")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(pact_commands.app, name="pact")
 app.command()(serve)
+app.command("backup")(backup_commands.backup)
+app.command("restore")(backup_commands.restore)
 app.add_typer(users_commands.app, name="users")
 
 
