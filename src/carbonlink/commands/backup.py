@@ -80,10 +80,10 @@ def restore(
         archive, _settings(ctx, workspace), database_url=database, force=force
     )
     rows = sum(summary.tables.values())
-    console.print(f"workspace {summary.workspace} ({summary.files} files)")
+    console.print(f"workspace {summary.workspace} ({summary.files - len(summary.beside)} files)")
+    if summary.beside:
+        console.print(f"beside it {len(summary.beside)} report files in {summary.workspace.parent}")
     console.print(
         f"database  {summary.database_url}, schema {summary.revision}, "
         f"{len(summary.tables)} tables, {rows:,} rows"
     )
-    for path in summary.beside:
-        console.print(f"beside    {path}")
