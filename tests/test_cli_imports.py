@@ -101,6 +101,8 @@ def test_every_command_shows_its_help_without_loading_a_heavy_library() -> None:
     failed = [(path, code, text) for path, code, text in pages if code != 0 or "Usage:" not in text]
     assert failed == []
     assert _heavy_loaded(done.stderr) == []
+    # Help builds no settings: reading them loads pydantic-settings, slower than the whole page.
+    assert "pydantic_settings" not in done.stderr.split()
 
 
 def test_a_receipt_is_verified_offline_without_the_database_layer(tmp_path: Path) -> None:
