@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -543,17 +543,15 @@ def _restore_database(
         return _copy_tables(_JsonLinesSource(folder), engine, revision)
 
 
-class _Source:
+class _Source(Protocol):
     """The tables of a backup, each read when it is loaded."""
 
-    def names(self) -> set[str]:
-        raise NotImplementedError
+    def names(self) -> set[str]: ...
 
-    def read(self, name: str) -> tuple[list[str], Iterator[list[Any]]]:
-        raise NotImplementedError
+    def read(self, name: str) -> tuple[list[str], Iterator[list[Any]]]: ...
 
 
-class _EngineSource(_Source):
+class _EngineSource:
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
         self.metadata = sa.MetaData()
@@ -568,7 +566,7 @@ class _EngineSource(_Source):
         return [c.name for c in table.columns], (list(row) for row in rows)
 
 
-class _JsonLinesSource(_Source):
+class _JsonLinesSource:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
