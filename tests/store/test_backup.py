@@ -21,7 +21,11 @@ from carbonlink.cli import app
 from carbonlink.errors import CarbonlinkError
 from carbonlink.store import Store, create_store_engine
 from carbonlink.store.schema import documents
-from carbonlink.store.workspace import resolve_workspace_path, workspace_path
+from carbonlink.store.workspace import (
+    load_workspace_config,
+    resolve_workspace_path,
+    workspace_path,
+)
 
 runner = CliRunner()
 
@@ -136,8 +140,11 @@ def test_a_workspace_round_trips_and_its_ledger_verifies(
     assert verified == _run(plant, "ledger", "verify", "--full")
 
     original_ws = Path(plant["CARBONLINK_WORKSPACE"])
-    for name in ("keys/ledger.key", "keys/ledger.vkey", "carbonlink.yaml"):
+    for name in ("keys/ledger.key", "keys/ledger.vkey"):
         assert (restored_ws / name).read_bytes() == (original_ws / name).read_bytes()
+    # The restored workspace file names the database restored into (none: its own SQLite).
+    config = load_workspace_config(restored_ws)
+    assert config.database_url == (target["CARBONLINK_DATABASE_URL"] or None)
     assert (restored_ws / "keys" / "ledger.key").stat().st_mode & 0o777 == 0o600
     assert (restored_ws.parent / "q1-inventory.pdf").read_bytes() == made["report"]
     assert (restored_ws.parent / "q1-inventory.tlog-proof").is_file()
@@ -262,7 +269,8 @@ def test_a_sqlite_workspace_moves_to_postgresql_and_back(
             "CARBONLINK_WORKSPACE": str(tmp_path / "back" / "ws"),
             "CARBONLINK_DATABASE_URL": "",
         }
-        _run(on_sqlite, "restore", str(back))
+        own = f"sqlite:///{tmp_path / 'back' / 'ws' / 'carbonlink.db'}"
+        _run(on_sqlite, "restore", str(back), "--database", own)
         assert _run(on_sqlite, "ledger", "verify", "--full") == expected
         assert (tmp_path / "back" / "q1-inventory.pdf").is_file()
     finally:

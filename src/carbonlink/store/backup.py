@@ -331,6 +331,7 @@ def restore_workspace(
             _check_database(engine, force)
             _extract_files(tar, members, files, workspace, archive)
             tables = _restore_database(tar, members, files, manifest, engine, archive)
+            _name_database(workspace, url)
             upgrade(engine, workspace=workspace)
             revision = current_revision(engine)
         finally:
@@ -392,6 +393,32 @@ def _archived_database_url(tar: tarfile.TarFile, members: dict[str, tarfile.TarI
 
     url = (yaml.safe_load(stream.read()) or {}).get("database_url")
     return str(url) if url else None
+
+
+def _name_database(workspace: Path, url: str) -> None:
+    """Point the restored workspace file at the database restored into.
+
+    Left as it was, a workspace file naming the original server database would send the
+    restored workspace's commands to the original. The workspace's own SQLite file is named by
+    an empty value; a password is never written (libpq reads it from PGPASSWORD or ~/.pgpass).
+    """
+    config = workspace / CONFIG_NAME
+    if not config.is_file():
+        return
+    own = normalise_url(f"sqlite:///{workspace / SQLITE_NAME}")
+    value = "" if url == own else sa.make_url(url).set(password=None).render_as_string()
+    current = load_workspace_config(workspace).database_url or ""
+    if value == current:
+        return
+    lines = config.read_text("utf-8").splitlines(keepends=True)
+    line = f"database_url: {value}\n" if value else "database_url:\n"
+    for i, text in enumerate(lines):
+        if text.startswith("database_url:"):
+            lines[i] = line
+            break
+    else:
+        lines.append(line)
+    config.write_text("".join(lines), "utf-8")
 
 
 def _check_targets(workspace: Path, beside: list[Path], force: bool) -> None:
