@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from carbonlink.api import results
-from carbonlink.store.migrate import current_revision, downgrade, upgrade
+from carbonlink.store.migrate import alembic_config, current_revision, downgrade, upgrade
+
+REVISION = "0015_relative_paths"
+BEFORE = ScriptDirectory.from_config(alembic_config()).get_revision(REVISION).down_revision
 
 
 def test_absolute_paths_in_and_beside_the_workspace_become_relative(
@@ -17,7 +21,8 @@ def test_absolute_paths_in_and_beside_the_workspace_become_relative(
     # On SQLite the workspace is the database file's folder; a server database is told it.
     workspace = tmp_path
     named = None if engine.dialect.name == "sqlite" else workspace
-    downgrade(engine, "0011_source_accounting", workspace=named)
+    assert isinstance(BEFORE, str)
+    downgrade(engine, BEFORE, workspace=named)
     elsewhere = "/srv/shared-reports/plan.pdf"
     absolute = {
         "inside": str(workspace / "reports" / "q1.html"),
@@ -27,8 +32,8 @@ def test_absolute_paths_in_and_beside_the_workspace_become_relative(
     }
     results.save_monitoring(engine, "plant", {"n": 1}, absolute)
 
-    upgrade(engine, workspace=named)
-    assert current_revision(engine) == "0015_relative_paths"
+    upgrade(engine, REVISION, workspace=named)
+    assert current_revision(engine) == REVISION
     assert _outputs(engine) == {
         "inside": "reports/q1.html",
         "beside": "../china.pdf",
@@ -36,7 +41,7 @@ def test_absolute_paths_in_and_beside_the_workspace_become_relative(
         "relative already": "reports/q2.html",
     }
 
-    downgrade(engine, "0011_source_accounting", workspace=named)
+    downgrade(engine, BEFORE, workspace=named)
     assert _outputs(engine) == absolute | {"relative already": str(workspace / "reports/q2.html")}
     upgrade(engine, workspace=named)
 
