@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import signal
@@ -13,15 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from carbonlink.ingest.base import ReadingSink
-from carbonlink.settings import Settings
+from carbonlink.commands.console import err_console as console
 
 if TYPE_CHECKING:
+    from carbonlink.ingest.base import ReadingSink
     from carbonlink.provenance import LedgerSink
-
-console = Console(stderr=True)
+    from carbonlink.settings import Settings
 
 DatabaseOption = Annotated[
     str | None,
@@ -314,6 +311,7 @@ def sparkplug_simulator(
 ) -> None:
     """Simulate a Sparkplug B edge node (an electricity and a gas meter) for demos."""
     from carbonlink.ingest.sparkplug.simulator import EdgeNodeSimulator, SimulatedMetric
+    from carbonlink.settings import Settings
 
     settings = Settings()
     simulator = EdgeNodeSimulator(
@@ -376,6 +374,8 @@ def opcua(
     subscribes anew, saying so on the console; --fail-fast stops at once when the server is
     away at start.
     """
+    import asyncio
+
     from carbonlink.ingest.opcua import OpcUaCollector, load_config
 
     settings: Settings = ctx.obj

@@ -374,6 +374,7 @@ def step_dashboard(run: DemoRun) -> None:
             run.results["monitoring"],
             run.outputs,
             monitoring_settings().get("alert_rules", []),
+            settings.workspace,
         )
     finally:
         store.engine.dispose()
