@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from carbonlink.api import create_app
-from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
-from carbonlink.api.workspace import Facility, Meter
 from carbonlink.ledger import Ledger, TamperError
 from carbonlink.provenance import recompute_import_batch
 from carbonlink.settings import Settings
 from carbonlink.store import Store
+from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
+from carbonlink.store.tenants import Facility, Meter
 
 ORG = "org-plant"
 METER = "mtr-power"

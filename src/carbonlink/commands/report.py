@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from carbonlink.commands import report_accounting
+from carbonlink.commands.console import console
 
 app = typer.Typer(
     name="report",
@@ -18,7 +18,6 @@ app = typer.Typer(
     "reconciliation.",
     no_args_is_help=True,
 )
-console = Console()
 
 app.command("inventory")(report_accounting.inventory_report)
 app.command("china")(report_accounting.china_report)

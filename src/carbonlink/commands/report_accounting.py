@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from carbonlink.domain.engine import account
-from carbonlink.domain.inventory import read_inventory
+from carbonlink.commands.console import console
 from carbonlink.errors import InputError
-from carbonlink.reports.render import ReportFormat, write_report
+
+
+class ReportFormat(StrEnum):
+    """The formats a report is written in (those of `carbonlink.reports.render.ReportFormat`,
+    repeated here so that the command's help does not load the renderers)."""
+
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+    json = "json"
+
 
 FileArgument = Annotated[Path, typer.Argument(help="Inventory YAML file.")]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output file.")]
@@ -22,6 +31,9 @@ FormatOption = Annotated[
 
 
 def _write(kind: str, file: Path, out: Path, output_format: ReportFormat, **options: Any) -> None:
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import read_inventory
+    from carbonlink.reports import render
     from carbonlink.reports.china import build_china_report
     from carbonlink.reports.inventory import build_inventory_report
     from carbonlink.reports.reconcile import build_reconciliation
@@ -40,8 +52,8 @@ def _write(kind: str, file: Path, out: Path, output_format: ReportFormat, **opti
         "reconcile": build_reconciliation,
     }
     document = builders[kind](inventory, result, source_file=file.name, **options)
-    written = write_report(document, out, output_format)
-    Console().print(f"wrote {written}", highlight=False)
+    written = render.write_report(document, out, render.ReportFormat(output_format.value))
+    console.print(f"wrote {written}", highlight=False)
 
 
 def inventory_report(
