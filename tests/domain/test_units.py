@@ -35,7 +35,9 @@ def test_unknown_unit_names_the_problem() -> None:
         conversion_factor("bananas", "t")
 
 
-@pytest.mark.parametrize("unit", ["~", "kWh)", "kWh/0", "😀", "(", "kWh**1000", "m**0.5", " "])
+@pytest.mark.parametrize(
+    "unit", ["~", "kWh)", "kWh/0", "😀", "(", "road freight(", "kWh**1000", "m**0.5", " "]
+)
 def test_text_that_pint_cannot_read_is_a_unit_error_naming_it(unit: str) -> None:
     """pint raises AssertionError, TokenError, ZeroDivisionError, OverflowError… on such text;
     each must come out as the one `UnitError` naming the unit."""
