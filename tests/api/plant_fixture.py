@@ -3,7 +3,7 @@
 Readings are synthetic but deterministic (fixed random seed) with the shape of a real plant:
 a daily load curve, lower output on Sundays, a few gaps and estimated values, so that every
 dashboard page has something to show in the tests. It is not the demo: `make demo` saves the
-demo enterprise's real inventories into its workspace (`carbonlink.api.demo_service`).
+demo enterprise's real inventories into its workspace (`carbonlink.demo.service`).
 The factors are the accounting engine's (cited).
 """
 
