@@ -421,6 +421,7 @@ def test_period_beyond_the_factor_vintages_is_flagged(tmp_path: Path) -> None:
     assert invoke("report", "china", str(path), "-o", str(html)).exception is None
     page = html.read_text("utf-8")
     assert "警告 Warnings" in page and "beyond the published vintages" in page
+    assert "已超出该因子已发布的年份" in page and "报告期所用排放因子年份" in page
     strict = carbonlink("report", "inventory", str(path), "--strict-vintage", "-o", str(out))
     assert strict.returncode == 2
     assert "2031-01-01/2031-12-31 lies beyond the published vintages" in strict.stderr

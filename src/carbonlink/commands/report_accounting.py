@@ -61,8 +61,9 @@ RecordOption = Annotated[
     ),
 ]
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Paths and ids are printed as they are: no markup, no wrapping inside a phrase.
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def read_text_input(path: Path, what: str) -> str:
@@ -242,7 +243,6 @@ def _write(
     vintages = factor_vintages(inventory, result, accounted.library)
     if strict_vintage:
         refuse_stale(vintages, file=str(file))
-    warnings += vintage_warnings(vintages)
     spec_file = options.pop("uncertainty_file", None)
     if spec_file is not None:
         from carbonlink.reports.uncertainty import parse_uncertainty_spec, uncertainty_section
@@ -259,8 +259,8 @@ def _write(
     document = builders[kind](inventory, result, source_file=file.name, **options)
     attach_checks(document, warnings, vintages)
     written = write_document(document, out, output_format)
-    for warning in warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+    for warning in [*warnings, *vintage_warnings(vintages)]:
+        err_console.print(f"warning: {warning}", style="yellow")
     console.print(f"wrote {written}")
     if accounted.run_index is not None:
         _record_report(ctx.obj, kind, written, accounted.run_index)

@@ -145,17 +145,31 @@ def factor_vintages(
     return out
 
 
-def vintage_warnings(vintages: Iterable[FactorVintage]) -> list[str]:
-    """One sentence per stale factor: which vintage served which period, and what to do."""
-    return [
-        f"facility {v.facility}, source {v.source}: factor {v.factor.id}@{v.factor.version} "
-        f"(vintage {v.factor.year}, the newest in the factor library) was used for the period "
-        f"{v.period}, {v.years_behind} years later; the period lies {STALE} of this factor — "
-        "add the factor of the period to the workspace's factor table, or pin a vintage "
-        "deliberately"
-        for v in vintages
-        if v.stale
-    ]
+def vintage_warnings(vintages: Iterable[FactorVintage], *, chinese: bool = False) -> list[str]:
+    """One sentence per stale factor: which vintage served which period, and what to do.
+
+    ``chinese`` puts a Chinese sentence before the English one (for the China report).
+    """
+    out = []
+    for v in vintages:
+        if not v.stale:
+            continue
+        english = (
+            f"facility {v.facility}, source {v.source}: factor {v.factor.id}@{v.factor.version} "
+            f"(vintage {v.factor.year}, the newest in the factor library) was used for the "
+            f"period {v.period}, {v.years_behind} years later; the period lies {STALE} of this "
+            "factor — add the factor of the period to the workspace's factor table, or pin a "
+            "vintage deliberately"
+        )
+        if chinese:
+            english = (
+                f"设施 {v.facility}、排放源 {v.source}：报告期 {v.period} 使用了排放因子 "
+                f"{v.factor.id}@{v.factor.version}（{v.factor.year} 年值，因子库中最新），"
+                f"比报告期早 {v.years_behind} 年，已超出该因子已发布的年份；请在工作区因子表中"
+                f"补充报告期的因子，或明确指定因子年份。{english}"
+            )
+        out.append(english)
+    return out
 
 
 def refuse_stale(vintages: Iterable[FactorVintage], *, file: str) -> None:
@@ -211,20 +225,28 @@ def check_not_zero(result: Computation, *, file: str, allow_zero: bool) -> list[
     return [f"{what}: reported as zero on purpose (--allow-zero)"]
 
 
+_VINTAGE_COLUMNS = (
+    ("facility", "Facility", "设施"),
+    ("source", "Source", "排放源"),
+    ("factor", "Factor", "排放因子"),
+    ("vintage", "Vintage", "因子年份"),
+    ("period", "Period", "报告期"),
+    ("newest", "Newest vintage in library", "因子库最新年份"),
+    ("behind", "Years behind the period", "早于报告期年数"),
+    ("status", "Status", "状态"),
+)
+
+
 def attach_checks(
     document: dict[str, Any], warnings: list[str], vintages: list[FactorVintage]
 ) -> dict[str, Any]:
-    """The document with its warnings and the factor vintages table (see docs/reports.md)."""
-    columns = [
-        Column("facility", "Facility"),
-        Column("source", "Source"),
-        Column("factor", "Factor"),
-        Column("vintage", "Vintage"),
-        Column("period", "Period"),
-        Column("newest", "Newest vintage in library"),
-        Column("behind", "Years behind the period"),
-        Column("status", "Status"),
-    ]
+    """The document with its warnings and the factor vintages table (see docs/reports.md).
+
+    ``warnings`` are the findings other than stale vintages, which come from ``vintages``.
+    The China report gets Chinese headings and vintage warnings beside the English ones.
+    """
+    chinese = document.get("report") == "china"
+    columns = [Column(key, f"{zh} {en}" if chinese else en) for key, en, zh in _VINTAGE_COLUMNS]
     flagged = sum(v.stale for v in vintages)
     note = (
         f"Yearly factor series are flagged when the reporting year is more than "
@@ -232,8 +254,20 @@ def attach_checks(
         "yearly factors); single editions (IPCC 2006, the 2013 guidelines) are listed, not "
         f"judged. Flagged: {flagged}."
     )
-    document["warnings"] = [*document.get("warnings", []), *warnings]
+    title = "Factor vintages used for the period"
+    if chinese:
+        note = (
+            f"逐年发布的因子系列，报告年份比所用因子年份晚 {PUBLICATION_LAG_YEARS} 年以上时标记"
+            f"（官方逐年因子的发布滞后）；单一版本的缺省值（IPCC 2006、2013 年指南）只列出、"
+            f"不判断。标记 {flagged} 项。{note}"
+        )
+        title = f"报告期所用排放因子年份 {title}"
+    document["warnings"] = [
+        *document.get("warnings", []),
+        *warnings,
+        *vintage_warnings(vintages, chinese=chinese),
+    ]
     document.setdefault("tables", {})["factor_vintages"] = table(
-        "Factor vintages used for the period", columns, [v.row() for v in vintages], note=note
+        title, columns, [v.row() for v in vintages], note=note
     )
     return document
