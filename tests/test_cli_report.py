@@ -439,3 +439,32 @@ def test_a_current_period_has_no_vintage_warning(tmp_path: Path) -> None:
     assert document["warnings"] == []
     statuses = {r["status"] for r in document["tables"]["factor_vintages"]["rows"]}
     assert statuses == {"current", "single edition"}
+
+
+def test_record_appends_a_typed_in_inventory_and_its_report(
+    workspace: dict[str, str], small_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "china.json"
+    done = invoke("report", "china", str(small_file), "--record", "-f", "json", "-o", str(out),
+                  env=workspace)  # fmt: skip
+    assert done.exception is None, done.output
+    assert "calculation run" in done.stderr and (tmp_path / "china.tlog-proof").is_file()
+    full = invoke("ledger", "verify", "--full", env=workspace)
+    assert "recomputed 1 calculation-run entries" in full.output
+    assert "recomputed 1 report entries" in full.output
+
+
+def test_gbk_cbam_input_is_read_as_gb18030(tmp_path: Path) -> None:
+    text = CBAM_INPUT.read_text("utf-8").replace(
+        "installation:", "# 唐山示范钢铁有限公司 (GBK)\ninstallation:", 1
+    )
+    gbk = tmp_path / "cbam-gbk.yaml"
+    gbk.write_bytes(text.encode("gbk"))
+    out = tmp_path / "cbam.json"
+    done = invoke("report", "cbam", "--input", str(gbk), "--out", str(out))
+    assert done.exception is None, done.output
+    reference = tmp_path / "reference.json"
+    assert (
+        invoke("report", "cbam", "--input", str(CBAM_INPUT), "--out", str(reference)).exit_code == 0
+    )
+    assert json.loads(out.read_text("utf-8")) == json.loads(reference.read_text("utf-8"))
