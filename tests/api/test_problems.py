@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -79,6 +80,30 @@ def test_an_unexpected_failure_is_a_problem_document_and_is_logged(
     assert page.status_code == 500
     assert page.headers["content-type"].startswith("text/html")
     assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [RuntimeError, RuntimeError]
+
+
+def test_over_a_real_server_a_failure_is_answered_and_the_connection_kept(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn on a loopback port: the server itself sees no exception (it would answer
+    text/plain and close the connection), and one keep-alive connection serves on."""
+    from browser_support import served
+
+    def fails() -> None:
+        raise RuntimeError("a defect the handlers do not know")
+
+    service.app.add_api_route("/api/v1/fails", fails)
+    with (
+        served(service.app) as url,
+        httpx.Client(base_url=url) as client,
+        caplog.at_level(logging.ERROR),
+    ):
+        answers = [client.get("/api/v1/fails") for _ in range(3)]
+        after = client.get("/login")
+    for answer in answers:
+        _problem(answer, 500)
+    assert after.status_code == 200
+    assert not [r for r in caplog.records if r.name.startswith("uvicorn")]
 
 
 def test_an_unknown_page_is_the_html_error_page(service: Service) -> None:

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from conftest import Service
 
 GAS = "fac-steelmaking-m-gas"
-PAGES = ("/", "/quality", f"/meters/{GAS}", "/facilities/fac-steelmaking", "/alerts")
+PAGES = (
+    "/",
+    "/quality",
+    f"/meters/{GAS}",
+    "/facilities/fac-steelmaking",
+    "/sources/fac-steelmaking-gas",
+    "/alerts",
+    "/targets",
+)
 API = ("/api/v1/overview", f"/api/v1/meters/{GAS}/readings")
 
 
