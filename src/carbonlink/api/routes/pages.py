@@ -82,6 +82,8 @@ def _render(
         status_code=status_code,
     )
     if request.query_params.get("lang") in LANGUAGES:
+        # The choice lives in the browser's cookie: a GET never writes to the database (a link
+        # or an image pointing at ?lang= must not change an account).
         response.set_cookie(
             LANG_COOKIE,
             lang,
@@ -90,8 +92,6 @@ def _render(
             secure=ctx.settings.secure_cookies,
             httponly=True,
         )
-        if caller:
-            ctx.accounts.set_locale(caller.subject, lang)
     return response
 
 
