@@ -26,7 +26,9 @@ def _repository(ctx: typer.Context) -> Any:
 
     engine = engine_from_settings(ctx.obj)
     upgrade(engine)
-    return ExchangeRepository(engine, organization_id=ctx.obj.pact_organization)
+    return ExchangeRepository(
+        engine, organization_id=ctx.obj.pact_organization, secret_key=ctx.obj.key_bytes
+    )
 
 
 def _verify(ca_cert: Path | None) -> Any:
@@ -104,7 +106,7 @@ def serve(
     import uvicorn
 
     from carbonlink.exchange.fulfilment import EventWorker
-    from carbonlink.exchange.host import create_pact_app
+    from carbonlink.exchange.host import HostConfig, create_pact_app
     from carbonlink.exchange.server import https_config
 
     repository = _repository(ctx)
@@ -115,7 +117,9 @@ def serve(
         credentials=remote,
         verify=_verify(ca_cert),
     )
-    app_ = create_pact_app(repository.engine, worker=worker)
+    app_ = create_pact_app(
+        repository.engine, HostConfig(secret_key=repository.secret_key), worker=worker
+    )
     uvicorn.Server(
         https_config(app_, host=host, port=port, certfile=cert, keyfile=key, log_level="info")
     ).run()

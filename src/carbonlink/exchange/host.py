@@ -77,6 +77,8 @@ class HostConfig:
     worker_interval: float | None = 1.0
     """Seconds between runs of the event worker (answers and deliveries); None: no worker."""
     clock: Clock = field(default=utc_now)
+    secret_key: bytes | None = field(default=None, repr=False)
+    """The service key client secrets are stored under (see `ExchangeRepository`)."""
 
 
 class PactError(Exception):
@@ -124,7 +126,7 @@ def create_pact_app(
     while the application is up.
     """
     config = config or HostConfig()
-    repository = ExchangeRepository(engine, clock=config.clock)
+    repository = ExchangeRepository(engine, clock=config.clock, secret_key=config.secret_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
