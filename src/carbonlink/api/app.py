@@ -31,7 +31,13 @@ from carbonlink.api.routes import (
     supply,
     supply_api,
 )
-from carbonlink.api.security import Accounts, LoginLimiter, ServiceKey, Throttle
+from carbonlink.api.security import (
+    Accounts,
+    LoginLimiter,
+    ServiceKey,
+    Throttle,
+    script_json,
+)
 from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.api.workspace import TenantData
 from carbonlink.errors import InputError
@@ -101,6 +107,7 @@ def create_app(
     upgrade(engine)
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
+    templates.env.filters["script_json"] = script_json
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",

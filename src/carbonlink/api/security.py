@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from carbonlink.api.schema import (
@@ -269,6 +270,30 @@ class LoginLimiter:
         return device if owner == account else None
 
 
+# pages -----------------------------------------------------------------------------------------
+SCRIPT_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(text: str | None) -> Markup:
+    """JSON text made safe inside ``<script type="application/json">``: the Jinja filter
+    ``script_json``, for every JSON a template embeds.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e`` and ``\\u0026`` (and the line
+    separators U+2028/9 their escapes): the same JSON to a parser, but a ``</script>`` in a
+    facility or supplier name can no longer end the element. These characters occur in JSON
+    only inside strings, where the escapes mean the same character.
+    """
+    escaped = "".join(SCRIPT_JSON_ESCAPES.get(c, c) for c in (text or "null"))
+    # Safe to mark: no character that could end the element or start markup is left.
+    return Markup(escaped)
+
+
 # password policy -------------------------------------------------------------------------------
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3
@@ -277,6 +302,10 @@ MIN_PASSWORD_SCORE = 3
 
 class WeakPasswordError(InputError):
     """A new password is too short, common, or made of the user's own name or address."""
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def check_password(
@@ -294,9 +323,17 @@ def check_password(
             record=email,
             hint="choose a longer password, e.g. a few unrelated words",
         )
+    local, _, domain = email.lower().partition("@")
+    plain = _letters_and_digits(password)
+    for own in (_letters_and_digits(local), _letters_and_digits(display_name or "")):
+        if len(own) >= 4 and own in plain:
+            raise WeakPasswordError(
+                "password contains your name or e-mail address",
+                record=email,
+                hint="choose a password that has nothing to do with you",
+            )
     from zxcvbn import zxcvbn
 
-    local, _, domain = email.lower().partition("@")
     known = [email.lower(), local, domain, *domain.split("."), organization_id, "carbonlink"]
     if display_name:
         known += [display_name, *display_name.split()]
