@@ -208,17 +208,20 @@ class PasswordChanged(BaseModel):
 
 
 class ResetIssued(BaseModel):
-    user_id: str = Field(examples=["3f2a…"])
-    token: str = Field(description="Shown once: only its digest is stored.")
+    user_id: str = Field(examples=["3f2a9c0e5b7d4e1f8a6b2c9d0e3f4a5b"])
+    token: str = Field(
+        description="Shown once: only its digest is stored.",
+        examples=["mA3k…43 URL-safe characters…Q0"],
+    )
     url: str = Field(
         description="The link to hand to the user.",
         examples=["https://carbon.example.com/password-reset?token=…"],
     )
-    expires_at: datetime
+    expires_at: datetime = Field(examples=["2026-12-08T09:30:00Z"])
 
 
 class ResetRedeemIn(BaseModel):
-    token: str = Field(min_length=1, max_length=200)
+    token: str = Field(min_length=1, max_length=200, examples=["mA3k…the token of the link…Q0"])
     new_password: Password = Field(examples=["four unrelated words here"])
 
 
