@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -261,6 +262,27 @@ def test_an_admin_reset_link_works_once_and_forces_nothing_else(service: Service
     assert forced.get("/api/v1/me").status_code == 401
     fresh, _ = service.login("viewer@demo.test", NEW)
     assert fresh.get("/api/v1/facilities").status_code == 200  # no forced change any more
+
+
+def test_a_reset_link_opens_a_page_that_sets_the_password(service: Service) -> None:
+    admin, csrf = service.login("admin@demo.test")
+    admin.headers["X-CSRF-Token"] = csrf
+    viewer_id = {u["email"]: u["id"] for u in admin.get("/api/v1/users").json()}["viewer@demo.test"]
+    link = admin.post(f"/api/v1/users/{viewer_id}/password-reset").json()["url"]
+    browser = TestClient(service.app)
+    parts = urlsplit(link)
+    page = browser.get(f"{parts.path}?{parts.query}&lang=en")
+    assert page.status_code == 200 and "Set a new password" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token
+    differ = {"token": token.group(1), "new_password": NEW, "new_password_again": NEW + "!"}
+    assert browser.post("/password-reset", data=differ).status_code == 422
+    form = {**differ, "new_password_again": NEW}
+    done = browser.post("/password-reset", data=form, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/login")
+    used = browser.post("/password-reset", data=form)
+    assert used.status_code == 422 and "used" in used.text
+    assert _try(TestClient(service.app), "viewer@demo.test", NEW).status_code == 303
 
 
 def test_a_reset_for_another_organizations_user_is_not_found(service: Service) -> None:

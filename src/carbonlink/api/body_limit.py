@@ -22,6 +22,7 @@ CREDENTIAL_PATHS = frozenset(
         "/account/password",
         "/api/v1/me/password",
         "/api/v1/password-reset",
+        "/password-reset",
     }
 )
 

@@ -17,7 +17,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -30,7 +30,6 @@ from carbonlink.api.security import (
     ForbiddenError,
     RateLimitedError,
     ServiceKey,
-    Spent,
     same_secret,
     throttle_key,
 )
@@ -194,6 +193,49 @@ def _change_own(ctx: ServiceContext, user_id: str, current: str, new: str) -> in
     return ended
 
 
+# reset link: page -----------------------------------------------------------------------------
+@pages.get("/password-reset")
+def reset_page(
+    request: Request, ctx: Context, token: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """The page a reset link opens: a new password, twice."""
+    return _render(request, ctx, "password_reset.html", None, token=token, error=None)
+
+
+@pages.post("/password-reset")
+def reset_form(
+    request: Request,
+    ctx: Context,
+    token: Annotated[str, Form(max_length=200)] = "",
+    new_password: Secret = "",
+    new_password_again: Secret = "",
+) -> Response:
+    """Redeem a reset link from its page; on success, on to the login form.
+
+    The form carries no CSRF token of its own: the reset token it posts is the secret, and
+    whoever has it can redeem it anyway.
+    """
+    try:
+        if new_password != new_password_again:
+            raise InputError("the two new passwords differ", hint="type the same password twice")
+        _redeem(request, ctx, token, new_password)
+    except CarbonlinkError as exc:
+        status = 429 if isinstance(exc, RateLimitedError) else 422
+        return _render(
+            request, ctx, "password_reset.html", None, status, token=token, error=str(exc)
+        )
+    return RedirectResponse("/login", status_code=303)
+
+
+def _redeem(request: Request, ctx: ServiceContext, token: str, new_password: str) -> None:
+    client = request.client.host if request.client else "-"
+    spent = ctx.limiter.throttle.spend(
+        throttle_key("reset-addr", client), ctx.settings.login_address_attempts
+    )
+    ctx.accounts.redeem_password_reset(token, new_password)
+    ctx.limiter.throttle.refund(spent)
+
+
 # own password and resets: API ----------------------------------------------------------------
 class PasswordChangeIn(BaseModel):
     current_password: Password = Field(examples=["the password you log in with"])
@@ -284,15 +326,5 @@ def issue_password_reset(
 @router.post("/password-reset", status_code=204, responses=problem_responses(400, 422, 429))
 def redeem_password_reset(body: ResetRedeemIn, request: Request, ctx: Context) -> Response:
     """Set a new password with a reset token (no log-in needed); the user's sessions end."""
-    client = request.client.host if request.client else "-"
-    spent: Spent = ctx.limiter.throttle.spend(
-        throttle_key("reset-addr", client), ctx.settings.login_address_attempts
-    )
-    ctx.accounts.redeem_password_reset(body.token, body.new_password)
-    ctx.limiter.throttle.refund(spent)
+    _redeem(request, ctx, body.token, body.new_password)
     return Response(status_code=204)
-
-
-def password_change_required() -> RedirectResponse:
-    """Where a page sends a user who must choose a new password first."""
-    return RedirectResponse(CHANGE_PAGE, status_code=303)
