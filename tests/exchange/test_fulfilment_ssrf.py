@@ -15,8 +15,10 @@ import pytest
 from exchange_helpers import HostFactory, footprint_document
 from sqlalchemy import Engine
 
+from carbonlink.errors import InputError
 from carbonlink.exchange.fulfilment import NO_REGISTERED_HOST
 from carbonlink.exchange.pact import REQUEST_CREATED, REQUEST_FULFILLED
+from carbonlink.exchange.repository import ExchangeRepository
 
 COMPANY = "urn:pact:steel.example.com:company-id:1"
 SECRET = "partner-secret-0123456789abcdef"
@@ -125,3 +127,10 @@ def test_a_pending_event_aimed_elsewhere_is_not_delivered(
     [row] = repository.events(direction="sent")
     assert row["status"] == "undeliverable"
     assert "registered HTTPS host" in row["last_error"]
+
+
+def test_a_partner_host_must_be_an_https_url(engine: Engine, trap: str) -> None:
+    repository = ExchangeRepository(engine)
+    with pytest.raises(InputError, match="not an HTTPS URL"):
+        repository.add_partner("plain", SECRET, name="P", organization="P", events_url=trap)
+    assert repository.partner("plain") is None

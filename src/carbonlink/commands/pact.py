@@ -154,8 +154,9 @@ def partners_add(
         organization=organization,
         company_ids=company_id or [],
         events_url=host,
+        grant_companies=grant_company or [],
+        grant_footprints=grant_footprint or [],
     )
-    repository.grant(client_id, companies=grant_company or [], footprints=grant_footprint or [])
     console.print(f"client id      {client_id}")
     console.print(f"client secret  {secret}")
 

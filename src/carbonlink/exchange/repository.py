@@ -219,6 +219,12 @@ class ExchangeRepository:
                 record=client_id,
                 hint="use `secrets.token_urlsafe(32)` or let the CLI make one",
             )
+        if events_url is not None and not events_url.lower().startswith("https://"):
+            raise InputError(
+                f"the host URL of PACT partner {client_id!r} is not an HTTPS URL: {events_url}",
+                record=client_id,
+                hint="PACT hosts are reached over HTTPS only: give https://host/base",
+            )
         with self.engine.begin() as connection:
             # Client ids are unique across the service: a token names exactly one partner.
             exists = connection.execute(
