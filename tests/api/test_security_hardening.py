@@ -123,13 +123,17 @@ class _Dom(HTMLParser):
             self.scripts[self._open] += data
 
 
-def test_a_facility_named_like_markup_stays_text_in_the_overview(service: Service) -> None:
+def _add_evil_facility(service: Service) -> None:
     data = service.data
     data.add_facility(Facility("fac-evil", OTHER_ORG, EVIL, "Europe/Berlin"))
     factor = EmissionFactorRef(0.5, "MWh", "test factor", "round test factor")
     data.add_source(Source("src-evil", OTHER_ORG, "fac-evil", EVIL, 2, factor))
     data.add_meter(Meter("mtr-evil", OTHER_ORG, "fac-evil", EVIL, "MWh", "src-evil"))
     data.add_readings([Reading("mtr-evil", datetime(2026, 10, 5, 8, tzinfo=UTC), 4.0, "MWh")])
+
+
+def test_a_facility_named_like_markup_stays_text_in_the_overview(service: Service) -> None:
+    _add_evil_facility(service)
     client, _ = service.login("admin@other.test")
     page = client.get("/")
     assert page.status_code == 200
@@ -138,6 +142,24 @@ def test_a_facility_named_like_markup_stays_text_in_the_overview(service: Servic
     assert not [attrs for tag, attrs in dom.tags if tag == "img" and "onerror" in attrs]
     chart = json.loads(dom.scripts["overview-data"])
     assert EVIL in chart["facilities"]
+
+
+@pytest.mark.browser
+def test_a_facility_named_like_markup_stays_text_in_chromium(service: Service) -> None:
+    from browser_support import chromium, log_in, new_page, require_chromium
+
+    require_chromium()
+    _add_evil_facility(service)
+    errors: list[str] = []
+    with served(service.app) as url, chromium() as browser:
+        page = new_page(browser, errors)
+        log_in(page, url, "admin@other.test")
+        assert page.locator("img[onerror]").count() == 0
+        text = page.locator("#overview-data").evaluate("e => e.textContent")
+        assert EVIL in json.loads(text)["facilities"]
+        # The whole name is the text of the one data element: nothing after it became markup.
+        assert page.locator("script#overview-data").count() == 1
+    assert not [e for e in errors if "onerror" in e or "alert" in e]
 
 
 # M6: PACT client secrets, the token endpoint, request bodies ----------------------------------
