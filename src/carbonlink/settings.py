@@ -94,8 +94,8 @@ class Settings(BaseSettings):
         default=32.0,
         gt=0,
         description=(
-            "Largest request body the service reads, MB (uploads, API batches); the login "
-            "and other forms and the PACT token endpoint take at most 64 KiB."
+            "Largest request body the service reads, MB (uploads, API batches); the log-in, "
+            "password and token endpoints take at most 16 KiB, other forms 1 MiB."
         ),
     )
     password_reset_hours: float = Field(

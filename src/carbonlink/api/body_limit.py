@@ -1,6 +1,6 @@
 """Request bodies refused past a size before the application reads them (413).
 
-Three caps: the credential endpoints (the PACT token endpoint, log-in and password forms) take
+Three caps: the credential endpoints (the token endpoints, log-in and password forms) take
 16 KiB, any other HTML form (``application/x-www-form-urlencoded``) 1 MiB, and everything else
 (uploads, API batches) the configured ``max_body_mb``. A declared ``Content-Length`` past the cap
 is refused at once; a body sent without one (chunked) is read up to the cap and refused as soon
@@ -18,6 +18,7 @@ FORM_BYTES = 1024 * 1024
 CREDENTIAL_PATHS = frozenset(
     {
         "/pact/auth/token",
+        "/api/v1/oauth/token",
         "/login",
         "/account/password",
         "/api/v1/me/password",
