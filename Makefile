@@ -23,14 +23,19 @@ $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 demo: $(STAMP)
 	$(BIN)/carbonlink demo --out $(OUT)
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck docs pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests $(wildcard benchmarks fuzz)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks fuzz)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The manual, built strictly (a broken link fails) into site/.
+.PHONY: docs
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -19,11 +19,11 @@ from argon2 import PasswordHasher
 from browser_support import served
 from fastapi.testclient import TestClient
 
-from carbonlink.api.workspace import EmissionFactorRef, Facility, Meter, Source
 from carbonlink.errors import ConfigError
 from carbonlink.exchange.schema import pact_partners
 from carbonlink.ingest.base import Reading
 from carbonlink.settings import Settings
+from carbonlink.store.tenants import EmissionFactorRef, Facility, Meter, Source
 from conftest import OTHER_ORG
 
 if TYPE_CHECKING:

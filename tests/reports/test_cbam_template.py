@@ -17,8 +17,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from carbonlink.demo.cbam import demo_cbam_input
 from carbonlink.reports.cbam import build_communication
-from carbonlink.reports.cbam_demo import demo_cbam_input
 from carbonlink.reports.cbam_input import load_cbam_input
 from carbonlink.reports.cbam_template import (
     TemplateError,

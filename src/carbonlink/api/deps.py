@@ -22,8 +22,8 @@ from carbonlink.api.security import (
     Principal,
     same_secret,
 )
-from carbonlink.api.workspace import TenantData
 from carbonlink.settings import Settings
+from carbonlink.store.tenants import TenantData
 
 SESSION_COOKIE = "carbonlink_session"
 LANG_COOKIE = "carbonlink_lang"

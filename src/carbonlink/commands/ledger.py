@@ -73,7 +73,8 @@ def show(
             console.print("checkpoint  none signed yet")
         else:
             console.print(f"checkpoint  size {latest.size}")
-            typer.echo(latest.note.decode())
+            # The note already ends in its newline; one more would make it an invalid note.
+            typer.echo(latest.note.decode(), nl=False)
 
 
 @app.command()

@@ -118,7 +118,9 @@ def serve(
         verify=_verify(ca_cert),
     )
     app_ = create_pact_app(
-        repository.engine, HostConfig(secret_key=repository.secret_key), worker=worker
+        repository.engine,
+        HostConfig(public_url=source, secret_key=repository.secret_key),
+        worker=worker,
     )
     uvicorn.Server(
         https_config(app_, host=host, port=port, certfile=cert, keyfile=key, log_level="info")

@@ -53,7 +53,7 @@ def serve(
     import uvicorn
 
     from carbonlink.api import create_app
-    from carbonlink.api.demo_service import set_demo_users
+    from carbonlink.demo.service import set_demo_users
 
     settings: Settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
     if workspace is not None:

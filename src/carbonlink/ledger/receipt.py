@@ -204,6 +204,7 @@ def record_report(
     paths: Sequence[Path],
     inputs: Sequence[int] = (),
     receipt_dir: Path | None = None,
+    copies_kept: bool = False,
 ) -> tuple[int, Path]:
     """Record a report's rendered files, sign a checkpoint and write the report's receipt.
 
@@ -213,7 +214,13 @@ def record_report(
     if not paths:
         raise ReceiptError(f"report {report_id} has no rendered files to record")
     index = ledger.append(
-        report_entry_for_files(report_id, report_kind=report_kind, paths=paths, inputs=inputs)
+        report_entry_for_files(
+            report_id,
+            report_kind=report_kind,
+            paths=paths,
+            inputs=inputs,
+            copies_kept=copies_kept,
+        )
     )
     ledger.sign_checkpoint(signer)
     folder = receipt_dir or paths[0].parent

@@ -85,7 +85,12 @@ def mount_pact(app: FastAPI, settings: Settings, engine: Engine) -> None:
     In production mode plain-HTTP requests to /pact are refused (PACT requires HTTPS), unless
     ``pact_forwarded_https`` trusts a TLS-terminating proxy's ``X-Forwarded-Proto``.
     """
-    host = create_pact_app(engine, HostConfig(worker_interval=None, secret_key=settings.key_bytes))
+    host = create_pact_app(
+        engine,
+        HostConfig(
+            worker_interval=None, public_url=settings.public_url, secret_key=settings.key_bytes
+        ),
+    )
     throttled = TokenThrottle(
         host, Throttle(engine, settings.login_window_s), settings.pact_token_attempts
     )

@@ -20,7 +20,8 @@ from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceCon
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
-from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
+from carbonlink.api.routes.factors import search_factors
+from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.errors import CarbonlinkError, InputError
 

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from carbonlink.api import results
-from carbonlink.api.schema import users
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.monitor.anomaly import SeasonalBaseline
 from carbonlink.monitor.plan import MonitoringPlan
 from carbonlink.monitor.rules import RuleEngine, validate_rules
 from carbonlink.store import Store
+from carbonlink.store.accounts_schema import users
 
 DEMO_ORG_ID = "org-demo-steel"
 DEMO_USERS = (
@@ -67,7 +67,7 @@ def save_demo_results(
         rule_engine = RuleEngine(checked, [meter_id], {meter_id: baseline})
         events = rule_engine.evaluate(np.zeros(len(ts), dtype=np.int64), ts, series.value)
         with engine.begin() as conn:
-            from carbonlink.api.results_schema import alerts
+            from carbonlink.store.results_schema import alerts
 
             conn.execute(alerts.delete().where(alerts.c.organization_id == DEMO_ORG_ID))
         opened = results.record_alert_events(
