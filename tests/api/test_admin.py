@@ -53,7 +53,7 @@ def test_an_invited_user_logs_in_then_loses_its_role_and_its_sessions(service: S
     first.headers["X-CSRF-Token"] = csrf
     # The first password was shown to the administrator: the user must choose its own first.
     assert first.post("/api/v1/facilities", json={"name": "Annex"}).status_code == 403
-    own = "Zhang Min chooses four words"
+    own = "granite kettle orbit 42"
     changed = first.post(
         "/api/v1/me/password", json={"current_password": body["password"], "new_password": own}
     )
