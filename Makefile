@@ -8,6 +8,9 @@ OUT ?= demo-output
 .PHONY: demo test lint typecheck pytest bench clean
 
 VENDOR := src/carbonlink/api/static/vendor
+# Noto Sans SC (SIL OFL 1.1) for the PDF reports, embedded by WeasyPrint through @font-face.
+FONTS := src/carbonlink/reports/fonts
+NOTO_SC := frontend/node_modules/@expo-google-fonts/noto-sans-sc
 
 $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +21,9 @@ $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js $(VENDOR)/
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
+	mkdir -p $(FONTS)
+	cp $(NOTO_SC)/400Regular/NotoSansSC_400Regular.ttf $(NOTO_SC)/700Bold/NotoSansSC_700Bold.ttf $(FONTS)/
+	cp $(NOTO_SC)/LICENSE_FONT $(FONTS)/OFL.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -44,4 +50,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) frontend/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) frontend/node_modules $(VENDOR) $(FONTS) .pytest_cache .mypy_cache .ruff_cache
