@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from carbonlink.ingest.base import Rejected
 from carbonlink.store import Store
 from carbonlink.store import schema as t
-from carbonlink.store.migrate import downgrade, upgrade
+from carbonlink.store.migrate import alembic_config, downgrade, upgrade
 from carbonlink.store.results_schema import quarantine_owners
 from carbonlink.store.tenant_data import StoreTenantData
 
@@ -43,7 +44,8 @@ def test_each_organization_sees_exactly_its_own_quarantined_records(engine: Engi
 
 def test_the_migration_gives_earlier_records_their_owner(engine: Engine) -> None:
     """Records quarantined before the owner table: the organization their prefix names."""
-    downgrade(engine, "0011_source_accounting")
+    before = ScriptDirectory.from_config(alembic_config()).get_revision("0014_quarantine_owner")
+    downgrade(engine, before.down_revision)
     with engine.begin() as conn:
         conn.execute(
             t.organizations.insert(),

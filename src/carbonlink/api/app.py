@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbonlink.api.body_limit import BodyLimit
 from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
@@ -25,6 +26,7 @@ from carbonlink.api.problems import (
     problem_response,
 )
 from carbonlink.api.routes import (
+    accounts,
     admin,
     administration,
     alert_rules,
@@ -42,7 +44,13 @@ from carbonlink.api.routes import (
     supply,
     supply_api,
 )
-from carbonlink.api.security import Accounts, LoginLimiter
+from carbonlink.api.security import (
+    Accounts,
+    LoginLimiter,
+    ServiceKey,
+    Throttle,
+    script_json,
+)
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
@@ -142,6 +150,7 @@ def create_app(
     upgrade(engine)
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
+    templates.env.filters["script_json"] = script_json
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",
@@ -171,11 +180,17 @@ def create_app(
             ),
         ),
         data=data if data is not None else StoreTenantData(Store(engine), AssignedAccounting()),
-        limiter=LoginLimiter(settings.login_attempts, settings.login_window_s),
+        limiter=LoginLimiter(
+            Throttle(engine, settings.login_window_s),
+            ServiceKey(settings.key_bytes),
+            account_attempts=settings.login_attempts,
+            address_attempts=settings.login_address_attempts,
+        ),
         templates=templates,
         catalogues=load_catalogues(),
         overviews=OverviewCache(),
     )
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))
     app.add_middleware(SecurityHeaders)
     install_problem_handlers(app, pages.error_page)
     pages.install_page_handlers(app)
@@ -199,5 +214,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(supplier_index.router)
     app.include_router(supply_api.router)
+    app.include_router(accounts.pages)
+    app.include_router(accounts.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

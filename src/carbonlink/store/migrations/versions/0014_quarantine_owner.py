@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_quarantine_owner"
-down_revision: str | None = "0011_source_accounting"
+down_revision: str | None = "0012_accounts_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
