@@ -110,11 +110,13 @@ def test_pack_contents(tmp_path: Path) -> None:
     pdf = (pack.folder / "LAB-2025-0815.pdf").read_bytes()
     assert manifest["files"]["LAB-2025-0815.pdf"] == hashlib.sha256(pdf).hexdigest()
     assert manifest["records"] == 3 and manifest["findings"] == 3
-    checks = list(csv.reader((pack.folder / "checks.csv").read_text("utf-8").splitlines()))
+    checks = list(csv.reader((pack.folder / "checks.csv").read_text("utf-8-sig").splitlines()))
     # P1: 0.60 / 20 × 1000 = 30.0 t C/TJ > 27.2; P4: two values sampled 2 Sep for August.
     assert sorted(row[0] for row in checks[1:]) == ["CETS-P1", "CETS-P4", "CETS-P4"]
-    evidence = list(csv.reader((pack.folder / "evidence.csv").read_text("utf-8").splitlines()))
-    assert evidence[1][0] == "LAB-2025-0815.pdf" and evidence[1][9] == "GB/T 213"
+    assert (pack.folder / "parameters.csv").read_bytes().startswith("\ufeff企业".encode())
+    evidence = list(csv.reader((pack.folder / "evidence.csv").read_text("utf-8-sig").splitlines()))
+    assert evidence[1][0] == "LAB-2025-0815.pdf" and evidence[1][10] == "GB/T 213"
+    assert evidence[1][5] == "检测报告"
 
 
 def test_changed_evidence_fails_verification(

@@ -34,6 +34,7 @@ def test_bands_are_cited_and_ordered() -> None:
     for band in bands.values():
         assert band.lower < band.default < band.upper
         assert band.table == "Vol. 2 Table 1.3"
+    assert all(rule.title_zh and rule.source for rule in RULES.values())
     assert set(RULES) == {"CETS-P1", "CETS-P2", "CETS-P3", "CETS-P4", "CETS-P5"}
 
 

@@ -26,6 +26,7 @@ import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from carbonlink.cets.plausibility import RULES, Finding, MonthTable
@@ -48,6 +49,12 @@ MANIFEST = "manifest.json"
 RESERVED = frozenset({PARAMETERS, EVIDENCE, CHECKS, MANIFEST})
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def terms_zh() -> dict[str, str]:
+    """Chinese names of parameters and evidence kinds (``data/cets/terms_zh.csv``)."""
+    text = resources.files("carbonlink.data").joinpath("cets/terms_zh.csv").read_text("utf-8")
+    return {row["term"]: row["zh"] for row in csv.DictReader(text.splitlines())}
 
 
 class DepositPackError(InputError):
@@ -94,9 +101,10 @@ def pack_id(entity: str, month: str) -> str:
 
 
 def _csv(rows: Sequence[Sequence[object]]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs on Chinese Windows read the headers."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def build_deposit_pack(
@@ -147,12 +155,14 @@ def build_deposit_pack(
         )
     target.mkdir(parents=True)
 
+    zh = terms_zh()
     parameter_rows: list[list[object]] = [
         [
             "企业 entity",
             "月份 month",
             "排放源 source",
             "参数 parameter",
+            "参数名称 name",
             "数值 value",
             "报告编号 report_id",
             "采样日期 sample_date",
@@ -166,6 +176,7 @@ def build_deposit_pack(
                 month,
                 str(table.source[i]),
                 str(table.parameter[i]),
+                zh.get(str(table.parameter[i]), ""),
                 repr(float(table.value[i])),
                 str(table.report_id[i]),
                 sample,
@@ -180,6 +191,7 @@ def build_deposit_pack(
             "排放源 source",
             "参数 parameter",
             "类型 kind",
+            "类型名称 kind name",
             "报告编号 report_id",
             "CMA/CNAS",
             "样品编号 sample_id",
@@ -198,6 +210,7 @@ def build_deposit_pack(
                 item.source,
                 item.parameter,
                 item.kind,
+                zh.get(item.kind, ""),
                 item.report_id,
                 item.accreditation,
                 item.sample_id,
@@ -211,6 +224,7 @@ def build_deposit_pack(
         [
             "规则 rule",
             "规则说明 title",
+            "title",
             "依据 source",
             "排放源 stream",
             "参数 parameter",
@@ -221,7 +235,16 @@ def build_deposit_pack(
     for f in findings:
         rule = RULES[f.rule]
         check_rows.append(
-            [f.rule, rule.title, rule.source, f.source, f.parameter, repr(f.value), f.detail]
+            [
+                f.rule,
+                rule.title_zh,
+                rule.title,
+                rule.source,
+                f.source,
+                f.parameter,
+                repr(f.value),
+                f.detail,
+            ]
         )
     (target / CHECKS).write_bytes(_csv(check_rows))
 

@@ -50,6 +50,7 @@ class PlausibilityRule:
     id: str
     title: str
     source: str
+    title_zh: str = ""
 
 
 RULES: Mapping[str, PlausibilityRule] = {
@@ -59,22 +60,31 @@ RULES: Mapping[str, PlausibilityRule] = {
             "CETS-P1",
             "carbon content against NCV outside the coal type's band",
             "2006 IPCC Guidelines Vol. 2 Table 1.3 (carbon content lower/upper limits)",
+            "元素碳含量与低位发热量之比超出该煤种范围",
         ),
-        PlausibilityRule("CETS-P2", "month-to-month jump above threshold", VERIFICATION_GUIDANCE),
+        PlausibilityRule(
+            "CETS-P2",
+            "month-to-month jump above threshold",
+            VERIFICATION_GUIDANCE,
+            "环比变化超过阈值",
+        ),
         PlausibilityRule(
             "CETS-P3",
             "consumption per unit of production outside the entity's band",
             VERIFICATION_GUIDANCE,
+            "单位产品消耗量偏离本企业中位数",
         ),
         PlausibilityRule(
             "CETS-P4",
             "laboratory sample date outside the month",
             "monthly evidence deposits: each month's parameters backed by that month's reports",
+            "检测报告采样日期不在当月",
         ),
         PlausibilityRule(
             "CETS-P5",
             "missing laboratory report for a measured parameter",
             "data-quality control plan (数据质量控制计划): parameters determined by measurement",
+            "计划实测的参数缺少检测报告",
         ),
     )
 }
