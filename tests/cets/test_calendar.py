@@ -15,6 +15,7 @@ from carbonlink.cets.calendar import (
     compliance_calendar,
     compliance_status,
     deadline_after,
+    due_within,
     missing,
 )
 from carbonlink.errors import InputError, UnknownFactorError
@@ -126,3 +127,16 @@ def test_a_done_item_that_matches_nothing_is_an_error() -> None:
     cal = compliance_calendar("tangshan", "steel", 2025)
     with pytest.raises(InputError, match="monthly_deposit:2025-03"):
         compliance_status(cal, {(K.MONTHLY_DEPOSIT, "2025-03"): date(2025, 5, 1)}, date(2025, 6, 1))
+
+
+def test_due_within_lists_what_a_reminder_names() -> None:
+    # On 1 Dec 2025 with nothing done for July on: Jul–Sep overdue (negative days left),
+    # October due 10 Dec (9 days): all four within 10 days; November opens 1 Dec, due 9 Jan
+    # (39 days): not yet; December has not opened.
+    cal = compliance_calendar("tangshan", "steel", 2025)
+    done = {(K.BACKFILL_DEPOSIT, f"2025-{m:02d}"): date(2025, 10, 1) for m in range(1, 7)}
+    statuses = compliance_status(cal, done, today=date(2025, 12, 1))
+    soon = due_within(statuses, 10)
+    assert [s.obligation.period for s in soon] == ["2025-07", "2025-08", "2025-09", "2025-10"]
+    assert soon[-1].days_left == 9
+    assert [s.obligation.period for s in due_within(statuses, 39)][-1] == "2025-11"

@@ -14,6 +14,7 @@ from carbonlink.cets.plausibility import (
     check_intensity,
     check_missing_reports,
     check_month_jumps,
+    check_same_sample,
     check_sample_in_month,
     load_carbon_ncv_bands,
 )
@@ -35,7 +36,7 @@ def test_bands_are_cited_and_ordered() -> None:
         assert band.lower < band.default < band.upper
         assert band.table == "Vol. 2 Table 1.3"
     assert all(rule.title_zh and rule.source for rule in RULES.values())
-    assert set(RULES) == {"CETS-P1", "CETS-P2", "CETS-P3", "CETS-P4", "CETS-P5"}
+    assert set(RULES) == {f"CETS-P{n}" for n in range(1, 7)}
 
 
 def test_p1_carbon_against_ncv() -> None:
@@ -184,3 +185,32 @@ def test_record_without_value_is_rejected() -> None:
         MonthTable.from_records(
             [{"entity": "ts", "month": "2025-07", "source": "c", "parameter": "ncv"}]
         )
+
+
+def test_p6_carbon_and_ncv_from_different_samples() -> None:
+    # July: both from report A1 sampled 15 Jul: fine. August: carbon from B1 (10 Aug), NCV from
+    # B2 (20 Aug): finding. September: only NCV reported: left to P5.
+    def row(month: str, parameter: str, report: str, day: str, value: float) -> dict[str, object]:
+        return {
+            "entity": "ts",
+            "month": month,
+            "source": "coal",
+            "parameter": parameter,
+            "value": value,
+            "report_id": report,
+            "sample_date": day,
+        }
+
+    table = _table(
+        [
+            row("2025-07", "carbon_content", "A1", "2025-07-15", 58.0),
+            row("2025-07", "ncv", "A1", "2025-07-15", 22.0),
+            row("2025-08", "carbon_content", "B1", "2025-08-10", 59.0),
+            row("2025-08", "ncv", "B2", "2025-08-20", 22.5),
+            row("2025-09", "ncv", "C1", "2025-09-12", 22.1),
+        ]
+    )
+    findings = check_same_sample(table)
+    assert [(f.rule, f.month, f.value) for f in findings] == [("CETS-P6", "2025-08", 59.0)]
+    assert "B1 sampled 2025-08-10" in findings[0].detail
+    assert "B2 sampled 2025-08-20" in findings[0].detail

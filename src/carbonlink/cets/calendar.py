@@ -279,3 +279,13 @@ def compliance_status(
 def missing(statuses: tuple[ObligationStatus, ...]) -> tuple[ObligationStatus, ...]:
     """Obligations not done yet (open, overdue or not yet open), earliest due first."""
     return tuple(s for s in statuses if s.missing)
+
+
+def due_within(statuses: tuple[ObligationStatus, ...], days: int) -> tuple[ObligationStatus, ...]:
+    """Obligations not done whose deadline is ``days`` days away or less (overdue ones included);
+    what a reminder before a deadline lists."""
+    return tuple(
+        s
+        for s in statuses
+        if s.missing and s.state is not ObligationState.NOT_YET_OPEN and s.days_left <= days
+    )

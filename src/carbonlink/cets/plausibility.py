@@ -20,6 +20,9 @@ Rules:
   for that source stream.
 - ``CETS-P4`` laboratory sample outside the month: a report's sampling date not in the month whose
   value it supports (or no sampling date at all).
+- ``CETS-P6`` carbon and NCV from different samples: in one month and source stream, the carbon
+  content and the NCV backed by different laboratory reports or sampling dates, so their ratio
+  (and the emission factor built from both) mixes two samples.
 - ``CETS-P5`` missing report: a parameter the data-quality control plan says is measured has, in
   a month of the table, no record with a laboratory report.
 
@@ -85,6 +88,13 @@ RULES: Mapping[str, PlausibilityRule] = {
             "missing laboratory report for a measured parameter",
             "data-quality control plan (数据质量控制计划): parameters determined by measurement",
             "计划实测的参数缺少检测报告",
+        ),
+        PlausibilityRule(
+            "CETS-P6",
+            "carbon content and NCV not from the same sample",
+            "monthly evidence deposits: carbon, calorific value, hydrogen, sulphur and moisture "
+            "determined on the same sample",
+            "元素碳含量与低位发热量非同一样品",
         ),
     )
 }
@@ -394,4 +404,42 @@ def check_missing_reports(
                     f"{detail}; the control plan says this parameter is measured",
                 )
             )
+    return out
+
+
+def check_same_sample(table: MonthTable) -> list[Finding]:
+    """CETS-P6: carbon content and NCV of one month and source stream from different samples.
+
+    Compares the report id and the sampling date of the ``carbon_content`` record with those of
+    the ``ncv`` record; a month with only one of the two, or without reports, is left to P5.
+    """
+    key = {
+        (str(e), str(m), str(s), str(p)): i
+        for i, (e, m, s, p) in enumerate(
+            zip(table.entity, table.month, table.source, table.parameter, strict=True)
+        )
+    }
+    out: list[Finding] = []
+    for (entity, month, source, parameter), i in sorted(key.items()):
+        if parameter != "carbon_content":
+            continue
+        j = key.get((entity, month, source, "ncv"))
+        if j is None or not table.report_id[i] or not table.report_id[j]:
+            continue
+        same_report = table.report_id[i] == table.report_id[j]
+        same_day = str(table.sample_date[i]) == str(table.sample_date[j])
+        if same_report and same_day:
+            continue
+        out.append(
+            Finding(
+                "CETS-P6",
+                entity,
+                month,
+                source,
+                parameter,
+                float(table.value[i]),
+                f"carbon from report {table.report_id[i]} sampled {table.sample_date[i]}, "
+                f"NCV from report {table.report_id[j]} sampled {table.sample_date[j]}",
+            )
+        )
     return out
