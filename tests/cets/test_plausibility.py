@@ -214,3 +214,35 @@ def test_p6_carbon_and_ncv_from_different_samples() -> None:
     assert [(f.rule, f.month, f.value) for f in findings] == [("CETS-P6", "2025-08", 59.0)]
     assert "B1 sampled 2025-08-10" in findings[0].detail
     assert "B2 sampled 2025-08-20" in findings[0].detail
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"), [("value", "twelve"), ("month", "July"), ("sample_date", "2025-13-40")]
+)
+def test_unreadable_record_names_the_record(field: str, bad: str) -> None:
+    row: dict[str, object] = {
+        "entity": "ts",
+        "month": "2025-07",
+        "source": "c",
+        "parameter": "ncv",
+        "value": 1.0,
+        "sample_date": "2025-07-01",
+    }
+    with pytest.raises(InputError, match=f"record 2: {field}"):
+        MonthTable.from_records([dict(row), row | {field: bad}])
+
+
+def test_columns_of_different_length_are_refused() -> None:
+    table = _table(
+        [{"entity": "ts", "month": "2025-07", "source": "c", "parameter": "ncv", "value": 1.0}]
+    )
+    with pytest.raises(InputError, match="differ in length"):
+        MonthTable(
+            table.entity,
+            table.month,
+            table.source,
+            table.parameter,
+            np.array([1.0, 2.0]),
+            table.report_id,
+            table.sample_date,
+        )

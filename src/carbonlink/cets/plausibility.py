@@ -150,6 +150,7 @@ class MonthTable:
                         record=str(number),
                         hint="every monthly record needs entity, month, source, parameter, value",
                     )
+            _check_record(number, row)
         return cls(
             entity=np.array([str(r["entity"]) for r in rows], dtype=np.str_),
             month=np.array([str(r["month"]) for r in rows], dtype="datetime64[M]"),
@@ -164,6 +165,35 @@ class MonthTable:
 
     def __len__(self) -> int:
         return len(self.value)
+
+    def __post_init__(self) -> None:
+        lengths = {
+            name: len(getattr(self, name))
+            for name in ("entity", "month", "source", "parameter", "value", "report_id")
+        } | {"sample_date": len(self.sample_date)}
+        if len(set(lengths.values())) > 1:
+            raise InputError(
+                f"month table columns differ in length: {lengths}",
+                hint="give one element per record in every column",
+            )
+
+
+def _check_record(number: int, row: Mapping[str, object]) -> None:
+    """Raise `InputError` naming the record whose value, month or sampling date does not parse."""
+    checks = (
+        ("value", row["value"], lambda text: float(text)),
+        ("month", row["month"], lambda text: np.datetime64(text, "M")),
+        ("sample_date", row.get("sample_date") or "NaT", lambda text: np.datetime64(text, "D")),
+    )
+    for field, raw, parse in checks:
+        try:
+            parse(str(raw))
+        except ValueError as exc:
+            raise InputError(
+                f"record {number}: {field} {raw!r} cannot be read",
+                record=str(number),
+                hint="values are numbers, months YYYY-MM, sampling dates YYYY-MM-DD",
+            ) from exc
 
 
 def load_carbon_ncv_bands() -> dict[str, CarbonNcvBand]:
