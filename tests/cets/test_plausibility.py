@@ -246,3 +246,33 @@ def test_columns_of_different_length_are_refused() -> None:
             table.report_id,
             table.sample_date,
         )
+
+
+def test_group_median_matches_numpy_per_group() -> None:
+    from carbonlink.cets.plausibility import _group_median
+
+    rng = np.random.default_rng(7)
+    group = rng.integers(0, 40, 500)
+    values = rng.normal(1.0, 0.2, 500)
+    values[rng.integers(0, 500, 30)] = np.inf
+    values[group == 3] = np.inf  # a group with no finite value
+    medians = _group_median(group, values)
+    for code in range(40):
+        finite = values[(group == code) & np.isfinite(values)]
+        if finite.size:
+            assert medians[code] == pytest.approx(np.median(finite))
+        else:
+            assert np.isnan(medians[code])
+
+
+def test_p3_zero_median_raises_no_warning() -> None:
+    # Output but no consumption in three months: median 0; a month using 5 t stands out
+    # (infinitely far from 0) without a division warning.
+    findings = check_intensity(
+        entity=_s("ts", "ts", "ts", "ts"),
+        month=_m("2025-07", "2025-08", "2025-09", "2025-10"),
+        source=_s("gas", "gas", "gas", "gas"),
+        consumption=np.array([0.0, 0.0, 0.0, 5.0]),
+        production=np.array([100.0, 100.0, 100.0, 100.0]),
+    )
+    assert [f.month for f in findings] == ["2025-10"]

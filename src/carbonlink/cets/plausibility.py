@@ -322,6 +322,24 @@ def check_month_jumps(table: MonthTable, threshold: float = 0.30) -> list[Findin
     )
 
 
+def _group_median(
+    group: npt.NDArray[np.intp], values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Median of the finite values of each group code (NaN for a group with none), by sorting."""
+    finite = np.isfinite(values)
+    order = np.lexsort((np.where(finite, values, np.inf), ~finite, group))
+    ordered = values[order]
+    groups = int(group.max()) + 1
+    start = np.searchsorted(group[order], np.arange(groups))
+    count = np.bincount(group, weights=finite, minlength=groups).astype(np.intp)
+    result = np.full(groups, np.nan)
+    has = count > 0
+    low = start[has] + (count[has] - 1) // 2
+    high = start[has] + count[has] // 2
+    result[has] = (ordered[low] + ordered[high]) / 2.0
+    return result
+
+
 def check_intensity(
     entity: npt.NDArray[np.str_],
     month: npt.NDArray[np.datetime64],
@@ -339,16 +357,11 @@ def check_intensity(
     np.divide(consumption, production, out=intensity, where=production > 0)
     intensity[(production <= 0) & (consumption == 0)] = np.nan
     group = _group_codes(entity, source)
-    median = np.full(len(intensity), np.nan)
-    for code in np.unique(group):
-        members = group == code
-        finite = intensity[members & np.isfinite(intensity)]
-        if finite.size:
-            median[members] = np.median(finite)
-    with np.errstate(invalid="ignore"):
+    median = _group_median(group, intensity)[group] if len(group) else intensity
+    with np.errstate(invalid="ignore", divide="ignore"):
         deviation = np.abs(intensity / median - 1.0)
     no_output = (production <= 0) & (consumption > 0)
-    mask = no_output | (np.isfinite(deviation) & (deviation > band))
+    mask = no_output | (deviation > band)  # NaN (0 of 0) compares False
     details = [
         (
             f"consumption {consumption[i]:g} with no production"
