@@ -28,12 +28,13 @@ _BOMS = (
 )
 
 
-def detect_encoding(stream: BinaryIO) -> str:
+def detect_encoding(data: bytes | BinaryIO) -> str:
     """The encoding of a CSV file: its byte-order mark, else UTF-8 if valid, else GB18030.
 
     GB18030 is a superset of GBK and GB2312, the encodings Chinese Excel and EMS exports use.
-    The stream is read block by block (once per candidate), never whole.
+    A stream (seekable) is read block by block (once per candidate), never whole.
     """
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
     head = stream.read(4)
     for bom, name in _BOMS:
         if head.startswith(bom):
