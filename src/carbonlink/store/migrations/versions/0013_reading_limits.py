@@ -1,7 +1,7 @@
 """Plausible windows of reading times per meter; quarantined records can be resolved.
 
 Revision ID: 0013_reading_limits
-Revises: 0015_relative_paths
+Revises: 0012_accounts_hardening
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_reading_limits"
-down_revision: str | None = "0015_relative_paths"
+down_revision: str | None = "0012_accounts_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

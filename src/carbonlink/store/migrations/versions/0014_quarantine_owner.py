@@ -5,7 +5,7 @@ Records quarantined before this revision are given the organization their ``sour
 wins), never as a LIKE pattern.
 
 Revision ID: 0014_quarantine_owner
-Revises: 0011_source_accounting
+Revises: 0013_reading_limits
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_quarantine_owner"
-down_revision: str | None = "0012_accounts_hardening"
+down_revision: str | None = "0013_reading_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

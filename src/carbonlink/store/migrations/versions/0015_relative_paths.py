@@ -9,7 +9,7 @@ workspace with ``/`` separators; other paths are left as they are. The workspace
 database migrated without a workspace keeps its paths, which are still read as before.
 
 Revision ID: 0015_relative_paths
-Revises: 0011_source_accounting
+Revises: 0014_quarantine_owner
 Create Date: 2026-12-07
 """
 
