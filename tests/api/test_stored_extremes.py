@@ -82,3 +82,32 @@ def test_the_meter_page_after_a_pause_longer_than_the_baseline_window(
     client, _csrf = store_service.login(store_service.users["viewer"])
     page = client.get(f"/meters/{GAS}")
     assert page.status_code == 200, page.text[:500]
+
+
+def test_an_unknown_time_zone_is_refused_on_the_way_in(store_service: Service) -> None:
+    client, csrf = store_service.login(store_service.users["admin"])
+    response = client.post(
+        "/api/v1/facilities",
+        json={"name": "Red planet works", "timezone": "Mars/Olympus"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 422, response.text
+    assert "Mars/Olympus" in response.text
+
+
+def test_an_unknown_time_zone_already_stored_breaks_no_page(store_service: Service) -> None:
+    """A facility whose stored zone the zone database does not know is shown in UTC."""
+    from sqlalchemy import update
+
+    from carbonlink.store.schema import facilities
+
+    with store_service.data.store.engine.begin() as connection:
+        connection.execute(
+            update(facilities)
+            .where(facilities.c.id == "fac-steelmaking")
+            .values(time_zone="Mars/Olympus")
+        )
+    store_service.data.store.add_readings(
+        [Reading(GAS, datetime(2026, 11, 14, 1, 30, tzinfo=UTC), 5.0, "Nm3")]
+    )
+    assert _get_all(store_service) == dict.fromkeys(PAGES + API, 200)

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from carbonlink.domain.zones import zone_or_utc
 from carbonlink.store.results import InventoryRun, source_key
 from carbonlink.store.schema import to_epoch_us
 from carbonlink.store.tenant_data import facility_places, meter_readings_between
@@ -190,7 +190,7 @@ def meter_month_shares(
     engine: sa.Engine, meter_id: str, zone: str, start: str, end: str
 ) -> dict[str, float]:
     """Share of each local calendar month in a meter's readings over [start, end] (local days)."""
-    tz = ZoneInfo(zone)
+    tz = zone_or_utc(zone)
     first = datetime.combine(date.fromisoformat(start), datetime.min.time(), tz)
     last = datetime.combine(date.fromisoformat(end), datetime.min.time(), tz)
     after = to_epoch_us(last) + 86_400_000_000

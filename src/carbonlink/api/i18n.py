@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from importlib.resources import files
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime, format_skeleton
@@ -22,6 +21,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, format_scientific
 from babel.support import NullTranslations, Translations
+
+from carbonlink.domain.zones import zone_or_utc
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
@@ -87,7 +88,7 @@ class Formatter:
         return format_skeleton("yMMM", datetime(year, mon, 1), locale=self.locale)
 
     def datetime(self, ts: datetime, tz: str | None = None) -> str:
-        zone = ZoneInfo(tz) if tz else None
+        zone = zone_or_utc(tz) if tz else None
         try:
             return format_datetime(ts, format="medium", tzinfo=zone, locale=self.locale)
         except (OverflowError, ValueError):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from carbonlink.domain.zones import known_zone
 from carbonlink.errors import InputError
 
 Method = Literal[
@@ -182,11 +182,7 @@ class Facility(_Spec):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {zone!r} (e.g. Asia/Shanghai)") from None
-        return zone
+        return known_zone(zone)
 
     @field_validator("sources")
     @classmethod

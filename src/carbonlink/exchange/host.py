@@ -263,7 +263,9 @@ def create_pact_app(
         page = documents[:limit]
         headers = {}
         if len(documents) > limit:
-            link = _next_link(request, config, limit, offset + limit)
+            # A page of zero (limit=0, which the specification allows) links on to a page of the
+            # host's size: a link that asks for zero again would never move on.
+            link = _next_link(request, config, limit or config.max_page_size, offset + limit)
             headers["Link"] = f'<{link}>; rel="next"'
         # The documents go out as stored: the exact JSON published, not re-serialised.
         body = '{"data":[' + ",".join(page) + "]}"
@@ -416,8 +418,8 @@ def _list_arguments(request: Request, max_page: int) -> tuple[FootprintFilter, i
         limit_text = request.query_params.get("limit")
         limit = max_page if limit_text is None else int(limit_text)
         offset = int(request.query_params.get("offset", "0"))
-        if limit < 1:
-            raise ValueError("limit must be a positive whole number")
+        if limit < 0:
+            raise ValueError("limit must be a whole number from 0")
         if not 0 <= offset <= MAX_OFFSET:
             raise ValueError(f"offset must be a whole number from 0 to {MAX_OFFSET}")
         limit = min(limit, max_page)

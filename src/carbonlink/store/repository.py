@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from carbonlink.domain.metering import Facility, Meter, MeteredActivity, Organization, Source
+from carbonlink.domain.zones import usable_zone
 from carbonlink.errors import StoreError
 from carbonlink.store import schema
 from carbonlink.store.schema import from_epoch_us, to_epoch_us
@@ -837,7 +838,9 @@ class Store:
         with self.engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.id == facility_id)).mappings()
             first = row.first()
-        return None if first is None else Facility(**dict(first))
+        if first is None:
+            return None
+        return Facility(**{**dict(first), "time_zone": usable_zone(first["time_zone"])})
 
     # --- activity ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from carbonlink.domain import metering
+from carbonlink.domain.zones import usable_zone
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.store import Store
 from carbonlink.store import schema as t
@@ -116,7 +117,12 @@ class StoreTenantData:
 
     def _facility(self, row: sa.Row) -> Facility:
         return Facility(
-            row.id, row.organization_id, row.name, row.time_zone, row.grid_region, row.address
+            row.id,
+            row.organization_id,
+            row.name,
+            usable_zone(row.time_zone),
+            row.grid_region,
+            row.address,
         )
 
     def facilities(self, organization_id: str) -> list[Facility]:
@@ -410,7 +416,7 @@ class StoreTenantData:
         ts = ts - np.fromiter((row[5] == "end" for row in rows), dtype=np.int64, count=len(rows))
         value = np.fromiter((row[2] for row in rows), dtype=np.float64, count=len(rows))
         estimated = np.array([row[3] == "estimated" for row in rows])
-        zones = np.array([row[4] or "UTC" for row in rows], dtype=object)
+        zones = np.array([usable_zone(row[4]) for row in rows], dtype=object)
         months = np.empty(len(rows), dtype=object)
         for zone in set(zones):
             chosen = zones == zone
@@ -476,7 +482,7 @@ def facility_places(
         t.facilities.c.organization_id == organization_id,
     )
     with engine.connect() as conn:
-        return {row.id: (row.name, row.time_zone) for row in conn.execute(query)}
+        return {row.id: (row.name, usable_zone(row.time_zone)) for row in conn.execute(query)}
 
 
 def meter_readings_between(

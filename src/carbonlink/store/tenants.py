@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
+from carbonlink.domain.zones import zone_or_utc
 from carbonlink.ingest.base import Reading, Rejected
 
 
@@ -135,7 +135,7 @@ def new_id(prefix: str) -> str:
 
 def _month(ts: datetime, zone: str = "UTC") -> str:
     try:
-        return ts.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+        return ts.astimezone(zone_or_utc(zone)).strftime("%Y-%m")
     except OverflowError:  # year 1 or 9999 shifted past the calendar's edge: its UTC month
         return ts.astimezone(UTC).strftime("%Y-%m")
 
@@ -149,7 +149,7 @@ def _month_seconds(month: str, now: datetime, zone: str = "UTC") -> int:
     """
     year_text, month_text = month.rsplit("-", 1)
     year, mon = int(year_text), int(month_text)
-    tz = ZoneInfo(zone)
+    tz = zone_or_utc(zone)
     try:
         # Aware datetimes of one tzinfo subtract as wall clock; in UTC the DST hour counts.
         start = datetime(year, mon, 1, tzinfo=tz).astimezone(UTC)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from carbonlink.domain.metering import Facility, Organization
+from carbonlink.domain.zones import known_zone
 from carbonlink.errors import ConfigError
 from carbonlink.settings import Settings
 from carbonlink.store.engine import engine_from_settings
@@ -64,11 +64,7 @@ class FacilityConfig(_Section):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
-        return value
+        return known_zone(value)
 
 
 class WorkspaceConfig(BaseModel):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from carbonlink.api.deps import Context, Reader, Writer
 from carbonlink.api.routes.v1 import PREFIX, READ, READ_ONE, WRITE, ApiModel, not_found
 from carbonlink.domain.units import check_plain_unit
+from carbonlink.domain.zones import known_zone
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.store.tenants import EmissionFactorRef, Facility, Meter, Source, new_id
 
@@ -21,6 +22,8 @@ class FacilityIn(ApiModel):
     timezone: str = Field(default="Asia/Shanghai", max_length=64, examples=["Asia/Shanghai"])
     grid_region: str | None = Field(default=None, max_length=64, examples=["East China"])
     address: str | None = Field(default=None, max_length=500, examples=["1 Steel Rd, Nanjing"])
+
+    _known_zone = field_validator("timezone")(known_zone)
 
 
 class FacilityOut(FacilityIn):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from carbonlink.api.deps import Context, ServiceContext, Writer
-from carbonlink.api.routes.v1 import NO_NUL, PREFIX, WRITE
+from carbonlink.api.deps import Context, Reader, ServiceContext, Writer
+from carbonlink.api.routes.v1 import NO_NUL, PREFIX, READ_ONE, WRITE, not_found
 from carbonlink.api.security import Principal
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.validation import check_posted_rows, stored_windows
@@ -63,6 +63,30 @@ class ReadingOut(BaseModel):
     value: float = Field(examples=[12.5])
     unit: str = Field(examples=["MWh"])
     quality: str = Field(examples=["good"])
+
+
+@router.get(
+    "/meters/{meter_id}/readings",
+    response_model=list[ReadingOut],
+    responses=READ_ONE,
+    tags=["readings"],
+)
+def meter_readings(
+    meter_id: str,
+    caller: Reader,
+    ctx: Context,
+    since: Annotated[datetime | None, Query(examples=["2026-11-01T00:00:00Z"])] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, examples=[100])] = 500,
+) -> list[ReadingOut]:
+    """The latest readings of a meter, oldest first."""
+    if ctx.data.meter(caller.organization_id, meter_id) is None:
+        raise not_found("meter", meter_id)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return [
+        ReadingOut(ts=r.ts, value=r.value, unit=r.unit, quality=r.quality)
+        for r in ctx.data.readings(caller.organization_id, meter_id, since, limit)
+    ]
 
 
 def accept_rows(
