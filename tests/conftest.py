@@ -32,12 +32,22 @@ SHARED = Path(os.environ.get("CARBONLINK_SHARED", PROJECT_ROOT.parent / "shared"
 
 # Fixtures that read a file kept outside the project: their tests are marked ``reference``.
 REFERENCE_FIXTURES = frozenset({"steel_plant_file", "pact_schema", "filled"})
+# Fixtures of the end-to-end cases (a whole demo run, a browser, LibreOffice, a server fuzzed):
+# their tests are marked ``slow`` (`-m "not slow"` leaves them out of a quick run; CI runs all).
+SLOW_FIXTURES = frozenset({"demo_output", "demo_run", "base_url", "filled", "pact_schema"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if REFERENCE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if REFERENCE_FIXTURES & fixtures:
             item.add_marker(pytest.mark.reference)
+        if SLOW_FIXTURES & fixtures or item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
+        if "demo_output" in fixtures:
+            # One demo run per session: under pytest-xdist (--dist loadgroup) its readers share
+            # a worker, so the run is made once, not once per worker.
+            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -147,6 +157,22 @@ def steel_plant_file() -> Path:
     if not path.is_file():
         pytest.skip(f"reference file absent: the real plant file {path} (not part of the project)")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of one full demo run, for the tests that read it.
+
+    Its ``workspace/`` is the demo's; a test that changes a file puts it back.
+    """
+    from rich.console import Console
+
+    from carbonlink.demo import run_demo
+    from carbonlink.settings import Settings
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(Settings(workspace=out / "unused"), out, Console(quiet=True))
+    return out
 
 
 PLANT_YEAR_KWH = 646_800.0

@@ -60,16 +60,9 @@ def test_log_in_drill_down_and_switch_language(service: Service, base_url: str) 
 
 
 @pytest.fixture(scope="module")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_workspace(demo_output: Path) -> Path:
     """The output folder of a full demo run (the real plant year when it is beside the project)."""
-    from rich.console import Console
-
-    from carbonlink.demo import run_demo
-    from carbonlink.settings import Settings
-
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(Settings(workspace=out / "unused"), out, Console(quiet=True))
-    return out
+    return demo_output
 
 
 def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
