@@ -58,10 +58,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         and os.environ.get("CARBONLINK_REQUIRE_REFERENCE") == "1"
         and item.get_closest_marker("reference") is not None
     ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
-        report.longrepr = (
-            f"reference file required (CARBONLINK_REQUIRE_REFERENCE=1): {report.longrepr}"
-        )
+        report.longrepr = f"reference file required (CARBONLINK_REQUIRE_REFERENCE=1): {reason}"
     return report
 
 
