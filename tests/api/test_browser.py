@@ -102,8 +102,10 @@ def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
         page.click("#facilities-table >> text=Rolling works")
         page.click("#sources-table >> text=electricity")
         page.click('a[href="/meters/daewoo-gwangyang-electricity"]')
-        page.wait_for_selector("#episodes-table")
+        page.wait_for_selector("#anomalies")
         if default_plant_file().exists():
+            # the real year's Sunday run; a generated year may have no episode of two hours
+            page.wait_for_selector("#episodes-table")
             episode = page.locator("#episodes-table a", has_text="2018年3月11日").first
             episode.click()
             page.wait_for_selector("#chart-band canvas")
