@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
 # pytest-xdist workers: one per core (the suite is CPU-bound); `make test PYTEST_WORKERS=0` runs
-# in one process.
+# in one process. --dist loadfile keeps a module's tests on one worker, so module and session
+# fixtures (a demo run, a server) are made once per worker. (--dist loadfile does not group
+# with pytest 9.2 and pytest-xdist 3.8.0: tests marked alike were seen on both workers.)
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 
@@ -45,7 +47,7 @@ audit: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider -ra tests/test_security_audit.py
 
 pytest: $(STAMP)
-	scripts/test-env $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=20 $(PYTEST_ARGS)
+	scripts/test-env $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

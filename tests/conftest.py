@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -34,7 +36,9 @@ SHARED = Path(os.environ.get("CARBONLINK_SHARED", PROJECT_ROOT.parent / "shared"
 REFERENCE_FIXTURES = frozenset({"steel_plant_file", "pact_schema", "filled"})
 # Fixtures of the end-to-end cases (a whole demo run, a browser, LibreOffice, a server fuzzed):
 # their tests are marked ``slow`` (`-m "not slow"` leaves them out of a quick run; CI runs all).
-SLOW_FIXTURES = frozenset({"demo_output", "demo_run", "base_url", "filled", "pact_schema"})
+SLOW_FIXTURES = frozenset(
+    {"demo_output", "demo_command", "demo_run", "base_url", "filled", "pact_schema"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,10 +48,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.reference)
         if SLOW_FIXTURES & fixtures or item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.slow)
-        if "demo_output" in fixtures:
-            # One demo run per session: under pytest-xdist (--dist loadgroup) its readers share
-            # a worker, so the run is made once, not once per worker.
-            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -162,7 +162,9 @@ def steel_plant_file() -> Path:
 def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of one full demo run, for the tests that read it.
 
-    Its ``workspace/`` is the demo's; a test that changes a file puts it back.
+    Its ``workspace/`` is the demo's; a test that changes a file puts it back. Under
+    pytest-xdist (``--dist loadfile``) a module's tests share a worker, so the demo runs at most
+    once per worker.
     """
     from rich.console import Console
 
@@ -172,6 +174,26 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
     run_demo(Settings(workspace=out / "unused"), out, Console(quiet=True))
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_command(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`carbonlink demo --out OUT` run once as a user runs it, in a process of its own.
+
+    Returns OUT and the finished process (its exit status, stdout and stderr).
+    """
+    out = tmp_path_factory.mktemp("demo-command") / "out"
+    entry_point = "from carbonlink.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", entry_point, "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    return out, done
 
 
 PLANT_YEAR_KWH = 646_800.0
