@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= demo-output
 # pytest-xdist workers: one per core (the suite is CPU-bound); `make test PYTEST_WORKERS=0` runs
 # in one process. --dist loadfile keeps a module's tests on one worker, so module and session
-# fixtures (a demo run, a server) are made once per worker. (--dist loadfile does not group
+# fixtures (a demo run, a server) are made once per worker. (--dist loadgroup does not group
 # with pytest 9.2 and pytest-xdist 3.8.0: tests marked alike were seen on both workers.)
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
