@@ -14,6 +14,9 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint typecheck audit pytest bench dist clean
 
 VENDOR := src/carbonlink/api/static/vendor
+# Noto Sans SC (SIL OFL 1.1) for the PDF reports, embedded by WeasyPrint through @font-face.
+FONTS := src/carbonlink/reports/fonts
+NOTO_SC := frontend/node_modules/@expo-google-fonts/noto-sans-sc
 
 $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +27,9 @@ $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js $(VENDOR)/
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
+	mkdir -p $(FONTS)
+	cp $(NOTO_SC)/400Regular/NotoSansSC_400Regular.ttf $(NOTO_SC)/700Bold/NotoSansSC_700Bold.ttf $(FONTS)/
+	cp $(NOTO_SC)/LICENSE_FONT $(FONTS)/OFL.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,11 +38,11 @@ demo: $(STAMP)
 # scripts/test-env installs the system packages the tests use (as root), starts the services
 # that are installed but down and points the tests at them; see its header. The suite includes
 # the security audit (tests/test_security_audit.py).
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck docs pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests $(wildcard benchmarks fuzz)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks fuzz)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,6 +51,11 @@ typecheck: $(STAMP)
 # scan of the code, alone; accepted findings are justified in security-audit.md.
 audit: $(STAMP)
 	$(BIN)/pytest -p no:cacheprovider -ra tests/test_security_audit.py
+
+# The manual, built strictly (a broken link fails) into site/.
+.PHONY: docs
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 pytest: $(STAMP)
 	scripts/test-env $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
@@ -58,4 +69,4 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist
 
 clean:
-	rm -rf $(VENV) $(OUT) dist frontend/node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) dist frontend/node_modules $(VENDOR) $(FONTS) .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from carbonlink.domain.metering import Meter
 from carbonlink.ingest.mqtt import CollectorStats, MqttCollector, MqttCollectorConfig, TopicMapping
 from carbonlink.store import Store, create_store_engine, upgrade
 
@@ -155,6 +156,8 @@ def carbonlink(
             last = time.perf_counter()
             stop.set()
 
+    for i in range(METERS):
+        store.save_meter(Meter(f"{prefix}.EM-{i:03d}", "interval", "kWh"))
     config = MqttCollectorConfig(
         host=host,
         port=port,
@@ -164,7 +167,7 @@ def carbonlink(
     )
 
     def start() -> tuple[MqttCollector, threading.Thread]:
-        collector = MqttCollector(config, store, on_batch=on_batch)
+        collector = MqttCollector(config, store, meters=store.meters, on_batch=on_batch)
         original = collector._on_message
 
         def timed(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:

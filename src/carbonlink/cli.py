@@ -1,14 +1,19 @@
-"""The `carbonlink` command: thin Typer wrappers over the layers."""
+"""The `carbonlink` command: thin Typer wrappers over the layers.
+
+Importing this module, and asking any command for its help, loads only Typer, Rich and the
+command modules; each command imports the layers it uses when it runs, so that
+`carbonlink --help` and `carbonlink verify` answer at once (tests/test_cli_imports.py).
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from typer.core import TyperGroup
 
+from carbonlink.commands import backup as backup_commands
 from carbonlink.commands import index as index_commands
 from carbonlink.commands import ingest as ingest_commands
 from carbonlink.commands import ingest_streams
@@ -19,24 +24,48 @@ from carbonlink.commands import report as report_commands
 from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
+from carbonlink.commands.console import console, err_console
 from carbonlink.commands.serve import serve
 from carbonlink.errors import CarbonlinkError
-from carbonlink.settings import Settings
+
+OFFLINE_COMMANDS = frozenset({"verify"})
+"""Commands that read no settings unless they need them (a receipt checked with --key)."""
+
+_REST = "carbonlink.rest"
+
+
+class _Root(TyperGroup):
+    """The root group, which remembers the arguments after the command's name."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[_REST] = rest
+        return name, command, rest
+
 
 app = typer.Typer(
     name="carbonlink",
+    cls=_Root,
     help="From a plant's meters to cited, verifiable carbon accounts and reports.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's plain help: Rich's help panels take longer to load and lay out than the whole
+    # rest of a help page (see benchmarks/bench_cli.py).
+    rich_markup_mode=None,
 )
-# Wide enough for the result tables when the output goes to a file or a pipe (make demo).
-console = Console(width=None if sys.stdout.isatty() else 150)
-# Errors are never wrapped: a message read by a script or a log must keep its phrases whole.
-err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
 def _root(ctx: typer.Context) -> None:
+    # The settings (pydantic-settings) take longer to load than all the rest of a help page:
+    # they are built for commands that run, not for help, nor for an offline receipt check.
+    rest: list[Any] = ctx.meta.get(_REST, [])
+    if ctx.invoked_subcommand in OFFLINE_COMMANDS or any(
+        arg in ctx.help_option_names for arg in rest
+    ):
+        return
+    from carbonlink.settings import Settings
+
     ctx.obj = Settings()
 
 
@@ -65,8 +94,9 @@ app.command("account")(account_command)
 app.add_typer(report_commands.app, name="report")
 app.add_typer(index_commands.app, name="index")
 app.add_typer(pact_commands.app, name="pact")
-app.add_typer(report_commands.app, name="report")
 app.command()(serve)
+app.command("backup")(backup_commands.backup)
+app.command("restore")(backup_commands.restore)
 app.add_typer(users_commands.app, name="users")
 
 

@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from plant_fixture import DEMO_ORG_ID, seed_demo_plant
 
 from carbonlink.api import create_app
-from carbonlink.api.schema import users
 from carbonlink.api.security import api_key_id
-from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
-from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.ingest.base import Reading
 from carbonlink.settings import Settings
 from carbonlink.store import Store
+from carbonlink.store.accounts_schema import users
+from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
+from carbonlink.store.tenants import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "editor", "viewer", "auditor", "supplier")

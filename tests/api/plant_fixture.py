@@ -3,7 +3,7 @@
 Readings are synthetic but deterministic (fixed random seed) with the shape of a real plant:
 a daily load curve, lower output on Sundays, a few gaps and estimated values, so that every
 dashboard page has something to show in the tests. It is not the demo: `make demo` saves the
-demo enterprise's real inventories into its workspace (`carbonlink.api.demo_service`).
+demo enterprise's real inventories into its workspace (`carbonlink.demo.service`).
 The factors are the accounting engine's (cited).
 """
 
@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from carbonlink.api.store_data import StoreTenantData
-from carbonlink.api.workspace import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import Inventory
 from carbonlink.ingest.base import Reading
+from carbonlink.store.tenant_data import StoreTenantData
+from carbonlink.store.tenants import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 
 DEMO_ORG_ID = "org-demo-steel"
 DEMO_ORG_NAME = "华东示范钢铁有限公司"

@@ -68,8 +68,8 @@ def demo_workspace(demo_output: Path) -> Path:
 def test_demo_workspace_in_the_browser(demo_workspace: Path) -> None:
     """The demo's real numbers: overview, a facility, the metered meter's anomaly, monitoring."""
     from carbonlink.api import create_app
-    from carbonlink.api.demo_service import set_demo_users
-    from carbonlink.ingest.plant_demo import default_plant_file
+    from carbonlink.demo.plant import default_plant_file
+    from carbonlink.demo.service import set_demo_users
     from carbonlink.settings import Settings
 
     require_chromium()

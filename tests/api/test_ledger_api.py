@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from carbonlink.api.schema import users
 from carbonlink.ledger import Ledger, factor_set_entry, merkle
 from carbonlink.ledger.note import Signer, open_checkpoint
+from carbonlink.store.accounts_schema import users
 
 if TYPE_CHECKING:
     from conftest import Service

@@ -11,8 +11,8 @@ from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.api import create_app, results
 from carbonlink.api.i18n import formatter, load_catalogues
-from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.store import Store
+from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
 
 if TYPE_CHECKING:
     from conftest import Service

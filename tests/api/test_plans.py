@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.api import results
-from carbonlink.api.results_schema import monitoring_plans
 from carbonlink.monitor.plan import MonitoringPlan, load_template, plan_from_template
+from carbonlink.store.results_schema import monitoring_plans
 from conftest import Service
 
 FACILITY = "fac-steelmaking"

@@ -24,8 +24,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from carbonlink.api.routes.portal import RedactInvitationTokens
-from carbonlink.api.schema import users
 from carbonlink.api.security import invite_supplier
+from carbonlink.store.accounts_schema import users
 
 if TYPE_CHECKING:
     from conftest import Service

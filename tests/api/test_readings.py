@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from carbonlink.api.routes.api import MAX_BATCH
+from carbonlink.api.routes.readings import MAX_BATCH
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -157,7 +157,7 @@ def test_factor_search_finds_the_cited_grid_factor(service: Service) -> None:
 
 
 def test_inventory_compute_and_recompute_with_another_gwp_set(service: Service) -> None:
-    from carbonlink.api.routes.api import INVENTORY_EXAMPLE
+    from carbonlink.api.routes.inventories import INVENTORY_EXAMPLE
 
     client, csrf = service.login(service.users["auditor"])
     client.headers["X-CSRF-Token"] = csrf
@@ -183,7 +183,7 @@ def test_inventory_compute_and_recompute_with_another_gwp_set(service: Service) 
 
 
 def test_reprocess_quarantine_after_the_meter_is_configured(any_service: Service, editor) -> None:  # type: ignore[no-untyped-def]
-    from carbonlink.api.workspace import Meter
+    from carbonlink.store.tenants import Meter
 
     row = {"meter_id": "mtr-late", "ts": "2026-11-20T05:00:00+08:00", "value": 7.5, "unit": "MWh"}
     first = editor.post("/api/v1/readings", json={"readings": [row]}).json()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from carbonlink.api import results
-from carbonlink.api.routes.api import INVENTORY_EXAMPLE
+from carbonlink.api.routes.inventories import INVENTORY_EXAMPLE
 
 if TYPE_CHECKING:
     from conftest import Service

@@ -9,8 +9,8 @@ from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.api import create_app
 from carbonlink.api.overview import build_overview
-from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
 from carbonlink.store import Store
+from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -69,7 +69,7 @@ def test_a_source_keeps_its_scope_and_factor_in_a_new_app(
 def test_the_factor_is_stored_with_the_source_row(
     store_service: Service, engine: sa.Engine
 ) -> None:
-    from carbonlink.api.results_schema import source_accounting
+    from carbonlink.store.results_schema import source_accounting
 
     client, csrf = store_service.login(store_service.users["editor"])
     client.headers["X-CSRF-Token"] = csrf

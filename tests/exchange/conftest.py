@@ -49,8 +49,11 @@ def pact_host(dev_cert: tuple[Path, Path], tls_context: ssl.SSLContext) -> Itera
         worker_interval: float | None = None,
         max_page_size: int = 100,
         credentials: dict[str, tuple[str, str]] | None = None,
+        public_url: str | None = None,
     ) -> tuple[BackgroundHost, ExchangeRepository, EventWorker]:
-        config = HostConfig(worker_interval=worker_interval, max_page_size=max_page_size)
+        config = HostConfig(
+            worker_interval=worker_interval, max_page_size=max_page_size, public_url=public_url
+        )
         if clock is not None:
             config.clock = clock
         repository = ExchangeRepository(engine, clock=config.clock)

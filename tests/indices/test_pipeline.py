@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from carbonlink.cli import app
 from carbonlink.indices.data import IndicatorData, read_table, spec_from_coinr_meta
-from carbonlink.indices.errors import IndexDataError, IndexSpecError
+from carbonlink.indices.errors import IndexDataError, IndexSpecError, IndexWarning
 from carbonlink.indices.examples import build_examples
 from carbonlink.indices.pipeline import build
 from carbonlink.indices.spec import load_spec, spec_from_dict
@@ -139,13 +139,17 @@ def test_screening_and_panel_imputation() -> None:
         }
     )
     spec = spec_from_dict({**SPEC, "steps": {"impute": {"method": "latest"}}})
-    res = build(spec, IndicatorData(panel))
+    # a2 is 2 for both units that have it in 2021: constant, so it is said to drop out
+    with pytest.warns(IndexWarning, match="a2 normalises to no value"):
+        res = build(spec, IndicatorData(panel))
     assert res.datasets["Imputed"].loc["U1", "a1"] == 1.0
     assert np.isnan(res.datasets["Imputed"].loc["U3", "a2"])
     screened = spec_from_dict(
         {**SPEC, "steps": {"screen": {"dat_thresh": 0.9}, "impute": {"method": "linear"}}}
     )
-    res = build(screened, IndicatorData(panel))
+    # one unit left: every indicator is constant, and each is said to drop out
+    with pytest.warns(IndexWarning, match="normalises to no value"):
+        res = build(screened, IndicatorData(panel))
     assert list(res.datasets["Screened"].index) == ["U2"]
     # COINr's example order: impute first, then screen what is still missing.
     order = ["denominate", "impute", "screen", "treat"]
@@ -159,7 +163,8 @@ def test_screening_and_panel_imputation() -> None:
             },
         }
     )
-    res = build(late, IndicatorData(panel))
+    with pytest.warns(IndexWarning, match="a2 normalises to no value"):
+        res = build(late, IndicatorData(panel))
     assert list(res.datasets["Screened"].index) == ["U1", "U2"]
 
 

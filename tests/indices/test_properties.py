@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 from carbonlink.indices import methods as m
 from carbonlink.indices.data import IndicatorData
+from carbonlink.indices.errors import IndexWarning
 from carbonlink.indices.pipeline import build
 from carbonlink.indices.spec import spec_from_dict
 
@@ -35,7 +38,14 @@ def test_scores_in_range_and_ranks_are_a_ranking(x: np.ndarray, method: str) -> 
     n, k = x.shape
     frame = pd.DataFrame(x, columns=[f"i{j}" for j in range(k)])
     frame.insert(0, "uCode", [f"U{i}" for i in range(n)])
-    res = build(spec_from_dict(_spec(k, method)), IndicatorData(frame))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = build(spec_from_dict(_spec(k, method)), IndicatorData(frame))
+    # exactly the indicators that normalise to nothing (constant ones) are warned about
+    normalised = res.datasets["Normalised"]
+    dropped = {c for c in normalised.columns if c.startswith("i") and normalised[c].isna().all()}
+    warned = {str(w.message).split(" ")[0] for w in caught if w.category is IndexWarning}
+    assert warned == dropped
     score = res.scores["R"].to_numpy()
     lo, hi = {"minmax": (0, 100), "efficacy": (60, 100), "prank": (0, 1)}[method]
     ok = ~np.isnan(score)

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
+from carbonlink.domain.metering import Meter
 from carbonlink.errors import ConfigError
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.mqtt import (
@@ -172,7 +173,9 @@ def test_collector_stores_readings_once_and_quarantines_the_rest(
         flush_interval=0.05,
         topics=[TopicMapping(topic=f"{topic_prefix}/+/energy", meter="{1}", unit="kWh")],
     )
-    collector = MqttCollector(config, store)
+    for meter in ("EM-0", "EM-1"):
+        store.save_meter(Meter(meter, "interval", "kWh"))
+    collector = MqttCollector(config, store, meters=store.meters)
     stop = threading.Event()
     worker = threading.Thread(target=collector.run, args=(stop,))
     worker.start()

@@ -91,6 +91,10 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+def _meter_ids() -> list[str]:
+    return ["probe", *(f"EM-{i:02d}" for i in range(METERS))]
+
+
 def _reading(i: int) -> tuple[str, dict[str, float]]:
     meter = f"EM-{i % METERS:02d}"
     return meter, {"ts": T0_MS + (i // METERS) * 900_000, "value": round(i * 0.25, 2)}
@@ -103,7 +107,9 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(
         f"host: {host}\nport: {port}\nclient_id: {topic_prefix}-collector\n"
-        f"topics:\n  - topic: '{topic_prefix}/+/energy'\n    meter: '{{1}}'\n    unit: kWh\n",
+        f"topics:\n  - topic: '{topic_prefix}/+/energy'\n    meter: '{{1}}'\n    unit: kWh\n"
+        "meters:\n"
+        + "".join(f"  - {{id: {m}, kind: interval, unit: kWh}}\n" for m in _meter_ids()),
         encoding="utf-8",
     )
     database = f"sqlite:///{tmp_path / 'carbonlink.db'}"

@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import text
 
+from carbonlink.domain.metering import Meter
 from carbonlink.ingest.mqtt import MqttCollector, MqttCollectorConfig, TopicMapping
 from carbonlink.ledger import Ledger, RecomputeRegistry, TamperError, verify_ledger
 from carbonlink.ledger.note import Signer
@@ -42,7 +43,8 @@ def test_every_flush_is_a_recorded_batch_that_verify_recomputes(
         topics=[TopicMapping(topic=f"{topic_prefix}/+/energy", meter="{1}", unit="kWh")],
     )
     ledger = Ledger(store.engine)
-    collector = MqttCollector(config, LedgerSink(store, ledger))
+    store.save_meter(Meter("EM-1", "interval", "kWh"))
+    collector = MqttCollector(config, LedgerSink(store, ledger), meters=store.meters)
     stop = threading.Event()
     worker = threading.Thread(target=collector.run, args=(stop,))
     worker.start()

@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
+from carbonlink.domain.metering import Meter
 from carbonlink.errors import InputError
 from carbonlink.ingest.mqtt import MqttCollector, MqttCollectorConfig, TopicMapping
 from carbonlink.monitor.live import AlertingSink
@@ -77,7 +78,9 @@ def test_a_day_for_a_thousand_meters_raises_every_alert_once(
         flush_interval=0.1,
         topics=[TopicMapping(topic=f"{topic_prefix}/+/energy", meter="{1}", unit="kWh")],
     )
-    collector = MqttCollector(config, sink)
+    for meter in meters:
+        store.save_meter(Meter(meter, "interval", "kWh"))
+    collector = MqttCollector(config, sink, meters=store.meters)
     stop = threading.Event()
     worker = threading.Thread(target=collector.run, args=(stop,))
     worker.start()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from carbonlink.demo import plant as plant_demo
+from carbonlink.demo.plant import ingest_plant_data
 from carbonlink.errors import InputError
-from carbonlink.ingest import plant_demo
-from carbonlink.ingest.plant_demo import ingest_plant_data
 from carbonlink.settings import Settings
 
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from carbonlink.cli import app
 from carbonlink.ledger.errors import TamperError
+from carbonlink.ledger.note import parse_note
 from carbonlink.ledger.schema import ledger_entry
 
 runner = CliRunner()
@@ -118,7 +119,10 @@ def test_show_checkpoint_and_receipt_commands(workspace: dict[str, str], tmp_pat
     anchors = tmp_path / "anchors.txt"
     note = _run(workspace, "ledger", "checkpoint", "--anchor-file", str(anchors))
     assert "\n4\n" in note and anchors.read_text().count("\n") == 1
-    assert "size        4" in _run(workspace, "ledger", "show")
+    summary = _run(workspace, "ledger", "show")
+    assert "size        4" in summary
+    # the checkpoint is printed as the exact signed note, with no newline after it
+    assert summary.endswith(note) and parse_note(summary[summary.index(note) :].encode())
     shown = _run(workspace, "ledger", "show", "3")
     assert '"name": "ipcc-2006"' in shown and "subject fs:1" in shown
     assert '"report_id": "r1"' in _run(workspace, "ledger", "show", "1")

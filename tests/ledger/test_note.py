@@ -121,6 +121,10 @@ def test_signatures_by_unknown_keys_are_ignored_but_one_known_is_required() -> N
         b"text\n\n\xe2\x80\x94 name !!!\n",
         b"text\x01\n\n\xe2\x80\x94 name AAAAAAAA\n",
         b"text\n\n\xe2\x80\x94 name AAAAAAAA",
+        # Two signature lines joined by U+2028 or U+0085: one line to Go's note.Open, whose
+        # base64 then fails; str.splitlines() would have read two good lines.
+        b"text\n\n\xe2\x80\x94 a AAAAAAAA\xe2\x80\xa8\xe2\x80\x94 b AAAAAAAA\n",
+        b"text\n\n\xe2\x80\x94 a AAAAAAAA\xc2\x85\xe2\x80\x94 b AAAAAAAA\n",
     ],
 )
 def test_malformed_notes_are_rejected(data: bytes) -> None:

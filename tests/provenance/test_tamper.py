@@ -7,7 +7,7 @@ import json
 
 import pytest
 import rfc8785
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
@@ -142,3 +142,49 @@ def test_a_changed_byte_of_the_kept_report_copy_names_the_report(chain: Chain) -
     error = _verify_full(chain)
     assert error.index == chain.report_index
     assert "kept copy of inventory.json" in str(error)
+
+
+def test_a_deleted_report_copy_names_the_report(chain: Chain) -> None:
+    digest = Ledger(chain.engine).entry(chain.report_index).content()["files"]["inventory.json"]
+    with chain.engine.begin() as connection:
+        deleted = connection.execute(
+            text("DELETE FROM documents WHERE sha256 = :d"), {"d": digest}
+        ).rowcount
+    assert deleted == 1
+    error = _verify_full(chain)
+    assert error.index == chain.report_index
+    assert "kept copy of inventory.json is missing" in str(error)
+
+
+def test_a_full_verification_writes_nothing(chain: Chain) -> None:
+    """The audit reads only: no derived activity (or anything else) is stored by it."""
+
+    def row_counts() -> dict[str, int]:
+        with chain.engine.connect() as connection:
+            names = [
+                name
+                for name in connection.dialect.get_table_names(connection)
+                if name != "alembic_version"
+            ]
+            return {
+                name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+                for name in names
+            }
+
+    before = row_counts()
+    result = runner.invoke(app, ["ledger", "verify", "--full"], env=chain.env)
+    assert result.exception is None, result.output
+    assert row_counts() == before
+
+
+def test_a_full_verification_passes_on_a_read_only_database(chain: Chain) -> None:
+    url = make_url(chain.env["CARBONLINK_DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
+        read_only = f"sqlite:///file:{url.database}?mode=ro&uri=true"
+    else:
+        options = f"{url.query['options']} -cdefault_transaction_read_only=on"
+        read_only = url.update_query_dict({"options": options}).render_as_string(False)
+    env = {**chain.env, "CARBONLINK_DATABASE_URL": read_only}
+    result = runner.invoke(app, ["ledger", "verify", "--full"], env=env)
+    assert result.exception is None, result.output
+    assert "recomputed 1 calculation-run entries" in result.output

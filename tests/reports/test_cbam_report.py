@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
+from carbonlink.demo.cbam import demo_cbam_input
 from carbonlink.domain.cbam import compute_see
 from carbonlink.errors import InputError
 from carbonlink.reports.cbam import SCHEMA, build_communication, write_json, write_xlsx
-from carbonlink.reports.cbam_demo import demo_cbam_input
 from carbonlink.reports.cbam_input import load_cbam_input
 
 MINIMAL = """

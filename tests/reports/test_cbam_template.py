@@ -17,8 +17,8 @@ from typing import Any
 import openpyxl
 import pytest
 
+from carbonlink.demo.cbam import demo_cbam_input
 from carbonlink.reports.cbam import build_communication
-from carbonlink.reports.cbam_demo import demo_cbam_input
 from carbonlink.reports.cbam_input import load_cbam_input
 from carbonlink.reports.cbam_template import (
     TemplateError,
@@ -121,3 +121,65 @@ def test_a_workbook_that_is_not_the_template_is_refused(tmp_path: Path) -> None:
         fill_official_template(other, {}, tmp_path / "out.xlsx")
     with pytest.raises(TemplateError, match="not found"):
         fill_official_template(tmp_path / "missing.xlsx", {}, tmp_path / "out.xlsx")
+
+
+def _stand_in_template(path: Path, communication: dict[str, Any]) -> Path:
+    """A workbook with the official template's sheets, markers and code lists, nothing else.
+
+    Lets the fill run where the Commission's workbook is absent; its cells have no styles, so
+    every input cell is one the fill has to create.
+    """
+    book = openpyxl.Workbook()
+    for name in ("A_InstData", "D_Processes", "E_PurchPrec", "Summary_Products"):
+        book.create_sheet(name)
+    for name in ("Summary_Processes", "InputOutput", "Parameters_Constants", "c_CodeLists"):
+        book.create_sheet(name)
+    del book["Sheet"]
+    book["D_Processes"]["C11"] = 1
+    book["A_InstData"]["D62"] = "G1"
+    book["A_InstData"]["E62"] = "kept"  # a cell the fill overwrites
+    book["A_InstData"]["B2"] = "title"  # a cell it leaves alone
+    routes: dict[str, list[str]] = {}
+    for item in communication["processes"] + communication["purchased_precursors"]:
+        known = routes.setdefault(item["goods_category"], [])
+        if item["route"] and item["route"] not in known:
+            known.append(item["route"])
+    constants = book["Parameters_Constants"]
+    for row, (category, names) in enumerate(routes.items(), start=89):
+        constants.cell(row, 1, category)
+        for column, route in enumerate(names, start=7):
+            constants.cell(row, column, route)
+    lists = book["c_CodeLists"]
+    for row, (code, country) in enumerate(
+        [("CN", "China"), ("IN", "India"), ("ZA", "South Africa")], start=11
+    ):
+        lists.cell(row, 6, code)
+        lists.cell(row, 7, country)
+    book.save(path)
+    return path
+
+
+def test_the_fill_writes_input_cells_of_a_stand_in_template(tmp_path: Path) -> None:
+    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
+    template = _stand_in_template(tmp_path / "template.xlsx", communication)
+    out = fill_official_template(template, communication, tmp_path / "filled.xlsx")
+    book = openpyxl.load_workbook(out)
+    a, d, e = book["A_InstData"], book["D_Processes"], book["E_PurchPrec"]
+    assert a["B2"].value == "title" and a["D62"].value == "G1"
+    assert [a[f"E{r}"].value for r in range(62, 66)] == [
+        "Sintered Ore",
+        "Pig iron",
+        "Crude steel",
+        "Iron or steel products",
+    ]
+    assert a["I26"].value == "China" and a["I27"].value == "CNTGS"
+    assert a["I9"].value.date().isoformat() == communication["reporting_period"]["start"]
+    assert a["L84"].value == "Blast furnaces"
+    assert d["L81"].value == 1_000_000 and d["M126"].value == 2500 and d["L32"].value == 1_400_000
+    assert e["L93"].value == pytest.approx(2.2) and e["M93"].value == "Default"
+    assert e["K98"].value == "Data gaps"
+    products = book["Summary_Products"]
+    assert [products[f"F{r}"].value for r in (10, 11)] == ["72011011", "72083900"]
+    assert products["AR11"].value == 4.9
+    # The template itself is left as it was.
+    assert openpyxl.load_workbook(template)["A_InstData"]["E62"].value == "kept"

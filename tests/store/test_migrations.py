@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,7 @@ def test_init_creates_a_workspace_that_can_be_initialised_again(tmp_path: Path) 
 
 
 def test_accounts_revision_matches_the_accounts_schema(engine: Engine) -> None:
-    from carbonlink.api.schema import accounts_metadata
+    from carbonlink.store.accounts_schema import accounts_metadata
 
     assert ScriptDirectory.from_config(alembic_config()).get_revision("0003_accounts")
     with engine.connect() as connection:
@@ -107,7 +109,7 @@ def test_accounts_revision_matches_the_accounts_schema(engine: Engine) -> None:
 
 
 def test_results_revision_matches_the_results_schema(engine: Engine) -> None:
-    from carbonlink.api.results_schema import results_metadata
+    from carbonlink.store.results_schema import results_metadata
 
     assert ScriptDirectory.from_config(alembic_config()).get_revision("0007_monitoring_plans")
     with engine.connect() as connection:
@@ -124,3 +126,29 @@ def test_results_revision_matches_the_results_schema(engine: Engine) -> None:
         )
     ]
     assert concerning == []
+
+
+def test_migrations_run_without_the_web_service(tmp_path: Path) -> None:
+    """The store owns its tables: migrating a database imports nothing of ``carbonlink.api``."""
+    script = f"""
+import sys
+from importlib.abc import MetaPathFinder
+
+
+class NoApi(MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "carbonlink.api" or name.startswith("carbonlink.api."):
+            raise ImportError(f"the store imported {{name}}")
+        return None
+
+
+sys.meta_path.insert(0, NoApi())
+from carbonlink.store import create_store_engine, upgrade
+upgrade(create_store_engine({"sqlite:///" + str(tmp_path / "w.db")!r}))
+print("migrated")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "migrated"

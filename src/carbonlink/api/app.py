@@ -20,21 +20,28 @@ from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import install_problem_handlers, problem_response
 from carbonlink.api.routes import (
     admin,
-    api,
+    administration,
+    alert_rules,
+    catalogue,
+    factors,
+    inventories,
     ledger,
+    me,
+    overview,
     pact_admin,
     pages,
     portal,
+    readings,
     supplier_index,
     supply,
     supply_api,
 )
 from carbonlink.api.security import Accounts, LoginLimiter
-from carbonlink.api.store_data import AssignedAccounting, StoreTenantData
-from carbonlink.api.workspace import TenantData
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
+from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
+from carbonlink.store.tenants import TenantData
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -136,7 +143,17 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     install_problem_handlers(app, pages.error_page)
     pages.install_page_handlers(app)
-    app.include_router(api.router)
+    for resource in (
+        me,
+        catalogue,
+        readings,
+        alert_rules,
+        overview,
+        factors,
+        inventories,
+        administration,
+    ):
+        app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)

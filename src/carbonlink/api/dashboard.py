@@ -1,6 +1,6 @@
 """What the dashboard shows of a saved inventory run: totals, facilities, sources, months.
 
-Every figure is a sum of the accounting engine's lines of one run (`carbonlink.api.results`).
+Every figure is a sum of the accounting engine's lines of one run (`carbonlink.store.results`).
 Months exist only for metered sources: the line's t CO2e is split over the months in
 proportion to the meter's readings summed in the facility's local calendar, so the months add
 up to the engine's figure exactly.
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from carbonlink.api.results import InventoryRun, source_key
-from carbonlink.store import schema as t
+from carbonlink.store.results import InventoryRun, source_key
 from carbonlink.store.schema import to_epoch_us
+from carbonlink.store.tenant_data import facility_places, meter_readings_between
 
 SCOPE_KEYS = ("1", "2_location", "2_market", "3")
 T = TypeVar("T")
@@ -135,16 +135,7 @@ class RunViewCache:
 def build_run_view(engine: sa.Engine, run: InventoryRun, lines: list[dict[str, Any]]) -> RunView:
     """Facilities, sources and (for metered sources) months of one run."""
     ids = {line["facility"] for line in lines}
-    with engine.connect() as conn:
-        stored = {
-            row.id: row
-            for row in conn.execute(
-                sa.select(t.facilities).where(
-                    t.facilities.c.id.in_(ids),
-                    t.facilities.c.organization_id == run.organization_id,
-                )
-            )
-        }
+    stored = facility_places(engine, run.organization_id, ids)
     facilities: dict[str, FacilityRow] = {}
     sources: dict[str, SourceRow] = {}
     outputs: dict[str, dict[str, float]] = defaultdict(dict)
@@ -152,7 +143,7 @@ def build_run_view(engine: sa.Engine, run: InventoryRun, lines: list[dict[str, A
         fid = line["facility"]
         row = stored.get(fid)
         facility = facilities.setdefault(
-            fid, FacilityRow(fid, row.name if row else fid, row.time_zone if row else "UTC")
+            fid, FacilityRow(fid, row[0] if row else fid, row[1] if row else "UTC")
         )
         scope = str(line["scope"])
         key = source_key(fid, line["source"])
@@ -201,24 +192,13 @@ def meter_month_shares(
     first = datetime.combine(date.fromisoformat(start), datetime.min.time(), tz)
     last = datetime.combine(date.fromisoformat(end), datetime.min.time(), tz)
     after = to_epoch_us(last) + 86_400_000_000
-    r = t.readings
-    ts_col = sa.type_coerce(r.c.ts, sa.BigInteger)
-    query = sa.select(ts_col, r.c.value).where(
-        r.c.meter_id == meter_id, ts_col > to_epoch_us(first), ts_col <= after
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-        labelling = conn.execute(
-            sa.select(t.meters.c.labelling).where(t.meters.c.id == meter_id)
-        ).scalar()
-    if not rows:
+    ts, value, labelling = meter_readings_between(engine, meter_id, to_epoch_us(first), after)
+    if not len(ts):
         return {}
-    ts = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     if labelling == "end":
         # A reading stamped at an interval's end measured the time before it: the quarter
         # hour ending at local midnight belongs to the day (and month) that ends there.
         ts = ts - 1
-    value = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
     local = pd.DatetimeIndex(ts.astype("datetime64[us]")).tz_localize("UTC").tz_convert(zone)
     months = np.asarray(local.strftime("%Y-%m"))
     total = float(value.sum())

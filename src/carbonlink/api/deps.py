@@ -22,8 +22,8 @@ from carbonlink.api.security import (
     LoginLimiter,
     Principal,
 )
-from carbonlink.api.workspace import TenantData
 from carbonlink.settings import Settings
+from carbonlink.store.tenants import TenantData
 
 SESSION_COOKIE = "carbonlink_session"
 LANG_COOKIE = "carbonlink_lang"

@@ -22,8 +22,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from carbonlink.api.results_schema import alerts, inventories, monitoring_reports
-from carbonlink.api.workspace import TenantData
+from carbonlink.store.results import stored_version
+from carbonlink.store.tenants import TenantData
 
 T = TypeVar("T")
 
@@ -132,33 +132,6 @@ def render_content(templates: Jinja2Templates, name: str, values: dict[str, Any]
     """
     template = templates.get_template(name)
     return Markup("".join(template.blocks["content"](template.new_context(values))))
-
-
-def _of_organization(column: Any, table: sa.Table) -> Any:
-    where = table.c.organization_id == sa.bindparam("organization_id")
-    return sa.select(column).where(where).scalar_subquery()
-
-
-# Built once: SQLAlchemy memoizes the cache key of a statement object, not of an equal one.
-STORED_VERSION = sa.select(
-    _of_organization(sa.func.count(), inventories),
-    _of_organization(sa.func.max(inventories.c.created_at), inventories),
-    _of_organization(sa.func.max(monitoring_reports.c.id), monitoring_reports),
-    _of_organization(sa.func.max(alerts.c.id), alerts),
-    _of_organization(sa.func.count(alerts.c.acknowledged_at), alerts),
-    _of_organization(sa.func.count(alerts.c.closed_at), alerts),
-)
-
-
-def stored_version(engine: sa.Engine, organization_id: str) -> tuple[Any, ...]:
-    """What the database says about an organization's runs, monitoring reports and alerts.
-
-    One query of aggregates over indexed columns: it moves when any process saves a run or a
-    monitoring report, or opens, acknowledges or closes an alert.
-    """
-    with engine.connect() as conn:
-        row = conn.execute(STORED_VERSION, {"organization_id": organization_id}).one()
-    return tuple(row)
 
 
 @dataclass

@@ -7,16 +7,18 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from carbonlink.domain.engine import Computation, account
-from carbonlink.domain.inventory import read_inventory
-from carbonlink.ingest.metered_activity import MeteredUse, has_metered_activity
-from carbonlink.settings import Settings
+from carbonlink.commands.console import console, err_console
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from carbonlink.domain.engine import Computation
+    from carbonlink.ingest.metered_activity import MeteredUse
+    from carbonlink.settings import Settings
 
 CSV_COLUMNS = (
     "facility",
@@ -42,9 +44,6 @@ CSV_COLUMNS = (
 )
 
 
-err_console = Console(stderr=True)
-
-
 class OutputFormat(StrEnum):
     """How `carbonlink account` prints its result."""
 
@@ -55,6 +54,8 @@ class OutputFormat(StrEnum):
 
 def result_table(result: Computation, title: str) -> Table:
     """A Rich table of the lines and the totals, for people."""
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for name, justify in (
         ("facility", "left"),
@@ -154,6 +155,10 @@ def account_command(
     of that meter's readings over the period from the workspace (CARBONLINK_WORKSPACE); such
     a run, and any run with ``--record``, is appended to the workspace's ledger.
     """
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import read_inventory
+    from carbonlink.ingest.metered_activity import has_metered_activity
+
     inventory = read_inventory(file)
     uses: list[MeteredUse] = []
     if record or has_metered_activity(inventory):
@@ -165,7 +170,6 @@ def account_command(
     elif format is OutputFormat.csv:
         typer.echo(_csv(result.lines()), nl=False)
     else:
-        console = Console()
         title = f"{inventory.organization} · {inventory.period.label} · GWP {inventory.gwp}"
         console.print(result_table(result, title))
         for use in uses:

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-import yaml
-from rich.console import Console
-from rich.table import Table
 
-from carbonlink.indices.data import read_table, spec_from_coinr_meta
-from carbonlink.indices.errors import IndexSpecError
-from carbonlink.indices.pipeline import build
-from carbonlink.indices.report import write_outputs
-from carbonlink.indices.spec import IndexSpec, load_spec
-from carbonlink.indices.uncertainty import run_uncertainty
+from carbonlink.commands.console import console
+
+if TYPE_CHECKING:
+    from carbonlink.indices.spec import IndexSpec
 
 app = typer.Typer(help="Composite indicators: build an index, its diagnostics and report.")
-console = Console()
 
 
 def _read_spec(path: Path, steps_path: Path | None = None) -> IndexSpec:
     """A YAML spec, or COINr's iMeta table (CSV, or XLSX with an iMeta sheet) plus steps."""
+    import pandas as pd
+    import yaml
+
+    from carbonlink.indices.data import spec_from_coinr_meta
+    from carbonlink.indices.errors import IndexSpecError
+    from carbonlink.indices.spec import load_spec
+
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         if steps_path is not None:
@@ -63,6 +63,13 @@ def build_command(
     ] = None,
 ) -> None:
     """Build the index: scores, ranks, every intermediate table (CSV, XLSX) and report.html."""
+    from rich.table import Table
+
+    from carbonlink.indices.data import read_table
+    from carbonlink.indices.pipeline import build
+    from carbonlink.indices.report import write_outputs
+    from carbonlink.indices.uncertainty import run_uncertainty
+
     spec = _read_spec(spec_path, steps)
     data = read_table(data_path)
     result = build(spec, data)

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from carbonlink.settings import Settings
+from carbonlink.commands.console import console
 
 if TYPE_CHECKING:
     from carbonlink.ingest.mapping import FileMapping
+    from carbonlink.settings import Settings
 
 app = typer.Typer(
     name="ingest",
@@ -28,7 +28,6 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-console = Console()
 
 MAPPING_HELP = (
     "YAML file telling which column holds the time (and its format, time zone, whether it "

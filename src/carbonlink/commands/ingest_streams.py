@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+import logging
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from carbonlink.ingest.base import ReadingSink
-from carbonlink.settings import Settings
+from carbonlink.commands.console import err_console as console
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from carbonlink.ingest.base import ReadingSink
+    from carbonlink.provenance import LedgerSink
+    from carbonlink.settings import Settings
 
 DatabaseOption = Annotated[
     str | None,
@@ -31,10 +32,20 @@ HostOption = Annotated[
     str | None, typer.Option("--host", help="MQTT broker host (default 127.0.0.1).")
 ]
 PortOption = Annotated[int | None, typer.Option("--port", help="MQTT broker port (default 1883).")]
+FailFastOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-fast",
+        help=(
+            "Stop with an error when the server cannot be reached at start, instead of "
+            "waiting for it (retrying with back-off)."
+        ),
+    ),
+]
 
 
 @contextmanager
-def open_sink(settings: Settings, database: str | None) -> Iterator[ReadingSink]:
+def open_sink(settings: Settings, database: str | None) -> Iterator[LedgerSink]:
     """The store the collectors write to (migrated to the newest schema); flushes handed over
     whole become import batches recorded in the ledger."""
     from carbonlink.ledger import Ledger
@@ -48,6 +59,20 @@ def open_sink(settings: Settings, database: str | None) -> Iterator[ReadingSink]
         yield LedgerSink(store, Ledger(store.engine))
     finally:
         store.engine.dispose()
+
+
+def _log_to_console() -> None:
+    """Show the collectors' connection changes (lost, retrying, reconnected) on stderr, one
+    unwrapped line each, so that a log file or a script reads them whole."""
+    import sys
+
+    logger = logging.getLogger("carbonlink.ingest")
+    logger.setLevel(logging.INFO)
+    if not any(getattr(h, "_carbonlink_console", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler._carbonlink_console = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -102,6 +127,7 @@ def mqtt(
     webhook: Annotated[
         str | None, typer.Option(help="URL that receives each alert as signed JSON.")
     ] = None,
+    fail_fast: FailFastOption = False,
 ) -> None:
     """Collect meter readings from an MQTT broker (JSON payloads, QoS 1) until Ctrl-C.
 
@@ -115,8 +141,17 @@ def mqtt(
     N counted from 0, so plant/mill1/energy/EM-07 feeds meter mill1.EM-07.
 
     Messages are JSON objects such as {"ts": "2025-03-01T08:15:00+08:00", "value": 812.5,
-    "unit": "kWh"}; ts may also be Unix epoch milliseconds, and a JSON list carries several
-    readings. Local times without an offset need 'timezone' in the mapping entry.
+    "unit": "kWh"}; ts may also be Unix epoch milliseconds (a number that only makes sense as
+    seconds is quarantined, not guessed), and a JSON list carries several readings. Local
+    times without an offset need 'timezone' in the mapping entry.
+
+    Readings are checked against the meter registry as file imports are: unknown meters, a
+    unit of another kind than the meter's, values outside the meter's min_value/max_value and
+    times before 2000 or more than a day ahead go to quarantine with the reason. The mapping
+    may register meters first: meters: [{id: mill1.EM-07, kind: register, unit: kWh}].
+
+    The collector waits for the broker at start and reconnects with back-off after an outage,
+    forever, saying so on the console; --fail-fast stops at once when the broker is away.
 
     Broker: give Mosquitto 'persistence true' and a 'max_queued_messages' large enough for
     the longest outage of the collector (the default 1000 drops messages beyond it).
@@ -131,11 +166,15 @@ def mqtt(
         port=port,
         client_id=client_id,
         batch_size=batch_size,
+        fail_fast=fail_fast or None,
     )
     stop = _stop_on_signals()
+    _log_to_console()
     with open_sink(settings, database) as store:
+        for meter in config.meters:
+            store.store.save_meter(meter.to_meter())
         sink = store if rules is None else _alerting(store, rules, webhook)
-        collector = MqttCollector(config, sink)
+        collector = MqttCollector(config, sink, meters=store.store.meters)
         console.print(
             f"collecting from mqtt://{config.host}:{config.port} as '{config.client_id}' "
             f"({len(config.topics)} topic filters); Ctrl-C to stop"
@@ -214,14 +253,27 @@ def sparkplug(
         typer.Option(help="Unit for metrics whose birth certificate has no 'engUnit' property."),
     ] = None,
     database: DatabaseOption = None,
+    fail_fast: FailFastOption = False,
+    reconnect_max: Annotated[
+        float,
+        typer.Option(help="Longest wait (s) between two attempts to reach the broker."),
+    ] = 30.0,
 ) -> None:
     """Run a Sparkplug B host application: store every numeric metric of the edge nodes.
 
-    Meters are named <group>/<edge node>[/<device>]/<metric>, e.g.
+    Meters are named <group>/<edge node>/<metric> for node metrics and
+    <group>/<edge node>/<device>/<metric> for device metrics, e.g.
     demo-plant/mill1-gateway/EM-01/Active Energy. Units come from the 'engUnit' property in
     the birth certificates (or --default-unit). The host publishes its STATE on
-    spBv1.0/STATE/<host id>; when a message of an edge node is missing (a seq gap) it waits
-    --reorder-timeout seconds, then asks the node to resend its births (rebirth).
+    spBv1.0/STATE/<host id> and watches it (declared offline while running, it says online
+    again); when a message of an edge node is missing (a seq gap) it waits --reorder-timeout
+    seconds, stores the messages it held (quality good+seq_gap), then asks the node to resend
+    its births (rebirth).
+
+    The host waits for the broker at start and, after an outage, reconnects with back-off
+    (doubling up to --reconnect-max seconds, with jitter) forever, saying so on the console,
+    and asks the edge nodes it knows for a rebirth; --fail-fast stops at once when the broker
+    is away at start.
     """
     from carbonlink.ingest.sparkplug.host import SparkplugHost, SparkplugHostConfig
 
@@ -233,8 +285,11 @@ def sparkplug(
         group=group,
         reorder_timeout=reorder_timeout,
         default_unit=default_unit,
+        fail_fast=fail_fast,
+        reconnect_max=reconnect_max,
     )
     stop = _stop_on_signals()
+    _log_to_console()
     with open_sink(settings, database) as sink:
         app_ = SparkplugHost(
             config, sink, on_event=lambda event, topic: console.print(f"{event} {topic or ''}")
@@ -256,6 +311,7 @@ def sparkplug_simulator(
 ) -> None:
     """Simulate a Sparkplug B edge node (an electricity and a gas meter) for demos."""
     from carbonlink.ingest.sparkplug.simulator import EdgeNodeSimulator, SimulatedMetric
+    from carbonlink.settings import Settings
 
     settings = Settings()
     simulator = EdgeNodeSimulator(
@@ -301,6 +357,7 @@ def opcua(
         str | None, typer.Option(help="Server endpoint URL, overrides the file.")
     ] = None,
     database: DatabaseOption = None,
+    fail_fast: FailFastOption = False,
 ) -> None:
     """Collect meter values from an OPC UA server by subscription until Ctrl-C.
 
@@ -310,12 +367,24 @@ def opcua(
     Node list example: endpoint: opc.tcp://10.0.0.5:4840, nodes: [{node_id:
     'ns=2;s=Mill1.EM07.ActiveEnergy', meter: mill1.EM07, unit: kWh}]. Optional:
     publishing_interval and sampling_interval (ms), queue_size (samples the server keeps per
-    node between two notifications; the newest always survives).
+    node between two notifications; the newest always survives), reconnect_max (s).
+
+    The collector waits for the server at start and, when the server goes away or restarts,
+    connects again with back-off (doubling up to reconnect_max, 30 s, with jitter) forever and
+    subscribes anew, saying so on the console; --fail-fast stops at once when the server is
+    away at start.
     """
+    import asyncio
+
     from carbonlink.ingest.opcua import OpcUaCollector, load_config
 
     settings: Settings = ctx.obj
-    config = load_config(nodes, endpoint=endpoint)
+    config = load_config(nodes, endpoint=endpoint, fail_fast=fail_fast or None)
+    _log_to_console()
+    # The collector reports connection changes itself; asyncua's own notes repeat them (its
+    # publish loop logs a traceback for each lost connection).
+    logging.getLogger("asyncua").setLevel(logging.ERROR)
+    logging.getLogger("asyncua.client.ua_session").setLevel(logging.CRITICAL)
 
     async def _run(sink: ReadingSink) -> None:
         stop = asyncio.Event()
@@ -335,8 +404,11 @@ def opcua(
 
 def _help(command: object) -> str:
     """A docstring as help text: lines of a paragraph joined, paragraphs kept apart."""
+    from rich.markup import escape
+
     paragraphs = inspect.cleandoc(getattr(command, "__doc__", "") or "").split("\n\n")
-    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    # Typer renders help as Rich markup: a bracket in prose ("[/<device>]") must stay text.
+    return "\n\n".join(escape(" ".join(p.split())) for p in paragraphs)
 
 
 def register(app: typer.Typer) -> None:

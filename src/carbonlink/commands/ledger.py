@@ -9,18 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from carbonlink.settings import Settings
+from carbonlink.commands.console import console
 
 if TYPE_CHECKING:
     from carbonlink.ledger import Ledger
+    from carbonlink.settings import Settings
 
 app = typer.Typer(
     help="The verifiable ledger: entries, signed checkpoints, receipts and verification.",
     no_args_is_help=True,
 )
-console = Console(soft_wrap=True)
 
 
 @contextmanager
@@ -73,7 +72,8 @@ def show(
             console.print("checkpoint  none signed yet")
         else:
             console.print(f"checkpoint  size {latest.size}")
-            typer.echo(latest.note.decode())
+            # The note already ends in its newline; one more would make it an invalid note.
+            typer.echo(latest.note.decode(), nl=False)
 
 
 @app.command()
@@ -191,6 +191,14 @@ def verify(
                 console.print(f"recomputed {count} {kind} entries")
 
 
+def _workspace(ctx: typer.Context) -> Path:
+    """The workspace folder, reading the settings only now: a receipt checked with --key
+    needs none of them."""
+    from carbonlink.settings import Settings
+
+    return (ctx.obj if isinstance(ctx.obj, Settings) else Settings()).workspace
+
+
 def verify_receipt_command(
     ctx: typer.Context,
     receipt_file: Annotated[Path, typer.Argument(help="The receipt (.tlog-proof) to check.")],
@@ -215,7 +223,6 @@ def verify_receipt_command(
     from carbonlink.ledger.keys import read_vkey
     from carbonlink.ledger.receipt import Receipt, receipted_files
 
-    settings: Settings = ctx.obj
     try:
         data = receipt_file.read_bytes()
     except OSError as exc:
@@ -225,7 +232,7 @@ def verify_receipt_command(
         log_key = read_vkey(key)
     else:
         try:
-            log_key = load_ledger_verifier(settings.workspace)
+            log_key = load_ledger_verifier(_workspace(ctx))
         except ConfigError as exc:
             raise ConfigError(
                 "no log key to check the receipt with",

@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
-from rich.console import Console
 from rich.table import Table
 
+from carbonlink.commands.console import console
 from carbonlink.errors import InputError
-from carbonlink.settings import Settings
 
 if TYPE_CHECKING:
     from carbonlink.monitor.plan import Finding, IndustryTemplate, MonitoringPlan
+    from carbonlink.settings import Settings
 
 app = typer.Typer(
     name="monitor",
@@ -25,7 +24,6 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-console = Console()
 
 
 @app.command()
@@ -126,6 +124,8 @@ def plan(
     ] = None,
 ) -> None:
     """Generate a monitoring plan from an industry template and check its completeness."""
+    import yaml
+
     from carbonlink.monitor.plan import completeness, load_template, plan_from_template
 
     chosen = load_template(template)
@@ -181,6 +181,8 @@ def _write_plan(
     out: Path,
 ) -> None:
     from dataclasses import asdict
+
+    import yaml
 
     if out.suffix in {".yaml", ".yml"}:
         out.write_text(

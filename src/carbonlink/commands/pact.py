@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from carbonlink.commands.console import console
 from carbonlink.errors import InputError
 
 app = typer.Typer(help="Exchange product footprints with PACT v3 hosts.", no_args_is_help=True)
 partners_app = typer.Typer(help="Companies that may use our PACT host.", no_args_is_help=True)
 app.add_typer(partners_app, name="partners")
-console = Console()
 
 
 def _repository(ctx: typer.Context) -> Any:
@@ -115,7 +114,9 @@ def serve(
         credentials=remote,
         verify=_verify(ca_cert),
     )
-    app_ = create_pact_app(repository.engine, worker=worker)
+    from carbonlink.exchange.host import HostConfig
+
+    app_ = create_pact_app(repository.engine, HostConfig(public_url=source), worker=worker)
     uvicorn.Server(
         https_config(app_, host=host, port=port, certfile=cert, keyfile=key, log_level="info")
     ).run()

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from carbonlink.commands import report_accounting
+from carbonlink.commands.console import console
+from carbonlink.errors import InputError
 
 app = typer.Typer(
     name="report",
@@ -18,11 +19,52 @@ app = typer.Typer(
     "reconciliation.",
     no_args_is_help=True,
 )
-console = Console()
 
 app.command("inventory")(report_accounting.inventory_report)
 app.command("china")(report_accounting.china_report)
 app.command("reconcile")(report_accounting.reconcile_report)
+
+
+XLSX_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+"""The Office Open XML workbook kinds openpyxl reads (the official template is one of them)."""
+
+
+def check_xlsx_template(path: Path) -> None:
+    """Refuse a ``--template`` that is not an Office Open XML workbook (by name and content).
+
+    An XLSX file is a ZIP package holding ``[Content_Types].xml`` and ``xl/workbook.xml``; a CSV
+    or a text file renamed ``.xlsx`` is neither.
+    """
+    import zipfile
+
+    hint = (
+        "download the official CBAM communication template for installations (XLSX) and "
+        "pass that file, unchanged, as --template"
+    )
+    if not path.is_file():
+        raise InputError("the --template file does not exist", file=str(path), hint=hint)
+    if path.suffix.lower() not in XLSX_SUFFIXES:
+        raise InputError(
+            f"the --template is a {path.suffix or 'suffix-less'} file, not an Excel workbook "
+            f"({', '.join(XLSX_SUFFIXES)})",
+            file=str(path),
+            hint=hint,
+        )
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = set(package.namelist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(
+            "the --template is not an Excel workbook: its content is not an XLSX (ZIP) package",
+            file=str(path),
+            hint=hint,
+        ) from exc
+    if not {"[Content_Types].xml", "xl/workbook.xml"} <= names:
+        raise InputError(
+            "the --template is a ZIP file but not an Excel workbook (no xl/workbook.xml)",
+            file=str(path),
+            hint=hint,
+        )
 
 
 class CbamFormat(StrEnum):
@@ -57,19 +99,30 @@ def cbam(
     from carbonlink.reports.cbam import build_communication, write_json, write_xlsx
     from carbonlink.reports.cbam_input import load_cbam_input
 
-    data = load_cbam_input(input_file)
-    result = compute_see(data, year=year)
-    communication = build_communication(data, result, year=year)
+    report_accounting.check_out_path(out)
     if template is not None:
-        from carbonlink.reports.cbam_template import fill_official_template
-
         if output_format is not CbamFormat.xlsx:
             raise typer.BadParameter("--template needs --format xlsx")
-        written = fill_official_template(template, communication, out)
-    elif output_format is CbamFormat.xlsx:
-        written = write_xlsx(communication, out)
-    else:
-        written = write_json(communication, out)
+        check_xlsx_template(template)
+    data = load_cbam_input(
+        input_file, text=report_accounting.read_text_input(input_file, "CBAM input")
+    )
+    result = compute_see(data, year=year)
+    communication = build_communication(data, result, year=year)
+    try:
+        if template is not None:
+            from carbonlink.reports.cbam_template import fill_official_template
+
+            written = fill_official_template(template, communication, out)
+        elif output_format is CbamFormat.xlsx:
+            written = write_xlsx(communication, out)
+        else:
+            written = write_json(communication, out)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the CBAM communication to {out}: {exc.strerror or exc}",
+            hint="choose an output file in a folder you may write to",
+        ) from exc
 
     table = Table(title=f"CBAM SEE · {data.installation.name}")
     for column in ("CN code", "good", "SEE direct", "SEE indirect", "SEE total", "default share"):
@@ -86,4 +139,4 @@ def cbam(
     console.print(table)
     for note in result.defaults_used:
         console.print(f"default used: {note}", highlight=False)
-    console.print(f"wrote {written}")
+    console.print(f"wrote {written}", markup=False, highlight=False)

@@ -8,15 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from carbonlink.commands.console import console
 from carbonlink.errors import InputError
-from carbonlink.settings import Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-console = Console()
 
 
 def serve(
@@ -53,7 +50,8 @@ def serve(
     import uvicorn
 
     from carbonlink.api import create_app
-    from carbonlink.api.demo_service import set_demo_users
+    from carbonlink.demo.service import set_demo_users
+    from carbonlink.settings import Settings
 
     settings: Settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
     if workspace is not None:
@@ -128,5 +126,6 @@ def dev_certificate(workspace: Path, host: str) -> tuple[Path, Path]:
 def app_from_environment() -> FastAPI:
     """The service built from ``CARBONLINK_*`` environment settings (one per worker process)."""
     from carbonlink.api import create_app
+    from carbonlink.settings import Settings
 
     return create_app(Settings())

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from carbonlink.settings import Settings
+from carbonlink.commands.console import console
+
+if TYPE_CHECKING:
+    from carbonlink.settings import Settings
 
 app = typer.Typer(help="Users and API keys of the service.", no_args_is_help=True)
-console = Console()
 
 
 @app.command("add")
@@ -42,6 +43,7 @@ def add_user(
 
     from carbonlink.api.security import Accounts
     from carbonlink.domain.metering import Organization
+    from carbonlink.settings import Settings
     from carbonlink.store import Store, engine_from_settings, upgrade
 
     settings: Settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()

@@ -57,6 +57,10 @@ FILTERS = (
     "status",
 )
 FILTER_NAMES = {name.lower(): name for name in FILTERS}
+PAGING = ("limit", "offset")
+"""``limit`` is the specification's; ``offset`` is carried by the host's own next links."""
+MAX_OFFSET = 2**53
+"""Far beyond any listing; larger offsets would overflow the database's integers."""
 ERROR_STATUS = {
     "BadRequest": 400,
     "AccessDenied": 403,
@@ -77,6 +81,9 @@ class HostConfig:
     worker_interval: float | None = 1.0
     """Seconds between runs of the event worker (answers and deliveries); None: no worker."""
     clock: Clock = field(default=utc_now)
+    public_url: str | None = None
+    """The host's address as partners reach it (scheme, host, port); discovery and next links
+    use it rather than echoing the request's Host header. Unset: the request's own address."""
 
 
 class PactError(Exception):
@@ -160,7 +167,7 @@ def create_pact_app(
 
     @app.get("/.well-known/openid-configuration")
     async def discovery(request: Request) -> JSONResponse:
-        base = _base_url(request)
+        base = _base_url(request, config)
         return JSONResponse(
             {
                 "issuer": base,
@@ -220,7 +227,7 @@ def create_pact_app(
     def authorised(request: Request) -> Partner:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
-        token_url = f"{_base_url(request)}/auth/token"
+        token_url = f"{_base_url(request, config)}/auth/token"
         if scheme.lower() != "bearer" or not value.strip():
             raise PactError(
                 "BadRequest",
@@ -254,7 +261,8 @@ def create_pact_app(
         page = documents[:limit]
         headers = {}
         if len(documents) > limit:
-            headers["Link"] = f'<{_next_link(request, limit, offset + limit)}>; rel="next"'
+            link = _next_link(request, config, limit, offset + limit)
+            headers["Link"] = f'<{link}>; rel="next"'
         # The documents go out as stored: the exact JSON published, not re-serialised.
         body = '{"data":[' + ",".join(page) + "]}"
         return Response(body.encode(), media_type="application/json", headers=headers)
@@ -362,10 +370,11 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
 
 
-def _base_url(request: Request) -> str:
-    host = request.headers.get("host") or request.url.netloc
+def _base_url(request: Request, config: HostConfig) -> str:
     root = request.scope.get("root_path", "")
-    return f"{request.url.scheme}://{host}{root}"
+    if config.public_url:
+        return f"{config.public_url.rstrip('/')}{root}"
+    return f"{request.url.scheme}://{request.url.netloc}{root}"
 
 
 def _filter_pairs(request: Request) -> list[tuple[str, str]]:
@@ -382,14 +391,34 @@ def _filter_pairs(request: Request) -> list[tuple[str, str]]:
 
 
 def _list_arguments(request: Request, max_page: int) -> tuple[FootprintFilter, int, int]:
+    """Filters, page size and offset of a list request; what v3 does not define is refused.
+
+    A v2 ``$filter`` or a misspelt filter silently ignored would answer with every footprint,
+    which the caller would take for the filtered list.
+    """
+    unknown = sorted(
+        {
+            name
+            for name in request.query_params
+            if name.lower() not in FILTER_NAMES and name not in PAGING
+        }
+    )
+    if unknown:
+        raise PactError(
+            "BadRequest",
+            f"unknown query parameter {unknown[0]!r}: PACT v3 filters by "
+            f"{', '.join(FILTERS)} (the v2 $filter is not part of v3), pages by limit",
+        )
     params = QueryParams(_filter_pairs(request))
     try:
         limit_text = request.query_params.get("limit")
         limit = max_page if limit_text is None else int(limit_text)
         offset = int(request.query_params.get("offset", "0"))
-        if limit < 0 or offset < 0:
-            raise ValueError("negative")
-        limit = min(limit, max_page) if limit > 0 else max_page
+        if limit < 1:
+            raise ValueError("limit must be a positive whole number")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise ValueError(f"offset must be a whole number from 0 to {MAX_OFFSET}")
+        limit = min(limit, max_page)
         # A status other than Active or Deprecated matches no footprint: the official
         # conformance suite (test case 37) expects an empty list, not an error.
         status = params.get("status")
@@ -413,14 +442,14 @@ def _list_arguments(request: Request, max_page: int) -> tuple[FootprintFilter, i
     return criteria, limit, offset
 
 
-def _next_link(request: Request, limit: int, offset: int) -> str:
+def _next_link(request: Request, config: HostConfig, limit: int, offset: int) -> str:
     """The absolute link to the next page, on the host the request was sent to.
 
     Offsets over the publication order stay valid for as long as the footprints do (well over
     the 180 s PACT asks for).
     """
     pairs = [*_filter_pairs(request), ("limit", str(limit)), ("offset", str(offset))]
-    return f"{_base_url(request)}/3/footprints?{urlencode(pairs)}"
+    return f"{_base_url(request, config)}/3/footprints?{urlencode(pairs)}"
 
 
 async def run_worker(worker: Any, interval: float) -> None:

@@ -116,10 +116,26 @@ def spec_from_coinr_meta(
 
     framework: list[dict[str, Any]] = []
     indicators: list[dict[str, Any]] = []
+    stated_level: dict[str, int] = {}
     for _, row in imeta.iterrows():
         kind = str(row["Type"])
         parent = text(row, "Parent") or None
-        weight = float(row["Weight"]) if not pd.isna(row["Weight"]) else 1.0
+        if kind not in ("Indicator", "Aggregate"):
+            continue
+        code = str(row["iCode"])
+        try:
+            weight = float(row["Weight"])
+            stated_level[code] = int(row["Level"])
+        except (TypeError, ValueError) as exc:
+            raise IndexSpecError(
+                f"iMeta row {code}: Weight and Level must be numbers ({exc})",
+                hint="COINr needs a weight and a level for every indicator and aggregate",
+            ) from exc
+        if pd.isna(weight):
+            raise IndexSpecError(
+                f"iMeta row {code}: the Weight is blank",
+                hint="give every indicator and aggregate a weight (1 for equal weights)",
+            )
         if kind == "Indicator":
             item: dict[str, Any] = {
                 "code": str(row["iCode"]),
@@ -143,7 +159,15 @@ def spec_from_coinr_meta(
                 {"code": str(row["iCode"]), "name": text(row, "iName"), "parent": parent}
                 | {"weight": weight}
             )
-    return spec_from_dict(
+    spec = spec_from_dict(
         {"name": name, "framework": framework, "indicators": indicators, "steps": steps or {}},
         source="iMeta",
     )
+    for code, level in spec.levels().items():
+        if stated_level[code] != level:
+            raise IndexSpecError(
+                f"iMeta row {code}: Level is {stated_level[code]}, but its place in the tree "
+                f"(Parent column) puts it at level {level}",
+                hint="correct the Level or the Parent column",
+            )
+    return spec

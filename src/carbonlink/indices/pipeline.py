@@ -7,6 +7,7 @@ COINr 1.1's; the content hash of the spec is carried by the result.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +18,7 @@ import pandas as pd
 
 from carbonlink.indices import methods as m
 from carbonlink.indices.data import NAME_COL, TIME_COL, UNIT_COL, IndicatorData
-from carbonlink.indices.errors import IndexDataError, IndexSpecError
+from carbonlink.indices.errors import IndexDataError, IndexSpecError, IndexWarning
 from carbonlink.indices.spec import (
     AggregateStep,
     ImputeStep,
@@ -62,15 +63,26 @@ class Framework:
             out[i, cols.index(self.parent[c])] = 1.0  # type: ignore[arg-type]
         return out
 
+    def sibling_total(self, weights: Mapping[str, float], code: str) -> float:
+        """The weights of ``code`` and its siblings added up; zero is refused by name."""
+        parent = self.parent[code]
+        siblings = self.children[parent] if parent is not None else [code]
+        total = float(sum(weights[s] for s in siblings))
+        if total == 0:
+            raise IndexSpecError(
+                f"the weights of the children of {parent} sum to zero",
+                hint="give at least one of them a non-zero weight (data-driven weights are "
+                "zero when no child has data)",
+            )
+        return total
+
     def effective_weights(self, weights: Mapping[str, float]) -> dict[str, float]:
         """Weight of each code in the index: within-parent shares multiplied down the tree."""
         eff = {self.root: 1.0}
         for lv in range(self.n_levels - 1, 0, -1):
             for c in self.codes[lv]:
                 p = self.parent[c]
-                sib = self.children[p]  # type: ignore[index]
-                total = sum(weights[s] for s in sib)
-                eff[c] = eff[p] * weights[c] / total  # type: ignore[index]
+                eff[c] = eff[p] * weights[c] / self.sibling_total(weights, c)  # type: ignore[index]
         return eff
 
 
@@ -282,18 +294,20 @@ def normalise(table: pd.DataFrame, step: NormaliseStep, spec: IndexSpec) -> pd.D
             if st.ref_unit is None or st.ref_unit not in table.index:
                 raise IndexSpecError(f"{st.method} needs ref_unit, a unit code present in data")
             params["iref"] = int(table.index.get_loc(st.ref_unit))
-        out[ind.code] = m.normalise_column(
-            table[ind.code].to_numpy(float), st.method, ind.direction, params
-        )
+        values = table[ind.code].to_numpy(float)
+        out[ind.code] = m.normalise_column(values, st.method, ind.direction, params)
+        if np.any(~np.isnan(values)) and np.all(np.isnan(out[ind.code].to_numpy(float))):
+            warnings.warn(
+                f"{ind.code} normalises to no value with {st.method} (a constant indicator has "
+                "no range): it drops out of every aggregate that contains it",
+                IndexWarning,
+                stacklevel=2,
+            )
     return out
 
 
 def _within(fw: Framework, w: Mapping[str, float], codes: list[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for c in codes:
-        sib = fw.children[fw.parent[c]]  # type: ignore[index]
-        out[c] = w[c] / sum(w[s] for s in sib)
-    return out
+    return {c: w[c] / fw.sibling_total(w, c) for c in codes}
 
 
 def compute_weights(

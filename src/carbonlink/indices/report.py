@@ -20,7 +20,7 @@ from carbonlink.indices import diagnostics as dg
 from carbonlink.indices.pipeline import IndexResult
 from carbonlink.indices.uncertainty import UncertaintyResult
 
-__all__ = ["Diagnostics", "diagnose", "write_outputs"]
+__all__ = ["Diagnostics", "diagnose", "write_outputs", "write_workbook"]
 
 PALETTE = ["#2f6f4f", "#3b7ea1", "#c9822b", "#8a4f9e", "#b04a4a", "#5a7d2a", "#4a6fa5"]
 
@@ -149,39 +149,52 @@ def svg_ranking(table: pd.DataFrame) -> str:
     return "".join(parts)
 
 
-def svg_profile(result: IndexResult, unit: str) -> str:
-    """A unit's normalised indicator values as bars, coloured by its rank on each indicator."""
+def svg_profile(result: IndexResult, unit: str, ranks: pd.DataFrame | None = None) -> str:
+    """A unit's normalised indicator values as bars, coloured by its rank on each indicator.
+
+    ``ranks`` is ``result.ranks`` when the caller has it already (it is computed on each access).
+    """
+    return _profiles(result, result.ranks if ranks is None else ranks, [unit])[unit]
+
+
+def _profiles(result: IndexResult, ranks: pd.DataFrame, units: list[str]) -> dict[str, str]:
+    """Profile charts of ``units``, from arrays taken out of the frames once."""
     fw = result.framework
-    norm = result.datasets["Normalised"].loc[unit, fw.indicators]
-    ranks = result.ranks.loc[unit, fw.indicators]
-    n_units = len(result.ranks)
-    all_norm = result.datasets["Normalised"][fw.indicators]
-    lo, hi = float(np.nanmin(all_norm.to_numpy())), float(np.nanmax(all_norm.to_numpy()))
+    normalised = result.datasets["Normalised"]
+    all_norm = normalised[fw.indicators].to_numpy(float)
+    all_ranks = ranks.loc[normalised.index, fw.indicators].to_numpy(float)
+    rows = {u: i for i, u in enumerate(normalised.index)}
+    n_units = len(ranks)
+    lo, hi = float(np.nanmin(all_norm)), float(np.nanmax(all_norm))
     span = (hi - lo) or 1.0
     bar_h, label_w, plot_w = 18, 120, 300
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 90}" '
-        f'height="{10 + bar_h * len(fw.indicators)}">'
-    ]
-    for i, code in enumerate(fw.indicators):
-        v, rk = norm[code], ranks[code]
-        yy = 5 + i * bar_h
-        if np.isnan(v):
-            colour, w, txt = "#ccc", 0.0, "n/a"
-        else:
-            share = (rk - 1) / max(n_units - 1, 1)
-            colour = "#2f7d4f" if share <= 0.25 else "#b04a4a" if share >= 0.75 else "#8c8c8c"
-            w = (float(v) - lo) / span * plot_w
-            txt = f"{float(v):.1f} (rank {int(rk)})"
-        parts.append(
-            f'<text x="{label_w - 6}" y="{yy + 13}" font-size="11" text-anchor="end">'
-            f"{_esc(code)}</text>"
-            f'<rect x="{label_w}" y="{yy + 2}" width="{w:.1f}" height="{bar_h - 5}" '
-            f'fill="{colour}"/><text x="{label_w + w + 4:.1f}" y="{yy + 13}" font-size="10">'
-            f"{txt}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    charts = {}
+    for unit in units:
+        norm, unit_ranks = all_norm[rows[unit]], all_ranks[rows[unit]]
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 90}" '
+            f'height="{10 + bar_h * len(fw.indicators)}">'
+        ]
+        for i, code in enumerate(fw.indicators):
+            v, rk = norm[i], unit_ranks[i]
+            yy = 5 + i * bar_h
+            if np.isnan(v):
+                colour, w, txt = "#ccc", 0.0, "n/a"
+            else:
+                share = (rk - 1) / max(n_units - 1, 1)
+                colour = "#2f7d4f" if share <= 0.25 else "#b04a4a" if share >= 0.75 else "#8c8c8c"
+                w = (float(v) - lo) / span * plot_w
+                txt = f"{float(v):.1f} (rank {int(rk)})"
+            parts.append(
+                f'<text x="{label_w - 6}" y="{yy + 13}" font-size="11" text-anchor="end">'
+                f"{_esc(code)}</text>"
+                f'<rect x="{label_w}" y="{yy + 2}" width="{w:.1f}" height="{bar_h - 5}" '
+                f'fill="{colour}"/><text x="{label_w + w + 4:.1f}" y="{yy + 13}" font-size="10">'
+                f"{txt}</text>"
+            )
+        parts.append("</svg>")
+        charts[unit] = "".join(parts)
+    return charts
 
 
 def svg_heatmap(corr: pd.DataFrame) -> str:
@@ -196,13 +209,14 @@ def svg_heatmap(corr: pd.DataFrame) -> str:
             f'<text transform="translate({x},{label - 4}) rotate(-60)" font-size="10">'
             f"{_esc(c)}</text>"
         )
+    values = corr.loc[codes, codes].to_numpy(float)
     for i, a in enumerate(codes):
         parts.append(
             f'<text x="{label - 4}" y="{label + i * cell + 17}" font-size="10" '
             f'text-anchor="end">{_esc(a)}</text>'
         )
         for j, b in enumerate(codes):
-            r = float(corr.loc[a, b])
+            r = float(values[i, j])
             if np.isnan(r):
                 fill = "#eee"
             elif r >= 0:
@@ -296,25 +310,49 @@ def write_outputs(
     for name, frame in tables.items():
         frame.to_csv(csv_dir / f"{name}.csv", index=False)
     xlsx = out_dir / "index.xlsx"
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as book:
-        meta = pd.DataFrame(
-            {
-                "key": ["index", "version", "spec_sha256", "units", "indicators"],
-                "value": [
-                    result.spec.name,
-                    result.spec.version,
-                    result.spec_hash,
-                    len(result.scores),
-                    len(result.framework.indicators),
-                ],
-            }
-        )
-        meta.to_excel(book, sheet_name="About", index=False)
-        for name, frame in tables.items():
-            frame.to_excel(book, sheet_name=name[:31], index=False)
+    meta = pd.DataFrame(
+        {
+            "key": ["index", "version", "spec_sha256", "units", "indicators"],
+            "value": [
+                result.spec.name,
+                result.spec.version,
+                result.spec_hash,
+                len(result.scores),
+                len(result.framework.indicators),
+            ],
+        }
+    )
+    write_workbook(xlsx, {"About": meta, **tables})
     report = out_dir / "report.html"
     report.write_text(render_html(result, diag, ua), encoding="utf-8")
     return {"xlsx": xlsx, "csv": csv_dir, "html": report}
+
+
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """One sheet per table (name cut to Excel's 31 characters), bold header, empty for missing.
+
+    openpyxl's write-only mode streams rows to the file; building every cell as an object
+    (what ``DataFrame.to_excel`` does) costs several times as much for the same workbook.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, frame in tables.items():
+        sheet = book.create_sheet(name[:31])
+        header = []
+        for column in frame.columns:
+            cell = WriteOnlyCell(sheet, value=str(column))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        values = frame.astype(object).where(frame.notna(), None)
+        for row in values.itertuples(index=False, name=None):
+            sheet.append(row)
+    book.save(path)
+    return path
 
 
 def render_html(result: IndexResult, diag: Diagnostics, ua: UncertaintyResult | None) -> str:
@@ -325,9 +363,11 @@ def render_html(result: IndexResult, diag: Diagnostics, ua: UncertaintyResult | 
     )
     table = result.index_table()
     fw = result.framework
+    all_ranks = result.ranks  # computed on each access: once here
+    charts = _profiles(result, all_ranks, list(table.index))
     profiles = []
     for unit in table.index:
-        ranks = result.ranks.loc[unit, fw.indicators].dropna().sort_values()
+        ranks = all_ranks.loc[unit, fw.indicators].dropna().sort_values()
         half = (len(table) + 1) / 2
         strengths = [c for c in ranks.index if ranks[c] <= half][:3]
         weaknesses = [c for c in ranks.index[::-1] if ranks[c] > half][:3]
@@ -339,7 +379,7 @@ def render_html(result: IndexResult, diag: Diagnostics, ua: UncertaintyResult | 
                 "score": table.loc[unit, "score"],
                 "strengths": strengths,
                 "weaknesses": weaknesses,
-                "svg": Markup(svg_profile(result, unit)),
+                "svg": Markup(charts[unit]),
             }
         )
     names = {i.code: i for i in result.spec.indicators}

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from carbonlink.indices.errors import IndexSpecError
+from carbonlink.indices.errors import IndexSpecError, IndexWarning
 
 __all__ = [
     "AggregateStep",
@@ -240,7 +241,45 @@ class IndexSpec(_Model):
         for n in self.framework:
             if not any(c.parent == n.code for c in self._items()):
                 raise ValueError(f"framework node {n.code} has no children")
+        self._check_acyclic()
+        self._check_weights()
         return self
+
+    def _check_acyclic(self) -> None:
+        """Every code must reach the root: a loop of parents would never end."""
+        parent = {item.code: item.parent for item in self._items()}
+        for code in parent:
+            seen = [code]
+            current = parent[code]
+            while current is not None:
+                if current in seen:
+                    loop = " → ".join([*seen[seen.index(current) :], current])
+                    raise ValueError(f"the framework has a cycle of parents: {loop}")
+                seen.append(current)
+                current = parent[current]
+
+    def _check_weights(self) -> None:
+        """Siblings' weights are shares of their parent: they cannot sum to zero.
+
+        A negative weight is allowed (COINr allows it) but rarely meant, so it is warned about.
+        """
+        totals: dict[str, float] = {}
+        for item in self._items():
+            if item.parent is not None:
+                totals[item.parent] = totals.get(item.parent, 0.0) + item.weight
+            if item.weight < 0:
+                warnings.warn(
+                    f"{item.code} has a negative weight ({item.weight}): a higher value then "
+                    "lowers its parent's score",
+                    IndexWarning,
+                    stacklevel=2,
+                )
+        for parent, total in totals.items():
+            if total == 0:
+                raise ValueError(
+                    f"the weights of the children of {parent} sum to zero: give at least one "
+                    "of them a non-zero weight"
+                )
 
     def _items(self) -> list[NodeSpec | IndicatorSpec]:
         return [*self.framework, *self.indicators]

@@ -43,9 +43,12 @@ def has_metered_activity(inventory: Inventory) -> bool:
 
 
 def resolve_metered_activity(
-    inventory: Inventory, store: Store
+    inventory: Inventory, store: Store, *, save: bool = True
 ) -> tuple[Inventory, list[MeteredUse]]:
-    """The inventory with every metered activity replaced by its summed quantity."""
+    """The inventory with every metered activity replaced by its summed quantity.
+
+    ``save=False`` derives without storing the derived activity (for audits).
+    """
     uses: list[MeteredUse] = []
     facilities = []
     for facility in inventory.facilities:
@@ -56,7 +59,7 @@ def resolve_metered_activity(
                 sources.append(source)
                 continue
             record = f"facility {facility.id}, source {source.id}"
-            use = _sum_meter(store, activity, facility.timezone, inventory, record)
+            use = _sum_meter(store, activity, facility.timezone, inventory, record, save)
             uses.append(
                 MeteredUse(
                     facility.id,
@@ -80,7 +83,12 @@ def resolve_metered_activity(
 
 
 def _sum_meter(
-    store: Store, activity: Activity, time_zone: str, inventory: Inventory, record: str
+    store: Store,
+    activity: Activity,
+    time_zone: str,
+    inventory: Inventory,
+    record: str,
+    save: bool,
 ) -> tuple[float, int, float, tuple[str, ...]]:
     assert activity.meter is not None
     meter = store.meter(activity.meter)
@@ -90,7 +98,9 @@ def _sum_meter(
             record=record,
             hint="import the meter's readings first (carbonlink ingest …) or fix the meter id",
         )
-    derived = derive_activity(store, activity.meter, periods=("day",), time_zone=time_zone)
+    derived = derive_activity(
+        store, activity.meter, periods=("day",), time_zone=time_zone, save=save
+    )
     start, end = inventory.period.start, inventory.period.end
     days = [
         day for day in derived.activity["day"] if start <= dt.date.fromisoformat(day.label) <= end

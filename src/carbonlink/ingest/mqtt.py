@@ -13,6 +13,17 @@ The broker must be allowed to queue enough messages for a disconnected session: 
 ``max_queued_messages`` defaults to 1000 and silently drops QoS-1 messages beyond it. Set it
 (and ``max_queued_bytes``) for the longest outage the plant must ride through, and set
 ``persistence true`` so queued messages also survive a broker restart.
+
+Every reading is checked against the meter registry before it is stored, as file imports are:
+an unknown meter, a unit of another kind than the meter's, a value outside the meter's
+``min_value``/``max_value`` (after conversion to the meter's unit), a time before
+``earliest`` or more than ``max_future`` seconds ahead all send the message to quarantine with
+the reason. A number timestamp is Unix epoch *milliseconds*; one that reads as a date before
+``earliest`` in milliseconds but as a plausible date in seconds is refused with that reason
+rather than guessed.
+
+At start the collector waits for the broker (retrying with back-off) unless ``fail_fast`` is
+set; a lost connection is retried with exponential back-off (capped, with jitter) forever.
 """
 
 from __future__ import annotations
@@ -20,13 +31,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import paho.mqtt.client as mqtt
@@ -37,21 +49,53 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from carbonlink.errors import ConfigError, IngestError
+from carbonlink.domain.metering import Meter
+from carbonlink.domain.units import conversion_factor
+from carbonlink.errors import CarbonlinkError, ConfigError, IngestError
 from carbonlink.ingest.base import MessageSetSink, Reading, ReadingSink, Rejected
 
 log = logging.getLogger(__name__)
 
 _ROUTE_CACHE = 100_000
+_UNIT_CACHE = 10_000
+# A registry reload is a query; an unknown meter id seen again within this time reuses the last.
+_REGISTRY_REFRESH_S = 5.0
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 __all__ = [
+    "Backoff",
+    "MeterCheck",
+    "MeterSpec",
     "MqttCollector",
     "MqttCollectorConfig",
+    "TimeWindow",
     "TopicMapping",
     "load_config",
     "parse_message",
     "topic_matches",
 ]
+
+
+class Backoff:
+    """Delays between connection attempts: doubling from `initial` up to `cap`, each with
+    ±`jitter` (a fraction) so that many collectors restarted together do not retry in step."""
+
+    def __init__(self, initial: float, cap: float, *, jitter: float = 0.2) -> None:
+        self.initial = initial
+        self.cap = cap
+        self.jitter = jitter
+        self._next = initial
+
+    def next(self) -> float:
+        """The delay before the next attempt (and double the one after)."""
+        delay = self._next
+        self._next = min(self._next * 2, self.cap)
+        spread = delay * self.jitter
+        return max(0.0, delay + random.uniform(-spread, spread))
+
+    def reset(self) -> None:
+        """Start again from `initial` (after a successful connection)."""
+        self._next = self.initial
 
 
 class TopicMapping(BaseModel):
@@ -72,7 +116,11 @@ class TopicMapping(BaseModel):
     )
     value_key: str = Field(default="value", description="JSON key holding the number.")
     timestamp_key: str = Field(
-        default="ts", description="JSON key holding the time: ISO 8601 or Unix epoch milliseconds."
+        default="ts",
+        description=(
+            "JSON key holding the time: ISO 8601 with an offset, or Unix epoch milliseconds "
+            "(a number that only makes sense as seconds is refused)."
+        ),
     )
     unit_key: str = Field(default="unit", description="JSON key holding the unit, if any.")
     timezone: str | None = Field(
@@ -107,6 +155,39 @@ class TopicMapping(BaseModel):
     def meter_for(self, topic: str) -> str:
         """The meter id for a topic that matches this mapping."""
         return self.meter.format(*topic.split("/"))
+
+
+class MeterSpec(BaseModel):
+    """A meter the collector registers at start, as a file mapping's ``meters:`` entries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["register", "interval"]
+    unit: str
+    multiplier: float = 1.0
+    rollover_max: float | None = None
+    time_zone: str = "UTC"
+    labelling: Literal["start", "end"] = "end"
+    interval_s: int | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    max_interval_quantity: float | None = None
+    facility_id: str | None = None
+    source_id: str | None = None
+    name: str | None = None
+
+    def to_meter(self) -> Meter:
+        """The plain meter object."""
+        return Meter(**self.model_dump())
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The span of plausible reading times: [earliest, latest]."""
+
+    earliest: datetime
+    latest: datetime
 
 
 class MqttCollectorConfig(BaseModel):
@@ -147,7 +228,41 @@ class MqttCollectorConfig(BaseModel):
     )
     username: str | None = None
     password: str | None = None
+    fail_fast: bool = Field(
+        default=False,
+        description="Stop with an error when the broker cannot be reached at start.",
+    )
+    reconnect_initial: float = Field(
+        default=0.5, gt=0, description="First delay (s) before retrying the broker."
+    )
+    reconnect_max: float = Field(
+        default=30.0, gt=0, description="Longest delay (s) between two connection attempts."
+    )
+    earliest: datetime = Field(
+        default=EARLIEST, description="Readings dated before this are quarantined."
+    )
+    max_future: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="Seconds a reading may lie ahead of the collector's clock before quarantine.",
+    )
+    meters: list[MeterSpec] = Field(
+        default_factory=list,
+        description="Meters registered before collecting (optional; meters may already exist).",
+    )
     topics: list[TopicMapping] = Field(min_length=1)
+
+    @field_validator("earliest")
+    @classmethod
+    def _aware(cls, earliest: datetime) -> datetime:
+        if earliest.tzinfo is None:
+            raise ValueError("earliest needs a UTC offset, e.g. 2000-01-01T00:00:00Z")
+        return earliest.astimezone(UTC)
+
+    def window(self, now: datetime | None = None) -> TimeWindow:
+        """The times accepted now."""
+        now = now or datetime.now(UTC)
+        return TimeWindow(self.earliest, now + timedelta(seconds=self.max_future))
 
     def mapping_for(self, topic: str) -> TopicMapping | None:
         """The first mapping whose filter matches the topic."""
@@ -200,14 +315,27 @@ def topic_matches(topic_filter: str, topic: str) -> bool:
     return len(levels) == len(filter_levels)
 
 
-def _parse_time(raw: object, zone: str | None) -> datetime:
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(raw: object, zone: str | None, window: TimeWindow) -> datetime:
     if isinstance(raw, bool) or raw is None:
         raise ValueError(f"timestamp {raw!r} is neither ISO 8601 nor epoch milliseconds")
     if isinstance(raw, int | float):
         if not math.isfinite(raw):
             raise ValueError(f"timestamp {raw!r} is not a finite number")
-        return datetime.fromtimestamp(raw / 1000.0, tz=UTC)
-    if isinstance(raw, str):
+        ts = _epoch(raw / 1000.0)
+        if ts is not None and ts < window.earliest:
+            seconds = _epoch(raw)
+            if seconds is not None and window.earliest <= seconds <= window.latest:
+                raise ValueError(
+                    f"timestamp {raw!r} read as epoch milliseconds is {_iso(ts)}, as seconds "
+                    f"{_iso(seconds)}: send epoch milliseconds ({int(raw) * 1000}) or ISO 8601"
+                )
+        if ts is None:
+            raise ValueError(f"timestamp {raw!r} is out of range as epoch milliseconds")
+    elif isinstance(raw, str):
         ts = datetime.fromisoformat(raw)
         if ts.tzinfo is None:
             if zone is None:
@@ -215,21 +343,119 @@ def _parse_time(raw: object, zone: str | None) -> datetime:
                     f"timestamp {raw!r} has no UTC offset and the mapping has no 'timezone'"
                 )
             ts = ts.replace(tzinfo=ZoneInfo(zone))
-        return ts.astimezone(UTC)
-    raise ValueError(f"timestamp {raw!r} is neither ISO 8601 nor epoch milliseconds")
+        ts = ts.astimezone(UTC)
+    else:
+        raise ValueError(f"timestamp {raw!r} is neither ISO 8601 nor epoch milliseconds")
+    if ts < window.earliest:
+        raise ValueError(
+            f"time {_iso(ts)} is before {_iso(window.earliest)}, the earliest accepted"
+        )
+    if ts > window.latest:
+        raise ValueError(
+            f"time {_iso(ts)} is in the future (later than {_iso(window.latest)}); "
+            "check the device's clock"
+        )
+    return ts
+
+
+def _epoch(seconds: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class MeterCheck:
+    """Checks readings against the meter registry as file imports do: the meter exists, the
+    unit converts to the meter's, and the value (in the meter's unit) is within its limits.
+
+    The registry is read at start and again when an unknown meter id shows up (at most every
+    few seconds), so meters registered while the collector runs are found.
+    """
+
+    def __init__(self, registry: Callable[[], Mapping[str, Meter]]) -> None:
+        self._registry = registry
+        self._meters = dict(registry())
+        self._loaded = time.monotonic()
+        self._factors: dict[tuple[str, str], float | str] = {}
+
+    def problem(self, reading: Reading) -> str | None:
+        """Why the reading cannot be stored, or None."""
+        meter = self._meters.get(reading.meter_id)
+        if meter is None and time.monotonic() - self._loaded >= _REGISTRY_REFRESH_S:
+            self._meters = dict(self._registry())
+            self._loaded = time.monotonic()
+            self._factors.clear()
+            meter = self._meters.get(reading.meter_id)
+        if meter is None:
+            return (
+                f"unknown meter {reading.meter_id!r}: register it first (meters: in the "
+                "collector's mapping, a file mapping, or the API)"
+            )
+        factor = self._factor(meter, reading.unit)
+        if isinstance(factor, str):
+            return factor
+        value = reading.value * factor
+        low, high = meter.min_value, meter.max_value
+        if (
+            not math.isfinite(value)
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
+            lo = "-∞" if low is None else f"{low:g}"
+            hi = "∞" if high is None else f"{high:g}"
+            return (
+                f"value {reading.value:g} {reading.unit} is outside the plausible range "
+                f"[{lo}, {hi}] {meter.unit} of meter {meter.id}"
+            )
+        return None
+
+    def _factor(self, meter: Meter, unit: str) -> float | str:
+        key = (meter.id, unit)
+        if key not in self._factors:
+            if len(self._factors) >= _UNIT_CACHE:
+                self._factors.clear()
+            try:
+                self._factors[key] = conversion_factor(unit, meter.unit)
+            except CarbonlinkError as exc:
+                self._factors[key] = (
+                    f"unit {unit!r} does not fit meter {meter.id} ({meter.unit}): {exc.message}"
+                )
+            except Exception as exc:
+                # A unit text from the wire reaches pint's parser, which raises more than
+                # its own errors on some inputs; the message goes to quarantine either way.
+                self._factors[key] = f"unit {unit!r} cannot be read: {type(exc).__name__}"
+        return self._factors[key]
 
 
 def parse_message(
-    mapping: TopicMapping, topic: str, payload: bytes, *, meter: str | None = None
+    mapping: TopicMapping,
+    topic: str,
+    payload: bytes,
+    *,
+    meter: str | None = None,
+    window: TimeWindow | None = None,
+    check: MeterCheck | None = None,
 ) -> tuple[list[Reading], list[Rejected]]:
-    """Turn one JSON message (an object or a list of objects) into readings and rejects."""
+    """Turn one JSON message (an object or a list of objects) into readings and rejects.
+
+    Times outside `window` (default: 2000-01-01 to a day ahead) are rejected; with `check`,
+    so are readings the meter registry does not accept. Every element of the message ends up
+    either a reading or a rejected record with its reason.
+    """
     source_ref = f"mqtt:{topic}"
     meter = meter if meter is not None else mapping.meter_for(topic)
+    window = window or TimeWindow(EARLIEST, datetime.now(UTC) + timedelta(days=1))
     try:
         document = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, too many digits
         return [], [Rejected(payload, f"payload is not JSON: {exc}", source_ref, meter)]
+    except RecursionError:
+        return [], [Rejected(payload, "payload is not JSON: nested too deeply", source_ref, meter)]
     items = document if isinstance(document, list) else [document]
+    if not items:
+        reason = "payload is an empty JSON list: no reading"
+        return [], [Rejected(payload, reason, source_ref, meter)]
     readings: list[Reading] = []
     rejected: list[Rejected] = []
     for index, item in enumerate(items):
@@ -245,11 +471,15 @@ def parse_message(
             unit = item.get(mapping.unit_key, mapping.unit)
             if not isinstance(unit, str) or not unit:
                 raise ValueError("no unit in the message and none in the mapping")
-            ts = _parse_time(item[mapping.timestamp_key], mapping.timezone)
+            ts = _parse_time(item[mapping.timestamp_key], mapping.timezone, window)
             quality = item.get("quality", "good")
-            readings.append(
-                Reading(meter, ts, float(value), unit, quality=str(quality), source_ref=ref)
-            )
+            if not isinstance(quality, str):
+                raise ValueError(f"quality {quality!r} is not a text")
+            reading = Reading(meter, ts, float(value), unit, quality=quality, source_ref=ref)
+            problem = check.problem(reading) if check is not None else None
+            if problem is not None:
+                raise ValueError(problem)
+            readings.append(reading)
         except KeyError as exc:
             rejected.append(Rejected(_raw(item), f"missing key {exc}", ref, meter))
         except (ValueError, OverflowError, OSError) as exc:
@@ -258,7 +488,8 @@ def parse_message(
 
 
 def _raw(item: object) -> bytes:
-    return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass
@@ -291,17 +522,24 @@ class MqttCollector:
         config: MqttCollectorConfig,
         sink: ReadingSink,
         *,
+        meters: Callable[[], Mapping[str, Meter]] | None,
         on_batch: Callable[[CollectorStats], None] | None = None,
     ) -> None:
+        """`meters` reads the meter registry (e.g. `Store.meters`); readings are checked
+        against it. None skips the check — only for replaying captures into a scratch store."""
         self.config = config
         self.sink = sink
         self.stats = CollectorStats()
+        self._check = MeterCheck(meters) if meters is not None else None
+        self._window = config.window()
+        self._window_at = time.monotonic()
         self._on_batch = on_batch
         self._pending: list[_Pending] = []
         # topic → (mapping, meter id): a plant has a fixed set of topics, so match each once.
         self._routes: dict[str, tuple[TopicMapping | None, str]] = {}
         self._connected = threading.Event()
         self._subscribed = threading.Event()
+        self._ever_connected = False
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -353,7 +591,12 @@ class MqttCollector:
             readings: list[Reading] = []
             rejected = [Rejected(payload, "no topic mapping matches this topic", f"mqtt:{topic}")]
         else:
-            readings, rejected = parse_message(route[0], topic, payload, meter=route[1])
+            if time.monotonic() - self._window_at >= 1.0:
+                self._window = self.config.window()
+                self._window_at = time.monotonic()
+            readings, rejected = parse_message(
+                route[0], topic, payload, meter=route[1], window=self._window, check=self._check
+            )
         self._pending.append(_Pending(message.mid, message.qos, readings, rejected, payload))
         if len(self._pending) >= self.config.batch_size:
             self.flush()
@@ -389,15 +632,52 @@ class MqttCollector:
             properties=properties,
         )
 
+    def _connect_until(self, stop: threading.Event, backoff: Backoff, *, first: bool) -> bool:
+        """Connect, retrying with back-off until it works or `stop` is set (True if connected).
+
+        With `fail_fast`, an unreachable broker at the very first attempt raises IngestError.
+        """
+        address = f"{self.config.host}:{self.config.port}"
+        while not stop.is_set():
+            try:
+                if not self._ever_connected:
+                    self._connect()
+                else:
+                    self._client.reconnect()
+            except (IngestError, OSError) as exc:
+                if self.config.fail_fast and first:
+                    raise
+                delay = backoff.next()
+                log.warning(
+                    "cannot reach the MQTT broker at %s (%s); retrying in %.1f s",
+                    address,
+                    exc,
+                    delay,
+                )
+                stop.wait(delay)
+                continue
+            self._ever_connected = True
+            return True
+        return False
+
     def run(self, stop: threading.Event | None = None, *, reconnect: bool = True) -> CollectorStats:
-        """Collect until `stop` is set; reconnects with back-off when the broker goes away."""
+        """Collect until `stop` is set; waits for the broker at start (unless `fail_fast`) and
+        reconnects with back-off, forever, when it goes away."""
         stop = stop or threading.Event()
-        self._connect()
-        backoff = 0.5
+        address = f"{self.config.host}:{self.config.port}"
+        backoff = Backoff(self.config.reconnect_initial, self.config.reconnect_max)
+        self._ever_connected = False
+        if not self._connect_until(stop, backoff, first=True):
+            return self.stats
+        log.info("connected to the MQTT broker at %s", address)
+        lost = False
         while not stop.is_set():
             rc = self._client.loop(timeout=min(0.05, self.config.flush_interval))
             if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                backoff = 0.5
+                if lost and self._connected.is_set():
+                    lost = False
+                    backoff.reset()
+                    log.warning("reconnected to the MQTT broker at %s", address)
                 if (
                     self._pending
                     and time.monotonic() - self.stats.last_flush >= self.config.flush_interval
@@ -409,13 +689,17 @@ class MqttCollector:
             self._store_without_ack()
             if not reconnect:
                 break
-            log.warning("lost the broker (%s); reconnecting in %.1fs", rc, backoff)
-            stop.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
-            try:
-                self._client.reconnect()
-            except OSError as exc:
-                log.warning("reconnect failed: %s", exc)
+            lost = True
+            delay = backoff.next()
+            log.warning(
+                "lost connection to the MQTT broker at %s (%s), retrying in %.1f s",
+                address,
+                mqtt.error_string(rc),
+                delay,
+            )
+            stop.wait(delay)
+            if not self._connect_until(stop, backoff, first=False):
+                break
         self.flush()
         self._client.disconnect()
         return self.stats

@@ -443,11 +443,13 @@ def derive_activity(
     time_zone: str | None = None,
     span: tuple[int, int] | None = None,
     options: VeeOptions | None = None,
+    save: bool = True,
 ) -> DerivedActivity:
     """Run VEE on a meter's stored readings and store its activity per accounting period.
 
     The time zone is the facility's (falling back to the meter's). Re-running on the same
     readings stores nothing new; running after new readings arrived supersedes the totals.
+    With ``save=False`` nothing is written: an audit re-derives without touching what it audits.
     """
     meter = store.meter(meter_id)
     if meter is None:
@@ -465,5 +467,5 @@ def derive_activity(
     digest.update("\0".join(series.unit).encode())
     digest.update(repr((meter, options or VeeOptions(), zone, span)).encode())
     records = [record for period in periods for record in activity[period]]
-    stored = store.save_activity(records, input_digest=digest.hexdigest())
+    stored = store.save_activity(records, input_digest=digest.hexdigest()) if save else 0
     return DerivedActivity(intervals, activity, stored)

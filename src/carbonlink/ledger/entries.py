@@ -222,8 +222,14 @@ def report_entry(
     files: Mapping[str, str],
     inputs: Sequence[int] = (),
     recorded_at: datetime | None = None,
+    copies_kept: bool = False,
 ) -> EntryDraft:
-    """Entry for one report: the hash of each rendered file (by file name) and its inputs."""
+    """Entry for one report: the hash of each rendered file (by file name) and its inputs.
+
+    ``copies_kept`` states that the store keeps a copy of every file, so that a copy deleted
+    later is found by a full verification; entries without it (files kept elsewhere) omit
+    the field and read as before.
+    """
     if not files:
         raise InputError("a report entry needs at least one rendered file")
     for name in files:
@@ -238,6 +244,7 @@ def report_entry(
             "report_kind": report_kind,
             "files": {name: _digest(digest, f"files[{name}]") for name, digest in files.items()},
             "inputs": _indices(inputs, "inputs"),
+            **({"copies_kept": True} if copies_kept else {}),
         },
     )
 
@@ -249,11 +256,17 @@ def report_entry_for_files(
     paths: Iterable[Path],
     inputs: Sequence[int] = (),
     recorded_at: datetime | None = None,
+    copies_kept: bool = False,
 ) -> EntryDraft:
     """Report entry whose file hashes are read from the rendered files themselves."""
     files = {path.name: sha256_file(path) for path in paths}
     return report_entry(
-        report_id, report_kind=report_kind, files=files, inputs=inputs, recorded_at=recorded_at
+        report_id,
+        report_kind=report_kind,
+        files=files,
+        inputs=inputs,
+        recorded_at=recorded_at,
+        copies_kept=copies_kept,
     )
 
 

@@ -104,7 +104,9 @@ def parse_note(data: bytes) -> Note:
         raise SignatureError("signed note has no blank line before its signatures")
     text, block = message[: split + 1], message[split + 2 :]
     signatures: list[NoteSignature] = []
-    for line in block.splitlines():
+    # Lines end at "\n" only: str.splitlines() would also split at U+0085 or U+2028, and a
+    # note that another implementation rejects must not verify here.
+    for line in block.removesuffix("\n").split("\n") if block else ():
         if not line.startswith(_SIGNATURE_PREFIX):
             raise SignatureError(f"malformed signature line {line!r}")
         name, _, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")

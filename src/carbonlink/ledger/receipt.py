@@ -23,7 +23,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carbonlink.errors import InputError
 from carbonlink.ledger import merkle
@@ -34,9 +34,12 @@ from carbonlink.ledger.entries import (
     sha256_file,
 )
 from carbonlink.ledger.errors import ProofError, ReceiptError, SignatureError
-from carbonlink.ledger.log import Ledger
 from carbonlink.ledger.note import Checkpoint, Signer, Verifier, open_checkpoint
 from carbonlink.ledger.note import open_note as _open_note
+
+if TYPE_CHECKING:
+    # The log needs SQLAlchemy; checking a receipt offline must not.
+    from carbonlink.ledger.log import Ledger
 
 RECEIPT_VERSION = "c2sp.org/tlog-proof@v1"
 RECEIPT_SUFFIX = ".tlog-proof"
@@ -204,6 +207,7 @@ def record_report(
     paths: Sequence[Path],
     inputs: Sequence[int] = (),
     receipt_dir: Path | None = None,
+    copies_kept: bool = False,
 ) -> tuple[int, Path]:
     """Record a report's rendered files, sign a checkpoint and write the report's receipt.
 
@@ -213,7 +217,13 @@ def record_report(
     if not paths:
         raise ReceiptError(f"report {report_id} has no rendered files to record")
     index = ledger.append(
-        report_entry_for_files(report_id, report_kind=report_kind, paths=paths, inputs=inputs)
+        report_entry_for_files(
+            report_id,
+            report_kind=report_kind,
+            paths=paths,
+            inputs=inputs,
+            copies_kept=copies_kept,
+        )
     )
     ledger.sign_checkpoint(signer)
     folder = receipt_dir or paths[0].parent

@@ -106,10 +106,15 @@ def account_recorded(
 
 
 def _run(
-    inventory: Inventory, library: FactorLibrary, store: Store, file_name: str
+    inventory: Inventory,
+    library: FactorLibrary,
+    store: Store,
+    file_name: str,
+    *,
+    save: bool = True,
 ) -> tuple[Computation, list[MeteredUse]]:
     """Compute the inventory; metered sources take their activity from the stored readings."""
-    inventory, uses = resolve_metered_activity(inventory, store)
+    inventory, uses = resolve_metered_activity(inventory, store, save=save)
     plan = compile_inventory(inventory, library=library, file=file_name)
     return compute(plan, plan.inventory_batch()), uses
 
@@ -138,7 +143,8 @@ def recompute_calculation_run(entry: LedgerEntry, ledger: Ledger) -> None:
             index=entry.index,
         )
     inventory = parse_inventory(inventory_bytes.decode("utf-8"), file=settings["inventory_file"])
-    computation, _ = _run(inventory, library, store, settings["inventory_file"])
+    # An audit reads only: the derived activity is not stored again.
+    computation, _ = _run(inventory, library, store, settings["inventory_file"], save=False)
     digest = results_sha256(computation.to_dict())
     if digest != content["results_sha256"]:
         raise TamperError(

@@ -33,17 +33,35 @@ def record_rendered_report(
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         store.save_document(path.name, path.read_bytes(), media_type)
     return record_report(
-        ledger, signer, report_id, report_kind=report_kind, paths=paths, inputs=inputs
+        ledger,
+        signer,
+        report_id,
+        report_kind=report_kind,
+        paths=paths,
+        inputs=inputs,
+        copies_kept=True,
     )
 
 
 def recompute_report(entry: LedgerEntry, ledger: Ledger) -> None:
-    """Re-hash the kept copy of each file of a report (reports recorded without copies pass)."""
+    """Re-hash the kept copy of each file of a report.
+
+    An entry that states its copies were kept fails when one is missing; one recorded without
+    copies (files kept outside the store) is checked where a copy happens to exist.
+    """
     store = Store(ledger.engine)
-    for name, expected in entry.content().get("files", {}).items():
+    content = entry.content()
+    for name, expected in content.get("files", {}).items():
         try:
             body = store.document(expected).body
         except StoreError:
+            if content.get("copies_kept"):
+                raise TamperError(
+                    f"entry {entry.index} (report {content.get('report_id')}): the kept copy "
+                    f"of {name} is missing from the store",
+                    index=entry.index,
+                    hint="a stored report was deleted; restore it from a backup",
+                ) from None
             continue
         if sha256_bytes(body) != expected:
             raise TamperError(

@@ -297,12 +297,18 @@ def to_domain(doc: CbamInputFile) -> CbamInstallationData:
     )
 
 
-def load_cbam_input(path: Path) -> CbamInstallationData:
-    """Read and validate a CBAM input YAML file."""
+def load_cbam_input(path: Path, *, text: str | None = None) -> CbamInstallationData:
+    """Read and validate a CBAM input YAML file (``text``: its content, already decoded)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(path.read_text(encoding="utf-8") if text is None else text)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot read {path}: not UTF-8 text",
+            file=str(path),
+            hint="save the file as UTF-8 (`carbonlink report` also reads GB18030/GBK)",
+        ) from exc
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=str(path)) from exc
     try:

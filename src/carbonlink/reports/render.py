@@ -1,28 +1,70 @@
 """Renderers of report documents: HTML and PDF from one Jinja2 template, XLSX and JSON.
 
 The HTML of a report is also the PDF's source (WeasyPrint lays it out with the print CSS of
-the template); Chinese text is set in Noto Sans CJK SC found through fontconfig, so the
-machine needs the ``fonts-noto-cjk`` package. XLSX keeps numbers as numbers with the unit in
-the header; JSON is the document itself.
+the template). PDFs are set in Noto Sans SC, which carbonlink installs itself (``fonts/`` beside
+this module, copied from a pinned npm package at install) and hands WeasyPrint through
+``@font-face``: Chinese comes out right whatever fonts the machine has, and WeasyPrint embeds
+only the glyphs used. A PDF in which any character would be drawn as an empty box (.notdef)
+is refused, not written. XLSX keeps numbers as numbers with the unit in the header; JSON is
+the document itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
+import threading
+import warnings
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from carbonlink.errors import InputError
+from carbonlink.errors import CarbonlinkError, InputError
 
-__all__ = ["ReportFormat", "render_html", "write_json", "write_pdf", "write_report", "write_xlsx"]
+if TYPE_CHECKING:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+__all__ = [
+    "FONT_FAMILY",
+    "MissingGlyphError",
+    "ReportFontError",
+    "ReportFormat",
+    "render_html",
+    "render_pdf",
+    "write_json",
+    "write_pdf",
+    "write_report",
+    "write_xlsx",
+]
+
+FONT_FAMILY = "Carbonlink Noto Sans SC"
+"""The CSS family the PDF renderer gives the shipped font (no system font bears this name)."""
+
+FONT_FOLDER = Path(__file__).parent / "fonts"
+FONT_FILES = {"normal": "NotoSansSC_400Regular.ttf", "bold": "NotoSansSC_700Bold.ttf"}
+"""Font file per CSS weight, as the install step copies them into :data:`FONT_FOLDER`."""
+
+
+_PDF_LOCK = threading.Lock()
+"""One PDF at a time per process: the shared font configuration (Pango's font map) is not
+safe to use from two threads at once, and the dashboard renders in a thread pool."""
+
+
+class ReportFontError(CarbonlinkError, RuntimeError):
+    """The font that PDF reports are set in is not installed beside the package."""
+
+
+class MissingGlyphError(CarbonlinkError, ValueError):
+    """Characters of a report have no glyph in any font: the PDF would show empty boxes."""
+
+    def __init__(self, message: str, *, characters: str, **kwargs: Any) -> None:
+        self.characters = characters
+        super().__init__(message, **kwargs)
 
 
 class ReportFormat(StrEnum):
@@ -72,12 +114,80 @@ def write_html(document: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_pdf(document: dict[str, Any], path: Path) -> Path:
-    """Lay the HTML page out as PDF (A4 landscape) with WeasyPrint."""
-    from weasyprint import HTML  # slow to import; only PDF output needs it
+def _import_weasyprint() -> None:
+    # WeasyPrint warns at import when the HarfBuzz-Subset library is absent (it then subsets
+    # with fontTools, slower but correct), and when fontconfig knows no system font. The first
+    # is a system package the install scripts provide; the second does not matter, as reports
+    # bring their own font. Neither must decide whether a report can be written.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning
+        )
+        warnings.filterwarnings("ignore", message="No fonts configured in FontConfig")
+        import weasyprint  # noqa: F401
 
+
+@lru_cache(maxsize=1)
+def _pdf_fonts() -> tuple[FontConfiguration, CSS]:
+    """The font configuration and ``@font-face`` rules, made once per process.
+
+    WeasyPrint copies each font file into a temporary folder of the configuration and registers
+    it with fontconfig; reusing the configuration pays that (and the scan of 30 000 glyphs)
+    once, not per document. The folder is removed at exit.
+    """
+    _import_weasyprint()
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    missing = [name for name in FONT_FILES.values() if not (FONT_FOLDER / name).is_file()]
+    if missing:
+        raise ReportFontError(
+            f"the report font is not installed: {', '.join(missing)} missing in {FONT_FOLDER}",
+            hint="reinstall carbonlink (in a checkout, `make .venv/.installed` copies Noto Sans "
+            "SC from frontend/node_modules)",
+        )
+    faces = "\n".join(
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight}; '
+        f'src: url("{(FONT_FOLDER / name).as_uri()}"); }}'
+        for weight, name in FONT_FILES.items()
+    )
+    font_config = FontConfiguration()
+    atexit.register(_pdf_fonts.cache_clear)
+    return font_config, CSS(string=faces, font_config=font_config)
+
+
+def render_pdf(document: dict[str, Any]) -> bytes:
+    """The report as PDF bytes (A4 landscape), laid out by WeasyPrint from the HTML page.
+
+    Raises :class:`MissingGlyphError` when a character has no glyph in any font, rather than
+    returning a PDF that shows it as an empty box.
+    """
+    page = render_html(document)
+    with _PDF_LOCK:
+        font_config, faces = _pdf_fonts()
+        from weasyprint import HTML
+
+        rendered = HTML(string=page).render(stylesheets=[faces], font_config=font_config)
+        pdf = rendered.write_pdf()
+        # WeasyPrint records, per font, the characters it had to draw as .notdef.
+        missing = sorted({chr(code) for font in rendered.fonts.values() for code in font.missing})
+    if missing:
+        shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing[:20])
+        raise MissingGlyphError(
+            f"no font has a glyph for {shown}{' …' if len(missing) > 20 else ''}",
+            characters="".join(missing),
+            record=f"{document.get('report', '')} report",
+            hint="the PDF would show these characters as empty boxes; replace them in the "
+            "input, or use the HTML, XLSX or JSON output",
+        )
+    return pdf
+
+
+def write_pdf(document: dict[str, Any], path: Path) -> Path:
+    """Write the report as PDF; nothing is written when a character has no glyph."""
+    pdf = render_pdf(document)
     path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=render_html(document)).write_pdf(path)
+    path.write_bytes(pdf)
     return path
 
 
@@ -86,11 +196,6 @@ def write_json(document: dict[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
     return path
-
-
-_HEADER = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="2F5D50")
-_BOLD = Font(bold=True)
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
@@ -111,6 +216,15 @@ def _number_format(digits: int) -> str:
 
 def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     """A workbook: a summary sheet with the headline figures, then one sheet per table."""
+    # openpyxl is imported here, as WeasyPrint is in render_pdf: a command that writes no
+    # workbook does not pay for it.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="2F5D50")
+    bold = Font(bold=True)
     book = Workbook()
     summary = book.active
     assert summary is not None
@@ -125,7 +239,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     summary.append([])
     summary.append(["Figure", "Value", "Unit"])
     for cell in summary[summary.max_row]:
-        cell.font, cell.fill = _HEADER, _HEADER_FILL
+        cell.font, cell.fill = header_font, header_fill
     for item in document["facts"]:
         summary.append([item["label"], item["value"], item["unit"]])
         summary.cell(summary.max_row, 2).number_format = _number_format(3)
@@ -140,7 +254,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
         columns = spec["columns"]
         sheet.append([f"{c['label']} ({c['unit']})" if c["unit"] else c["label"] for c in columns])
         for cell in sheet[2]:
-            cell.font, cell.fill = _HEADER, _HEADER_FILL
+            cell.font, cell.fill = header_font, header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         rows = list(spec["rows"])
         if spec["total"]:
@@ -152,7 +266,7 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
                     sheet.cell(sheet.max_row, col).number_format = _number_format(column["digits"])
             if spec["total"] and index == len(rows) - 1:
                 for cell in sheet[sheet.max_row]:
-                    cell.font = _BOLD
+                    cell.font = bold
         if spec["note"]:
             sheet.append([])
             sheet.append([spec["note"]])

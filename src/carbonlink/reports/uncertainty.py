@@ -27,10 +27,20 @@ SEED = 20061
 
 
 def read_uncertainty_spec(path: Path) -> InventoryUncertainty:
-    """``activity_u95`` / ``factor_u95`` maps from YAML; errors name the file and the key."""
+    """``activity_u95`` / ``factor_u95`` maps from a UTF-8 YAML file."""
     try:
-        document = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the uncertainty file: {exc}", file=str(path)) from exc
+    return parse_uncertainty_spec(text, file=str(path))
+
+
+def parse_uncertainty_spec(text: str, *, file: str) -> InventoryUncertainty:
+    """``activity_u95`` / ``factor_u95`` maps from YAML text; errors name the file and the key."""
+    path = Path(file)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         raise InputError(f"cannot read the uncertainty file: {exc}", file=str(path)) from exc
     if not isinstance(document, dict) or not {"activity_u95", "factor_u95"} <= document.keys():
         raise InputError(

@@ -26,9 +26,15 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind ``engine`` up to ``revision`` (the newest by default)."""
+def upgrade(engine: Engine, revision: str = "head", *, workspace: Path | None = None) -> None:
+    """Migrate the database behind ``engine`` up to ``revision`` (the newest by default).
+
+    ``workspace`` is the folder the database belongs to, for migrations that rewrite the paths
+    it records (by default the folder of a SQLite file; none for a server database).
+    """
     config = alembic_config(engine)
+    if workspace is not None:
+        config.attributes["workspace"] = workspace
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -40,9 +46,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ) from exc
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, *, workspace: Path | None = None) -> None:
     """Migrate the database behind ``engine`` down to ``revision`` (``base`` empties it)."""
     config = alembic_config(engine)
+    if workspace is not None:
+        config.attributes["workspace"] = workspace
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -131,6 +132,34 @@ class Workspace:
     revision: str | None
 
 
+def workspace_path(path: Path, workspace: Path) -> str:
+    """How the workspace's database records a file: relative to the workspace folder.
+
+    A file inside the workspace is recorded as ``reports/q1.pdf``, one in the folder that holds
+    the workspace (where ``carbonlink demo`` writes its outputs, beside its ``workspace``) as
+    ``../q1.pdf``, with ``/`` separators on every system. A copied, moved or restored workspace
+    then serves its own files, never the original folder's. A file anywhere else is not the
+    workspace's own and keeps its absolute path.
+    """
+    target = Path(os.path.abspath(path))
+    root = Path(os.path.abspath(workspace))
+    if target.is_relative_to(root):
+        return target.relative_to(root).as_posix()
+    beside = root.parent not in (root, Path(root.anchor))
+    if beside and target.is_relative_to(root.parent):
+        return (PurePosixPath("..") / target.relative_to(root.parent).as_posix()).as_posix()
+    return str(target)
+
+
+def resolve_workspace_path(stored: str, workspace: Path) -> Path:
+    """The file a path recorded by `workspace_path` names, for the workspace at ``workspace``
+    (an absolute path, as older workspaces recorded them, is taken as it is)."""
+    path = Path(stored)
+    if path.is_absolute():
+        return path
+    return Path(os.path.normpath(Path(os.path.abspath(workspace)) / path))
+
+
 def init_workspace(directory: Path, settings: Settings) -> Workspace:
     """Create (or bring up to date) a workspace: its folder, config file and migrated database.
 
@@ -157,7 +186,7 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     config = load_workspace_config(settings.workspace)
     engine = engine_from_settings(effective_settings(settings, config))
     if migrate:
-        upgrade(engine)
+        upgrade(engine, workspace=settings.workspace)
     store = Store(engine)
     if migrate:
         register_reference(store, config)

@@ -151,7 +151,10 @@ def test_births_aliases_data_gap_rebirth_and_death(
     assert _wait(lambda: not node().awaiting_birth and node().online)
     assert app.stats.rebirths_requested == 1
     held = datetime.fromtimestamp((t0 + 600_000) / 1000, UTC)
-    assert (energy, held) not in sink.readings  # held past the gap, never trusted
+    # Held past the gap: stored with its own time, marked as received after a gap.
+    assert sink.readings[(energy, held)].value == 2000.0
+    assert sink.readings[(energy, held)].quality == "good+seq_gap"
+    assert app.stats.held_released == 1
     edge.publish_data("EM-01", {"Active Energy": 2100.0}, ts_ms=t0 + 660_000)
     later = datetime.fromtimestamp((t0 + 660_000) / 1000, UTC)
     assert _wait(lambda: (energy, later) in sink.readings)

@@ -15,17 +15,16 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from carbonlink.api.deps import Context, ServiceContext, requires
 from carbonlink.api.problems import NotFoundError, problem_responses
-from carbonlink.api.schema import users
 from carbonlink.api.security import ForbiddenError, Principal
 from carbonlink.errors import InputError
 from carbonlink.ledger import Ledger, ProofError
 from carbonlink.ledger.merkle import leaf_hash
+from carbonlink.store.tenant_data import organizations_with_users
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 Auditor = Annotated[Principal, requires("ledger")]
@@ -82,11 +81,7 @@ class EntryOut(BaseModel):
 
 def _one_organization(ctx: ServiceContext) -> None:
     """Refuse entry content while the database serves users of several organizations."""
-    with ctx.engine.connect() as connection:
-        organizations = connection.execute(
-            sa.select(sa.func.count(sa.distinct(users.c.organization_id)))
-        ).scalar_one()
-    if organizations > 1:
+    if organizations_with_users(ctx.engine) > 1:
         raise ForbiddenError(
             "ledger entries are not shown while several organizations share this service",
             hint="check receipts offline with 'carbonlink verify', or use the proofs and "

@@ -83,7 +83,7 @@ def mount_pact(app: FastAPI, settings: Settings, engine: Engine) -> None:
     In production mode plain-HTTP requests to /pact are refused (PACT requires HTTPS), unless
     ``pact_forwarded_https`` trusts a TLS-terminating proxy's ``X-Forwarded-Proto``.
     """
-    host = create_pact_app(engine, HostConfig(worker_interval=None))
+    host = create_pact_app(engine, HostConfig(worker_interval=None, public_url=settings.public_url))
     guarded = HttpsOnly(host, forwarded=settings.pact_forwarded_https)
     app.mount(PACT_ROOT, guarded if settings.production else host, name="pact")
     worker = service_worker(settings, engine)

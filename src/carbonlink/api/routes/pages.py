@@ -21,9 +21,11 @@ from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceCon
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
-from carbonlink.api.routes.api import API_REF, ReadingIn, reprocess_quarantine, search_factors
+from carbonlink.api.routes.factors import search_factors
+from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
 from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
 from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.store.workspace import resolve_workspace_path
 
 LOGIN_CSRF_COOKIE = "carbonlink_login_csrf"
 router = APIRouter(include_in_schema=False)
@@ -179,7 +181,7 @@ def _inventory_overview(
     version = _data_version(request, ctx, org)
     values = dict(ctx.overviews.cached((org, "page", view.run.id, lang), version, parts))
     # receipts are written beside the files after the report is saved: looked for every time
-    files = _report_files(values.pop("outputs"))
+    files = _report_files(values.pop("outputs"), ctx.settings.workspace)
     values.update(view=view, files=files, lang=lang, _=fmt.gettext, fmt=fmt)
     listed = tuple((f["label"], f["name"], f["proof"]) for f in files)
     content = ctx.overviews.cached(
@@ -216,11 +218,11 @@ def _receipt(path: Path) -> Path | None:
     return None
 
 
-def _report_files(outputs: dict[str, str]) -> list[dict[str, Any]]:
+def _report_files(outputs: dict[str, str], workspace: Path) -> list[dict[str, Any]]:
     """The written files worth linking, each with its ``*.tlog-proof`` receipt when present."""
     out = []
     for label, name in outputs.items():
-        path = Path(name)
+        path = resolve_workspace_path(name, workspace)
         if path.suffix not in REPORT_FILE_SUFFIXES or not path.is_file():
             continue
         out.append({"label": label, "name": path.name, "proof": _receipt(path) is not None})
@@ -592,10 +594,10 @@ def report_file(label: str, request: Request, ctx: Context, proof: bool = False)
     caller = _page_caller(request, ctx)
     monitoring = results.latest_monitoring(ctx.engine, caller.organization_id)
     outputs = monitoring[1] if monitoring else {}
-    listed = {f["label"]: f for f in _report_files(outputs)}
+    listed = {f["label"]: f for f in _report_files(outputs, ctx.settings.workspace)}
     if label not in listed:
         raise NotFoundError("file not found", record=label)
-    path = Path(outputs[label])
+    path = resolve_workspace_path(outputs[label], ctx.settings.workspace)
     if proof:
         receipt = _receipt(path)
         if receipt is None:

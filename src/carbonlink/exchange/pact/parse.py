@@ -68,8 +68,10 @@ def _load(document: Mapping[str, Any] | str | bytes, kind: str) -> Any:
     if isinstance(document, str | bytes):
         try:
             return json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise InvalidPactDocumentError(kind, [("", f"not JSON: {exc}")]) from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidPactDocumentError(kind, [("", f"not JSON in UTF-8: {exc}")]) from exc
+        except RecursionError as exc:
+            raise InvalidPactDocumentError(kind, [("", "JSON nested too deeply")]) from exc
     return dict(document)
 
 

@@ -7,20 +7,33 @@ carry only aliases, resolved through the last birth of the same edge node.
 Ordering (Sparkplug 3.0 §7.1–7.4): every message of an edge node after NBIRTH carries ``seq``,
 0–255, shared by the node and its devices. When a message arrives out of order the host holds
 it for ``reorder_timeout`` seconds waiting for the missing one; if the gap is still open then,
-it drops the held messages (their values are not trusted) and publishes an NCMD with
-``Node Control/Rebirth`` = true, so the node publishes its births again with current values.
+it stores the held messages — each metric carries its own timestamp, and the aliases resolve
+through the node's current birth — with quality ``good+seq_gap`` (metrics it cannot resolve go
+to quarantine with the reason), and publishes an NCMD with ``Node Control/Rebirth`` = true, so
+the node publishes its births again with current values. Messages still held when a new NBIRTH
+or an NDEATH arrives are stored the same way first: nothing received is dropped.
 An NDEATH is honoured only when its ``bdSeq`` equals the ``bdSeq`` of the node's current NBIRTH:
 a late will message of an earlier session must not take a live node offline.
 
-STATE (§7.5): on connect the host registers a will and publishes, retained with QoS 1,
-``{"online": true, "timestamp": t}`` on ``spBv1.0/STATE/<host id>``; the will and the clean
-shutdown publish ``{"online": false, "timestamp": t}`` with the same ``t``.
+STATE (§7.5): on connect the host registers a will, subscribes to the edge nodes' topics and to
+its own ``spBv1.0/STATE/<host id>``, then publishes, retained with QoS 1,
+``{"online": true, "timestamp": t}`` there; the will and the clean shutdown publish
+``{"online": false, "timestamp": t}`` with the same ``t``. When the host sees itself declared
+offline while it runs (a will of an earlier connection delivered late, another client), it
+publishes its online STATE again at once.
+
+Broker outages: the host waits for the broker at start (unless ``fail_fast``) and, when the
+connection is lost, reconnects with exponential back-off (capped, with jitter) forever, logging
+each change. A reconnection is a new clean session, so the host no longer trusts what it knew
+of the edge nodes: it asks every known node for a rebirth, and their data is taken again from
+the next NBIRTH (an edge node that lost the broker too publishes one on reconnecting, §7.1).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -35,8 +48,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field
 
+from carbonlink.errors import IngestError
 from carbonlink.ingest.base import Reading, ReadingSink, Rejected
-from carbonlink.ingest.mqtt import connect_broker
+from carbonlink.ingest.mqtt import Backoff, connect_broker
 from carbonlink.ingest.sparkplug.schema import DataType, Payload
 from carbonlink.ingest.sparkplug.topics import (
     BDSEQ_METRIC,
@@ -89,6 +103,15 @@ class SparkplugHostConfig(BaseModel):
         description="Unit for metrics whose birth carries no 'engUnit' property.",
     )
     keepalive: int = Field(default=30, ge=5)
+    fail_fast: bool = Field(
+        default=False, description="Stop with an error when the broker is away at start."
+    )
+    reconnect_initial: float = Field(
+        default=0.5, gt=0, description="First delay (s) before retrying the broker."
+    )
+    reconnect_max: float = Field(
+        default=30.0, gt=0, description="Longest delay (s) between two connection attempts."
+    )
 
 
 @dataclass
@@ -125,6 +148,9 @@ class HostStats:
     quarantined: int = 0
     rebirths_requested: int = 0
     stale_deaths_ignored: int = 0
+    held_released: int = 0
+    connects: int = 0
+    state_republished: int = 0
 
 
 def metric_meter_id(topic: SparkplugTopic, metric_name: str) -> str:
@@ -184,6 +210,7 @@ class SparkplugHost:
         self._on_event = on_event
         self._state_ts = 0
         self._online = threading.Event()
+        self._stopping = False
         client_id = config.client_id or f"carbonlink-host-{config.host_id}"
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
@@ -214,37 +241,99 @@ class SparkplugHost:
             properties=properties,
         )
 
-    def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("the MQTT broker refused the connection: %s", reason)
+            return
+        self.stats.connects += 1
         group = self.config.group
         client.subscribe(
             [
                 (f"{NAMESPACE}/{group}/+/+", 1),
                 (f"{NAMESPACE}/{group}/+/+/+", 1),
+                (state_topic(self.config.host_id), 1),
             ]
         )
+
+    def _forget_sessions(self) -> None:
+        """After a reconnection: births seen before may be stale, so every known edge node is
+        asked for new ones (its held messages are stored first)."""
+        for (group, edge), node in self.nodes.items():
+            self._release_held(node, "the connection to the broker was lost")
+            node.awaiting_birth = False
+            self.request_rebirth(SparkplugTopic(group, "NCMD", edge))
 
     def _on_subscribe(self, client: mqtt.Client, *_args: Any) -> None:
         # STATE online only once the subscriptions are in place, so no birth is missed.
         client.publish(state_topic(self.config.host_id), self._state(True), qos=1, retain=True)
         self._online.set()
         self._emit("online", None)
+        if self.stats.connects > 1:
+            self._forget_sessions()
 
     def wait_online(self, timeout: float) -> bool:
         """Block until STATE online has been published (for tests and demos)."""
         return self._online.wait(timeout)
 
+    def _connect_until(self, stop: threading.Event, backoff: Backoff, *, first: bool) -> bool:
+        """Connect, retrying with back-off until it works or `stop` is set (True if connected)."""
+        address = f"{self.config.host}:{self.config.port}"
+        while not stop.is_set():
+            try:
+                self._connect()
+            except IngestError as exc:
+                if first and self.config.fail_fast:
+                    raise
+                delay = backoff.next()
+                log.warning(
+                    "cannot reach the MQTT broker at %s (%s); retrying in %.1f s",
+                    address,
+                    exc.__cause__ or exc,
+                    delay,
+                )
+                stop.wait(delay)
+                continue
+            return True
+        return False
+
     def run(self, stop: threading.Event | None = None) -> HostStats:
-        """Follow edge nodes until `stop` is set, then publish STATE offline and disconnect."""
+        """Follow edge nodes until `stop` is set, then publish STATE offline and disconnect.
+
+        Waits for the broker at start (unless `fail_fast`) and reconnects with back-off,
+        forever, when the connection is lost."""
         stop = stop or threading.Event()
-        self._connect()
+        address = f"{self.config.host}:{self.config.port}"
+        backoff = Backoff(self.config.reconnect_initial, self.config.reconnect_max)
+        if not self._connect_until(stop, backoff, first=True):
+            return self.stats
+        lost = False
         while not stop.is_set():
             rc = self._client.loop(timeout=0.05)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 self._online.clear()
-                stop.wait(1.0)
-                self._connect()
+                lost = True
+                delay = backoff.next()
+                log.warning(
+                    "lost connection to the MQTT broker at %s (%s), retrying in %.1f s",
+                    address,
+                    mqtt.error_string(rc),
+                    delay,
+                )
+                self._emit("offline", None)
+                stop.wait(delay)
+                if not self._connect_until(stop, backoff, first=False):
+                    break
                 continue
+            if lost and self._online.is_set():
+                lost = False
+                backoff.reset()
+                log.warning("reconnected to the MQTT broker at %s", address)
             self.check_reorder_timeouts()
+        if not self._client.is_connected():
+            return self.stats
+        self._stopping = True
         info = self._client.publish(
             state_topic(self.config.host_id), self._state(False), qos=1, retain=True
         )
@@ -260,9 +349,15 @@ class SparkplugHost:
             self._on_event(event, topic)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self.receive(message.topic, bytes(message.payload))
+
+    def receive(self, topic_name: str, raw: bytes) -> None:
+        """One message as received from the broker: decoded and handled, or quarantined."""
         self.stats.messages += 1
-        raw = bytes(message.payload)
-        topic = parse_topic(message.topic)
+        if topic_name == state_topic(self.config.host_id):
+            self._own_state(raw)
+            return
+        topic = parse_topic(topic_name)
         if topic is None or topic.message_type in ("NCMD", "DCMD"):
             return
         try:
@@ -271,6 +366,21 @@ class SparkplugHost:
             self._quarantine([Rejected(raw, f"not a Sparkplug B payload: {exc}", str(topic))])
             return
         self.handle(topic, payload, raw)
+
+    def _own_state(self, raw: bytes) -> None:
+        """§7.5: a host that sees itself declared offline while running says it is online."""
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            state = None
+        offline = not (isinstance(state, dict) and state.get("online") is True)
+        if offline and self._online.is_set() and not self._stopping:
+            log.warning("STATE of host %s was set offline; publishing online", self.config.host_id)
+            self.stats.state_republished += 1
+            self._client.publish(
+                state_topic(self.config.host_id), self._state(True), qos=1, retain=True
+            )
+            self._emit("state republished", None)
 
     def handle(self, topic: SparkplugTopic, payload: Any, raw: bytes) -> None:
         """Process one decoded message in arrival order (public for offline replays)."""
@@ -311,11 +421,7 @@ class SparkplugHost:
         node.next_seq = (node.next_seq + 1) % 256
         kind = topic.message_type
         if kind == "DBIRTH":
-            assert topic.device is not None
-            node.devices_online.add(topic.device)
-            for key in [k for k in node.aliases if k[0] == topic.device]:
-                del node.aliases[key]
-            self._learn(topic.device, node, payload)
+            self._device_birth(topic, node, payload)
             self._store(topic, node, payload, raw)
         elif kind == "DDEATH":
             node.devices_online.discard(topic.device or "")
@@ -331,6 +437,7 @@ class SparkplugHost:
             self._quarantine([Rejected(raw, "NBIRTH without a bdSeq metric", str(topic))])
             self.request_rebirth(topic)
             return
+        self._release_held(node, "a new NBIRTH arrived")
         node.online = True
         node.awaiting_birth = False
         node.bd_seq = bd_seq
@@ -338,8 +445,6 @@ class SparkplugHost:
         node.aliases.clear()
         node.names.clear()
         node.devices_online.clear()
-        node.held.clear()
-        node.gap_since = None
         self._learn(None, node, payload)
         self._store(topic, node, payload, raw)
         self._emit("NBIRTH", topic)
@@ -350,10 +455,9 @@ class SparkplugHost:
             self.stats.stale_deaths_ignored += 1
             self._emit("stale NDEATH", topic)
             return
+        self._release_held(node, "the edge node died")
         node.online = False
         node.devices_online.clear()
-        node.held.clear()
-        node.gap_since = None
         self._emit("NDEATH", topic)
 
     def _learn(self, device: str | None, node: EdgeNodeState, payload: Any) -> None:
@@ -365,7 +469,47 @@ class SparkplugHost:
             if metric.HasField("alias"):
                 node.aliases[(device, int(metric.alias))] = info
 
-    def _store(self, topic: SparkplugTopic, node: EdgeNodeState, payload: Any, raw: bytes) -> None:
+    def _release_held(self, node: EdgeNodeState, why: str) -> None:
+        """Store the messages held past a seq gap that did not close (in arrival order of seq
+        after the gap), marked ``good+seq_gap``; nothing held is dropped."""
+        if not node.held:
+            node.gap_since = None
+            return
+        held = sorted(node.held.items(), key=lambda item: (item[0] - node.next_seq) % 256)
+        node.held.clear()
+        node.gap_since = None
+        log.warning(
+            "edge node %s: seq %d never arrived (%s); storing %d held message(s) as good+seq_gap",
+            "/".join(held[0][1][0].node_key),
+            node.next_seq,
+            why,
+            len(held),
+        )
+        for _, (topic, payload, raw) in held:
+            self.stats.held_released += 1
+            if topic.message_type == "DBIRTH":
+                self._device_birth(topic, node, payload)
+            if topic.message_type in ("NDATA", "DDATA", "DBIRTH"):
+                self._store(topic, node, payload, raw, quality="good+seq_gap")
+            elif topic.message_type == "DDEATH":
+                node.devices_online.discard(topic.device or "")
+
+    def _device_birth(self, topic: SparkplugTopic, node: EdgeNodeState, payload: Any) -> None:
+        device = topic.device or ""
+        node.devices_online.add(device)
+        for key in [k for k in node.aliases if k[0] == device]:
+            del node.aliases[key]
+        self._learn(device, node, payload)
+
+    def _store(
+        self,
+        topic: SparkplugTopic,
+        node: EdgeNodeState,
+        payload: Any,
+        raw: bytes,
+        *,
+        quality: str = "good",
+    ) -> None:
         readings: list[Reading] = []
         rejected: list[Rejected] = []
         ref = f"{topic}#seq={payload.seq}" if payload.HasField("seq") else str(topic)
@@ -396,6 +540,8 @@ class SparkplugHost:
                 if metric.is_null:
                     raise ValueError("metric value is null")
                 value = metric_value(metric, info.datatype)
+                if not math.isfinite(value):
+                    raise ValueError(f"metric value {value} is not a finite number")
                 unit = info.unit or self.config.default_unit
                 if unit is None:
                     raise ValueError("no engUnit in the birth and no default unit configured")
@@ -404,7 +550,7 @@ class SparkplugHost:
             except (ValueError, OverflowError, OSError) as exc:
                 rejected.append(Rejected(metric.SerializeToString(), str(exc), ref, meter))
                 continue
-            readings.append(Reading(meter, ts, value, unit, source_ref=ref))
+            readings.append(Reading(meter, ts, value, unit, quality=quality, source_ref=ref))
         if rejected:
             self._quarantine(rejected)
         if readings:
@@ -421,8 +567,7 @@ class SparkplugHost:
         now = time.monotonic() if now is None else now
         for (group, edge), node in self.nodes.items():
             if node.gap_since is not None and now - node.gap_since >= self.config.reorder_timeout:
-                node.held.clear()
-                node.gap_since = None
+                self._release_held(node, f"waited {self.config.reorder_timeout:g} s")
                 self.request_rebirth(SparkplugTopic(group, "NCMD", edge))
             elif node.awaiting_birth and now - node.rebirth_at >= 5 * self.config.reorder_timeout:
                 # The request or the answer was lost (NCMD travels at QoS 0): ask again.

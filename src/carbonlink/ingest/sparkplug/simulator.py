@@ -3,7 +3,9 @@
 It behaves as §6–7 of the specification asks of an edge node: an NDEATH will carrying the
 session's ``bdSeq``; NBIRTH (seq 0) with ``bdSeq``, ``Node Control/Rebirth`` and its metrics
 with aliases; one DBIRTH per device; data messages with aliases only and a ``seq`` that wraps
-at 256; a new NBIRTH/DBIRTH set when an NCMD ``Node Control/Rebirth`` arrives. ``skip_seq``
+at 256; a new NBIRTH/DBIRTH set when an NCMD ``Node Control/Rebirth`` arrives. When the broker
+connection drops, the node reconnects (paho's automatic reconnection) as a new session: the
+``bdSeq`` is incremented, the will updated, and the births published again (§7.1). ``skip_seq``
 deliberately loses a message so hosts can be tested on gaps.
 """
 
@@ -60,8 +62,10 @@ class EdgeNodeSimulator:
         self.port = port
         self.bd_seq = bd_seq % 256
         self.rebirths_answered = 0
+        self.connects = 0
         self._seq = 0
         self._lock = threading.Lock()
+        self._born = threading.Event()
         self._client = self._new_client()
 
     def _new_client(self) -> mqtt.Client:
@@ -71,7 +75,30 @@ class EdgeNodeSimulator:
             protocol=mqtt.MQTTv5,
         )
         client.on_message = self._on_message
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
         return client
+
+    def _set_will(self) -> None:
+        death = Payload(timestamp=_now_ms())
+        death.metrics.add(name=BDSEQ_METRIC, datatype=int(DataType.Int64), long_value=self.bd_seq)
+        self._client.will_set(self._topic("NDEATH"), death.SerializeToString(), qos=1)
+
+    def _on_connect(self, client: mqtt.Client, *_args: Any) -> None:
+        client.subscribe([(self._topic("NCMD"), 1), (f"{self._topic('DCMD', '+')}", 1)])
+
+    def _on_subscribe(self, *_args: Any) -> None:
+        self.publish_births()
+        self.connects += 1
+        self._born.set()
+
+    def _on_disconnect(self, *_args: Any) -> None:
+        # The next connection is a new session: a new bdSeq, in the will and the next NBIRTH.
+        self._born.clear()
+        self.bd_seq = (self.bd_seq + 1) % 256
+        self._set_will()
 
     def _topic(self, kind: str, device: str | None = None) -> str:
         return str(SparkplugTopic(self.group, kind, self.edge_node, device))
@@ -79,20 +106,18 @@ class EdgeNodeSimulator:
     # --- session -----------------------------------------------------------------------------
     def start(self) -> None:
         """Connect with the NDEATH will, subscribe to commands, publish NBIRTH and DBIRTHs."""
-        death = Payload(timestamp=_now_ms())
-        death.metrics.add(name=BDSEQ_METRIC, datatype=int(DataType.Int64), long_value=self.bd_seq)
-        self._client.will_set(self._topic("NDEATH"), death.SerializeToString(), qos=1)
+        self._set_will()
         try:
             self._client.connect(self.host, self.port, keepalive=10, clean_start=True)
         except OSError as exc:
             raise IngestError(f"cannot reach the MQTT broker at {self.host}:{self.port}") from exc
         self._client.loop_start()
-        subscribed = threading.Event()
-        self._client.on_subscribe = lambda *_a: subscribed.set()
-        self._client.subscribe([(self._topic("NCMD"), 1), (f"{self._topic('DCMD', '+')}", 1)])
-        if not subscribed.wait(10):
+        if not self._born.wait(10):
             raise IngestError("the broker did not confirm the edge node's command subscription")
-        self.publish_births()
+
+    def wait_born(self, timeout: float) -> bool:
+        """Block until the births of the current connection are published."""
+        return self._born.wait(timeout)
 
     def stop(self) -> None:
         """Publish NDEATH (clean shutdown) and disconnect."""

@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import MetaData
 
 import carbonlink.exchange.schema  # noqa: F401  (registers the PACT tables on the metadata)
-from carbonlink.api.results_schema import results_metadata
-from carbonlink.api.schema import accounts_metadata
 from carbonlink.ledger.schema import metadata as ledger_metadata
+from carbonlink.store.accounts_schema import accounts_metadata
+from carbonlink.store.results_schema import results_metadata
 from carbonlink.store.schema import metadata as store_metadata
 
 # A list, so that other packages' tables (the ledger's, for instance) join the comparison.

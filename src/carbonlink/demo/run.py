@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from carbonlink.commands.account import result_table
+from carbonlink.demo.cbam import write_demo_cbam
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.domain.uncertainty import (
@@ -28,7 +29,6 @@ from carbonlink.domain.uncertainty import (
     monte_carlo,
     propagate,
 )
-from carbonlink.reports.cbam_demo import write_demo_cbam
 from carbonlink.settings import Settings
 from carbonlink.store.repository import Store
 
@@ -129,10 +129,10 @@ def step_accounting(run: DemoRun) -> None:
 def step_reports(run: DemoRun) -> None:
     """The GHG inventory (with uncertainty), China guideline and reconciliation reports (with
     the Tangshan works' CBAM communication) in HTML, PDF, XLSX and JSON."""
+    from carbonlink.demo.cbam import demo_cbam_input
     from carbonlink.domain.cbam import compute_see
     from carbonlink.reports.bundle import write_reports
     from carbonlink.reports.cbam import build_communication
-    from carbonlink.reports.cbam_demo import demo_cbam_input
     from carbonlink.reports.cbam_input import load_cbam_input
     from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
 
@@ -163,10 +163,10 @@ def step_reports(run: DemoRun) -> None:
 def step_plant_data(run: DemoRun) -> None:
     """Import the steel plant's 2018 electricity (real file when present) and derive its activity.
 
-    The result (``run.results["plant"]``, a `carbonlink.ingest.plant_demo.PlantData`) carries the
+    The result (``run.results["plant"]``, a `carbonlink.demo.plant.PlantData`) carries the
     annual activity for the accounting step to use.
     """
-    from carbonlink.ingest.plant_demo import ingest_plant_data
+    from carbonlink.demo.plant import ingest_plant_data
     from carbonlink.ledger import Ledger
     from carbonlink.provenance import record_import_batch
 
@@ -243,8 +243,8 @@ def step_cbam(run: DemoRun) -> None:
 
 def step_monitoring(run: DemoRun) -> None:
     """Monitoring plan and completeness, target pathway, ETS position and real-data anomalies."""
-    from carbonlink.monitor.demo import demo_settings as monitoring_settings
-    from carbonlink.monitor.demo import monitoring_report
+    from carbonlink.demo.monitoring import demo_settings as monitoring_settings
+    from carbonlink.demo.monitoring import monitoring_report
     from carbonlink.store.workspace import open_store
 
     store = open_store(demo_settings(run))
@@ -358,8 +358,8 @@ def step_ledger(run: DemoRun) -> None:
 
 def step_dashboard(run: DemoRun) -> None:
     """Save the results into the workspace and say how to open them in the browser."""
-    from carbonlink.api.demo_service import save_demo_results
-    from carbonlink.monitor.demo import demo_settings as monitoring_settings
+    from carbonlink.demo.monitoring import demo_settings as monitoring_settings
+    from carbonlink.demo.service import save_demo_results
     from carbonlink.store.workspace import open_store
 
     settings = demo_settings(run)
@@ -374,6 +374,7 @@ def step_dashboard(run: DemoRun) -> None:
             run.results["monitoring"],
             run.outputs,
             monitoring_settings().get("alert_rules", []),
+            settings.workspace,
         )
     finally:
         store.engine.dispose()
@@ -396,8 +397,8 @@ def step_dashboard(run: DemoRun) -> None:
 
 def step_supply_chain(run: DemoRun) -> None:
     """Supply chain over PACT v3: suppliers answer, the plant's PCFs are published (HTTPS)."""
-    from carbonlink.api.demo_service import DEMO_ORG_ID
-    from carbonlink.exchange.demo_chain import run_supply_chain
+    from carbonlink.demo.service import DEMO_ORG_ID
+    from carbonlink.demo.supply_chain import run_supply_chain
     from carbonlink.ledger import load_ledger_signer
     from carbonlink.store.workspace import open_store
 
@@ -416,7 +417,7 @@ def step_supply_chain(run: DemoRun) -> None:
         store.engine.dispose()
     run.outputs.update(files)
     # Scope 3 category 1 from the suppliers' footprints joins the inventory before it is reported.
-    from carbonlink.exchange.demo_chain import with_category1
+    from carbonlink.demo.supply_chain import with_category1
 
     text = with_category1(demo_inventory_text(), files["scope 3 category 1 sources"])
     run.outputs["inventory file"].write_text(text, "utf-8")

@@ -17,13 +17,14 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from carbonlink.api import results
-from carbonlink.api.schema import users
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.monitor.anomaly import SeasonalBaseline
 from carbonlink.monitor.plan import MonitoringPlan
 from carbonlink.monitor.rules import RuleEngine, validate_rules
 from carbonlink.store import Store
+from carbonlink.store.accounts_schema import users
+from carbonlink.store.workspace import workspace_path
 
 DEMO_ORG_ID = "org-demo-steel"
 DEMO_USERS = (
@@ -39,8 +40,12 @@ def save_demo_results(
     monitoring: dict[str, Any],
     outputs: dict[str, Path],
     rules: list[dict[str, Any]],
+    workspace: Path,
 ) -> dict[str, int]:
     """Register and save the demo enterprise's results in the store's database.
+
+    The written files are recorded relative to ``workspace`` (`workspace_path`), so that a
+    copy of the demo's folder serves its own files.
 
     ``rules`` (the ``alert_rules`` of the demo's monitoring settings) are checked by the rule
     engine over the metered works' readings in one batch, as a collector would hand them in.
@@ -67,7 +72,7 @@ def save_demo_results(
         rule_engine = RuleEngine(checked, [meter_id], {meter_id: baseline})
         events = rule_engine.evaluate(np.zeros(len(ts), dtype=np.int64), ts, series.value)
         with engine.begin() as conn:
-            from carbonlink.api.results_schema import alerts
+            from carbonlink.store.results_schema import alerts
 
             conn.execute(alerts.delete().where(alerts.c.organization_id == DEMO_ORG_ID))
         opened = results.record_alert_events(
@@ -80,7 +85,7 @@ def save_demo_results(
         engine,
         DEMO_ORG_ID,
         monitoring,
-        {label: str(path.resolve()) for label, path in outputs.items()},
+        {label: workspace_path(path, workspace) for label, path in outputs.items()},
     )
     return {"alerts": opened}
 

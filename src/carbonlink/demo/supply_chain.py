@@ -125,7 +125,7 @@ def _answer_in_portal(
     run_id: str,
 ) -> tuple[str, str, Any]:
     """The portal supplier's answer through the web pages: (client id, request, footprint)."""
-    from carbonlink.api.portal_demo import PortalSupplier, answer_through_portal
+    from carbonlink.demo.portal import PortalSupplier, answer_through_portal
 
     item = spec["product"]
     product_id = company_product_urn(spec["domain"], item["company_id"])

@@ -20,8 +20,14 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from carbonlink.api.results_schema import source_accounting
-from carbonlink.api.workspace import (
+from carbonlink.domain import metering
+from carbonlink.ingest.base import Reading, Rejected
+from carbonlink.store import Store
+from carbonlink.store import schema as t
+from carbonlink.store.accounts_schema import users
+from carbonlink.store.results_schema import source_accounting
+from carbonlink.store.schema import from_epoch_us, to_epoch_us
+from carbonlink.store.tenants import (
     EmissionFactorRef,
     Facility,
     Meter,
@@ -31,11 +37,6 @@ from carbonlink.api.workspace import (
     SourceMonth,
     _month_seconds,
 )
-from carbonlink.domain import metering
-from carbonlink.ingest.base import Reading, Rejected
-from carbonlink.store import Store
-from carbonlink.store import schema as t
-from carbonlink.store.schema import from_epoch_us, to_epoch_us
 
 
 class SourceAccounting(Protocol):
@@ -444,3 +445,42 @@ class StoreTenantData:
                 expected = max(seconds // meter.interval_s, count)
                 out.append(MeterMonth(meter.id, month, count, expected, est))
         return out
+
+
+def facility_places(
+    engine: sa.Engine, organization_id: str, facility_ids: Iterable[str]
+) -> dict[str, tuple[str, str]]:
+    """Name and time zone of each of the organization's facilities among ``facility_ids``."""
+    query = sa.select(t.facilities.c.id, t.facilities.c.name, t.facilities.c.time_zone).where(
+        t.facilities.c.id.in_(list(facility_ids)),
+        t.facilities.c.organization_id == organization_id,
+    )
+    with engine.connect() as conn:
+        return {row.id: (row.name, row.time_zone) for row in conn.execute(query)}
+
+
+def meter_readings_between(
+    engine: sa.Engine, meter_id: str, after_us: int, until_us: int
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """A meter's readings in (after, until] as epoch-microsecond and value arrays, and its
+    interval labelling ('start' or 'end')."""
+    r = t.readings
+    ts_col = sa.type_coerce(r.c.ts, sa.BigInteger)
+    query = sa.select(ts_col, r.c.value).where(
+        r.c.meter_id == meter_id, ts_col > after_us, ts_col <= until_us
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        labelling = conn.execute(
+            sa.select(t.meters.c.labelling).where(t.meters.c.id == meter_id)
+        ).scalar()
+    ts = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    value = np.fromiter((row[1] for row in rows), dtype=np.float64, count=len(rows))
+    return ts, value, labelling
+
+
+def organizations_with_users(engine: sa.Engine) -> int:
+    """How many organizations have user accounts on this service."""
+    query = sa.select(sa.func.count(sa.distinct(users.c.organization_id)))
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())

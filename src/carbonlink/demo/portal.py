@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from carbonlink.api.app import create_app
-from carbonlink.api.schema import users, web_sessions
 from carbonlink.errors import ExchangeError
 from carbonlink.exchange.pact import ProductFootprint, parse_product_footprint
 from carbonlink.exchange.repository import ExchangeRepository
 from carbonlink.settings import Settings
+from carbonlink.store.accounts_schema import users, web_sessions
 
 LOGIN_CSRF_COOKIE = "carbonlink_login_csrf"
 

@@ -1,0 +1,98 @@
+"""Alert rules under /api/v1: the thresholds every posted reading is checked against."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body
+from pydantic import Field
+
+from carbonlink.api.deps import Context, Reader, Writer
+from carbonlink.api.routes.v1 import PREFIX, READ, WRITE, ApiModel
+from carbonlink.monitor.rules import AlertRule, validate_rules
+from carbonlink.store import results
+
+router = APIRouter(prefix=PREFIX)
+
+
+class AlertRuleIn(ApiModel):
+    """An alert rule checked on every reading posted (see `carbonlink.monitor.rules`)."""
+
+    id: str = Field(min_length=1, max_length=64, examples=["gas-above-500"])
+    kind: Literal["threshold", "rate_of_change", "meter_offline"] = Field(examples=["threshold"])
+    meter_id: str = Field(
+        min_length=1, max_length=64, examples=["mtr-0a1b2c3d4e5f"], description="'*' = every meter"
+    )
+    above: float | None = Field(default=None, allow_inf_nan=False, examples=[500.0])
+    below: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
+    max_change_per_hour: float | None = Field(default=None, allow_inf_nan=False, examples=[None])
+    offline_after_s: int | None = Field(
+        default=None,
+        ge=1,
+        le=366 * 86400,
+        examples=[None],
+        description="meter_offline: seconds without a reading (at most a year)",
+    )
+    severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", examples=["warning"]
+    )
+
+
+def _rule_out(rule: AlertRule) -> AlertRuleIn:
+    return AlertRuleIn(
+        id=rule.id,
+        kind=rule.kind,  # type: ignore[arg-type]
+        meter_id=rule.meter_id,
+        above=rule.above,
+        below=rule.below,
+        max_change_per_hour=rule.max_change_per_hour,
+        offline_after_s=int(rule.offline_after.total_seconds()) if rule.offline_after else None,
+        severity=rule.severity,
+    )
+
+
+@router.get("/alert-rules", response_model=list[AlertRuleIn], responses=READ, tags=["monitoring"])
+def list_alert_rules(caller: Reader, ctx: Context) -> list[AlertRuleIn]:
+    """The alert rules readings posted by the caller's organization are checked against."""
+    return [_rule_out(r) for r in results.alert_rules_of(ctx.engine, caller.organization_id)]
+
+
+@router.put("/alert-rules", response_model=list[AlertRuleIn], responses=WRITE, tags=["monitoring"])
+def replace_alert_rules(
+    rules: Annotated[
+        list[AlertRuleIn],
+        Body(
+            max_length=500,
+            openapi_examples={
+                "gas above 500": {
+                    "value": [
+                        {
+                            "id": "gas-above-500",
+                            "kind": "threshold",
+                            "meter_id": "mtr-0a1b2c3d4e5f",
+                            "above": 500,
+                        }
+                    ]
+                }
+            },
+        ),
+    ],
+    caller: Writer,
+    ctx: Context,
+) -> list[AlertRuleIn]:
+    """Replace the organization's alert rules; each names one of its meters, or '*' for all.
+
+    A threshold, rate-of-change or meter-offline rule is checked on every later batch of
+    `POST /api/v1/readings`; an empty list removes them all.
+    """
+    raw = []
+    for rule in rules:
+        fields = rule.model_dump(exclude_none=True, exclude={"offline_after_s"})
+        if rule.offline_after_s is not None:
+            fields["offline_after"] = timedelta(seconds=rule.offline_after_s)
+        raw.append(fields)
+    meters = [m.id for m in ctx.data.meters(caller.organization_id)]
+    checked = validate_rules(raw, known_meters=meters)
+    results.save_alert_rules(ctx.engine, caller.organization_id, checked)
+    return [_rule_out(r) for r in checked]

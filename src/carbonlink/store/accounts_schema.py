@@ -1,0 +1,111 @@
+"""Tables of accounts and access: users, web sessions, API keys, OAuth2 clients and tokens.
+
+``0010_supplier_portal`` adds supplier invitations, the purchases that weigh portal coverage,
+and binds a supplier-role user to its partner (``users.partner_id``).
+
+They live on their own ``accounts_metadata`` beside the store's schema; the Alembic revision
+``0003_accounts`` creates them. Secrets are never stored: passwords as argon2 hashes, API keys,
+client secrets and tokens as SHA-256 digests (256-bit random values: a slow hash adds nothing).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from carbonlink.store.schema import NAMING_CONVENTION
+
+accounts_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
+
+users = sa.Table(
+    "users",
+    accounts_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False, server_default="zh"),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "partner_id",
+        sa.String(128),
+        nullable=True,
+        comment="for the supplier role: the PACT partner (client id) the user answers for",
+    ),
+    sa.CheckConstraint("role IN ('admin','editor','viewer','auditor','supplier')", name="role"),
+)
+
+web_sessions = sa.Table(
+    "web_sessions",
+    accounts_metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id", ondelete="CASCADE")),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    accounts_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+oauth_clients = sa.Table(
+    "oauth_clients",
+    accounts_metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+access_tokens = sa.Table(
+    "access_tokens",
+    accounts_metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "client_id", sa.String(64), sa.ForeignKey("oauth_clients.client_id", ondelete="CASCADE")
+    ),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+supplier_invitations = sa.Table(
+    "supplier_invitations",
+    accounts_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("partner_id", sa.String(128), nullable=False, comment="the supplier's client id"),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("invited_by", sa.String(64), nullable=True, comment="subject of the inviting user"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""One-time e-mail links that let a supplier without a PACT host set up its portal account."""
+
+portal_purchases = sa.Table(
+    "portal_purchases",
+    accounts_metadata,
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("request_event_id", sa.String(64), nullable=False),
+    sa.Column("partner_id", sa.String(128), nullable=False),
+    sa.Column("product_id", sa.String(512), nullable=False, comment="the URN asked for"),
+    sa.Column("mass_kg", sa.Float, nullable=False, comment="purchased per year, kg"),
+    sa.Column("spend", sa.Float, nullable=False, comment="spent per year, CNY"),
+    sa.PrimaryKeyConstraint("organization_id", "request_event_id"),
+)
+"""What the lead enterprise buys of a requested product a year: the weights of its coverage."""

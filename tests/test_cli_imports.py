@@ -1,0 +1,143 @@
+"""The command line starts at once: its help and an offline receipt check load no heavy library."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from carbonlink.cli import app
+from carbonlink.commands import report_accounting
+from carbonlink.reports.render import ReportFormat
+
+HEAVY = (
+    "scipy",
+    "pandas",
+    "weasyprint",
+    "openpyxl",
+    "sqlalchemy",
+    "fastapi",
+    "numpy",
+    "pint",
+    "asyncua",
+    "paho",
+    "alembic",
+    "uvicorn",
+    "jinja2",
+)
+"""Libraries a command loads when it runs, never to show its help."""
+
+LOADED = """
+import sys
+sys.argv = ["carbonlink", *sys.argv[1:]]
+try:
+    {body}
+finally:
+    top = sorted({{name.partition(".")[0] for name in sys.modules}})
+    print("MODULES " + " ".join(top), file=sys.stderr)
+"""
+
+
+def _heavy_loaded(stderr: str) -> list[str]:
+    line = next(line for line in stderr.splitlines() if line.startswith("MODULES "))
+    loaded = set(line.split()[1:])
+    return [name for name in HEAVY if name in loaded]
+
+
+def _run(
+    body: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", LOADED.format(body=body), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_importing_the_command_line_loads_no_heavy_library() -> None:
+    done = _run("import carbonlink.cli")
+    assert done.returncode == 0, done.stderr
+    assert _heavy_loaded(done.stderr) == []
+
+
+WALK = """
+import json
+from typer.main import get_command
+from typer.testing import CliRunner
+from carbonlink.cli import app
+
+runner = CliRunner()
+seen = []
+
+def walk(command, path):
+    result = runner.invoke(app, [*path, "--help"])
+    seen.append([" ".join(path), result.exit_code, result.output[:200]])
+    for name, sub in getattr(command, "commands", {}).items():
+        walk(sub, [*path, name])
+
+walk(get_command(app), [])
+print("HELP " + json.dumps(seen))
+"""
+
+
+def test_every_command_shows_its_help_without_loading_a_heavy_library() -> None:
+    done = _run(WALK.replace("\n", "\n    "))
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("HELP "))
+    pages = json.loads(line.removeprefix("HELP "))
+    names = {path for path, _code, _text in pages}
+    # Every group and a sample of leaves are there, so the walk did go down the tree.
+    assert {"", "ingest", "ingest csv", "ledger verify", "verify", "report cbam", "users add"} <= (
+        names
+    )
+    assert len(pages) > 40
+    failed = [(path, code, text) for path, code, text in pages if code != 0 or "Usage:" not in text]
+    assert failed == []
+    assert _heavy_loaded(done.stderr) == []
+    # Help builds no settings: reading them loads pydantic-settings, slower than the whole page.
+    assert "pydantic_settings" not in done.stderr.split()
+
+
+def test_a_receipt_is_verified_offline_without_the_database_layer(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {"CARBONLINK_WORKSPACE": str(tmp_path / "ws"), "CARBONLINK_DATABASE_URL": ""}
+    for args in (
+        ["ledger", "keygen", "--origin", "example.com/plant-7"],
+        ["ledger", "append-report", "q1", str(_report(tmp_path))],
+    ):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+    receipt = tmp_path / "q1.tlog-proof"
+    vkey = tmp_path / "ws" / "keys" / "ledger.vkey"
+
+    done = _run(
+        "from carbonlink.cli import main; main()",
+        "verify",
+        str(receipt),
+        "--key",
+        str(vkey),
+        # A database that cannot be reached: an offline check never opens one.
+        env={"CARBONLINK_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "receipt OK: entry 0" in done.stdout and "q1.pdf" in done.stdout
+    # Neither the database layer nor the settings are needed to check a receipt.
+    assert _heavy_loaded(done.stderr) == []
+    assert "pydantic_settings" not in done.stderr.split()
+
+
+def _report(folder: Path) -> Path:
+    pdf = folder / "q1.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF\n")
+    return pdf
+
+
+def test_the_report_commands_offer_every_format_the_renderers_write() -> None:
+    assert [f.value for f in report_accounting.ReportFormat] == [f.value for f in ReportFormat]
