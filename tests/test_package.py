@@ -51,6 +51,8 @@ def test_the_wheel_runs_the_demo_without_the_checkout(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for name in VENDOR:
         assert f"carbonlink/api/static/vendor/{name}" in names
+    # the CJK font the PDF reports embed, copied from npm at install like the browser files
+    assert "carbonlink/reports/fonts/NotoSansSC_400Regular.ttf" in names
     assert any(n.startswith("carbonlink/store/migrations/versions/") for n in names)
 
     venv = tmp_path / "venv"
