@@ -13,6 +13,28 @@ DEV_SECRET_KEY = "dev-only-insecure-key-change-me"
 PLACEHOLDER_SECRETS = frozenset({"", DEV_SECRET_KEY, "changeme", "change-me", "secret", "dev"})
 
 
+MIN_SECRET_KEY_BYTES = 32
+MIN_SECRET_KEY_SYMBOLS = 10
+
+
+def secret_key_problem(key: str) -> str | None:
+    """What is wrong with a secret key, or None when it looks random enough.
+
+    A key of at least 32 bytes without surrounding blanks, with at least 10 different symbols,
+    none of them making up more than a quarter of it: 32 spaces, "k" × 40 or "abab…" are
+    refused; 32 hex digits or a `secrets.token_urlsafe(32)` pass.
+    """
+    if key in PLACEHOLDER_SECRETS:
+        return "is a well-known placeholder"
+    stripped = key.strip()
+    if len(stripped.encode()) < MIN_SECRET_KEY_BYTES:
+        return f"is shorter than {MIN_SECRET_KEY_BYTES} bytes (blanks not counted)"
+    symbols = {c: stripped.count(c) for c in set(stripped)}
+    if len(symbols) < MIN_SECRET_KEY_SYMBOLS or max(symbols.values()) * 4 > len(stripped):
+        return "repeats a few characters: it does not look random"
+    return None
+
+
 class Settings(BaseSettings):
     """Runtime settings. Built once in the CLI callback or ``create_app()`` and passed down."""
 
@@ -45,13 +67,39 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         default=SecretStr(DEV_SECRET_KEY),
         description=(
-            "Key for session and CSRF tokens. Required in production: at least 32 random "
-            "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            "Key of the service's keyed digests (PACT client secrets) and signed tokens (device "
+            "cookies, log-in choices). Required in production, and whenever set: at least 32 "
+            "random bytes (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`). "
+            "Changing it invalidates the PACT client secrets stored with the old key."
         ),
     )
     session_hours: float = Field(default=12.0, description="Lifetime of a web session, hours.")
     login_attempts: int = Field(
-        default=5, description="Failed logins allowed per address and account per window."
+        default=5,
+        ge=1,
+        description=(
+            "Failed logins allowed per window for one account from unknown browsers, and for "
+            "each browser that has logged in to it before (its device cookie)."
+        ),
+    )
+    login_address_attempts: int = Field(
+        default=20, ge=1, description="Failed logins allowed per client address per window."
+    )
+    pact_token_attempts: int = Field(
+        default=20,
+        ge=1,
+        description="Failed PACT token requests allowed per client address per login window.",
+    )
+    max_body_mb: float = Field(
+        default=32.0,
+        gt=0,
+        description=(
+            "Largest request body the service reads, MB (uploads, API batches); the log-in, "
+            "password and token endpoints take at most 16 KiB, other forms 1 MiB."
+        ),
+    )
+    password_reset_hours: float = Field(
+        default=24.0, gt=0, description="Hours a password reset link stays valid."
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes per hash.")
     argon2_memory_kib: int = Field(
@@ -117,15 +165,24 @@ class Settings(BaseSettings):
 
         Called by ``create_app()`` so that a misconfigured service never starts.
         """
-        if not self.production:
-            return
         key = self.secret_key.get_secret_value()
-        if key in PLACEHOLDER_SECRETS or len(key) < 32:
+        if not self.production and key == DEV_SECRET_KEY:
+            return
+        problem = secret_key_problem(key)
+        if problem:
             raise ConfigError(
-                "CARBONLINK_SECRET_KEY is a placeholder or shorter than 32 characters",
+                f"CARBONLINK_SECRET_KEY {problem}",
                 record="secret_key",
-                hint="set it to a long random value before running in production mode",
+                hint=(
+                    "set it to a long random value, e.g. the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                ),
             )
+
+    @property
+    def key_bytes(self) -> bytes:
+        """The secret key as bytes, for the keyed digests and signatures made with it."""
+        return self.secret_key.get_secret_value().encode()
 
     @property
     def secure_cookies(self) -> bool:

@@ -14,13 +14,15 @@ from carbonlink.settings import Settings
 if TYPE_CHECKING:
     from conftest import Service
 
+PRODUCTION_KEY = "q7Xv2-Lr9pWm4TzKd8NcHs3JbY6fGa1E"  # 32 random-looking characters
+
 
 def test_production_refuses_placeholder_secret(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="placeholder"):
         create_app(Settings(workspace=tmp_path, production=True))
     with pytest.raises(ConfigError):
         create_app(Settings(workspace=tmp_path, production=True, secret_key="short-random"))  # type: ignore[arg-type]
-    app = create_app(Settings(workspace=tmp_path, production=True, secret_key="k" * 40))  # type: ignore[arg-type]
+    app = create_app(Settings(workspace=tmp_path, production=True, secret_key=PRODUCTION_KEY))  # type: ignore[arg-type]
     assert app.state.ctx.settings.secure_cookies
 
 
@@ -44,7 +46,7 @@ def test_login_sets_hardened_session_cookie(service: Service, password: str) -> 
 
 
 def test_production_cookie_is_secure(make_service) -> None:  # type: ignore[no-untyped-def]
-    service = make_service(production=True, secret_key="s" * 48)
+    service = make_service(production=True, secret_key=PRODUCTION_KEY)
     client = service.client()
     client.get("/login")
     set_cookie = client.get("/login").headers["set-cookie"].lower()

@@ -49,6 +49,16 @@ def test_an_invited_user_logs_in_then_loses_its_role_and_its_sessions(service: S
     again = admin.post("/api/v1/users", json={"email": "new.engineer@demo.test", "role": "viewer"})
     assert again.status_code == 422 and "exists already" in again.json()["detail"]
 
+    first, csrf = service.login("new.engineer@demo.test", body["password"])
+    first.headers["X-CSRF-Token"] = csrf
+    # The first password was shown to the administrator: the user must choose its own first.
+    assert first.post("/api/v1/facilities", json={"name": "Annex"}).status_code == 403
+    own = "granite kettle orbit 42"
+    changed = first.post(
+        "/api/v1/me/password", json={"current_password": body["password"], "new_password": own}
+    )
+    assert changed.status_code == 200, changed.text
+    body["password"] = own
     person, csrf = service.login("new.engineer@demo.test", body["password"])
     person.headers["X-CSRF-Token"] = csrf
     assert person.post("/api/v1/facilities", json={"name": "Annex"}).status_code == 201

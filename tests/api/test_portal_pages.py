@@ -301,6 +301,10 @@ def test_a_supplier_is_refused_every_other_page_and_api_route(
         "/login",
         "/logout",
         "/account",
+        "/account/password",  # its own password: change it, or set it with a reset link
+        "/api/v1/me/password",
+        "/api/v1/password-reset",
+        "/password-reset",  # public, like /login: the reset token is the proof
         "/api/v1/me",
         "/api/docs",
         "/api/v1/oauth/token",  # public: client credentials for a token, no session involved

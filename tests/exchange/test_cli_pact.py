@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from carbonlink.cli import app
 from carbonlink.exchange.repository import ExchangeRepository, FootprintFilter
+from carbonlink.settings import Settings
 from carbonlink.store import create_store_engine
 
 SUPPLIER = "urn:pact:coke.example.com:company-id:7"
@@ -52,7 +53,10 @@ def test_pact_commands_end_to_end(
     )  # fmt: skip
     assert pulled.exit_code == 0, pulled.output
     assert "2 footprint(s) pulled" in pulled.output
-    lead = ExchangeRepository(create_store_engine(f"sqlite:///{database}"))
+    # The CLI stores client secrets under the workspace's secret key (the default here).
+    lead = ExchangeRepository(
+        create_store_engine(f"sqlite:///{database}"), secret_key=Settings().key_bytes
+    )
     assert [row["source"] for row in lead.received()] == [supplier.url] * 2
 
     added = runner.invoke(

@@ -317,7 +317,11 @@ def test_the_service_worker_answers_a_partners_request_at_its_host(
 
 
 def test_production_refuses_plain_http_on_pact_only(tmp_path: Path, engine: Engine) -> None:
-    production = {"production": True, "secret_key": "k" * 40, "pact_worker_interval": 0}
+    production = {
+        "production": True,
+        "secret_key": "q7Xv2-Lr9pWm4TzKd8NcHs3JbY6fGa1E",
+        "pact_worker_interval": 0,
+    }
     app = create_app(_settings(tmp_path, **production), engine=engine)
     plain = TestClient(app)
     refused = plain.get("/pact/3/footprints")

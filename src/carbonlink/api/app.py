@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from importlib.resources import files
 
@@ -9,16 +10,23 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbonlink.api.body_limit import BodyLimit
 from carbonlink.api.deps import ServiceContext
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
-from carbonlink.api.problems import install_problem_handlers, problem_response
+from carbonlink.api.problems import (
+    INTERNAL_ERROR,
+    install_problem_handlers,
+    problem_document,
+    problem_response,
+)
 from carbonlink.api.routes import (
+    accounts,
     admin,
     administration,
     alert_rules,
@@ -36,7 +44,13 @@ from carbonlink.api.routes import (
     supply,
     supply_api,
 )
-from carbonlink.api.security import Accounts, LoginLimiter
+from carbonlink.api.security import (
+    Accounts,
+    LoginLimiter,
+    ServiceKey,
+    Throttle,
+    script_json,
+)
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
@@ -49,11 +63,22 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+INTERNAL_ERROR_PAGE = (
+    "<!doctype html><meta charset=utf-8><title>500 · carbonlink</title>"
+    "<h1>The service failed to answer this page</h1><p>Try again; if it fails again, the "
+    'service\'s log has the cause.</p><p><a href="/">carbonlink</a></p>'
+)
+LOG = logging.getLogger("carbonlink.api")
+
+
 class SecurityHeaders:
     """ASGI middleware: headers that keep pages out of frames and scripts to the package's files.
 
     A NUL character in the path or query is refused up front: no identifier contains one, and
-    PostgreSQL text cannot hold it.
+    PostgreSQL text cannot hold it. Responses over HTTPS (directly, or as the proxy's forwarded
+    scheme that the server trusts) carry Strict-Transport-Security. An error no handler caught
+    becomes a 500 error document instead of the server's text/plain answer.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -80,12 +105,31 @@ class SecurityHeaders:
                 (b"x-frame-options", b"DENY"),
             ]
 
+        if scope.get("scheme") == "https":
+            extra.append((b"strict-transport-security", HSTS.encode()))
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # A failure no handler knew: answered as an error document (the server would send
+            # text/plain and drop the connection), logged here with its traceback.
+            if started:
+                raise
+            LOG.exception("unhandled error on %s %s", scope.get("method"), path)
+            answer: Response = (
+                problem_document(500, INTERNAL_ERROR)
+                if path.startswith("/api/") or path.startswith("/pact/")
+                else HTMLResponse(INTERNAL_ERROR_PAGE, status_code=500)
+            )
+            await answer(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -106,6 +150,7 @@ def create_app(
     upgrade(engine)
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
+    templates.env.filters["script_json"] = script_json
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",
@@ -135,11 +180,17 @@ def create_app(
             ),
         ),
         data=data if data is not None else StoreTenantData(Store(engine), AssignedAccounting()),
-        limiter=LoginLimiter(settings.login_attempts, settings.login_window_s),
+        limiter=LoginLimiter(
+            Throttle(engine, settings.login_window_s),
+            ServiceKey(settings.key_bytes),
+            account_attempts=settings.login_attempts,
+            address_attempts=settings.login_address_attempts,
+        ),
         templates=templates,
         catalogues=load_catalogues(),
         overviews=OverviewCache(),
     )
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))
     app.add_middleware(SecurityHeaders)
     install_problem_handlers(app, pages.error_page)
     pages.install_page_handlers(app)
@@ -163,5 +214,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(supplier_index.router)
     app.include_router(supply_api.router)
+    app.include_router(accounts.pages)
+    app.include_router(accounts.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

@@ -12,7 +12,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,8 @@ from carbonlink.store.schema import to_epoch_us
 from carbonlink.store.tenant_data import facility_places, meter_readings_between
 
 SCOPE_KEYS = ("1", "2_location", "2_market", "3")
+ANALYSED_FROM_US = to_epoch_us(datetime(1900, 1, 1, tzinfo=UTC))
+ANALYSED_UNTIL_US = to_epoch_us(datetime(2200, 1, 1, tzinfo=UTC))
 T = TypeVar("T")
 
 
@@ -231,6 +233,10 @@ def meter_anomalies(
     """
     from carbonlink.monitor.anomaly import SeasonalBaseline, episodes, trailing_flags
 
+    # Instants the detector's nanosecond clock can hold and finite values only: a reading
+    # stored at year 1 or as 1e308 stays listed on the page, it is not judged here.
+    usable = (ts_us >= ANALYSED_FROM_US) & (ts_us < ANALYSED_UNTIL_US) & np.isfinite(values)
+    ts_us, values = ts_us[usable], values[usable]
     if len(values) < 7 * 24 * 5:
         return MeterAnomalies(len(values), 0, [], None)
     ts = ts_us.astype("datetime64[us]").astype("datetime64[ns]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from carbonlink.api.security import (
     ForbiddenError,
     LoginLimiter,
     Principal,
+    same_secret,
 )
 from carbonlink.settings import Settings
 from carbonlink.store.tenants import TenantData
@@ -29,6 +29,7 @@ SESSION_COOKIE = "carbonlink_session"
 LANG_COOKIE = "carbonlink_lang"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PASSWORD_CHANGE_PATH = "/api/v1/me/password"
 
 
 @dataclass
@@ -93,9 +94,14 @@ def api_principal(request: Request, ctx: Context) -> Principal:
             "authentication required",
             hint="send 'Authorization: Bearer <token or API key>' or log in",
         )
+    if found.must_change_password and request.url.path != PASSWORD_CHANGE_PATH:
+        raise ForbiddenError(
+            "choose a new password first",
+            hint=f"POST your current and a new password to {PASSWORD_CHANGE_PATH}",
+        )
     if found.via == "session" and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
+        if not same_secret(found.csrf_token, sent):
             raise ForbiddenError(
                 "missing or wrong CSRF token", hint=f"send the page's token in {CSRF_HEADER}"
             )

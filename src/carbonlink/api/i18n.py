@@ -7,10 +7,12 @@ Numbers, months and dates are formatted by Babel with the CLDR rules of the lang
 
 from __future__ import annotations
 
+import decimal
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from importlib.resources import files
 from zoneinfo import ZoneInfo
 
@@ -18,7 +20,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, format_scientific
 from babel.support import NullTranslations, Translations
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -54,24 +56,43 @@ class Formatter:
     def locale(self) -> Locale:
         return Locale.parse(BABEL_LOCALES[self.lang])
 
+    def _decimal(self, value: float, pattern: str) -> str:
+        # A stored value may be anything a double holds: infinity after a sum, or too many
+        # digits for the pattern's fixed point (1e308); those are shown, never an error.
+        if not math.isfinite(value):
+            return "–" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+        try:
+            return format_decimal(value, format=pattern, locale=self.locale)
+        except decimal.InvalidOperation:
+            return format_scientific(value, format="0.###E0", locale=self.locale)
+
     def number(self, value: float, digits: int = 1) -> str:
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return self._decimal(value, "#,##0" + ("." + "0" * digits if digits else ""))
 
     def factor(self, value: float) -> str:
         """An emission factor with the digits it was given (up to eight decimals)."""
-        return format_decimal(value, format="#,##0.########", locale=self.locale)
+        return self._decimal(value, "#,##0.########")
 
     def percent(self, value: float) -> str:
+        if not math.isfinite(value):
+            return self._decimal(value, "")
         return format_percent(value, format="#,##0.0%", locale=self.locale)
 
     def month(self, month: str) -> str:
-        year, mon = int(month[:4]), int(month[5:7])
+        """'YYYY-MM' as the language writes a month; a year past the calendar's as it is."""
+        year_text, month_text = month.rsplit("-", 1)
+        year, mon = int(year_text), int(month_text)
+        if not MINYEAR <= year <= MAXYEAR:
+            return month
         return format_skeleton("yMMM", datetime(year, mon, 1), locale=self.locale)
 
     def datetime(self, ts: datetime, tz: str | None = None) -> str:
         zone = ZoneInfo(tz) if tz else None
-        return format_datetime(ts, format="medium", tzinfo=zone, locale=self.locale)
+        try:
+            return format_datetime(ts, format="medium", tzinfo=zone, locale=self.locale)
+        except (OverflowError, ValueError):
+            # An instant at the calendar's edge cannot be moved into the zone: shown in UTC.
+            return format_datetime(ts, format="medium", tzinfo=UTC, locale=self.locale) + " UTC"
 
 
 def formatter(catalogues: dict[str, NullTranslations], lang: str) -> Formatter:

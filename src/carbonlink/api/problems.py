@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carbonlink.api.security import AuthenticationError, ForbiddenError, RateLimitedError
 from carbonlink.errors import (
@@ -104,8 +106,57 @@ def install_problem_handlers(
             body.model_dump(), status_code=422, media_type="application/problem+json"
         )
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Raised by routing itself: no route for the path (404), not for the method (405).
+        assert isinstance(exc, StarletteHTTPException)
+        error = http_error_as_carbonlink(request, exc)
+        if html is not None and not request.url.path.startswith("/api/"):
+            response = html(request, error, exc.status_code)
+        else:
+            response = problem_document(exc.status_code, error)
+        response.headers.update(exc.headers or {})
+        return response
+
     app.add_exception_handler(CarbonlinkError, handle)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def http_error_as_carbonlink(request: Request, exc: StarletteHTTPException) -> CarbonlinkError:
+    """What a routing error says, worded as carbonlink errors are (message and hint)."""
+    path = request.url.path
+    if exc.status_code == 404:
+        return NotFoundError(
+            f"no resource at {path}", record=path, hint="see /api/docs for the API's paths"
+        )
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return CarbonlinkError(
+            f"{request.method} is not allowed on {path}",
+            record=path,
+            hint=f"use {allowed}" if allowed else "see /api/docs for the methods of each path",
+        )
+    return CarbonlinkError(str(exc.detail), record=path)
+
+
+def problem_document(status: int, exc: CarbonlinkError, title: str | None = None) -> JSONResponse:
+    """A problem response of a given status, worded from ``exc``."""
+    body = Problem(
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=exc.message,
+        hint=exc.hint,
+        record=exc.record,
+    )
+    return JSONResponse(
+        body.model_dump(), status_code=status, media_type="application/problem+json"
+    )
+
+
+INTERNAL_ERROR = CarbonlinkError(
+    "the service failed to answer this request",
+    hint="try again; if it fails again, the service's log has the cause",
+)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 import uuid
-from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,17 +21,24 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from carbonlink.api.schema import (
     ROLES,
     access_tokens,
     api_keys,
+    auth_throttle,
     oauth_clients,
+    password_resets,
     supplier_invitations,
     users,
     web_sessions,
 )
-from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.errors import CarbonlinkError, ConfigError, InputError
+from carbonlink.service_key import KEYED_PREFIX as KEYED_PREFIX
+from carbonlink.service_key import ServiceKey as ServiceKey
+from carbonlink.service_key import same_secret as same_secret
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "write", "admin", "ledger", "exchange"}),
@@ -55,6 +61,7 @@ SESSION_LOOKUP = (
         users.c.display_name,
         users.c.locale,
         users.c.disabled,
+        users.c.must_change_password,
         web_sessions.c.csrf_token,
         web_sessions.c.expires_at,
     )
@@ -71,8 +78,16 @@ class ForbiddenError(CarbonlinkError, PermissionError):
     """The caller is known but its role does not allow the action."""
 
 
+class UnknownUserError(CarbonlinkError, LookupError):
+    """No user with this id in the caller's organization."""
+
+
+class ResetTokenError(CarbonlinkError, PermissionError):
+    """A password reset token is unknown, used, expired, or its account is disabled."""
+
+
 class RateLimitedError(CarbonlinkError, RuntimeError):
-    """Too many failed logins from one address or for one account."""
+    """Too many failed attempts from one address or for one account or client."""
 
     def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
         self.retry_after_s = retry_after_s
@@ -90,6 +105,7 @@ class Principal:
     locale: str = "zh"
     csrf_token: str | None = None
     via: str = "session"
+    must_change_password: bool = False
 
     def can(self, permission: str) -> bool:
         """Whether the role grants ``permission``."""
@@ -118,43 +134,218 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-class LoginLimiter:
-    """Sliding-window count of failed logins per client address and per account."""
+# shared failure budgets ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """One attempt counted against a budget (given back with `Throttle.refund`)."""
 
-    def __init__(self, attempts: int, window_s: int) -> None:
-        self.attempts = attempts
+    key: str
+    window_start: int
+
+
+class Throttle:
+    """Budgets of attempts per key and fixed time window, kept in the ``auth_throttle`` table.
+
+    Shared by every worker process and kept across restarts. An attempt is counted *before* the
+    credential is checked, in one atomic statement (``INSERT … ON CONFLICT DO UPDATE …
+    RETURNING``, on SQLite and PostgreSQL alike): parallel requests each get their own count,
+    so no more than the budget are ever checked. A successful attempt is given back, so the
+    budget counts failures.
+    """
+
+    def __init__(
+        self, engine: sa.Engine, window_s: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ConfigError(
+                f"login limits need SQLite or PostgreSQL, not {engine.dialect.name}",
+                hint="use one of the supported databases",
+            )
+        self.engine = engine
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.clock = clock
 
-    def check(self, *keys: str) -> None:
-        """Raise `RateLimitedError` when any key has used up its failures in the window."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                window = self._failures[key]
-                while window and now - window[0] > self.window_s:
-                    window.popleft()
-                if len(window) >= self.attempts:
-                    retry = int(self.window_s - (now - window[0])) + 1
-                    raise RateLimitedError(
-                        "too many failed logins",
-                        retry_after_s=retry,
-                        hint=f"wait {retry} s before trying again",
+    def _insert(self) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(auth_throttle)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(auth_throttle)
+
+    def spend(self, key: str, limit: int) -> Spent:
+        """Count one attempt for ``key``; `RateLimitedError` when it is past ``limit``."""
+        now = int(self.clock())
+        start = now - now % self.window_s
+        upsert = self._insert().values(
+            key=key, window_start=start, attempts=1, expires_at=start + self.window_s
+        )
+        statement = upsert.on_conflict_do_update(
+            index_elements=[auth_throttle.c.key, auth_throttle.c.window_start],
+            set_={"attempts": auth_throttle.c.attempts + 1},
+        ).returning(auth_throttle.c.attempts)
+        with self.engine.begin() as conn:
+            attempts = int(conn.execute(statement).scalar_one())
+        if attempts == 1:
+            # A key's first attempt in a window: a good moment to forget finished windows.
+            with self.engine.begin() as conn:
+                conn.execute(auth_throttle.delete().where(auth_throttle.c.expires_at <= now))
+        if attempts > limit:
+            retry = start + self.window_s - now
+            raise RateLimitedError(
+                "too many attempts", retry_after_s=retry, hint=f"wait {retry} s and try again"
+            )
+        return Spent(key, start)
+
+    def refund(self, *spent: Spent) -> None:
+        """Give back attempts that succeeded."""
+        with self.engine.begin() as conn:
+            for one in spent:
+                conn.execute(
+                    auth_throttle.update()
+                    .where(
+                        auth_throttle.c.key == one.key,
+                        auth_throttle.c.window_start == one.window_start,
+                        auth_throttle.c.attempts > 0,
                     )
+                    .values(attempts=auth_throttle.c.attempts - 1)
+                )
 
-    def fail(self, *keys: str) -> None:
-        """Record one failed attempt for each key."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(now)
 
-    def reset(self, *keys: str) -> None:
-        """Forget the failures of keys after a successful login."""
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+def throttle_key(kind: str, value: str) -> str:
+    """A budget's key: its kind and a digest of the value (no address or e-mail is stored)."""
+    return f"{kind}:{hashlib.sha256(value.encode('utf-8', 'surrogatepass')).hexdigest()[:40]}"
+
+
+DEVICE_COOKIE = "carbonlink_device"
+DEVICE_LIFETIME = timedelta(days=180)
+
+
+class LoginLimiter:
+    """Failed log-ins per client address, and per account or per known device.
+
+    A browser that once logged in to an account holds a device cookie signed for that account
+    (OWASP's "device cookies"). Its attempts spend the budget of that device, not the account's:
+    someone guessing an account's password from elsewhere exhausts the account's budget for
+    unknown browsers only, and the owner still logs in from a browser it has used before. Each
+    budget refills when its window ends, so nothing locks an account for good.
+    """
+
+    def __init__(
+        self,
+        throttle: Throttle,
+        key: ServiceKey,
+        *,
+        account_attempts: int,
+        address_attempts: int,
+    ) -> None:
+        self.throttle = throttle
+        self.key = key
+        self.account_attempts = account_attempts
+        self.address_attempts = address_attempts
+
+    def begin(self, address: str, account: str, device_cookie: str | None) -> list[Spent]:
+        """Count a log-in attempt before the password is checked; `RateLimitedError` if over."""
+        spent = [self.throttle.spend(throttle_key("addr", address), self.address_attempts)]
+        device = self.device_of(device_cookie, account)
+        per = throttle_key("device", device) if device else throttle_key("account", account)
+        spent.append(self.throttle.spend(per, self.account_attempts))
+        return spent
+
+    def succeeded(self, spent: Sequence[Spent]) -> None:
+        """The password was right: the attempts were no failures."""
+        self.throttle.refund(*spent)
+
+    def device_cookie(self, account: str) -> str:
+        """A new device cookie for a browser that has just logged in to ``account``."""
+        return self.key.sign("device", f"{secrets.token_urlsafe(12)}|{account}", DEVICE_LIFETIME)
+
+    def device_of(self, cookie: str | None, account: str) -> str | None:
+        """The device id in ``cookie`` when it was issued for ``account``, else None."""
+        payload = self.key.unsign("device", cookie) if cookie else None
+        if payload is None:
+            return None
+        device, _, owner = payload.partition("|")
+        return device if owner == account else None
+
+
+# pages -----------------------------------------------------------------------------------------
+SCRIPT_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(text: str | None) -> Markup:
+    """JSON text made safe inside ``<script type="application/json">``: the Jinja filter
+    ``script_json``, for every JSON a template embeds.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e`` and ``\\u0026`` (and the line
+    separators U+2028/9 their escapes): the same JSON to a parser, but a ``</script>`` in a
+    facility or supplier name can no longer end the element. These characters occur in JSON
+    only inside strings, where the escapes mean the same character.
+    """
+    escaped = "".join(SCRIPT_JSON_ESCAPES.get(c, c) for c in (text or "null"))
+    # Safe to mark: no character that could end the element or start markup is left.
+    return Markup(escaped)
+
+
+# password policy -------------------------------------------------------------------------------
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_SCORE = 3
+"""zxcvbn score at least 3: about 10⁸ guesses or more ("safely unguessable" online)."""
+
+
+class WeakPasswordError(InputError):
+    """A new password is too short, common, or made of the user's own name or address."""
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def check_password(
+    password: str, *, email: str, display_name: str | None = None, organization_id: str = ""
+) -> None:
+    """Refuse a password that is short, common or built from the user's own details.
+
+    zxcvbn (Wheeler, USENIX Security 2016) estimates the guesses an attacker needs from lists of
+    common passwords, words and names, keyboard patterns, dates and repeats; the user's e-mail,
+    its parts, the display name and the organization count as words an attacker knows.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError(
+            f"password shorter than {MIN_PASSWORD_LENGTH} characters",
+            record=email,
+            hint="choose a longer password, e.g. a few unrelated words",
+        )
+    local, _, domain = email.lower().partition("@")
+    plain = _letters_and_digits(password)
+    for own in (_letters_and_digits(local), _letters_and_digits(display_name or "")):
+        if len(own) >= 4 and own in plain:
+            raise WeakPasswordError(
+                "password contains your name or e-mail address",
+                record=email,
+                hint="choose a password that has nothing to do with you",
+            )
+    from zxcvbn import zxcvbn
+
+    known = [email.lower(), local, domain, *domain.split("."), organization_id, "carbonlink"]
+    if display_name:
+        known += [display_name, *display_name.split()]
+    # zxcvbn's matching grows with the length; the first 100 characters decide.
+    result = zxcvbn(password[:100], user_inputs=[k for k in known if k])
+    if int(result["score"]) < MIN_PASSWORD_SCORE:
+        warning = str(result["feedback"].get("warning") or "it is easy to guess")
+        raise WeakPasswordError(
+            f"password too easy to guess: {warning.rstrip('.').lower()}",
+            record=email,
+            hint="avoid common passwords, your name and your e-mail; a few unrelated words work",
+        )
 
 
 class Accounts:
@@ -181,44 +372,198 @@ class Accounts:
         role: str,
         display_name: str | None = None,
         locale: str = "zh",
+        *,
+        must_change_password: bool = False,
+        check_policy: bool = True,
     ) -> str:
-        """Add a user; return its id."""
+        """Add a user; return its id. An address is unique within its organization.
+
+        ``check_policy`` False skips the password policy (not the minimum length): for the demo
+        enterprise's users, whose password the person starting the demo chose to publish.
+        """
         if role not in ROLES:
             raise InputError(f"unknown role '{role}'", hint=f"use one of {', '.join(ROLES)}")
-        if len(password) < 10:
-            raise InputError("password shorter than 10 characters", record=email)
-        user_id = uuid.uuid4().hex
-        with self.engine.begin() as conn:
-            conn.execute(
-                users.insert().values(
-                    id=user_id,
-                    organization_id=organization_id,
-                    email=email.strip().lower(),
-                    display_name=display_name or email,
-                    password_hash=self._hasher.hash(password),
-                    role=role,
-                    locale=locale,
-                    disabled=False,
-                    created_at=_now(),
-                )
+        address = email.strip().lower()
+        if check_policy:
+            check_password(
+                password, email=address, display_name=display_name, organization_id=organization_id
             )
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            raise WeakPasswordError(
+                f"password shorter than {MIN_PASSWORD_LENGTH} characters", record=address
+            )
+        user_id = uuid.uuid4().hex
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    users.insert().values(
+                        id=user_id,
+                        organization_id=organization_id,
+                        email=address,
+                        display_name=display_name or email,
+                        password_hash=self._hasher.hash(password),
+                        role=role,
+                        locale=locale,
+                        disabled=False,
+                        created_at=_now(),
+                        must_change_password=must_change_password,
+                    )
+                )
+        except IntegrityError as exc:
+            raise InputError(
+                f"a user with the address {address} exists already in {organization_id}",
+                record=address,
+                hint="give the existing user a new password (`carbonlink users reset`) instead",
+            ) from exc
         return user_id
 
+    def authenticate(self, email: str, password: str) -> list[tuple[str, str]]:
+        """(user id, organization id) of each enabled account of ``email`` that ``password`` opens.
+
+        An address may have an account in several organizations; each is checked, so a caller
+        learns of another account only by knowing its password. An unknown address costs one
+        hash, as a known one does.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    users.c.id, users.c.organization_id, users.c.password_hash, users.c.disabled
+                )
+                .where(users.c.email == email.strip().lower())
+                .order_by(users.c.organization_id)
+            ).all()
+        opened = []
+        candidates: list[Any] = list(rows) or [None]
+        for row in candidates:
+            try:
+                self._hasher.verify(row.password_hash if row else self._dummy_hash, password)
+            except (VerificationError, InvalidHashError):
+                continue
+            if row is not None and not row.disabled:
+                opened.append((str(row.id), str(row.organization_id)))
+        return opened
+
     def verify_password(self, email: str, password: str) -> str | None:
-        """The user id when the password matches an enabled account, else None."""
+        """The user id when the password opens exactly one enabled account, else None."""
+        opened = self.authenticate(email, password)
+        return opened[0][0] if len(opened) == 1 else None
+
+    def change_password(self, user_id: str, current: str, new: str) -> int:
+        """Set a user's own new password after checking the current one; its sessions end.
+
+        Returns the number of sessions ended.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        if row is None or row.disabled:
+            raise AuthenticationError("no enabled user behind this session", record=user_id)
+        try:
+            self._hasher.verify(row.password_hash, current)
+        except (VerificationError, InvalidHashError) as exc:
+            raise ForbiddenError(
+                "the current password is wrong", hint="type the password you logged in with"
+            ) from exc
+        if new == current:
+            raise WeakPasswordError(
+                "the new password is the current one", hint="choose a password you have not used"
+            )
+        return self.set_password(user_id, new)
+
+    def set_password(self, user_id: str, new: str) -> int:
+        """Store a new password (checked against the policy); end every session of the user.
+
+        Returns the number of sessions ended. Open reset links of the user stop working.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise InputError("no such user", record=user_id)
+        check_password(
+            new,
+            email=row.email,
+            display_name=row.display_name,
+            organization_id=row.organization_id,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                users.update()
+                .where(users.c.id == user_id)
+                .values(password_hash=self._hasher.hash(new), must_change_password=False)
+            )
+            conn.execute(
+                password_resets.update()
+                .where(password_resets.c.user_id == user_id, password_resets.c.used_at.is_(None))
+                .values(used_at=_now())
+            )
+            ended = conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+        return int(ended.rowcount or 0)
+
+    def issue_password_reset(
+        self, organization_id: str, user_id: str, *, lifetime: timedelta, issued_by: str
+    ) -> tuple[str, datetime]:
+        """A one-time reset token for one of the organization's users; (token, expiry).
+
+        Only the token's digest is kept; an earlier open token of the user stops working, and
+        the user must choose a new password at the next log-in.
+        """
+        mine = sa.and_(users.c.id == user_id, users.c.organization_id == organization_id)
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(users.c.id).where(mine)).first() is None:
+                raise UnknownUserError("no user with this id in your organization", record=user_id)
+            conn.execute(
+                password_resets.update()
+                .where(password_resets.c.user_id == user_id, password_resets.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            conn.execute(
+                password_resets.insert().values(
+                    token_hash=digest(token),
+                    user_id=user_id,
+                    created_by=issued_by,
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
+            conn.execute(users.update().where(mine).values(must_change_password=True))
+        return token, now + lifetime
+
+    def redeem_password_reset(self, token: str, new: str) -> str:
+        """Set a new password with a reset token; the token is used up; return the user id.
+
+        The token is marked used in the same transaction that checks it is open, so it works
+        once even when two requests race.
+        """
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(users.c.id, users.c.password_hash, users.c.disabled).where(
-                    users.c.email == email.strip().lower()
-                )
+                sa.select(password_resets, users.c.disabled)
+                .join(users, users.c.id == password_resets.c.user_id)
+                .where(password_resets.c.token_hash == digest(token))
             ).first()
-        try:
-            self._hasher.verify(row.password_hash if row else self._dummy_hash, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        if row is None or row.disabled:
-            return None
-        return str(row.id)
+        if row is None or row.used_at is not None or _aware(row.expires_at) <= _now():
+            raise ResetTokenError(
+                "this password reset link is unknown, used or expired",
+                hint="ask an administrator of your organization for a new one",
+            )
+        if row.disabled:
+            raise ResetTokenError("this account is disabled", hint="ask an administrator")
+        with self.engine.connect() as conn:
+            email = conn.execute(sa.select(users.c.email).where(users.c.id == row.user_id)).scalar()
+        check_password(new, email=str(email))
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                password_resets.update()
+                .where(
+                    password_resets.c.token_hash == row.token_hash,
+                    password_resets.c.used_at.is_(None),
+                )
+                .values(used_at=_now())
+            )
+            if done.rowcount != 1:
+                raise ResetTokenError("this password reset link has been used")
+        self.set_password(str(row.user_id), new)
+        return str(row.user_id)
 
     # web sessions ----------------------------------------------------------------------------
     def open_session(self, user_id: str) -> tuple[str, str]:
@@ -256,6 +601,7 @@ class Accounts:
             locale=row.locale,
             csrf_token=row.csrf_token,
             via="session",
+            must_change_password=bool(row.must_change_password),
         )
 
     def user_can(self, user_id: str, permission: str) -> bool:
@@ -470,17 +816,28 @@ def accept_invitation(
     while it is still open, so a link works once even when two requests race.
     """
     invitation = open_invitation(accounts, token)
-    if len(password) < 10:
-        raise InputError("password shorter than 10 characters", record=invitation.email)
     if not display_name.strip():
         raise InputError("the name is empty", hint="write the name to show for your account")
+    check_password(
+        password,
+        email=invitation.email,
+        display_name=display_name,
+        organization_id=invitation.organization_id,
+    )
     user_id = uuid.uuid4().hex
     now = _now()
     with accounts.engine.begin() as conn:
-        taken = conn.execute(sa.select(users.c.id).where(users.c.email == invitation.email)).first()
+        # Unique within the inviting organization only: an account the address has elsewhere
+        # is neither revealed nor in the way.
+        taken = conn.execute(
+            sa.select(users.c.id).where(
+                users.c.email == invitation.email,
+                users.c.organization_id == invitation.organization_id,
+            )
+        ).first()
         if taken is not None:
             raise InputError(
-                f"an account with the e-mail {invitation.email} exists already",
+                f"this customer has an account with the e-mail {invitation.email} already",
                 record=invitation.email,
                 hint="log in with it, or ask your customer to invite another address",
             )
@@ -606,16 +963,24 @@ def invite_user(
     """Add a user with a random first password; return (user id, the password, shown once)."""
     _check_role(role)
     address = email.strip().lower()
+    # Only the organization's own users are looked at: whether the address has an account in
+    # another organization is none of this administrator's business.
     with accounts.engine.connect() as conn:
-        taken = conn.execute(sa.select(users.c.id).where(users.c.email == address)).first()
+        taken = conn.execute(
+            sa.select(users.c.id).where(
+                users.c.email == address, users.c.organization_id == organization_id
+            )
+        ).first()
     if taken is not None:
         raise InputError(
-            f"a user with the address '{address}' exists already",
+            f"a user with the address '{address}' exists already in your organization",
             record=address,
             hint="enable that account again, or invite another address",
         )
     password = secrets.token_urlsafe(12)
-    user_id = accounts.create_user(organization_id, address, password, role, display_name, locale)
+    user_id = accounts.create_user(
+        organization_id, address, password, role, display_name, locale, must_change_password=True
+    )
     return user_id, password
 
 

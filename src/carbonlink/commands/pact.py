@@ -25,7 +25,9 @@ def _repository(ctx: typer.Context) -> Any:
 
     engine = engine_from_settings(ctx.obj)
     upgrade(engine)
-    return ExchangeRepository(engine, organization_id=ctx.obj.pact_organization)
+    return ExchangeRepository(
+        engine, organization_id=ctx.obj.pact_organization, secret_key=ctx.obj.key_bytes
+    )
 
 
 def _verify(ca_cert: Path | None) -> Any:
@@ -103,7 +105,7 @@ def serve(
     import uvicorn
 
     from carbonlink.exchange.fulfilment import EventWorker
-    from carbonlink.exchange.host import create_pact_app
+    from carbonlink.exchange.host import HostConfig, create_pact_app
     from carbonlink.exchange.server import https_config
 
     repository = _repository(ctx)
@@ -114,9 +116,11 @@ def serve(
         credentials=remote,
         verify=_verify(ca_cert),
     )
-    from carbonlink.exchange.host import HostConfig
-
-    app_ = create_pact_app(repository.engine, HostConfig(public_url=source), worker=worker)
+    app_ = create_pact_app(
+        repository.engine,
+        HostConfig(public_url=source, secret_key=repository.secret_key),
+        worker=worker,
+    )
     uvicorn.Server(
         https_config(app_, host=host, port=port, certfile=cert, keyfile=key, log_level="info")
     ).run()
@@ -151,8 +155,9 @@ def partners_add(
         organization=organization,
         company_ids=company_id or [],
         events_url=host,
+        grant_companies=grant_company or [],
+        grant_footprints=grant_footprint or [],
     )
-    repository.grant(client_id, companies=grant_company or [], footprints=grant_footprint or [])
     console.print(f"client id      {client_id}")
     console.print(f"client secret  {secret}")
 

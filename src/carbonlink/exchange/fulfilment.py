@@ -6,6 +6,10 @@ requesting partner may see that meet the request's criteria) or `RequestRejected
 (``NotFound`` when none do; always for ``urn:pact:null``), and delivers every sent event to
 ``…/3/events`` of its recipient, with retries after 2ᵏ × ``base_delay`` (bounded by
 ``max_delay``) until ``max_attempts`` is reached. Every attempt is recorded in the events table.
+
+Events go only to the recipient's registered HTTPS host, never to a URL taken from a received
+event: a request from a partner without a registered host is answered, and the answer kept
+(status ``undeliverable``, with the reason) for the data owner to pass on.
 """
 
 from __future__ import annotations
@@ -83,7 +87,8 @@ class EventWorker:
             ):
                 continue
             partner = self.repository.partner(row["partner"])
-            base = partner.events_url.rstrip("/") if partner and partner.events_url else None
+            registered = _answer_target(partner.events_url if partner else None)
+            base = registered.removesuffix("/3/events") if registered else None
             creds = self.credentials.get(base) if base else None
             if base is None or creds is None:
                 self.repository.set_event_status(row["id"], "noted")
@@ -119,7 +124,7 @@ class EventWorker:
                 continue  # another worker has it
             request = json.loads(row["document"])
             partner = self.repository.partner(row["partner"])
-            target = _answer_target(request, partner.events_url if partner else None)
+            target = _answer_target(partner.events_url if partner else None)
             answer = self._answer(request, partner)
             self.repository.record_event(
                 answer,
@@ -129,6 +134,14 @@ class EventWorker:
                 request_event_id=request["id"],
                 target_url=target,
             )
+            if target is None:
+                for kept in self.repository.events(
+                    direction="sent", partner=row["partner"], request_event_id=request["id"]
+                ):
+                    if kept["event_id"] == answer["id"]:
+                        self.repository.set_event_status(
+                            kept["id"], "undeliverable", last_error=NO_REGISTERED_HOST
+                        )
             outcome = "fulfilled" if answer["type"] == REQUEST_FULFILLED else "rejected"
             self.repository.set_event_status(row["id"], outcome)
             answered += 1
@@ -181,6 +194,16 @@ class EventWorker:
         delivered = 0
         for row in self.repository.due():
             if not self.repository.claim(row["id"], "pending", "sending"):
+                continue
+            partner = self.repository.partner(row["partner"])
+            if not registered_target(partner, row["target_url"]):
+                # Recorded before the rule above, or the partner's host changed since: deliver
+                # only to the host registered now.
+                self.repository.set_event_status(
+                    row["id"],
+                    "undeliverable",
+                    last_error=f"{row['target_url']} is not the partner's registered HTTPS host",
+                )
                 continue
             attempts = row["attempts"] + 1
             try:
@@ -257,14 +280,28 @@ class DeliveryError(Exception):
     """One delivery attempt failed (network, TLS, or a non-200 answer)."""
 
 
-def _answer_target(request: dict[str, Any], registered: str | None) -> str | None:
-    """Where the answer goes: the partner's registered host, else the event's ``source`` URL."""
-    if registered:
+NO_REGISTERED_HOST = (
+    "the partner has no registered HTTPS host: the answer is kept here and never sent to the "
+    "URL the request names as its source; register the partner's host to have answers delivered"
+)
+
+
+def _answer_target(registered: str | None) -> str | None:
+    """Where an answer goes: the partner's registered HTTPS host, or nowhere.
+
+    The CloudEvents ``source`` of a received request is whatever the sender wrote: following it
+    would let any partner make the service POST footprints to any address (server-side request
+    forgery), so it is never used as a destination.
+    """
+    if registered and registered.lower().startswith("https://"):
         return events_endpoint(registered)
-    source = str(request.get("source") or "")
-    if source.startswith(("https://", "http://")):
-        return events_endpoint(source)
     return None
+
+
+def registered_target(partner: Any, target: str | None) -> bool:
+    """Whether ``target`` is the ``/3/events`` endpoint of the partner's registered HTTPS host."""
+    expected = _answer_target(partner.events_url if partner is not None else None)
+    return expected is not None and target == expected
 
 
 def send_request(
@@ -275,10 +312,11 @@ def send_request(
 ) -> str:
     """Queue a RequestCreatedEvent to a partner; returns its event id (delivered by the worker)."""
     partner = repository.partner(client_id)
-    if partner is None or not partner.events_url:
+    target = _answer_target(partner.events_url if partner else None)
+    if partner is None or target is None:
         raise InputError(
-            f"PACT partner {client_id!r} is unknown or has no host URL",
-            hint="add it with `carbonlink pact partners add … --host URL`",
+            f"PACT partner {client_id!r} is unknown or has no HTTPS host URL",
+            hint="add it with `carbonlink pact partners add … --host https://…`",
         )
     event = worker.event(REQUEST_CREATED, criteria)
     repository.record_event(
@@ -286,7 +324,7 @@ def send_request(
         direction="sent",
         partner=client_id,
         status="pending",
-        target_url=events_endpoint(partner.events_url),
+        target_url=target,
     )
     return str(event["id"])
 

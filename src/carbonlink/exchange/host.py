@@ -84,6 +84,8 @@ class HostConfig:
     public_url: str | None = None
     """The host's address as partners reach it (scheme, host, port); discovery and next links
     use it rather than echoing the request's Host header. Unset: the request's own address."""
+    secret_key: bytes | None = field(default=None, repr=False)
+    """The service key client secrets are stored under (see `ExchangeRepository`)."""
 
 
 class PactError(Exception):
@@ -131,7 +133,7 @@ def create_pact_app(
     while the application is up.
     """
     config = config or HostConfig()
-    repository = ExchangeRepository(engine, clock=config.clock)
+    repository = ExchangeRepository(engine, clock=config.clock, secret_key=config.secret_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

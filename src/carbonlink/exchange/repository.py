@@ -1,10 +1,12 @@
 """The PACT exchange's records: partners and their grants, tokens, footprints and events.
 
 A partner is a company that authenticates at our PACT host with OAuth2 client credentials (its
-client id and an argon2id-hashed secret). It sees a published footprint only when one of its
-grants names that footprint's id or one of the footprint's company ids. Footprints are stored as
-the exact JSON published; filtering follows PACT v3.0.3 ``ListFootprints`` (OR within one
-criterion, AND across criteria, case-insensitive matching of URNs, geography and status).
+client id and a secret stored as HMAC-SHA-256 under the service key; a secret stored before the
+key was used is an argon2id hash, replaced on its next use). It sees a published footprint only
+when one of its grants names that footprint's id or one of the footprint's company ids.
+Footprints are stored as the exact JSON published; filtering follows PACT v3.0.3
+``ListFootprints`` (OR within one criterion, AND across criteria, case-insensitive matching of
+URNs, geography and status).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from carbonlink.exchange.schema import (
     pact_received_footprints,
     pact_tokens,
 )
+from carbonlink.service_key import KEYED_PREFIX, ServiceKey
 
 Clock = Callable[[], datetime]
 VALIDITY_YEARS = 3
@@ -171,10 +174,20 @@ class ExchangeRepository:
     engine: Engine
     clock: Clock = field(default=utc_now)
     organization_id: str = field(default=DEFAULT_OWNER, kw_only=True)
+    secret_key: bytes | None = field(default=None, kw_only=True, repr=False)
+    """The service's secret key: client secrets are stored as HMAC-SHA-256 under it. Without
+    one (a repository outside the service) new secrets get argon2id hashes, as before."""
 
     def for_owner(self, organization_id: str) -> ExchangeRepository:
         """The same store scoped to another organization's exchange."""
-        return ExchangeRepository(self.engine, self.clock, organization_id=organization_id)
+        return ExchangeRepository(
+            self.engine, self.clock, organization_id=organization_id, secret_key=self.secret_key
+        )
+
+    def _secret_hash(self, secret: str) -> str:
+        if self.secret_key is None:
+            return _HASHER.hash(secret)
+        return ServiceKey(self.secret_key).digest(secret)
 
     def owners(self) -> list[str]:
         """Organizations with partners or events in this store (for a worker serving all)."""
@@ -192,13 +205,25 @@ class ExchangeRepository:
         organization: str,
         company_ids: Sequence[str] = (),
         events_url: str | None = None,
+        grant_companies: Sequence[str] = (),
+        grant_footprints: Sequence[str] = (),
     ) -> Partner:
-        """Register a partner with its client credentials (the secret is stored hashed)."""
+        """Register a partner with its client credentials (the secret is stored hashed).
+
+        Its first grants are stored in the same transaction: the partner exists with all of
+        them or not at all.
+        """
         if len(secret) < 16:
             raise InputError(
                 "a PACT client secret needs at least 16 characters",
                 record=client_id,
                 hint="use `secrets.token_urlsafe(32)` or let the CLI make one",
+            )
+        if events_url is not None and not events_url.lower().startswith("https://"):
+            raise InputError(
+                f"the host URL of PACT partner {client_id!r} is not an HTTPS URL: {events_url}",
+                record=client_id,
+                hint="PACT hosts are reached over HTTPS only: give https://host/base",
             )
         with self.engine.begin() as connection:
             # Client ids are unique across the service: a token names exactly one partner.
@@ -214,7 +239,7 @@ class ExchangeRepository:
             connection.execute(
                 insert(pact_partners).values(
                     client_id=client_id,
-                    secret_hash=_HASHER.hash(secret),
+                    secret_hash=self._secret_hash(secret),
                     name=name,
                     organization=organization,
                     company_ids=json.dumps(list(company_ids)),
@@ -224,6 +249,9 @@ class ExchangeRepository:
                     organization_id=self.organization_id,
                 )
             )
+            grants = _grant_rows(client_id, grant_footprints, grant_companies)
+            if grants:
+                connection.execute(insert(pact_grants), grants)
         return Partner(
             client_id,
             name,
@@ -261,10 +289,7 @@ class ExchangeRepository:
         """Let a partner see footprints by id, or every footprint of the given company URNs."""
         if self.partner(client_id) is None:
             raise InputError(f"no PACT partner {client_id!r}", hint="add the partner first")
-        rows = [
-            {"client_id": client_id, "kind": "footprint", "value": pf.lower()} for pf in footprints
-        ]
-        rows += [{"client_id": client_id, "kind": "company", "value": c.lower()} for c in companies]
+        rows = _grant_rows(client_id, footprints, companies)
         with self.engine.begin() as connection:
             existing = {
                 (row.kind, row.value)
@@ -299,7 +324,7 @@ class ExchangeRepository:
         """Give a partner a new client secret; the old one and its tokens stop working."""
         if len(secret) < 16:
             raise InputError("a PACT client secret needs at least 16 characters", record=client_id)
-        return self._change_partner(client_id, secret_hash=_HASHER.hash(secret))
+        return self._change_partner(client_id, secret_hash=self._secret_hash(secret))
 
     def _change_partner(self, client_id: str, **values: Any) -> Partner:
         mine = and_(
@@ -330,19 +355,39 @@ class ExchangeRepository:
             return [dict(row._mapping) for row in connection.execute(query)]
 
     def authenticate(self, client_id: str, secret: str) -> Partner | None:
-        """The partner when ``secret`` is its client secret; None otherwise (constant work)."""
+        """The partner when ``secret`` is its client secret; None otherwise.
+
+        Secrets stored under the service key are checked with one HMAC, unknown client ids
+        included, so a flood of token requests costs next to nothing. A secret still stored as
+        an argon2id hash (made before the key was used) is checked that once more and then
+        stored under the key.
+        """
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(pact_partners).where(pact_partners.c.client_id == client_id)
             ).first()
+        key = ServiceKey(self.secret_key) if self.secret_key is not None else None
         if row is None or not row.active:
-            # Hash anyway so that unknown ids take as long as wrong secrets.
-            _HASHER.hash(secret)
+            if key is not None:
+                key.matches(KEYED_PREFIX, secret)  # the same work as a known id
             return None
+        stored = str(row.secret_hash)
+        if stored.startswith(KEYED_PREFIX):
+            return _partner(row) if key is not None and key.matches(stored, secret) else None
         try:
-            _HASHER.verify(row.secret_hash, secret)
+            _HASHER.verify(stored, secret)
         except (VerificationError, InvalidHashError):
             return None
+        if key is not None:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(pact_partners)
+                    .where(
+                        pact_partners.c.client_id == client_id,
+                        pact_partners.c.secret_hash == stored,
+                    )
+                    .values(secret_hash=key.digest(secret))
+                )
         return _partner(row)
 
     def issue_token(self, client_id: str, lifetime: timedelta) -> str:
@@ -666,6 +711,16 @@ class ExchangeRepository:
         )
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _grant_rows(
+    client_id: str, footprints: Sequence[str], companies: Sequence[str]
+) -> list[dict[str, str]]:
+    """Grant rows, each (kind, value) once: values are matched case-insensitively, so a grant
+    listed twice, or in two spellings, is one grant."""
+    keys = {("footprint", pf.lower()): None for pf in footprints}
+    keys |= {("company", c.lower()): None for c in companies}
+    return [{"client_id": client_id, "kind": kind, "value": value} for kind, value in keys]
 
 
 def _footprint_keys(footprint: ProductFootprint) -> set[tuple[str, str]]:

@@ -154,18 +154,21 @@ def trailing_flags(
     This is how the detector runs live: only history that existed at the time is used, so a
     plant that changes its regime (a night shift added) is flagged when it changes and becomes
     the new normal once the window has moved on. Readings in the first ``min_weeks`` weeks are
-    never flagged (no history). Returns flags and the lower/upper band per reading.
+    never flagged (no history), nor are those of a week whose window holds no reading (after a
+    pause longer than the window). Returns flags and the lower/upper band per reading.
     """
     values = np.asarray(values, dtype=np.float64)
     week = ((ts_utc - ts_utc.min()) // np.timedelta64(7, "D")).astype(np.int64)
     flags = np.zeros(len(values), dtype=np.bool_)
     low = np.full(len(values), np.nan)
     high = np.full(len(values), np.nan)
-    for w in range(min_weeks, int(week.max()) + 1):
+    # Only the weeks that hold readings: a stray reading years away adds one week, not a loop
+    # over every week between.
+    for w in np.unique(week[week >= min_weeks]):
         current = week == w
-        if not current.any():
-            continue
         history = (week < w) & (week >= w - window_weeks)
+        if not history.any() or np.isnan(values[history]).all():
+            continue
         baseline = SeasonalBaseline.fit(ts_utc[history], values[history], timezone)
         low[current], high[current] = baseline.band(ts_utc[current], k)
         flags[current] = baseline.flag(ts_utc[current], values[current], k)

@@ -1,7 +1,9 @@
 """Tables of accounts and access: users, web sessions, API keys, OAuth2 clients and tokens.
 
 ``0010_supplier_portal`` adds supplier invitations, the purchases that weigh portal coverage,
-and binds a supplier-role user to its partner (``users.partner_id``).
+and binds a supplier-role user to its partner (``users.partner_id``). ``0012_accounts_hardening``
+makes an address unique per organization, and adds password resets and the shared counters of
+failed attempts (``auth_throttle``).
 
 They live on their own ``accounts_metadata`` beside the store's schema; the Alembic revision
 ``0003_accounts`` creates them. Secrets are never stored: passwords as argon2 hashes, API keys,
@@ -23,7 +25,7 @@ users = sa.Table(
     accounts_metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("organization_id", sa.String(64), nullable=False, index=True),
-    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("email", sa.String(254), nullable=False, index=True),
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
@@ -36,7 +38,43 @@ users = sa.Table(
         nullable=True,
         comment="for the supplier role: the PACT partner (client id) the user answers for",
     ),
+    sa.Column(
+        "must_change_password",
+        sa.Boolean,
+        nullable=False,
+        server_default=sa.false(),
+        comment="the user must choose a new password at the next log-in",
+    ),
     sa.CheckConstraint("role IN ('admin','editor','viewer','auditor','supplier')", name="role"),
+    # An address is unique within its organization only: no organization learns or blocks the
+    # addresses of another (0012_accounts_hardening).
+    sa.UniqueConstraint("organization_id", "email", name="uq_users_organization_id_email"),
+)
+
+password_resets = sa.Table(
+    "password_resets",
+    accounts_metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.String(32),
+        sa.ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_by", sa.String(64), nullable=True, comment="subject of the admin"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+auth_throttle = sa.Table(
+    "auth_throttle",
+    accounts_metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True, comment="epoch seconds"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True, comment="epoch seconds"),
 )
 
 web_sessions = sa.Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,12 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                # Readable by its owner only: the -wal and -shm files SQLite creates beside it
+                # take the database file's mode.
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             # A served file is used by many request threads at once; SQLAlchemy's default
             # pool of 5 then opens and closes a connection per request. Each connection keeps
             # its own page cache (cache_size above), so the pool is not sized for all 40

@@ -142,3 +142,21 @@ alert_rules = sa.Table(
     sa.Column("updated_at", UtcTimestamp, nullable=False),
     sa.PrimaryKeyConstraint("organization_id", "rule_id"),
 )
+
+quarantine_owners = sa.Table(
+    "quarantine_owners",
+    results_metadata,
+    sa.Column(
+        "quarantine_id",
+        sa.Integer,
+        primary_key=True,
+        autoincrement=False,
+        comment="id of the quarantined record",
+    ),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+)
+"""The organization whose caller sent each quarantined record (revision ``0014_quarantine_owner``).
+
+Its rows are read by this exact key: the ``org:<id>:`` prefix of ``source_ref`` says the same to
+a person, but as a pattern it would let ``org_b`` match ``org-b``.
+"""

@@ -25,7 +25,8 @@ from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.store import Store
 from carbonlink.store import schema as t
 from carbonlink.store.accounts_schema import users
-from carbonlink.store.results_schema import source_accounting
+from carbonlink.store.repository import quarantine_fingerprint
+from carbonlink.store.results_schema import quarantine_owners, source_accounting
 from carbonlink.store.schema import from_epoch_us, to_epoch_us
 from carbonlink.store.tenants import (
     EmissionFactorRef,
@@ -290,19 +291,38 @@ class StoreTenantData:
         return self.store.quarantine(rejected)
 
     def quarantine_for(self, organization_id: str, rejected: Iterable[Rejected]) -> int:
+        """Quarantine records a caller of the organization sent, owned by it (an exact key)."""
         records = [
             Rejected(r.raw, r.reason, f"org:{organization_id}:{r.source_ref}", r.meter_id)
             for r in rejected
         ]
         kept = self.store.quarantine(records)
+        fingerprints = [
+            quarantine_fingerprint(r.source_ref, getattr(r, "line", None), r.meter_id, r.raw)
+            for r in records
+        ]
+        owners = quarantine_owners
+        with self.engine.begin() as conn:
+            for start in range(0, len(fingerprints), 1000):
+                chunk = fingerprints[start : start + 1000]
+                ids = conn.execute(
+                    sa.select(t.quarantine.c.id)
+                    .where(t.quarantine.c.fingerprint.in_(chunk))
+                    .where(~sa.exists().where(owners.c.quarantine_id == t.quarantine.c.id))
+                ).scalars()
+                rows = [{"quarantine_id": i, "organization_id": organization_id} for i in ids]
+                if rows:
+                    conn.execute(owners.insert(), rows)
         self._bump()
         return kept
 
     def quarantined(self, organization_id: str, limit: int = 200) -> list[Rejected]:
+        q, owners = t.quarantine, quarantine_owners
         query = (
-            sa.select(t.quarantine)
-            .where(t.quarantine.c.source_ref.like(f"org:{organization_id}:%"))
-            .order_by(t.quarantine.c.id.desc())
+            sa.select(q)
+            .join(owners, owners.c.quarantine_id == q.c.id)
+            .where(owners.c.organization_id == organization_id)
+            .order_by(q.c.id.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:

@@ -8,12 +8,13 @@ the in-memory fake of the interface afterwards.
 
 from __future__ import annotations
 
+import calendar
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -133,17 +134,31 @@ def new_id(prefix: str) -> str:
 
 
 def _month(ts: datetime, zone: str = "UTC") -> str:
-    return ts.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+    try:
+        return ts.astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+    except OverflowError:  # year 1 or 9999 shifted past the calendar's edge: its UTC month
+        return ts.astimezone(UTC).strftime("%Y-%m")
 
 
 def _month_seconds(month: str, now: datetime, zone: str = "UTC") -> int:
-    """Seconds of the local calendar month that have passed by ``now`` (all, for a past month)."""
-    year, mon = int(month[:4]), int(month[5:])
+    """Seconds of the local calendar month that have passed by ``now`` (all, for a past month).
+
+    A month at the edge of the calendar (year 1, or past year 9999 once shifted into the local
+    zone) has no instant that Python can shift between zones: it counts its days in full when it
+    lies in the past and nothing when it lies ahead, whatever a stored reading's date.
+    """
+    year_text, month_text = month.rsplit("-", 1)
+    year, mon = int(year_text), int(month_text)
     tz = ZoneInfo(zone)
-    # Aware datetimes of one tzinfo subtract as wall clock; in UTC the DST hour counts.
-    start = datetime(year, mon, 1, tzinfo=tz).astimezone(UTC)
-    end = min(datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz).astimezone(UTC), now)
-    return max(int((end - start).total_seconds()), 0)
+    try:
+        # Aware datetimes of one tzinfo subtract as wall clock; in UTC the DST hour counts.
+        start = datetime(year, mon, 1, tzinfo=tz).astimezone(UTC)
+        end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz).astimezone(UTC)
+    except (OverflowError, ValueError):
+        if not MINYEAR <= year <= MAXYEAR or (year, mon) >= (now.year, now.month):
+            return 0
+        return calendar.monthrange(year, mon)[1] * 86_400
+    return max(int((min(end, now) - start).total_seconds()), 0)
 
 
 @dataclass

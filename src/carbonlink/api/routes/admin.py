@@ -6,7 +6,6 @@ two that create a secret: those render the page with the secret shown once.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -33,7 +32,7 @@ def _admin(request: Request, ctx: ServiceContext, csrf_token: str | None = None)
     caller = _page_caller(request, ctx)
     if request.method == "POST":
         sent = csrf_token or request.headers.get("x-csrf-token", "")
-        if not (caller.csrf_token and hmac.compare_digest(caller.csrf_token, sent)):
+        if not security.same_secret(caller.csrf_token, sent):
             raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     caller.require("admin")
     return caller

@@ -20,12 +20,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Path, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonlink.api.deps import Admin, Context, Reader, ServiceContext, Writer
 from carbonlink.api.problems import NotFoundError, problem_responses
-from carbonlink.api.security import Principal
+from carbonlink.api.security import Principal, RateLimitedError, Throttle, throttle_key
 from carbonlink.errors import ConfigError, InputError
 from carbonlink.exchange import receipts
 from carbonlink.exchange.fulfilment import OwnersWorker
@@ -67,7 +69,7 @@ def service_worker(settings: Settings, engine: Engine) -> OwnersWorker | None:
 
     base = (settings.public_url or "").rstrip("/")
     return OwnersWorker(
-        ExchangeRepository(engine),
+        ExchangeRepository(engine, secret_key=settings.key_bytes),
         source=f"{base}{PACT_ROOT}",
         credentials=load_credentials(settings.pact_credentials)
         if settings.pact_credentials
@@ -83,15 +85,67 @@ def mount_pact(app: FastAPI, settings: Settings, engine: Engine) -> None:
     In production mode plain-HTTP requests to /pact are refused (PACT requires HTTPS), unless
     ``pact_forwarded_https`` trusts a TLS-terminating proxy's ``X-Forwarded-Proto``.
     """
-    host = create_pact_app(engine, HostConfig(worker_interval=None, public_url=settings.public_url))
-    guarded = HttpsOnly(host, forwarded=settings.pact_forwarded_https)
-    app.mount(PACT_ROOT, guarded if settings.production else host, name="pact")
+    host = create_pact_app(
+        engine,
+        HostConfig(
+            worker_interval=None, public_url=settings.public_url, secret_key=settings.key_bytes
+        ),
+    )
+    throttled = TokenThrottle(
+        host, Throttle(engine, settings.login_window_s), settings.pact_token_attempts
+    )
+    guarded = HttpsOnly(throttled, forwarded=settings.pact_forwarded_https)
+    app.mount(PACT_ROOT, guarded if settings.production else throttled, name="pact")
     worker = service_worker(settings, engine)
     if worker is not None:
         app.state.pact_worker = worker
         app.router.lifespan_context = _with_worker(
             app.router.lifespan_context, worker, settings.pact_worker_interval
         )
+
+
+class TokenThrottle:
+    """ASGI middleware: failed token requests per client address, shared by all workers.
+
+    Each request to ``/auth/token`` spends one attempt of its address's budget before the
+    credentials are checked; a token issued (200) gives it back. Past the budget the answer is
+    429 with ``Retry-After`` until the window ends.
+    """
+
+    def __init__(self, app: ASGIApp, throttle: Throttle, attempts: int) -> None:
+        self.app = app
+        self.throttle = throttle
+        self.attempts = attempts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").endswith("/auth/token"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client") or ("-", 0)
+        key = throttle_key("pact-token-addr", str(client[0]))
+        try:
+            spent = await asyncio.to_thread(self.throttle.spend, key, self.attempts)
+        except RateLimitedError as exc:
+            refused = JSONResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": f"too many failed token requests; {exc.hint}",
+                },
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after_s), "Cache-Control": "no-store"},
+            )
+            await refused(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status == [200]:
+            await asyncio.to_thread(self.throttle.refund, spent)
 
 
 def _with_worker(inner: Callable[[Any], Any], worker: OwnersWorker, interval: float) -> Any:
@@ -165,7 +219,7 @@ class PartnerOut(BaseModel):
 
 class PartnerCredentials(PartnerOut):
     client_secret: str = Field(
-        description="Shown once: only its argon2id hash is stored.",
+        description="Shown once: only its HMAC-SHA-256 under the service key is stored.",
         examples=["Vq3…the-secret…X1"],
     )
     token_url: str = Field(
@@ -230,7 +284,9 @@ FOOTPRINT_EXAMPLE: dict[str, Any] = {
 
 # -- helpers -----------------------------------------------------------------------------------
 def _repository(ctx: ServiceContext, caller: Principal) -> ExchangeRepository:
-    return ExchangeRepository(ctx.engine, organization_id=caller.organization_id)
+    return ExchangeRepository(
+        ctx.engine, organization_id=caller.organization_id, secret_key=ctx.settings.key_bytes
+    )
 
 
 def _partner(repository: ExchangeRepository, client_id: str) -> Partner:
@@ -382,8 +438,9 @@ def create_partner(
         organization=body.organization,
         company_ids=body.company_ids,
         events_url=body.host_url,
+        grant_companies=body.grant_companies,
+        grant_footprints=body.grant_footprints,
     )
-    repository.grant(client_id, companies=body.grant_companies, footprints=body.grant_footprints)
     return _credentials(repository, partner, secret)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import secrets
 from collections import defaultdict
@@ -23,7 +22,7 @@ from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
 from carbonlink.api.routes.factors import search_factors
 from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
-from carbonlink.api.security import ForbiddenError, Principal, RateLimitedError
+from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.store.workspace import resolve_workspace_path
 
@@ -45,10 +44,16 @@ def _language(request: Request, caller: Principal | None) -> str:
     return caller.locale if caller and caller.locale in LANGUAGES else "zh"
 
 
+class PasswordChangeRequired(Exception):
+    """The user must choose a new password first; the handler redirects to that form."""
+
+
 def _page_caller(request: Request, ctx: ServiceContext) -> Principal:
     found = identify(request, ctx)
     if found is None:
         raise LoginRequired()
+    if found.must_change_password:
+        raise PasswordChangeRequired()
     found.require("read")
     return found
 
@@ -82,6 +87,8 @@ def _render(
         status_code=status_code,
     )
     if request.query_params.get("lang") in LANGUAGES:
+        # The choice lives in the browser's cookie: a GET never writes to the database (a link
+        # or an image pointing at ?lang= must not change an account).
         response.set_cookie(
             LANG_COOKIE,
             lang,
@@ -90,8 +97,6 @@ def _render(
             secure=ctx.settings.secure_cookies,
             httponly=True,
         )
-        if caller:
-            ctx.accounts.set_locale(caller.subject, lang)
     return response
 
 
@@ -245,37 +250,7 @@ def login_page(request: Request, ctx: Context) -> HTMLResponse:
     return response
 
 
-@router.post("/login")
-def login(
-    request: Request,
-    ctx: Context,
-    email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=1000)],
-    csrf_token: Annotated[str, Form(max_length=100)],
-) -> Response:
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
-        raise ForbiddenError("the login form expired", hint="reload the login page")
-    client = request.client.host if request.client else "-"
-    keys = (f"addr:{client}", f"account:{email.strip().lower()}")
-    try:
-        ctx.limiter.check(*keys)
-    except RateLimitedError as exc:
-        response = _render(
-            request, ctx, "login.html", None, 429, login_csrf=csrf_token, error="rate"
-        )
-        response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
-    user_id = ctx.accounts.verify_password(email, password)
-    if user_id is None:
-        ctx.limiter.fail(*keys)
-        return _render(request, ctx, "login.html", None, 401, login_csrf=csrf_token, error="bad")
-    ctx.limiter.reset(*keys)
-    token, _csrf = ctx.accounts.open_session(user_id)
-    landing = "/" if ctx.accounts.user_can(user_id, "read") else "/account"
-    if landing == "/account" and ctx.accounts.user_can(user_id, "exchange"):
-        landing = "/portal"
-    return signed_in(ctx, token, landing, LOGIN_CSRF_COOKIE)
+# POST /login: api/routes/accounts.py (budgets, organization choice, device cookies).
 
 
 def signed_in(
@@ -302,7 +277,7 @@ def logout(
     caller = identify(request, ctx)  # any role may log out, supplier accounts included
     if caller is None:
         raise LoginRequired()
-    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, csrf_token):
+    if not same_secret(caller.csrf_token, csrf_token):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     ctx.accounts.close_session(request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
@@ -557,7 +532,7 @@ def quality_reprocess(
     request: Request, ctx: Context, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     caller = _page_caller(request, ctx)
-    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, csrf_token):
+    if not same_secret(caller.csrf_token, csrf_token):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     caller.require("write")
     result = reprocess_quarantine(caller, ctx)
@@ -635,7 +610,7 @@ def acknowledge_alert(
 ) -> Response:
     caller = _page_caller(request, ctx)
     sent = csrf_token or request.headers.get("x-csrf-token", "")
-    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, sent):
+    if not same_secret(caller.csrf_token, sent):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     caller.require("write")
     if not results.acknowledge_alert(
@@ -727,7 +702,11 @@ def install_page_handlers(app: Any) -> None:
     async def to_login(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/login", status_code=303)
 
+    async def to_password(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/account/password", status_code=303)
+
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(PasswordChangeRequired, to_password)
 
 
 # monitoring plans -------------------------------------------------------------------------------
@@ -839,7 +818,7 @@ def _revised_entries(plan: Any, form: Any) -> list[Any]:
 def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: Any) -> Response:
     caller = _page_caller(request, ctx)
     sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token", ""))
-    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, sent):
+    if not same_secret(caller.csrf_token, sent):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     caller.require("write")
     versions = _plan_versions(ctx, caller, facility_id)

@@ -9,7 +9,6 @@ stored, and the access log shows the path without it.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -38,6 +37,7 @@ from carbonlink.api.security import (
     invitations_of,
     invite_supplier,
     open_invitation,
+    same_secret,
     supplier_partner,
 )
 from carbonlink.domain.footprint import (
@@ -126,12 +126,14 @@ def _supplier(request: Request, ctx: ServiceContext) -> tuple[Principal, Partner
 
 
 def _check_csrf(caller: Principal, sent: str) -> None:
-    if not caller.csrf_token or not hmac.compare_digest(caller.csrf_token, sent):
+    if not same_secret(caller.csrf_token, sent):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
 
 
 def _repository(ctx: ServiceContext, caller: Principal) -> ExchangeRepository:
-    return ExchangeRepository(ctx.engine, organization_id=caller.organization_id)
+    return ExchangeRepository(
+        ctx.engine, organization_id=caller.organization_id, secret_key=ctx.settings.key_bytes
+    )
 
 
 def _worker(ctx: ServiceContext, repository: ExchangeRepository) -> EventWorker:
@@ -514,7 +516,7 @@ def accept_invitation_page(
     password_again: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     expected = request.cookies.get(INVITE_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
+    if not same_secret(expected, csrf_token):
         raise ForbiddenError("the form expired", hint="open the invitation link again")
     try:
         invitation = open_invitation(ctx.accounts, token)

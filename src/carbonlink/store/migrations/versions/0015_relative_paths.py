@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "0015_relative_paths"
-down_revision: str | None = "0011_source_accounting"
+down_revision: str | None = "0014_quarantine_owner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
