@@ -2,16 +2,24 @@
 
 ``engine`` and ``store`` give each test a freshly migrated database, once on SQLite and once on
 PostgreSQL. PostgreSQL runs when CARBONLINK_TEST_POSTGRES_URL names a server; each test session
-works in a schema of its own (dropped at the end), and the tables are emptied between tests.
-With CARBONLINK_REQUIRE_SERVICES=1 (CI) an unset or unreachable server fails instead of skipping.
+(each pytest-xdist worker) works in a schema of its own (dropped at the end), and the tables are
+emptied between tests. With CARBONLINK_REQUIRE_SERVICES=1 (set by scripts/test-env when every
+service answered, and in CI) an unset or unreachable server fails instead of skipping.
+
+Tests marked ``reference`` read files that are not part of the project (the official PACT and
+CBAM documents, the real plant file, kept in ``../shared`` beside the project): without them they
+skip and say which file is missing; with CARBONLINK_REQUIRE_REFERENCE=1 (CI) such a skip fails.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +30,38 @@ from carbonlink.store import Store, create_store_engine, upgrade
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CARBONLINK_SHARED", PROJECT_ROOT.parent / "shared"))
+
+
+# Fixtures that read a file kept outside the project: their tests are marked ``reference``.
+REFERENCE_FIXTURES = frozenset({"steel_plant_file", "pact_schema", "filled"})
+# Fixtures of the end-to-end cases (a whole demo run, a browser, LibreOffice, a server fuzzed):
+# their tests are marked ``slow`` (`-m "not slow"` leaves them out of a quick run; CI runs all).
+SLOW_FIXTURES = frozenset(
+    {"demo_output", "demo_command", "demo_run", "base_url", "filled", "pact_schema"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if REFERENCE_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.reference)
+        if SLOW_FIXTURES & fixtures or item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    if (
+        report.skipped
+        and os.environ.get("CARBONLINK_REQUIRE_REFERENCE") == "1"
+        and item.get_closest_marker("reference") is not None
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"reference file required (CARBONLINK_REQUIRE_REFERENCE=1): {reason}"
+    return report
 
 
 def services_required() -> bool:
@@ -50,7 +90,10 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _postgres_engine() -> Iterator[Engine]:
     url = os.environ.get("CARBONLINK_TEST_POSTGRES_URL")
     if not url:
-        _unavailable("CARBONLINK_TEST_POSTGRES_URL is not set")
+        _unavailable(
+            "PostgreSQL: CARBONLINK_TEST_POSTGRES_URL is not set "
+            "(`make test` sets it when a server answers on 127.0.0.1:5432)"
+        )
     assert url is not None
     schema_name = f"carbonlink_test_{uuid.uuid4().hex[:12]}"
     admin = create_store_engine(url)
@@ -111,5 +154,75 @@ def steel_plant_file() -> Path:
     """The real UCI steel plant file beside the project (``../shared``), or skip without it."""
     path = SHARED / "data" / "steel-industry-energy" / "Steel_industry_data.csv"
     if not path.is_file():
-        pytest.skip(f"the plant file {path} is not present")
+        pytest.skip(f"reference file absent: the real plant file {path} (not part of the project)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of one full demo run, for the tests that read it.
+
+    Its ``workspace/`` is the demo's; a test that changes a file puts it back. Under
+    pytest-xdist (``--dist loadfile``) a module's tests share a worker, so the demo runs at most
+    once per worker.
+    """
+    from rich.console import Console
+
+    from carbonlink.demo import run_demo
+    from carbonlink.settings import Settings
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(Settings(workspace=out / "unused"), out, Console(quiet=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_command(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`carbonlink demo --out OUT` run once as a user runs it, in a process of its own.
+
+    Returns OUT and the finished process (its exit status, stdout and stderr).
+    """
+    out = tmp_path_factory.mktemp("demo-command") / "out"
+    entry_point = "from carbonlink.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", entry_point, "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    return out, done
+
+
+PLANT_YEAR_KWH = 646_800.0
+"""Total of ``plant_year_file``, by hand: 2018 has 261 weekdays (1 January was a Monday), each
+with 40 working intervals (08:00–18:00) at 50 kWh = 522 000 kWh; the other 24 600 intervals run at
+5 kWh = 123 000 kWh; Sunday 11 March runs a working day (40 × 45 kWh more = 1 800 kWh)."""
+
+
+@pytest.fixture(scope="session")
+def plant_year_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A year of 15-minute plant electricity in the real file's layout, with round numbers.
+
+    The layout and quirks of the UCI steel file: UTF-8 byte-order mark, day-first local dates
+    (Asia/Seoul) stamped at the end of each interval, a day's last interval written 00:00 with
+    that same day's date, the file's column names. Each interval uses 5 kWh, except weekday
+    intervals starting 08:00–17:45 local at 50 kWh, and Sunday 11 March 2018, which runs a
+    working day's profile (the kind of off-pattern run the anomaly detector must find).
+    """
+    start = datetime(2018, 1, 1)
+    lines = ["date,Usage_kWh,Lagging_Current_Reactive_Power_kVarh,Load_Type"]
+    for i in range(365 * 96):
+        begin = start + timedelta(minutes=15 * i)
+        working = 8 <= begin.hour < 18 and (
+            begin.weekday() < 5 or begin.date().isoformat() == "2018-03-11"
+        )
+        end = begin + timedelta(minutes=15)
+        stamp = end - timedelta(days=1) if (end.hour, end.minute) == (0, 0) else end
+        load = "Maximum_Load" if working else "Light_Load"
+        lines.append(f"{stamp:%d/%m/%Y %H:%M},{50.0 if working else 5.0},0.5,{load}")
+    path = tmp_path_factory.mktemp("plant") / "Steel_industry_data.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     return path

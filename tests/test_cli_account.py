@@ -93,10 +93,12 @@ def test_missing_file_exits_non_zero(tmp_path: Path) -> None:
     assert done.returncode == 2 and "cannot read" in done.stderr
 
 
-def test_demo_writes_inventory_json(tmp_path: Path) -> None:
-    done = carbonlink("demo", "--out", str(tmp_path / "out"))
+def test_demo_writes_inventory_json(
+    demo_command: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, done = demo_command
     assert done.returncode == 0, done.stderr
-    doc = json.loads((tmp_path / "out" / "inventory.json").read_text())
+    doc = json.loads((out / "inventory.json").read_text())
     assert doc["organization"] == "Demo Steel Co., Ltd."
     facilities = {x["facility"] for x in doc["lines"]}
     assert facilities == {"tangshan-works", "jiangsu-coating"}

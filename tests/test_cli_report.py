@@ -89,9 +89,10 @@ def test_bad_inventory_is_reported(tmp_path: Path) -> None:
     assert "missing field 'period'" in done.stderr
 
 
-def test_demo_writes_all_reports(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    done = carbonlink("demo", "--out", str(out))
+def test_demo_writes_all_reports(
+    demo_command: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    out, done = demo_command
     assert done.returncode == 0, done.stderr
     folder = out / "reports"
     names = sorted(p.name for p in folder.iterdir())

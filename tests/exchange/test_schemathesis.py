@@ -36,10 +36,9 @@ OWN = "urn:pact:steel.example.com:company-id:1"
 @pytest.fixture(scope="module")
 def pact_schema() -> schemathesis.BaseSchema:
     if not OPENAPI.is_file():
-        # The official document is not shipped with carbonlink; CI has it beside the project.
-        if os.environ.get("CARBONLINK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"the official PACT OpenAPI document {OPENAPI} is not present")
-        pytest.skip(f"the official PACT OpenAPI document {OPENAPI} is not present")
+        # The official document is not shipped with carbonlink; CI has it beside the project
+        # and runs the `reference` tests with CARBONLINK_REQUIRE_REFERENCE=1, where this fails.
+        pytest.skip(f"reference file absent: the official PACT OpenAPI document {OPENAPI}")
     document = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     # The document's tokenUrl is relative ("/auth/token"), which schemathesis rejects as not a
     # URI; the in-memory copy gets an absolute one. The operations are left as published.

@@ -242,6 +242,16 @@ def test_the_real_steel_plant_file(store: Store, steel_plant_file: Path) -> None
     assert from_epoch_us(int(series.ts_us[0])) == datetime(2017, 12, 31, 15, 15, tzinfo=UTC)
 
 
+def test_a_file_in_the_steel_plants_layout(store: Store, plant_year_file: Path) -> None:
+    report = import_file(plant_year_file, load_mapping(shipped_mapping("steel_industry")), store)
+    assert (report.records, report.readings_new, report.quarantined) == (35_040, 35_040, 0)
+    series = store.series("daewoo-gwangyang-electricity")
+    assert float(series.value.sum()) == 646_800.0  # worked out in the fixture's docstring
+    # the file's last row, "31/12/2018 00:00", is the end of the year's last interval
+    assert from_epoch_us(int(series.ts_us[-1])) == datetime(2018, 12, 31, 15, 0, tzinfo=UTC)
+    assert from_epoch_us(int(series.ts_us[0])) == datetime(2017, 12, 31, 15, 15, tzinfo=UTC)
+
+
 def test_the_repeated_autumn_hour_is_read_in_order(store: Store, tmp_path: Path) -> None:
     mapping = FileMapping.model_validate(
         {

@@ -28,6 +28,19 @@ def test_the_real_file_gives_the_published_year(tmp_path: Path, steel_plant_file
     assert "10.24432/C52G8C" in console.export_text()
 
 
+def test_a_given_plant_file_is_imported_as_the_plant_year(
+    tmp_path: Path, plant_year_file: Path
+) -> None:
+    console = Console(record=True, width=200)
+    plant = ingest_plant_data(_settings(tmp_path), plant_year_file, console)
+    assert plant.origin == "real"
+    assert plant.report.readings_new == 35_040
+    assert plant.year.quantity == 646_800.0  # worked out in the fixture's docstring
+    assert plant.year.intervals_estimated == 0
+    assert sum(m.quantity for m in plant.months) == 646_800.0
+    assert "10.24432/C52G8C" in console.export_text()
+
+
 def test_without_the_file_a_generated_year_is_used_and_announced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -194,6 +194,19 @@ def test_the_steel_plants_2018_electricity(store: Store, steel_plant_file: Path)
     assert len(stored) == 13
 
 
+def test_a_plant_year_in_the_real_files_layout(store: Store, plant_year_file: Path) -> None:
+    import_file(plant_year_file, load_mapping(shipped_mapping("steel_industry")), store)
+    derived = derive_activity(store, "daewoo-gwangyang-electricity", periods=("year", "month"))
+    (year,) = derived.activity["year"]
+    assert (year.label, year.intervals, year.intervals_estimated) == ("2018", 35_040, 0)
+    assert year.quantity == 646_800.0  # worked out in the fixture's docstring
+    months = {m.label: m for m in derived.activity["month"]}
+    assert len(months) == 12
+    # March 2018: 22 weekdays and Sunday the 11th at 40 × 50 kWh, the other 2 056 intervals at 5
+    assert months["2018-03"].quantity == 23 * 40 * 50 + (31 * 96 - 23 * 40) * 5
+    assert sum(m.quantity for m in months.values()) == 646_800.0
+
+
 def test_the_process_command_prints_and_stores_the_periods(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -2,18 +2,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from carbonlink.monitor.anomaly import SeasonalBaseline, episodes, hour_of_week, trailing_flags
-
-PLANT_FILE = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "data"
-    / "steel-industry-energy"
-    / "Steel_industry_data.csv"
-)
 
 
 def _weeks(n_weeks: int, start: str = "2025-01-06T00:00") -> np.ndarray:
@@ -68,9 +58,9 @@ def test_episodes_group_consecutive_flags() -> None:
     assert found[0].start == ts[10] and found[0].end == ts[12]
 
 
-@pytest.mark.skipif(not PLANT_FILE.exists(), reason="real plant data not beside the project")
-def test_real_steel_plant_sunday_run_is_found() -> None:
-    frame = pd.read_csv(PLANT_FILE, encoding="utf-8-sig")
+def _sunday_runs(plant_file: Path) -> tuple[list[str], float]:
+    """Days (local) of the long flagged episodes in a plant file, and the share flagged."""
+    frame = pd.read_csv(plant_file, encoding="utf-8-sig")
     end = pd.to_datetime(frame["date"], format="%d/%m/%Y %H:%M")
     midnight = (end.dt.hour == 0) & (end.dt.minute == 0)
     end = end.where(~midnight, end + pd.Timedelta(days=1))
@@ -80,10 +70,22 @@ def test_real_steel_plant_sunday_run_is_found() -> None:
     flags, _, _ = trailing_flags(ts, values, "Asia/Seoul", k=6)
     baseline = SeasonalBaseline.fit(ts, values, "Asia/Seoul")
     long_runs = [e for e in episodes(ts, values, flags, baseline) if e.readings >= 40]
-    # Sunday 11 March 2018 (local): the plant ran all day where it is normally idle.
-    assert any(
+    days = [
         pd.Timestamp(e.start).tz_localize("UTC").tz_convert("Asia/Seoul").date().isoformat()
-        == "2018-03-11"
         for e in long_runs
-    )
-    assert 0 < flags.mean() < 0.1
+    ]
+    return days, float(flags.mean())
+
+
+def test_real_steel_plant_sunday_run_is_found(steel_plant_file: Path) -> None:
+    days, flagged = _sunday_runs(steel_plant_file)
+    # Sunday 11 March 2018 (local): the plant ran all day where it is normally idle.
+    assert "2018-03-11" in days
+    assert 0 < flagged < 0.1
+
+
+def test_a_sunday_run_in_a_plant_file_is_found(plant_year_file: Path) -> None:
+    days, flagged = _sunday_runs(plant_year_file)
+    # The file's one working Sunday, 11 March 2018, and nothing else.
+    assert days == ["2018-03-11"]
+    assert 0 < flagged < 0.1

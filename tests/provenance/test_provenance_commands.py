@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rich.console import Console
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
-from carbonlink.demo import run_demo
 from carbonlink.ledger.errors import ReceiptError
-from carbonlink.settings import Settings
 from conftest import MAPPING, READINGS_CSV, inventory_text
 
 runner = CliRunner()
@@ -50,10 +47,8 @@ def test_ingest_and_account_record_the_chain(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(Settings(), out, Console(file=None, width=200, quiet=True))
-    return out
+def demo(demo_output: Path) -> Path:
+    return demo_output
 
 
 def test_the_demo_ledger_verifies_from_meter_to_report(demo: Path) -> None:

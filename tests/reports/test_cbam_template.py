@@ -47,7 +47,7 @@ def _require_services() -> bool:
 def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     template = _template()
     if not template.is_file():
-        pytest.skip(f"official CBAM template not present at {template}")
+        pytest.skip(f"reference file absent: the official CBAM template {template}")
     communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
     out = tmp_path_factory.mktemp("cbam") / "filled.xlsx"
     return fill_official_template(template, communication, out), communication

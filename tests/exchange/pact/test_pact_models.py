@@ -43,10 +43,16 @@ ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = Path(
     os.environ.get("CARBONLINK_PACT_REFERENCE", ROOT / ".." / "shared" / "reference" / "pact-v3")
 )
-needs_reference = pytest.mark.skipif(
+_reference_files = pytest.mark.skipif(
     not (REFERENCE / "openapi.yaml").is_file(),
-    reason=f"official PACT v3 files not found at {REFERENCE}",
+    reason=f"reference file absent: the official PACT v3 files at {REFERENCE}",
 )
+
+
+def needs_reference(test: Any) -> Any:
+    """Mark a test that reads the official files (skipped without them, marked ``reference``)."""
+    return pytest.mark.reference(_reference_files(test))
+
 
 # Which schema of the OpenAPI document each official example is an instance of (the upstream
 # repository validates "invalid-response-all-properties.json" against the list response too: it
