@@ -11,8 +11,8 @@ API = Path(carbonlink.api.__file__).parent
 STORE = API.parent / "store"
 SQL = re.compile(r"\bsa\.select\(|\.execute\(|\.insert\(\)|\.update\(\)|\.delete\(\)|\btext\(")
 # Still writing their own statements, each for a reason of its own: the accounts' security
-# module, the supplier portal's routes, and the two demo seeders that reset demo accounts.
-NOT_YET_MOVED = {"security.py", "routes/portal.py", "demo_service.py", "portal_demo.py"}
+# module and the supplier portal's routes.
+NOT_YET_MOVED = {"security.py", "routes/portal.py"}
 
 
 def test_the_web_service_writes_no_sql_of_its_own() -> None:
@@ -55,3 +55,15 @@ def test_each_api_router_module_stays_short() -> None:
     }
     assert max(lengths.values()) < 300, lengths
     assert not (API / "routes" / "api.py").exists()
+
+
+def test_the_demo_is_one_package() -> None:
+    """Everything the demo builds lives in carbonlink.demo; no layer holds a demo module."""
+    package = API.parent
+    strays = [
+        module.relative_to(package).as_posix()
+        for module in sorted(package.rglob("*.py"))
+        if "demo" in module.stem and module.parent.name != "demo"
+    ]
+    assert strays == []
+    assert {m.stem for m in (package / "demo").glob("*.py")} >= {"run", "plant", "service"}
