@@ -53,6 +53,8 @@ def test_posted_conflict_is_listed_for_its_organization_and_resolved(
     missing = other.post(url, json=note)
     assert missing.status_code == 404 and "not found" in missing.json()["detail"]
     assert editor.post(url, json={"note": "   "}).status_code == 422
+    too_large = editor.post(f"/api/v1/conflicts/{2**40}/resolve", json=note)
+    assert too_large.status_code == 422  # not a server error on PostgreSQL's integer column
 
     resolved = editor.post(url, json=note)
     assert resolved.status_code == 200, resolved.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 
 from carbonlink.api.deps import Context, Reader, Writer
@@ -16,6 +16,9 @@ from carbonlink.store import QuarantinedRecord
 from carbonlink.store.tenant_data import organization_conflicts, resolve_organization_conflict
 
 router = APIRouter(prefix=PREFIX)
+
+ConflictId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[42])]
+"""A quarantined record's id (a 32-bit integer column)."""
 
 
 class ConflictOut(BaseModel):
@@ -86,7 +89,7 @@ def list_conflicts(
     tags=["readings"],
 )
 def resolve_conflict(
-    conflict_id: int,
+    conflict_id: ConflictId,
     resolution: Annotated[
         Resolution,
         Body(openapi_examples={"kept": {"value": {"note": "kept the stored value"}}}),

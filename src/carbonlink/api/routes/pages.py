@@ -20,6 +20,7 @@ from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceCon
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
+from carbonlink.api.routes.conflicts import ConflictId
 from carbonlink.api.routes.factors import search_factors
 from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
@@ -545,7 +546,7 @@ def quality_reprocess(
 def quality_resolve_conflict(
     request: Request,
     ctx: Context,
-    conflict_id: int,
+    conflict_id: ConflictId,
     csrf_token: Annotated[str, Form(max_length=100)],
     note: Annotated[str, Form(min_length=1, max_length=2000, pattern=r"\S")],
 ) -> Response:
