@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.store import Store
 from carbonlink.store import schema as t
 from carbonlink.store.accounts_schema import users
-from carbonlink.store.repository import quarantine_fingerprint
+from carbonlink.store.repository import CONFLICT, QuarantinedRecord, quarantine_fingerprint
 from carbonlink.store.results_schema import quarantine_owners, source_accounting
 from carbonlink.store.schema import from_epoch_us, to_epoch_us
 from carbonlink.store.tenants import (
@@ -510,3 +510,63 @@ def organizations_with_users(engine: sa.Engine) -> int:
     query = sa.select(sa.func.count(sa.distinct(users.c.organization_id)))
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+def _conflicts_query(organization_id: str) -> sa.Select[Any]:
+    """Quarantined conflicts of the organization: about one of its meters, or sent by it."""
+    q, owners = t.quarantine, quarantine_owners
+    its_meters = (
+        sa.select(t.meters.c.id)
+        .join(t.facilities, t.facilities.c.id == t.meters.c.facility_id)
+        .where(t.facilities.c.organization_id == organization_id)
+    )
+    sent_by_it = sa.select(owners.c.quarantine_id).where(
+        owners.c.organization_id == organization_id
+    )
+    return (
+        sa.select(q)
+        .where(q.c.reason.startswith(CONFLICT, autoescape=True))
+        .where(sa.or_(q.c.meter_id.in_(its_meters), q.c.id.in_(sent_by_it)))
+    )
+
+
+def _record(row: sa.Row[Any]) -> QuarantinedRecord:
+    m = row._mapping
+    return QuarantinedRecord(
+        id=m["id"],
+        received_at=m["received_at"],
+        batch_id=m["batch_id"],
+        source_ref=m["source_ref"],
+        line=m["line"],
+        meter_id=m["meter_id"],
+        reason=m["reason"],
+        raw=bytes(m["raw"]),
+        resolved_at=m["resolved_at"],
+        resolution=m["resolution"],
+    )
+
+
+def organization_conflicts(
+    engine: sa.Engine, organization_id: str, *, unresolved_only: bool = False, limit: int = 500
+) -> list[QuarantinedRecord]:
+    """Received values that conflict with a stored reading of one of the organization's meters
+    (whatever path they came by), newest first."""
+    query = _conflicts_query(organization_id).order_by(t.quarantine.c.id.desc()).limit(limit)
+    if unresolved_only:
+        query = query.where(t.quarantine.c.resolved_at.is_(None))
+    with engine.connect() as conn:
+        return [_record(row) for row in conn.execute(query)]
+
+
+def resolve_organization_conflict(
+    engine: sa.Engine, organization_id: str, record_id: int, resolution: str
+) -> QuarantinedRecord | None:
+    """Record what a person of the organization decided about one of its conflicts; None when
+    the organization has no conflict of that id."""
+    query = _conflicts_query(organization_id).where(t.quarantine.c.id == record_id)
+    with engine.connect() as conn:
+        if conn.execute(query).first() is None:
+            return None
+    Store(engine).resolve_quarantined(record_id, resolution)
+    with engine.connect() as conn:
+        return _record(conn.execute(query).one())

@@ -20,10 +20,12 @@ from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceCon
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
+from carbonlink.api.routes.conflicts import ConflictId
 from carbonlink.api.routes.factors import search_factors
 from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.store.tenant_data import organization_conflicts, resolve_organization_conflict
 from carbonlink.store.workspace import resolve_workspace_path
 
 LOGIN_CSRF_COOKIE = "carbonlink_login_csrf"
@@ -524,6 +526,7 @@ def quality_page(request: Request, ctx: Context) -> HTMLResponse:
         rows=rows,
         quarantined=held,
         reprocessed=request.query_params.get("reprocessed"),
+        conflicts=organization_conflicts(ctx.engine, org, limit=200),
     )
 
 
@@ -537,6 +540,23 @@ def quality_reprocess(
     caller.require("write")
     result = reprocess_quarantine(caller, ctx)
     return RedirectResponse(f"/quality?reprocessed={result.stored}", status_code=303)
+
+
+@router.post("/quality/conflicts/{conflict_id}/resolve")
+def quality_resolve_conflict(
+    request: Request,
+    ctx: Context,
+    conflict_id: ConflictId,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    note: Annotated[str, Form(min_length=1, max_length=2000, pattern=r"\S")],
+) -> Response:
+    caller = _page_caller(request, ctx)
+    if not same_secret(caller.csrf_token, csrf_token):
+        raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
+    caller.require("write")
+    if resolve_organization_conflict(ctx.engine, caller.organization_id, conflict_id, note) is None:
+        raise NotFoundError(f"conflict {conflict_id} not found in your organization")
+    return RedirectResponse("/quality#conflicts", status_code=303)
 
 
 @router.get("/factors")

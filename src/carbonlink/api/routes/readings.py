@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbonlink.api.deps import Context, Reader, ServiceContext, Writer
@@ -150,7 +152,53 @@ BATCH_EXAMPLE = {
 }
 
 
-@router.post("/readings", response_model=BatchResult, responses=WRITE, tags=["readings"])
+class _Underflow(str):
+    """A number written with non-zero digits that a float holds only as 0.0 (e.g. 1e-400)."""
+
+
+def _parse_float(text: str) -> float | _Underflow:
+    value = float(text)
+    mantissa = text.lower().partition("e")[0]
+    if value == 0.0 and any(c in "123456789" for c in mantissa):
+        return _Underflow(text)
+    return value
+
+
+async def refuse_underflow(request: Request, _caller: Writer) -> None:
+    """Refuse a row whose value underflows to zero: JSON parsing would store it as 0.0.
+
+    Checked once the caller is known to be allowed to write (``_caller``), on the raw body.
+    The same 422 problem document as a row with a value of the wrong type, naming the row.
+    """
+    try:
+        body: Any = json.loads(await request.body(), parse_float=_parse_float)
+    except ValueError:
+        return  # not JSON: the body's own validation says so
+    rows = body.get("readings") if isinstance(body, dict) else None
+    if not isinstance(rows, list):
+        return
+    errors = [
+        {
+            "type": "float_underflow",
+            "loc": ("body", "readings", index, "value"),
+            "msg": f"{row['value']} is too small to be held as a number other than 0; "
+            "send it as 0 or in a larger unit",
+            "input": str(row["value"]),
+        }
+        for index, row in enumerate(rows)
+        if isinstance(row, dict) and isinstance(row.get("value"), _Underflow)
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+@router.post(
+    "/readings",
+    response_model=BatchResult,
+    responses=WRITE,
+    tags=["readings"],
+    dependencies=[Depends(refuse_underflow)],
+)
 def post_readings(
     batch: Annotated[ReadingBatch, Body(openapi_examples={"two hours": {"value": BATCH_EXAMPLE}})],
     caller: Writer,
