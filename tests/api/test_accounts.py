@@ -205,3 +205,23 @@ def test_a_deleted_user_loses_its_sessions_resets_and_log_in(
 def _rows_of(conn: sa.Connection, table: sa.Table, user_id: str) -> int:
     query = sa.select(sa.func.count()).select_from(table).where(table.c.user_id == user_id)
     return int(conn.execute(query).scalar_one())
+
+
+def test_the_demo_users_are_made_anew_with_the_new_password(service: Service) -> None:
+    from carbonlink.demo.service import DEMO_USERS, set_demo_users
+
+    accounts = service.app.state.ctx.accounts
+    assert set_demo_users(service.app, "first demo password") == [
+        (email, role) for email, role, _name in DEMO_USERS
+    ]
+    email = DEMO_USERS[0][0]
+    client, _csrf = service.login(email, "first demo password")
+    first_id = accounts.verify_password(email, "first demo password")
+    assert first_id is not None
+
+    set_demo_users(service.app, "second demo password")
+    assert accounts.verify_password(email, "first demo password") is None
+    assert accounts.verify_password(email, "second demo password") not in (None, first_id)
+    assert client.get("/", follow_redirects=False).status_code == 303  # the old session ended
+    # the service's other users stay
+    assert accounts.user_id_of(DEMO_ORG_ID, service.users["admin"]) is not None
