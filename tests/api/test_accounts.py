@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import sqlalchemy as sa
+from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.api import create_app
 from carbonlink.errors import ConfigError
 from carbonlink.settings import Settings
+from carbonlink.store.accounts_schema import password_resets, web_sessions
+from conftest import OTHER_ORG
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -166,3 +171,57 @@ def test_roles(service: Service, role: str, reads: int, writes: int, administers
     assert made.status_code == writes
     key = client.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"}, headers=headers)
     assert key.status_code == administers
+
+
+def test_a_deleted_user_loses_its_sessions_resets_and_log_in(
+    service: Service, engine: sa.Engine, password: str
+) -> None:
+    accounts = service.app.state.ctx.accounts
+    client, _csrf = service.login(service.users["viewer"])
+    assert client.get("/", follow_redirects=False).status_code == 200
+    # the lookup takes the address as typed and stays within its organization
+    user_id = accounts.user_id_of(DEMO_ORG_ID, " Viewer@Demo.test ")
+    assert user_id is not None
+    assert accounts.user_id_of(OTHER_ORG, service.users["viewer"]) is None
+    accounts.issue_password_reset(
+        DEMO_ORG_ID, user_id, lifetime=timedelta(hours=1), issued_by="user:test"
+    )
+    with engine.connect() as conn:
+        assert _rows_of(conn, web_sessions, user_id) == 1
+        assert _rows_of(conn, password_resets, user_id) == 1
+
+    assert accounts.delete_user(user_id) is True
+    assert client.get("/", follow_redirects=False).status_code == 303  # logged out
+    assert accounts.user_id_of(DEMO_ORG_ID, service.users["viewer"]) is None
+    assert accounts.authenticate(service.users["viewer"], password) == []
+    with engine.connect() as conn:
+        assert _rows_of(conn, web_sessions, user_id) == 0
+        assert _rows_of(conn, password_resets, user_id) == 0
+    assert accounts.delete_user(user_id) is False  # nothing left to delete
+    # the organization's other people keep their accounts
+    assert accounts.verify_password(service.users["editor"], password) is not None
+
+
+def _rows_of(conn: sa.Connection, table: sa.Table, user_id: str) -> int:
+    query = sa.select(sa.func.count()).select_from(table).where(table.c.user_id == user_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def test_the_demo_users_are_made_anew_with_the_new_password(service: Service) -> None:
+    from carbonlink.demo.service import DEMO_USERS, set_demo_users
+
+    accounts = service.app.state.ctx.accounts
+    assert set_demo_users(service.app, "first demo password") == [
+        (email, role) for email, role, _name in DEMO_USERS
+    ]
+    email = DEMO_USERS[0][0]
+    client, _csrf = service.login(email, "first demo password")
+    first_id = accounts.verify_password(email, "first demo password")
+    assert first_id is not None
+
+    set_demo_users(service.app, "second demo password")
+    assert accounts.verify_password(email, "first demo password") is None
+    assert accounts.verify_password(email, "second demo password") not in (None, first_id)
+    assert client.get("/", follow_redirects=False).status_code == 303  # the old session ended
+    # the service's other users stay
+    assert accounts.user_id_of(DEMO_ORG_ID, service.users["admin"]) is not None

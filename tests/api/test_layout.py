@@ -67,3 +67,27 @@ def test_the_demo_is_one_package() -> None:
     ]
     assert strays == []
     assert {m.stem for m in (package / "demo").glob("*.py")} >= {"run", "plant", "service"}
+
+
+# Statements of the demo's own: the service's SQL markers, SQLAlchemy Core's statement
+# functions and a connection or transaction opened on an engine.
+DEMO_SQL = re.compile(SQL.pattern + r"|\bsa\.(delete|insert|update)\(|engine\.(begin|connect)\(")
+# A table definition's module: the store's schema, its *_schema siblings, the api's re-exports.
+TABLES = re.compile(r"^\s*(from|import) carbonlink\.(store|api)\.(\w+_)?schema\b", re.M)
+
+
+def test_the_demo_uses_only_public_functions_of_the_product() -> None:
+    """The demo writes through each layer's functions: no table imported, no SQL of its own."""
+    demo = API.parent / "demo"
+    found = []
+    for module in sorted(demo.rglob("*.py")):
+        source = module.read_text("utf-8")
+        found += [
+            f"demo/{module.name}: imports {match.group(0).strip()}"
+            for match in TABLES.finditer(source)
+        ]
+        for number, line in enumerate(source.splitlines(), start=1):
+            code = line.split("#", 1)[0]
+            if DEMO_SQL.search(code):
+                found.append(f"demo/{module.name}:{number}: {line.strip()}")
+    assert found == []

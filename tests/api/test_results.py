@@ -189,6 +189,39 @@ def test_rule_events_fold_into_one_alert_per_condition(engine: sa.Engine) -> Non
     assert results.alerts_of(engine, "org-b") == []
 
 
+def test_clearing_alerts_deletes_one_organizations_alerts_in_any_state(
+    engine: sa.Engine,
+) -> None:
+    rules = validate_rules(
+        [
+            {"id": "hot", "kind": "threshold", "meter_id": "m", "above": 10},
+            {"id": "cold", "kind": "threshold", "meter_id": "m", "below": 0},
+        ],
+        ["m"],
+    )
+    ts = np.array(["2026-01-01T00:00", "2026-01-01T00:15"], dtype="datetime64[ns]")
+    # org-a: "hot" opens at 11 and closes at 5, "cold" opens at -1 and is acknowledged
+    events = RuleEngine(rules, ["m"]).evaluate(
+        np.zeros(3, dtype=np.int64),
+        np.concatenate([ts, np.array(["2026-01-01T00:30"], dtype="datetime64[ns]")]),
+        np.array([11.0, 5.0, -1.0]),
+    )
+    assert results.record_alert_events(engine, "org-a", events) == 2
+    cold = next(a for a in results.alerts_of(engine, "org-a") if a.rule_id == "cold")
+    assert results.acknowledge_alert(engine, "org-a", cold.id, "user:test")
+    assert sorted(a.status for a in results.alerts_of(engine, "org-a")) == [
+        "acknowledged",
+        "closed",
+    ]
+    hot = RuleEngine(rules, ["m"]).evaluate(np.zeros(2, dtype=np.int64), ts, np.array([12.0, 13.0]))
+    assert results.record_alert_events(engine, "org-b", hot) == 1
+
+    assert results.clear_alerts(engine, "org-a") == 2
+    assert results.alerts_of(engine, "org-a") == []
+    assert [a.rule_id for a in results.alerts_of(engine, "org-b")] == ["hot"]
+    assert results.clear_alerts(engine, "org-a") == 0
+
+
 def test_monitoring_pages_and_files_stay_in_their_organization(
     store_service: Service, engine: sa.Engine, tmp_path: Path, password: str
 ) -> None:

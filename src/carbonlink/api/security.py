@@ -417,6 +417,28 @@ class Accounts:
             ) from exc
         return user_id
 
+    def user_id_of(self, organization_id: str, email: str) -> str | None:
+        """The id of the organization's user with that address, or None when there is none."""
+        query = sa.select(users.c.id).where(
+            users.c.organization_id == organization_id, users.c.email == email.strip().lower()
+        )
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else str(found)
+
+    def delete_user(self, user_id: str) -> bool:
+        """Remove a user with its web sessions and password resets; False when there is none.
+
+        For accounts made for one task and of no use after it (the demo's lead editor that
+        drives the supplier portal, the demo users made anew). An organization's people are
+        disabled instead (`set_user_disabled`), which keeps who did what readable.
+        """
+        with self.engine.begin() as conn:
+            conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+            conn.execute(password_resets.delete().where(password_resets.c.user_id == user_id))
+            done = conn.execute(users.delete().where(users.c.id == user_id))
+        return bool(done.rowcount)
+
     def authenticate(self, email: str, password: str) -> list[tuple[str, str]]:
         """(user id, organization id) of each enabled account of ``email`` that ``password`` opens.
 

@@ -26,7 +26,7 @@ from carbonlink.ingest.file_import import ImportReport, import_file
 from carbonlink.ingest.mapping import load_mapping, shipped_mapping
 from carbonlink.ingest.vee import derive_activity
 from carbonlink.settings import Settings
-from carbonlink.store.schema import to_epoch_us
+from carbonlink.store import to_epoch_us
 from carbonlink.store.workspace import open_store
 
 METER_ID = "daewoo-gwangyang-electricity"

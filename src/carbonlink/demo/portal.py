@@ -20,7 +20,6 @@ from carbonlink.errors import ExchangeError
 from carbonlink.exchange.pact import ProductFootprint, parse_product_footprint
 from carbonlink.exchange.repository import ExchangeRepository
 from carbonlink.settings import Settings
-from carbonlink.store.accounts_schema import users, web_sessions
 
 LOGIN_CSRF_COOKIE = "carbonlink_login_csrf"
 
@@ -156,9 +155,7 @@ def answer_through_portal(
             )
             _checked(sent, 303, "the supplier's answer")
     finally:
-        with engine.begin() as conn:
-            conn.execute(web_sessions.delete().where(web_sessions.c.user_id == lead_id))
-            conn.execute(users.delete().where(users.c.id == lead_id))
+        accounts.delete_user(lead_id)
     repository = ExchangeRepository(engine, organization_id=organization_id)
     source = f"portal:{client_id.group(1)}"
     document = next(row["document"] for row in repository.received() if row["source"] == source)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from carbonlink.api import results
@@ -23,7 +22,6 @@ from carbonlink.monitor.anomaly import SeasonalBaseline
 from carbonlink.monitor.plan import MonitoringPlan
 from carbonlink.monitor.rules import RuleEngine, validate_rules
 from carbonlink.store import Store
-from carbonlink.store.accounts_schema import users
 from carbonlink.store.workspace import workspace_path
 
 DEMO_ORG_ID = "org-demo-steel"
@@ -71,10 +69,7 @@ def save_demo_results(
         baseline = SeasonalBaseline.fit(ts, series.value, meter.time_zone)
         rule_engine = RuleEngine(checked, [meter_id], {meter_id: baseline})
         events = rule_engine.evaluate(np.zeros(len(ts), dtype=np.int64), ts, series.value)
-        with engine.begin() as conn:
-            from carbonlink.store.results_schema import alerts
-
-            conn.execute(alerts.delete().where(alerts.c.organization_id == DEMO_ORG_ID))
+        results.clear_alerts(engine, DEMO_ORG_ID)
         opened = results.record_alert_events(
             engine, DEMO_ORG_ID, events, {rule.id: rule for rule in checked}
         )
@@ -92,14 +87,11 @@ def save_demo_results(
 
 def set_demo_users(app: FastAPI, password: str) -> list[tuple[str, str]]:
     """(Re)create the demo enterprise's users with one password; return (email, role)."""
-    ctx = app.state.ctx
-    engine: sa.Engine = ctx.engine
-    with engine.begin() as conn:
-        conn.execute(
-            users.delete().where(users.c.email.in_([email for email, _r, _n in DEMO_USERS]))
-        )
+    accounts = app.state.ctx.accounts
+    for email, _role, _name in DEMO_USERS:
+        user_id = accounts.user_id_of(DEMO_ORG_ID, email)
+        if user_id is not None:
+            accounts.delete_user(user_id)
     for email, role, display in DEMO_USERS:
-        ctx.accounts.create_user(
-            DEMO_ORG_ID, email, password, role, display, "zh", check_policy=False
-        )
+        accounts.create_user(DEMO_ORG_ID, email, password, role, display, "zh", check_policy=False)
     return [(email, role) for email, role, _n in DEMO_USERS]

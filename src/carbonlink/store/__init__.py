@@ -9,7 +9,7 @@ from carbonlink.store.repository import (
     ReadingColumns,
     Store,
 )
-from carbonlink.store.schema import metadata
+from carbonlink.store.schema import from_epoch_us, metadata, to_epoch_us
 
 __all__ = [
     "ImportBatch",
@@ -19,6 +19,8 @@ __all__ = [
     "Store",
     "create_store_engine",
     "engine_from_settings",
+    "from_epoch_us",
     "metadata",
+    "to_epoch_us",
     "upgrade",
 ]
