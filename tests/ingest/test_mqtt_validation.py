@@ -185,6 +185,47 @@ def test_collector_quarantines_what_the_registry_refuses(
     assert any("read as epoch milliseconds" in r for r in reasons)
 
 
+@pytest.mark.broker
+def test_collector_honours_the_window_stored_for_a_meter(
+    mqtt_broker: tuple[str, int], topic_prefix: str, store: Store
+) -> None:
+    host, port = mqtt_broker
+    store.save_meter(Meter("EM-07", "register", "kWh"))
+    store.save_reading_window("EM-07", valid_from=datetime(2024, 3, 1, 6, 0, tzinfo=UTC))
+    config = MqttCollectorConfig(
+        host=host,
+        port=port,
+        client_id=f"{topic_prefix}-collector",
+        session_expiry=30,
+        flush_interval=0.05,
+        topics=[TopicMapping(topic=f"{topic_prefix}/+", meter="{1}", unit="kWh")],
+    )
+    collector = MqttCollector(config, store, meters=store.meters)
+    stop = threading.Event()
+    worker = threading.Thread(target=collector.run, args=(stop,))
+    worker.start()
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{topic_prefix}-pub")
+    try:
+        assert collector.wait_subscribed(10)
+        publisher.connect(host, port)
+        publisher.loop_start()
+        # 00:15 lies in the collector's window (from 2000) but before the meter's own (06:00).
+        for body in [{"ts": T_MS, "value": 1.0}, {"ts": T_MS + 8 * 3_600_000, "value": 2.0}]:
+            publisher.publish(f"{topic_prefix}/EM-07", json.dumps(body), qos=1)
+        assert _wait(lambda: collector.stats.stored + collector.stats.quarantined == 2)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+        stop.set()
+        worker.join(10)
+    assert store.series("EM-07").value.tolist() == [2.0]
+    (kept,) = store.quarantined()
+    assert kept.meter_id == "EM-07"
+    assert kept.reason.startswith(
+        "timestamp 2024-03-01T00:15:00+00:00 is outside the plausible window 2024-03-01 06:00 to "
+    )
+
+
 @pytest.fixture
 def mosquitto_binary() -> str:
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

@@ -17,10 +17,11 @@ The broker must be allowed to queue enough messages for a disconnected session: 
 Every reading is checked against the meter registry before it is stored, as file imports are:
 an unknown meter, a unit of another kind than the meter's, a value outside the meter's
 ``min_value``/``max_value`` (after conversion to the meter's unit), a time before
-``earliest`` or more than ``max_future`` seconds ahead all send the message to quarantine with
-the reason. A number timestamp is Unix epoch *milliseconds*; one that reads as a date before
-``earliest`` in milliseconds but as a plausible date in seconds is refused with that reason
-rather than guessed.
+``earliest`` or more than ``max_future`` seconds ahead, or outside the meter's own plausible
+window (`carbonlink.store.Store.save_reading_window`; the same check as every other way in)
+all send the message to quarantine with the reason. A number timestamp is Unix epoch
+*milliseconds*; one that reads as a date before ``earliest`` in milliseconds but as a
+plausible date in seconds is refused with that reason rather than guessed.
 
 At start the collector waits for the broker (retrying with back-off) unless ``fail_fast`` is
 set; a lost connection is retried with exponential back-off (capped, with jitter) forever.
@@ -50,9 +51,14 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from carbonlink.domain.metering import Meter
-from carbonlink.domain.units import conversion_factor
-from carbonlink.errors import CarbonlinkError, ConfigError, IngestError
+from carbonlink.errors import ConfigError, IngestError
 from carbonlink.ingest.base import MessageSetSink, Reading, ReadingSink, Rejected
+from carbonlink.ingest.validation import (
+    ReadingWindow,
+    StoredWindows,
+    store_behind,
+    validate_readings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -366,18 +372,25 @@ def _epoch(seconds: float) -> datetime | None:
 
 
 class MeterCheck:
-    """Checks readings against the meter registry as file imports do: the meter exists, the
-    unit converts to the meter's, and the value (in the meter's unit) is within its limits.
+    """Checks readings against the meter registry with the rule every way in shares
+    (`carbonlink.ingest.validation.validate_readings`): the meter exists, the unit converts to
+    the meter's, the value (in the meter's unit) is within its limits, and the time lies in
+    the meter's plausible window (the one the store holds for it, or the default).
 
     The registry is read at start and again when an unknown meter id shows up (at most every
     few seconds), so meters registered while the collector runs are found.
     """
 
-    def __init__(self, registry: Callable[[], Mapping[str, Meter]]) -> None:
+    def __init__(
+        self,
+        registry: Callable[[], Mapping[str, Meter]],
+        windows: Callable[[], Callable[[str], ReadingWindow]] | None = None,
+    ) -> None:
         self._registry = registry
         self._meters = dict(registry())
         self._loaded = time.monotonic()
-        self._factors: dict[tuple[str, str], float | str] = {}
+        self._windows = windows or StoredWindows(None)
+        self._factors: dict[tuple[str, str], tuple[float | None, str | None]] = {}
 
     def problem(self, reading: Reading) -> str | None:
         """Why the reading cannot be stored, or None."""
@@ -392,40 +405,18 @@ class MeterCheck:
                 f"unknown meter {reading.meter_id!r}: register it first (meters: in the "
                 "collector's mapping, a file mapping, or the API)"
             )
-        factor = self._factor(meter, reading.unit)
-        if isinstance(factor, str):
-            return factor
-        value = reading.value * factor
-        low, high = meter.min_value, meter.max_value
-        if (
-            not math.isfinite(value)
-            or (low is not None and value < low)
-            or (high is not None and value > high)
-        ):
-            lo = "-∞" if low is None else f"{low:g}"
-            hi = "∞" if high is None else f"{high:g}"
-            return (
-                f"value {reading.value:g} {reading.unit} is outside the plausible range "
-                f"[{lo}, {hi}] {meter.unit} of meter {meter.id}"
+        if len(self._factors) >= _UNIT_CACHE:
+            self._factors.clear()
+        try:
+            checked = validate_readings(
+                [reading], self._meters, windows=self._windows(), factors=self._factors
             )
-        return None
-
-    def _factor(self, meter: Meter, unit: str) -> float | str:
-        key = (meter.id, unit)
-        if key not in self._factors:
-            if len(self._factors) >= _UNIT_CACHE:
-                self._factors.clear()
-            try:
-                self._factors[key] = conversion_factor(unit, meter.unit)
-            except CarbonlinkError as exc:
-                self._factors[key] = (
-                    f"unit {unit!r} does not fit meter {meter.id} ({meter.unit}): {exc.message}"
-                )
-            except Exception as exc:
-                # A unit text from the wire reaches pint's parser, which raises more than
-                # its own errors on some inputs; the message goes to quarantine either way.
-                self._factors[key] = f"unit {unit!r} cannot be read: {type(exc).__name__}"
-        return self._factors[key]
+        except Exception as exc:
+            # A unit text from the wire reaches pint's parser, which raises more than its
+            # own errors on some inputs; the message goes to quarantine either way.
+            self._factors.pop((reading.meter_id, reading.unit), None)
+            return f"unit {reading.unit!r} cannot be read: {type(exc).__name__}"
+        return checked.refused[0].reason if checked.refused else None
 
 
 def parse_message(
@@ -530,7 +521,17 @@ class MqttCollector:
         self.config = config
         self.sink = sink
         self.stats = CollectorStats()
-        self._check = MeterCheck(meters) if meters is not None else None
+        self._check = (
+            None
+            if meters is None
+            else MeterCheck(
+                meters,
+                # The store written to, or the one whose registry `meters` reads.
+                StoredWindows(
+                    store_behind(sink) or store_behind(getattr(meters, "__self__", None))
+                ),
+            )
+        )
         self._window = config.window()
         self._window_at = time.monotonic()
         self._on_batch = on_batch

@@ -16,7 +16,10 @@ Data can be dropped in two queues, and both are sized and given a policy here on
 Every notification keeps its SourceTimestamp (the device's time, falling back to the server's
 time with quality ``good+server_time`` when a server sends none) and status code. A Bad status
 goes to quarantine with the status name as the reason; an Uncertain one is stored with quality
-``uncertain``.
+``uncertain``. A time outside the meter's plausible window (`carbonlink.ingest.validation`:
+from 1990 to a day ahead unless the store holds the meter's own window) goes to quarantine
+with the reason: OPC UA's null DateTime is 1601-01-01, and a device whose clock was never set
+sends it.
 
 The connection is watched three ways: asyncua's supervisor reads the server's state every
 ``watchdog_interval`` seconds and reports a closed or silent connection; a subscription status
@@ -37,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +54,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from carbonlink.errors import ConfigError, IngestError
 from carbonlink.ingest.base import Reading, ReadingSink, Rejected
 from carbonlink.ingest.mqtt import Backoff
+from carbonlink.ingest.validation import (
+    ReadingWindow,
+    StoredWindows,
+    store_behind,
+    validate_readings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +189,18 @@ class OpcUaStats:
 class OpcUaCollector:
     """Subscribes to the configured nodes and writes what the server reports to a sink."""
 
-    def __init__(self, config: OpcUaConfig, sink: ReadingSink) -> None:
+    def __init__(
+        self,
+        config: OpcUaConfig,
+        sink: ReadingSink,
+        *,
+        windows: Callable[[], Callable[[str], ReadingWindow]] | None = None,
+    ) -> None:
+        """`windows` gives each meter's plausible window; by default the windows the store
+        behind `sink` holds (re-read every few seconds), or the default window."""
         self.config = config
         self.sink = sink
+        self._windows = windows or StoredWindows(store_behind(sink))
         self.stats = OpcUaStats()
         self.subscribed = asyncio.Event()
         # node id → newest SourceTimestamp stored: where a history read resumes after a loss.
@@ -284,7 +303,7 @@ class OpcUaCollector:
                 )
                 continue
             missed = [
-                notification_to_record(meter, value)
+                self._record(meter, value)
                 for value in values
                 if value.SourceTimestamp is None or _utc(value.SourceTimestamp) > since
             ]
@@ -337,9 +356,7 @@ class OpcUaCollector:
                     if isinstance(event, DataChangeEvent):
                         self.stats.notifications += 1
                         handle = event.data.monitored_item.ClientHandle
-                        batch.append(
-                            notification_to_record(meters[handle], event.data.monitored_item.Value)
-                        )
+                        batch.append(self._record(meters[handle], event.data.monitored_item.Value))
                     elif isinstance(event, StatusChangeEvent):
                         status = event.notification.Status
                         if status is not None and status.is_bad():
@@ -356,6 +373,17 @@ class OpcUaCollector:
         if batch:
             self._flush(batch)
         return why
+
+    def _record(self, meter: MonitoredMeter, value: ua.DataValue) -> Reading | Rejected:
+        """The notification as a record, refused when its time is outside the meter's window."""
+        record = notification_to_record(meter, value)
+        if isinstance(record, Rejected):
+            return record
+        checked = validate_readings([record], None, windows=self._windows())
+        if checked.refused:
+            reason = checked.refused[0].reason
+            return Rejected(repr(value).encode(), reason, f"opcua:{meter.node_id}", meter.meter)
+        return record
 
     def _flush(self, batch: list[Reading | Rejected]) -> None:
         readings = [r for r in batch if isinstance(r, Reading)]

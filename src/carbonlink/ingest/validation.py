@@ -17,6 +17,7 @@ unset clock, and epoch seconds read as milliseconds; each meter may set its own
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -212,21 +213,68 @@ def stored_windows(store: Store) -> Callable[[str], ReadingWindow]:
     return lambda meter_id: windows.get(meter_id, DEFAULT_WINDOW)
 
 
+def store_behind(sink: object) -> Store | None:
+    """The store a sink writes to (the sink itself, or the store a wrapping sink holds)."""
+    if isinstance(sink, Store):
+        return sink
+    inner = getattr(sink, "store", None)
+    return inner if isinstance(inner, Store) else None
+
+
+class StoredWindows:
+    """Each meter's plausible window as a store holds it, re-read at most every ``refresh``
+    seconds so a window saved while a collector runs applies soon; the default window for
+    every meter when there is no store."""
+
+    def __init__(self, store: Store | None, *, refresh: float = 5.0) -> None:
+        self._store = store
+        self._refresh = refresh
+        self._loaded = -math.inf
+        self._windows: Callable[[str], ReadingWindow] = lambda _meter: DEFAULT_WINDOW
+
+    def __call__(self) -> Callable[[str], ReadingWindow]:
+        """The current lookup, meter id → window."""
+        if self._store is not None and time.monotonic() - self._loaded >= self._refresh:
+            self._windows = stored_windows(self._store)
+            self._loaded = time.monotonic()
+        return self._windows
+
+
 def validate_readings(
     readings: Sequence[Reading],
-    meters: Mapping[str, Meter],
+    meters: Mapping[str, Meter] | None,
     *,
     windows: Mapping[str, ReadingWindow] | Callable[[str], ReadingWindow] | None = None,
     now: datetime | None = None,
+    factors: dict[tuple[str, str], tuple[float | None, str | None]] | None = None,
 ) -> Validated:
     """Check canonical readings (e.g. a stream collector's) against the meter registry.
 
     Accepted readings come back converted to their meter's unit, with their quality, batch
     and source reference kept; each refused one is named by its position in ``readings``.
+    With ``meters`` None (a collector given no registry) only the value and the meter's
+    plausible window are checked, and accepted readings come back as they were. ``factors``
+    keeps what each (meter, unit) pair gave across calls (a collector checking message by
+    message); the caller empties it when the registry changes.
     """
-    checker = _Checker(meters.get, _window_lookup(windows), now or datetime.now(UTC))
+    checker = _Checker(
+        (lambda _meter: None) if meters is None else meters.get,
+        _window_lookup(windows),
+        now or datetime.now(UTC),
+    )
+    if factors is not None:
+        checker._factors = factors
     out = Validated()
     for index, reading in enumerate(readings):
+        if meters is None:
+            problem = value_problem(reading.value) or checker.window_of(reading.meter_id).problem(
+                reading.ts, checker.now
+            )
+            if problem is None:
+                out.readings.append(reading)
+            else:
+                out.refused.append(RowRefusal(index, reading.meter_id, problem))
+            continue
         result = checker.check(reading.meter_id, reading.ts, reading.value, reading.unit)
         if isinstance(result, str):
             out.refused.append(RowRefusal(index, reading.meter_id, result))

@@ -186,15 +186,19 @@ def _offline_host() -> tuple[SparkplugHost, MemorySink]:
     return app, sink
 
 
+# Offline messages are dated from here (milliseconds): times near 1970 are refused.
+T0_MS = 1_709_251_200_000  # 2024-03-01T00:00:00Z
+
+
 def _birth(seq: int = 0, bd_seq: int = 0) -> Payload:
-    birth = Payload(timestamp=1_000, seq=seq)
+    birth = Payload(timestamp=T0_MS + 1_000, seq=seq)
     birth.metrics.add(name="bdSeq", datatype=int(DataType.Int64), long_value=bd_seq)
     birth.metrics.add(name="Power", alias=5, datatype=int(DataType.Double), double_value=1.0)
     return birth
 
 
 def _data(seq: int, value: float, ts: int) -> Payload:
-    data = Payload(timestamp=ts, seq=seq)
+    data = Payload(timestamp=T0_MS + ts, seq=seq)
     data.metrics.add(alias=5, double_value=value)
     return data
 
@@ -227,7 +231,7 @@ def test_data_before_birth_and_unknown_alias_are_quarantined_and_ask_for_rebirth
     assert sink.rejected[0].reason == "NDATA before NBIRTH of its edge node"
     assert app.stats.rebirths_requested == 1
     app.handle(SparkplugTopic("g", "NBIRTH", "e"), _birth(), b"")
-    unknown = Payload(timestamp=2_000, seq=1)
+    unknown = Payload(timestamp=T0_MS + 2_000, seq=1)
     unknown.metrics.add(alias=99, double_value=1.0)
     app.handle(SparkplugTopic("g", "NDATA", "e"), unknown, b"")
     assert "alias 99 not declared" in sink.rejected[1].reason

@@ -45,15 +45,20 @@ def _offline_host() -> tuple[SparkplugHost, MemorySink]:
     return app, sink
 
 
+# Offline messages are dated from here: times near 1970 are refused.
+T0_MS = 1_709_251_200_000  # 2024-03-01T00:00:00Z
+T0_S = T0_MS // 1000
+
+
 def _birth(seq: int = 0, bd_seq: int = 0) -> Payload:
-    birth = Payload(timestamp=1_000_000, seq=seq)
+    birth = Payload(timestamp=T0_MS + 1_000_000, seq=seq)
     birth.metrics.add(name="bdSeq", datatype=int(DataType.Int64), long_value=bd_seq)
     birth.metrics.add(name="Power", alias=5, datatype=int(DataType.Double), double_value=1.0)
     return birth
 
 
 def _data(seq: int, value: float, ts: int) -> Payload:
-    data = Payload(timestamp=ts, seq=seq)
+    data = Payload(timestamp=T0_MS + ts, seq=seq)
     data.metrics.add(alias=5, double_value=value)
     return data
 
@@ -73,7 +78,7 @@ def test_messages_held_past_a_gap_timeout_are_stored_with_their_own_times() -> N
     stored = {r.ts: (r.value, r.quality) for r in sink.readings.values() if r.value > 1}
     assert len(stored) == 8
     for seq in range(2, 10):
-        ts = datetime.fromtimestamp((2_000_000 + seq * 60_000) / 1000, UTC)
+        ts = datetime.fromtimestamp(T0_S + (2_000_000 + seq * 60_000) / 1000, UTC)
         assert stored[ts] == (float(seq), "good+seq_gap")
     assert app.stats.held_released == 8
     assert app.stats.rebirths_requested == 1
@@ -88,28 +93,28 @@ def test_messages_held_when_a_birth_or_death_arrives_are_stored_first(arrives: s
     if arrives == "NBIRTH":
         app.handle(NBIRTH, _birth(bd_seq=5), b"")
     else:
-        death = Payload(timestamp=4_000_000)
+        death = Payload(timestamp=T0_MS + 4_000_000)
         death.metrics.add(name="bdSeq", datatype=int(DataType.Int64), long_value=4)
         app.handle(SparkplugTopic("g", "NDEATH", "e"), death, b"")
-    reading = sink.readings[("g/e/Power", datetime.fromtimestamp(3_000, UTC))]
+    reading = sink.readings[("g/e/Power", datetime.fromtimestamp(T0_S + 3_000, UTC))]
     assert (reading.value, reading.quality) == (30.0, "good+seq_gap")
 
 
 def test_a_held_device_birth_declares_the_aliases_of_the_data_held_after_it() -> None:
     app, sink = _offline_host()
     app.handle(NBIRTH, _birth(), b"")
-    dbirth = Payload(timestamp=6_000_000, seq=2)  # seq 1 lost
+    dbirth = Payload(timestamp=T0_MS + 6_000_000, seq=2)  # seq 1 lost
     dbirth.metrics.add(name="Flow", alias=9, datatype=int(DataType.Double), double_value=4.0)
     app.handle(SparkplugTopic("g", "DBIRTH", "e", "d"), dbirth, b"")
-    ddata = Payload(timestamp=6_060_000, seq=3)
+    ddata = Payload(timestamp=T0_MS + 6_060_000, seq=3)
     ddata.metrics.add(alias=9, double_value=5.0)
     app.handle(SparkplugTopic("g", "DDATA", "e", "d"), ddata, b"")
     app.check_reorder_timeouts(now=time.monotonic() + 5)
     readings = sink.readings.values()
     flow = {r.ts: (r.value, r.quality) for r in readings if r.meter_id == "g/e/d/Flow"}
     assert flow == {
-        datetime.fromtimestamp(6_000, UTC): (4.0, "good+seq_gap"),
-        datetime.fromtimestamp(6_060, UTC): (5.0, "good+seq_gap"),
+        datetime.fromtimestamp(T0_S + 6_000, UTC): (4.0, "good+seq_gap"),
+        datetime.fromtimestamp(T0_S + 6_060, UTC): (5.0, "good+seq_gap"),
     }
     assert sink.rejected == []
 
@@ -117,7 +122,7 @@ def test_a_held_device_birth_declares_the_aliases_of_the_data_held_after_it() ->
 def test_held_metrics_whose_alias_is_unknown_are_quarantined_not_dropped() -> None:
     app, sink = _offline_host()
     app.handle(NBIRTH, _birth(), b"")
-    unknown = Payload(timestamp=5_000_000, seq=2)
+    unknown = Payload(timestamp=T0_MS + 5_000_000, seq=2)
     unknown.metrics.add(alias=77, double_value=7.0)
     app.handle(NDATA, unknown, b"")
     app.check_reorder_timeouts(now=time.monotonic() + 5)

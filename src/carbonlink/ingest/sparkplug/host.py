@@ -12,6 +12,9 @@ through the node's current birth — with quality ``good+seq_gap`` (metrics it c
 to quarantine with the reason), and publishes an NCMD with ``Node Control/Rebirth`` = true, so
 the node publishes its births again with current values. Messages still held when a new NBIRTH
 or an NDEATH arrives are stored the same way first: nothing received is dropped.
+A metric whose timestamp lies outside its meter's plausible window (`carbonlink.ingest.validation`:
+from 1990 to a day ahead unless the store holds the meter's own window) goes to quarantine with
+the reason, as an unset edge-node clock (timestamp 0, 1970) or a far-future one would send it.
 An NDEATH is honoured only when its ``bdSeq`` equals the ``bdSeq`` of the node's current NBIRTH:
 a late will message of an earlier session must not take a live node offline.
 
@@ -59,6 +62,12 @@ from carbonlink.ingest.sparkplug.topics import (
     SparkplugTopic,
     parse_topic,
     state_topic,
+)
+from carbonlink.ingest.validation import (
+    ReadingWindow,
+    StoredWindows,
+    store_behind,
+    validate_readings,
 )
 
 log = logging.getLogger(__name__)
@@ -202,9 +211,13 @@ class SparkplugHost:
         sink: ReadingSink,
         *,
         on_event: Callable[[str, SparkplugTopic | None], None] | None = None,
+        windows: Callable[[], Callable[[str], ReadingWindow]] | None = None,
     ) -> None:
+        """`windows` gives each meter's plausible window; by default the windows the store
+        behind `sink` holds (re-read every few seconds), or the default window."""
         self.config = config
         self.sink = sink
+        self._windows = windows or StoredWindows(store_behind(sink))
         self.stats = HostStats()
         self.nodes: dict[tuple[str, str], EdgeNodeState] = {}
         self._on_event = on_event
@@ -511,6 +524,7 @@ class SparkplugHost:
         quality: str = "good",
     ) -> None:
         readings: list[Reading] = []
+        raws: list[bytes] = []
         rejected: list[Rejected] = []
         ref = f"{topic}#seq={payload.seq}" if payload.HasField("seq") else str(topic)
         unknown_alias = False
@@ -551,6 +565,11 @@ class SparkplugHost:
                 rejected.append(Rejected(metric.SerializeToString(), str(exc), ref, meter))
                 continue
             readings.append(Reading(meter, ts, value, unit, quality=quality, source_ref=ref))
+            raws.append(metric.SerializeToString())
+        checked = validate_readings(readings, None, windows=self._windows())
+        for refusal in checked.refused:
+            rejected.append(Rejected(raws[refusal.index], refusal.reason, ref, refusal.meter_id))
+        readings = checked.readings
         if rejected:
             self._quarantine(rejected)
         if readings:
