@@ -17,9 +17,9 @@ def known_zone(name: str) -> str:
     """``name`` if it is an IANA time zone; ValueError naming it otherwise (for validators)."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"unknown IANA time zone {name!r}; use a name such as Asia/Shanghai"
+            f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai"
         ) from None
     return name
 
@@ -31,7 +31,7 @@ def zone_or_utc(name: str | None) -> ZoneInfo:
         return UTC_ZONE
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC_ZONE
 
 

@@ -26,25 +26,14 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from carbonlink.domain.metering import Meter
 from carbonlink.domain.units import check_plain_unit
+from carbonlink.domain.zones import known_zone
 from carbonlink.errors import ConfigError, UnitError
-
-
-def known_zone(value: str) -> str:
-    """``value`` when it names an IANA time zone; a clear error otherwise."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ValueError(
-            f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or UTC"
-        ) from exc
-    return value
 
 
 def plain_unit(value: str) -> str:
