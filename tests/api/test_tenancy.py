@@ -25,6 +25,7 @@ DEMO_IDS = {
     "key": "hrc",
     "event_id": "request-of-the-demo-organization",
     "token": "not-an-invitation",
+    "conflict_id": "1",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -122,6 +123,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         ("POST", "/api/v1/sources"): {"facility_id": "fac-steelmaking", "name": "x", "scope": 1},
         ("POST", "/api/v1/meters"): {"facility_id": "fac-steelmaking", "name": "x", "unit": "MWh"},
         ("PATCH", "/api/v1/users/{user_id}"): {"role": "admin", "disabled": True},
+        ("POST", "/api/v1/conflicts/{conflict_id}/resolve"): {"note": "checked on site"},
         ("POST", "/api/v1/readings"): {
             "readings": [
                 {

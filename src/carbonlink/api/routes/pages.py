@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from carbonlink.api import results
@@ -542,18 +542,27 @@ def quality_reprocess(
     return RedirectResponse(f"/quality?reprocessed={result.stored}", status_code=303)
 
 
-@router.post("/quality/conflicts/{conflict_id}/resolve")
-def quality_resolve_conflict(
+def _form_writer(
     request: Request,
     ctx: Context,
-    conflict_id: ConflictId,
-    csrf_token: Annotated[str, Form(max_length=100)],
-    note: Annotated[str, Form(min_length=1, max_length=2000, pattern=r"\S")],
-) -> Response:
+    csrf_token: Annotated[str | None, Form(max_length=100)] = None,
+) -> Principal:
+    # A dependency, so that a caller who may not write is refused (403) before the form's other
+    # fields are validated: a 422 would tell a supplier what the form expects.
     caller = _page_caller(request, ctx)
-    if not same_secret(caller.csrf_token, csrf_token):
+    if not same_secret(caller.csrf_token, csrf_token or ""):
         raise ForbiddenError("missing or wrong CSRF token", hint="reload the page and retry")
     caller.require("write")
+    return caller
+
+
+@router.post("/quality/conflicts/{conflict_id}/resolve")
+def quality_resolve_conflict(
+    caller: Annotated[Principal, Depends(_form_writer)],
+    ctx: Context,
+    conflict_id: ConflictId,
+    note: Annotated[str, Form(min_length=1, max_length=2000, pattern=r"\S")],
+) -> Response:
     if resolve_organization_conflict(ctx.engine, caller.organization_id, conflict_id, note) is None:
         raise NotFoundError(f"conflict {conflict_id} not found in your organization")
     return RedirectResponse("/quality#conflicts", status_code=303)
