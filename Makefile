@@ -4,12 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= demo-output
-# pytest-xdist workers: one more than the cores, since many tests wait on a server (a broker, a
-# database, a subprocess) and one extra worker keeps the cores busy meanwhile;
-# `make test PYTEST_WORKERS=0` runs in one process. --dist loadfile keeps a module's tests on one worker, so module and session
+# pytest-xdist workers: one per core (a third worker on two cores gained a few seconds and made
+# the timing-sensitive tests less steady); `make test PYTEST_WORKERS=0` runs in one process. --dist loadfile keeps a module's tests on one worker, so module and session
 # fixtures (a demo run, a server) are made once per worker. (--dist loadgroup does not group
 # with pytest 9.2 and pytest-xdist 3.8.0: tests marked alike were seen on both workers.)
-PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint typecheck audit pytest bench dist clean

@@ -205,15 +205,21 @@ def test_client_secrets_are_keyed_digests_and_old_argon2_hashes_are_upgraded(
 
 def test_unknown_client_ids_cost_no_password_hash(service: Service) -> None:
     client = service.client()
-    # One argon2id hash at the repository's own settings, measured here, is the floor.
-    started = time.perf_counter()
-    PasswordHasher().hash("calibration")
-    one_hash = time.perf_counter() - started
+    # One argon2id hash at the repository's own settings, measured here (the median of three,
+    # the machine being shared with other test workers), is the unit.
+    hashes = []
+    for _ in range(3):
+        started = time.perf_counter()
+        PasswordHasher().hash("calibration")
+        hashes.append(time.perf_counter() - started)
+    one_hash = sorted(hashes)[1]
     started = time.perf_counter()
     statuses = [_token(client, f"nobody-{n}", "x" * 43).status_code for n in range(10)]
     elapsed = time.perf_counter() - started
     assert statuses == [401] * 10
-    assert elapsed < 2 * one_hash, (elapsed, one_hash)
+    # Hashing per request would cost at least ten hashes; the keyed digest costs a fraction of
+    # one. Half of ten hashes leaves room for a loaded machine and still tells the two apart.
+    assert elapsed < 5 * one_hash, (elapsed, one_hash)
 
 
 def test_failed_token_requests_are_throttled_per_address(make_service) -> None:  # type: ignore[no-untyped-def]
