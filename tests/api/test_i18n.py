@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from importlib.resources import files
+from pathlib import Path
 
-from babel.messages.pofile import read_po
+import pytest
 
-from carbonlink.api.i18n import formatter, load_catalogues
+from carbonlink.api.i18n import formatter, load_catalogues, read_catalogue
 
 API = files("carbonlink.api")
 LABEL = re.compile(r'_\("((?:[^"\\]|\\.)*)"\)')
@@ -68,8 +69,8 @@ def _labels() -> set[str]:
 
 
 def test_every_label_is_translated_to_chinese() -> None:
-    with (API / "locales" / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        catalog = read_po(fh, locale="zh")
+    catalog = read_catalogue("zh")
+    assert catalog is not None
     translated = {m.id for m in catalog if m.id and m.string}
     assert _labels() - translated == set()
 
@@ -84,3 +85,22 @@ def test_locale_formats() -> None:
     assert zh.number(171032.28) == "171,032.3"
     assert en.percent(0.9912) == "99.1%"
     assert formatter(catalogues, "xx").lang == "zh"
+
+
+def test_an_area_catalogue_is_merged_and_a_double_translation_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each area of the interface may keep its own .po file; one string in two files is refused."""
+    import carbonlink.api.i18n as i18n
+
+    folder = tmp_path / "carbonlink_api" / "locales" / "zh" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    head = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    (folder / "messages.po").write_text(head + 'msgid "Meter"\nmsgstr "计量器具"\n', "utf-8")
+    (folder / "uploads.po").write_text(head + 'msgid "Upload"\nmsgstr "上传"\n', "utf-8")
+    monkeypatch.setattr(i18n, "files", lambda _package: tmp_path / "carbonlink_api")
+    catalogue = i18n.load_catalogues()["zh"]
+    assert (catalogue.gettext("Meter"), catalogue.gettext("Upload")) == ("计量器具", "上传")
+    (folder / "uploads.po").write_text(head + 'msgid "Meter"\nmsgstr "仪表"\n', "utf-8")
+    with pytest.raises(ValueError, match=r"translated in both messages\.po and uploads\.po"):
+        i18n.load_catalogues()

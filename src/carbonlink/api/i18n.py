@@ -1,7 +1,9 @@
 """Interface languages: message catalogues (gettext .po files) and locale-aware formatting.
 
-English is the source language of every label; each other language has a catalogue under
-``locales/<lang>/LC_MESSAGES/messages.po``, compiled in memory when the app is created.
+English is the source language of every label; each other language has its catalogue under
+``locales/<lang>/LC_MESSAGES/``: ``messages.po`` and one ``.po`` file per area of the interface,
+read in name order and merged, then compiled in memory when the app is created. A source string
+translated in two files is refused, so an area's file never silently overrides another's.
 Numbers, months and dates are formatted by Babel with the CLDR rules of the language.
 """
 
@@ -17,6 +19,7 @@ from importlib.resources import files
 
 from babel import Locale
 from babel.dates import format_datetime, format_skeleton
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent, format_scientific
@@ -32,18 +35,44 @@ BABEL_LOCALES = {"zh": "zh_Hans_CN", "en": "en_GB"}
 def load_catalogues() -> dict[str, NullTranslations]:
     """The compiled catalogue of every language (English uses the source strings)."""
     out: dict[str, NullTranslations] = {"en": NullTranslations()}
-    root = files("carbonlink.api") / "locales"
     for lang in LANGUAGES:
-        po = root / lang / "LC_MESSAGES" / "messages.po"
-        if lang == "en" or not po.is_file():
+        if lang == "en":
             continue
-        with po.open("rb") as fh:
-            catalog = read_po(fh, locale=lang)
+        catalog = read_catalogue(lang)
+        if catalog is None:
+            continue
         buf = io.BytesIO()
         write_mo(buf, catalog)
         buf.seek(0)
         out[lang] = Translations(buf)
     return out
+
+
+def read_catalogue(lang: str) -> Catalog | None:
+    """Every ``.po`` file of one language merged into one catalogue (None when there is none)."""
+    folder = files("carbonlink.api") / "locales" / lang / "LC_MESSAGES"
+    if not folder.is_dir():
+        return None
+    paths = sorted((p for p in folder.iterdir() if p.name.endswith(".po")), key=lambda p: p.name)
+    if not paths:
+        return None
+    merged = Catalog(locale=lang)
+    origin: dict[object, str] = {}
+    for path in paths:
+        with path.open("rb") as fh:
+            part = read_po(fh, locale=lang)
+        for message in part:
+            if not message.id:
+                continue
+            key = message.id if message.context is None else (message.context, message.id)
+            if key in origin:
+                raise ValueError(
+                    f"{lang}: {message.id!r} is translated in both {origin[key]} and "
+                    f"{path.name}; keep it in one file"
+                )
+            origin[key] = path.name
+            merged[message.id] = message
+    return merged
 
 
 @dataclass(frozen=True)
