@@ -30,6 +30,7 @@ from carbonlink.api.routes import (
     admin,
     administration,
     alert_rules,
+    analytics,
     catalogue,
     conflicts,
     factors,
@@ -218,5 +219,6 @@ def create_app(
     app.include_router(supply_api.router)
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
+    app.include_router(analytics.router)
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     return app

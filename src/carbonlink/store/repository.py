@@ -481,6 +481,16 @@ class Store:
         value = np.fromiter((row[1] for row in raw), dtype=np.float64, count=len(raw))
         return MeterSeries(meter_id, ts, value, [row[2] for row in raw])
 
+    def reading_extent(self, meter_id: str) -> tuple[datetime | None, datetime | None]:
+        """The instants of a meter's first and last stored readings (None, None when none)."""
+        table = schema.readings
+        query = select(func.min(table.c.ts), func.max(table.c.ts)).where(
+            table.c.meter_id == meter_id
+        )
+        with self.engine.connect() as connection:
+            first, last = connection.execute(query).one()
+        return first, last
+
     def meter_batches(self, meter_ids: Iterable[str]) -> list[str]:
         """The import batches that stored readings of the given meters (sorted ids)."""
         table = schema.readings

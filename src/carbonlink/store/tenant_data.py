@@ -337,6 +337,27 @@ class StoreTenantData:
                 for row in conn.execute(query)
             ]
 
+    def series(
+        self,
+        organization_id: str,
+        meter_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A meter's readings in ``[start, end)``: UTC microseconds and values, in time order."""
+        if self.meter(organization_id, meter_id) is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        stored = self.store.series(meter_id, start, end)
+        return stored.ts_us, stored.value
+
+    def reading_extent(
+        self, organization_id: str, meter_id: str
+    ) -> tuple[datetime | None, datetime | None]:
+        """The instants of a meter's first and last readings (None, None when it has none)."""
+        if self.meter(organization_id, meter_id) is None:
+            return None, None
+        return self.store.reading_extent(meter_id)
+
     def readings(
         self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
     ) -> list[Reading]:

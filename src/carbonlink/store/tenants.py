@@ -15,10 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, MINYEAR, UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from carbonlink.domain.zones import zone_or_utc
 from carbonlink.ingest.base import Reading, Rejected
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,16 @@ class TenantData(Protocol):
         self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
     ) -> list[Reading]: ...
     def reading_at(self, organization_id: str, meter_id: str, ts: datetime) -> Reading | None: ...
+    def series(
+        self,
+        organization_id: str,
+        meter_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+    def reading_extent(
+        self, organization_id: str, meter_id: str
+    ) -> tuple[datetime | None, datetime | None]: ...
     def source_months(self, organization_id: str) -> list[SourceMonth]: ...
     def production_months(self, organization_id: str) -> dict[tuple[str, str], float]: ...
     def meter_months(self, organization_id: str) -> list[MeterMonth]: ...
@@ -316,6 +329,36 @@ class MemoryTenantData:
         if self.meter(organization_id, meter_id) is None:
             return None
         return self._readings.get(meter_id, {}).get(ts)
+
+    def series(
+        self,
+        organization_id: str,
+        meter_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A meter's readings in ``[start, end)``: UTC microseconds and values, in time order."""
+        import numpy as np
+
+        if self.meter(organization_id, meter_id) is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        with self._lock:
+            stored = sorted(self._readings.get(meter_id, {}).values(), key=lambda r: r.ts)
+        chosen = [
+            r for r in stored if (start is None or r.ts >= start) and (end is None or r.ts < end)
+        ]
+        ts = np.array([round(r.ts.timestamp() * 1_000_000) for r in chosen], dtype=np.int64)
+        return ts, np.array([r.value for r in chosen], dtype=np.float64)
+
+    def reading_extent(
+        self, organization_id: str, meter_id: str
+    ) -> tuple[datetime | None, datetime | None]:
+        """The instants of a meter's first and last readings (None, None when it has none)."""
+        if self.meter(organization_id, meter_id) is None:
+            return None, None
+        with self._lock:
+            stamps = list(self._readings.get(meter_id, {}))
+        return (min(stamps), max(stamps)) if stamps else (None, None)
 
     # monthly summaries -----------------------------------------------------------------------
     def _zone(self, meter: Meter) -> str:
