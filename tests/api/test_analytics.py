@@ -57,7 +57,6 @@ def add_plant_year(service: Service) -> str:
     return "plant-kwh"
 
 
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_plant_year_by_day_month_and_hour_of_day(store_service: Service) -> None:
     meter = add_plant_year(store_service)
     client, _ = store_service.login(store_service.users["viewer"])
@@ -85,6 +84,30 @@ def test_a_plant_year_by_day_month_and_hour_of_day(store_service: Service) -> No
     assert cell[(9, "2018-03-11")] == 200.0  # the off-pattern Sunday stands out
     assert cell[(9, "2018-03-18")] == 20.0
     assert cell[(7, "2018-03-12")] == 20.0 and cell[(8, "2018-03-12")] == 200.0
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    f"/api/v1/meters/{meter}/heatmap",
+                    params={"start": "2018-03-01", "end": "2018-03-31", "format": "csv"},
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[0][:2] == ["date (Asia/Shanghai)", "00:00 [kWh]"] and len(rows) == 32
+    assert rows[11][0] == "2018-03-11" and float(rows[11][1 + 9]) == 200.0
+
+    # a year's page: the table behind the heat map is the mean profile of each weekday
+    page = client.get("/analytics", params=year | {"lang": "en"}).text
+    start_at = page.index('id="heat-table"')
+    table = page[start_at : page.index("</table>", start_at)]
+    assert "Monday" in table and "Sunday" in table and "2018-03-11" not in table
+    # a Monday at 09:00 is 4 × 50 kWh; Sundays average in the one working Sunday of 52
+    monday = table[table.index("Monday") : table.index("Tuesday")]
+    assert '<td class="num">200.0</td>' in monday
+    sunday = table[table.index("Sunday") :]
+    assert f'<td class="num">{(51 * 20 + 200) / 52:.1f}</td>' in sunday
 
     # no range: the last 30 days of data, by the hour
     recent = client.get("/api/v1/series", params={"meter": meter}).json()

@@ -18,7 +18,7 @@ from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from importlib.resources import files
 
 from babel import Locale
-from babel.dates import format_datetime, format_skeleton
+from babel.dates import format_datetime, format_skeleton, get_day_names
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -115,6 +115,11 @@ class Formatter:
         if not MINYEAR <= year <= MAXYEAR:
             return month
         return format_skeleton("yMMM", datetime(year, mon, 1), locale=self.locale)
+
+    def weekdays(self) -> list[str]:
+        """The names of the days of the week, Monday first, as the language writes them."""
+        names = get_day_names("wide", locale=self.locale)
+        return [str(names[day]) for day in range(7)]
 
     def datetime(self, ts: datetime, tz: str | None = None) -> str:
         zone = zone_or_utc(tz) if tz else None

@@ -481,6 +481,30 @@ class Store:
         value = np.fromiter((row[1] for row in raw), dtype=np.float64, count=len(raw))
         return MeterSeries(meter_id, ts, value, [row[2] for row in raw])
 
+    def series_values(
+        self, meter_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A meter's readings in ``[start, end)`` as two arrays (UTC microseconds, values), in
+        timestamp order: the bulk read of analytics, without units or row objects."""
+        table = schema.readings
+        query = (
+            select(type_coerce(table.c.ts, BigInteger), table.c.value)
+            .where(table.c.meter_id == meter_id)
+            .order_by(table.c.ts)
+        )
+        if start is not None:
+            query = query.where(table.c.ts >= start)
+        if end is not None:
+            query = query.where(table.c.ts < end)
+        with self.engine.connect() as connection:
+            # the driver's tuples as they are: both columns need no conversion, and a row
+            # object per reading costs more than the query itself on a year of quarter hours
+            rows = connection.execute(query).cursor.fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        ts, value = zip(*rows, strict=True)
+        return np.array(ts, dtype=np.int64), np.array(value, dtype=np.float64)
+
     def reading_extent(self, meter_id: str) -> tuple[datetime | None, datetime | None]:
         """The instants of a meter's first and last stored readings (None, None when none)."""
         table = schema.readings

@@ -347,8 +347,7 @@ class StoreTenantData:
         """A meter's readings in ``[start, end)``: UTC microseconds and values, in time order."""
         if self.meter(organization_id, meter_id) is None:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        stored = self.store.series(meter_id, start, end)
-        return stored.ts_us, stored.value
+        return self.store.series_values(meter_id, start, end)
 
     def reading_extent(
         self, organization_id: str, meter_id: str

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
@@ -24,8 +25,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from carbonlink.api.deps import Context, Reader, ServiceContext
+from carbonlink.api.i18n import formatter
 from carbonlink.api.problems import NotFoundError, problem_responses
-from carbonlink.api.routes.pages import _page_caller, _render
+from carbonlink.api.routes.pages import _language, _page_caller, _render
 from carbonlink.api.security import Principal
 from carbonlink.domain.zones import zone_or_utc
 from carbonlink.errors import InputError
@@ -209,6 +211,21 @@ def build_series(
     stat: Stat | None,
     per: str | None,
 ) -> SeriesSetOut:
+    """The meters' buckets over the range (see `series_with_data`)."""
+    return series_with_data(ctx, caller, meter_ids, start, end, step, stat, per)[0]
+
+
+def series_with_data(
+    ctx: ServiceContext,
+    caller: Principal,
+    meter_ids: list[str],
+    start: date | None,
+    end: date | None,
+    step: StepChoice,
+    stat: Stat | None,
+    per: str | None,
+) -> tuple[SeriesSetOut, MeterData]:
+    """The meters' buckets over the range, and the first meter's quantities they came from."""
     if not meter_ids:
         raise SeriesError("name at least one meter (meter=ID)")
     if len(meter_ids) > MAX_METERS:
@@ -232,10 +249,8 @@ def build_series(
             hint="choose a coarser step or a shorter range",
         )
     statistic: Stat = stat or default_stat(meters[0].unit)
-    grouped = []
-    for m in meters:
-        data = consumption(ctx, caller, m, lo, hi)
-        grouped.append(bucket(data.ts_us, data.values, zone, chosen))
+    read = [consumption(ctx, caller, m, lo, hi) for m in meters]
+    grouped = [bucket(data.ts_us, data.values, zone, chosen) for data in read]
     labels = sorted(set().union(*(g.start for g in grouped)))
     series = []
     for m, g in zip(meters, grouped, strict=True):
@@ -257,7 +272,7 @@ def build_series(
         by_label = dict(zip(grouped[0].start, _clean(ratio), strict=True))
         intensity = [by_label.get(label) for label in labels]
         intensity_unit = f"{meters[0].unit}/{output.unit}"
-    return SeriesSetOut(
+    out = SeriesSetOut(
         zone=zone,
         start=first,
         end=last,
@@ -269,6 +284,7 @@ def build_series(
         intensity_unit=intensity_unit,
         thresholds=_thresholds(ctx, caller, meters[0].id),
     )
+    return out, read[0]
 
 
 def _thresholds(ctx: ServiceContext, caller: Principal, meter_id: str) -> list[float]:
@@ -292,18 +308,24 @@ def build_heat_map(
     start: date | None,
     end: date | None,
     stat: Stat | None,
+    data: MeterData | None = None,
 ) -> HeatMapOut:
+    """The load profile of a meter; ``data`` the meter's quantities over the range when the
+    caller has read them already (the page reads them once for the series and the map)."""
     meter = _meter(ctx, caller, meter_id)
     zone = _zone(ctx, caller, meter)
     first, last = _range(ctx, caller, meter_id, zone, start, end)
-    data = consumption(ctx, caller, meter, _utc(first, zone), _utc(last + timedelta(days=1), zone))
+    if data is None:
+        lo, hi = _utc(first, zone), _utc(last + timedelta(days=1), zone)
+        data = consumption(ctx, caller, meter, lo, hi)
     statistic: Stat = stat or default_stat(meter.unit)
-    hm: HeatMap = heat_map(data.ts_us, data.values, zone, "sum" if statistic == "sum" else "mean")
+    how: Stat = "sum" if statistic == "sum" else "mean"
+    hm: HeatMap = heat_map(data.ts_us, data.values, zone, how)
     return HeatMapOut(
         meter_id=meter.id,
         unit=meter.unit,
         zone=zone,
-        stat="sum" if statistic == "sum" else "mean",
+        stat=how,
         days=hm.days,
         cells=[(int(h), int(d), float(v)) for h, d, v in hm.triples()],
     )
@@ -420,7 +442,7 @@ def series_api(
 @router.get(
     "/api/v1/meters/{meter_id}/heatmap",
     response_model=HeatMapOut,
-    responses=problem_responses(401, 403, 404, 422),
+    responses={**problem_responses(401, 403, 404, 422), 200: {"content": {"text/csv": {}}}},
     tags=["readings"],
 )
 def heat_map_api(
@@ -430,9 +452,29 @@ def heat_map_api(
     start: Start = None,
     end: End = None,
     stat: Annotated[Stat | None, Query(description="sum (default for amounts) or mean.")] = None,
-) -> HeatMapOut:
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json, or a csv download (a row per date).")
+    ] = "json",
+) -> HeatMapOut | Response:
     """The meter's load profile: hour of day × local date."""
-    return build_heat_map(ctx, caller, meter_id, start, end, stat)
+    heat = build_heat_map(ctx, caller, meter_id, start, end, stat)
+    if format == "json":
+        return heat
+    grid: dict[int, dict[int, float]] = {}
+    for hour, day, value in heat.cells:
+        grid.setdefault(day, {})[hour] = value
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([f"date ({heat.zone})"] + [f"{h:02d}:00 [{heat.unit}]" for h in range(24)])
+    for i, day_text in enumerate(heat.days):
+        row = grid.get(i, {})
+        writer.writerow([day_text] + [row.get(h, "") for h in range(24)])
+    name = f"heatmap-{heat.meter_id}-{heat.days[0] if heat.days else 'empty'}.csv"
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _dates(request: Request, name: str) -> date | None:
@@ -445,14 +487,31 @@ def _dates(request: Request, name: str) -> date | None:
         raise InputError(f"{name}={text!r} is not a date", hint="use YYYY-MM-DD") from None
 
 
-def _heat_rows(heat: HeatMapOut | None) -> list[dict[str, object]]:
-    """One row per date with its 24 hourly values (None where the hour has no reading)."""
+HEAT_TABLE_DAYS = 31
+TABLE_ROWS = MAX_POINTS
+
+
+def _heat_rows(heat: HeatMapOut | None, weekdays: list[str]) -> list[dict[str, object]]:
+    """The table behind the heat map: a row per date with its 24 hourly values for up to a
+    month; for longer ranges the mean of each hour over the dates of each day of the week
+    (the full grid is in the CSV export)."""
     if heat is None:
         return []
-    grid: list[list[float | None]] = [[None] * 24 for _ in heat.days]
+    grid = np.full((len(heat.days), 24), np.nan)
     for hour, day, value in heat.cells:
-        grid[int(day)][int(hour)] = value
-    return [{"day": d, "cells": cells} for d, cells in zip(heat.days, grid, strict=True)]
+        grid[day, hour] = value
+    if len(heat.days) <= HEAT_TABLE_DAYS:
+        labels, rows = heat.days, grid
+    else:
+        dow = np.array([date.fromisoformat(d).weekday() for d in heat.days])
+        labels = weekdays
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a weekday without any reading
+            rows = np.vstack([np.nanmean(grid[dow == k], axis=0) for k in range(7)])
+    return [
+        {"day": label, "cells": [None if math.isnan(v) else float(v) for v in row]}
+        for label, row in zip(labels, rows, strict=True)
+    ]
 
 
 @router.get("/analytics", include_in_schema=False)
@@ -473,7 +532,7 @@ def analytics_page(request: Request, ctx: Context) -> HTMLResponse:
     per = params.get("per") or None
     out = heat = None
     if chosen:
-        out = build_series(
+        out, first = series_with_data(
             ctx,
             caller,
             chosen,
@@ -484,7 +543,7 @@ def analytics_page(request: Request, ctx: Context) -> HTMLResponse:
             per,
         )
         if (out.end - out.start).days < 400:
-            heat = build_heat_map(ctx, caller, chosen[0], out.start, out.end, out.stat)
+            heat = build_heat_map(ctx, caller, chosen[0], out.start, out.end, out.stat, first)
     query = [("meter", m) for m in chosen] + [
         (k, v)
         for k, v in (
@@ -509,7 +568,11 @@ def analytics_page(request: Request, ctx: Context) -> HTMLResponse:
         heat=heat,
         steps=("auto", *STEPS),
         step_choice=step_text,
-        heat_rows=_heat_rows(heat),
+        heat_rows=_heat_rows(
+            heat, formatter(ctx.catalogues, _language(request, caller)).weekdays()
+        ),
+        heat_by_weekday=heat is not None and len(heat.days) > HEAT_TABLE_DAYS,
+        table_rows=TABLE_ROWS,
         export_query=urlencode(query),
         analytics_json=json.dumps(
             {
