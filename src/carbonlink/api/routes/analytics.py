@@ -562,6 +562,11 @@ def analytics_page(request: Request, ctx: Context) -> HTMLResponse:
         caller,
         nav="analytics",
         meters=meters,
+        facilities=[
+            f for f in ctx.data.facilities(org) if any(m.facility_id == f.id for m in meters)
+        ],
+        facility_names={f.id: f.name for f in ctx.data.facilities(org)},
+        heat_meter=next((m.name for m in meters if chosen and m.id == chosen[0]), ""),
         chosen=chosen,
         per=per,
         out=out,
