@@ -15,6 +15,7 @@ from carbonlink.domain.engine import Computation
 from carbonlink.domain.factors import Tier
 from carbonlink.domain.inventory import Inventory
 from carbonlink.reports.document import Column, fact, num, table
+from carbonlink.reports.iso_statement import Statement
 from carbonlink.reports.lines import ReportLine, report_lines
 
 SCHEMA = "carbonlink.report.inventory/1"
@@ -217,8 +218,26 @@ def build_inventory_report(
     base_year: int | None = None,
     uncertainty: dict[str, Any] | None = None,
     source_file: str | None = None,
+    statement: Statement | None = None,
+    base: tuple[Inventory, Computation] | None = None,
 ) -> dict[str, Any]:
-    """The inventory report document (see docs/reports.md for its schema)."""
+    """The inventory report document (see docs/reports.md for its schema).
+
+    ``statement`` holds what a person states for ISO 14064-1:2018 9.3.1 (absent items are
+    printed as "not provided"); ``base`` is the base-year inventory with its computation.
+    """
+    from carbonlink.reports.iso14064 import iso_sections
+
+    iso_part, iso_tables = iso_sections(
+        inventory,
+        result,
+        statement=statement,
+        base_year=base_year,
+        base=base,
+        uncertainty=uncertainty or UNCERTAINTY_NOT_COMPUTED,
+        consolidation=consolidation,
+        source_file=source_file,
+    )
     lines = report_lines(inventory, result)
     totals = result.totals()
     s12_location = totals["scope1"] + totals["scope2_location"]
@@ -352,8 +371,8 @@ def build_inventory_report(
                 "ISO category 3–6 were reported)",
             }
         )
+    exclusions += iso_part["direct"].pop("excluded")
     quality, quality_rows = _data_quality(lines)
-    base = base_year or inventory.period.year
     uncertainty = uncertainty or UNCERTAINTY_NOT_COMPUTED
     extra_tables: dict[str, dict[str, Any]] = {}
     if uncertainty["computed"]:
@@ -400,13 +419,8 @@ def build_inventory_report(
                 for f in inventory.facilities
             ],
         },
-        "base_year": {
-            "year": base,
-            "given": base_year is not None,
-            "note": "base year as given"
-            if base_year is not None
-            else "no base year given: the reporting year serves as base year",
-        },
+        "base_year": iso_part["base_year"],
+        "iso14064": iso_part,
         "totals": totals | {"scope1_2_location": s12_location, "scope1_2_market": s12_market},
         "facts": [
             fact("scope1", "Scope 1", totals["scope1"], "t CO2e"),
@@ -532,6 +546,7 @@ def build_inventory_report(
                 "quantity was metered or estimated is not recorded there.",
             ),
             **extra_tables,
+            **iso_tables,
         },
         "notes": [
             "Totals are sums of unrounded lines; tables show three decimals.",
