@@ -34,6 +34,7 @@ from carbonlink.api.routes import (
     conflicts,
     factors,
     inventories,
+    inventory_reports,
     ledger,
     me,
     overview,
@@ -204,6 +205,7 @@ def create_app(
         overview,
         factors,
         inventories,
+        inventory_reports,
         administration,
     ):
         app.include_router(resource.router)
