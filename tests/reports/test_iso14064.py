@@ -146,7 +146,10 @@ def test_clause_9_3_1_items_are_answered_in_the_text(rendered: dict[str, Any], f
     assert flat(said["base_year"]["recalculation_policy"]) in text
     assert "Recalculation threshold 5 % of base-year emissions" in text
     # m) quantification approaches, n) changes in methods, o) factors with their sources
-    assert "Q × EF_grid GHG Protocol Scope 2 Guidance (2015)" in text
+    assert (
+        "Q × EF_grid GHG Protocol Scope 2 Guidance (2015) ch. 6–7 purchased electricity; dual "
+        "reporting as the Scope 2 Guidance requires" in text
+    )
     assert f"Changes in methods {said['changes_in_methods']}" in text
     assert "cn-mee-nbs/residual_mix/CN/2023" in text and "0.6096" in text
     assert "MEE/NBS announcement of January 2026" in text

@@ -79,6 +79,20 @@ METHODS = {
     "generic": ("Other activity × factor", "GHG Protocol Corporate / Scope 3 Standards"),
 }
 
+METHOD_REASONS = {
+    "combustion": "the China guideline's route for fuels (quantity × NCV × carbon content × "
+    "oxidation); IPCC defaults for CH4 and N2O, which the guideline does not give",
+    "carbonate": "flux quantities × the stoichiometric CO2 of the carbonate",
+    "process": "the guideline's factor per tonne of carbon-bearing material consumed",
+    "carbon_fixed": "the guideline deducts carbon leaving in products (shown apart)",
+    "mass_balance": "carbon in and out is known for the whole process",
+    "electricity": "purchased electricity; dual reporting as the Scope 2 Guidance requires",
+    "heat": "heat × the guideline's default factor unless the supplier states one",
+    "fugitive": "losses taken as the refrigerant refilled (screening method)",
+    "generic": "activity × a factor stated by the supplier or the cited standard",
+}
+"""Why each quantification approach was chosen (ISO 14064-1:2018 9.3.1 m)."""
+
 UNCERTAINTY_NOT_COMPUTED: dict[str, Any] = {
     "computed": False,
     "note": (
@@ -354,7 +368,13 @@ def build_inventory_report(
         label, standard = METHODS[line.method]
         method_rows.setdefault(
             (line.method, line.plan.formula),
-            {"method": label, "formula": line.plan.formula, "standard": standard, "sources": 0},
+            {
+                "method": label,
+                "formula": line.plan.formula,
+                "standard": standard,
+                "reason": METHOD_REASONS[line.method],
+                "sources": 0,
+            },
         )["sources"] += 1
 
     exclusions = [
@@ -506,6 +526,7 @@ def build_inventory_report(
                     Column("method", "Method"),
                     Column("formula", "Formula"),
                     Column("standard", "Standard"),
+                    Column("reason", "Why this approach"),
                     num("sources", "Lines", "", 0),
                 ],
                 method_rows.values(),
