@@ -358,3 +358,26 @@ def test_base_year_inventory_is_compared_by_category(tmp_path: Path) -> None:
                       str(tmp_path / "x.html"))  # fmt: skip
     assert done.returncode == 2
     assert "the base-year inventory covers 2023-01-01/2023-12-31, not 2024" in done.stderr
+
+
+def test_statement_file_in_gbk_and_with_a_typo(tmp_path: Path) -> None:
+    small = write_yaml(tmp_path / "small.yaml", SMALL)
+    statement = tmp_path / "statement.yaml"
+    text = "responsible: {name: 王立, role: 能源环保部部长}\nconformity: 按 ISO 14064-1:2018 编制\n"
+    statement.write_bytes(text.encode("gbk"))
+    out = tmp_path / "inventory.html"
+    done = carbonlink(
+        "report", "inventory", str(small), "--statement", str(statement), "-o", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    page = html_text(out.read_text("utf-8"))
+    assert "Responsible person 王立, 能源环保部部长" in page
+    assert "Statement of conformity 按 ISO 14064-1:2018 编制" in page
+
+    statement.write_text("responsable: {name: x}\n", "utf-8")
+    done = carbonlink(
+        "report", "inventory", str(small), "--statement", str(statement), "-o", str(out)
+    )
+    assert done.returncode == 2
+    assert "statement.yaml: unknown field 'responsable' (a typo?)" in done.stderr
+    assert "Traceback" not in done.stderr
