@@ -77,7 +77,8 @@ def test_inventory_html_with_base_year(small_file: Path, tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     html = out.read_text("utf-8")
-    assert "2019 (base year as given)" in html
+    assert "<td>Base year</td><td>2019</td>" in html
+    assert "not provided: no inventory of 2019 was given" in html
     assert "2,750.000" in html  # Scope 1 + 2 location-based: 2 200 + 550
 
 

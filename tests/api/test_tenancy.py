@@ -142,6 +142,25 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         ("PUT", "/api/v1/supply-chain/products/{key}/bom"): {
             "lines": [{"kind": "purchased", "pf_id": chain.coke_pf_id, "quantity": 1}]
         },
+        ("POST", "/api/v1/inventories/report"): {
+            "inventory": {
+                "organization": "x",
+                "period": {"start": "2026-11-01", "end": "2026-11-14"},
+                "facilities": [
+                    {
+                        "id": "f",
+                        "sources": [
+                            {
+                                "id": "gas",
+                                "method": "combustion",
+                                "fuel": "natural_gas",
+                                "activity": {"meter": "fac-steelmaking-m-gas", "unit": "Nm3"},
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
         ("POST", "/api/v1/supply-chain/footprints/compute"): {
             "period_start": "2025-01-01",
             "period_end": "2026-01-01",

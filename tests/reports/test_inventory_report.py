@@ -95,7 +95,10 @@ def test_exclusions_and_uncertainty_state(small_works) -> None:
     ]
     assert any(what.startswith("Scope 3 categories 1, 2") for what in reasons)
     assert doc["uncertainty"]["computed"] is False
-    assert doc["base_year"] == {"year": 2020, "given": True, "note": "base year as given"}
+    assert doc["base_year"]["year"] == 2020
+    assert doc["base_year"]["inventory"].startswith("not provided: no inventory of 2020")
+    assert doc["base_year"]["recalculation_policy"] == "not provided"
+    assert reasons["SF6 (direct emissions)"] == ["none quantified; reason not provided"]
 
 
 def test_uncertainty_interval_by_hand(small_works, tmp_path) -> None:

@@ -35,6 +35,7 @@ from carbonlink.api.routes import (
     conflicts,
     factors,
     inventories,
+    inventory_reports,
     ledger,
     me,
     overview,
@@ -205,6 +206,7 @@ def create_app(
         overview,
         factors,
         inventories,
+        inventory_reports,
         administration,
     ):
         app.include_router(resource.router)

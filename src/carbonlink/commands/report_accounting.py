@@ -263,6 +263,8 @@ def _write(
             read_text_input(spec_file, "uncertainty file"), file=str(spec_file)
         )
         options["uncertainty"] = uncertainty_section(result, spec, assumptions=spec_file.name)
+    if kind == "inventory":
+        _statement_options(file, options)
     builders = {
         "inventory": build_inventory_report,
         "china": build_china_report,
@@ -278,13 +280,40 @@ def _write(
         _record_report(ctx.obj, kind, written, accounted.run_index)
 
 
+def _statement_options(file: Path, options: dict[str, Any]) -> None:
+    """Read the ISO statement file and the base-year inventory named by the options."""
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.reports.iso_statement import base_year_inventory_path, parse_statement
+
+    statement_file = options.pop("statement_file", None)
+    base_file = options.pop("base_year_inventory", None)
+    if statement_file is not None:
+        statement = parse_statement(
+            read_text_input(statement_file, "statement file"), file=str(statement_file)
+        )
+        options["statement"] = statement
+        if base_file is None:
+            base_file = base_year_inventory_path(statement, statement_file)
+    if base_file is not None:
+        if base_file.resolve() == file.resolve():
+            return
+        base_inventory = parse_inventory(
+            read_text_input(base_file, "base-year inventory"), file=str(base_file)
+        )
+        options["base"] = (base_inventory, account(base_inventory, file=str(base_file)))
+
+
 def inventory_report(
     ctx: typer.Context,
     file: FileArgument,
     out: OutOption,
     output_format: FormatOption = ReportFormat.html,
     base_year: Annotated[
-        int | None, typer.Option(help="Base year (default: the reporting year).")
+        int | None,
+        typer.Option(
+            help="Base year (default: the statement's; a year after the period is refused)."
+        ),
     ] = None,
     consolidation: Annotated[
         str, typer.Option(help="Consolidation approach of the organizational boundary.")
@@ -295,6 +324,18 @@ def inventory_report(
             help="YAML with activity_u95 and factor_u95 (relative 95 % half-widths): adds the "
             "95 % interval by error propagation and Monte Carlo."
         ),
+    ] = None,
+    statement: Annotated[
+        Path | None,
+        typer.Option(
+            help="ISO 14064-1 statement YAML: responsible person, report date and version, "
+            "significance criteria, exclusions, base year and recalculation policy, conformity, "
+            "verification (see docs/reports.md). Items it lacks are printed as 'not provided'."
+        ),
+    ] = None,
+    base_year_inventory: Annotated[
+        Path | None,
+        typer.Option(help="Inventory YAML of the base year (overrides the statement's)."),
     ] = None,
     strict_vintage: StrictVintageOption = False,
     allow_zero: AllowZeroOption = False,
@@ -317,6 +358,8 @@ def inventory_report(
         base_year=base_year,
         consolidation=consolidation,
         uncertainty_file=uncertainty,
+        statement_file=statement,
+        base_year_inventory=base_year_inventory,
     )
 
 

@@ -134,6 +134,7 @@ def step_reports(run: DemoRun) -> None:
     from carbonlink.reports.bundle import write_reports
     from carbonlink.reports.cbam import build_communication
     from carbonlink.reports.cbam_input import load_cbam_input
+    from carbonlink.reports.iso_statement import parse_statement
     from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
 
     written = run.outputs.get("inventory file")  # with the supply chain's scope 3 category 1
@@ -155,6 +156,10 @@ def step_reports(run: DemoRun) -> None:
             source_file=DEMO_INVENTORY,
             uncertainty=uncertainty,
             cbam=cbam,
+            statement=parse_statement(
+                demo_cbam_input("iso-statement.yaml").read_text("utf-8"),
+                file="demo/iso-statement.yaml",
+            ),
         )
     )
     run.console.print(f"reports written to {folder}", highlight=False)

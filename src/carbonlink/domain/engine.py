@@ -188,10 +188,36 @@ class Computation:
             out[key] = out.get(key, 0.0) + line["tco2e"]
         return out
 
+    def line_quantity(self) -> npt.NDArray[np.float64]:
+        """The quantity each line's coefficient multiplies, [line, period], in channel units.
+
+        ``linear × A + fixed × w``: the whole activity for most lines; for market-based Scope 2
+        the quantity an instrument covers, and the uncovered rest (Q − Σ Q_i) for the residual
+        mix, so that every line's mass is its quantity × coefficient.
+        """
+        plan = self.plan
+        lc = plan.line_channel
+        total = self.activity.sum(axis=1)
+        n_periods = self.activity.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(
+                total[:, None] > 0, self.activity / total[:, None], 1.0 / max(n_periods, 1)
+            )
+        quantity: npt.NDArray[np.float64] = (
+            plan.line_linear[:, None] * self.activity[lc] + plan.line_fixed[:, None] * share[lc]
+        )
+        return quantity
+
     def lines(self) -> list[dict[str, Any]]:
-        """One dict per line and period with the lineage (the JSON ``lines``)."""
+        """One dict per line and period with the lineage (the JSON ``lines``).
+
+        ``activity.quantity`` is the quantity the line's coefficient multiplies
+        (``mass_t = quantity × coefficient``); ``activity.source_quantity`` is the whole
+        activity of the source (they differ for instrument and residual-mix lines).
+        """
         out = []
         plan = self.plan
+        line_quantity = self.line_quantity()
         for l_index, line in enumerate(plan.lines):
             channel = plan.channels[line.channel]
             lp = line.plan
@@ -215,8 +241,9 @@ class Computation:
                         "gwp_key": line.gwp_key,
                         "activity": {
                             "id": channel.activity_id,
-                            "quantity": float(self.activity[line.channel, p_index]),
+                            "quantity": float(line_quantity[l_index, p_index]),
                             "unit": channel.unit,
+                            "source_quantity": float(self.activity[line.channel, p_index]),
                         },
                         "coefficient": lp.coefficient,
                         "coefficient_unit": f"t {lp.gas}/{channel.unit}",

@@ -9,6 +9,7 @@ from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import Inventory
 from carbonlink.reports.china import build_china_report
 from carbonlink.reports.inventory import build_inventory_report
+from carbonlink.reports.iso_statement import Statement
 from carbonlink.reports.reconcile import build_reconciliation
 from carbonlink.reports.render import ReportFormat, write_report
 
@@ -26,15 +27,21 @@ def build_reports(
     source_file: str | None = None,
     uncertainty: dict[str, Any] | None = None,
     cbam: dict[str, Any] | None = None,
+    statement: Statement | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The inventory, China and reconciliation documents of one computation.
 
     ``uncertainty`` is an inventory report's uncertainty section (`uncertainty_section`),
-    ``cbam`` the CBAM communication of one of the inventory's facilities.
+    ``cbam`` the CBAM communication of one of the inventory's facilities, ``statement`` what
+    the organization states for ISO 14064-1.
     """
     return {
         "inventory": build_inventory_report(
-            inventory, result, source_file=source_file, uncertainty=uncertainty
+            inventory,
+            result,
+            source_file=source_file,
+            uncertainty=uncertainty,
+            statement=statement,
         ),
         "china": build_china_report(inventory, result, source_file=source_file),
         "reconcile": build_reconciliation(inventory, result, source_file=source_file, cbam=cbam),
@@ -50,11 +57,17 @@ def write_reports(
     uncertainty: dict[str, Any] | None = None,
     cbam: dict[str, Any] | None = None,
     formats: tuple[ReportFormat, ...] = tuple(ReportFormat),
+    statement: Statement | None = None,
 ) -> dict[str, Path]:
     """Write every report in every format into ``folder``; label → path of each file."""
     written: dict[str, Path] = {}
     documents = build_reports(
-        inventory, result, source_file=source_file, uncertainty=uncertainty, cbam=cbam
+        inventory,
+        result,
+        source_file=source_file,
+        uncertainty=uncertainty,
+        cbam=cbam,
+        statement=statement,
     )
     for kind, document in documents.items():
         for fmt in formats:

@@ -15,6 +15,7 @@ from carbonlink.domain.engine import Computation
 from carbonlink.domain.factors import Tier
 from carbonlink.domain.inventory import Inventory
 from carbonlink.reports.document import Column, fact, num, table
+from carbonlink.reports.iso_statement import Statement
 from carbonlink.reports.lines import ReportLine, report_lines
 
 SCHEMA = "carbonlink.report.inventory/1"
@@ -77,6 +78,20 @@ METHODS = {
     "fugitive": ("Refrigerant losses", "GHG Protocol HFC tool; 2006 IPCC Vol. 3 Ch. 7"),
     "generic": ("Other activity × factor", "GHG Protocol Corporate / Scope 3 Standards"),
 }
+
+METHOD_REASONS = {
+    "combustion": "the China guideline's route for fuels (quantity × NCV × carbon content × "
+    "oxidation); IPCC defaults for CH4 and N2O, which the guideline does not give",
+    "carbonate": "flux quantities × the stoichiometric CO2 of the carbonate",
+    "process": "the guideline's factor per tonne of carbon-bearing material consumed",
+    "carbon_fixed": "the guideline deducts carbon leaving in products (shown apart)",
+    "mass_balance": "carbon in and out is known for the whole process",
+    "electricity": "purchased electricity; dual reporting as the Scope 2 Guidance requires",
+    "heat": "heat × the guideline's default factor unless the supplier states one",
+    "fugitive": "losses taken as the refrigerant refilled (screening method)",
+    "generic": "activity × a factor stated by the supplier or the cited standard",
+}
+"""Why each quantification approach was chosen (ISO 14064-1:2018 9.3.1 m)."""
 
 UNCERTAINTY_NOT_COMPUTED: dict[str, Any] = {
     "computed": False,
@@ -217,8 +232,26 @@ def build_inventory_report(
     base_year: int | None = None,
     uncertainty: dict[str, Any] | None = None,
     source_file: str | None = None,
+    statement: Statement | None = None,
+    base: tuple[Inventory, Computation] | None = None,
 ) -> dict[str, Any]:
-    """The inventory report document (see docs/reports.md for its schema)."""
+    """The inventory report document (see docs/reports.md for its schema).
+
+    ``statement`` holds what a person states for ISO 14064-1:2018 9.3.1 (absent items are
+    printed as "not provided"); ``base`` is the base-year inventory with its computation.
+    """
+    from carbonlink.reports.iso14064 import iso_sections
+
+    iso_part, iso_tables = iso_sections(
+        inventory,
+        result,
+        statement=statement,
+        base_year=base_year,
+        base=base,
+        uncertainty=uncertainty or UNCERTAINTY_NOT_COMPUTED,
+        consolidation=consolidation,
+        source_file=source_file,
+    )
     lines = report_lines(inventory, result)
     totals = result.totals()
     s12_location = totals["scope1"] + totals["scope2_location"]
@@ -335,7 +368,13 @@ def build_inventory_report(
         label, standard = METHODS[line.method]
         method_rows.setdefault(
             (line.method, line.plan.formula),
-            {"method": label, "formula": line.plan.formula, "standard": standard, "sources": 0},
+            {
+                "method": label,
+                "formula": line.plan.formula,
+                "standard": standard,
+                "reason": METHOD_REASONS[line.method],
+                "sources": 0,
+            },
         )["sources"] += 1
 
     exclusions = [
@@ -352,8 +391,8 @@ def build_inventory_report(
                 "ISO category 3–6 were reported)",
             }
         )
+    exclusions += iso_part["direct"].pop("excluded")
     quality, quality_rows = _data_quality(lines)
-    base = base_year or inventory.period.year
     uncertainty = uncertainty or UNCERTAINTY_NOT_COMPUTED
     extra_tables: dict[str, dict[str, Any]] = {}
     if uncertainty["computed"]:
@@ -400,13 +439,8 @@ def build_inventory_report(
                 for f in inventory.facilities
             ],
         },
-        "base_year": {
-            "year": base,
-            "given": base_year is not None,
-            "note": "base year as given"
-            if base_year is not None
-            else "no base year given: the reporting year serves as base year",
-        },
+        "base_year": iso_part["base_year"],
+        "iso14064": iso_part,
         "totals": totals | {"scope1_2_location": s12_location, "scope1_2_market": s12_market},
         "facts": [
             fact("scope1", "Scope 1", totals["scope1"], "t CO2e"),
@@ -492,6 +526,7 @@ def build_inventory_report(
                     Column("method", "Method"),
                     Column("formula", "Formula"),
                     Column("standard", "Standard"),
+                    Column("reason", "Why this approach"),
                     num("sources", "Lines", "", 0),
                 ],
                 method_rows.values(),
@@ -532,6 +567,7 @@ def build_inventory_report(
                 "quantity was metered or estimated is not recorded there.",
             ),
             **extra_tables,
+            **iso_tables,
         },
         "notes": [
             "Totals are sums of unrounded lines; tables show three decimals.",

@@ -24,10 +24,14 @@ class ReportLine:
     method: str
     plan: LinePlan
     activity: float
+    """The source's whole activity over the period."""
     unit: str
     mass_t: float
     tco2e: float
     gwp: float
+    quantity: float = 0.0
+    """The part of the activity this line's coefficient multiplies (an instrument's MWh, the
+    uncovered rest for the residual mix; the whole activity for other lines)."""
 
     @property
     def scope(self) -> str:
@@ -57,6 +61,7 @@ def report_lines(inventory: Inventory, result: Computation) -> list[ReportLine]:
     activity = result.activity.sum(axis=1)
     mass = result.mass.sum(axis=1)
     co2e = result.co2e.sum(axis=1)
+    quantity = result.line_quantity().sum(axis=1)
     out = []
     for index, line in enumerate(plan.lines):
         channel = plan.channels[line.channel]
@@ -74,6 +79,7 @@ def report_lines(inventory: Inventory, result: Computation) -> list[ReportLine]:
                 mass_t=float(mass[index]),
                 tco2e=float(co2e[index]),
                 gwp=line.gwp,
+                quantity=float(quantity[index]),
             )
         )
     return out

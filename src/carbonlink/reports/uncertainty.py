@@ -86,6 +86,7 @@ def uncertainty_section(
             }
         )
     return {
+        "categories": _by_category(result.lines(), spec),
         "computed": True,
         "basis": f"Scope 1 + Scope 2 location-based, {len(sources)} lines; activity terms "
         "normal, factor terms lognormal and shared by every line using the same factor",
@@ -94,3 +95,47 @@ def uncertainty_section(
         "seed": seed,
         "results": rows,
     }
+
+
+def _iso_category(line: dict[str, Any]) -> int | None:
+    """ISO 14064-1:2018 category of an engine line (Scope 2 counted location-based)."""
+    from carbonlink.reports.inventory import SCOPE3_TO_ISO
+
+    scope = line["scope"]
+    if scope in ("1", "2_location"):
+        return 1 if scope == "1" else 2
+    if scope == "3":
+        text = line.get("category") or ""
+        number = int(text.removeprefix("category ")) if text.startswith("category ") else 0
+        return SCOPE3_TO_ISO.get(number, 6)
+    return None
+
+
+def _by_category(lines: list[dict[str, Any]], spec: InventoryUncertainty) -> list[dict[str, Any]]:
+    """Approach 1 per ISO category: the 95 % half-width of each category's emissions."""
+    from carbonlink.reports.inventory import ISO_CATEGORIES
+
+    rows = []
+    for number, label in ISO_CATEGORIES.items():
+        own = [line for line in lines if _iso_category(line) == number]
+        try:
+            sources = inventory_sources(own, spec, scopes=("1", "2_location", "3"))
+        except InputError as exc:
+            rows.append(
+                {"category": number, "label": label, "central": None, "u95_pct": None,
+                 "status": f"not assessed: {exc.message}"}
+            )  # fmt: skip
+            continue
+        if not sources:
+            continue
+        total = propagate(sources).total
+        rows.append(
+            {
+                "category": number,
+                "label": label,
+                "central": total.central,
+                "u95_pct": total.plus_pct,
+                "status": f"{len(sources)} lines, Approach 1",
+            }
+        )
+    return rows
