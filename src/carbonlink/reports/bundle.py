@@ -7,7 +7,9 @@ from typing import Any
 
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import Inventory
+from carbonlink.reports.cets_entities import Entity
 from carbonlink.reports.china import build_china_report
+from carbonlink.reports.china_2025 import build_china_2025_reports
 from carbonlink.reports.inventory import build_inventory_report
 from carbonlink.reports.reconcile import build_reconciliation
 from carbonlink.reports.render import ReportFormat, write_report
@@ -26,19 +28,31 @@ def build_reports(
     source_file: str | None = None,
     uncertainty: dict[str, Any] | None = None,
     cbam: dict[str, Any] | None = None,
+    entities: tuple[Entity, ...] = (),
 ) -> dict[str, dict[str, Any]]:
     """The inventory, China and reconciliation documents of one computation.
 
     ``uncertainty`` is an inventory report's uncertainty section (`uncertainty_section`),
-    ``cbam`` the CBAM communication of one of the inventory's facilities.
+    ``cbam`` the CBAM communication of one of the inventory's facilities. With ``entities``
+    the China report follows the 2025 steel guideline, one report per legal entity
+    (``china-<entity id>``); without, the 2013 guideline's report of the whole inventory.
     """
-    return {
+    documents = {
         "inventory": build_inventory_report(
             inventory, result, source_file=source_file, uncertainty=uncertainty
-        ),
-        "china": build_china_report(inventory, result, source_file=source_file),
-        "reconcile": build_reconciliation(inventory, result, source_file=source_file, cbam=cbam),
+        )
     }
+    if entities:
+        for document in build_china_2025_reports(
+            entities, inventory, result, source_file=source_file
+        ):
+            documents[f"china-{document['entity_id']}"] = document
+    else:
+        documents["china"] = build_china_report(inventory, result, source_file=source_file)
+    documents["reconcile"] = build_reconciliation(
+        inventory, result, source_file=source_file, cbam=cbam
+    )
+    return documents
 
 
 def write_reports(
@@ -49,15 +63,22 @@ def write_reports(
     source_file: str | None = None,
     uncertainty: dict[str, Any] | None = None,
     cbam: dict[str, Any] | None = None,
+    entities: tuple[Entity, ...] = (),
     formats: tuple[ReportFormat, ...] = tuple(ReportFormat),
 ) -> dict[str, Path]:
     """Write every report in every format into ``folder``; label → path of each file."""
     written: dict[str, Path] = {}
     documents = build_reports(
-        inventory, result, source_file=source_file, uncertainty=uncertainty, cbam=cbam
+        inventory,
+        result,
+        source_file=source_file,
+        uncertainty=uncertainty,
+        cbam=cbam,
+        entities=entities,
     )
     for kind, document in documents.items():
+        name = REPORT_NAMES.get(kind) or f"China national ETS report, {document['organization']}"
         for fmt in formats:
             path = write_report(document, folder / f"{kind}.{fmt.value}", fmt)
-            written[f"{REPORT_NAMES[kind]} ({fmt.value.upper()})"] = path
+            written[f"{name} ({fmt.value.upper()})"] = path
     return written
