@@ -247,3 +247,20 @@ def test_rulebooks_are_selectable(tmp_path: Path) -> None:
         document = yaml.safe_load(out.read_text("utf-8"))
         assert document["rulebook"] == rulebook
         assert standard in document["subtitle"]
+
+
+def test_workbook_is_in_chinese_with_numbers_and_the_declaration(reports, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from carbonlink.reports.render import write_report
+
+    path = write_report(reports["tangshan"], tmp_path / "c.xlsx", "xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames[:3] == ["概要", "一、重点排放单位基本信息", "表 1\u3000排放量汇总"]
+    summary = [row for row in book["概要"].iter_rows(values_only=True)]
+    assert ("项目", "数值", "单位") in summary
+    assert ("声明", None, None) in summary
+    balance = book["附表 5\u3000工序层级和企业层级碳平衡"]
+    last = [c.value for c in balance[balance.max_row - 2]]  # total row, then the note
+    assert last[0] == "企业层级"
+    assert last[-1] == pytest.approx(reports["tangshan"]["totals"]["ets_direct_co2"])

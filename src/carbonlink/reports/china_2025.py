@@ -581,7 +581,11 @@ def _document(
         "facts": [
             fact("ets_direct_co2", "纳入全国碳市场的二氧化碳直接排放量", e_total, T),
             fact("process_sum", "工序层级排放量合计", e_processes, T),
-            fact("captive_power", "其中：自备电厂", e_power, T),
+            *(
+                [fact("captive_power", "其中：自备电厂", e_power, T)]
+                if any(p.code == "captive_power" for p in entity.processes)
+                else []
+            ),
         ],
         "tables": tables,
         "declaration": {
@@ -652,10 +656,9 @@ def _summary_table(
 ) -> dict[str, Any]:
     rows = [{"item": "企业层级二氧化碳排放量（碳平衡法）", "tco2": e_total}]
     rows += [{"item": f"　{r['process']}工序", "tco2": r["tco2"]} for r in process_rows]
-    rows += [
-        {"item": "工序层级排放量合计", "tco2": e_processes},
-        {"item": "其中：自备电厂", "tco2": e_power},
-    ]
+    rows.append({"item": "工序层级排放量合计", "tco2": e_processes})
+    if any(r["code"] == "captive_power" for r in process_rows):
+        rows.append({"item": "其中：自备电厂", "tco2": e_power})
     return table(
         "表 1　排放量汇总",
         [Column("item", "项目"), num("tco2", "二氧化碳排放量", T, 2)],
