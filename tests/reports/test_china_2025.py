@@ -112,12 +112,10 @@ def test_every_required_table_is_present_with_its_rows(reports) -> None:
         "bf-coke", "bf-pci", "sinter-fuel", "rolling-mill-gas", "mobile-diesel",
     }  # fmt: skip
     materials = {r["source"]: r for r in tables["materials"]["rows"]}
-    pig_iron = materials["purchased-pig-iron"]
-    assert (pig_iron["process"], pig_iron["direction"], pig_iron["activity"]) == (
-        "炼钢",
-        "输入",
-        30000,
-    )
+    (pig_iron,) = [
+        r for r in materials.values() if (r["material"], r["process"]) == ("生铁", "炼钢")
+    ]
+    assert (pig_iron["direction"], pig_iron["activity"]) == ("输入", 30000)
     assert materials["crude-steel"]["direction"] == "输出"
     assert [r["material"] for r in tables["transfers"]["rows"]] == ["铁水", "高炉煤气", "高炉煤气"]
     assert {r["gas"] for r in tables["excluded"]["rows"]} == {
@@ -170,8 +168,12 @@ def test_hand_worked_lines() -> None:
     power_gas = tangshan["transfers"]["rows"][1]
     assert power_gas["carbon"] == pytest.approx(120324.6)
     # purchased pig iron: 30 000 t × 0.04691 tC/t = 1 407.3 tC
-    materials = {r["source"]: r for r in tangshan["materials"]["rows"]}
-    assert materials["purchased-pig-iron"]["carbon"] == pytest.approx(1407.3)
+    (pig_iron,) = [
+        r
+        for r in tangshan["materials"]["rows"]
+        if r["process"] == "炼钢" and r["material"] == "生铁"
+    ]
+    assert pig_iron["carbon"] == pytest.approx(1407.3)
     # the power plant burns nothing but that gas: 120 324.6 × 44/12 over 165 000 MWh
     (plant,) = tangshan["captive_power"]["rows"]
     assert plant["tco2"] == pytest.approx(120324.6 * 44 / 12)
@@ -264,3 +266,24 @@ def test_workbook_is_in_chinese_with_numbers_and_the_declaration(reports, tmp_pa
     last = [c.value for c in balance[balance.max_row - 2]]  # total row, then the note
     assert last[0] == "企业层级"
     assert last[-1] == pytest.approx(reports["tangshan"]["totals"]["ets_direct_co2"])
+
+
+def test_a_flow_the_dataset_comes_to_hold_is_taken_from_it_once(demo, reports) -> None:
+    """Once the inventory holds the purchased pig iron, its source is used, not the supplement."""
+    _, _, entities = demo
+    data = yaml.safe_load(INVENTORY.read_text("utf-8"))
+    data["facilities"][0]["sources"].append(
+        {"id": "bought-pig-iron", "method": "process", "material": "pig_iron",
+         "activity": {"quantity": 30000, "unit": "t"}}
+    )  # fmt: skip
+    inventory = parse_inventory(yaml.safe_dump(data, allow_unicode=True))
+    (doc, _) = build_china_2025_reports(entities.entities, inventory, account(inventory))
+    rows = [r for r in doc["tables"]["materials"]["rows"] if r["material"] == "生铁"]
+    assert [(r["source"], r["process"], r["direction"]) for r in rows] == [
+        ("bought-pig-iron", "炼钢", "输入"),
+        ("merchant-pig-iron", "炼铁", "输出"),
+    ]
+    assert "企业数据集未含" not in rows[0]["ad_source"]
+    assert doc["totals"]["ets_direct_co2"] == pytest.approx(
+        reports["tangshan"]["totals"]["ets_direct_co2"]
+    )

@@ -59,6 +59,9 @@ class Product(_Spec):
     unit: str = "t"
     source: str | None = None
     """An inventory source whose activity is this output (e.g. the crude-steel carbon_fixed one)."""
+    production: str | None = None
+    """A product of the facility's ``production`` list in the inventory, whose quantity this is;
+    ``quantity`` is then only the fallback for an inventory that lists no production."""
     data_source: str = "生产统计台账"
 
 
@@ -97,10 +100,18 @@ class Flow(_Spec):
     direction: Literal["input", "output"]
     material: str
     quantity: Positive
+    """The fallback quantity, used while the inventory holds neither ``dataset_source`` nor
+    the ``production`` entry named."""
     unit: Literal["t"] = "t"
     carbon_content: Annotated[float, Field(ge=0, le=1)] | None = None
     """Measured t C/t; the guideline's default applies when absent."""
     data_source: str
+    dataset_source: str | None = None
+    """The inventory source that holds this flow once the dataset has it: then the source is
+    accounted (in this flow's process) and the supplement is not."""
+    production: str | None = None
+    """For an output: a product of the inventory's ``production`` list whose ``sold`` quantity
+    is this flow."""
 
 
 class Transfer(_Spec):
@@ -110,8 +121,11 @@ class Transfer(_Spec):
     from_process: str = Field(alias="from")
     to_process: str = Field(alias="to")
     quantity: Positive
+    """The fallback quantity, used while the inventory lists no ``production`` entry named."""
     unit: Literal["t", "10^4 Nm3"]
     data_source: str = "能源平衡表"
+    production: str | None = None
+    """A product of the inventory's ``production`` list: what was made and not sold passes on."""
 
 
 class CaptivePower(_Spec):

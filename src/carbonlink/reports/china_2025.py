@@ -267,33 +267,76 @@ def _resolve(entity: Entity, lines: list[ReportLine]) -> dict[tuple[str, str], s
                     hint="give each source to one process",
                 )
             mapping[matches[0]] = process.code
+    for flow in entity.supplements:
+        held = [k for k in known if k[1] == flow.dataset_source]
+        if flow.dataset_source and held and held[0] not in mapping:
+            mapping[held[0]] = flow.process
     return mapping
 
 
-def _transfer_rows(entity: Entity, defaults: _Defaults) -> list[dict[str, Any]]:
+SUPPLEMENTED = "（企业数据集未含，取自重点排放单位信息文件）"
+"""Appended to the data source of a figure the entities file supplies in place of the dataset."""
+
+
+class _Production:
+    """The ``production`` lists of the entity's facilities in the inventory, by product id.
+
+    An inventory that lists no production at all leaves the entities file's fallback figures
+    in force (marked as such); one that lists production must hold every product named.
+    """
+
+    def __init__(self, entity: Entity, inventory: Inventory) -> None:
+        self.entity = entity
+        self.items: dict[str, Any] = {}
+        for facility in inventory.facilities:
+            if facility.id in entity.facilities:
+                for item in getattr(facility, "production", ()):
+                    self.items[item.product] = item
+
+    def get(self, product: str | None, record: str) -> Any:
+        if product is None or not self.items:
+            return None
+        if product not in self.items:
+            raise InputError(
+                f"{record} names the product {product!r}, which the production of "
+                f"{', '.join(self.entity.facilities)} does not list",
+                record=f"entity {self.entity.id}",
+                hint=f"use one of {', '.join(sorted(self.items))}",
+            )
+        return self.items[product]
+
+
+def _transfer_rows(
+    entity: Entity, defaults: _Defaults, production: _Production
+) -> list[dict[str, Any]]:
     rows = []
     for transfer in entity.transfers:
         record = f"transfer {transfer.material} {transfer.from_process}→{transfer.to_process}"
+        made = production.get(transfer.production, f"the {record}")
+        quantity = transfer.quantity if made is None else made.quantity - (made.sold or 0)
+        source = transfer.data_source + (
+            SUPPLEMENTED if transfer.production and made is None else ""
+        )
         row: dict[str, Any] = {
             "material": _name(transfer.material),
             "from": entity.process(transfer.from_process).label,
             "to": entity.process(transfer.to_process).label,
             "from_code": transfer.from_process,
             "to_code": transfer.to_process,
-            "activity": transfer.quantity,
+            "activity": quantity,
             "unit": display_unit(transfer.unit),
-            "ad_source": transfer.data_source,
+            "ad_source": source,
             "ncv": None,
             "cc": None,
             "carbon_content": None,
         }
         if transfer.unit == "t":
             row["carbon_content"] = defaults.get(transfer.material, "carbon_content", record).value
-            row["carbon"] = transfer.quantity * row["carbon_content"]
+            row["carbon"] = quantity * row["carbon_content"]
         else:
             row["ncv"] = defaults.get(transfer.material, "ncv", record).value
             row["cc"] = defaults.get(transfer.material, "carbon_per_heat", record).value
-            row["carbon"] = transfer.quantity * row["ncv"] * row["cc"]
+            row["carbon"] = quantity * row["ncv"] * row["cc"]
         rows.append(row)
     return rows
 
@@ -391,22 +434,30 @@ def build_entity_report(
                 hint="describe it as fuel combustion, a carbon-bearing material or a mass "
                 "balance, or report it with --rulebook cn-steel-2013",
             )
+    production = _Production(entity, inventory)
+    held = {x.source.id for x in lines}
     for flow in entity.supplements:
+        if flow.dataset_source in held:
+            continue  # the dataset holds it now: its source is accounted above
+        made = production.get(flow.production, f"the supplement {flow.id}")
+        quantity = flow.quantity if made is None else made.sold or 0.0
+        if quantity == 0:
+            continue
         material_rows.append(
             _material_row(
                 process=labels[flow.process],
                 item=flow.id,
                 subject=flow.material,
                 direction="输入" if flow.direction == "input" else "输出",
-                quantity=flow.quantity,
+                quantity=quantity,
                 carbon_content=flow.carbon_content,
-                ad_source=flow.data_source,
+                ad_source=flow.data_source + ("" if made is not None else SUPPLEMENTED),
                 defaults=defaults,
                 record=f"supplement {flow.id}",
             )
             | {"code": flow.process}
         )
-    transfer_rows = _transfer_rows(entity, defaults)
+    transfer_rows = _transfer_rows(entity, defaults, production)
 
     balances: dict[str, _Balance] = {p.code: _Balance() for p in entity.processes}
     for row in fuel_rows:
@@ -443,7 +494,7 @@ def build_entity_report(
     ]
     power = _power_rows(entity, balances)
     e_power = balances["captive_power"].net * CO2_PER_C if "captive_power" in balances else 0.0
-    product_rows = _product_rows(entity, lines)
+    product_rows = _product_rows(entity, lines, production)
     document = _document(
         entity,
         inventory,
@@ -524,11 +575,25 @@ def _power_rows(entity: Entity, balances: dict[str, _Balance]) -> list[dict[str,
     ]
 
 
-def _product_rows(entity: Entity, lines: list[ReportLine]) -> list[dict[str, Any]]:
+def _product_rows(
+    entity: Entity, lines: list[ReportLine], production: _Production
+) -> list[dict[str, Any]]:
     rows = []
     for process in entity.processes:
         for product in process.products:
             quantity, unit = product.quantity, product.unit
+            made = production.get(product.production, f"the product {product.name}")
+            source = product.data_source
+            if made is not None:
+                quantity, unit = made.quantity, made.unit
+            elif product.production:
+                source += SUPPLEMENTED
+            if quantity is None and product.source is None:
+                raise InputError(
+                    f"the product {product.name} has no quantity",
+                    record=f"entity {entity.id}: process {process.code}",
+                    hint="give its quantity, the production entry or the inventory source of it",
+                )
             if product.source is not None:
                 match = [x for x in lines if x.source.id == product.source and x.gas == "CO2"]
                 if not match:
@@ -546,7 +611,7 @@ def _product_rows(entity: Entity, lines: list[ReportLine]) -> list[dict[str, Any
                     "product": product.name,
                     "quantity": quantity,
                     "unit": unit,
-                    "ad_source": product.data_source,
+                    "ad_source": source,
                 }
             )
     return rows
