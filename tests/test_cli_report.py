@@ -58,16 +58,36 @@ def small_file(tmp_path: Path) -> Path:
 
 def test_china_json_and_xlsx(small_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "china.json"
-    done = carbonlink("report", "china", str(small_file), "--format", "json", "--out", str(out))
+    done = carbonlink(
+        "report",
+        "china",
+        "--rulebook",
+        "cn-steel-2013",
+        str(small_file),
+        "--format",
+        "json",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text("utf-8"))
     # 5 000 t × 0.440 t/t + 1 000 MWh × 0.5500 t/MWh (East China grid, 2023 data)
     assert document["totals"]["total"] == pytest.approx(2200 + 550)
     xlsx = tmp_path / "china.xlsx"
-    done = carbonlink("report", "china", str(small_file), "-f", "xlsx", "-o", str(xlsx))
+    done = carbonlink(
+        "report",
+        "china",
+        "--rulebook",
+        "cn-steel-2013",
+        str(small_file),
+        "-f",
+        "xlsx",
+        "-o",
+        str(xlsx),
+    )
     assert done.returncode == 0, done.stderr
     total = load_workbook(xlsx)["total"]
-    assert total.cell(total.max_row, 3).value == pytest.approx(2750)
+    assert total.cell(total.max_row, 2).value == pytest.approx(2750)  # item, t CO2
 
 
 def test_inventory_html_with_base_year(small_file: Path, tmp_path: Path) -> None:
@@ -99,7 +119,8 @@ def test_demo_writes_all_reports(
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(
         f"{kind}.{ext}"
-        for kind in ("inventory", "china", "reconcile")
+        # the China national ETS report: one per legal entity of the group
+        for kind in ("inventory", "china-tangshan", "china-jiangsu", "reconcile")
         for ext in ("html", "pdf", "xlsx", "json", "tlog-proof")  # each with its receipt
     )
     assert all((folder / n).read_bytes()[:4] == b"%PDF" for n in names if n.endswith(".pdf"))
@@ -227,7 +248,16 @@ def test_metered_inventory_report_accounts_the_stored_readings(
     assert "calculation run" in done.stderr and "(report inventory)" in done.stderr
     assert (tmp_path / "inventory.tlog-proof").is_file()
     china = tmp_path / "china.html"
-    done = invoke("report", "china", str(inventory), "-o", str(china), env=workspace)
+    done = invoke(
+        "report",
+        "china",
+        "--rulebook",
+        "cn-steel-2013",
+        str(inventory),
+        "-o",
+        str(china),
+        env=workspace,
+    )
     assert done.exception is None, done.output
     full = invoke("ledger", "verify", "--full", env=workspace)
     assert full.exception is None, full.output
@@ -263,7 +293,9 @@ def test_gbk_inventory_is_read_as_gb18030(tmp_path: Path) -> None:
     path = tmp_path / "gbk.yaml"
     path.write_bytes(yaml.safe_dump(CHINESE, allow_unicode=True).encode("gbk"))
     out = tmp_path / "china.json"
-    done = invoke("report", "china", str(path), "-f", "json", "-o", str(out))
+    done = invoke(
+        "report", "china", "--rulebook", "cn-steel-2013", str(path), "-f", "json", "-o", str(out)
+    )
     assert done.exception is None, done.output
     assert json.loads(out.read_text("utf-8"))["organization"] == "唐山示范钢铁有限公司"
     through_script = carbonlink("report", "inventory", str(path), "-o", str(tmp_path / "i.html"))
@@ -391,7 +423,9 @@ def test_a_facility_without_sources_is_warned_of(tmp_path: Path) -> None:
     path = tmp_path / "idle.yaml"
     path.write_text(yaml.safe_dump(inventory), "utf-8")
     out = tmp_path / "r.json"
-    done = invoke("report", "china", str(path), "-f", "json", "-o", str(out))
+    done = invoke(
+        "report", "china", "--rulebook", "cn-steel-2013", str(path), "-f", "json", "-o", str(out)
+    )
     assert done.exception is None, done.output
     assert "facility idle lists no emission source" in done.stderr
     assert any("facility idle" in w for w in json.loads(out.read_text("utf-8"))["warnings"])
@@ -420,7 +454,12 @@ def test_period_beyond_the_factor_vintages_is_flagged(tmp_path: Path) -> None:
     limestone = next(r for r in rows if r["source"] == "flux")
     assert limestone["status"] == "single edition"
     html = tmp_path / "china.html"
-    assert invoke("report", "china", str(path), "-o", str(html)).exception is None
+    assert (
+        invoke(
+            "report", "china", "--rulebook", "cn-steel-2013", str(path), "-o", str(html)
+        ).exception
+        is None
+    )
     page = html.read_text("utf-8")
     assert "警告 Warnings" in page and "beyond the published vintages" in page
     assert "已超出该因子已发布的年份" in page and "报告期所用排放因子年份" in page
@@ -447,8 +486,8 @@ def test_record_appends_a_typed_in_inventory_and_its_report(
     workspace: dict[str, str], small_file: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "china.json"
-    done = invoke("report", "china", str(small_file), "--record", "-f", "json", "-o", str(out),
-                  env=workspace)  # fmt: skip
+    done = invoke("report", "china", "--rulebook", "cn-steel-2013", str(small_file), "--record",
+                  "-f", "json", "-o", str(out), env=workspace)  # fmt: skip
     assert done.exception is None, done.output
     assert "calculation run" in done.stderr and (tmp_path / "china.tlog-proof").is_file()
     full = invoke("ledger", "verify", "--full", env=workspace)

@@ -81,7 +81,12 @@ def test_the_wheel_runs_the_demo_without_the_checkout(tmp_path: Path) -> None:
 
     out = elsewhere / "demo-output"
     _run([str(venv / "bin" / "carbonlink"), "demo", "--out", str(out)], cwd=elsewhere, env=env)
-    for name in ("reports/china.pdf", "reports/reconcile.pdf", "workspace/carbonlink.db"):
+    for name in (
+        "reports/china-tangshan.pdf",
+        "reports/china-jiangsu.pdf",
+        "reports/reconcile.pdf",
+        "workspace/carbonlink.db",
+    ):
         assert (out / name).stat().st_size > 0, name
     for name in VENDOR:
         assert (site / "carbonlink/api/static/vendor" / name).is_file()

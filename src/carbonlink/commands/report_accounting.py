@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +29,14 @@ if TYPE_CHECKING:
     from carbonlink.domain.factors import FactorLibrary
     from carbonlink.domain.inventory import Inventory
     from carbonlink.settings import Settings
+
+
+class Rulebook(StrEnum):
+    """The rules a China report follows."""
+
+    cn_steel_2025 = "cn-steel-2025"
+    cn_steel_2013 = "cn-steel-2013"
+    gbt32150_2015 = "gbt32150-2015"
 
 
 class ReportFormat(StrEnum):
@@ -265,19 +274,52 @@ def _write(
         options["uncertainty"] = uncertainty_section(result, spec, assumptions=spec_file.name)
     if kind == "inventory":
         _statement_options(file, options)
-    builders = {
-        "inventory": build_inventory_report,
-        "china": build_china_report,
-        "reconcile": build_reconciliation,
-    }
-    document = builders[kind](inventory, result, source_file=file.name, **options)
-    attach_checks(document, warnings, vintages)
-    written = write_document(document, out, output_format)
+    entities_file = options.pop("entities_file", None)
+    if kind == "china" and options.get("rulebook") == Rulebook.cn_steel_2025:
+        documents = _china_2025(inventory, result, file, entities_file)
+        for document in documents:
+            rows = document["tables"]["purchased_energy"]["rows"]
+            used = {(row["facility"], row["ef_source"]) for row in rows}
+            own = [v for v in vintages if (v.facility, v.factor.id) in used]
+            attach_checks(document, list(warnings), own)
+        targets = [out.with_name(f"{out.stem}-{d['entity_id']}{out.suffix}") for d in documents]
+    else:
+        builders: dict[str, Callable[..., dict[str, Any]]] = {
+            "inventory": build_inventory_report,
+            "china": build_china_report,
+            "reconcile": build_reconciliation,
+        }
+        documents = [builders[kind](inventory, result, source_file=file.name, **options)]
+        attach_checks(documents[0], warnings, vintages)
+        targets = [out]
+    written = [write_document(d, t, output_format) for d, t in zip(documents, targets, strict=True)]
     for warning in [*warnings, *vintage_warnings(vintages)]:
         err_console.print(f"warning: {warning}", style="yellow", **PLAIN)
-    console.print(f"wrote {written}", **PLAIN)
-    if accounted.run_index is not None:
-        _record_report(ctx.obj, kind, written, accounted.run_index)
+    for path in written:
+        console.print(f"wrote {path}", **PLAIN)
+        if accounted.run_index is not None:
+            _record_report(ctx.obj, kind, path, accounted.run_index)
+
+
+def _china_2025(
+    inventory: Inventory, result: Computation, file: Path, entities_file: Path | None
+) -> list[dict[str, Any]]:
+    """One 2025-guideline report per legal entity of the entities file."""
+    from carbonlink.reports.cets_entities import parse_entities
+    from carbonlink.reports.china_2025 import build_china_2025_reports
+
+    if entities_file is None:
+        raise InputError(
+            "the 2025 steel guideline reports per legal entity, and no entities file was given",
+            file=str(file),
+            hint="pass --entities FILE with each entity's basic information and processes "
+            "(the demo's is src/carbonlink/data/demo/cets-entities.yaml; layout in "
+            "docs/reports.md), or choose --rulebook cn-steel-2013 or gbt32150-2015",
+        )
+    entities = parse_entities(
+        read_text_input(entities_file, "entities file"), file=str(entities_file)
+    )
+    return build_china_2025_reports(entities.entities, inventory, result, source_file=file.name)
 
 
 def _statement_options(file: Path, options: dict[str, Any]) -> None:
@@ -371,8 +413,28 @@ def china_report(
     strict_vintage: StrictVintageOption = False,
     allow_zero: AllowZeroOption = False,
     record: RecordOption = False,
+    rulebook: Annotated[
+        Rulebook,
+        typer.Option(
+            help="cn-steel-2025: the MEE's 2025 steel guideline of the national ETS, one report "
+            "per legal entity (needs --entities); cn-steel-2013: the NDRC 2013 trial guideline; "
+            "gbt32150-2015: the general standard for industrial enterprises."
+        ),
+    ] = Rulebook.cn_steel_2025,
+    entities: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML of the legal entities (重点排放单位): basic information, facilities, "
+            "processes and their sources (for cn-steel-2025). Each entity's report is written "
+            "beside --out, named OUT-<entity id>.<format>."
+        ),
+    ] = None,
 ) -> None:
-    """China enterprise GHG report (GB/T 32150-2015, iron and steel guideline), in Chinese."""
+    """China enterprise GHG report in Chinese: by default the 2025 steel guideline of the
+    national ETS (one report per legal entity), or the 2013 guideline or GB/T 32150-2015."""
+    options: dict[str, Any] = {"rulebook": rulebook.value}
+    if rulebook is Rulebook.cn_steel_2025:
+        options["entities_file"] = entities
     _write(
         ctx,
         "china",
@@ -382,6 +444,7 @@ def china_report(
         strict_vintage=strict_vintage,
         allow_zero=allow_zero,
         record=record,
+        **options,
     )
 
 

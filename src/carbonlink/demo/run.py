@@ -33,6 +33,8 @@ from carbonlink.settings import Settings
 from carbonlink.store.repository import Store
 
 DEMO_INVENTORY = "steel-enterprise.yaml"
+DEMO_ENTITIES = "cets-entities.yaml"
+"""The legal entities of the demo group under China's national ETS (2025 steel guideline)."""
 METERED_INVENTORY = "metered-2018.yaml"
 RECEIPTED_SUFFIXES = (".json", ".xlsx", ".pdf", ".html")
 """Rendered outputs the ledger step records as reports (inputs such as YAML files are not)."""
@@ -127,13 +129,15 @@ def step_accounting(run: DemoRun) -> None:
 
 
 def step_reports(run: DemoRun) -> None:
-    """The GHG inventory (with uncertainty), China guideline and reconciliation reports (with
-    the Tangshan works' CBAM communication) in HTML, PDF, XLSX and JSON."""
+    """The GHG inventory (with uncertainty), the China national ETS reports (2025 steel
+    guideline, one per legal entity) and the reconciliation (with the Tangshan works' CBAM
+    communication) in HTML, PDF, XLSX and JSON."""
     from carbonlink.demo.cbam import demo_cbam_input
     from carbonlink.domain.cbam import compute_see
     from carbonlink.reports.bundle import write_reports
     from carbonlink.reports.cbam import build_communication
     from carbonlink.reports.cbam_input import load_cbam_input
+    from carbonlink.reports.cets_entities import load_entities
     from carbonlink.reports.iso_statement import parse_statement
     from carbonlink.reports.uncertainty import read_uncertainty_spec, uncertainty_section
 
@@ -147,6 +151,7 @@ def step_reports(run: DemoRun) -> None:
     )
     tangshan = load_cbam_input(demo_cbam_input("cbam-tangshan.yaml"))
     cbam = build_communication(tangshan, compute_see(tangshan))
+    entities = load_entities(demo_cbam_input(DEMO_ENTITIES)).entities
     folder = run.out / "reports"
     run.outputs.update(
         write_reports(
@@ -160,6 +165,7 @@ def step_reports(run: DemoRun) -> None:
                 demo_cbam_input("iso-statement.yaml").read_text("utf-8"),
                 file="demo/iso-statement.yaml",
             ),
+            entities=entities,
         )
     )
     run.console.print(f"reports written to {folder}", highlight=False)

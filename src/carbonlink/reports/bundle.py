@@ -7,7 +7,9 @@ from typing import Any
 
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import Inventory
+from carbonlink.reports.cets_entities import Entity
 from carbonlink.reports.china import build_china_report
+from carbonlink.reports.china_2025 import build_china_2025_reports
 from carbonlink.reports.inventory import build_inventory_report
 from carbonlink.reports.iso_statement import Statement
 from carbonlink.reports.reconcile import build_reconciliation
@@ -28,24 +30,36 @@ def build_reports(
     uncertainty: dict[str, Any] | None = None,
     cbam: dict[str, Any] | None = None,
     statement: Statement | None = None,
+    entities: tuple[Entity, ...] = (),
 ) -> dict[str, dict[str, Any]]:
     """The inventory, China and reconciliation documents of one computation.
 
     ``uncertainty`` is an inventory report's uncertainty section (`uncertainty_section`),
     ``cbam`` the CBAM communication of one of the inventory's facilities, ``statement`` what
-    the organization states for ISO 14064-1.
+    the organization states for ISO 14064-1. With ``entities`` the China report follows the
+    2025 steel guideline, one report per legal entity (``china-<entity id>``); without, the
+    2013 guideline's report of the whole inventory.
     """
-    return {
+    documents = {
         "inventory": build_inventory_report(
             inventory,
             result,
             source_file=source_file,
             uncertainty=uncertainty,
             statement=statement,
-        ),
-        "china": build_china_report(inventory, result, source_file=source_file),
-        "reconcile": build_reconciliation(inventory, result, source_file=source_file, cbam=cbam),
+        )
     }
+    if entities:
+        for document in build_china_2025_reports(
+            entities, inventory, result, source_file=source_file
+        ):
+            documents[f"china-{document['entity_id']}"] = document
+    else:
+        documents["china"] = build_china_report(inventory, result, source_file=source_file)
+    documents["reconcile"] = build_reconciliation(
+        inventory, result, source_file=source_file, cbam=cbam
+    )
+    return documents
 
 
 def write_reports(
@@ -56,6 +70,7 @@ def write_reports(
     source_file: str | None = None,
     uncertainty: dict[str, Any] | None = None,
     cbam: dict[str, Any] | None = None,
+    entities: tuple[Entity, ...] = (),
     formats: tuple[ReportFormat, ...] = tuple(ReportFormat),
     statement: Statement | None = None,
 ) -> dict[str, Path]:
@@ -68,9 +83,11 @@ def write_reports(
         uncertainty=uncertainty,
         cbam=cbam,
         statement=statement,
+        entities=entities,
     )
     for kind, document in documents.items():
+        name = REPORT_NAMES.get(kind) or f"China national ETS report, {document['organization']}"
         for fmt in formats:
             path = write_report(document, folder / f"{kind}.{fmt.value}", fmt)
-            written[f"{REPORT_NAMES[kind]} ({fmt.value.upper()})"] = path
+            written[f"{name} ({fmt.value.upper()})"] = path
     return written

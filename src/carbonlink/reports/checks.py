@@ -237,6 +237,15 @@ _VINTAGE_COLUMNS = (
 )
 
 
+STATUS_ZH = {
+    "pinned": "指定年份",
+    "single edition": "单一版本",
+    "current": "现行",
+    STALE: "超出已发布年份",
+}
+"""The statuses of the factor vintages table in a report that is in Chinese only."""
+
+
 def attach_checks(
     document: dict[str, Any], warnings: list[str], vintages: list[FactorVintage]
 ) -> dict[str, Any]:
@@ -245,8 +254,13 @@ def attach_checks(
     ``warnings`` are the findings other than stale vintages, which come from ``vintages``.
     The China report gets Chinese headings and vintage warnings beside the English ones.
     """
-    chinese = document.get("report") == "china"
-    columns = [Column(key, f"{zh} {en}" if chinese else en) for key, en, zh in _VINTAGE_COLUMNS]
+    chinese = str(document.get("report", "")).startswith("china")
+    # The 2025 ETS report is a filing in Chinese: its headings carry no English.
+    only_chinese = document.get("report") == "china_steel_2025"
+    columns = [
+        Column(key, zh if only_chinese else f"{zh} {en}" if chinese else en)
+        for key, en, zh in _VINTAGE_COLUMNS
+    ]
     flagged = sum(v.stale for v in vintages)
     note = (
         f"Yearly factor series are flagged when the reporting year is more than "
@@ -261,13 +275,16 @@ def attach_checks(
             f"（官方逐年因子的发布滞后）；单一版本的缺省值（IPCC 2006、2013 年指南）只列出、"
             f"不判断。标记 {flagged} 项。{note}"
         )
-        title = f"报告期所用排放因子年份 {title}"
+        title = "报告期所用排放因子年份" if only_chinese else f"报告期所用排放因子年份 {title}"
+        if only_chinese:
+            note = note.split("Yearly factor series")[0]
     document["warnings"] = [
         *document.get("warnings", []),
         *warnings,
         *vintage_warnings(vintages, chinese=chinese),
     ]
-    document.setdefault("tables", {})["factor_vintages"] = table(
-        title, columns, [v.row() for v in vintages], note=note
-    )
+    rows = [v.row() for v in vintages]
+    if only_chinese:
+        rows = [row | {"status": STATUS_ZH.get(row["status"], row["status"])} for row in rows]
+    document.setdefault("tables", {})["factor_vintages"] = table(title, columns, rows, note=note)
     return document

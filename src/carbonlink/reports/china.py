@@ -28,15 +28,21 @@ ROUND_DIGITS = 2
 GUIDELINE = "中国钢铁生产企业温室气体排放核算方法与报告指南（试行）（国家发展改革委，2013）"
 STANDARD = "GB/T 32150-2015《工业企业温室气体排放核算和报告通则》"
 
+SUBTITLES = {
+    "cn-steel-2013": "依据《中国钢铁生产企业温室气体排放核算方法与报告指南（试行）》（2013）"
+    "和 GB/T 32150-2015 编制",
+    "gbt32150-2015": "依据 GB/T 32150-2015《工业企业温室气体排放核算和报告通则》编制",
+}
+
 KIND_ZH = {
-    "carbonate": "碳酸盐 (熔剂)",
+    "carbonate": "碳酸盐（熔剂）",
     "process": "含碳原料",
     "mass_balance": "碳平衡",
     "generic": "其他",
 }
 GAS_REASON_ZH = {
-    "CH4": "钢铁指南仅核算 CO2 (CH4 not in the guideline)",
-    "N2O": "钢铁指南仅核算 CO2 (N2O not in the guideline)",
+    "CH4": "钢铁指南仅核算 CO2",
+    "N2O": "钢铁指南仅核算 CO2",
 }
 
 
@@ -99,9 +105,19 @@ def _sum(rows: list[dict[str, Any]], key: str = "tco2") -> float:
 
 
 def build_china_report(
-    inventory: Inventory, result: Computation, *, source_file: str | None = None
+    inventory: Inventory,
+    result: Computation,
+    *,
+    source_file: str | None = None,
+    rulebook: str = "cn-steel-2013",
 ) -> dict[str, Any]:
-    """The GB/T 32150 / iron and steel guideline report document (docs/reports.md)."""
+    """The GB/T 32150 / iron and steel guideline report document (docs/reports.md).
+
+    ``rulebook`` is ``cn-steel-2013`` (the NDRC 2013 trial guideline) or ``gbt32150-2015``
+    (the general standard); the 2025 guideline has its own builder (`reports.china_2025`).
+    """
+    if rulebook not in SUBTITLES:
+        raise ValueError(f"unknown rulebook {rulebook!r}: use one of {', '.join(SUBTITLES)}")
     lines = report_lines(inventory, result)
     co2 = [x for x in lines if x.gas == "CO2"]
 
@@ -143,13 +159,11 @@ def build_china_report(
             "source": line.source.id,
             "gas": line.gas,
             "tco2e": line.tco2e,
-            "reason": "生物质 CO2 单独报告 (biogenic CO2 reported separately)"
+            "reason": "生物质 CO2 单独报告"
             if line.scope == "biogenic"
-            else "范围三，不属于企业边界 (Scope 3, outside the boundary)"
+            else "范围三，不属于企业边界"
             if line.scope == "3"
-            else GAS_REASON_ZH.get(
-                line.gas, f"钢铁指南仅核算 CO2 ({line.gas} not in the guideline)"
-            ),
+            else GAS_REASON_ZH.get(line.gas, f"钢铁指南仅核算 CO2，{line.gas} 不计入"),
         }
         for line in lines
         if (line.gas != "CO2" and line.scope == "1") or line.scope in ("biogenic", "3")
@@ -189,7 +203,8 @@ def build_china_report(
         "schema": SCHEMA,
         "report": "china",
         "title": "企业温室气体排放报告",
-        "subtitle": "China enterprise GHG emission report · GB/T 32150-2015 · 钢铁生产企业指南",
+        "rulebook": rulebook,
+        "subtitle": SUBTITLES[rulebook],
         "organization": inventory.organization,
         "period": {
             "start": inventory.period.start.isoformat(),
@@ -202,9 +217,9 @@ def build_china_report(
             "enterprise": inventory.organization,
             "reporting_year": inventory.period.year,
             "period": inventory.period.label,
-            "industry": "钢铁生产 (iron and steel)",
-            "standards": [STANDARD, GUIDELINE],
-            "boundary": "法人边界内全部设施 (all facilities of the enterprise listed below)",
+            "industry": "钢铁生产",
+            "standards": [STANDARD] if rulebook == "gbt32150-2015" else [GUIDELINE, STANDARD],
+            "boundary": "法人边界内全部设施（见下表）",
             "facilities": facilities,
         },
         "totals": {
@@ -217,128 +232,125 @@ def build_china_report(
             "total_rounded": rounded_total,
         },
         "facts": [
-            fact("total", "企业温室气体排放总量 Total emissions", total, t),
-            fact("fuel_combustion", "燃料燃烧排放 Fuel combustion", e_fuel, t),
-            fact("process", "工业生产过程排放 Industrial processes", e_process, t),
+            fact("total", "企业温室气体排放总量", total, t),
+            fact("fuel_combustion", "燃料燃烧排放", e_fuel, t),
+            fact("process", "工业生产过程排放", e_process, t),
             fact(
                 "purchased_energy",
-                "净购入电力和热力 Net purchased electricity and heat",
+                "净购入电力和热力",
                 e_electricity + e_heat,
                 t,
             ),
-            fact("carbon_fixed", "固碳产品隐含的排放 Carbon fixed in products", r_fixed, t),
+            fact("carbon_fixed", "固碳产品隐含的排放", r_fixed, t),
         ],
         "tables": {
             "fuel_combustion": table(
-                "表1 燃料燃烧排放 Fuel combustion",
+                "表1 燃料燃烧排放",
                 [
-                    Column("facility", "设施 Facility"),
-                    Column("source", "排放源 Source"),
-                    Column("fuel", "燃料品种 Fuel"),
-                    num("activity", "消耗量 Consumption", "", 2),
-                    Column("unit", "单位 Unit"),
-                    num("ncv", "低位发热量 NCV", "", 3),
+                    Column("facility", "设施"),
+                    Column("source", "排放源"),
+                    Column("fuel", "燃料品种"),
+                    num("activity", "消耗量", "", 2),
+                    Column("unit", "单位"),
+                    num("ncv", "低位发热量", "", 3),
                     Column("ncv_unit", "NCV 单位"),
                     Column("ncv_source", "NCV 来源"),
-                    num("cc", "单位热值含碳量 Carbon content", "t C/GJ", 5),
+                    num("cc", "单位热值含碳量", "t C/GJ", 5),
                     Column("cc_source", "含碳量来源"),
-                    num("oxidation", "碳氧化率 Oxidation", "%", 1),
+                    num("oxidation", "碳氧化率", "%", 1),
                     Column("oxidation_source", "氧化率来源"),
-                    num("tco2", "排放量 Emissions", t, ROUND_DIGITS),
+                    num("tco2", "排放量", t, ROUND_DIGITS),
                 ],
                 fuel_rows,
-                total={"fuel": "合计 Total", "tco2": e_fuel},
+                total={"fuel": "合计", "tco2": e_fuel},
                 note="E = FC × NCV × CC × OF × 44/12 (GB/T 32150-2015 式 (2))",
             ),
             "process": table(
-                "表2 工业生产过程排放 Industrial processes",
+                "表2 工业生产过程排放",
                 [
-                    Column("facility", "设施 Facility"),
-                    Column("material", "原料 Material"),
-                    Column("kind", "类别 Kind"),
-                    num("activity", "消耗量 Consumption", "", 2),
-                    Column("unit", "单位 Unit"),
-                    num("ef", "排放因子 Factor", "", 5),
+                    Column("facility", "设施"),
+                    Column("material", "原料"),
+                    Column("kind", "类别"),
+                    num("activity", "消耗量", "", 2),
+                    Column("unit", "单位"),
+                    num("ef", "排放因子", "", 5),
                     Column("ef_unit", "因子单位"),
-                    Column("ef_source", "来源 Source"),
-                    num("tco2", "排放量 Emissions", t, ROUND_DIGITS),
+                    Column("ef_source", "来源"),
+                    num("tco2", "排放量", t, ROUND_DIGITS),
                 ],
                 process_rows,
-                total={"material": "合计 Total", "tco2": e_process},
+                total={"material": "合计", "tco2": e_process},
                 note="E = M × EF (熔剂、电极、含碳原料)",
             ),
             "purchased_energy": table(
-                "表3 净购入电力和热力隐含的排放 Net purchased electricity and heat",
+                "表3 净购入电力和热力隐含的排放",
                 [
-                    Column("facility", "设施 Facility"),
-                    Column("kind", "类型 Kind"),
-                    num("activity", "数量 Quantity", "", 2),
-                    Column("unit", "单位 Unit"),
-                    num("ef", "排放因子 Factor", "", 5),
+                    Column("facility", "设施"),
+                    Column("kind", "类型"),
+                    num("activity", "数量", "", 2),
+                    Column("unit", "单位"),
+                    num("ef", "排放因子", "", 5),
                     Column("ef_unit", "因子单位"),
-                    Column("ef_source", "来源 Source"),
-                    num("tco2", "排放量 Emissions", t, ROUND_DIGITS),
+                    Column("ef_source", "来源"),
+                    num("tco2", "排放量", t, ROUND_DIGITS),
                 ],
                 energy_rows,
-                total={"kind": "合计 Total", "tco2": e_electricity + e_heat},
-                note="电力按所在区域电网平均排放因子 (location-based)；输出的电力和热力为负值。",
+                total={"kind": "合计", "tco2": e_electricity + e_heat},
+                note="电力按所在区域电网平均排放因子；输出的电力和热力为负值。",
             ),
             "carbon_fixed": table(
-                "表4 固碳产品隐含的排放 Carbon fixed in products",
+                "表4 固碳产品隐含的排放",
                 [
-                    Column("facility", "设施 Facility"),
-                    Column("product", "产品 Product"),
-                    num("activity", "产量 Output", "", 2),
-                    Column("unit", "单位 Unit"),
-                    num("ef", "排放因子 Factor", "", 5),
+                    Column("facility", "设施"),
+                    Column("product", "产品"),
+                    num("activity", "产量", "", 2),
+                    Column("unit", "单位"),
+                    num("ef", "排放因子", "", 5),
                     Column("ef_unit", "因子单位"),
-                    Column("ef_source", "来源 Source"),
-                    num("tco2", "固碳量 Fixed", t, ROUND_DIGITS),
+                    Column("ef_source", "来源"),
+                    num("tco2", "固碳量", t, ROUND_DIGITS),
                 ],
                 fixed_rows,
-                total={"product": "合计 Total", "tco2": r_fixed},
-                note="从总量中扣除 (subtracted from the total)",
+                total={"product": "合计", "tco2": r_fixed},
+                note="从总量中扣除",
             ),
             "total": table(
-                "表5 排放总量 Total",
+                "表5 排放总量",
                 [
                     Column("item", "项目"),
-                    Column("en", "Item"),
-                    num("tco2", "排放量 Emissions", t, ROUND_DIGITS),
+                    num("tco2", "排放量", t, ROUND_DIGITS),
                 ],
                 summary_rows,
                 total={"item": "企业温室气体排放总量", "en": "Total emissions", "tco2": total},
             ),
             "excluded": table(
-                "表6 未计入总量的排放 Not in the guideline total",
+                "表6 未计入总量的排放",
                 [
-                    Column("facility", "设施 Facility"),
-                    Column("source", "排放源 Source"),
-                    Column("gas", "气体 Gas"),
-                    num("tco2e", "排放量 Emissions", "t CO2e", ROUND_DIGITS),
-                    Column("reason", "原因 Reason"),
+                    Column("facility", "设施"),
+                    Column("source", "排放源"),
+                    Column("gas", "气体"),
+                    num("tco2e", "排放量", "t CO2e", ROUND_DIGITS),
+                    Column("reason", "原因"),
                 ],
                 excluded,
             ),
             "sources": table(
-                "表7 参数来源 Sources of the parameters",
+                "表7 参数来源",
                 [
-                    Column("id", "编号 Factor id"),
-                    Column("parameter", "参数 Parameter"),
-                    num("value", "数值 Value", "", -1),
-                    Column("unit", "单位 Unit"),
-                    Column("tier", "类别 Tier"),
-                    Column("document", "文件 Document"),
-                    Column("table", "表 Table"),
-                    Column("year", "年份 Year"),
+                    Column("id", "编号"),
+                    Column("parameter", "参数"),
+                    num("value", "数值", "", -1),
+                    Column("unit", "单位"),
+                    Column("tier", "类别"),
+                    Column("document", "文件"),
+                    Column("table", "表"),
+                    Column("year", "年份"),
                 ],
                 source_rows,
             ),
         },
         "notes": [
-            f"排放量保留 {ROUND_DIGITS} 位小数；总量按未取整数值合计 "
-            "(total summed before rounding).",
-            "来源：实测 = 企业实测值 (measured)；缺省 = 指南缺省值 "
-            "(default, guideline Appendix 2).",
+            f"排放量保留 {ROUND_DIGITS} 位小数；总量按未取整数值合计。",
+            "来源：实测 = 企业实测值；缺省 = 指南缺省值（2013 年指南附录二）。",
         ],
     }

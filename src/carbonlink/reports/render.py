@@ -214,6 +214,27 @@ def _number_format(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits else "")
 
 
+SUMMARY_LABELS = {
+    "sheet": "Summary",
+    "organization": "Organization",
+    "period": "Period",
+    "gwp": "GWP set",
+    "figure": "Figure",
+    "value": "Value",
+    "unit": "Unit",
+}
+SUMMARY_LABELS_ZH = {
+    "sheet": "概要",
+    "organization": "重点排放单位",
+    "period": "报告期",
+    "gwp": "全球变暖潜势",
+    "figure": "项目",
+    "value": "数值",
+    "unit": "单位",
+}
+"""Headings of the summary sheet; a report filed in Chinese gets Chinese ones."""
+
+
 def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     """A workbook: a summary sheet with the headline figures, then one sheet per table."""
     # openpyxl is imported here, as WeasyPrint is in render_pdf: a command that writes no
@@ -228,16 +249,20 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     book = Workbook()
     summary = book.active
     assert summary is not None
-    taken = {"Summary"}
-    summary.title = "Summary"
+    labels = SUMMARY_LABELS_ZH if document.get("report") == "china_steel_2025" else SUMMARY_LABELS
+    taken = {labels["sheet"]}
+    summary.title = labels["sheet"]
     summary.append([document["title"]])
     summary["A1"].font = Font(bold=True, size=14)
     summary.append([document["subtitle"]])
-    summary.append(["Organization", document["organization"]])
-    summary.append(["Period", f"{document['period']['start']} – {document['period']['end']}"])
-    summary.append(["GWP set", document["gwp_set"]])
+    summary.append([labels["organization"], document["organization"]])
+    summary.append(
+        [labels["period"], f"{document['period']['start']} – {document['period']['end']}"]
+    )
+    if document["gwp_set"]:
+        summary.append([labels["gwp"], document["gwp_set"]])
     summary.append([])
-    summary.append(["Figure", "Value", "Unit"])
+    summary.append([labels["figure"], labels["value"], labels["unit"]])
     for cell in summary[summary.max_row]:
         cell.font, cell.fill = header_font, header_fill
     for item in document["facts"]:
@@ -247,8 +272,18 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     summary.column_dimensions["B"].width = 20
     summary.column_dimensions["C"].width = 10
 
+    declaration = document.get("declaration")
+    if declaration:
+        summary.append([])
+        summary.append([declaration["title"]])
+        summary.cell(summary.max_row, 1).font = bold
+        summary.append([declaration["text"]])
+        for line in declaration["signatures"]:
+            summary.append([line])
+
+    chinese_sheets = labels is SUMMARY_LABELS_ZH
     for name, spec in document["tables"].items():
-        sheet = book.create_sheet(_sheet_title(name, taken))
+        sheet = book.create_sheet(_sheet_title(spec["title"] if chinese_sheets else name, taken))
         sheet.append([spec["title"]])
         sheet["A1"].font = Font(bold=True, size=12)
         columns = spec["columns"]

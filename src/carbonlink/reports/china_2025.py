@@ -1,0 +1,964 @@
+"""China national ETS report for steel by the MEE's 2025 guideline: one per legal entity.
+
+The Ministry of Ecology and Environment issued 《企业温室气体排放核算与报告指南 钢铁行业》 on
+21 January 2025 (code cited as CETS-AG-03.01-V01-2024). As summarised by Climate Cooperation
+China (IKI, "MEE releases guidelines for integrating the iron and steel sectors into the carbon
+market", 2025) it accounts enterprise and process level at the same time, treats the captive
+power plant as a process of its own, and computes both levels by carbon mass balance: a
+process emits the carbon that enters it and does not leave it.
+
+    C_fuel  = AD × NCV × CC × OF / 100        (t C; AD in t or 10^4 Nm3, NCV in GJ per unit,
+                                               CC in t C/GJ, OF in %)
+    C_mat   = AD × C                          (t C; C in t C/t)
+    E_p     = (Σ C_in,p − Σ C_out,p) × 44/12  (t CO2, process p; inputs are fuels, carbon-bearing
+                                               materials and carbon received from other processes)
+    E_ent   = (Σ C_in − Σ C_out) × 44/12      (t CO2, the entity; flows between processes cancel)
+
+so Σ_p E_p = E_ent. The national ETS covers direct CO2 only: E_ent is the figure the entity is
+accountable for. Purchased electricity and heat are printed for information. The guideline's
+default table was not read here; the defaults used (``data/cets/steel_guideline_2025.csv``) say
+so row by row, and the report prints that status beside each value.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from carbonlink.domain.engine import Computation
+from carbonlink.domain.inventory import Inventory, Source
+from carbonlink.domain.units import parse_quantity, to_unit
+from carbonlink.errors import InputError
+from carbonlink.reports.cets_entities import PROCESS_NAMES, Entity
+from carbonlink.reports.document import Column, fact, num, subject_name_zh, table
+from carbonlink.reports.lines import ReportLine, report_lines
+
+__all__ = [
+    "GUIDELINE_2025",
+    "PROCESS_NAMES",
+    "SCHEMA",
+    "build_china_2025_reports",
+    "build_entity_report",
+    "guideline_values",
+]
+
+SCHEMA = "carbonlink.report.china-steel-2025/1"
+GUIDELINE_2025 = "《企业温室气体排放核算与报告指南 钢铁行业》（生态环境部，2025 年 1 月 21 日印发）"
+CO2_PER_C = 44 / 12
+ETS_THRESHOLD_T = 26000.0
+"""Inclusion threshold, t CO2e a year (MEE work plan of March 2025, 环气候〔2025〕23号, as
+summarised in secondary sources; the primary text was not read)."""
+DEFAULTS_FILE = "steel_guideline_2025.csv"
+MEASURED = "实测"
+DEFAULT = "缺省值"
+T = "tCO2"
+C = "tC"
+
+
+@dataclass(frozen=True, slots=True)
+class GuidelineValue:
+    """A default value of the 2025 guideline as carbonlink ships it, with its status."""
+
+    factor_id: str
+    subject: str
+    name_zh: str
+    parameter: str
+    value: float
+    unit: str
+    status: str
+    source: str
+    note_zh: str
+
+
+@lru_cache(maxsize=1)
+def guideline_values() -> dict[tuple[str, str], GuidelineValue]:
+    """The shipped defaults by (subject, parameter)."""
+    text = resources.files("carbonlink.data").joinpath("cets", DEFAULTS_FILE).read_text("utf-8")
+    return {
+        (row["subject"], row["parameter"]): GuidelineValue(
+            row["factor_id"],
+            row["subject"],
+            row["name_zh"],
+            row["parameter"],
+            float(row["value"]),
+            row["unit"],
+            row["status"],
+            row["source"],
+            row["note_zh"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    }
+
+
+def _name(subject: str) -> str:
+    for (key, _), value in guideline_values().items():
+        if key == subject:
+            return value.name_zh
+    return subject_name_zh(subject)
+
+
+class _Defaults:
+    """Looks up defaults and remembers which were used (for the defaults table)."""
+
+    def __init__(self, entity: Entity) -> None:
+        self.entity = entity
+        self.used: dict[str, GuidelineValue] = {}
+
+    def get(self, subject: str, parameter: str, record: str) -> GuidelineValue:
+        value = guideline_values().get((subject, parameter))
+        if value is None:
+            raise InputError(
+                f"the 2025 steel guideline table shipped with carbonlink has no {parameter} for "
+                f"{subject!r}",
+                record=f"entity {self.entity.id}: {record}",
+                hint=f"give the measured {parameter} in the inventory or the entities file, or "
+                f"add the guideline's value to data/cets/{DEFAULTS_FILE} with its source",
+            )
+        self.used[value.factor_id] = value
+        return value
+
+
+def display_unit(unit: str) -> str:
+    """A unit as the report prints it: ``10^4 Nm3`` → ``10⁴Nm³``, ``t C/GJ`` → ``tC/GJ``."""
+    return (
+        unit.replace("10^4 ", "10⁴")
+        .replace("10^4", "10⁴")
+        .replace("Nm3", "Nm³")
+        .replace("t C/", "tC/")
+    )
+
+
+def _convert(value: float, unit: str, target: str, record: str) -> float:
+    return to_unit(parse_quantity(value, unit, record=record), target, record=record)
+
+
+def _fuel_row(line: ReportLine, process: str, defaults: _Defaults) -> dict[str, Any]:
+    """One fuel's carbon input: AD × NCV × CC × OF, each parameter measured or default."""
+    record = f"{line.facility.id}/{line.source.id}"
+    subject = line.plan.factor.subject
+    params = {use.name: use for use in line.plan.parameters}
+    ncv_default = defaults.get(subject, "ncv", record)
+    target = ncv_default.unit.split("/", 1)[1]
+    activity = _convert(line.activity, line.unit, target, record)
+
+    def pick(name: str, parameter: str, unit: str) -> tuple[float, str]:
+        use = params.get(name)
+        if use is not None and use.measured:
+            document = getattr(getattr(line.source, name, None), "document", "")
+            return _convert(use.value, use.unit, unit, record), MEASURED + (
+                f"（{document}）" if document else ""
+            )
+        return defaults.get(subject, parameter, record).value, DEFAULT
+
+    ncv, ncv_source = pick("ncv", "ncv", ncv_default.unit)
+    cc, cc_source = pick("carbon_content", "carbon_per_heat", "t/GJ")
+    oxidation, of_source = pick("oxidation", "oxidation", "%")
+    carbon = activity * ncv * cc * oxidation / 100
+    return {
+        "process": process,
+        "source": line.source.id,
+        "fuel": _name(subject),
+        "activity": activity,
+        "unit": display_unit(target),
+        "ad_source": "能源消耗统计台账",
+        "ncv": ncv,
+        "ncv_unit": display_unit(ncv_default.unit),
+        "ncv_source": ncv_source,
+        "cc": cc,
+        "cc_source": cc_source,
+        "oxidation": oxidation,
+        "oxidation_source": of_source,
+        "carbon": carbon,
+        "tco2": carbon * CO2_PER_C,
+    }
+
+
+def _material_row(
+    *,
+    process: str,
+    item: str,
+    subject: str,
+    direction: str,
+    quantity: float,
+    carbon_content: float | None,
+    ad_source: str,
+    defaults: _Defaults,
+    record: str,
+) -> dict[str, Any]:
+    """A carbon-bearing material entering or leaving the entity: AD × C."""
+    if carbon_content is None:
+        carbon_content, cc_source = defaults.get(subject, "carbon_content", record).value, DEFAULT
+    else:
+        cc_source = MEASURED
+    carbon = quantity * carbon_content
+    sign = 1 if direction == "输入" else -1
+    return {
+        "process": process,
+        "source": item,
+        "material": _name(subject),
+        "direction": direction,
+        "activity": quantity,
+        "unit": "t",
+        "ad_source": ad_source,
+        "cc": carbon_content,
+        "cc_source": cc_source,
+        "carbon": carbon,
+        "tco2": sign * carbon * CO2_PER_C,
+    }
+
+
+def _measured_ef_carbon(line: ReportLine) -> float | None:
+    """A measured CO2 factor (t CO2/t) of a process line as carbon content (t C/t), else None."""
+    for use in line.plan.parameters:
+        if use.name == "ef_co2" and use.measured:
+            return _convert(use.value, use.unit, "t/t", line.source.id) / CO2_PER_C
+    return None
+
+
+def _stream_rows(source: Source, process: str, defaults: _Defaults) -> list[dict[str, Any]]:
+    rows = []
+    for direction, streams in (("输入", source.inputs), ("输出", source.outputs)):
+        for stream in streams:
+            record = f"{source.id}/{stream.material}"
+            cc = stream.carbon_content
+            rows.append(
+                _material_row(
+                    process=process,
+                    item=source.id,
+                    subject=stream.material,
+                    direction=direction,
+                    quantity=_convert(stream.quantity, stream.unit, "t", record),
+                    carbon_content=None
+                    if cc is None
+                    else _convert(cc.value, cc.unit, "t/t", record),
+                    ad_source="物料统计台账",
+                    defaults=defaults,
+                    record=record,
+                )
+            )
+    return rows
+
+
+def _resolve(entity: Entity, lines: list[ReportLine]) -> dict[tuple[str, str], str]:
+    """(facility, source) → process code; every reference must name a source of the entity."""
+    known = {(x.facility.id, x.source.id) for x in lines}
+    mapping: dict[tuple[str, str], str] = {}
+    for process in entity.processes:
+        for reference in process.sources:
+            facility, _, source = reference.rpartition("/")
+            matches = [k for k in known if k[1] == source and (not facility or k[0] == facility)]
+            if len(matches) != 1:
+                raise InputError(
+                    f"process {process.code} names the source {reference!r}, which "
+                    + ("is not a source of" if not matches else "is ambiguous among")
+                    + f" the facilities {', '.join(entity.facilities)}",
+                    record=f"entity {entity.id}",
+                    hint="name a source id of the inventory (facility-id/source-id when two "
+                    "facilities share the id)",
+                )
+            if matches[0] in mapping:
+                raise InputError(
+                    f"the source {reference!r} is listed under two processes",
+                    record=f"entity {entity.id}",
+                    hint="give each source to one process",
+                )
+            mapping[matches[0]] = process.code
+    for flow in entity.supplements:
+        held = [k for k in known if k[1] == flow.dataset_source]
+        if flow.dataset_source and held and held[0] not in mapping:
+            mapping[held[0]] = flow.process
+    return mapping
+
+
+SUPPLEMENTED = "（企业数据集未含，取自重点排放单位信息文件）"
+"""Appended to the data source of a figure the entities file supplies in place of the dataset."""
+
+
+class _Production:
+    """The ``production`` lists of the entity's facilities in the inventory, by product id.
+
+    An inventory that lists no production at all leaves the entities file's fallback figures
+    in force (marked as such); one that lists production must hold every product named.
+    """
+
+    def __init__(self, entity: Entity, inventory: Inventory) -> None:
+        self.entity = entity
+        self.items: dict[str, Any] = {}
+        for facility in inventory.facilities:
+            if facility.id in entity.facilities:
+                for item in getattr(facility, "production", ()):
+                    self.items[item.product] = item
+
+    def get(self, product: str | None, record: str) -> Any:
+        if product is None or not self.items:
+            return None
+        if product not in self.items:
+            raise InputError(
+                f"{record} names the product {product!r}, which the production of "
+                f"{', '.join(self.entity.facilities)} does not list",
+                record=f"entity {self.entity.id}",
+                hint=f"use one of {', '.join(sorted(self.items))}",
+            )
+        return self.items[product]
+
+
+def _transfer_rows(
+    entity: Entity, defaults: _Defaults, production: _Production
+) -> list[dict[str, Any]]:
+    rows = []
+    for transfer in entity.transfers:
+        record = f"transfer {transfer.material} {transfer.from_process}→{transfer.to_process}"
+        made = production.get(transfer.production, f"the {record}")
+        quantity = transfer.quantity if made is None else made.quantity - (made.sold or 0)
+        source = transfer.data_source + (
+            SUPPLEMENTED if transfer.production and made is None else ""
+        )
+        row: dict[str, Any] = {
+            "material": _name(transfer.material),
+            "from": entity.process(transfer.from_process).label,
+            "to": entity.process(transfer.to_process).label,
+            "from_code": transfer.from_process,
+            "to_code": transfer.to_process,
+            "activity": quantity,
+            "unit": display_unit(transfer.unit),
+            "ad_source": source,
+            "ncv": None,
+            "cc": None,
+            "carbon_content": None,
+        }
+        if transfer.unit == "t":
+            row["carbon_content"] = defaults.get(transfer.material, "carbon_content", record).value
+            row["carbon"] = quantity * row["carbon_content"]
+        else:
+            row["ncv"] = defaults.get(transfer.material, "ncv", record).value
+            row["cc"] = defaults.get(transfer.material, "carbon_per_heat", record).value
+            row["carbon"] = quantity * row["ncv"] * row["cc"]
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class _Balance:
+    fuel: float = 0.0
+    material_in: float = 0.0
+    transfer_in: float = 0.0
+    product_out: float = 0.0
+    transfer_out: float = 0.0
+
+    @property
+    def net(self) -> float:
+        return (
+            self.fuel + self.material_in + self.transfer_in - self.product_out - self.transfer_out
+        )
+
+
+def build_entity_report(
+    entity: Entity,
+    inventory: Inventory,
+    result: Computation,
+    *,
+    source_file: str | None = None,
+    lines: list[ReportLine] | None = None,
+) -> dict[str, Any]:
+    """The 2025-guideline report of one legal entity (docs/reports.md)."""
+    facility_ids = {f.id for f in inventory.facilities}
+    for facility in entity.facilities:
+        if facility not in facility_ids:
+            raise InputError(
+                f"the entity names the facility {facility!r}, which the inventory does not hold",
+                record=f"entity {entity.id}",
+                hint=f"use one of {', '.join(sorted(facility_ids))}",
+            )
+    lines = [
+        x for x in (lines or report_lines(inventory, result)) if x.facility.id in entity.facilities
+    ]
+    mapping = _resolve(entity, lines)
+    defaults = _Defaults(entity)
+    labels: dict[str, str] = {p.code: p.label for p in entity.processes}
+
+    fuel_rows: list[dict[str, Any]] = []
+    material_rows: list[dict[str, Any]] = []
+    energy_rows: list[dict[str, Any]] = []
+    excluded: list[dict[str, Any]] = []
+    seen_mass_balance: set[tuple[str, str]] = set()
+    for line in lines:
+        key = (line.facility.id, line.source.id)
+        record = f"{line.facility.id}/{line.source.id}"
+        if line.method in ("electricity", "heat") and line.scope in ("2_location", "exported"):
+            energy_rows.append(_energy_row(line))
+            continue
+        if line.scope != "1" or line.gas != "CO2":
+            if line.scope in ("1", "3", "biogenic"):
+                excluded.append(_excluded_row(line))
+            continue
+        if key not in mapping:
+            raise InputError(
+                f"the source {line.source.id} ({line.method}, direct CO2) is not given to a "
+                "process",
+                record=f"entity {entity.id}",
+                hint="add it to the sources of one process in the entities file",
+            )
+        process = labels[mapping[key]]
+        if line.method == "combustion":
+            fuel_rows.append(_fuel_row(line, process, defaults) | {"code": mapping[key]})
+        elif line.method in ("carbonate", "process", "carbon_fixed"):
+            product = line.method == "carbon_fixed"
+            material_rows.append(
+                _material_row(
+                    process=process,
+                    item=line.source.id,
+                    subject=line.plan.factor.subject,
+                    direction="输出" if product else "输入",
+                    quantity=_convert(line.activity, line.unit, "t", record),
+                    carbon_content=_measured_ef_carbon(line),
+                    ad_source="产品产量统计台账" if product else "物料消耗统计台账",
+                    defaults=defaults,
+                    record=record,
+                )
+                | {"code": mapping[key]}
+            )
+        elif line.method == "mass_balance":
+            if key not in seen_mass_balance:
+                seen_mass_balance.add(key)
+                rows = _stream_rows(line.source, process, defaults)
+                material_rows.extend(row | {"code": mapping[key]} for row in rows)
+        else:
+            raise InputError(
+                f"the source {line.source.id} ({line.method}) cannot be accounted by carbon "
+                "balance under the 2025 steel guideline",
+                record=f"entity {entity.id}",
+                hint="describe it as fuel combustion, a carbon-bearing material or a mass "
+                "balance, or report it with --rulebook cn-steel-2013",
+            )
+    production = _Production(entity, inventory)
+    held = {x.source.id for x in lines}
+    for flow in entity.supplements:
+        if flow.dataset_source in held:
+            continue  # the dataset holds it now: its source is accounted above
+        made = production.get(flow.production, f"the supplement {flow.id}")
+        quantity = flow.quantity if made is None else made.sold or 0.0
+        if quantity == 0:
+            continue
+        material_rows.append(
+            _material_row(
+                process=labels[flow.process],
+                item=flow.id,
+                subject=flow.material,
+                direction="输入" if flow.direction == "input" else "输出",
+                quantity=quantity,
+                carbon_content=flow.carbon_content,
+                ad_source=flow.data_source + ("" if made is not None else SUPPLEMENTED),
+                defaults=defaults,
+                record=f"supplement {flow.id}",
+            )
+            | {"code": flow.process}
+        )
+    transfer_rows = _transfer_rows(entity, defaults, production)
+
+    balances: dict[str, _Balance] = {p.code: _Balance() for p in entity.processes}
+    for row in fuel_rows:
+        balances[row["code"]].fuel += row["carbon"]
+    for row in material_rows:
+        if row["direction"] == "输入":
+            balances[row["code"]].material_in += row["carbon"]
+        else:
+            balances[row["code"]].product_out += row["carbon"]
+    for row in transfer_rows:
+        balances[row["from_code"]].transfer_out += row["carbon"]
+        balances[row["to_code"]].transfer_in += row["carbon"]
+    enterprise = _Balance(
+        fuel=sum(b.fuel for b in balances.values()),
+        material_in=sum(b.material_in for b in balances.values()),
+        product_out=sum(b.product_out for b in balances.values()),
+    )
+    e_total = enterprise.net * CO2_PER_C
+    e_processes = sum(b.net for b in balances.values()) * CO2_PER_C
+    process_rows = [
+        {
+            "process": entity.process(code).label,
+            "code": code,
+            "units": entity.process(code).units,
+            "fuel": b.fuel,
+            "material_in": b.material_in,
+            "transfer_in": b.transfer_in,
+            "product_out": b.product_out,
+            "transfer_out": b.transfer_out,
+            "net": b.net,
+            "tco2": b.net * CO2_PER_C,
+        }
+        for code, b in balances.items()
+    ]
+    power = _power_rows(entity, balances)
+    e_power = balances["captive_power"].net * CO2_PER_C if "captive_power" in balances else 0.0
+    product_rows = _product_rows(entity, lines, production)
+    document = _document(
+        entity,
+        inventory,
+        source_file=source_file,
+        e_total=e_total,
+        e_processes=e_processes,
+        e_power=e_power,
+        tables={
+            "basic": _basic_table(entity, inventory, e_total),
+            "summary": _summary_table(e_total, e_processes, e_power, process_rows),
+            "products": _products_table(product_rows),
+            "fuels": _fuels_table(fuel_rows),
+            "materials": _materials_table(material_rows),
+            "transfers": _transfers_table(transfer_rows),
+            "balance": _balance_table(process_rows, enterprise),
+            "captive_power": _power_table(power),
+            "purchased_energy": _energy_table(energy_rows),
+            "excluded": _excluded_table(excluded),
+            "defaults": _defaults_table(defaults.used),
+        },
+    )
+    document["totals"] = {
+        "ets_direct_co2": e_total,
+        "process_sum": e_processes,
+        "captive_power": e_power,
+        "carbon_in": enterprise.fuel + enterprise.material_in,
+        "carbon_out": enterprise.product_out,
+    }
+    return document
+
+
+def _energy_row(line: ReportLine) -> dict[str, Any]:
+    kind = {"electricity": "电力", "heat": "热力"}[line.method]
+    direction = "输出" if line.scope == "exported" else "净购入"
+    use = line.plan.parameters[0]
+    electricity = line.method == "electricity"
+    unit, factor_unit = ("MWh", "t/MWh") if electricity else ("GJ", "t/GJ")
+    return {
+        "facility": line.facility.id,
+        "kind": direction + kind,
+        "activity": _convert(line.activity, line.unit, unit, line.source.id),
+        "unit": unit,
+        "ef": _convert(use.value, use.unit, factor_unit, line.source.id),
+        "ef_unit": "tCO2/MWh" if electricity else "tCO2/GJ",
+        "ef_source": line.plan.factor.id,
+        "tco2": line.tco2e,
+    }
+
+
+def _excluded_row(line: ReportLine) -> dict[str, Any]:
+    if line.scope == "3":
+        reason = "范围三排放，不属于重点排放单位边界"
+    elif line.scope == "biogenic":
+        reason = "生物质燃烧 CO2，不计入"
+    else:
+        reason = f"全国碳市场钢铁行业仅核算 CO2，{line.gas} 不计入"
+    return {
+        "source": line.source.id,
+        "gas": line.gas,
+        "tco2e": line.tco2e,
+        "reason": reason,
+    }
+
+
+def _power_rows(entity: Entity, balances: dict[str, _Balance]) -> list[dict[str, Any]]:
+    if entity.captive_power is None or "captive_power" not in balances:
+        return []
+    plant = entity.captive_power
+    emissions = balances["captive_power"].net * CO2_PER_C
+    return [
+        {
+            "generation": plant.generation_mwh,
+            "supplied": plant.supplied_mwh,
+            "tco2": emissions,
+            "intensity": emissions / plant.generation_mwh,
+            "ad_source": plant.data_source,
+        }
+    ]
+
+
+def _product_rows(
+    entity: Entity, lines: list[ReportLine], production: _Production
+) -> list[dict[str, Any]]:
+    rows = []
+    for process in entity.processes:
+        for product in process.products:
+            quantity, unit = product.quantity, product.unit
+            made = production.get(product.production, f"the product {product.name}")
+            source = product.data_source
+            if made is not None:
+                quantity, unit = made.quantity, made.unit
+            elif product.production:
+                source += SUPPLEMENTED
+            if quantity is None and product.source is None:
+                raise InputError(
+                    f"the product {product.name} has no quantity",
+                    record=f"entity {entity.id}: process {process.code}",
+                    hint="give its quantity, the production entry or the inventory source of it",
+                )
+            if product.source is not None:
+                match = [x for x in lines if x.source.id == product.source and x.gas == "CO2"]
+                if not match:
+                    raise InputError(
+                        f"the product {product.name} takes its output from the source "
+                        f"{product.source!r}, which the entity's facilities do not hold",
+                        record=f"entity {entity.id}: process {process.code}",
+                        hint="name a source id of the inventory, or give the quantity",
+                    )
+                quantity, unit = match[0].activity, match[0].unit
+            rows.append(
+                {
+                    "process": process.label,
+                    "units": process.units,
+                    "product": product.name,
+                    "quantity": quantity,
+                    "unit": unit,
+                    "ad_source": source,
+                }
+            )
+    return rows
+
+
+def _document(
+    entity: Entity,
+    inventory: Inventory,
+    *,
+    source_file: str | None,
+    e_total: float,
+    e_processes: float,
+    e_power: float,
+    tables: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "report": "china_steel_2025",
+        "rulebook": "cn-steel-2025",
+        "title": f"{inventory.period.year} 年度温室气体排放报告（钢铁行业）",
+        "subtitle": f"依据{GUIDELINE_2025}编制 · 企业层级和工序层级 · 碳平衡法",
+        "organization": entity.name,
+        "entity_id": entity.id,
+        "uscc": entity.uscc,
+        "period": {
+            "start": inventory.period.start.isoformat(),
+            "end": inventory.period.end.isoformat(),
+        },
+        "gwp_set": None,
+        "unit": T,
+        "source_file": source_file,
+        "facts": [
+            fact("ets_direct_co2", "纳入全国碳市场的二氧化碳直接排放量", e_total, T),
+            fact("process_sum", "工序层级排放量合计", e_processes, T),
+            *(
+                [fact("captive_power", "其中：自备电厂", e_power, T)]
+                if any(p.code == "captive_power" for p in entity.processes)
+                else []
+            ),
+        ],
+        "tables": tables,
+        "declaration": {
+            "title": "声明",
+            "text": f"本单位（{entity.name}，统一社会信用代码 {entity.uscc}）承诺：本报告所填报的"
+            f"{inventory.period.year} 年度温室气体排放数据及相关信息真实、准确、完整，"
+            "数据来源可追溯，原始记录及支撑材料按规定保存；如有不实，本单位愿承担相应的法律责任。",
+            "signatures": [
+                f"法定代表人（签字）：{entity.legal_representative}",
+                "重点排放单位（盖章）：",
+                f"日期：{entity.report_date.isoformat() if entity.report_date else ''}",
+            ],
+        },
+        "notes": [
+            f"核算依据：{GUIDELINE_2025}；企业层级和工序层级同时核算，自备电厂作为单独工序核算，"
+            "各工序及企业层级均采用碳平衡法（碳输入减碳输出）。",
+            "二氧化碳排放量 =（碳输入量 − 碳输出量）× 44/12；燃料碳输入 = 消耗量 × 低位发热量 × "
+            "单位热值含碳量 × 碳氧化率。工序之间传递的铁水、煤气按相同碳量计入输出工序和输入工序，"
+            "在企业层级相互抵消，故各工序排放量之和等于企业层级排放量。",
+            "含碳量、单位热值含碳量以 tC/t、tC/GJ 表示，碳氧化率以 % 表示；气体燃料消耗量以 10⁴Nm³ "
+            "计，低位发热量以 GJ/10⁴Nm³ 计。",
+            "缺省值未能与指南原文逐项核对，附表 9 逐行注明其来源与核对状态；本报告所列附表编排参照"
+            "指南的报告要求，附表编号未与原文核对。",
+            "净购入电力和热力为信息项，不计入全国碳市场直接排放量。",
+        ],
+    }
+
+
+def _basic_table(entity: Entity, inventory: Inventory, e_total: float) -> dict[str, Any]:
+    facilities = {f.id: f for f in inventory.facilities}
+    processes = "；".join(
+        f"{p.label}（{p.units}）" if p.units else p.label for p in entity.processes
+    )
+    threshold = (
+        f"达到（{e_total:,.0f} tCO2 ≥ {ETS_THRESHOLD_T:,.0f} tCO2e）"
+        if e_total >= ETS_THRESHOLD_T
+        else f"未达到（{e_total:,.0f} tCO2 < {ETS_THRESHOLD_T:,.0f} tCO2e），按自愿或地方要求报告"
+    )
+    rows = [
+        ("重点排放单位名称", entity.name),
+        ("统一社会信用代码", entity.uscc),
+        ("法定代表人", entity.legal_representative),
+        ("注册地址", entity.registered_address),
+        ("生产经营场所地址", entity.production_address or entity.registered_address),
+        ("所属行业", entity.industry),
+        ("报告年度", f"{inventory.period.year} 年（{inventory.period.label}）"),
+        (
+            "核算边界内的设施",
+            "；".join(
+                entity.facility_names.get(f) or facilities[f].name or f for f in entity.facilities
+            ),
+        ),
+        ("生产单元/工序", processes),
+        ("填报联系人", f"{entity.contact.name}　{entity.contact.phone}　{entity.contact.email}"),
+        ("纳入门槛（年排放 2.6 万 tCO2e）", threshold),
+    ]
+    return table(
+        "一、重点排放单位基本信息",
+        [Column("item", "项目"), Column("value", "内容")],
+        [{"item": k, "value": v} for k, v in rows],
+        note="纳入门槛见生态环境部 2025 年 3 月工作方案（环气候〔2025〕23号），据二手资料转述，"
+        "未与原文核对。",
+    )
+
+
+def _summary_table(
+    e_total: float, e_processes: float, e_power: float, process_rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    rows = [{"item": "企业层级二氧化碳排放量（碳平衡法）", "tco2": e_total}]
+    rows += [{"item": f"　{r['process']}工序", "tco2": r["tco2"]} for r in process_rows]
+    rows.append({"item": "工序层级排放量合计", "tco2": e_processes})
+    if any(r["code"] == "captive_power" for r in process_rows):
+        rows.append({"item": "其中：自备电厂", "tco2": e_power})
+    return table(
+        "表 1　排放量汇总",
+        [Column("item", "项目"), num("tco2", "二氧化碳排放量", T, 2)],
+        rows,
+        total={"item": "纳入全国碳市场的二氧化碳直接排放量", "tco2": e_total},
+    )
+
+
+def _products_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return table(
+        "附表 1　生产工序及主要产品产量",
+        [
+            Column("process", "工序"),
+            Column("units", "生产单元"),
+            Column("product", "主要产品"),
+            num("quantity", "产量", "", 0),
+            Column("unit", "单位"),
+            Column("ad_source", "数据来源"),
+        ],
+        rows,
+    )
+
+
+def _fuels_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return table(
+        "附表 2　化石燃料碳输入",
+        [
+            Column("process", "工序"),
+            Column("source", "排放源编号"),
+            Column("fuel", "燃料品种"),
+            num("activity", "消耗量", "", 2),
+            Column("unit", "单位"),
+            num("ncv", "低位发热量", "", 3),
+            Column("ncv_unit", "单位"),
+            Column("ncv_source", "来源"),
+            num("cc", "单位热值含碳量", "tC/GJ", 5),
+            Column("cc_source", "来源"),
+            num("oxidation", "碳氧化率", "%", 1),
+            Column("oxidation_source", "来源"),
+            num("carbon", "碳输入量", C, 2),
+            num("tco2", "折合二氧化碳", T, 2),
+        ],
+        rows,
+        total={
+            "fuel": "合计",
+            "carbon": sum(r["carbon"] for r in rows),
+            "tco2": sum(r["tco2"] for r in rows),
+        },
+        note="碳输入量 = 消耗量 × 低位发热量 × 单位热值含碳量 × 碳氧化率 / 100；"
+        "消耗量数据来源为能源消耗统计台账。",
+    )
+
+
+def _materials_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return table(
+        "附表 3　含碳原料、产品的碳输入与碳输出（含外购生铁）",
+        [
+            Column("process", "工序"),
+            Column("source", "编号"),
+            Column("material", "物料"),
+            Column("direction", "输入/输出"),
+            num("activity", "数量", "", 2),
+            Column("unit", "单位"),
+            Column("ad_source", "数量来源"),
+            num("cc", "含碳量", "tC/t", 5),
+            Column("cc_source", "含碳量来源"),
+            num("carbon", "碳量", C, 2),
+            num("tco2", "对排放的贡献", T, 2),
+        ],
+        rows,
+        total={"material": "合计（输入为正、输出为负）", "tco2": sum(r["tco2"] for r in rows)},
+        note="碳量 = 数量 × 含碳量。",
+    )
+
+
+def _transfers_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return table(
+        "附表 4　工序间碳传递",
+        [
+            Column("material", "物料"),
+            Column("from", "输出工序"),
+            Column("to", "输入工序"),
+            num("activity", "数量", "", 2),
+            Column("unit", "单位"),
+            num("ncv", "低位发热量", "GJ/10⁴Nm³", 3),
+            num("cc", "单位热值含碳量", "tC/GJ", 5),
+            num("carbon_content", "含碳量", "tC/t", 5),
+            num("carbon", "碳量", C, 2),
+            Column("ad_source", "数据来源"),
+        ],
+        rows,
+        note="煤气：碳量 = 数量 × 低位发热量 × 单位热值含碳量；铁水等固体：碳量 = 数量 × 含碳量。"
+        "传递的碳计入输出工序的碳输出和输入工序的碳输入，在企业层级相互抵消。",
+    )
+
+
+def _balance_table(rows: list[dict[str, Any]], enterprise: _Balance) -> dict[str, Any]:
+    transfers = sum(r["transfer_in"] for r in rows)
+    return table(
+        "附表 5　工序层级和企业层级碳平衡",
+        [
+            Column("process", "工序"),
+            num("fuel", "燃料碳输入", C, 2),
+            num("material_in", "含碳原料碳输入", C, 2),
+            num("transfer_in", "其他工序转入碳", C, 2),
+            num("product_out", "产品等碳输出", C, 2),
+            num("transfer_out", "转出至其他工序碳", C, 2),
+            num("net", "净碳排放", C, 2),
+            num("tco2", "二氧化碳排放量", T, 2),
+        ],
+        rows,
+        total={
+            "process": "企业层级",
+            "fuel": enterprise.fuel,
+            "material_in": enterprise.material_in,
+            "transfer_in": transfers,
+            "product_out": enterprise.product_out,
+            "transfer_out": transfers,
+            "net": enterprise.net,
+            "tco2": enterprise.net * CO2_PER_C,
+        },
+        note="净碳排放 = 燃料碳输入 + 含碳原料碳输入 + 其他工序转入碳 − 产品等碳输出 − "
+        "转出至其他工序碳；二氧化碳排放量 = 净碳排放 × 44/12。",
+    )
+
+
+def _power_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return table(
+        "附表 6　自备电厂",
+        [
+            num("generation", "发电量", "MWh", 0),
+            num("supplied", "供电量", "MWh", 0),
+            num("tco2", "二氧化碳排放量", T, 2),
+            num("intensity", "发电排放强度", "tCO2/MWh", 4),
+            Column("ad_source", "数据来源"),
+        ],
+        rows,
+        note="排放量取附表 5 自备电厂工序的碳平衡结果；发电排放强度 = 排放量 / 发电量。",
+    )
+
+
+def _energy_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return table(
+        "附表 7　净购入电力和热力（信息项）",
+        [
+            Column("facility", "设施"),
+            Column("kind", "类型"),
+            num("activity", "数量", "", 2),
+            Column("unit", "单位"),
+            num("ef", "排放因子", "", 4),
+            Column("ef_unit", "因子单位"),
+            Column("ef_source", "因子编号"),
+            num("tco2", "隐含排放量", T, 2),
+        ],
+        rows,
+        note="电力排放因子取所在区域电网平均排放因子；输出热力为负值。本表不计入全国碳市场直接排放量。",
+    )
+
+
+def _excluded_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by_key: dict[tuple[str, str, str], float] = defaultdict(float)
+    for row in rows:
+        by_key[(row["source"], row["gas"], row["reason"])] += row["tco2e"]
+    return table(
+        "附表 8　未计入的排放",
+        [
+            Column("source", "排放源编号"),
+            Column("gas", "气体"),
+            num("tco2e", "排放量", "tCO2e", 2),
+            Column("reason", "原因"),
+        ],
+        [{"source": s, "gas": g, "tco2e": v, "reason": r} for (s, g, r), v in by_key.items()],
+    )
+
+
+def _defaults_table(used: dict[str, GuidelineValue]) -> dict[str, Any]:
+    rows = [
+        {
+            "id": v.factor_id,
+            "name": v.name_zh,
+            "parameter": {
+                "ncv": "低位发热量",
+                "carbon_per_heat": "单位热值含碳量",
+                "oxidation": "碳氧化率",
+                "carbon_content": "含碳量",
+            }[v.parameter],
+            "value": v.value,
+            "unit": display_unit(v.unit),
+            "status": v.note_zh,
+        }
+        for v in sorted(used.values(), key=lambda v: v.factor_id)
+    ]
+    return table(
+        "附表 9　缺省值及其来源",
+        [
+            Column("id", "编号"),
+            Column("name", "燃料/物料"),
+            Column("parameter", "参数"),
+            num("value", "数值", "", -1),
+            Column("unit", "单位"),
+            Column("status", "来源及核对状态"),
+        ],
+        rows,
+        note=f"数据文件：carbonlink data/cets/{DEFAULTS_FILE}。",
+    )
+
+
+def build_china_2025_reports(
+    entities: tuple[Entity, ...],
+    inventory: Inventory,
+    result: Computation,
+    *,
+    source_file: str | None = None,
+) -> list[dict[str, Any]]:
+    """One report per legal entity; every direct-CO2 source must belong to exactly one entity."""
+    lines = report_lines(inventory, result)
+    owner: dict[str, str] = {}
+    for entity in entities:
+        for facility in entity.facilities:
+            if facility in owner:
+                raise InputError(
+                    f"the facility {facility} belongs to two entities ({owner[facility]}, "
+                    f"{entity.id})",
+                    hint="a facility is part of one legal entity",
+                )
+            owner[facility] = entity.id
+    orphans = sorted(
+        {x.facility.id for x in lines if x.scope == "1" and x.gas == "CO2"} - set(owner)
+    )
+    if orphans:
+        raise InputError(
+            f"the facilities {', '.join(orphans)} have direct CO2 but belong to no entity",
+            hint="list them under the facilities of their legal entity in the entities file",
+        )
+    return [
+        build_entity_report(entity, inventory, result, source_file=source_file, lines=lines)
+        for entity in entities
+    ]
