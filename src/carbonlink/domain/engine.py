@@ -188,10 +188,28 @@ class Computation:
             out[key] = out.get(key, 0.0) + line["tco2e"]
         return out
 
+    def line_quantities(self) -> npt.NDArray[np.float64]:
+        """The activity each line prices, [line, period]: ``linear × A + fixed × w``.
+
+        The channel's activity for most lines; an instrument's cover for a market-based
+        instrument line and the uncovered rest for the residual-mix line.
+        """
+        plan = self.plan
+        n_periods = self.activity.shape[1] if self.activity.ndim == 2 else 1
+        total = self.activity.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total[:, None] > 0, self.activity / total[:, None], 1.0 / n_periods)
+        lc = plan.line_channel
+        return np.asarray(
+            plan.line_linear[:, None] * self.activity[lc] + plan.line_fixed[:, None] * share[lc],
+            dtype=np.float64,
+        )
+
     def lines(self) -> list[dict[str, Any]]:
         """One dict per line and period with the lineage (the JSON ``lines``)."""
         out = []
         plan = self.plan
+        priced = self.line_quantities()
         for l_index, line in enumerate(plan.lines):
             channel = plan.channels[line.channel]
             lp = line.plan
@@ -217,6 +235,7 @@ class Computation:
                             "id": channel.activity_id,
                             "quantity": float(self.activity[line.channel, p_index]),
                             "unit": channel.unit,
+                            "priced": float(priced[l_index, p_index]),
                         },
                         "coefficient": lp.coefficient,
                         "coefficient_unit": f"t {lp.gas}/{channel.unit}",

@@ -6,7 +6,7 @@ import asyncio
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from carbonlink.api import results
 from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
+from carbonlink.api.domain_text import plan_text_source
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
@@ -806,13 +807,19 @@ def plan_page(facility_id: str, request: Request, ctx: Context) -> HTMLResponse:
     return _render_plan(request, ctx, caller, facility_id)
 
 
-def _revised_entries(plan: Any, form: Any) -> list[Any]:
-    """The plan's entries with the form's edits; InputError on an invalid choice or field."""
+def _revised_entries(plan: Any, form: Any, gettext: Callable[[str], str]) -> list[Any]:
+    """The plan's entries with the form's edits; InputError on an invalid choice or field.
+
+    The page shows a template's sampling and data-gap sentences in the reader's language; one
+    sent back unchanged is the stored sentence, so saving in Chinese does not rewrite it.
+    """
     from carbonlink.monitor.plan import PlanEntry
 
     entries = []
     for index, entry in enumerate(plan.entries):
         sent = {name: str(form.get(f"{index}-{name}", "")).strip() for name in PLAN_FIELDS}
+        for name in ("sampling", "data_gap_procedure"):
+            sent[name] = plan_text_source(sent[name], getattr(entry, name), gettext)
         if not sent["method"]:
             raise InputError(
                 f"{entry.source_id}: the calculation method is empty",
@@ -863,7 +870,8 @@ def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: An
             f"version {form.get('version')} is no longer the latest; reload and edit again",
         )
     try:
-        revised = versions[0].plan.revise(_revised_entries(versions[0].plan, form))
+        gettext = formatter(ctx.catalogues, _language(request, caller)).gettext
+        revised = versions[0].plan.revise(_revised_entries(versions[0].plan, form, gettext))
     except InputError as exc:
         return _render_plan(request, ctx, caller, facility_id, 422, str(exc))
     results.save_plan(ctx.engine, caller.organization_id, revised, caller.display_name)
