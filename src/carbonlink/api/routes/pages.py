@@ -7,7 +7,7 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from carbonlink.api.routes.factors import search_factors
 from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.ingest.validation import suspect_reason
 from carbonlink.store.tenant_data import organization_conflicts, resolve_organization_conflict
 from carbonlink.store.workspace import resolve_workspace_path
 
@@ -453,22 +454,33 @@ def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
             return meter_anomalies(stored.ts_us, stored.value, zone, pick=pick)
 
         anomalies = ctx.runs.get((org, f"meter:{meter_id}:{pick}"), ctx.data.version(org), detect)
+    last = readings[-1].ts if readings else None
+    shown = readings[::-1][:50]
     return _render(
         request,
         ctx,
         "meter.html",
         caller,
         nav="overview",
+        last_reading=last,
+        live=last is not None and is_live(last, meter.interval_s),
+        suspect={r.ts: suspect_reason(r.value, meter) for r in shown if r.quality == "suspect"},
         anomalies=anomalies,
         episode=request.query_params.get("episode", "0"),
         band_json=json.dumps(anomalies.window if anomalies else None),
         meter=meter,
         facility=facility,
         source=ctx.data.source(org, meter.source_id) if meter.source_id else None,
-        readings=readings[::-1][:50],
+        readings=shown,
         tz=facility.timezone if facility else "UTC",
         series_json=json.dumps(series),
     )
+
+
+def is_live(last: datetime, interval_s: int | None, now: datetime | None = None) -> bool:
+    """Whether a meter's data is arriving: its last reading within two of its intervals."""
+    window = timedelta(seconds=2 * (interval_s or 3600))
+    return (now or datetime.now(UTC)) - last <= window
 
 
 @router.get("/meters/{meter_id}/events")
