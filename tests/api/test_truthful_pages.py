@@ -22,7 +22,7 @@ METER = "fac-steelmaking-m-power"
 
 
 def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ")
 
 
 def _run_pages(service: Service, engine: sa.Engine):  # type: ignore[no-untyped-def]

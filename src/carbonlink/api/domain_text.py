@@ -32,8 +32,8 @@ METHODS = {
     "process": "Process emissions",
     "carbon_fixed": "Carbon fixed in products",
     "mass_balance": "Carbon mass balance",
-    "electricity": "Purchased electricity",
-    "heat": "Purchased heat",
+    "electricity": "Purchased or exported electricity",
+    "heat": "Purchased or exported heat",
     "fugitive": "Fugitive emissions (refrigerants)",
     "generic": "Activity data × emission factor",
 }
