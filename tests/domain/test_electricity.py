@@ -55,6 +55,17 @@ def test_market_based_certificates_and_residual_mix() -> None:
     assert totals["scope2_market"] == pytest.approx(20_000 * 0.6096)
 
 
+def test_each_market_based_line_states_the_quantity_it_prices() -> None:
+    """25 000 MWh consumed, 5 000 MWh covered by certificates: lines of 5 000 and 20 000."""
+    lines = run(power(instruments=[{"type": "green_certificate", "quantity": 5000}])).lines()
+    market = {ln["category"]: ln["activity"] for ln in lines if ln["scope"] == "2_market"}
+    assert market["instrument:green_certificate"]["quantity"] == pytest.approx(5000)
+    assert market["residual_mix"]["quantity"] == pytest.approx(20_000)
+    assert market["residual_mix"]["source_quantity"] == pytest.approx(25_000)
+    location = line(run(power()), scope="2_location")["activity"]
+    assert location["quantity"] == location["source_quantity"] == pytest.approx(25_000)
+
+
 def test_market_based_without_instruments_uses_residual_mix() -> None:
     assert run(power()).totals()["scope2_market"] == pytest.approx(25_000 * 0.6096)
 

@@ -9,8 +9,11 @@ from rich.console import Console
 
 from carbonlink.demo import plant as plant_demo
 from carbonlink.demo.plant import ingest_plant_data
+from carbonlink.demo.run import metered_inventory_text
+from carbonlink.domain.inventory import parse_inventory
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
+from carbonlink.store.workspace import open_store
 
 
 def _settings(tmp_path: Path) -> Settings:
@@ -53,6 +56,16 @@ def test_without_the_file_a_generated_year_is_used_and_announced(
     assert plant.year.label == "2018" and plant.year.intervals == 35_040
     assert plant.year.intervals_estimated == 0
     assert plant.file.read_bytes().startswith(b"\xef\xbb\xbfdate,")
+    # the meter and the metered works say, wherever they are shown, that the series is generated
+    store = open_store(_settings(tmp_path))
+    try:
+        meter = store.meter(plant.meter_id)
+    finally:
+        store.engine.dispose()
+    assert meter is not None and (meter.name or "").endswith("(GENERATED series, illustrative)")
+    works = parse_inventory(metered_inventory_text(plant.origin)).facilities[0]
+    assert "GENERATED" in works.name and "real" not in works.name
+    assert "real 2018 profile" in parse_inventory(metered_inventory_text("real")).facilities[0].name
 
 
 def test_a_plant_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonlink.api.body_limit import BodyLimit
 from carbonlink.api.deps import ServiceContext
+from carbonlink.api.domain_text import install_filters
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import (
@@ -154,6 +155,7 @@ def create_app(
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
     templates.env.filters["script_json"] = script_json
+    install_filters(templates.env.filters)
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",

@@ -11,7 +11,7 @@ and says so, so the demo still runs end to end.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -26,7 +26,7 @@ from carbonlink.ingest.file_import import ImportReport, import_file
 from carbonlink.ingest.mapping import load_mapping, shipped_mapping
 from carbonlink.ingest.vee import derive_activity
 from carbonlink.settings import Settings
-from carbonlink.store import to_epoch_us
+from carbonlink.store import Store, to_epoch_us
 from carbonlink.store.workspace import open_store
 
 METER_ID = "daewoo-gwangyang-electricity"
@@ -84,6 +84,16 @@ def generate_plant_file(path: Path, *, seed: int = 2018) -> Path:
     return path
 
 
+GENERATED_LABEL = " (GENERATED series, illustrative)"
+
+
+def _label_generated(store: Store) -> None:
+    """Name the meter of a generated series as such, so that no page passes it off as real."""
+    meter = store.meter(METER_ID)
+    if meter is not None and not (meter.name or "").endswith(GENERATED_LABEL):
+        store.save_meter(replace(meter, name=(meter.name or METER_ID) + GENERATED_LABEL))
+
+
 def ingest_plant_data(
     settings: Settings, path: Path | None = None, console: Console | None = None
 ) -> PlantData:
@@ -122,6 +132,8 @@ def ingest_plant_data(
             to_epoch_us(datetime(YEAR + 1, 1, 1, tzinfo=zone)),
         )
         derived = derive_activity(store, METER_ID, periods=("year", "month"), span=span)
+        if origin == "generated":
+            _label_generated(store)
     finally:
         store.engine.dispose()
     (year,) = derived.activity["year"]

@@ -191,12 +191,27 @@ def step_plant_data(run: DemoRun) -> None:
     )
 
 
+REAL_PROFILE = "(metered; real 2018 profile)"
+GENERATED_PROFILE = "(metered; GENERATED 2018 series, illustrative, not the plant's data)"
+
+
+def metered_inventory_text(origin: str) -> str:
+    """The metered works' inventory, its facility named after where its readings came from.
+
+    The shipped file names the works after the real plant year; when the demo had to generate
+    the series (the real file absent), every page that shows the facility says so.
+    """
+    text = demo_inventory_text(METERED_INVENTORY)
+    return text.replace(REAL_PROFILE, GENERATED_PROFILE) if origin == "generated" else text
+
+
 def step_metered_accounting(run: DemoRun) -> None:
     """Account the metered works from the readings the plant-data step stored."""
     from carbonlink.ledger import Ledger
     from carbonlink.provenance import account_recorded
 
-    text = demo_inventory_text(METERED_INVENTORY)
+    plant = run.results.get("plant")
+    text = metered_inventory_text(plant.origin if plant is not None else "real")
     source = run.out / METERED_INVENTORY
     source.write_text(text, "utf-8")
     inventory = parse_inventory(text, file=str(source))

@@ -5,7 +5,8 @@ the same checks: the meter is registered, the unit is a plain unit of the meter'
 value is a finite number (not a boolean, not a number that only became 0 by underflow) inside
 the meter's plausible range, and the time lies in the meter's plausible window. A row that
 fails is refused alone, with its position and the reason; the others go on. Nothing here
-raises on a bad row: every problem becomes a reason.
+raises on a bad row: every problem becomes a reason. A negative reading of a consumption meter
+is stored, but as ``suspect`` (`suspect_reason` says why): it is kept for a person to judge.
 
 The plausible window runs from ``valid_from`` (default 1990-01-01, before any meter whose data
 carbonlink accounts for) to ``max_future_skew`` after the present (default one day, for clocks
@@ -137,6 +138,40 @@ def range_problem(value: float, meter: MeterLike) -> str | None:
     return None
 
 
+SUSPECT = "suspect"
+
+
+def consumption_register(meter: MeterLike) -> bool:
+    """Whether the meter counts a consumed quantity (energy, fuel), which is never negative.
+
+    A stored meter of kind ``register`` or ``interval`` does; a tenant meter does when it
+    feeds a source's activity. A meter whose plausible range goes below zero declares that it
+    may read negative (a net or export meter) and is not one.
+    """
+    low = getattr(meter, "min_value", None)
+    if low is not None and low < 0:
+        return False
+    kind = getattr(meter, "kind", None)
+    if kind is not None:
+        return str(kind) in ("register", "interval")
+    return getattr(meter, "purpose", None) == "activity"
+
+
+def suspect_reason(value: float, meter: MeterLike) -> str | None:
+    """Why a reading (in the meter's unit) is stored as suspect, or None when it is not."""
+    if value < 0 and consumption_register(meter):
+        return (
+            f"{value:g} {meter.unit} on consumption register {meter.id}: "
+            "a consumption cannot be negative"
+        )
+    return None
+
+
+def _quality(checked: Reading, sent: str) -> str:
+    """The checks' verdict where they found the reading suspect, else the quality sent."""
+    return SUSPECT if checked.quality == SUSPECT else sent
+
+
 @dataclass(frozen=True, slots=True)
 class RowRefusal:
     """A row refused by the checks: its position in what was received, and why."""
@@ -188,7 +223,8 @@ class _Checker:
         problem = range_problem(scaled, meter)
         if problem is not None:
             return problem
-        return Reading(meter.id, ts.astimezone(UTC), scaled, meter.unit)
+        quality = SUSPECT if suspect_reason(scaled, meter) else "good"
+        return Reading(meter.id, ts.astimezone(UTC), scaled, meter.unit, quality)
 
 
 def _window_lookup(
@@ -282,7 +318,7 @@ def validate_readings(
             out.readings.append(
                 replace(
                     result,
-                    quality=reading.quality,
+                    quality=_quality(result, reading.quality),
                     batch_id=reading.batch_id,
                     source_ref=reading.source_ref,
                 )
@@ -345,7 +381,12 @@ def check_posted_rows(
         result = checker.check(row.meter_id, row.ts, row.value, row.unit)
         if isinstance(result, Reading):
             out.readings.append(
-                replace(result, quality=row.quality, batch_id=label, source_ref=received_via)
+                replace(
+                    result,
+                    quality=_quality(result, row.quality),
+                    batch_id=label,
+                    source_ref=received_via,
+                )
             )
             continue
         known = checker._meters.get(row.meter_id) is not None

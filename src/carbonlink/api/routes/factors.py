@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from carbonlink.api.deps import Reader
+from carbonlink.api.domain_text import subject_names
 from carbonlink.api.routes.v1 import PREFIX, READ
 from carbonlink.domain.factors import Factor, default_library
 
@@ -32,12 +33,22 @@ class FactorOut(BaseModel):
 def search_factors(
     query: str = "", jurisdiction: str = "", limit: int = 200
 ) -> tuple[int, list[Factor]]:
-    """Shipped factors whose id, subject, parameter, gas or citation contain every word of query."""
+    """Shipped factors whose id, subject (its code, English or Chinese name), parameter, gas or
+    citation contain every word of query."""
     words = [w.lower() for w in query.split()]
+    names = subject_names()
     found = []
     for factor in default_library():
         text = " ".join(
-            (factor.id, factor.subject, factor.parameter, factor.gas, factor.citation, factor.note)
+            (
+                factor.id,
+                factor.subject,
+                *names.get(factor.subject, ()),
+                factor.parameter,
+                factor.gas,
+                factor.citation,
+                factor.note,
+            )
         ).lower()
         if all(w in text for w in words) and (
             not jurisdiction or factor.jurisdiction.lower() == jurisdiction.lower()

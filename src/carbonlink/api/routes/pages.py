@@ -6,8 +6,8 @@ import asyncio
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator, Hashable
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Hashable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from carbonlink.api import results
 from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
+from carbonlink.api.domain_text import plan_text_source
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
@@ -25,6 +26,7 @@ from carbonlink.api.routes.factors import search_factors
 from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarantine
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.ingest.validation import suspect_reason
 from carbonlink.store.tenant_data import organization_conflicts, resolve_organization_conflict
 from carbonlink.store.workspace import resolve_workspace_path
 
@@ -452,22 +454,33 @@ def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
             return meter_anomalies(stored.ts_us, stored.value, zone, pick=pick)
 
         anomalies = ctx.runs.get((org, f"meter:{meter_id}:{pick}"), ctx.data.version(org), detect)
+    last = readings[-1].ts if readings else None
+    shown = readings[::-1][:50]
     return _render(
         request,
         ctx,
         "meter.html",
         caller,
         nav="overview",
+        last_reading=last,
+        live=last is not None and is_live(last, meter.interval_s),
+        suspect={r.ts: suspect_reason(r.value, meter) for r in shown if r.quality == "suspect"},
         anomalies=anomalies,
         episode=request.query_params.get("episode", "0"),
         band_json=json.dumps(anomalies.window if anomalies else None),
         meter=meter,
         facility=facility,
         source=ctx.data.source(org, meter.source_id) if meter.source_id else None,
-        readings=readings[::-1][:50],
+        readings=shown,
         tz=facility.timezone if facility else "UTC",
         series_json=json.dumps(series),
     )
+
+
+def is_live(last: datetime, interval_s: int | None, now: datetime | None = None) -> bool:
+    """Whether a meter's data is arriving: its last reading within two of its intervals."""
+    window = timedelta(seconds=2 * (interval_s or 3600))
+    return (now or datetime.now(UTC)) - last <= window
 
 
 @router.get("/meters/{meter_id}/events")
@@ -806,13 +819,19 @@ def plan_page(facility_id: str, request: Request, ctx: Context) -> HTMLResponse:
     return _render_plan(request, ctx, caller, facility_id)
 
 
-def _revised_entries(plan: Any, form: Any) -> list[Any]:
-    """The plan's entries with the form's edits; InputError on an invalid choice or field."""
+def _revised_entries(plan: Any, form: Any, gettext: Callable[[str], str]) -> list[Any]:
+    """The plan's entries with the form's edits; InputError on an invalid choice or field.
+
+    The page shows a template's sampling and data-gap sentences in the reader's language; one
+    sent back unchanged is the stored sentence, so saving in Chinese does not rewrite it.
+    """
     from carbonlink.monitor.plan import PlanEntry
 
     entries = []
     for index, entry in enumerate(plan.entries):
         sent = {name: str(form.get(f"{index}-{name}", "")).strip() for name in PLAN_FIELDS}
+        for name in ("sampling", "data_gap_procedure"):
+            sent[name] = plan_text_source(sent[name], getattr(entry, name), gettext)
         if not sent["method"]:
             raise InputError(
                 f"{entry.source_id}: the calculation method is empty",
@@ -863,7 +882,8 @@ def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: An
             f"version {form.get('version')} is no longer the latest; reload and edit again",
         )
     try:
-        revised = versions[0].plan.revise(_revised_entries(versions[0].plan, form))
+        gettext = formatter(ctx.catalogues, _language(request, caller)).gettext
+        revised = versions[0].plan.revise(_revised_entries(versions[0].plan, form, gettext))
     except InputError as exc:
         return _render_plan(request, ctx, caller, facility_id, 422, str(exc))
     results.save_plan(ctx.engine, caller.organization_id, revised, caller.display_name)
