@@ -7,11 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
+import pytest
+import typer
+from typer.main import get_command
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
 from carbonlink.commands import report_accounting
+from carbonlink.commands.plain_values import PlainRuntimeParam, PlainValuesCommand
 from carbonlink.reports.render import ReportFormat
 
 HEAVY = (
@@ -128,9 +133,11 @@ def test_a_receipt_is_verified_offline_without_the_database_layer(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert "receipt OK: entry 0" in done.stdout and "q1.pdf" in done.stdout
-    # Neither the database layer nor the settings are needed to check a receipt.
+    # Neither the database layer nor the settings are needed to check a receipt, nor pydantic
+    # to read its path and key (commands/plain_values.py).
     assert _heavy_loaded(done.stderr) == []
-    assert "pydantic_settings" not in done.stderr.split()
+    loaded = done.stderr.split()
+    assert "pydantic_settings" not in loaded and "pydantic" not in loaded
 
 
 def _report(folder: Path) -> Path:
@@ -141,3 +148,76 @@ def _report(folder: Path) -> Path:
 
 def test_the_report_commands_offer_every_format_the_renderers_write() -> None:
     assert [f.value for f in report_accounting.ReportFormat] == [f.value for f in ReportFormat]
+
+
+def _show(
+    path: Path,
+    paths: Annotated[list[Path] | None, typer.Argument()] = None,
+    existing: Annotated[
+        Path | None, typer.Option(exists=True, file_okay=False, writable=True)
+    ] = None,
+    a_file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False)] = None,
+    resolved: Annotated[Path | None, typer.Option(resolve_path=True)] = None,
+    text: str | None = None,
+    texts: Annotated[list[str] | None, typer.Option()] = None,
+    flag: bool = False,
+    number: int = 0,
+) -> None:
+    typer.echo(repr([path, paths, existing, a_file, resolved, text, texts, flag, number]))
+
+
+def _twins() -> tuple[typer.Typer, typer.Typer]:
+    """The same command with Typer's conversion and with the pydantic-free one."""
+    typers, plain = typer.Typer(), typer.Typer()
+    typers.command()(_show)
+    plain.command(cls=PlainValuesCommand)(_show)
+    return typers, plain
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["q1.pdf"],
+        ["q1.pdf", "a", "folder/b.csv", "folder"],
+        ["./q1.pdf", "a//b/", "folder/", ""],
+        ["-", "~/x", "é.pdf", "q1.pdf/"],
+        ["x", "--existing", "folder"],
+        ["x", "--existing", "q1.pdf"],
+        ["x", "--existing", "missing"],
+        ["x", "--existing", "folder/"],
+        ["x", "--a-file", "folder"],
+        ["x", "--a-file", "q1.pdf", "--resolved", "folder/../q1.pdf"],
+        ["x", "--a-file", "./missing"],
+        ["x", "--a-file", "q1.pdf/"],
+        ["x", "--resolved", ""],
+        ["x", "--text", "", "--texts", "a", "--texts", "b b", "--flag"],
+        ["x", "--number", "seven"],
+        ["x", "--flag", "--number", "7"],
+        [],
+        ["x", "--text"],
+        ["--help"],
+    ],
+)
+def test_text_and_path_values_are_converted_as_typer_would(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "q1.pdf").write_bytes(b"%PDF")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "b.csv").write_text("a\n", "utf-8")
+    runner = CliRunner()
+    typers, plain = (runner.invoke(twin, args, prog_name="show") for twin in _twins())
+    assert (plain.exit_code, plain.output) == (typers.exit_code, typers.output)
+    assert plain.exception is None or isinstance(plain.exception, SystemExit)
+
+
+def test_the_plain_conversion_serves_text_paths_and_flags_only(tmp_path: Path) -> None:
+    _typers, plain = _twins()
+    command = get_command(plain)
+    command.main([str(tmp_path)], prog_name="show", standalone_mode=False)
+    kinds = {param.name: type(param._runtime_param) for param in command.params}  # type: ignore[attr-defined]
+    assert {name for name, kind in kinds.items() if kind is PlainRuntimeParam} == {
+        "path", "paths", "existing", "a_file", "resolved", "text", "texts", "flag",
+        "install_completion", "show_completion",
+    }  # fmt: skip
+    assert kinds["number"] is not PlainRuntimeParam

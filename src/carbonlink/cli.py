@@ -25,17 +25,24 @@ from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
 from carbonlink.commands.console import console, err_console
+from carbonlink.commands.plain_values import PlainValuesCommand, convert_without_pydantic
 from carbonlink.commands.serve import serve
 from carbonlink.errors import CarbonlinkError
 
 OFFLINE_COMMANDS = frozenset({"verify"})
-"""Commands that read no settings unless they need them (a receipt checked with --key)."""
+"""Commands that read no settings unless they need them (a receipt checked with --key), and
+whose text and path values are converted without pydantic (commands/plain_values.py)."""
 
 _REST = "carbonlink.rest"
 
 
 class _Root(TyperGroup):
     """The root group, which remembers the arguments after the command's name."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # The root's own options are flags: they need no pydantic either.
+        convert_without_pydantic(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name, command, rest = super().resolve_command(ctx, args)
@@ -88,7 +95,7 @@ app.command("init")(workspace_commands.init)
 app.add_typer(ingest_commands.app, name="ingest")
 ingest_streams.register(ingest_commands.app)
 app.add_typer(ledger_commands.app, name="ledger")
-app.command("verify")(ledger_commands.verify_receipt_command)
+app.command("verify", cls=PlainValuesCommand)(ledger_commands.verify_receipt_command)
 app.add_typer(monitor_commands.app, name="monitor")
 app.command("account")(account_command)
 app.add_typer(report_commands.app, name="report")
