@@ -39,6 +39,7 @@ from carbonlink.api.routes import (
     overview,
     pact_admin,
     pages,
+    plans,
     portal,
     readings,
     supplier_index,
@@ -205,6 +206,7 @@ def create_app(
         factors,
         inventories,
         administration,
+        plans,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)
