@@ -31,6 +31,7 @@ from carbonlink.api.routes import (
     administration,
     alert_rules,
     catalogue,
+    catalogue_edits,
     conflicts,
     factors,
     inventories,
@@ -42,6 +43,7 @@ from carbonlink.api.routes import (
     plans,
     portal,
     readings,
+    setup_pages,
     supplier_index,
     supply,
     supply_api,
@@ -199,6 +201,7 @@ def create_app(
     for resource in (
         me,
         catalogue,
+        catalogue_edits,
         readings,
         conflicts,
         alert_rules,
@@ -212,6 +215,7 @@ def create_app(
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)
+    app.include_router(setup_pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)
