@@ -124,6 +124,19 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         ("POST", "/api/v1/meters"): {"facility_id": "fac-steelmaking", "name": "x", "unit": "MWh"},
         ("PATCH", "/api/v1/users/{user_id}"): {"role": "admin", "disabled": True},
         ("POST", "/api/v1/conflicts/{conflict_id}/resolve"): {"note": "checked on site"},
+        ("PUT", "/api/v1/facilities/{facility_id}/plan"): {"version": 1, "entries": []},
+        ("PUT", "/api/v1/facilities/{facility_id}"): {"name": "x"},
+        ("PUT", "/api/v1/sources/{source_id}"): {
+            "facility_id": "fac-steelmaking",
+            "name": "x",
+            "scope": 1,
+        },
+        ("PUT", "/api/v1/meters/{meter_id}"): {
+            "facility_id": "fac-steelmaking",
+            "name": "x",
+            "unit": "MWh",
+        },
+        ("PUT", "/api/v1/meters/{meter_id}/source"): {"source_id": None},
         ("POST", "/api/v1/readings"): {
             "readings": [
                 {

@@ -33,6 +33,7 @@ from carbonlink.api.routes import (
     alert_rules,
     analytics,
     catalogue,
+    catalogue_edits,
     conflicts,
     factors,
     inventories,
@@ -42,8 +43,10 @@ from carbonlink.api.routes import (
     overview,
     pact_admin,
     pages,
+    plans,
     portal,
     readings,
+    setup_pages,
     supplier_index,
     supply,
     supply_api,
@@ -202,6 +205,7 @@ def create_app(
     for resource in (
         me,
         catalogue,
+        catalogue_edits,
         readings,
         conflicts,
         alert_rules,
@@ -210,11 +214,13 @@ def create_app(
         inventories,
         inventory_reports,
         administration,
+        plans,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)
+    app.include_router(setup_pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)

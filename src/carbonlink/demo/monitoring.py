@@ -47,7 +47,8 @@ def monitoring_report(
         if line["facility"] == plan_cfg["facility"] and line["source"] in source_map
     }
     plan = plan_from_template(plan_cfg["facility"], template, source_map, meters, methods)
-    findings = completeness(plan, template, meters_with_data=store.meters().keys())
+    with_readings = [meter for meter in store.meters() if store.reading_count(meter)]
+    findings = completeness(plan, template, meters_with_data=with_readings)
 
     totals = inventory.totals()
     target_cfg = settings["target"]

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from carbonlink.api import results
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import parse_inventory
+from carbonlink.domain.metering import Meter
 from carbonlink.monitor.anomaly import SeasonalBaseline
 from carbonlink.monitor.plan import MonitoringPlan
 from carbonlink.monitor.rules import RuleEngine, validate_rules
@@ -75,6 +76,24 @@ def save_demo_results(
         )
     if "plan" in monitoring:
         body = {k: v for k, v in monitoring["plan"].items() if k != "content_hash"}
+        plan = MonitoringPlan.model_validate(body)
+        # The plan names the meters it monitors: they are installed (registered) even where no
+        # reading of theirs is in the demo, and the completeness check says that they are silent.
+        for entry in plan.entries:
+            for planned in entry.meters:
+                if store.meter(planned) is None:
+                    store.save_meter(
+                        Meter(
+                            planned,
+                            "interval",
+                            "MWh",
+                            interval_s=900,
+                            time_zone="Asia/Shanghai",
+                            facility_id=plan.facility_id,
+                            source_id=results.source_key(plan.facility_id, entry.source_id),
+                            name=planned,
+                        )
+                    )
         results.save_plan(engine, DEMO_ORG_ID, MonitoringPlan.model_validate(body), "demo")
     results.save_monitoring(
         engine,

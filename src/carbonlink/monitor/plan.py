@@ -129,6 +129,62 @@ _DEFAULTS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+PLAN_TIERS: tuple[str, ...] = ("1", "2", "2a", "2b", "3", "4", "n/a")
+"""Tiers a plan entry may state: those of EU MRR 2018/2066 Annex II (activity data tiers 1–4,
+calculation-factor tiers 1, 2a, 2b, 3) and ``n/a`` for sources without tiers (electricity)."""
+
+FACTOR_CHOICES: tuple[str, ...] = ("measured", "supplier", "national_default", "ipcc_default")
+
+
+def plan_methods() -> tuple[str, ...]:
+    """Calculation methods a plan entry may name: those the accounting engine implements."""
+    from carbonlink.domain.methods import method_registry
+
+    return tuple(method_registry())
+
+
+class PlanChoiceError(InputError):
+    """A plan entry names a method, tier or meter carbonlink does not know."""
+
+    def __init__(self, source_id: str, field: str, values: tuple[str, ...], hint: str) -> None:
+        self.source_id = source_id
+        self.field = field
+        self.values = values
+        shown = ", ".join(repr(v) for v in values)
+        what = {"meters": "no meter"}.get(field, f"unknown {field}")
+        where = " in the organization" if field == "meters" else ""
+        super().__init__(f"{source_id}: {what} {shown}{where}", record=source_id, hint=hint)
+
+
+def check_plan_entry(entry: PlanEntry, meter_ids: Iterable[str]) -> None:
+    """Refuse an entry whose method, tier or meters are not ones carbonlink knows.
+
+    ``meter_ids`` are the meters that exist for the plan's organization; an entry may only
+    name those (a plan that monitors a meter nobody installed is a plan nobody can follow).
+    """
+    methods = plan_methods()
+    if entry.method is not None and entry.method not in methods:
+        raise PlanChoiceError(
+            entry.source_id, "method", (entry.method,), "choose one of " + ", ".join(methods)
+        )
+    if entry.tier not in PLAN_TIERS:
+        raise PlanChoiceError(
+            entry.source_id,
+            "tier",
+            (entry.tier,),
+            "choose one of " + ", ".join(PLAN_TIERS) + " (EU MRR 2018/2066 Annex II)",
+        )
+    known = set(meter_ids)
+    missing = tuple(meter for meter in entry.meters if meter not in known)
+    if missing:
+        raise PlanChoiceError(
+            entry.source_id,
+            "meters",
+            missing,
+            "add the meter on the setup page first, or name an existing meter",
+        )
+
+
 class PlanEntry(BaseModel):
     """How one source of a facility is monitored."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -182,7 +183,9 @@ class StoreTenantData:
                     row.factor_source,
                     row.factor_name,
                 )
-            return Source(row.id, organization_id, row.facility_id, row.name, row.scope, factor)
+            return Source(
+                row.id, organization_id, row.facility_id, row.name, row.scope, factor, row.kind
+            )
         stored = metering.Source(row.id, row.facility_id, row.name, row.kind)
         return Source(
             row.id,
@@ -191,6 +194,7 @@ class StoreTenantData:
             row.name,
             self.accounting.scope(stored),
             self.accounting.factor(stored),
+            row.kind,
         )
 
     def sources(self, organization_id: str, facility_id: str | None = None) -> list[Source]:
@@ -223,7 +227,7 @@ class StoreTenantData:
 
     def add_source(self, source: Source) -> Source:
         """Save a source, then its scope and factor (``source_accounting``)."""
-        kind = "electricity" if source.scope == 2 else "combustion"
+        kind = source.method or ("electricity" if source.scope == 2 else "combustion")
         factor = source.factor
         accounting = {
             "organization_id": source.organization_id,
@@ -272,11 +276,13 @@ class StoreTenantData:
         return found[0] if found else None
 
     def add_meter(self, meter: Meter) -> Meter:
+        """Save a meter; an existing one keeps what the service does not edit (its kind,
+        multiplier, time zone and plausible range)."""
+        stored = self.store.meter(meter.id) or metering.Meter(meter.id, "interval", meter.unit)
         self.store.save_meter(
-            metering.Meter(
-                meter.id,
-                "interval",
-                meter.unit,
+            replace(
+                stored,
+                unit=meter.unit,
                 interval_s=meter.interval_s,
                 facility_id=meter.facility_id,
                 source_id=meter.source_id,

@@ -64,6 +64,8 @@ class Source:
     name: str
     scope: int
     factor: EmissionFactorRef | None = None
+    method: str | None = None
+    """Calculation method (one of `carbonlink.domain.methods.method_registry`), when stated."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from carbonlink.api.routes.v1 import PREFIX, READ, READ_ONE, WRITE, ApiModel, no
 from carbonlink.domain.units import check_plain_unit
 from carbonlink.domain.zones import known_zone
 from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.ingest.mapping import plain_unit
+from carbonlink.monitor.plan import plan_methods
 from carbonlink.store.tenants import EmissionFactorRef, Facility, Meter, Source, new_id
 
 router = APIRouter(prefix=PREFIX)
@@ -33,6 +35,8 @@ class FacilityOut(FacilityIn):
 class FactorIn(ApiModel):
     co2e_t_per_unit: float = Field(ge=0, allow_inf_nan=False, examples=[0.5366])
     activity_unit: str = Field(min_length=1, max_length=32, examples=["MWh"])
+
+    _plain_unit = field_validator("activity_unit")(plain_unit)
     source: str = Field(
         min_length=1, max_length=300, examples=["MEE/NBS 2024 No. 12, national grid 2022"]
     )
@@ -44,6 +48,22 @@ class SourceIn(ApiModel):
     name: str = Field(min_length=1, max_length=200, examples=["Purchased electricity"])
     scope: Literal[1, 2, 3] = Field(examples=[2])
     factor: FactorIn | None = None
+    method: str | None = Field(
+        default=None,
+        max_length=64,
+        examples=["electricity"],
+        description="Calculation method: combustion, carbonate, process, carbon_fixed, "
+        "mass_balance, electricity, heat, fugitive or generic.",
+    )
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str | None) -> str | None:
+        from carbonlink.monitor.plan import plan_methods
+
+        if value is not None and value not in plan_methods():
+            raise ValueError(f"unknown method {value!r}; use one of {', '.join(plan_methods())}")
+        return value
 
 
 class SourceOut(SourceIn):
@@ -80,7 +100,14 @@ def _source_out(s: Source) -> SourceOut:
         if s.factor
         else None
     )
-    return SourceOut(id=s.id, facility_id=s.facility_id, name=s.name, scope=s.scope, factor=factor)  # type: ignore[arg-type]
+    return SourceOut(
+        id=s.id,
+        facility_id=s.facility_id,
+        name=s.name,
+        scope=s.scope,  # type: ignore[arg-type]
+        factor=factor,
+        method=s.method if s.method in plan_methods() else None,
+    )
 
 
 def _meter_out(m: Meter) -> MeterOut:
@@ -148,7 +175,13 @@ def create_source(body: SourceIn, caller: Writer, ctx: Context) -> SourceOut:
         raise not_found("facility", body.facility_id)
     factor = EmissionFactorRef(**body.factor.model_dump()) if body.factor else None
     source = Source(
-        new_id("src"), caller.organization_id, body.facility_id, body.name, body.scope, factor
+        new_id("src"),
+        caller.organization_id,
+        body.facility_id,
+        body.name,
+        body.scope,
+        factor,
+        body.method,
     )
     return _source_out(ctx.data.add_source(source))
 

@@ -27,6 +27,7 @@ from carbonlink.api.routes.readings import API_REF, ReadingIn, reprocess_quarant
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ingest.validation import suspect_reason
+from carbonlink.monitor.plan import FACTOR_CHOICES, PLAN_TIERS, plan_methods
 from carbonlink.store.tenant_data import organization_conflicts, resolve_organization_conflict
 from carbonlink.store.workspace import resolve_workspace_path
 
@@ -752,7 +753,6 @@ def install_page_handlers(app: Any) -> None:
 
 
 # monitoring plans -------------------------------------------------------------------------------
-FACTOR_CHOICES = ("measured", "supplier", "national_default", "ipcc_default")
 PLAN_FIELDS = ("method", "tier", "meters", "factor_choice", "sampling", "data_gap_procedure")
 
 
@@ -798,6 +798,9 @@ def _render_plan(
         versions=versions,
         findings=_plan_findings(ctx, caller, current.plan) if current else [],
         factor_choices=FACTOR_CHOICES,
+        methods=plan_methods(),
+        tiers=PLAN_TIERS,
+        meter_ids=[m.id for m in ctx.data.meters(caller.organization_id)],
         error=error,
     )
 
@@ -819,13 +822,15 @@ def plan_page(facility_id: str, request: Request, ctx: Context) -> HTMLResponse:
     return _render_plan(request, ctx, caller, facility_id)
 
 
-def _revised_entries(plan: Any, form: Any, gettext: Callable[[str], str]) -> list[Any]:
-    """The plan's entries with the form's edits; InputError on an invalid choice or field.
+def _plan_edit(plan: Any, form: Any, gettext: Callable[[str], str]) -> Any:
+    """The form's fields as the API's plan edit (`carbonlink.api.routes.plans.PlanIn`).
 
     The page shows a template's sampling and data-gap sentences in the reader's language; one
     sent back unchanged is the stored sentence, so saving in Chinese does not rewrite it.
     """
-    from carbonlink.monitor.plan import PlanEntry
+    from pydantic import ValidationError
+
+    from carbonlink.api.routes.plans import PlanIn
 
     entries = []
     for index, entry in enumerate(plan.entries):
@@ -836,7 +841,7 @@ def _revised_entries(plan: Any, form: Any, gettext: Callable[[str], str]) -> lis
             raise InputError(
                 f"{entry.source_id}: the calculation method is empty",
                 record=entry.source_id,
-                hint="enter a method, e.g. calculation or measurement",
+                hint="choose a method from the list",
             )
         if sent["factor_choice"] not in FACTOR_CHOICES:
             raise InputError(
@@ -847,23 +852,42 @@ def _revised_entries(plan: Any, form: Any, gettext: Callable[[str], str]) -> lis
         for name in ("tier", "sampling", "data_gap_procedure"):
             if not sent[name]:
                 raise InputError(f"{entry.source_id}: {name} is empty", record=entry.source_id)
-        meters = tuple(m.strip() for m in sent["meters"].split(",") if m.strip())
-        entries.append(
-            PlanEntry(
-                source_id=entry.source_id,
-                template_source=entry.template_source,
-                method=sent["method"],
-                tier=sent["tier"],
-                meters=meters,
-                factor_choice=sent["factor_choice"],  # type: ignore[arg-type]
-                sampling=sent["sampling"],
-                data_gap_procedure=sent["data_gap_procedure"],
-            )
+        meters = [m.strip() for m in sent["meters"].split(",") if m.strip()]
+        entries.append({"source_id": entry.source_id, **sent, "meters": meters})
+    try:
+        return PlanIn.model_validate({"version": form.get("version") or 0, "entries": entries})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(
+            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", hint="correct the field"
+        ) from exc
+
+
+def _plan_error(fmt: Any, exc: InputError) -> str:
+    """The refusal of a plan edit in the page's language."""
+    from carbonlink.monitor.plan import PlanChoiceError
+
+    if not isinstance(exc, PlanChoiceError):
+        return str(exc)
+    values = ", ".join(exc.values)
+    if exc.field == "method":
+        text = fmt.gettext("%(source)s: unknown method %(value)s; choose one from the list.")
+    elif exc.field == "tier":
+        text = fmt.gettext(
+            "%(source)s: unknown tier %(value)s; choose 1, 2, 2a, 2b, 3, 4 or n/a "
+            "(EU MRR 2018/2066 Annex II)."
         )
-    return entries
+    else:
+        text = fmt.gettext(
+            "%(source)s: no meter %(value)s in your organization; add it on the setup page "
+            "first or name an existing meter."
+        )
+    return str(text % {"source": exc.source_id, "value": values})
 
 
 def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: Any) -> Response:
+    from carbonlink.api.routes.plans import StalePlanError, revise_plan
+
     caller = _page_caller(request, ctx)
     sent = str(form.get("csrf_token") or request.headers.get("x-csrf-token", ""))
     if not same_secret(caller.csrf_token, sent):
@@ -872,7 +896,10 @@ def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: An
     versions = _plan_versions(ctx, caller, facility_id)
     if not versions:
         raise NotFoundError("the facility has no monitoring plan to revise", record=facility_id)
-    if str(form.get("version", "")) != str(versions[0].plan.version):
+    gettext = formatter(ctx.catalogues, _language(request, caller)).gettext
+    try:
+        revise_plan(ctx, caller, facility_id, _plan_edit(versions[0].plan, form, gettext))
+    except StalePlanError:
         return _render_plan(
             request,
             ctx,
@@ -881,12 +908,9 @@ def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: An
             409,
             f"version {form.get('version')} is no longer the latest; reload and edit again",
         )
-    try:
-        gettext = formatter(ctx.catalogues, _language(request, caller)).gettext
-        revised = versions[0].plan.revise(_revised_entries(versions[0].plan, form, gettext))
     except InputError as exc:
-        return _render_plan(request, ctx, caller, facility_id, 422, str(exc))
-    results.save_plan(ctx.engine, caller.organization_id, revised, caller.display_name)
+        fmt = formatter(ctx.catalogues, _language(request, caller))
+        return _render_plan(request, ctx, caller, facility_id, 422, _plan_error(fmt, exc))
     return RedirectResponse(f"/plans/{facility_id}", status_code=303)
 
 
