@@ -14,6 +14,8 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint typecheck audit pytest bench dist clean
 
 VENDOR := src/carbonlink/api/static/vendor
+# axe-core, the accessibility checker the browser tests inject into each page (not shipped).
+TEST_VENDOR := tests/api/vendor
 # Noto Sans SC (SIL OFL 1.1) for the PDF reports, embedded by WeasyPrint through @font-face.
 FONTS := src/carbonlink/reports/fonts
 NOTO_SC := frontend/node_modules/@expo-google-fonts/noto-sans-sc
@@ -27,6 +29,8 @@ $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	cp frontend/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui-bundle.js $(VENDOR)/
 	cp frontend/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
+	mkdir -p $(TEST_VENDOR)
+	cp frontend/node_modules/axe-core/axe.min.js $(TEST_VENDOR)/
 	mkdir -p $(FONTS)
 	cp $(NOTO_SC)/400Regular/NotoSansSC_400Regular.ttf $(NOTO_SC)/700Bold/NotoSansSC_700Bold.ttf $(FONTS)/
 	cp $(NOTO_SC)/LICENSE_FONT $(FONTS)/OFL.txt
@@ -69,4 +73,4 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist
 
 clean:
-	rm -rf $(VENV) $(OUT) dist frontend/node_modules $(VENDOR) $(FONTS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) dist frontend/node_modules $(VENDOR) $(TEST_VENDOR) $(FONTS) .pytest_cache .mypy_cache .ruff_cache

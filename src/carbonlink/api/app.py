@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from importlib.resources import files
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbonlink.api.assets import StaticAssets
 from carbonlink.api.body_limit import BodyLimit
 from carbonlink.api.deps import ServiceContext
-from carbonlink.api.domain_text import install_filters
+from carbonlink.api.docs_page import docs_page
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import (
@@ -158,7 +158,8 @@ def create_app(
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
     templates.env.filters["script_json"] = script_json
-    install_filters(templates.env.filters)
+    assets = StaticAssets(Path(str(package / "static")))
+    templates.env.globals["asset"] = assets.url
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",
@@ -168,14 +169,8 @@ def create_app(
     )
 
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="carbonlink API",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+    def api_docs(request: Request) -> HTMLResponse:
+        return docs_page(request, assets.url)
 
     app.state.ctx = ServiceContext(
         settings=settings,
@@ -229,6 +224,5 @@ def create_app(
     app.include_router(supply_api.router)
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
-    app.include_router(analytics.router)
-    app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
+    app.mount("/static", assets, name="static")
     return app

@@ -10,6 +10,7 @@ from babel.support import NullTranslations
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from carbonlink.api.auth_schemes import CSRF_HEADER, SESSION_COOKIE, declared
 from carbonlink.api.dashboard import RunViewCache
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.results import LiveAlerting
@@ -25,9 +26,7 @@ from carbonlink.api.security import (
 from carbonlink.settings import Settings
 from carbonlink.store.tenants import TenantData
 
-SESSION_COOKIE = "carbonlink_session"
 LANG_COOKIE = "carbonlink_lang"
-CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PASSWORD_CHANGE_PATH = "/api/v1/me/password"
 
@@ -86,7 +85,9 @@ def identify(request: Request, ctx: ServiceContext) -> Principal | None:
     return None
 
 
-def api_principal(request: Request, ctx: Context) -> Principal:
+def api_principal(
+    request: Request, ctx: Context, _schemes: Annotated[None, Depends(declared)]
+) -> Principal:
     """The authenticated caller of an API route; cookie callers must send the CSRF header."""
     found = identify(request, ctx)
     if found is None:

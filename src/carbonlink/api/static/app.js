@@ -1,3 +1,49 @@
+// Layout for every width: the menu button of the top bar and tables that scroll in their own box.
+(function () {
+  "use strict";
+  var bar = document.getElementById("topbar"), toggle = document.getElementById("nav-toggle");
+  if (bar && toggle) {
+    toggle.addEventListener("click", function () {
+      var open = bar.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  document.querySelectorAll("table.stack").forEach(function (table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) { if (names[i] && !td.hasAttribute("data-label")) td.setAttribute("data-label", names[i]); });
+    });
+  });
+  var boxes = [];
+  document.querySelectorAll("main table").forEach(function (table) {
+    if (table.closest(".table-scroll")) return;
+    var box = document.createElement("div");
+    box.className = "table-scroll";
+    table.parentNode.insertBefore(box, table);
+    box.appendChild(table);
+    boxes.push(box);
+  });
+  document.querySelectorAll(".table-scroll").forEach(function (box) { if (boxes.indexOf(box) < 0) boxes.push(box); });
+  // A box that scrolls is reachable by keyboard and named after its section.
+  function focusable() {
+    boxes.forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) {
+          var heading = box.closest("section, .card, details");
+          var title = heading && heading.querySelector("h2, h3, summary");
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", title ? title.textContent.trim() : document.title);
+        }
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex"); box.removeAttribute("role"); box.removeAttribute("aria-label");
+      }
+    });
+  }
+  focusable();
+  window.addEventListener("resize", focusable);
+  window.carbonlinkScrollBoxes = function (extra) { extra.forEach(function (b) { boxes.push(b); }); focusable(); };
+})();
 // Dashboard charts (ECharts, served from the package) and the live meter feed (server-sent events).
 (function () {
   "use strict";
@@ -14,8 +60,60 @@
     option.animation = false;
     c.setOption(option);
     window.addEventListener("resize", function () { c.resize(); });
+    describe(node, option);
     return c;
   }
+  // The text alternative of a chart: its name, and its data as a table under a disclosure.
+  var tableLabel = (document.currentScript && document.currentScript.dataset.chartTable) || "Data";
+  function axisOf(axis) { return Array.isArray(axis) ? axis[0] : axis; }
+  function describe(node, option) {
+    var card = node.closest(".card"), heading = card && card.querySelector("h2, h3");
+    var name = heading ? heading.textContent.trim() : node.id;
+    node.setAttribute("role", "img");
+    node.setAttribute("aria-label", name);
+    var x = axisOf(option.xAxis) || {}, y = axisOf(option.yAxis) || {};
+    var series = (option.series || []).filter(function (s) { return !(s.tooltip && s.tooltip.show === false); });
+    if (!series.length) return;
+    var number = new Intl.NumberFormat(document.documentElement.lang, { maximumFractionDigits: 3 });
+    var value = function (v) { if (v && typeof v === "object" && !Array.isArray(v)) v = v.value; return typeof v === "number" ? number.format(v) : (v === null || v === undefined ? "—" : String(v)); };
+    var head = [x.type === "category" ? (x.name || "") : (y.type === "category" ? (y.name || "") : "")];
+    var rows = [];
+    if (x.type === "category" || y.type === "category") {
+      var cats = x.type === "category" ? x.data : y.data;
+      series.forEach(function (s) { head.push(s.name || (x.type === "category" ? y.name : x.name) || ""); });
+      cats.forEach(function (cat, i) { rows.push([String(cat)].concat(series.map(function (s) { return value(s.data[i]); }))); });
+    } else {
+      head.push(series[0].name || y.name || "");
+      series[0].data.slice(-1000).forEach(function (p) { rows.push([String(p[0]).replace("T", " "), value(p[1])]); });
+    }
+    var details = document.createElement("details");
+    details.className = "chart-table";
+    var summary = document.createElement("summary");
+    summary.textContent = tableLabel + " · " + name;
+    details.appendChild(summary);
+    // Built when first opened: the page's text stays the figures' own until the reader asks.
+    details.addEventListener("toggle", function () {
+      if (!details.open || details.querySelector("table")) return;
+      var box = document.createElement("div");
+      box.className = "table-scroll";
+      var table = document.createElement("table");
+      var tr = document.createElement("tr");
+      head.forEach(function (h, i) { var th = document.createElement("th"); th.scope = "col"; th.textContent = h; if (i) th.className = "num"; tr.appendChild(th); });
+      var thead = document.createElement("thead"); thead.appendChild(tr); table.appendChild(thead);
+      var tbody = document.createElement("tbody");
+      rows.forEach(function (r) {
+        var row = document.createElement("tr");
+        r.forEach(function (cell, i) { var td = document.createElement(i ? "td" : "th"); if (!i) td.scope = "row"; else td.className = "num"; td.textContent = cell; row.appendChild(td); });
+        tbody.appendChild(row);
+      });
+      table.appendChild(tbody);
+      box.appendChild(table);
+      details.appendChild(box);
+      if (window.carbonlinkScrollBoxes) window.carbonlinkScrollBoxes([box]);
+    });
+    node.parentNode.insertBefore(details, node.nextSibling);
+  }
+  window.carbonlinkDescribe = describe;
   var grid = { left: 56, right: 20, top: 36, bottom: 30 };
   var ov = data("overview-data");
   if (ov) {
