@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
+from carbonlink.domain.engine import account
+from carbonlink.domain.inventory import parse_inventory
 from carbonlink.errors import InputError
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -160,8 +162,22 @@ def test_reconcile_with_a_cbam_input_and_uncertainty_options(tmp_path: Path) -> 
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     cbam = json.loads(out.read_text("utf-8"))["cbam"]
-    # the installation's direct emissions as its CBAM input states them
-    assert (cbam["facility"], cbam["totals"]["installation_direct"]) == ("tangshan-works", 1934000)
+    # The CBAM input reads the installation's direct emissions from the inventory: recomputed
+    # here apart, from the engine's own lines, as the works' fossil Scope 1 CO2 without the
+    # mobile machinery for transport (mobile-diesel).
+    lines = account(parse_inventory((demo / "steel-enterprise.yaml").read_text("utf-8"))).lines()
+    expected = sum(
+        x["tco2e"]
+        for x in lines
+        if x["facility"] == "tangshan-works"
+        and x["scope"] == "1"
+        and x["gas"] == "CO2"
+        and x["source"] != "mobile-diesel"
+    )
+    assert cbam["facility"] == "tangshan-works"
+    assert cbam["totals"]["installation_direct"] == pytest.approx(expected, abs=1e-6)
+    assert abs(cbam["totals"]["unexplained_direct"]) < 0.01
+    assert abs(cbam["totals"]["unexplained_indirect"]) < 0.01
     report = tmp_path / "inventory.json"
     done = carbonlink(
         "report", "inventory", str(demo / "steel-enterprise.yaml"),
@@ -501,6 +517,10 @@ def test_gbk_cbam_input_is_read_as_gb18030(tmp_path: Path) -> None:
     )
     gbk = tmp_path / "cbam-gbk.yaml"
     gbk.write_bytes(text.encode("gbk"))
+    # The input reads its figures from the group's inventory, which lies beside it.
+    (tmp_path / "steel-enterprise.yaml").write_text(
+        (CBAM_INPUT.parent / "steel-enterprise.yaml").read_text("utf-8"), "utf-8"
+    )
     out = tmp_path / "cbam.json"
     done = invoke("report", "cbam", "--input", str(gbk), "--out", str(out))
     assert done.exception is None, done.output

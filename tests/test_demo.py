@@ -55,8 +55,11 @@ def test_supply_chain_footprints_add_up_by_hand(demo_run: tuple[Path, str]) -> N
     ferrochrome = 14_500 / 2_400 + 2.1 * 0.05
     d_hrc = site("tangshan-works") * 3724 / (3724 + 28) / 980_000e3
     d_crs = site("jiangsu-coating") / 300_000e3
-    # hrc = d_hrc + 0.3673 coke + 0.001224 ferrochrome + 0.01 crs;  crs = d_crs + 1.06 hrc
-    hrc = (d_hrc + 0.3673 * coke + 0.001224 * ferrochrome + 0.01 * d_crs) / (1 - 0.01 * 1.06)
+    # Bills of materials from the inventory's tonnes: 360 000 t coke and 1 200 t ferrochrome for
+    # 980 000 t of coil; 318 000 t of coil for 300 000 t of cold-rolled coil (1.06).
+    # hrc = d_hrc + coke/hrc·coke + alloy/hrc·ferrochrome + 0.01 crs;  crs = d_crs + 1.06 hrc
+    per_coke, per_alloy = 360_000 / 980_000, 1_200 / 980_000
+    hrc = (d_hrc + per_coke * coke + per_alloy * ferrochrome + 0.01 * d_crs) / (1 - 0.01 * 1.06)
     crs = d_crs + 1.06 * hrc
     products = summary["products"]
     assert products["hrc"]["pcf_kgco2e_per_kg"] == pytest.approx(hrc, rel=1e-9)
@@ -151,3 +154,102 @@ def test_demo_ranks_its_suppliers(demo_run: tuple[Path, str]) -> None:
     [line] = [row for row in text.splitlines() if "supplier green-and-digital index" in row]
     assert "Demo Ferroalloy Co." in line and "Demo Coking Co." in line
     assert line.index("1. ") < line.index("2. ")
+
+
+def test_inventory_cbam_and_footprints_state_the_same_facts(demo_run: tuple[Path, str]) -> None:
+    """Tonnes, MWh and materials: one figure across the inventory, CBAM and the PCF outputs.
+
+    The inventory side is read from the YAML file the demo wrote and from its accounted lines;
+    the CBAM and PCF sides from the communications and the supply-chain summary it wrote.
+    """
+    import yaml
+
+    out, _ = demo_run
+    group = yaml.safe_load((out / "steel-enterprise.yaml").read_text("utf-8"))
+    sites = {f["id"]: f for f in group["facilities"]}
+
+    def activity(site: str, source: str) -> float:
+        found = next(s for s in sites[site]["sources"] if s["id"] == source)
+        return float(found["activity"]["quantity"])
+
+    def made(site: str, product: str) -> dict[str, object]:
+        return next(p for p in sites[site]["production"] if p["product"] == product)
+
+    accounted = json.loads((out / "inventory.json").read_text("utf-8"))["lines"]
+    grid_mwh = {
+        line["facility"]: line["activity"]["quantity"]
+        for line in accounted
+        if line["source"] == "grid-power" and line["scope"] == "2_location"
+    }
+    tangshan = json.loads((out / "cbam" / "cbam-tangshan.json").read_text("utf-8"))
+    jiangsu = json.loads((out / "cbam" / "cbam-jiangsu.json").read_text("utf-8"))
+    pcf = json.loads((out / "pact" / "supply-chain.json").read_text("utf-8"))["basis"]
+    process = {p["id"]: p for p in tangshan["processes"] + jiangsu["processes"]}
+    bought = {
+        p["id"]: p for p in tangshan["purchased_precursors"] + jiangsu["purchased_precursors"]
+    }
+
+    # Tonnes of product.
+    crude_steel = activity("tangshan-works", "crude-steel")
+    assert crude_steel == 1_000_000
+    assert process["steelmaking"]["activity_level_t"] == crude_steel
+    assert process["hot-strip-mill"]["precursors"][0]["mass_t"] == crude_steel
+    assert (
+        process["ironmaking"]["activity_level_t"] == made("tangshan-works", "hot-metal")["quantity"]
+    )
+    hrc = made("tangshan-works", "hot-rolled-coil")["quantity"]
+    assert (
+        process["hot-strip-mill"]["activity_level_t"]
+        == hrc
+        == pcf["outputs_t"]["tangshan-works"]["hrc"]
+    )
+    assert (
+        pcf["outputs_t"]["tangshan-works"]["bf-slag"]
+        == made("tangshan-works", "bf-slag")["quantity"]
+    )
+    crc = made("jiangsu-coating", "cold-rolled-coil")
+    assert (
+        process["cold-rolling"]["activity_level_t"]
+        == crc["quantity"]
+        == pcf["outputs_t"]["jiangsu-coating"]["crs"]
+    )
+    coil_in = crc["inputs"]["hot-rolled-coil"]
+    assert bought["tangshan-hrc"]["purchased_t"] == coil_in
+    assert pcf["bills_of_materials_kg_per_kg"]["crs"]["own"]["hrc"] == pytest.approx(
+        coil_in / crc["quantity"]
+    )
+    # MWh: the processes' electricity adds up to the grid power the inventory accounts.
+    assert sum(
+        process[p]["electricity"]["consumed_mwh"]
+        for p in ("sinter", "ironmaking", "steelmaking", "hot-strip-mill")
+    ) == pytest.approx(grid_mwh["tangshan-works"], abs=1e-6)
+    assert grid_mwh["tangshan-works"] == activity("tangshan-works", "grid-power") == 620_000
+    assert (
+        process["cold-rolling"]["electricity"]["consumed_mwh"]
+        == grid_mwh["jiangsu-coating"]
+        == 45_000
+    )
+    assert process["cold-rolling"]["heat"]["imported_tj"] * 1000 == activity(
+        "jiangsu-coating", "steam"
+    )
+    assert process["sinter"]["heat"]["exported_tj"] * 1000 == activity(
+        "tangshan-works", "heat-export"
+    )
+    # Materials bought: the same alloy and pig iron, in the same tonnes, in all three.
+    assert (
+        bought["ferrochrome"]["purchased_t"] == activity("tangshan-works", "ferrochrome") == 1_200
+    )
+    assert pcf["purchases_t"]["ferrochrome"] == 1_200
+    assert pcf["bills_of_materials_kg_per_kg"]["hrc"]["purchased"]["ferrochrome"] == pytest.approx(
+        1_200 / hrc
+    )
+    assert pcf["purchases_t"]["coke"] == activity("tangshan-works", "bf-coke") == 360_000
+    assert (
+        bought["bought-pig-iron"]["purchased_t"]
+        == activity("tangshan-works", "bought-pig-iron")
+        == 30_000
+    )
+    steel_inputs = {u["source"]: u["mass_t"] for u in process["steelmaking"]["precursors"]}
+    assert steel_inputs["bought-pig-iron"] == 30_000 and steel_inputs["ferrochrome"] == 1_200
+    hot_metal = made("tangshan-works", "hot-metal")
+    assert steel_inputs["ironmaking"] == hot_metal["quantity"] - hot_metal["sold"]

@@ -88,7 +88,10 @@ def test_demo_communication_records_defaults_and_writes_json(tmp_path: Path) -> 
     assert bought["default"]["markup"] == pytest.approx(0.10)
     assert bought["see_direct"] == pytest.approx(2.2)
     assert "Data gaps" in bought["default"]["justification"]
-    assert any("62.33" in note for note in communication["defaults_used"])
+    # The Tangshan works buys no heat; the Jiangsu site's steam has no factor: EF_NG / 0.90.
+    assert not any("62.33" in note for note in communication["defaults_used"])
+    jiangsu = build_communication(load_cbam_input(demo_cbam_input("cbam-jiangsu.yaml")))
+    assert any("62.33" in note for note in jiangsu["defaults_used"])
     price = communication["goods"][1]["carbon_price"]
     assert price["instrument_type"] == "National Emissions Trading System"
     assert price["price_due_per_t"] == pytest.approx(4.9)
@@ -139,8 +142,20 @@ def test_jiangsu_uses_the_tangshan_communication_as_supplier_data() -> None:
         hrc.see_indirect, abs=1e-5
     )
     crc = compute_see(jiangsu).processes["cold-rolling"]
-    # (3243 + 60·56.1/0.9 + 420 000·1.851843)/400 000
-    assert crc.see_direct == pytest.approx((3243 + 60 * 56.1 / 0.9 + 420000 * 1.851843) / 400000)
+    # Recomputed by hand from the inventory's figures: annealing gas 150 × 10^4 Nm3 × 389.31
+    # GJ/10^4 Nm3 × 0.0153 t C/GJ × 0.99 × 44/12 = 3 243.28 t CO2; 60 000 GJ of steam = 60 TJ
+    # at 56.1/0.9 t/TJ; 318 000 t of coil bought for 300 000 t of cold-rolled coil.
+    annealing = 150 * 389.31 * 0.0153 * 0.99 * 44 / 12
+    assert annealing == pytest.approx(3243.28, abs=0.01)
+    assert crc.see_direct == pytest.approx(
+        (annealing + 60 * 56.1 / 0.9 + 318000 * hrc.see_direct) / 300000
+    )
+    # The coil's share of default values (its bought pig iron) is carried to the Jiangsu site.
+    assert bought.default_share == pytest.approx(hrc.default_share, abs=1e-6)
+    assert bought.default_share > 0
+    assert crc.default_share == pytest.approx(
+        318000 * bought.see_direct * bought.default_share / 300000 / crc.see_direct
+    )
 
 
 def test_cli_writes_json_and_xlsx(tmp_path: Path) -> None:

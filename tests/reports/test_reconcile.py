@@ -102,3 +102,47 @@ def test_cbam_installation_must_match_a_facility(small_works) -> None:
         build_reconciliation(*small_works, cbam=other)
     doc = build_reconciliation(*small_works, cbam=other, cbam_facility="works")
     assert doc["cbam"]["installation"] == "Elsewhere"
+
+
+def test_demo_cbam_reconciles_with_the_inventory_by_rule_alone() -> None:
+    """The demo's CBAM input reads the inventory, so every difference has a rule."""
+    from carbonlink.demo.cbam import demo_cbam_input
+    from carbonlink.demo.run import demo_inventory_text
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.reports.cbam import build_communication
+    from carbonlink.reports.cbam_input import load_cbam_input
+
+    inventory = parse_inventory(demo_inventory_text())
+    result = account(inventory)
+    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
+    doc = build_reconciliation(inventory, result, cbam=communication)
+    totals = doc["cbam"]["totals"]
+    assert abs(totals["unexplained_direct"]) < 0.01
+    assert abs(totals["unexplained_indirect"]) < 0.01
+    rows = doc["tables"]["cbam"]["rows"]
+    kinds = {r["kind"] for r in rows}
+    assert kinds <= {
+        "start", "gases", "boundary", "attribution", "exported heat", "factor", "result", "check"
+    }  # fmt: skip
+    steps = {r["what"]: r for r in rows}
+    # The rules' amounts, recomputed apart from the engine's lines: other gases, the loaders and
+    # trucks (transport), the exported steam at the inventory's factor (150 000 GJ × 0.11 t/GJ).
+    lines = [x for x in result.lines() if x["facility"] == "tangshan-works"]
+    other_gases = sum(x["tco2e"] for x in lines if x["scope"] == "1" and x["gas"] != "CO2")
+    diesel = sum(
+        x["tco2e"]
+        for x in lines
+        if x["source"] == "mobile-diesel" and x["gas"] == "CO2" and x["scope"] == "1"
+    )
+    assert steps["CO2 only"]["amount"] == pytest.approx(-other_gases)
+    assert steps["sources outside the installation: mobile-diesel"]["amount"] == pytest.approx(
+        -diesel
+    )
+    assert steps["measurable heat exported"]["amount"] == pytest.approx(-150_000 * 0.11)
+    # Waste gas to the hot strip mill, 800 TJ × 56.1 t/TJ in, × 0.667 out (Annex III F.1).
+    assert steps["waste gas imported (correction)"]["amount"] == pytest.approx(800 * 56.1)
+    assert steps["waste gas exported (correction)"]["amount"] == pytest.approx(-800 * 56.1 * 0.667)
+    # 620 000 MWh × 0.6361 t/MWh, attributed whole.
+    assert steps["Σ attributed indirect emissions"]["value"] == pytest.approx(620_000 * 0.6361)
+    assert not any(r["kind"] == "data" for r in rows)

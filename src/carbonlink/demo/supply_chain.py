@@ -68,13 +68,35 @@ from carbonlink.ledger.note import Signer
 from carbonlink.store import create_store_engine, upgrade
 
 CHAIN_FILE = "supply-chain.yaml"
+INVENTORY_FILE = "steel-enterprise.yaml"
 KG_PER_T = 1000.0
 
 
 def load_chain() -> dict[str, Any]:
-    """The shipped demo supply chain (YAML)."""
-    text = resources.files("carbonlink.data").joinpath("demo", CHAIN_FILE).read_text("utf-8")
-    return dict(yaml.safe_load(text))
+    """The shipped demo supply chain (YAML), its tonnes read from the group's inventory.
+
+    Outputs, purchases and bills of materials are ``{inventory: …}`` references into
+    steel-enterprise.yaml (`carbonlink.reports.enterprise`); each facility's section reads its
+    own facility, the rest names one.
+    """
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.reports.enterprise import EnterpriseFacts, resolve
+
+    demo = resources.files("carbonlink.data").joinpath("demo")
+    chain = dict(yaml.safe_load(demo.joinpath(CHAIN_FILE).read_text("utf-8")))
+    inventory = parse_inventory(demo.joinpath(INVENTORY_FILE).read_text("utf-8"))
+
+    def facts(facility: str | None) -> EnterpriseFacts:
+        return EnterpriseFacts(inventory, facility=facility, file=CHAIN_FILE)
+
+    chain["facilities"] = {
+        fid: resolve(spec, facts(fid), f"facilities/{fid}")
+        for fid, spec in chain["facilities"].items()
+    }
+    purchases = chain["scope3_category1"]
+    chain["scope3_category1"] = resolve(purchases, facts(purchases["facility"]), "scope3_category1")
+    chain["boms"] = resolve(chain["boms"], facts(None), "boms")
+    return chain
 
 
 def _instant(value: date) -> datetime:
@@ -381,6 +403,21 @@ def run_supply_chain(
                 for name in ("hrc", "crs")
             },
             "listed_by_customer": len(listed),
+            # The figures the footprints were computed with, as read from the group's inventory.
+            "basis": {
+                "outputs_t": {
+                    fid: {row["product"]: row["quantity_t"] for row in spec["outputs"]}
+                    for fid, spec in chain["facilities"].items()
+                },
+                "bills_of_materials_kg_per_kg": {
+                    name: {k: bom[k] for k in ("purchased", "own") if k in bom}
+                    for name, bom in chain["boms"].items()
+                },
+                "purchases_t": {
+                    key: item["quantity"]
+                    for key, item in chain["scope3_category1"]["purchases"].items()
+                },
+            },
         }
         summary_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         files["supply chain summary"] = summary_path

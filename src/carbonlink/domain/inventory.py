@@ -169,8 +169,31 @@ class Source(_Spec):
         return self
 
 
+class Production(_Spec):
+    """What a facility made in the period: one product, its quantity and where it went.
+
+    Emissions are not computed from it; CBAM, product footprints and the China report read the
+    same figures so that every report states the same tonnes. ``sold`` is what left the
+    facility; ``inputs`` the quantities of other products consumed to make it (same unit).
+    """
+
+    product: str
+    name: str = ""
+    quantity: NonNegative
+    unit: str = "t"
+    sold: NonNegative | None = None
+    inputs: dict[str, NonNegative] = Field(default_factory=dict)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _sold_within_made(self) -> Production:
+        if self.sold is not None and self.sold > self.quantity:
+            raise ValueError(f"more {self.product!r} sold than made")
+        return self
+
+
 class Facility(_Spec):
-    """A site: its grid region, time zone and sources."""
+    """A site: its grid region, time zone, sources and (optionally) what it produced."""
 
     id: str
     name: str = ""
@@ -178,6 +201,7 @@ class Facility(_Spec):
     jurisdiction: str | None = None
     timezone: str = "UTC"
     sources: tuple[Source, ...]
+    production: tuple[Production, ...] = ()
 
     @field_validator("timezone")
     @classmethod

@@ -217,6 +217,7 @@ def build_communication(
                 "electricity_ef_t_per_mwh": _r(spec.electricity_ef),
                 "electricity_ef_source": spec.electricity_ef_source,
                 "electricity_ef_source_code": spec.electricity_ef_source_code,
+                "default_share": _r(1.0 if used.origin == "default" else spec.default_share),
                 "default": {
                     "base_see_direct": _r(used.base_see_direct),
                     "markup": _r(used.markup),
@@ -287,7 +288,17 @@ def build_communication(
             "markup_year": year or data.markup_year or data.period_end.year,
         },
         "remarks": data.remarks,
+        "inventory_basis": data.inventory_basis,
     }
+
+
+def _origin(c: dict[str, Any], key: str) -> str:
+    """Where an installation total came from: the inventory only when it was read from it."""
+    basis = c.get("inventory_basis") or {}
+    used = basis.get("figures", {}).get(f"installation_emissions/{key}")
+    if used is None:
+        return "stated by the operator"
+    return f"from the inventory {basis['file']}, facility {basis['facility']}"
 
 
 def write_json(communication: dict[str, Any], out: Path) -> Path:
@@ -398,8 +409,11 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
         row,
         ["Quantity", "Value (t CO2e)"],
         [
-            ["Installation direct emissions (from the inventory)", emissions["direct_t"]],
-            ["Installation indirect emissions (from the inventory)", emissions["indirect_t"]],
+            [f"Installation direct emissions ({_origin(c, 'direct_t')})", emissions["direct_t"]],
+            [
+                f"Installation indirect emissions ({_origin(c, 'indirect_t')})",
+                emissions["indirect_t"],
+            ],
             ["Sum of attributed direct emissions", emissions["attributed_direct_t"]],
             ["Sum of attributed indirect emissions", emissions["attributed_indirect_t"]],
         ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -148,6 +148,9 @@ class PurchasedIn(_Strict):
     default_source: str = ""
     default_justification: str = ""
     apply_markup: bool = True
+    default_share: float = Field(
+        default=0.0, ge=0, le=1, description="share of a supplier's direct SEE from defaults"
+    )
 
 
 class CarbonPriceIn(_Strict):
@@ -183,6 +186,13 @@ class CarbonPriceIn(_Strict):
 class InstallationEmissionsIn(_Strict):
     direct_t: float | None = None
     indirect_t: float | None = None
+
+
+class DatasetIn(_Strict):
+    """The enterprise inventory the file's ``{inventory: …}`` references read from."""
+
+    file: str
+    facility: str
 
 
 class CbamInputFile(_Strict):
@@ -228,7 +238,7 @@ def _process(p: ProcessIn) -> ProductionProcess:
     )
 
 
-def to_domain(doc: CbamInputFile) -> CbamInstallationData:
+def to_domain(doc: CbamInputFile, basis: dict[str, Any] | None = None) -> CbamInstallationData:
     """The validated file as domain objects."""
     site = doc.installation
     installation = Installation(
@@ -265,6 +275,7 @@ def to_domain(doc: CbamInputFile) -> CbamInstallationData:
             default_source=p.default_source,
             default_justification=p.default_justification,
             apply_markup=p.apply_markup,
+            default_share=p.default_share,
         )
         for p in doc.purchased_precursors
     )
@@ -294,7 +305,80 @@ def to_domain(doc: CbamInputFile) -> CbamInstallationData:
         installation_indirect_emissions_t=doc.installation_emissions.indirect_t,
         remarks=doc.remarks,
         markup_year=doc.default_markup_year,
+        inventory_basis=basis,
     )
+
+
+def _supplier_figure(node: Any, folder: Path, where: str) -> Any:
+    """Replace ``{cbam: FILE, cn_code: CODE, value: FIELD}`` by a figure of that good's SEE.
+
+    A precursor bought from another installation of the same enterprise takes its SEE from
+    that installation's communication, computed here from its own input file. ``value`` is a
+    field of the good (``see_direct``, ``embedded_electricity_mwh_per_t``…) or
+    ``electricity_ef`` (indirect SEE per MWh of embedded electricity).
+    """
+    if isinstance(node, dict):
+        if "cbam" in node:
+            from carbonlink.reports.cbam import build_communication
+
+            other = folder / str(node["cbam"])
+            communication = build_communication(load_cbam_input(other))
+            good = next(
+                (g for g in communication["goods"] if g["cn_code"] == str(node.get("cn_code"))),
+                None,
+            )
+            if good is None:
+                raise InputError(
+                    f"{where}: {other.name} communicates no good {node.get('cn_code')!r}",
+                    file=str(other),
+                )
+            name = str(node.get("value", ""))
+            if name == "electricity_ef":
+                mwh = good["embedded_electricity_mwh_per_t"]
+                return good["see_indirect"] / mwh if mwh else 0.0
+            if name not in good or not isinstance(good[name], float):
+                raise InputError(f"{where}: a good has no figure {name!r}", file=str(other))
+            return good[name]
+        return {k: _supplier_figure(v, folder, f"{where}/{k}") for k, v in node.items()}
+    if isinstance(node, list):
+        return [_supplier_figure(v, folder, f"{where}/{i}") for i, v in enumerate(node)]
+    return node
+
+
+def _from_dataset(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The file with its ``{inventory: …}`` references read from the linked inventory."""
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.reports.enterprise import EnterpriseFacts, resolve
+
+    raw = dict(raw)
+    try:
+        link = DatasetIn.model_validate(raw.pop("dataset"))
+    except ValidationError as exc:
+        raise InputError(
+            f"dataset: {exc.errors()[0]['msg']}",
+            file=str(path),
+            hint="give dataset: {file: INVENTORY.yaml, facility: FACILITY-ID}",
+        ) from exc
+    inventory_path = path.parent / link.file
+    try:
+        text = inventory_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the dataset's inventory {inventory_path}: {exc.strerror}",
+            file=str(path),
+            hint="dataset.file is relative to the CBAM input file",
+        ) from exc
+    inventory = parse_inventory(text, file=str(inventory_path))
+    facts = EnterpriseFacts(
+        inventory,
+        account(inventory, file=str(inventory_path)),
+        facility=link.facility,
+        file=str(path),
+    )
+    facts.facility_of(link.facility, "dataset.facility")
+    resolved = _supplier_figure(resolve(raw, facts), path.parent, "")
+    return resolved, {"file": link.file, "facility": link.facility, "figures": facts.used}
 
 
 def load_cbam_input(path: Path, *, text: str | None = None) -> CbamInstallationData:
@@ -311,6 +395,9 @@ def load_cbam_input(path: Path, *, text: str | None = None) -> CbamInstallationD
         ) from exc
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=str(path)) from exc
+    basis = None
+    if isinstance(raw, dict) and "dataset" in raw:
+        raw, basis = _from_dataset(raw, path)
     try:
         doc = CbamInputFile.model_validate(raw)
     except ValidationError as exc:
@@ -322,6 +409,6 @@ def load_cbam_input(path: Path, *, text: str | None = None) -> CbamInstallationD
             hint="see docs/cbam.md for the layout of the CBAM input file",
         ) from exc
     try:
-        return to_domain(doc)
+        return to_domain(doc, basis)
     except UnknownFactorError as exc:
         raise InputError(exc.message, file=str(path), record=exc.record, hint=exc.hint) from exc

@@ -50,6 +50,12 @@ def _facility_for(inventory: Inventory, communication: dict[str, Any], facility:
     return matches[0]
 
 
+def _figures(communication: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The figures of the communication read from the inventory (empty when it stated them)."""
+    basis = communication.get("inventory_basis") or {}
+    return dict(basis.get("figures") or {})
+
+
 def cbam_reconciliation(
     inventory: Inventory,
     result: Computation,
@@ -60,15 +66,30 @@ def cbam_reconciliation(
     """How the CBAM installation's attributed emissions relate to the facility's accounts.
 
     Reads a CBAM communication document (schema ``carbonlink.cbam.communication/1``). The steps
-    follow Implementing Regulation 2023/1773 Annex III F.1: installation direct emissions →
-    DirEm* of the production processes → heat, waste-gas and exported-electricity corrections →
-    attributed direct emissions; indirect emissions per process against the facility's Scope 2.
+    follow Implementing Regulation 2023/1773 Annex III F.1: facility Scope 1 → CBAM gases →
+    installation boundary → DirEm* of the production processes → heat, waste-gas and
+    exported-electricity corrections → attributed direct emissions; the facility's Scope 2
+    electricity → the electricity of the CBAM processes → attributed indirect emissions. When
+    the communication was derived from the inventory (``inventory_basis``), each step is
+    recomputed from the inventory lines of the sources it names; what the rules do not account
+    for is the "unexplained" remainder (stated figures that do not come from the inventory).
     """
     fid = _facility_for(inventory, communication, facility)
     own = [x for x in report_lines(inventory, result) if x.facility.id == fid]
+    figures = _figures(communication)
+
+    def co2_of(sources: set[str]) -> float:
+        return float(
+            sum(
+                x.tco2e for x in own if x.scope == "1" and x.gas == "CO2" and x.source.id in sources
+            )
+        )
+
     scope1 = sum(x.tco2e for x in own if x.scope == "1")
     china_direct = sum(x.tco2e for x in own if x.scope == "1" and x.gas == "CO2")
-    electricity = sum(x.tco2e for x in own if x.scope == "2_location" and x.method == "electricity")
+    electricity_lines = [x for x in own if x.scope == "2_location" and x.method == "electricity"]
+    electricity = float(sum(x.tco2e for x in electricity_lines))
+    exported_memo = float(sum(x.tco2e for x in own if x.scope == "exported"))
     site = communication["installation_emissions"]
     processes = communication["processes"]
     attributed = [p["attributed_emissions"] for p in processes]
@@ -77,48 +98,81 @@ def cbam_reconciliation(
         return float(sum(a[key] or 0.0 for a in attributed))
 
     rows: list[dict[str, Any]] = []
+    residuals: list[float] = []
 
     def row(kind: str, what: str, value: float | None, amount: float | None, why: str) -> None:
         rows.append({"kind": kind, "what": what, "value": value, "amount": amount, "why": why})
 
     row("start", f"inventory Scope 1 of {fid}", scope1, None, "all gases, inventory GWP set")
+    other_gases = sorted({x.gas for x in own if x.scope == "1" and x.gas != "CO2"})
     row(
-        "boundary",
+        "gases",
         "CO2 only",
         china_direct,
         china_direct - scope1,
-        "CBAM counts CO2 for iron and steel (N2O and PFCs only for some goods); the China "
-        "guideline likewise",
+        "CBAM counts CO2 for iron and steel (N2O and PFCs only for some goods); the inventory "
+        f"also holds {', '.join(other_gases) or 'no other gas'}",
     )
+    running = china_direct
     direct = site["direct_t"]
-    if direct is not None:
-        row(
-            "data",
-            "CBAM installation direct emissions",
-            direct,
-            direct - china_direct,
-            "stated by the operator for the installation as monitored under 2023/1773 "
-            "(own activity data and measured parameters, all source streams of the "
-            "installation); not derivable from the inventory",
-        )
-    dir_star = total("direct_emissions_t")
-    if direct is not None:
+    basis_direct = figures.get("installation_emissions/direct_t")
+    if basis_direct is not None:
+        excluded = set(basis_direct["exclude"])
+        amount = -co2_of(excluded)
+        running += amount
         row(
             "boundary",
-            "Σ DirEm* of the CBAM production processes",
-            dir_star,
-            dir_star - direct,
+            "sources outside the installation: " + (", ".join(sorted(excluded)) or "none"),
+            running,
+            amount,
+            "mobile machinery for transport purposes is not part of a CBAM installation's "
+            "emissions (EU MRR rule applied by 2023/1773 Annex III)",
+        )
+    if direct is not None:
+        residuals.append(direct - running)
+        row(
+            "result" if basis_direct is not None else "unexplained",
+            "CBAM installation direct emissions",
+            direct,
+            direct - running,
+            "read from the inventory (" + ", ".join(basis_direct["exclude"]) + " excluded)"
+            if basis_direct is not None
+            else "stated by the operator, not read from the inventory",
+        )
+        running = direct
+    assigned: set[str] = set()
+    for p in processes:
+        used = figures.get(f"processes/{p['id']}/direct_emissions_t")
+        if used is not None:
+            assigned |= set(used["sources"])
+    if basis_direct is not None:
+        installation_sources = {
+            x.source.id for x in own if x.scope == "1" and x.gas == "CO2"
+        } - set(basis_direct["exclude"])
+        outside = installation_sources - assigned
+        amount = -co2_of(outside)
+        running += amount
+        row(
+            "boundary",
+            "source streams in no CBAM production process: "
+            + (", ".join(sorted(outside)) or "none"),
+            running,
+            amount,
             "emissions of the installation not attributed to a CBAM production process "
             "(e.g. a captive power plant, non-CBAM activities)",
         )
-    else:
-        row(
-            "boundary",
-            "Σ DirEm* of the CBAM production processes",
-            dir_star,
-            None,
-            "the installation total was not stated",
-        )
+    dir_star = total("direct_emissions_t")
+    residuals.append(dir_star - running)
+    from_inventory = all(f"processes/{p['id']}/direct_emissions_t" in figures for p in processes)
+    row(
+        "result" if from_inventory else "unexplained",
+        "Σ DirEm* of the CBAM production processes",
+        dir_star,
+        dir_star - running,
+        "each process's source streams, read from the inventory"
+        if from_inventory
+        else "stated by the operator per process, not read from the inventory",
+    )
     running = dir_star
     for key, label, sign in (
         ("heat_imported_t", "measurable heat imported", 1.0),
@@ -130,15 +184,20 @@ def cbam_reconciliation(
         amount = sign * total(key)
         if amount:
             running += amount
-            row(
-                "method",
-                label,
-                running,
-                amount,
+            why = (
                 "2023/1773 Annex III F.1 moves the emissions of heat and waste gas to the "
-                "process that uses them",
+                "process that uses them"
             )
+            kind = "attribution"
+            if key == "heat_exported_t":
+                kind = "exported heat"
+                why += (
+                    f"; the inventory shows the same export as a memo item ({exported_memo:,.3f} t)"
+                )
+            row(kind, label, running, amount, why)
     attributed_direct = total("direct_t")
+    residuals.append(attributed_direct - running)
+    unexplained_direct = float(sum(residuals))
     row(
         "result",
         "Σ attributed direct emissions",
@@ -146,14 +205,72 @@ def cbam_reconciliation(
         attributed_direct - running,
         "sum over production processes (the amount is what rounding leaves)",
     )
-    indirect = total("indirect_t")
     row(
-        "scope 2",
+        "check",
+        "unexplained (direct)",
+        None,
+        unexplained_direct,
+        "what the rules above do not account for: 0 when every figure was read from the "
+        "inventory, else the operator's own data (and rounding to 6 decimals)",
+    )
+
+    row("start", f"inventory Scope 2 electricity of {fid} (location-based)", electricity, None, "")
+    indirect = total("indirect_t")
+    by_source: dict[str, float] = {}
+    for x in electricity_lines:
+        by_source[x.source.id] = by_source.get(x.source.id, 0.0) + x.tco2e
+    mwh_of = {x.source.id: x.activity for x in electricity_lines}
+    shared = 0.0
+    factor_gap = 0.0
+    stated = 0.0
+    for p in processes:
+        used = figures.get(f"processes/{p['id']}/electricity/consumed_mwh")
+        own_indirect = p["attributed_emissions"]["indirect_t"] or 0.0
+        if used is None or len(used["sources"]) != 1 or used["sources"][0] not in by_source:
+            stated += own_indirect
+            continue
+        source = used["sources"][0]
+        share_t = used["share"] * by_source[source]
+        shared += share_t
+        inventory_ef = by_source[source] / mwh_of[source] if mwh_of[source] else 0.0
+        factor_gap += p["electricity"]["consumed_mwh"] * (
+            p["electricity"]["ef_t_per_mwh"] - inventory_ef
+        )
+    running = electricity
+    if shared or factor_gap:
+        row(
+            "boundary",
+            "electricity used outside the CBAM production processes",
+            shared,
+            shared - electricity,
+            "the shares of the works' electricity the CBAM input gives each production process "
+            "add up to less than the whole",
+        )
+        row(
+            "factor",
+            "CBAM electricity factor against the inventory's",
+            shared + factor_gap,
+            factor_gap,
+            "each process's factor (2023/1773 Annex III D.4) against the location-based grid "
+            "factor",
+        )
+        running = shared + factor_gap + stated
+    unexplained_indirect = indirect - running
+    row(
+        "result",
         "Σ attributed indirect emissions",
         indirect,
-        indirect - electricity,
-        f"electricity of the CBAM processes × their factor, against the facility's "
-        f"location-based Scope 2 electricity ({electricity:,.3f} t CO2)",
+        indirect - running,
+        "electricity of the CBAM processes × their factor",
+    )
+    row(
+        "check",
+        "unexplained (indirect)",
+        None,
+        unexplained_indirect,
+        "electricity not read from the inventory"
+        + (f" ({stated:,.3f} t stated by the operator)" if stated else "")
+        + " and rounding",
     )
 
     goods = []
@@ -182,6 +299,8 @@ def cbam_reconciliation(
             "installation_direct": direct,
             "attributed_direct": attributed_direct,
             "attributed_indirect": indirect,
+            "unexplained_direct": unexplained_direct,
+            "unexplained_indirect": unexplained_indirect,
         },
         "table": table(
             f"From the facility's accounts to the CBAM attributed emissions ({fid})",
@@ -357,6 +476,12 @@ def build_reconciliation(
                 "total": "CBAM attributed indirect emissions (Σ production processes)",
                 "rulebook": "2023/1773 Annex III F.1",
                 "tco2e": cbam_section["totals"]["attributed_indirect"],
+            },
+            {
+                "total": "CBAM: unexplained against the inventory (direct + indirect)",
+                "rulebook": "0 when the CBAM input reads its figures from the inventory",
+                "tco2e": cbam_section["totals"]["unexplained_direct"]
+                + cbam_section["totals"]["unexplained_indirect"],
             },
         ]
     return {

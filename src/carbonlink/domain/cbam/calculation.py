@@ -321,8 +321,8 @@ def compute_see(data: CbamInstallationData, *, year: int | None = None) -> CbamR
                 purch_dir[row] += use.mass_t * pre.see_direct
                 purch_ind[row] += use.mass_t * pre.see_indirect
                 purch_el[row] += use.mass_t * spec.specific_electricity_mwh_per_t
-                if pre.origin == "default":
-                    default_dir[row] += use.mass_t * pre.see_direct
+                share = 1.0 if pre.origin == "default" else spec.default_share
+                default_dir[row] += use.mass_t * pre.see_direct * share
 
     # (I − A)·SEE = rhs with A[p, q] = M_q,p / AL_p. In topological order A is strictly lower
     # triangular, so one forward substitution solves every right-hand side at once: direct and

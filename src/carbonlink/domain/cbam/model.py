@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 SeeOrigin = Literal["measured", "supplier", "default"]
 
@@ -117,6 +117,8 @@ class PurchasedPrecursor:
     default_source: str = ""
     default_justification: str = ""
     apply_markup: bool = True
+    default_share: float = 0.0
+    """For actual (supplier) SEE: the share of it that stems from default values upstream."""
 
 
 @dataclass(frozen=True)
@@ -160,3 +162,5 @@ class CbamInstallationData:
     installation_indirect_emissions_t: float | None = None
     remarks: str = ""
     markup_year: int | None = None
+    inventory_basis: dict[str, Any] | None = None
+    """Which figures were read from the enterprise's inventory, and from which sources."""
