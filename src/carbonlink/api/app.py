@@ -224,5 +224,6 @@ def create_app(
     app.include_router(supply_api.router)
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
+    app.include_router(analytics.router)
     app.mount("/static", assets, name="static")
     return app
