@@ -386,6 +386,7 @@ def iso_sections(
         "a": info["organization_description"] != NOT_PROVIDED,
         "b": info["responsible"] != NOT_PROVIDED,
         "e": info["significance_criteria"] != NOT_PROVIDED,
+        "i": not any(NOT_PROVIDED in row["reason"] for row in direct_summary["excluded"]),
         "g": info["biogenic_treatment"] != NOT_PROVIDED,
         "k": base_entry["year"] != NOT_PROVIDED
         and not base_entry["inventory"].startswith(NOT_PROVIDED),
