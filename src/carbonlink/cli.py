@@ -77,11 +77,23 @@ def demo(
         Path | None,
         typer.Option(help="The steel plant file Steel_industry_data.csv (default: ../shared)."),
     ] = None,
+    cbam_template: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CARBONLINK_CBAM_TEMPLATE",
+            help="Your copy of the official CBAM communication template (XLSX): the demo "
+            "fills it for each installation beside carbonlink's own workbook.",
+        ),
+    ] = None,
 ) -> None:
     """Build the demo steel enterprise, account its emissions and write the outputs."""
     from carbonlink.demo import run_demo
 
-    run_demo(ctx.obj, out, console, plant_data=plant_data)
+    if cbam_template is not None:
+        from carbonlink.commands.report import check_xlsx_template
+
+        check_xlsx_template(cbam_template)
+    run_demo(ctx.obj, out, console, plant_data=plant_data, cbam_template=cbam_template)
 
 
 app.command("init")(workspace_commands.init)

@@ -188,3 +188,18 @@ def test_cli_refuses_a_template_with_json(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code != 0
+
+
+def test_workbook_says_from_the_inventory_only_when_read_from_it(tmp_path: Path) -> None:
+    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
+    stated = communication | {"inventory_basis": None}
+    labels = {}
+    for name, doc in (("read", communication), ("stated", stated)):
+        sheet = openpyxl.load_workbook(write_xlsx(doc, tmp_path / f"{name}.xlsx"))["B_EmInst"]
+        labels[name] = [str(c.value) for c in sheet["A"] if c.value]
+    assert any(
+        "direct emissions (from the inventory steel-enterprise.yaml" in x for x in labels["read"]
+    )
+    assert any(x == "bf-coke (coke)" for x in labels["read"])
+    assert any("direct emissions (stated by the operator)" in x for x in labels["stated"])
+    assert not any("from the inventory" in x for x in labels["stated"])
