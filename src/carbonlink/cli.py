@@ -91,8 +91,16 @@ def demo(
 
     if cbam_template is not None:
         from carbonlink.commands.report import check_xlsx_template
+        from carbonlink.errors import InputError
 
-        check_xlsx_template(cbam_template)
+        try:
+            check_xlsx_template(cbam_template)
+        except InputError as exc:
+            raise InputError(
+                exc.message.replace("--template", "--cbam-template"),
+                file=exc.file,
+                hint=(exc.hint or "").replace("--template", "--cbam-template") or None,
+            ) from exc
     run_demo(ctx.obj, out, console, plant_data=plant_data, cbam_template=cbam_template)
 
 
