@@ -696,8 +696,8 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
             "SEE direct (t CO2e/t)",
             "SEE indirect (t CO2e/t)",
             "SEE total (t CO2e/t)",
-            "Electricity (MWh/t)",
-            "EF electricity (t CO2/MWh)",
+            "Embedded electricity (MWh/t)",
+            "EF of the embedded electricity (t CO2/MWh; SEE indirect ÷ MWh/t)",
         ],
         [
             [
@@ -707,7 +707,7 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
                 g["see_indirect"],
                 g["see_total"],
                 g["embedded_electricity_mwh_per_t"],
-                g["electricity_ef_t_per_mwh"],
+                g["embedded_electricity_ef_t_per_mwh"],
             ]
             for g in c["goods"]
         ],
