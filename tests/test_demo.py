@@ -253,3 +253,18 @@ def test_inventory_cbam_and_footprints_state_the_same_facts(demo_run: tuple[Path
     assert steel_inputs["bought-pig-iron"] == 30_000 and steel_inputs["ferrochrome"] == 1_200
     hot_metal = made("tangshan-works", "hot-metal")
     assert steel_inputs["ironmaking"] == hot_metal["quantity"] - hot_metal["sold"]
+
+
+def test_demo_refuses_a_missing_cbam_template_before_it_starts(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from carbonlink.cli import app
+    from carbonlink.errors import InputError
+
+    out = tmp_path / "out"
+    done = CliRunner().invoke(
+        app, ["demo", "--out", str(out), "--cbam-template", str(tmp_path / "missing.xlsx")]
+    )
+    assert isinstance(done.exception, InputError)
+    assert "--cbam-template" in done.exception.message
+    assert not out.exists()

@@ -84,11 +84,31 @@ def demo(
         Path | None,
         typer.Option(help="The steel plant file Steel_industry_data.csv (default: ../shared)."),
     ] = None,
+    cbam_template: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CARBONLINK_CBAM_TEMPLATE",
+            help="Your copy of the official CBAM communication template (XLSX): the demo "
+            "fills it for each installation beside carbonlink's own workbook.",
+        ),
+    ] = None,
 ) -> None:
     """Build the demo steel enterprise, account its emissions and write the outputs."""
     from carbonlink.demo import run_demo
 
-    run_demo(ctx.obj, out, console, plant_data=plant_data)
+    if cbam_template is not None:
+        from carbonlink.commands.report import check_xlsx_template
+        from carbonlink.errors import InputError
+
+        try:
+            check_xlsx_template(cbam_template)
+        except InputError as exc:
+            raise InputError(
+                exc.message.replace("--template", "--cbam-template"),
+                file=exc.file,
+                hint=(exc.hint or "").replace("--template", "--cbam-template") or None,
+            ) from exc
+    run_demo(ctx.obj, out, console, plant_data=plant_data, cbam_template=cbam_template)
 
 
 app.command("init")(workspace_commands.init)

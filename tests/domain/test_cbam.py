@@ -234,6 +234,13 @@ def test_default_precursor_carries_markup_and_is_recorded(year: int, factor: flo
     assert steel.see_direct == pytest.approx((40 + 200 * factor) / 200)
     assert steel.default_share == pytest.approx(200 * factor / (40 + 200 * factor))
     assert result.precursors["bought_iron"].markup == pytest.approx(factor - 1)
+    # The mark-up is on the direct default only: 0.08 MWh/t × 0.71 t/MWh stays as published.
+    marked = _with_default_pig_iron(year)
+    with_power = replace(
+        marked.purchased_precursors[0], specific_electricity_mwh_per_t=0.08, electricity_ef=0.71
+    )
+    bought = compute_see(replace(marked, purchased_precursors=(with_power,))).precursors
+    assert bought["bought_iron"].see_indirect == pytest.approx(0.08 * 0.71)
     assert len(result.defaults_used) == 1
     assert "supplier did not provide" in result.defaults_used[0]
 

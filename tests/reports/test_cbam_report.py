@@ -188,3 +188,31 @@ def test_cli_refuses_a_template_with_json(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code != 0
+
+
+def test_workbook_says_from_the_inventory_only_when_read_from_it(tmp_path: Path) -> None:
+    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
+    stated = communication | {"inventory_basis": None}
+    labels = {}
+    for name, doc in (("read", communication), ("stated", stated)):
+        sheet = openpyxl.load_workbook(write_xlsx(doc, tmp_path / f"{name}.xlsx"))["B_EmInst"]
+        labels[name] = [str(c.value) for c in sheet["A"] if c.value]
+    assert any(
+        "direct emissions (from the inventory steel-enterprise.yaml" in x for x in labels["read"]
+    )
+    assert any(x == "bf-coke (coke)" for x in labels["read"])
+    assert any("direct emissions (stated by the operator)" in x for x in labels["stated"])
+    assert not any("from the inventory" in x for x in labels["stated"])
+
+
+def test_the_stated_electricity_factor_reproduces_the_indirect_see() -> None:
+    """Coil: its embedded electricity × the factor communicated gives its indirect SEE."""
+    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
+    for good in communication["goods"]:
+        assert good["embedded_electricity_mwh_per_t"] * good[
+            "embedded_electricity_ef_t_per_mwh"
+        ] == pytest.approx(good["see_indirect"], abs=1e-5)
+    coil = next(g for g in communication["goods"] if g["cn_code"] == "72083900")
+    # The mill's own grid factor alone does not: its precursors bring other factors.
+    assert coil["electricity_ef_t_per_mwh"] == pytest.approx(0.6361)
+    assert coil["embedded_electricity_ef_t_per_mwh"] != pytest.approx(0.6361, abs=1e-4)

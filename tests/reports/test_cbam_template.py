@@ -78,12 +78,33 @@ def test_input_cells_are_written_where_the_template_reads_them(
     # Purchased precursor 2 is the default pig iron, consumed by process 3 (steelmaking).
     assert e["L93"].value == pytest.approx(2.2)
     assert e["M93"].value == "Default"
+    # Its published electricity factor, not one inflated by the mark-up.
+    assert e["L95"].value == pytest.approx(0.71)
+    # The blast-furnace gas's own factor, not EF_NG (70.80 t C/TJ × 44/12).
+    assert d["M127"].value == pytest.approx(259.6)
+    # No verifier: the verifier section says so in each field.
+    assert {a[f"I{r}"].value for r in (37, 38, 39, 40, 41, 45, 46, 47, 48, 51, 52, 53)} == {
+        "Not verified"
+    }
+    # Source streams with activity data, NCV, EF and oxidation: coke 360 000 t, NCV 28.447
+    # GJ/t, 29.5 t C/TJ × 44/12, 93 % (2013 guideline, Appendix 2).
+    b = wb["B_EmInst"]
+    assert [b[f"{c}17"].value for c in "DEFGH"] == [
+        "Combustion", "bf-coke (coke)", 360000, "t", 28.447
+    ]  # fmt: skip
+    assert b["J17"].value == pytest.approx(29.5 * 44 / 12) and b["N17"].value == pytest.approx(93)
+    c = wb["C_Emissions&Energy"]
+    assert c["M26"].value == pytest.approx(620_000 * 0.6361)
+    assert c["H42"].value == "Internal audits"
     assert e["L74"].value == 30000
     assert e["K98"].value == "Data gaps"
     products = wb["Summary_Products"]
     assert [products[f"F{r}"].value for r in (10, 11)] == ["72011011", "72083900"]
     assert products["D11"].value == "Hot strip mill"
     assert products["W11"].value == 0.12
+    # Contents as fractions (the template formats them as percentages): 4.3 % C, 0.35 % Mn.
+    assert products["V10"].value == pytest.approx(0.043)
+    assert products["R11"].value == pytest.approx(0.0035)
     assert products["AL11"].value == "National Emissions Trading System"
     assert products["AR11"].value == 4.9
 
@@ -132,7 +153,9 @@ def _stand_in_template(path: Path, communication: dict[str, Any]) -> Path:
     book = openpyxl.Workbook()
     for name in ("A_InstData", "D_Processes", "E_PurchPrec", "Summary_Products"):
         book.create_sheet(name)
-    for name in ("Summary_Processes", "InputOutput", "Parameters_Constants", "c_CodeLists"):
+    for name in ("B_EmInst", "C_Emissions&Energy", "Summary_Processes", "InputOutput"):
+        book.create_sheet(name)
+    for name in ("Parameters_Constants", "c_CodeLists"):
         book.create_sheet(name)
     del book["Sheet"]
     book["D_Processes"]["C11"] = 1
@@ -183,3 +206,135 @@ def test_the_fill_writes_input_cells_of_a_stand_in_template(tmp_path: Path) -> N
     assert products["AR11"].value == 4.9
     # The template itself is left as it was.
     assert openpyxl.load_workbook(template)["A_InstData"]["E62"].value == "kept"
+
+
+ERROR_MARKERS = ("Incomplete!", "Inconsistent!", "Duplicate!")
+CHECKED_SHEETS = (
+    "A_InstData",
+    "B_EmInst",
+    "C_Emissions&Energy",
+    "D_Processes",
+    "E_PurchPrec",
+    "Summary_Processes",
+    "Summary_Products",
+    "Summary_Communication",
+)
+
+
+def _markers(path: Path, *, data_only: bool = True) -> dict[tuple[str, str], str]:
+    """Cells that show one of the template's own error markers (ErrMiss_…, Incomplete!…)."""
+    found = {}
+    with warnings.catch_warnings():
+        # openpyxl announces the extensions it ignores while it streams the sheets.
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, data_only=data_only, read_only=True)
+        for name in CHECKED_SHEETS:
+            for row in wb[name].iter_rows():
+                for cell in row:
+                    value = cell.value
+                    if isinstance(value, str) and (
+                        value.startswith("ErrMiss_") or value in ERROR_MARKERS
+                    ):
+                        found[(name, cell.coordinate)] = value
+        wb.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def recalculated(
+    filled: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Both demo installations filled into the template and recalculated by LibreOffice."""
+    if libreoffice_binary() is None:
+        if _require_services():
+            pytest.fail("LibreOffice is required (CARBONLINK_REQUIRE_SERVICES=1)")
+        pytest.skip("LibreOffice is not installed")
+    folder = tmp_path_factory.mktemp("recalculated")
+    out = {"cbam-tangshan": (recalculate(filled[0], folder), filled[1])}
+    jiangsu = build_communication(load_cbam_input(demo_cbam_input("cbam-jiangsu.yaml")))
+    path = fill_official_template(_template(), jiangsu, folder / "jiangsu.xlsx")
+    out["cbam-jiangsu"] = (recalculate(path, folder / "recalc"), jiangsu)
+    return out
+
+
+@pytest.mark.parametrize("name", ["cbam-tangshan", "cbam-jiangsu"])
+def test_summary_communication_shows_carbonlinks_installation_totals(
+    recalculated: dict[str, tuple[Path, dict[str, Any]]], name: str
+) -> None:
+    path, communication = recalculated[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, data_only=True)
+    summary = wb["Summary_Communication"]
+    totals = communication["installation_emissions"]
+    # The template sums its own source-stream rows (B_EmInst) into the direct total.
+    assert summary["AI15"].value == pytest.approx(totals["direct_t"], abs=1e-6)
+    assert summary["AA13"].value == pytest.approx(totals["direct_t"], abs=1e-6)
+    assert summary["AI16"].value == pytest.approx(totals["indirect_t"], abs=1e-6)
+    assert summary["AI17"].value == pytest.approx(totals["direct_t"] + totals["indirect_t"])
+    assert summary["AD19"].value.startswith("Mostly measurements")
+    assert summary["AD21"].value == "Internal audits"
+    rows = {str(summary[f"F{r}"].value): r for r in range(26, 36) if summary[f"F{r}"].value}
+    assert set(rows) == {g["cn_code"] for g in communication["goods"]}
+    for good in communication["goods"]:
+        row = rows[good["cn_code"]]
+        assert summary[f"I{row}"].value == pytest.approx(good["see_direct"], abs=1e-6)
+        assert summary[f"J{row}"].value == pytest.approx(good["see_indirect"], abs=1e-6)
+        assert summary[f"K{row}"].value == pytest.approx(good["see_total"], abs=1e-6)
+        # The share of default values, carried across installations (Jiangsu's coil).
+        assert summary[f"M{row}"].value == pytest.approx(good["default_share"], abs=1e-6)
+        # The factor stated reproduces the indirect SEE from the embedded electricity.
+        assert summary[f"P{row}"].value == pytest.approx(
+            good["embedded_electricity_ef_t_per_mwh"], abs=1e-5
+        )
+    if name == "cbam-jiangsu":
+        assert summary[f"M{rows['72091790']}"].value > 0
+    energy = wb["C_Emissions&Energy"]
+    assert energy["L17"].value == pytest.approx(0, abs=1e-9)  # fuel balance: nothing left over
+
+
+@pytest.mark.parametrize("name", ["cbam-tangshan", "cbam-jiangsu"])
+def test_the_templates_own_checks_show_no_error(
+    recalculated: dict[str, tuple[Path, dict[str, Any]]], name: str
+) -> None:
+    path, _ = recalculated[name]
+    # Markers the Commission's file already shows as shipped (its hidden PFC helper columns)
+    # are not ours; every other marker would be a check our data fails.
+    shipped = _markers(_template())
+    flagged = {k: v for k, v in _markers(path).items() if shipped.get(k) != v}
+    assert flagged == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        wb = openpyxl.load_workbook(path, data_only=True)
+    products = wb["Summary_Products"]
+    assert all(products[f"BI{r}"].value is True for r in range(10, 20) if products[f"D{r}"].value)
+    # A_InstData's row checks (column N) end in COUNTIF(range, NA()), which LibreOffice
+    # evaluates to #N/A; the conditions before it are checked here as the template states
+    # them: a name in L, no duplicate names, no route code that failed to match.
+    a = wb["A_InstData"]
+    names = [a[f"L{r}"].value for r in range(83, 93) if a[f"E{r}"].value]
+    assert all(names) and len(set(names)) == len(names)
+    for r in [*range(83, 93), *range(102, 122)]:
+        if a[f"E{r}"].value:
+            codes = [a[f"{c}{r}"].value for c in ("X", "Y", "Z", "AA", "AB", "AC")]
+            assert not any(isinstance(v, str) and v.startswith("#") for v in codes), (r, codes)
+            assert a[f"N{r}"].value in ("", None, "#N/A"), (r, a[f"N{r}"].value)
+
+
+def test_the_demo_writes_the_filled_template_beside_its_workbook(
+    filled: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from carbonlink.demo.cbam import write_demo_cbam
+
+    outputs = write_demo_cbam(tmp_path, Console(record=True), template=_template())
+    for stem, unlocode in (("cbam-tangshan", "CNTGS"), ("cbam-jiangsu", "CNZJG")):
+        official = outputs[f"CBAM {stem} (official template)"]
+        assert official == tmp_path / "cbam" / f"{stem}.official.xlsx"
+        assert (tmp_path / "cbam" / f"{stem}.xlsx").is_file()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            book = openpyxl.load_workbook(official, read_only=True)
+            assert book["A_InstData"]["I27"].value == unlocode
+            book.close()

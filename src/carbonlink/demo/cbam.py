@@ -19,8 +19,15 @@ def demo_cbam_input(name: str) -> Path:
     return Path(str(resources.files("carbonlink.data").joinpath("demo", name)))
 
 
-def write_demo_cbam(out: Path, console: Console) -> dict[str, Path]:
-    """Compute SEE for the demo installations and write their communications into ``out/cbam``."""
+def write_demo_cbam(
+    out: Path, console: Console, *, template: Path | None = None
+) -> dict[str, Path]:
+    """Compute SEE for the demo installations and write their communications into ``out/cbam``.
+
+    With ``template`` (the user's copy of the Commission's communication template) each
+    installation's communication is also written into a filled copy of it, beside carbonlink's
+    own workbook (``cbam-tangshan.official.xlsx``).
+    """
     folder = out / "cbam"
     outputs: dict[str, Path] = {}
     for name in DEMO_CBAM_INPUTS:
@@ -30,10 +37,21 @@ def write_demo_cbam(out: Path, console: Console) -> dict[str, Path]:
         stem = name.removesuffix(".yaml")
         outputs[f"CBAM {stem} (JSON)"] = write_json(communication, folder / f"{stem}.json")
         outputs[f"CBAM {stem} (XLSX)"] = write_xlsx(communication, folder / f"{stem}.xlsx")
+        if template is not None:
+            from carbonlink.reports.cbam_template import fill_official_template
+
+            outputs[f"CBAM {stem} (official template)"] = fill_official_template(
+                template, communication, folder / f"{stem}.official.xlsx"
+            )
         for good in communication["goods"]:
             console.print(
                 f"CBAM {good['cn_code']} {good['name']}: SEE direct {good['see_direct']:.3f}, "
                 f"indirect {good['see_indirect']:.3f} t CO2e/t",
                 highlight=False,
             )
+    if template is None:
+        console.print(
+            "official CBAM template not given (--cbam-template): carbonlink's workbooks only",
+            highlight=False,
+        )
     return outputs

@@ -50,6 +50,8 @@ class DemoRun:
     outputs: dict[str, Path] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     plant_data: Path | None = None
+    cbam_template: Path | None = None
+    """The user's copy of the official CBAM communication template, filled when given."""
     calculation_runs: list[int] = field(default_factory=list)
     """Ledger indices of the calculation runs the steps recorded (reports cite them)."""
 
@@ -264,7 +266,7 @@ def step_uncertainty(run: DemoRun) -> None:
 
 def step_cbam(run: DemoRun) -> None:
     """EU CBAM communications of the demo installations (JSON and XLSX)."""
-    run.outputs.update(write_demo_cbam(run.out, run.console))
+    run.outputs.update(write_demo_cbam(run.out, run.console, template=run.cbam_template))
 
 
 def step_monitoring(run: DemoRun) -> None:
@@ -493,11 +495,16 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
 
 
 def run_demo(
-    settings: Settings, out: Path, console: Console, *, plant_data: Path | None = None
+    settings: Settings,
+    out: Path,
+    console: Console,
+    *,
+    plant_data: Path | None = None,
+    cbam_template: Path | None = None,
 ) -> None:
     """Run the demo steps in order and write their outputs into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    run = DemoRun(settings, out, console, plant_data=plant_data)
+    run = DemoRun(settings, out, console, plant_data=plant_data, cbam_template=cbam_template)
     for name, step in DEMO_STEPS:
         console.rule(name)
         step(run)

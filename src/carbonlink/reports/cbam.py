@@ -9,6 +9,7 @@ communication template so that readers find the same sections in the same places
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +29,22 @@ from carbonlink.domain.cbam.reference import (
 
 SCHEMA = "carbonlink.cbam.communication/1"
 
-# Qualifying parameters with the template's wording and their unit.
+# Qualifying parameters with the template's wording and their unit. Contents and shares are
+# mass fractions (0.0035 for 0.35 %), as the template's cells expect; `*_pct` keys of older
+# input files are converted when the file is read (carbonlink.reports.cbam_input).
 QUALIFYING_LABELS = {
     "reducing_agent": "Main reducing agent",
     "mill_id": "Steel mill identification number",
-    "mn_pct": "Mn (%)",
-    "cr_pct": "Cr (%)",
-    "ni_pct": "Ni (%)",
-    "other_alloys_pct": "Other alloys (%)",
-    "carbon_pct": "Carbon (%)",
+    "mn_content": "Mn (mass fraction)",
+    "cr_content": "Cr (mass fraction)",
+    "ni_content": "Ni (mass fraction)",
+    "other_alloys_content": "Other alloys (mass fraction)",
+    "carbon_content": "Carbon (mass fraction)",
     "scrap_t_per_t_steel": "Scrap per steel (t/t)",
-    "other_materials_pct": "Other materials (%)",
-    "pre_consumer_scrap_pct": "Pre-consumer scrap (%)",
+    "other_materials_content": "Other materials (mass fraction)",
+    "pre_consumer_scrap_share": "Pre-consumer scrap (fraction)",
     "scrap_t_per_t_aluminium": "Scrap per aluminium (t/t)",
-    "non_aluminium_pct": "Non-aluminium elements (%)",
+    "non_aluminium_content": "Non-aluminium elements (mass fraction)",
     "clinker_factor": "Clinker factor (t/t)",
 }
 
@@ -144,6 +147,8 @@ def build_communication(
                 "waste_gas": {
                     "imported_tj": _r(process.waste_gas_imported_tj),
                     "exported_tj": _r(process.waste_gas_exported_tj),
+                    "imported_ef_t_per_tj": _r(process.waste_gas_imported_ef),
+                    "exported_ef_t_per_tj": _r(process.waste_gas_exported_ef),
                 },
                 "electricity": {
                     "consumed_mwh": _r(process.electricity_mwh),
@@ -183,6 +188,11 @@ def build_communication(
                     ),
                     "embedded_electricity_mwh_per_t": _r(see.embedded_electricity_mwh_per_t),
                     "electricity_ef_t_per_mwh": _r(process.electricity_ef),
+                    "embedded_electricity_ef_t_per_mwh": _r(
+                        see.see_indirect / see.embedded_electricity_mwh_per_t
+                        if see.embedded_electricity_mwh_per_t
+                        else 0.0
+                    ),
                     "electricity_ef_source": process.electricity_ef_source,
                     "electricity_ef_source_code": process.electricity_ef_source_code,
                     "default_share": _r(see.default_share),
@@ -287,6 +297,8 @@ def build_communication(
             },
             "markup_year": year or data.markup_year or data.period_end.year,
         },
+        "verifier": asdict(data.verifier) if data.verifier else None,
+        "data_quality": asdict(data.data_quality),
         "remarks": data.remarks,
         "inventory_basis": data.inventory_basis,
     }
@@ -404,7 +416,7 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
     ws = wb.create_sheet("B_EmInst")
     row = _title(ws, "B. Emissions of the installation")
     emissions = c["installation_emissions"]
-    _table(
+    row = _table(
         ws,
         row,
         ["Quantity", "Value (t CO2e)"],
@@ -418,6 +430,41 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
             ["Sum of attributed indirect emissions", emissions["attributed_indirect_t"]],
         ],
     )
+    streams = (c.get("inventory_basis") or {}).get("source_streams") or []
+    if streams:
+        _table(
+            ws,
+            row,
+            [
+                "Source stream (from the inventory)",
+                "Method",
+                "Activity data",
+                "Unit",
+                "NCV (GJ/unit)",
+                "EF",
+                "EF unit",
+                "Carbon content (t C/t)",
+                "Oxidation factor (%)",
+                "Conversion factor (%)",
+                "CO2 (t)",
+            ],
+            [
+                [
+                    x["name"],
+                    x["approach"],
+                    x["activity"],
+                    x["activity_unit"],
+                    x["ncv"],
+                    x.get("emission_factor"),
+                    x.get("emission_factor_unit"),
+                    x["carbon_content"],
+                    x["oxidation_pct"],
+                    x["conversion_pct"],
+                    x["co2_t"],
+                ]
+                for x in streams
+            ],
+        )
     _widths(ws)
 
     ws = wb.create_sheet("C_Emissions&Energy")
@@ -649,8 +696,8 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
             "SEE direct (t CO2e/t)",
             "SEE indirect (t CO2e/t)",
             "SEE total (t CO2e/t)",
-            "Electricity (MWh/t)",
-            "EF electricity (t CO2/MWh)",
+            "Embedded electricity (MWh/t)",
+            "EF of the embedded electricity (t CO2/MWh; SEE indirect ÷ MWh/t)",
         ],
         [
             [
@@ -660,7 +707,7 @@ def write_xlsx(communication: dict[str, Any], out: Path) -> Path:
                 g["see_indirect"],
                 g["see_total"],
                 g["embedded_electricity_mwh_per_t"],
-                g["electricity_ef_t_per_mwh"],
+                g["embedded_electricity_ef_t_per_mwh"],
             ]
             for g in c["goods"]
         ],

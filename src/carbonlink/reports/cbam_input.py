@@ -11,17 +11,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from carbonlink.domain.cbam import (
     CarbonPrice,
     CbamInstallationData,
+    DataQuality,
     Good,
     HeatFlow,
     Installation,
     PrecursorInput,
     ProductionProcess,
     PurchasedPrecursor,
+    Verifier,
 )
 from carbonlink.domain.factors import default_library
 from carbonlink.domain.units import to_unit
@@ -75,6 +84,44 @@ class HeatIn(_Strict):
 class WasteGasIn(_Strict):
     imported_tj: float = Field(default=0.0, ge=0)
     exported_tj: float = Field(default=0.0, ge=0)
+    imported_ef: float | None = Field(default=None, ge=0, description="the gas's t CO2/TJ")
+    exported_ef: float | None = Field(default=None, ge=0, description="the gas's t CO2/TJ")
+
+
+class VerifierIn(_Strict):
+    company: str
+    street: str = ""
+    city: str = ""
+    post_code: str = ""
+    country: str = ""
+    representative: str = ""
+    email: str = ""
+    phone: str = ""
+    fax: str = ""
+    accreditation_state: str = ""
+    accreditation_body: str = ""
+    accreditation_number: str = ""
+
+
+class DataQualityIn(_Strict):
+    general: (
+        Literal[
+            "Mostly measurements & analyses",
+            "Mostly measurements & national standard factors for e.g. the emission factor",
+            "Mostly measurements & sector-specific standard factors for e.g. the emission factor",
+            "Mostly measurements & international standard factors for e.g. the emission factor",
+            "Mostly default values provided by the European Commission",
+        ]
+        | Literal[""]
+    ) = ""
+    default_justification: (
+        Literal["Unreasonable costs for more accurate monitoring", "Data gaps", "Other"]
+        | Literal[""]
+    ) = ""
+    quality_assurance: (
+        Literal["Third-party verification", "Internal audits", "Four eyes principle", "None"]
+        | Literal[""]
+    ) = ""
 
 
 class ElectricityIn(_Strict):
@@ -109,10 +156,42 @@ class PrecursorUseIn(_Strict):
     mass_t: float = Field(ge=0)
 
 
+# Percent keys of earlier input files → the mass-fraction keys the template's cells expect.
+PERCENT_KEYS = {
+    "mn_pct": "mn_content",
+    "cr_pct": "cr_content",
+    "ni_pct": "ni_content",
+    "other_alloys_pct": "other_alloys_content",
+    "carbon_pct": "carbon_content",
+    "other_materials_pct": "other_materials_content",
+    "pre_consumer_scrap_pct": "pre_consumer_scrap_share",
+    "non_aluminium_pct": "non_aluminium_content",
+}
+
+
 class GoodIn(_Strict):
     cn_code: str = Field(pattern=r"^\d{8}$")
     name: str
     qualifying_parameters: dict[str, float | str] = {}
+
+    @field_validator("qualifying_parameters")
+    @classmethod
+    def _fractions(cls, given: dict[str, float | str]) -> dict[str, float | str]:
+        """Percent values become fractions (4.3 % → 0.043): one unit for every content."""
+        out: dict[str, float | str] = {}
+        for key, value in given.items():
+            if key in PERCENT_KEYS:
+                if not isinstance(value, float | int):
+                    raise ValueError(f"{key} must be a number (percent)")
+                out[PERCENT_KEYS[key]] = float(value) / 100
+            else:
+                out[key] = value
+        for key, value in out.items():
+            if key.endswith(("_content", "_share")) and not (
+                isinstance(value, float | int) and 0 <= value <= 1
+            ):
+                raise ValueError(f"{key} is a mass fraction between 0 and 1 (got {value!r})")
+        return out
 
 
 class ProcessIn(_Strict):
@@ -205,6 +284,8 @@ class CbamInputFile(_Strict):
     purchased_precursors: list[PurchasedIn] = []
     carbon_prices: list[CarbonPriceIn] = []
     default_markup_year: int | None = Field(default=None, ge=2023, le=2100)
+    verifier: VerifierIn | None = None
+    data_quality: DataQualityIn = DataQualityIn()
     remarks: str = ""
 
 
@@ -226,6 +307,8 @@ def _process(p: ProcessIn) -> ProductionProcess:
         heat_exported=_heat(p.heat.exported_tj, p.heat.exported_ef),
         waste_gas_imported_tj=p.waste_gas.imported_tj,
         waste_gas_exported_tj=p.waste_gas.exported_tj,
+        waste_gas_imported_ef=p.waste_gas.imported_ef,
+        waste_gas_exported_ef=p.waste_gas.exported_ef,
         electricity_mwh=p.electricity.consumed_mwh,
         electricity_ef=ef,
         electricity_ef_source=ef_source,
@@ -305,6 +388,8 @@ def to_domain(doc: CbamInputFile, basis: dict[str, Any] | None = None) -> CbamIn
         installation_indirect_emissions_t=doc.installation_emissions.indirect_t,
         remarks=doc.remarks,
         markup_year=doc.default_markup_year,
+        verifier=Verifier(**doc.verifier.model_dump()) if doc.verifier else None,
+        data_quality=DataQuality(**doc.data_quality.model_dump()),
         inventory_basis=basis,
     )
 
@@ -349,7 +434,7 @@ def _from_dataset(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict
     """The file with its ``{inventory: …}`` references read from the linked inventory."""
     from carbonlink.domain.engine import account
     from carbonlink.domain.inventory import parse_inventory
-    from carbonlink.reports.enterprise import EnterpriseFacts, resolve
+    from carbonlink.reports.enterprise import EnterpriseFacts, resolve, source_streams
 
     raw = dict(raw)
     try:
@@ -378,7 +463,14 @@ def _from_dataset(raw: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict
     )
     facts.facility_of(link.facility, "dataset.facility")
     resolved = _supplier_figure(resolve(raw, facts), path.parent, "")
-    return resolved, {"file": link.file, "facility": link.facility, "figures": facts.used}
+    direct = facts.used.get("installation_emissions/direct_t")
+    streams = source_streams(facts, link.facility, direct["exclude"] if direct else [])
+    return resolved, {
+        "file": link.file,
+        "facility": link.facility,
+        "figures": facts.used,
+        "source_streams": streams,
+    }
 
 
 def load_cbam_input(path: Path, *, text: str | None = None) -> CbamInstallationData:

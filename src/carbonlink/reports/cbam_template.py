@@ -28,7 +28,6 @@ from typing import Any
 
 import openpyxl
 
-from carbonlink.domain.cbam.reference import ef_natural_gas
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.reports.workbook_cells import CellValue, write_cells
 
@@ -45,6 +44,8 @@ ONLY_DIRECT = "Only direct production"
 ALL_ROUTES = "All production routes"
 REQUIRED_SHEETS = (
     "A_InstData",
+    "B_EmInst",
+    "C_Emissions&Energy",
     "D_Processes",
     "E_PurchPrec",
     "Summary_Products",
@@ -52,22 +53,42 @@ REQUIRED_SHEETS = (
     "Parameters_Constants",
     "c_CodeLists",
 )
-# Qualifying parameters of carbonlink goods → Summary_Products columns.
+# Qualifying parameters of carbonlink goods → Summary_Products columns. Contents are mass
+# fractions: the template formats these cells as percentages.
 QUALIFYING_COLUMNS = {
     "reducing_agent": "P",
     "mill_id": "Q",
-    "mn_pct": "R",
-    "cr_pct": "S",
-    "ni_pct": "T",
-    "other_alloys_pct": "U",
-    "carbon_pct": "V",
+    "mn_content": "R",
+    "cr_content": "S",
+    "ni_content": "T",
+    "other_alloys_content": "U",
+    "carbon_content": "V",
     "scrap_t_per_t_steel": "W",
-    "other_materials_pct": "X",
-    "pre_consumer_scrap_pct": "Y",
+    "other_materials_content": "X",
+    "pre_consumer_scrap_share": "Y",
     "scrap_t_per_t_aluminium": "Z",
-    "non_aluminium_pct": "AA",
+    "non_aluminium_content": "AA",
     "clinker_factor": "AB",
 }
+SOURCE_STREAM_ROWS = range(17, 92)
+VERIFIER_CELLS = {
+    "company": "I37",
+    "street": "I38",
+    "city": "I39",
+    "post_code": "I40",
+    "country": "I41",
+    "representative": "I45",
+    "email": "I46",
+    "phone": "I47",
+    "fax": "I48",
+    "accreditation_state": "I51",
+    "accreditation_body": "I52",
+    "accreditation_number": "I53",
+}
+NOT_VERIFIED = "Not verified"
+DATA_QUALITY_DEFAULT = (
+    "Mostly measurements & national standard factors for e.g. the emission factor"
+)
 
 
 class TemplateError(CarbonlinkError, ValueError):
@@ -224,7 +245,14 @@ def fill_official_template(
         a[f"E{row}"] = template_name[p["goods_category"].strip()]
         a[f"F{row}"] = ONLY_DIRECT
         a[f"L{row}"] = p["name"]
-    for row, pre in zip(PURCHASED_ROWS, purchased, strict=False):
+    listed = _template_precursors(purchased)
+    if len(listed) > MAX_PRECURSORS:
+        raise TemplateError(
+            f"{len(listed)} purchased precursors (a supplier's default share counts as one "
+            f"more) do not fit the template ({MAX_PRECURSORS})",
+            hint="communicate the installation in two workbooks",
+        )
+    for row, pre in zip(PURCHASED_ROWS, listed, strict=False):
         a[f"E{row}"] = template_name[pre["goods_category"].strip()]
         a[f"F{row}"] = pre["country"]
         if pre["route"] and pre["route"] != ALL_ROUTES:
@@ -232,18 +260,43 @@ def fill_official_template(
             a[f"G{row}"] = pre["route"]
         a[f"L{row}"] = pre["name"]
 
+    verifier = c.get("verifier") or {}
+    for key, cell in VERIFIER_CELLS.items():
+        a[cell] = verifier.get(key) or NOT_VERIFIED
+
+    wb |= {"B_EmInst": {}, "C_Emissions&Energy": {}}
+    _fill_source_streams(wb, c)
     _fill_processes(wb, processes, routes)
     _fill_purchased(wb, processes, purchased, routes)
     _fill_products(wb, c)
+    notes = []
     if c["carbon_prices"]:
-        text = "; ".join(
-            f"{p['instrument']}: {p['amount']} {p['currency']}"
-            + (f" ({p['description']})" if p["description"] else "")
-            for p in c["carbon_prices"]
+        wb["Summary_Processes"]["M13"] = "; ".join(
+            f"{p['instrument']}: {p['amount']} {p['currency']}" for p in c["carbon_prices"]
         )
-        wb["Summary_Processes"]["M13"] = text
+        described = [p["description"] for p in c["carbon_prices"] if p["description"]]
+        if described:
+            wb["Summary_Processes"]["M14"] = "; ".join(described)
+    for pre in purchased:
+        default = pre.get("default")
+        if default:
+            notes.append(
+                f"{pre['name']}: default SEE (direct) {default['base_see_direct']:g} t CO2e/t "
+                f"({default['source'] or 'Commission default values'}) "
+                f"+ {default['markup']:.0%} mark-up ({c['methodology']['markup_year']}) "
+                f"= {pre['see_direct']:g} t CO2e/t entered; electricity and its factor as "
+                f"published; why a default: {default['justification']}"
+            )
+        elif pre.get("default_share"):
+            notes.append(
+                f"{pre['name']}: {pre['default_share']:.4%} of the supplier's direct SEE stems "
+                "from default values; entered as two purchased precursors (default and actual "
+                "part, in that mass ratio)"
+            )
     if c.get("remarks"):
-        wb["Summary_Processes"]["M16"] = c["remarks"]
+        notes.append(c["remarks"])
+    if notes:
+        wb["Summary_Processes"]["M16"] = " | ".join(notes)
 
     return write_cells(Path(template_path), Path(out_path), wb)
 
@@ -252,7 +305,6 @@ def _fill_processes(
     wb: Edits, processes: list[dict[str, Any]], routes: dict[str, list[str]]
 ) -> None:
     ws = wb["D_Processes"]
-    ef_ng = ef_natural_gas()
     ids = [p["id"] for p in processes]
     consumers: dict[str, dict[str, float]] = {pid: {} for pid in ids}
     for p in processes:
@@ -261,8 +313,10 @@ def _fill_processes(
                 consumers[use["source"]][p["id"]] = use["mass_t"]
     for k, p in enumerate(processes):
         o = PROCESS_BLOCK_START + PROCESS_BLOCK_ROWS * k - 11
-        route_row = 16 + _route_index(routes, p["goods_category"], p["route"])
-        ws[f"L{route_row + o}"] = p["activity_level_t"]
+        # The template lists every route of the category and wants an amount in each.
+        route_index = _route_index(routes, p["goods_category"], p["route"])
+        for index in range(max(len(routes.get(p["goods_category"].strip(), [])), 1)):
+            ws[f"L{16 + index + o}"] = p["activity_level_t"] if index == route_index else 0.0
         ws[f"L{27 + o}"] = p["produced_for_market_t"]
         others = [pid for pid in ids if pid != p["id"]]
         for pos, other in enumerate(others):
@@ -273,6 +327,7 @@ def _fill_processes(
         has_gas = bool(gas["imported_tj"] or gas["exported_tj"])
         ws[f"K{50 + o}"] = has_heat
         ws[f"L{50 + o}"] = has_gas
+        ws[f"M{50 + o}"] = True
         ws[f"L{54 + o}"] = p["attributed_emissions"]["direct_emissions_t"]
         if has_heat:
             ws[f"L{57 + o}"] = heat["imported_tj"]
@@ -280,16 +335,52 @@ def _fill_processes(
             ws[f"L{58 + o}"] = heat["imported_ef_t_per_tj"] or 0.0
             ws[f"M{58 + o}"] = heat["exported_ef_t_per_tj"] or 0.0
         if has_gas:
+            # The template corrects with EF_NG itself; these cells hold the gas's own factor.
             ws[f"L{61 + o}"] = gas["imported_tj"]
             ws[f"M{61 + o}"] = gas["exported_tj"]
-            ws[f"L{62 + o}"] = ef_ng
-            ws[f"M{62 + o}"] = ef_ng
+            for column, key in (("L", "imported_ef_t_per_tj"), ("M", "exported_ef_t_per_tj")):
+                if gas.get(key) is not None:
+                    ws[f"{column}{62 + o}"] = gas[key]
         ws[f"L{65 + o}"] = el["consumed_mwh"]
         ws[f"L{66 + o}"] = el["ef_t_per_mwh"]
         if el["ef_source_code"]:
             ws[f"L{67 + o}"] = el["ef_source_code"]
         ws[f"L{71 + o}"] = el["exported_mwh"]
         ws[f"L{72 + o}"] = el["exported_ef_t_per_mwh"]
+
+
+def _template_precursors(purchased: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Purchased precursors as the template takes them: a supplier's default share split off.
+
+    The template marks a precursor's SEE as measured or default as a whole. A supplier SEE of
+    which a share stems from default values (e.g. coil made from default-valued pig iron) is
+    entered as two precursors with the same SEE, the default part carrying that share of the
+    mass, so that the template's share of default values equals carbonlink's.
+    """
+    out: list[dict[str, Any]] = []
+    for pre in purchased:
+        share = pre.get("default_share") or 0.0
+        if pre["origin"] == "default" or not share:
+            out.append(pre | {"mass_share": 1.0, "marked_default": pre["origin"] == "default"})
+            continue
+        out.append(
+            pre
+            | {
+                "name": f"{pre['name']} (default-value part)",
+                "mass_share": share,
+                "marked_default": True,
+                "template_justification": "Other",
+            }
+        )
+        out.append(
+            pre
+            | {
+                "name": f"{pre['name']} (actual part)",
+                "mass_share": 1.0 - share,
+                "marked_default": False,
+            }
+        )
+    return out
 
 
 def _fill_purchased(
@@ -299,31 +390,102 @@ def _fill_purchased(
     routes: dict[str, list[str]],
 ) -> None:
     ws = wb["E_PurchPrec"]
-    for j, pre in enumerate(purchased):
+    for j, pre in enumerate(_template_precursors(purchased)):
         o = PRECURSOR_BLOCK_START + PRECURSOR_BLOCK_ROWS * j - 14
-        route_row = 17 + _route_index(routes, pre["goods_category"], pre["route"])
-        ws[f"L{route_row + o}"] = pre["purchased_t"]
+        share = pre["mass_share"]
+        route_index = _route_index(routes, pre["goods_category"], pre["route"])
+        for index in range(max(len(routes.get(pre["goods_category"].strip(), [])), 1)):
+            amount = pre["purchased_t"] * share if index == route_index else 0.0
+            ws[f"L{17 + index + o}"] = amount
         consumed = 0.0
         for k, p in enumerate(processes):
-            mass = sum(u["mass_t"] for u in p["precursors"] if u["source"] == pre["id"])
+            mass = share * sum(u["mass_t"] for u in p["precursors"] if u["source"] == pre["id"])
             ws[f"L{28 + k + o}"] = mass
             consumed += mass
-        ws[f"L{38 + o}"] = max(pre["purchased_t"] - consumed, 0.0)
-        is_default = pre["origin"] == "default"
-        word = "Default" if is_default else "Measured"
-        markup = 1.0 + (pre["default"]["markup"] if is_default else 0.0)
+        ws[f"L{38 + o}"] = max(pre["purchased_t"] * share - consumed, 0.0)
+        word = "Default" if pre["marked_default"] else "Measured"
+        # A default's direct SEE is entered with its mark-up (shown in Summary_Processes
+        # "Any additional information"); its electricity and factor as published.
         ws[f"L{49 + o}"] = pre["see_direct"]
         ws[f"M{49 + o}"] = word
         ws[f"L{50 + o}"] = pre["specific_electricity_mwh_per_t"]
-        ws[f"M{50 + o}"] = word
-        # The template multiplies specific electricity by the factor; a default's mark-up is
-        # carried on the factor so that its indirect SEE equals the marked-up value while the
-        # embedded electricity (MWh/t) stays as published.
-        ws[f"L{51 + o}"] = pre["electricity_ef_t_per_mwh"] * markup
+        ws[f"M{50 + o}"] = "Default" if pre["origin"] == "default" else "Measured"
+        ws[f"L{51 + o}"] = pre["electricity_ef_t_per_mwh"]
         if pre["electricity_ef_source_code"]:
             ws[f"M{51 + o}"] = pre["electricity_ef_source_code"]
-        if is_default:
-            ws[f"K{54 + o}"] = _justification(pre["default"]["justification"])
+        if pre["marked_default"]:
+            ws[f"K{54 + o}"] = pre.get("template_justification") or _justification(
+                pre["default"]["justification"]
+            )
+
+
+def _fill_source_streams(wb: Edits, c: dict[str, Any]) -> None:
+    """B_EmInst source streams and C_Emissions&Energy totals, fuel balance and data quality.
+
+    Source streams come from the inventory the communication was read from; a communication
+    stating its totals instead gets them as C_Emissions&Energy's manual entries.
+    """
+    b, e = wb["B_EmInst"], wb["C_Emissions&Energy"]
+    basis = c.get("inventory_basis") or {}
+    streams = basis.get("source_streams") or []
+    if len(streams) > len(SOURCE_STREAM_ROWS):
+        raise TemplateError(f"{len(streams)} source streams exceed the template's 75 rows")
+    assigned: set[str] = set()
+    for key, used in (basis.get("figures") or {}).items():
+        if key.endswith("/direct_emissions_t"):
+            assigned |= set(used["sources"])
+    cbam_fuel = other_fuel = 0.0
+    for row, stream in zip(SOURCE_STREAM_ROWS, streams, strict=False):
+        if stream["approach"] is None:
+            raise TemplateError(
+                f"source stream {stream['source']!r} is stated in {stream['activity_unit']}, "
+                "which the template cannot take (t or 1000 Nm3)",
+                record=stream["source"],
+            )
+        b[f"D{row}"] = stream["approach"]
+        b[f"E{row}"] = stream["name"]
+        b[f"F{row}"] = stream["activity"]
+        b[f"G{row}"] = stream["activity_unit"]
+        for column, key in (
+            ("H", "ncv"),
+            ("J", "emission_factor"),
+            ("K", "emission_factor_unit"),
+            ("L", "carbon_content"),
+            ("N", "oxidation_pct"),
+            ("P", "conversion_pct"),
+        ):
+            if stream.get(key) is not None:
+                b[f"{column}{row}"] = stream[key]
+        b[f"R{row}"] = 0.0
+        if stream.get("energy_tj"):
+            if stream["source"] in assigned:
+                cbam_fuel += stream["energy_tj"]
+            else:
+                other_fuel += stream["energy_tj"]
+    emissions = c["installation_emissions"]
+    if streams:
+        e["I16"] = cbam_fuel
+        e["J16"] = 0.0
+        e["K16"] = other_fuel
+    elif emissions["direct_t"] is not None:
+        e["H26"] = emissions["direct_t"]
+    if emissions["indirect_t"] is not None:
+        e["M26"] = emissions["indirect_t"]
+    quality = c.get("data_quality") or {}
+    e["H40"] = quality.get("general") or DATA_QUALITY_DEFAULT
+    justification = quality.get("default_justification")
+    if not justification:
+        defaults = [
+            p["default"]["justification"] for p in c["purchased_precursors"] if p["default"]
+        ]
+        justification = _justification(defaults[0]) if defaults else ""
+        if not justification and any(p.get("default_share") for p in c["purchased_precursors"]):
+            justification = "Other"
+    if justification:
+        e["H41"] = justification
+    e["H42"] = quality.get("quality_assurance") or (
+        "Third-party verification" if c.get("verifier") else "None"
+    )
 
 
 def _fill_products(wb: Edits, c: dict[str, Any]) -> None:

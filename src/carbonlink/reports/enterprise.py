@@ -247,3 +247,97 @@ def resolve(node: Any, facts: EnterpriseFacts, where: str = "") -> Any:
             out.append(resolve(item, facts, f"{where}/{name}"))
         return out
     return node
+
+
+def _per_template_unit(unit: str, activity: float) -> tuple[float, str] | None:
+    """Activity in the template's units (t or 1000 Nm3), or None when it has no such unit."""
+    for target, label, scale in (("t", "t", 1.0), ("Nm3", "1000Nm3", 1000.0)):
+        try:
+            value = to_unit(parse_quantity(activity, unit), target)
+        except InputError:
+            continue
+        return value / scale, label
+    return None
+
+
+def source_streams(
+    facts: EnterpriseFacts, facility: str, exclude: list[str]
+) -> list[dict[str, Any]]:
+    """The installation's source streams as the CBAM template's B_EmInst rows.
+
+    One row per source with fossil Scope 1 CO2 (``exclude`` left out), with the parameters the
+    inventory used, in the template's units: combustion ``AD [t | 1000 Nm3] × NCV [GJ/unit] /
+    1000 × EF [t CO2/TJ] × OxF [%] / 100``; process emissions ``AD [t] × EF [t CO2/t] × ConvF
+    [%] / 100``; mass balance ``AD [t, negative for outputs] × C [t C/t] × 3.664``. The factor
+    the template needs is derived from the line's CO2 so that its arithmetic gives the
+    inventory's figure (for combustion it equals carbon content × 44/12).
+    """
+    where = "source_streams"
+    rows: list[dict[str, Any]] = []
+    for line in facts.lines(where):
+        if (
+            line.facility.id != facility
+            or line.scope != "1"
+            or line.gas != "CO2"
+            or line.source.id in exclude
+        ):
+            continue
+        source = line.source
+        subject = source.fuel or source.material or source.product or source.subject or ""
+        row: dict[str, Any] = {
+            "source": source.id,
+            "name": f"{source.id} ({subject})" if subject else source.id,
+            "inventory_method": line.method,
+            "co2_t": line.tco2e,
+            "factor_id": line.plan.factor.id,
+            "ncv": None,
+            "ncv_unit": None,
+            "carbon_content": None,
+            "oxidation_pct": None,
+            "conversion_pct": None,
+            "energy_tj": None,
+        }
+        converted = _per_template_unit(line.unit, line.activity)
+        if converted is None or converted[0] == 0:
+            row |= {"approach": None, "activity": line.activity, "activity_unit": line.unit}
+            rows.append(row)
+            continue
+        activity, unit = converted
+        parameters = {p.name: p for p in line.plan.parameters}
+        if line.method == "combustion" and "ncv" in parameters:
+            ncv_use = parameters["ncv"]
+            stated = parse_quantity(ncv_use.value, ncv_use.unit)
+            ncv = to_unit(stated, "GJ/t") if unit == "t" else to_unit(stated, "GJ/Nm3") * 1000
+            oxidation = parameters["oxidation"].value if "oxidation" in parameters else 1.0
+            energy = activity * ncv / 1000
+            row |= {
+                "approach": "Combustion",
+                "activity": activity,
+                "activity_unit": unit,
+                "ncv": ncv,
+                "ncv_unit": f"GJ/{unit}",
+                "emission_factor": line.tco2e / (energy * oxidation),
+                "emission_factor_unit": "tCO2/TJ",
+                "oxidation_pct": oxidation * 100,
+                "energy_tj": energy,
+            }
+        elif line.method == "carbon_fixed":
+            row |= {
+                "approach": "Mass Balance",
+                "activity": -activity,
+                "activity_unit": unit,
+                "carbon_content": line.tco2e / (-activity * 3.664),
+                "emission_factor": None,
+                "emission_factor_unit": None,
+            }
+        else:
+            row |= {
+                "approach": "Process emissions",
+                "activity": activity,
+                "activity_unit": unit,
+                "emission_factor": line.tco2e / activity,
+                "emission_factor_unit": "tCO2/t" if unit == "t" else "tCO2/1000Nm3",
+                "conversion_pct": 100.0,
+            }
+        rows.append(row)
+    return rows

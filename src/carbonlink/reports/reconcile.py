@@ -125,8 +125,9 @@ def cbam_reconciliation(
             "sources outside the installation: " + (", ".join(sorted(excluded)) or "none"),
             running,
             amount,
-            "mobile machinery for transport purposes is not part of a CBAM installation's "
-            "emissions (EU MRR rule applied by 2023/1773 Annex III)",
+            "excluded from the installation's emissions by its CBAM input: mobile machinery "
+            "for transport purposes, left out as under the EU ETS monitoring rules "
+            "(Regulation (EU) 2018/2066) that 2023/1773 Annex III builds on",
         )
     if direct is not None:
         residuals.append(direct - running)

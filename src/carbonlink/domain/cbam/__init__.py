@@ -15,12 +15,14 @@ from carbonlink.domain.cbam.calculation import (
 from carbonlink.domain.cbam.model import (
     CarbonPrice,
     CbamInstallationData,
+    DataQuality,
     Good,
     HeatFlow,
     Installation,
     PrecursorInput,
     ProductionProcess,
     PurchasedPrecursor,
+    Verifier,
 )
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "CarbonPrice",
     "CbamInstallationData",
     "CbamResult",
+    "DataQuality",
     "Good",
     "HeatFlow",
     "Installation",
@@ -38,6 +41,7 @@ __all__ = [
     "ProductionProcess",
     "PurchasedPrecursor",
     "UnknownPrecursorError",
+    "Verifier",
     "attribute_emissions",
     "compute_see",
     "precursor_see",

@@ -164,10 +164,14 @@ def attribute_emissions(process: ProductionProcess) -> AttributedEmissions:
 
 
 def precursor_see(precursor: PurchasedPrecursor, year: int) -> PrecursorSee:
-    """SEE of a purchased precursor; default values carry the mark-up of ``year``.
+    """SEE of a purchased precursor; a default direct SEE carries the mark-up of ``year``.
 
-    ``SEE_ind = specific electricity [MWh/t] × EF_el``. A default value without a
-    justification is refused: the communication must say why no actual data was used.
+    ``SEE_ind = specific electricity [MWh/t] × EF_el``, as published, without mark-up: the
+    mark-up of Implementing Regulation 2025/2621 is applied to the default direct SEE, and the
+    official template computes a precursor's indirect SEE from the electricity consumption and
+    factor entered, so a mark-up folded into either would be hidden in a wrong figure. A default
+    value without a justification is refused: the communication must say why no actual data
+    was used.
     """
     see_indirect = precursor.specific_electricity_mwh_per_t * precursor.electricity_ef
     if precursor.origin != "default":
@@ -193,7 +197,7 @@ def precursor_see(precursor: PurchasedPrecursor, year: int) -> PrecursorSee:
     return PrecursorSee(
         precursor.id,
         precursor.see_direct * factor,
-        see_indirect * factor,
+        see_indirect,
         "default",
         markup.markup if markup else 0.0,
         markup.source if markup else "mark-up not applied",

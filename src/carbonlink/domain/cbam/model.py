@@ -81,6 +81,9 @@ class ProductionProcess:
     heat_exported: HeatFlow | None = None
     waste_gas_imported_tj: float = 0.0
     waste_gas_exported_tj: float = 0.0
+    waste_gas_imported_ef: float | None = None
+    waste_gas_exported_ef: float | None = None
+    """The waste gas's own factors (t CO2/TJ), for the record; corrections use EF_NG."""
     electricity_mwh: float = 0.0
     electricity_ef: float = 0.0
     electricity_ef_source: str = ""
@@ -145,6 +148,37 @@ class CarbonPrice:
 
 
 @dataclass(frozen=True)
+class Verifier:
+    """The verifier of the installation's data (template A_InstData section 3), if any."""
+
+    company: str
+    street: str = ""
+    city: str = ""
+    post_code: str = ""
+    country: str = ""
+    representative: str = ""
+    email: str = ""
+    phone: str = ""
+    fax: str = ""
+    accreditation_state: str = ""
+    accreditation_body: str = ""
+    accreditation_number: str = ""
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Data quality and quality assurance (template C_Emissions&Energy section 2(c)).
+
+    Each field takes the template's wording (its drop-down lists); ``default_justification``
+    is the category when default values were used.
+    """
+
+    general: str = ""
+    default_justification: str = ""
+    quality_assurance: str = ""
+
+
+@dataclass(frozen=True)
 class CbamInstallationData:
     """Everything needed to compute and communicate SEE for one installation and period.
 
@@ -162,5 +196,7 @@ class CbamInstallationData:
     installation_indirect_emissions_t: float | None = None
     remarks: str = ""
     markup_year: int | None = None
+    verifier: Verifier | None = None
+    data_quality: DataQuality = DataQuality()
     inventory_basis: dict[str, Any] | None = None
     """Which figures were read from the enterprise's inventory, and from which sources."""
