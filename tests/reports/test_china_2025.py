@@ -21,6 +21,7 @@ from carbonlink.domain.uscc import uscc_check_character, uscc_problem
 from carbonlink.errors import InputError
 from carbonlink.reports.cets_entities import Entities, parse_entities
 from carbonlink.reports.china_2025 import build_china_2025_reports
+from carbonlink.reports.lines import report_lines
 from carbonlink.reports.render import render_html
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "carbonlink" / "data" / "demo"
@@ -40,6 +41,7 @@ REQUIRED_TABLES = {
     "purchased_energy": "附表 7　净购入电力和热力（信息项）",
     "excluded": "附表 8　未计入的排放",
     "defaults": "附表 9　缺省值及其来源",
+    "inventory": "附表 10　与企业温室气体清单（范围一 CO2）的对照",
 }
 BASIC_ITEMS = [
     "重点排放单位名称",
@@ -287,3 +289,25 @@ def test_a_flow_the_dataset_comes_to_hold_is_taken_from_it_once(demo, reports) -
     assert doc["totals"]["ets_direct_co2"] == pytest.approx(
         reports["tangshan"]["totals"]["ets_direct_co2"]
     )
+
+
+def test_the_inventory_comparison_closes_source_by_source(demo, reports) -> None:
+    inventory, result, _ = demo
+    doc = reports["tangshan"]
+    table = doc["tables"]["inventory"]
+    scope1_co2 = sum(
+        x.tco2e
+        for x in report_lines(inventory, result)
+        if x.facility.id == "tangshan-works" and x.scope == "1" and x.gas == "CO2"
+    )
+    assert table["total"]["inventory"] == pytest.approx(scope1_co2)
+    assert table["total"]["report"] == pytest.approx(doc["totals"]["ets_direct_co2"])
+    assert sum(r["difference"] for r in table["rows"]) == pytest.approx(
+        table["total"]["difference"]
+    )
+    rows = {r["source"]: r for r in table["rows"]}
+    assert rows["bf-coke"]["reason"] == "参数一致"
+    # dolomite: 40 000 t × (0.12982 × 44/12 − 0.471) t CO2/t
+    assert rows["flux-dolomite"]["difference"] == pytest.approx(40000 * (0.12982 * 44 / 12 - 0.471))
+    assert rows["flux-dolomite"]["reason"].startswith("排放因子不同")
+    assert rows["merchant-pig-iron"]["inventory"] == 0

@@ -514,6 +514,7 @@ def build_entity_report(
             "purchased_energy": _energy_table(energy_rows),
             "excluded": _excluded_table(excluded),
             "defaults": _defaults_table(defaults.used),
+            "inventory": _inventory_table(lines, mapping, fuel_rows, material_rows, e_total),
         },
     )
     document["totals"] = {
@@ -928,6 +929,95 @@ def _defaults_table(used: dict[str, GuidelineValue]) -> dict[str, Any]:
         ],
         rows,
         note=f"数据文件：carbonlink data/cets/{DEFAULTS_FILE}。",
+    )
+
+
+def _difference_reason(line: ReportLine | None, row: dict[str, Any]) -> str:
+    """Why the guideline's figure for a source differs from the inventory's, by parameter."""
+    if line is None:
+        return "清单未含该碳流（取自重点排放单位信息文件）"
+    params = {use.name: use for use in line.plan.parameters}
+    record = line.source.id
+    if line.method == "combustion":
+        names = []
+        for name, key, unit, label in (
+            ("ncv", "ncv", None, "低位发热量"),
+            ("carbon_content", "cc", "t/GJ", "单位热值含碳量"),
+            ("oxidation", "oxidation", "%", "碳氧化率"),
+        ):
+            use = params.get(name)
+            if use is None:
+                names.append(f"{label}（清单按排放因子法）")
+                continue
+            value = use.value if unit is None else _convert(use.value, use.unit, unit, record)
+            if abs(value - row[key]) > 1e-9 * max(1.0, abs(value)):
+                names.append(f"{label}（清单 {value:g}，本报告 {row[key]:g}）")
+        return "缺省值不同：" + "；".join(names) if names else "参数一致"
+    use = params.get("ef_co2")
+    if use is None:
+        return "清单按碳平衡法"
+    ef = _convert(use.value, use.unit, "t/t", record)
+    if abs(ef - row["cc"] * CO2_PER_C) <= 1e-6:
+        return "参数一致"
+    return (
+        f"排放因子不同：清单 {ef:g} tCO2/t，本报告含碳量 {row['cc']:g} tC/t × 44/12 = "
+        f"{row['cc'] * CO2_PER_C:.4f} tCO2/t"
+    )
+
+
+def _inventory_table(
+    lines: list[ReportLine],
+    mapping: dict[tuple[str, str], str],
+    fuel_rows: list[dict[str, Any]],
+    material_rows: list[dict[str, Any]],
+    e_total: float,
+) -> dict[str, Any]:
+    """Each source's CO2 in the enterprise's GHG inventory beside its share of the ETS figure.
+
+    The inventory (GB/T 32150 structure, 2013 defaults) and this report count the same sources;
+    they differ only where a default differs, where the entities file adds a carbon flow, or
+    where the inventory has a non-CO2 line (not listed: 附表 8). Carbon passed between
+    processes nets to zero and is not listed.
+    """
+    inventory = {
+        x.source.id: x
+        for x in lines
+        if x.scope == "1" and x.gas == "CO2" and (x.facility.id, x.source.id) in mapping
+    }
+    rows = []
+    for row in [*fuel_rows, *material_rows]:
+        line = inventory.get(row["source"])
+        listed = 0.0 if line is None else line.tco2e
+        rows.append(
+            {
+                "source": row["source"],
+                "process": row["process"],
+                "inventory": listed,
+                "report": row["tco2"],
+                "difference": row["tco2"] - listed,
+                "reason": _difference_reason(line, row),
+            }
+        )
+    listed_total = sum(x.tco2e for x in inventory.values())
+    return table(
+        "附表 10　与企业温室气体清单（范围一 CO2）的对照",
+        [
+            Column("source", "排放源编号"),
+            Column("process", "工序"),
+            num("inventory", "清单排放量", T, 2),
+            num("report", "本报告排放量", T, 2),
+            num("difference", "差异", T, 2),
+            Column("reason", "原因"),
+        ],
+        rows,
+        total={
+            "source": "合计",
+            "inventory": listed_total,
+            "report": e_total,
+            "difference": e_total - listed_total,
+        },
+        note="清单排放量为同一企业数据集按 GB/T 32150-2015 和 2013 年指南缺省值核算的范围一 CO2；"
+        "工序间传递的碳在企业层级相互抵消，不列入本表。",
     )
 
 
