@@ -85,7 +85,7 @@ def test_an_entity_with_a_wrong_code_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         parse_entities(yaml.safe_dump(data, allow_unicode=True), file="e.yaml")
     assert "entity jiangsu: entities.1.uscc" in str(caught.value)
-    assert "GB 32100-2015 gives 6" in str(caught.value)
+    assert "is not valid: its check character is 7, GB 32100-2015 gives 6" in str(caught.value)
 
 
 def test_one_report_per_legal_entity(reports) -> None:
@@ -311,3 +311,25 @@ def test_the_inventory_comparison_closes_source_by_source(demo, reports) -> None
     assert rows["flux-dolomite"]["difference"] == pytest.approx(40000 * (0.12982 * 44 / 12 - 0.471))
     assert rows["flux-dolomite"]["reason"].startswith("排放因子不同")
     assert rows["merchant-pig-iron"]["inventory"] == 0
+
+
+def test_a_bad_entities_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    text = ENTITIES.read_text("utf-8")
+    bad = tmp_path / "entities.yaml"
+    bad.write_text(text.replace("sources: [bf-coke, bf-pci]", "sources: [bf-coke, bf-pcx]"))
+    args = [
+        "report",
+        "china",
+        str(INVENTORY),
+        "--entities",
+        str(bad),
+        "-o",
+        str(tmp_path / "c.pdf"),
+    ]
+    done = runner.invoke(app, args)
+    assert isinstance(done.exception, InputError)
+    assert str(done.exception).startswith(
+        f"{bad}: entity tangshan: process ironmaking names the source 'bf-pcx'"
+    )
+    assert not list(tmp_path.glob("c*.pdf"))
