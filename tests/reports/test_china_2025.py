@@ -333,3 +333,22 @@ def test_a_bad_entities_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
         f"{bad}: entity tangshan: process ironmaking names the source 'bf-pcx'"
     )
     assert not list(tmp_path.glob("c*.pdf"))
+
+
+def test_a_blended_fuel_counts_its_fossil_part_only(demo, reports) -> None:
+    _, _, entities = demo
+    data = yaml.safe_load(INVENTORY.read_text("utf-8"))
+    diesel = next(s for s in data["facilities"][0]["sources"] if s["id"] == "mobile-diesel")
+    diesel["biomass_fraction"] = 0.1  # B10 biodiesel blend
+    inventory = parse_inventory(yaml.safe_dump(data, allow_unicode=True))
+    (doc, _) = build_china_2025_reports(entities.entities, inventory, account(inventory))
+    (row,) = [r for r in doc["tables"]["fuels"]["rows"] if r["source"] == "mobile-diesel"]
+    assert row["activity"] == pytest.approx(1800 * 0.9)
+    assert row["carbon"] == pytest.approx(1800 * 0.9 * 42.652 * 0.0202 * 0.98)
+    assert "扣除生物质 10%" in row["ad_source"]
+    excluded = {(r["source"], r["reason"]) for r in doc["tables"]["excluded"]["rows"]}
+    assert ("mobile-diesel", "生物质燃烧 CO2，不计入") in excluded
+    inventory_row = next(
+        r for r in doc["tables"]["inventory"]["rows"] if r["source"] == "mobile-diesel"
+    )
+    assert inventory_row["difference"] == pytest.approx(0, abs=1e-6)

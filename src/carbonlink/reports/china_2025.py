@@ -128,6 +128,12 @@ def _fuel_row(line: ReportLine, process: str, defaults: _Defaults) -> dict[str, 
     ncv_default = defaults.get(subject, "ncv", record)
     target = ncv_default.unit.split("/", 1)[1]
     activity = _convert(line.activity, line.unit, target, record)
+    ad_source = "能源消耗统计台账"
+    blend = line.source.biomass_fraction
+    if blend:
+        # Only the fossil part counts; the biomass part's CO2 is listed apart (附表 8).
+        activity *= 1 - blend
+        ad_source += f"（化石部分，已扣除生物质 {blend:.0%}）"
 
     def pick(name: str, parameter: str, unit: str) -> tuple[float, str]:
         use = params.get(name)
@@ -148,7 +154,7 @@ def _fuel_row(line: ReportLine, process: str, defaults: _Defaults) -> dict[str, 
         "fuel": _name(subject),
         "activity": activity,
         "unit": display_unit(target),
-        "ad_source": "能源消耗统计台账",
+        "ad_source": ad_source,
         "ncv": ncv,
         "ncv_unit": display_unit(ncv_default.unit),
         "ncv_source": ncv_source,
