@@ -21,6 +21,7 @@ from carbonlink.domain.uscc import uscc_check_character, uscc_problem
 from carbonlink.errors import InputError
 from carbonlink.reports.cets_entities import Entities, parse_entities
 from carbonlink.reports.china_2025 import build_china_2025_reports
+from carbonlink.reports.lines import report_lines
 from carbonlink.reports.render import render_html
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "carbonlink" / "data" / "demo"
@@ -40,6 +41,7 @@ REQUIRED_TABLES = {
     "purchased_energy": "附表 7　净购入电力和热力（信息项）",
     "excluded": "附表 8　未计入的排放",
     "defaults": "附表 9　缺省值及其来源",
+    "inventory": "附表 10　与企业温室气体清单（范围一 CO2）的对照",
 }
 BASIC_ITEMS = [
     "重点排放单位名称",
@@ -83,7 +85,7 @@ def test_an_entity_with_a_wrong_code_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         parse_entities(yaml.safe_dump(data, allow_unicode=True), file="e.yaml")
     assert "entity jiangsu: entities.1.uscc" in str(caught.value)
-    assert "GB 32100-2015 gives 6" in str(caught.value)
+    assert "is not valid: its check character is 7, GB 32100-2015 gives 6" in str(caught.value)
 
 
 def test_one_report_per_legal_entity(reports) -> None:
@@ -287,3 +289,66 @@ def test_a_flow_the_dataset_comes_to_hold_is_taken_from_it_once(demo, reports) -
     assert doc["totals"]["ets_direct_co2"] == pytest.approx(
         reports["tangshan"]["totals"]["ets_direct_co2"]
     )
+
+
+def test_the_inventory_comparison_closes_source_by_source(demo, reports) -> None:
+    inventory, result, _ = demo
+    doc = reports["tangshan"]
+    table = doc["tables"]["inventory"]
+    scope1_co2 = sum(
+        x.tco2e
+        for x in report_lines(inventory, result)
+        if x.facility.id == "tangshan-works" and x.scope == "1" and x.gas == "CO2"
+    )
+    assert table["total"]["inventory"] == pytest.approx(scope1_co2)
+    assert table["total"]["report"] == pytest.approx(doc["totals"]["ets_direct_co2"])
+    assert sum(r["difference"] for r in table["rows"]) == pytest.approx(
+        table["total"]["difference"]
+    )
+    rows = {r["source"]: r for r in table["rows"]}
+    assert rows["bf-coke"]["reason"] == "参数一致"
+    # dolomite: 40 000 t × (0.12982 × 44/12 − 0.471) t CO2/t
+    assert rows["flux-dolomite"]["difference"] == pytest.approx(40000 * (0.12982 * 44 / 12 - 0.471))
+    assert rows["flux-dolomite"]["reason"].startswith("排放因子不同")
+    assert rows["merchant-pig-iron"]["inventory"] == 0
+
+
+def test_a_bad_entities_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    text = ENTITIES.read_text("utf-8")
+    bad = tmp_path / "entities.yaml"
+    bad.write_text(text.replace("sources: [bf-coke, bf-pci]", "sources: [bf-coke, bf-pcx]"))
+    args = [
+        "report",
+        "china",
+        str(INVENTORY),
+        "--entities",
+        str(bad),
+        "-o",
+        str(tmp_path / "c.pdf"),
+    ]
+    done = runner.invoke(app, args)
+    assert isinstance(done.exception, InputError)
+    assert str(done.exception).startswith(
+        f"{bad}: entity tangshan: process ironmaking names the source 'bf-pcx'"
+    )
+    assert not list(tmp_path.glob("c*.pdf"))
+
+
+def test_a_blended_fuel_counts_its_fossil_part_only(demo, reports) -> None:
+    _, _, entities = demo
+    data = yaml.safe_load(INVENTORY.read_text("utf-8"))
+    diesel = next(s for s in data["facilities"][0]["sources"] if s["id"] == "mobile-diesel")
+    diesel["biomass_fraction"] = 0.1  # B10 biodiesel blend
+    inventory = parse_inventory(yaml.safe_dump(data, allow_unicode=True))
+    (doc, _) = build_china_2025_reports(entities.entities, inventory, account(inventory))
+    (row,) = [r for r in doc["tables"]["fuels"]["rows"] if r["source"] == "mobile-diesel"]
+    assert row["activity"] == pytest.approx(1800 * 0.9)
+    assert row["carbon"] == pytest.approx(1800 * 0.9 * 42.652 * 0.0202 * 0.98)
+    assert "扣除生物质 10%" in row["ad_source"]
+    excluded = {(r["source"], r["reason"]) for r in doc["tables"]["excluded"]["rows"]}
+    assert ("mobile-diesel", "生物质燃烧 CO2，不计入") in excluded
+    inventory_row = next(
+        r for r in doc["tables"]["inventory"]["rows"] if r["source"] == "mobile-diesel"
+    )
+    assert inventory_row["difference"] == pytest.approx(0, abs=1e-6)

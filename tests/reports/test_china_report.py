@@ -66,3 +66,16 @@ def test_sources_of_the_parameters(small_works) -> None:
     assert "cn-mee-nbs/grid_average/CN-North/2023" in sources
     # factors of gases outside the guideline total are not listed
     assert not any(key.startswith(("ipcc2006/", "gwp/")) for key in sources)
+
+
+def test_units_are_not_mixed(small_works) -> None:
+    """Gas in 10^4 Nm3 beside its NCV per 10^4 Nm3; electricity in MWh with t CO2/MWh."""
+    doc = build_china_report(*small_works)
+    for row in doc["tables"]["fuel_combustion"]["rows"]:
+        assert row["ncv_unit"].endswith("/" + row["unit"]), row
+        assert row["tco2"] == pytest.approx(
+            row["activity"] * row["ncv"] * row["cc"] * row["oxidation"] / 100 * 44 / 12
+        )
+    (power,) = [r for r in doc["tables"]["purchased_energy"]["rows"] if r["kind"] == "净购入电力"]
+    assert (power["unit"], power["ef_unit"]) == ("MWh", "t/MWh")
+    assert power["activity"] * power["ef"] == pytest.approx(GRID_NORTH)

@@ -319,7 +319,12 @@ def _china_2025(
     entities = parse_entities(
         read_text_input(entities_file, "entities file"), file=str(entities_file)
     )
-    return build_china_2025_reports(entities.entities, inventory, result, source_file=file.name)
+    try:
+        return build_china_2025_reports(entities.entities, inventory, result, source_file=file.name)
+    except InputError as exc:
+        # The builder names the entity and field; the file is the entities file.
+        exc.file = exc.file or str(entities_file)
+        raise
 
 
 def _statement_options(file: Path, options: dict[str, Any]) -> None:

@@ -167,7 +167,7 @@ class Entity(_Spec):
     def _valid_uscc(cls, value: str) -> str:
         problem = uscc_problem(value)
         if problem:
-            raise ValueError(f"the unified social credit code {value!r} {problem}")
+            raise ValueError(f"the unified social credit code {value!r} is not valid: {problem}")
         return value
 
     def process(self, code: str) -> Process:

@@ -12,11 +12,13 @@ biogenic CO2 are listed apart, outside the total.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import Inventory
 from carbonlink.domain.units import parse_quantity, to_unit
+from carbonlink.errors import CarbonlinkError
 from carbonlink.reports.document import Column, fact, num, subject_name_zh, table
 from carbonlink.reports.inventory import factor_rows
 from carbonlink.reports.lines import ReportLine, report_lines
@@ -57,12 +59,19 @@ def _converted(value: float, unit: str, target: str) -> float:
 def _fuel_row(line: ReportLine) -> dict[str, Any]:
     params = {use.name: use for use in line.plan.parameters}
     ncv = params["ncv"]
+    activity, unit = line.activity, line.unit
+    # Consumption in the unit the NCV is per (10^4 Nm3 beside GJ/10^4 Nm3), not mixed.
+    per = ncv.unit.split("/", 1)[1] if "/" in ncv.unit else ""
+    if per and per != unit:
+        # A consumption the NCV's unit cannot express (volume against mass) stays as metered.
+        with contextlib.suppress(CarbonlinkError):
+            activity, unit = _converted(activity, unit, per), per
     row: dict[str, Any] = {
         "facility": line.facility.id,
         "source": line.source.id,
         "fuel": subject_name_zh(line.plan.factor.subject),
-        "activity": line.activity,
-        "unit": line.unit,
+        "activity": activity,
+        "unit": unit,
         "ncv": ncv.value,
         "ncv_unit": ncv.unit,
         "ncv_source": _source_zh(ncv.measured),
@@ -88,13 +97,18 @@ def _fuel_row(line: ReportLine) -> dict[str, Any]:
 def _factor_row(line: ReportLine, name: str) -> dict[str, Any]:
     params = {use.name: use for use in line.plan.parameters}
     use = params.get(name) or next(iter(params.values()))
+    activity, unit, ef, ef_unit = line.activity, line.unit, use.value, use.unit
+    if line.method == "electricity":
+        # MWh with t CO2/MWh, as the national ETS prints them, whatever the factor table's unit.
+        activity, unit = _converted(activity, unit, "MWh"), "MWh"
+        ef, ef_unit = _converted(ef, ef_unit, "t/MWh"), "t/MWh"
     return {
         "facility": line.facility.id,
         "source": line.source.id + (f" / {line.stream}" if line.stream else ""),
-        "activity": line.activity,
-        "unit": line.unit,
-        "ef": use.value,
-        "ef_unit": use.unit,
+        "activity": activity,
+        "unit": unit,
+        "ef": ef,
+        "ef_unit": ef_unit,
         "ef_source": _source_zh(use.measured),
         "tco2": line.tco2e,
     }

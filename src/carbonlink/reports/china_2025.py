@@ -23,7 +23,6 @@ so row by row, and the report prints that status beside each value.
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -33,7 +32,9 @@ from carbonlink.domain.engine import Computation
 from carbonlink.domain.inventory import Inventory, Source
 from carbonlink.domain.units import parse_quantity, to_unit
 from carbonlink.errors import InputError
+from carbonlink.reports import china_2025_tables as tables
 from carbonlink.reports.cets_entities import PROCESS_NAMES, Entity
+from carbonlink.reports.china_2025_tables import CO2_PER_C, DEFAULTS_FILE, T, display_unit
 from carbonlink.reports.document import Column, fact, num, subject_name_zh, table
 from carbonlink.reports.lines import ReportLine, report_lines
 
@@ -48,15 +49,8 @@ __all__ = [
 
 SCHEMA = "carbonlink.report.china-steel-2025/1"
 GUIDELINE_2025 = "《企业温室气体排放核算与报告指南 钢铁行业》（生态环境部，2025 年 1 月 21 日印发）"
-CO2_PER_C = 44 / 12
-ETS_THRESHOLD_T = 26000.0
-"""Inclusion threshold, t CO2e a year (MEE work plan of March 2025, 环气候〔2025〕23号, as
-summarised in secondary sources; the primary text was not read)."""
-DEFAULTS_FILE = "steel_guideline_2025.csv"
 MEASURED = "实测"
 DEFAULT = "缺省值"
-T = "tCO2"
-C = "tC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +116,6 @@ class _Defaults:
         return value
 
 
-def display_unit(unit: str) -> str:
-    """A unit as the report prints it: ``10^4 Nm3`` → ``10⁴Nm³``, ``t C/GJ`` → ``tC/GJ``."""
-    return (
-        unit.replace("10^4 ", "10⁴")
-        .replace("10^4", "10⁴")
-        .replace("Nm3", "Nm³")
-        .replace("t C/", "tC/")
-    )
-
-
 def _convert(value: float, unit: str, target: str, record: str) -> float:
     return to_unit(parse_quantity(value, unit, record=record), target, record=record)
 
@@ -144,6 +128,12 @@ def _fuel_row(line: ReportLine, process: str, defaults: _Defaults) -> dict[str, 
     ncv_default = defaults.get(subject, "ncv", record)
     target = ncv_default.unit.split("/", 1)[1]
     activity = _convert(line.activity, line.unit, target, record)
+    ad_source = "能源消耗统计台账"
+    blend = line.source.biomass_fraction
+    if blend:
+        # Only the fossil part counts; the biomass part's CO2 is listed apart (附表 8).
+        activity *= 1 - blend
+        ad_source += f"（化石部分，已扣除生物质 {blend:.0%}）"
 
     def pick(name: str, parameter: str, unit: str) -> tuple[float, str]:
         use = params.get(name)
@@ -164,7 +154,7 @@ def _fuel_row(line: ReportLine, process: str, defaults: _Defaults) -> dict[str, 
         "fuel": _name(subject),
         "activity": activity,
         "unit": display_unit(target),
-        "ad_source": "能源消耗统计台账",
+        "ad_source": ad_source,
         "ncv": ncv,
         "ncv_unit": display_unit(ncv_default.unit),
         "ncv_source": ncv_source,
@@ -342,7 +332,9 @@ def _transfer_rows(
 
 
 @dataclass
-class _Balance:
+class CarbonBalance:
+    """Carbon in and out of one process (or the entity), t C."""
+
     fuel: float = 0.0
     material_in: float = 0.0
     transfer_in: float = 0.0
@@ -459,7 +451,7 @@ def build_entity_report(
         )
     transfer_rows = _transfer_rows(entity, defaults, production)
 
-    balances: dict[str, _Balance] = {p.code: _Balance() for p in entity.processes}
+    balances: dict[str, CarbonBalance] = {p.code: CarbonBalance() for p in entity.processes}
     for row in fuel_rows:
         balances[row["code"]].fuel += row["carbon"]
     for row in material_rows:
@@ -470,7 +462,7 @@ def build_entity_report(
     for row in transfer_rows:
         balances[row["from_code"]].transfer_out += row["carbon"]
         balances[row["to_code"]].transfer_in += row["carbon"]
-    enterprise = _Balance(
+    enterprise = CarbonBalance(
         fuel=sum(b.fuel for b in balances.values()),
         material_in=sum(b.material_in for b in balances.values()),
         product_out=sum(b.product_out for b in balances.values()),
@@ -503,17 +495,18 @@ def build_entity_report(
         e_processes=e_processes,
         e_power=e_power,
         tables={
-            "basic": _basic_table(entity, inventory, e_total),
-            "summary": _summary_table(e_total, e_processes, e_power, process_rows),
-            "products": _products_table(product_rows),
-            "fuels": _fuels_table(fuel_rows),
-            "materials": _materials_table(material_rows),
-            "transfers": _transfers_table(transfer_rows),
-            "balance": _balance_table(process_rows, enterprise),
-            "captive_power": _power_table(power),
-            "purchased_energy": _energy_table(energy_rows),
-            "excluded": _excluded_table(excluded),
-            "defaults": _defaults_table(defaults.used),
+            "basic": tables.basic_table(entity, inventory, e_total),
+            "summary": tables.summary_table(e_total, e_processes, e_power, process_rows),
+            "products": tables.products_table(product_rows),
+            "fuels": tables.fuels_table(fuel_rows),
+            "materials": tables.materials_table(material_rows),
+            "transfers": tables.transfers_table(transfer_rows),
+            "balance": tables.balance_table(process_rows, enterprise),
+            "captive_power": tables.power_table(power),
+            "purchased_energy": tables.energy_table(energy_rows),
+            "excluded": tables.excluded_table(excluded),
+            "defaults": tables.defaults_table(defaults.used),
+            "inventory": _inventory_table(lines, mapping, fuel_rows, material_rows, e_total),
         },
     )
     document["totals"] = {
@@ -559,7 +552,7 @@ def _excluded_row(line: ReportLine) -> dict[str, Any]:
     }
 
 
-def _power_rows(entity: Entity, balances: dict[str, _Balance]) -> list[dict[str, Any]]:
+def _power_rows(entity: Entity, balances: dict[str, CarbonBalance]) -> list[dict[str, Any]]:
     if entity.captive_power is None or "captive_power" not in balances:
         return []
     plant = entity.captive_power
@@ -679,255 +672,92 @@ def _document(
     }
 
 
-def _basic_table(entity: Entity, inventory: Inventory, e_total: float) -> dict[str, Any]:
-    facilities = {f.id: f for f in inventory.facilities}
-    processes = "；".join(
-        f"{p.label}（{p.units}）" if p.units else p.label for p in entity.processes
-    )
-    threshold = (
-        f"达到（{e_total:,.0f} tCO2 ≥ {ETS_THRESHOLD_T:,.0f} tCO2e）"
-        if e_total >= ETS_THRESHOLD_T
-        else f"未达到（{e_total:,.0f} tCO2 < {ETS_THRESHOLD_T:,.0f} tCO2e），按自愿或地方要求报告"
-    )
-    rows = [
-        ("重点排放单位名称", entity.name),
-        ("统一社会信用代码", entity.uscc),
-        ("法定代表人", entity.legal_representative),
-        ("注册地址", entity.registered_address),
-        ("生产经营场所地址", entity.production_address or entity.registered_address),
-        ("所属行业", entity.industry),
-        ("报告年度", f"{inventory.period.year} 年（{inventory.period.label}）"),
-        (
-            "核算边界内的设施",
-            "；".join(
-                entity.facility_names.get(f) or facilities[f].name or f for f in entity.facilities
-            ),
-        ),
-        ("生产单元/工序", processes),
-        ("填报联系人", f"{entity.contact.name}　{entity.contact.phone}　{entity.contact.email}"),
-        ("纳入门槛（年排放 2.6 万 tCO2e）", threshold),
-    ]
-    return table(
-        "一、重点排放单位基本信息",
-        [Column("item", "项目"), Column("value", "内容")],
-        [{"item": k, "value": v} for k, v in rows],
-        note="纳入门槛见生态环境部 2025 年 3 月工作方案（环气候〔2025〕23号），据二手资料转述，"
-        "未与原文核对。",
+def _difference_reason(line: ReportLine | None, row: dict[str, Any]) -> str:
+    """Why the guideline's figure for a source differs from the inventory's, by parameter."""
+    if line is None:
+        return "清单未含该碳流（取自重点排放单位信息文件）"
+    params = {use.name: use for use in line.plan.parameters}
+    record = line.source.id
+    if line.method == "combustion":
+        names = []
+        for name, key, unit, label in (
+            ("ncv", "ncv", None, "低位发热量"),
+            ("carbon_content", "cc", "t/GJ", "单位热值含碳量"),
+            ("oxidation", "oxidation", "%", "碳氧化率"),
+        ):
+            use = params.get(name)
+            if use is None:
+                names.append(f"{label}（清单按排放因子法）")
+                continue
+            value = use.value if unit is None else _convert(use.value, use.unit, unit, record)
+            if abs(value - row[key]) > 1e-9 * max(1.0, abs(value)):
+                names.append(f"{label}（清单 {value:g}，本报告 {row[key]:g}）")
+        return "缺省值不同：" + "；".join(names) if names else "参数一致"
+    use = params.get("ef_co2")
+    if use is None:
+        return "清单按碳平衡法"
+    ef = _convert(use.value, use.unit, "t/t", record)
+    if abs(ef - row["cc"] * CO2_PER_C) <= 1e-6:
+        return "参数一致"
+    return (
+        f"排放因子不同：清单 {ef:g} tCO2/t，本报告含碳量 {row['cc']:g} tC/t × 44/12 = "
+        f"{row['cc'] * CO2_PER_C:.4f} tCO2/t"
     )
 
 
-def _summary_table(
-    e_total: float, e_processes: float, e_power: float, process_rows: list[dict[str, Any]]
+def _inventory_table(
+    lines: list[ReportLine],
+    mapping: dict[tuple[str, str], str],
+    fuel_rows: list[dict[str, Any]],
+    material_rows: list[dict[str, Any]],
+    e_total: float,
 ) -> dict[str, Any]:
-    rows = [{"item": "企业层级二氧化碳排放量（碳平衡法）", "tco2": e_total}]
-    rows += [{"item": f"　{r['process']}工序", "tco2": r["tco2"]} for r in process_rows]
-    rows.append({"item": "工序层级排放量合计", "tco2": e_processes})
-    if any(r["code"] == "captive_power" for r in process_rows):
-        rows.append({"item": "其中：自备电厂", "tco2": e_power})
+    """Each source's CO2 in the enterprise's GHG inventory beside its share of the ETS figure.
+
+    The inventory (GB/T 32150 structure, 2013 defaults) and this report count the same sources;
+    they differ only where a default differs, where the entities file adds a carbon flow, or
+    where the inventory has a non-CO2 line (not listed: 附表 8). Carbon passed between
+    processes nets to zero and is not listed.
+    """
+    inventory = {
+        x.source.id: x
+        for x in lines
+        if x.scope == "1" and x.gas == "CO2" and (x.facility.id, x.source.id) in mapping
+    }
+    rows = []
+    for row in [*fuel_rows, *material_rows]:
+        line = inventory.get(row["source"])
+        listed = 0.0 if line is None else line.tco2e
+        rows.append(
+            {
+                "source": row["source"],
+                "process": row["process"],
+                "inventory": listed,
+                "report": row["tco2"],
+                "difference": row["tco2"] - listed,
+                "reason": _difference_reason(line, row),
+            }
+        )
+    listed_total = sum(x.tco2e for x in inventory.values())
     return table(
-        "表 1　排放量汇总",
-        [Column("item", "项目"), num("tco2", "二氧化碳排放量", T, 2)],
-        rows,
-        total={"item": "纳入全国碳市场的二氧化碳直接排放量", "tco2": e_total},
-    )
-
-
-def _products_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return table(
-        "附表 1　生产工序及主要产品产量",
-        [
-            Column("process", "工序"),
-            Column("units", "生产单元"),
-            Column("product", "主要产品"),
-            num("quantity", "产量", "", 0),
-            Column("unit", "单位"),
-            Column("ad_source", "数据来源"),
-        ],
-        rows,
-    )
-
-
-def _fuels_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return table(
-        "附表 2　化石燃料碳输入",
-        [
-            Column("process", "工序"),
-            Column("source", "排放源编号"),
-            Column("fuel", "燃料品种"),
-            num("activity", "消耗量", "", 2),
-            Column("unit", "单位"),
-            num("ncv", "低位发热量", "", 3),
-            Column("ncv_unit", "单位"),
-            Column("ncv_source", "来源"),
-            num("cc", "单位热值含碳量", "tC/GJ", 5),
-            Column("cc_source", "来源"),
-            num("oxidation", "碳氧化率", "%", 1),
-            Column("oxidation_source", "来源"),
-            num("carbon", "碳输入量", C, 2),
-            num("tco2", "折合二氧化碳", T, 2),
-        ],
-        rows,
-        total={
-            "fuel": "合计",
-            "carbon": sum(r["carbon"] for r in rows),
-            "tco2": sum(r["tco2"] for r in rows),
-        },
-        note="碳输入量 = 消耗量 × 低位发热量 × 单位热值含碳量 × 碳氧化率 / 100；"
-        "消耗量数据来源为能源消耗统计台账。",
-    )
-
-
-def _materials_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return table(
-        "附表 3　含碳原料、产品的碳输入与碳输出（含外购生铁）",
-        [
-            Column("process", "工序"),
-            Column("source", "编号"),
-            Column("material", "物料"),
-            Column("direction", "输入/输出"),
-            num("activity", "数量", "", 2),
-            Column("unit", "单位"),
-            Column("ad_source", "数量来源"),
-            num("cc", "含碳量", "tC/t", 5),
-            Column("cc_source", "含碳量来源"),
-            num("carbon", "碳量", C, 2),
-            num("tco2", "对排放的贡献", T, 2),
-        ],
-        rows,
-        total={"material": "合计（输入为正、输出为负）", "tco2": sum(r["tco2"] for r in rows)},
-        note="碳量 = 数量 × 含碳量。",
-    )
-
-
-def _transfers_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return table(
-        "附表 4　工序间碳传递",
-        [
-            Column("material", "物料"),
-            Column("from", "输出工序"),
-            Column("to", "输入工序"),
-            num("activity", "数量", "", 2),
-            Column("unit", "单位"),
-            num("ncv", "低位发热量", "GJ/10⁴Nm³", 3),
-            num("cc", "单位热值含碳量", "tC/GJ", 5),
-            num("carbon_content", "含碳量", "tC/t", 5),
-            num("carbon", "碳量", C, 2),
-            Column("ad_source", "数据来源"),
-        ],
-        rows,
-        note="煤气：碳量 = 数量 × 低位发热量 × 单位热值含碳量；铁水等固体：碳量 = 数量 × 含碳量。"
-        "传递的碳计入输出工序的碳输出和输入工序的碳输入，在企业层级相互抵消。",
-    )
-
-
-def _balance_table(rows: list[dict[str, Any]], enterprise: _Balance) -> dict[str, Any]:
-    transfers = sum(r["transfer_in"] for r in rows)
-    return table(
-        "附表 5　工序层级和企业层级碳平衡",
-        [
-            Column("process", "工序"),
-            num("fuel", "燃料碳输入", C, 2),
-            num("material_in", "含碳原料碳输入", C, 2),
-            num("transfer_in", "其他工序转入碳", C, 2),
-            num("product_out", "产品等碳输出", C, 2),
-            num("transfer_out", "转出至其他工序碳", C, 2),
-            num("net", "净碳排放", C, 2),
-            num("tco2", "二氧化碳排放量", T, 2),
-        ],
-        rows,
-        total={
-            "process": "企业层级",
-            "fuel": enterprise.fuel,
-            "material_in": enterprise.material_in,
-            "transfer_in": transfers,
-            "product_out": enterprise.product_out,
-            "transfer_out": transfers,
-            "net": enterprise.net,
-            "tco2": enterprise.net * CO2_PER_C,
-        },
-        note="净碳排放 = 燃料碳输入 + 含碳原料碳输入 + 其他工序转入碳 − 产品等碳输出 − "
-        "转出至其他工序碳；二氧化碳排放量 = 净碳排放 × 44/12。",
-    )
-
-
-def _power_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return table(
-        "附表 6　自备电厂",
-        [
-            num("generation", "发电量", "MWh", 0),
-            num("supplied", "供电量", "MWh", 0),
-            num("tco2", "二氧化碳排放量", T, 2),
-            num("intensity", "发电排放强度", "tCO2/MWh", 4),
-            Column("ad_source", "数据来源"),
-        ],
-        rows,
-        note="排放量取附表 5 自备电厂工序的碳平衡结果；发电排放强度 = 排放量 / 发电量。",
-    )
-
-
-def _energy_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return table(
-        "附表 7　净购入电力和热力（信息项）",
-        [
-            Column("facility", "设施"),
-            Column("kind", "类型"),
-            num("activity", "数量", "", 2),
-            Column("unit", "单位"),
-            num("ef", "排放因子", "", 4),
-            Column("ef_unit", "因子单位"),
-            Column("ef_source", "因子编号"),
-            num("tco2", "隐含排放量", T, 2),
-        ],
-        rows,
-        note="电力排放因子取所在区域电网平均排放因子；输出热力为负值。本表不计入全国碳市场直接排放量。",
-    )
-
-
-def _excluded_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    by_key: dict[tuple[str, str, str], float] = defaultdict(float)
-    for row in rows:
-        by_key[(row["source"], row["gas"], row["reason"])] += row["tco2e"]
-    return table(
-        "附表 8　未计入的排放",
+        "附表 10　与企业温室气体清单（范围一 CO2）的对照",
         [
             Column("source", "排放源编号"),
-            Column("gas", "气体"),
-            num("tco2e", "排放量", "tCO2e", 2),
+            Column("process", "工序"),
+            num("inventory", "清单排放量", T, 2),
+            num("report", "本报告排放量", T, 2),
+            num("difference", "差异", T, 2),
             Column("reason", "原因"),
         ],
-        [{"source": s, "gas": g, "tco2e": v, "reason": r} for (s, g, r), v in by_key.items()],
-    )
-
-
-def _defaults_table(used: dict[str, GuidelineValue]) -> dict[str, Any]:
-    rows = [
-        {
-            "id": v.factor_id,
-            "name": v.name_zh,
-            "parameter": {
-                "ncv": "低位发热量",
-                "carbon_per_heat": "单位热值含碳量",
-                "oxidation": "碳氧化率",
-                "carbon_content": "含碳量",
-            }[v.parameter],
-            "value": v.value,
-            "unit": display_unit(v.unit),
-            "status": v.note_zh,
-        }
-        for v in sorted(used.values(), key=lambda v: v.factor_id)
-    ]
-    return table(
-        "附表 9　缺省值及其来源",
-        [
-            Column("id", "编号"),
-            Column("name", "燃料/物料"),
-            Column("parameter", "参数"),
-            num("value", "数值", "", -1),
-            Column("unit", "单位"),
-            Column("status", "来源及核对状态"),
-        ],
         rows,
-        note=f"数据文件：carbonlink data/cets/{DEFAULTS_FILE}。",
+        total={
+            "source": "合计",
+            "inventory": listed_total,
+            "report": e_total,
+            "difference": e_total - listed_total,
+        },
+        note="清单排放量为同一企业数据集按 GB/T 32150-2015 和 2013 年指南缺省值核算的范围一 CO2；"
+        "工序间传递的碳在企业层级相互抵消，不列入本表。",
     )
 
 

@@ -278,8 +278,16 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
         summary.append([declaration["title"]])
         summary.cell(summary.max_row, 1).font = bold
         summary.append([declaration["text"]])
+        row = summary.max_row
+        summary.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+        summary.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        summary.row_dimensions[row].height = 48
         for line in declaration["signatures"]:
             summary.append([line])
+        summary.page_setup.orientation = "landscape"
+        summary.page_setup.fitToWidth = 1
+        summary.page_setup.fitToHeight = 0
+        summary.sheet_properties.pageSetUpPr.fitToPage = True
 
     chinese_sheets = labels is SUMMARY_LABELS_ZH
     for name, spec in document["tables"].items():
