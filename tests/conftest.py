@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -44,6 +45,14 @@ SLOW_FIXTURES = frozenset(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist would hand out the files with the most tests first, which leaves the files of
+    # one or two long end-to-end cases for the end, where one worker runs them while the other
+    # has nothing left to do; the order is set below instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
@@ -51,6 +60,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.reference)
         if SLOW_FIXTURES & fixtures or item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.slow)
+    # Files that hold a slow case first, then the others, each group with the files of most
+    # tests first: the workers (one file at a time, --dist loadfile) end with short files and
+    # finish together. A stable sort, so that a file's tests keep their order and stay together.
+    slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    per_file = Counter(item.path for item in items)
+    items.sort(key=lambda item: (item.path not in slow_files, -per_file[item.path]))
 
 
 @pytest.hookimpl(wrapper=True)
