@@ -41,8 +41,9 @@ demo: $(STAMP)
 
 # scripts/test-env installs the system packages the tests use (as root), starts the services
 # that are installed but down and points the tests at them; see its header. The suite includes
-# the security audit (tests/test_security_audit.py).
-test: $(STAMP) lint typecheck docs pytest
+# the security audit (tests/test_security_audit.py) and the manual, built strictly once by
+# tests/test_docs_site.py (on a pytest worker, beside other tests) and then checked.
+test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard benchmarks fuzz)

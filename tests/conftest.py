@@ -13,12 +13,16 @@ skip and say which file is missing; with CARBONLINK_REQUIRE_REFERENCE=1 (CI) suc
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,6 +45,14 @@ SLOW_FIXTURES = frozenset(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist would hand out the files with the most tests first, which leaves the files of
+    # one or two long end-to-end cases for the end, where one worker runs them while the other
+    # has nothing left to do; the order is set below instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
@@ -48,6 +60,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.reference)
         if SLOW_FIXTURES & fixtures or item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.slow)
+    # Files that hold a slow case first, then the others, each group with the files of most
+    # tests first: the workers (one file at a time, --dist loadfile) end with short files and
+    # finish together. A stable sort, so that a file's tests keep their order and stay together.
+    slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    per_file = Counter(item.path for item in items)
+    items.sort(key=lambda item: (item.path not in slow_files, -per_file[item.path]))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -158,22 +176,18 @@ def steel_plant_file() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The output folder of one full demo run, for the tests that read it.
-
-    Its ``workspace/`` is the demo's; a test that changes a file puts it back. Under
-    pytest-xdist (``--dist loadfile``) a module's tests share a worker, so the demo runs at most
-    once per worker.
-    """
-    from rich.console import Console
-
-    from carbonlink.demo import run_demo
-    from carbonlink.settings import Settings
-
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(Settings(workspace=out / "unused"), out, Console(quiet=True))
-    return out
+@contextmanager
+def _session_lock(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A folder shared by every pytest-xdist worker of this run, held by one worker at a time."""
+    base = tmp_path_factory.getbasetemp()
+    # A worker's temporary folder lies in the run's (xdist names it popen-gwN).
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield shared
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -182,18 +196,45 @@ def demo_command(
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """`carbonlink demo --out OUT` run once as a user runs it, in a process of its own.
 
-    Returns OUT and the finished process (its exit status, stdout and stderr).
+    It runs once for the whole test run: under pytest-xdist the first worker that needs it runs
+    it while any other that needs it waits, and all read the same OUT, which no test may change
+    (``demo_output`` is a worker's own copy). Returns OUT and the finished process (its exit
+    status, stdout and stderr).
     """
-    out = tmp_path_factory.mktemp("demo-command") / "out"
-    entry_point = "from carbonlink.cli import main; main()"
-    done = subprocess.run(
-        [sys.executable, "-c", entry_point, "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"COLUMNS": "200", "PATH": ""},
-    )
-    return out, done
+    with _session_lock(tmp_path_factory, "demo-command") as shared:
+        out = shared / "demo-command" / "out"
+        record = shared / "demo-command" / "process.json"
+        if not record.is_file():
+            out.parent.mkdir(exist_ok=True)
+            entry_point = "from carbonlink.cli import main; main()"
+            done = subprocess.run(
+                [sys.executable, "-c", entry_point, "demo", "--out", str(out)],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={"COLUMNS": "200", "PATH": ""},
+            )
+            fields = ("args", "returncode", "stdout", "stderr")
+            record.write_text(json.dumps({key: getattr(done, key) for key in fields}), "utf-8")
+    saved = json.loads(record.read_text("utf-8"))
+    return out, subprocess.CompletedProcess(**saved)
+
+
+@pytest.fixture(scope="session")
+def demo_output(
+    demo_command: tuple[Path, subprocess.CompletedProcess[str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """This worker's own copy of the output folder of the full demo run (``demo_command``).
+
+    Its ``workspace/`` is the demo's (it stores paths relative to itself, so a copy serves its
+    own files); a test that changes a file puts it back. A worker copies it once.
+    """
+    out, done = demo_command
+    assert done.returncode == 0, f"carbonlink demo failed:\n{done.stdout[-2000:]}\n{done.stderr}"
+    copy = tmp_path_factory.mktemp("demo") / "out"
+    shutil.copytree(out, copy, symlinks=True)
+    return copy
 
 
 PLANT_YEAR_KWH = 646_800.0

@@ -1,22 +1,20 @@
 """`carbonlink demo` end to end: every step runs and writes what it lists."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from carbonlink.demo import run_demo
 from carbonlink.demo.plant import default_plant_file
-from carbonlink.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("demo")
-    console = Console(record=True, width=150)
-    run_demo(Settings(workspace=out / "unused"), out, console)
-    return out, console.export_text()
+def demo_run(demo_command: tuple[Path, subprocess.CompletedProcess[str]]) -> tuple[Path, str]:
+    """The session's demo run (``demo_command``): its output folder and what it printed."""
+    out, done = demo_command
+    assert done.returncode == 0, done.stderr
+    return out, done.stdout
 
 
 def test_demo_writes_every_output_it_lists(demo_run: tuple[Path, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel
@@ -27,6 +28,7 @@ CHECKS = [
 ]
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_schema(service: Service) -> None:
     """Each operation with a few generated requests (fixed seed) as an admin of the demo plant."""
     key = service.app.state.ctx.accounts.create_api_key("org-demo-steel", "schema test", "admin")

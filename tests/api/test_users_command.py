@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from carbonlink.cli import app
 from carbonlink.settings import Settings
 
 
+@pytest.mark.slow
 def test_users_add_creates_a_working_log_in(tmp_path: Path) -> None:
     env = {
         "CARBONLINK_WORKSPACE": str(tmp_path),

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -58,6 +59,7 @@ def _stored(database: Path) -> int:
         return 0  # not migrated yet
 
 
+@pytest.mark.slow
 def test_a_killed_import_is_ledgered_before_the_next_write_and_tampering_is_found(
     tmp_path: Path,
 ) -> None:

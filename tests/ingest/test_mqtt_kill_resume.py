@@ -100,6 +100,7 @@ def _reading(i: int) -> tuple[str, dict[str, float]]:
     return meter, {"ts": T0_MS + (i // METERS) * 900_000, "value": round(i * 0.25, 2)}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_stream_loses_nothing_and_stores_nothing_twice(
     private_broker: tuple[str, int], topic_prefix: str, tmp_path: Path
 ) -> None:

@@ -54,6 +54,7 @@ def _wait(condition: object, timeout: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.broker
 def test_a_day_for_a_thousand_meters_raises_every_alert_once(
     private_broker: tuple[str, int], topic_prefix: str, store: Store

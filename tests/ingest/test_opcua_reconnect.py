@@ -83,6 +83,7 @@ async def _until(condition: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_collector_reconnects_after_the_server_is_killed_and_restarted(
     loopback_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -128,6 +129,7 @@ def test_collector_reconnects_after_the_server_is_killed_and_restarted(
     assert sink.rejected == []
 
 
+@pytest.mark.slow
 def test_collector_waits_for_a_server_that_starts_later(loopback_port: int) -> None:
     sink = MemorySink()
     collector = OpcUaCollector(_config(loopback_port), sink)
@@ -198,6 +200,7 @@ class _Proxy:
         await self.server.wait_closed()
 
 
+@pytest.mark.slow
 def test_values_taken_while_disconnected_are_read_from_the_servers_history(
     loopback_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -12,6 +12,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from carbonlink.ingest.opcua import MonitoredMeter, OpcUaCollector, OpcUaConfig
 from carbonlink.store import Store
 
@@ -25,6 +27,7 @@ FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 BEFORE_METER = datetime(2023, 6, 1, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_values_outside_the_plausible_window_are_quarantined_not_stored(
     loopback_port: int, store: Store
 ) -> None:

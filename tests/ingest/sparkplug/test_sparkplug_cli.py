@@ -38,6 +38,7 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_host_command_stores_what_the_simulator_command_sends(
     mqtt_broker: tuple[str, int], topic_prefix: str, tmp_path: Path
 ) -> None:

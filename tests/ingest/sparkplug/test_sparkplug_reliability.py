@@ -216,6 +216,7 @@ def _devices() -> dict[str, list[SimulatedMetric]]:
     return {"EM-01": [SimulatedMetric("Active Energy", 1, "kWh", 1000.0)]}
 
 
+@pytest.mark.slow
 def test_host_command_rides_through_a_broker_outage_of_more_than_ten_seconds(
     mosquitto: _Mosquitto, tmp_path: Path
 ) -> None:
