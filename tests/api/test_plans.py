@@ -94,9 +94,19 @@ def test_invalid_edit_is_refused_with_a_message(
 ) -> None:
     v1 = _seed_plan(engine)
     editor, csrf = service.login(service.users["editor"])
-    refused = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **{field: value}))
+    refused = editor.post(f"/plans/{FACILITY}?lang=en", data=_form(v1, csrf, **{field: value}))
     assert refused.status_code == 422 and message in refused.text
     assert len(results.plan_versions(engine, DEMO_ORG_ID, FACILITY)) == 1
+
+
+def test_an_invalid_edit_is_explained_in_chinese(service: Service, engine: sa.Engine) -> None:
+    v1 = _seed_plan(engine)
+    editor, csrf = service.login(service.users["editor"])
+    refused = editor.post(f"/plans/{FACILITY}?lang=zh", data=_form(v1, csrf, **{"1-method": " "}))
+    assert refused.status_code == 422
+    source = v1.entries[1].source_id
+    assert f"{source}：计算方法为空（请填写方法，例如核算法或实测法）" in refused.text
+    assert "is empty" not in refused.text
 
 
 def test_viewer_wrong_csrf_and_other_org_cannot_save(service: Service, engine: sa.Engine) -> None:
@@ -151,8 +161,10 @@ def test_an_edit_of_a_superseded_version_is_refused(service: Service, engine: sa
     editor, csrf = service.login(service.users["editor"])
     first = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **{"0-tier": "3"}))
     assert first.status_code == 200  # followed the redirect back to the page
-    stale = editor.post(f"/plans/{FACILITY}", data=_form(v1, csrf, **{"0-tier": "1"}))
+    stale = editor.post(f"/plans/{FACILITY}?lang=en", data=_form(v1, csrf, **{"0-tier": "1"}))
     assert stale.status_code == 409 and "no longer the latest" in stale.text
+    stale = editor.post(f"/plans/{FACILITY}?lang=zh", data=_form(v1, csrf, **{"0-tier": "1"}))
+    assert stale.status_code == 409 and "版本 1 已不是最新版本；请重新加载后再编辑" in stale.text
     [latest, _] = results.plan_versions(engine, DEMO_ORG_ID, FACILITY)
     assert latest.plan.version == 2 and latest.plan.entries[0].tier == "3"
 

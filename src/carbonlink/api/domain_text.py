@@ -326,17 +326,30 @@ def factor_reason(reason: str, gettext: Gettext) -> str:
 
 
 def citation(text: str, gettext: Gettext) -> str:
-    """A factor's citation with the document's official title and the table in the language."""
+    """A factor's citation with the document's official title and the table in the language.
+
+    Several citations joined with "; " (a source priced by more than one factor) are
+    translated one by one where the whole is not one citation.
+    """
+    whole = _citation(text, gettext)
+    if whole is not None:
+        return whole
+    if "; " in text:
+        parts = text.split("; ")
+        return gettext("; ").join(_citation(part, gettext) or part for part in parts)
+    return text
+
+
+def _citation(text: str, gettext: Gettext) -> str | None:
     for document in DOCUMENTS:
         if text == document:
             return gettext(document)
-        if text.startswith(document + ", "):
-            table = text[len(document) + 2 :]
+        if text.startswith(document + ", ") and text[len(document) + 2 :] in TABLES:
             return gettext("%(document)s, %(table)s") % {
                 "document": gettext(document),
-                "table": gettext(table) if table in TABLES else table,
+                "table": gettext(text[len(document) + 2 :]),
             }
-    return _translate(text, CITATION_PATTERNS, gettext) or text
+    return _translate(text, CITATION_PATTERNS, gettext)
 
 
 def licence(text: str, gettext: Gettext) -> str:
@@ -478,7 +491,18 @@ def _template_filter(context: Context, value: Any) -> str:
     return template_name(str(value), context.get("lang", "en"))
 
 
+@pass_context
+def _file_label_filter(context: Context, value: Any) -> str:
+    label = str(value)
+    prefix = "supplier footprint "
+    if label.startswith(prefix):
+        subject = subject_name(label[len(prefix) :], context.get("lang", "en"))
+        return context["_"]("supplier footprint %(subject)s") % {"subject": subject}
+    return file_label(label, context["_"])
+
+
 FILTERS["subject_name"] = _subject_filter
+FILTERS["file_label"] = _file_label_filter
 FILTERS["template_name"] = _template_filter
 
 

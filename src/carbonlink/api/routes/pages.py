@@ -837,21 +837,27 @@ def _plan_edit(plan: Any, form: Any, gettext: Callable[[str], str]) -> Any:
         sent = {name: str(form.get(f"{index}-{name}", "")).strip() for name in PLAN_FIELDS}
         for name in ("sampling", "data_gap_procedure"):
             sent[name] = plan_text_source(sent[name], getattr(entry, name), gettext)
+        source = {"source": entry.source_id}
         if not sent["method"]:
             raise InputError(
-                f"{entry.source_id}: the calculation method is empty",
+                gettext("%(source)s: the calculation method is empty") % source,
                 record=entry.source_id,
-                hint="choose a method from the list",
+                hint=gettext("enter a method, e.g. calculation or measurement"),
             )
         if sent["factor_choice"] not in FACTOR_CHOICES:
             raise InputError(
-                f"{entry.source_id}: unknown factor choice {sent['factor_choice']!r}",
+                gettext("%(source)s: unknown factor choice %(choice)s")
+                % (source | {"choice": repr(sent["factor_choice"])}),
                 record=entry.source_id,
-                hint="choose one of " + ", ".join(FACTOR_CHOICES),
+                hint=gettext("choose one of %(choices)s") % {"choices": ", ".join(FACTOR_CHOICES)},
             )
-        for name in ("tier", "sampling", "data_gap_procedure"):
+        for name, empty in (
+            ("tier", "%(source)s: the tier is empty"),
+            ("sampling", "%(source)s: the sampling is empty"),
+            ("data_gap_procedure", "%(source)s: the data-gap procedure is empty"),
+        ):
             if not sent[name]:
-                raise InputError(f"{entry.source_id}: {name} is empty", record=entry.source_id)
+                raise InputError(gettext(empty) % source, record=entry.source_id)
         meters = [m.strip() for m in sent["meters"].split(",") if m.strip()]
         entries.append({"source_id": entry.source_id, **sent, "meters": meters})
     try:
@@ -868,7 +874,8 @@ def _plan_error(fmt: Any, exc: InputError) -> str:
     from carbonlink.monitor.plan import PlanChoiceError
 
     if not isinstance(exc, PlanChoiceError):
-        return str(exc)
+        hint = fmt.gettext("(%(hint)s)") % {"hint": exc.hint} if exc.hint else ""
+        return str(exc.message + hint)
     values = ", ".join(exc.values)
     if exc.field == "method":
         text = fmt.gettext("%(source)s: unknown method %(value)s; choose one from the list.")
@@ -906,7 +913,10 @@ def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: An
             caller,
             facility_id,
             409,
-            f"version {form.get('version')} is no longer the latest; reload and edit again",
+            formatter(ctx.catalogues, _language(request, caller)).gettext(
+                "version %(version)s is no longer the latest; reload and edit again"
+            )
+            % {"version": form.get("version")},
         )
     except InputError as exc:
         fmt = formatter(ctx.catalogues, _language(request, caller))
