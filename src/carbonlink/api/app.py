@@ -34,6 +34,7 @@ from carbonlink.api.routes import (
     catalogue_edits,
     conflicts,
     factors,
+    imports,
     inventories,
     ledger,
     me,
@@ -210,6 +211,7 @@ def create_app(
         inventories,
         administration,
         plans,
+        imports,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)
