@@ -33,6 +33,7 @@ from carbonlink.api.routes import (
     catalogue,
     catalogue_edits,
     conflicts,
+    data_pages,
     factors,
     imports,
     inventories,
@@ -218,6 +219,7 @@ def create_app(
     app.include_router(supply.router)
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
+    app.include_router(data_pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)
