@@ -28,6 +28,7 @@ DEMO_IDS = {
     "conflict_id": "1",
     "import_id": "import-of-the-demo-organization",
     "record_id": "1",
+    "entry_id": "1",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -157,6 +158,11 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
             "note": "x",
         },
         ("POST", "/api/v1/imports/{import_id}/quarantine/{record_id}/discard"): {"note": "x"},
+        ("POST", "/api/v1/activity-entries/{entry_id}/corrections"): {
+            "quantity": 1,
+            "unit": "t",
+            "reason": "x",
+        },
         ("POST", "/api/v1/readings"): {
             "readings": [
                 {

@@ -27,6 +27,7 @@ from carbonlink.api.problems import (
 )
 from carbonlink.api.routes import (
     accounts,
+    activity,
     admin,
     administration,
     alert_rules,
@@ -213,6 +214,7 @@ def create_app(
         administration,
         plans,
         imports,
+        activity,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)

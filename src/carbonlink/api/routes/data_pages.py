@@ -17,6 +17,7 @@ from carbonlink.api.routes.imports import held_kind
 from carbonlink.api.routes.pages import _page_caller, _render
 from carbonlink.api.routes.setup_pages import ZONES
 from carbonlink.store.data_entry import (
+    activity_history,
     batch_quarantine,
     file_import,
     recent_file_imports,
@@ -72,4 +73,33 @@ def import_page(import_id: str, request: Request, ctx: Context) -> HTMLResponse:
         zones=ZONES,
         page_json=json.dumps(page, ensure_ascii=False),
         mapping=json.loads(found.mapping) if found.mapping else None,
+    )
+
+
+@router.get("/data/activity")
+def activity_page(request: Request, ctx: Context) -> HTMLResponse:
+    caller = _page_caller(request, ctx)
+    org = caller.organization_id
+    history = activity_history(ctx.engine, org)
+    corrected = {entry.supersedes for entry in history if entry.supersedes is not None}
+    by_id = {entry.id: entry for entry in history}
+    current = []
+    for entry in reversed(history):
+        if entry.id in corrected:
+            continue
+        trail = [entry]
+        while trail[-1].supersedes is not None and trail[-1].supersedes in by_id:
+            trail.append(by_id[trail[-1].supersedes])
+        current.append((entry, trail))
+    sources = ctx.data.sources(org)
+    return _render(
+        request,
+        ctx,
+        "data_activity.html",
+        caller,
+        nav="data",
+        tab="activity",
+        current=sorted(current, key=lambda item: (item[0].period, item[0].source_id), reverse=True),
+        sources=sources,
+        source_names={s.id: s.name for s in sources},
     )
