@@ -26,6 +26,9 @@ DEMO_IDS = {
     "event_id": "request-of-the-demo-organization",
     "token": "not-an-invitation",
     "conflict_id": "1",
+    "import_id": "import-of-the-demo-organization",
+    "record_id": "1",
+    "entry_id": "1",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -137,6 +140,29 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
             "unit": "MWh",
         },
         ("PUT", "/api/v1/meters/{meter_id}/source"): {"source_id": None},
+        **{
+            ("POST", f"/api/v1/imports/{{import_id}}/{step}"): {
+                "layout": "long",
+                "time_column": "time",
+                "meter_column": "meter",
+                "value_column": "value",
+                "unit": "MWh",
+            }
+            for step in ("columns", "preview", "run")
+        },
+        ("POST", "/api/v1/imports/{import_id}/quarantine/{record_id}/correct"): {
+            "meter_id": "fac-steelmaking-m-gas",
+            "ts": "2026-11-20T00:00:00Z",
+            "value": 1.0,
+            "unit": "Nm3",
+            "note": "x",
+        },
+        ("POST", "/api/v1/imports/{import_id}/quarantine/{record_id}/discard"): {"note": "x"},
+        ("POST", "/api/v1/activity-entries/{entry_id}/corrections"): {
+            "quantity": 1,
+            "unit": "t",
+            "reason": "x",
+        },
         ("POST", "/api/v1/readings"): {
             "readings": [
                 {

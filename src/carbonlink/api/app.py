@@ -28,6 +28,7 @@ from carbonlink.api.problems import (
 )
 from carbonlink.api.routes import (
     accounts,
+    activity,
     admin,
     administration,
     alert_rules,
@@ -35,7 +36,9 @@ from carbonlink.api.routes import (
     catalogue,
     catalogue_edits,
     conflicts,
+    data_pages,
     factors,
+    imports,
     inventories,
     inventory_reports,
     ledger,
@@ -210,12 +213,15 @@ def create_app(
         inventory_reports,
         administration,
         plans,
+        imports,
+        activity,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
+    app.include_router(data_pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)

@@ -151,7 +151,9 @@ class ImportReport:
         return self.readings - self.readings_new
 
 
-def _reason_kind(reason: str) -> str:
+def reason_kind(reason: str) -> str:
+    """The kind of problem a quarantine reason states (e.g. "unknown meter"), for counting and
+    for wording it in the reader's language; the reason itself when it is of no known kind."""
     for marker, kind in (
         ("cannot read time", "unparseable time"),
         ("does not exist or is ambiguous", "local time in a daylight-saving change"),
@@ -260,7 +262,7 @@ def _import_table(
                 report.readings += len(parsed.columns)
                 report.quarantined += len(parsed.rejected)
                 report.empty_cells += parsed.empty_cells
-                report.reasons.update(_reason_kind(r.reason) for r in parsed.rejected)
+                report.reasons.update(reason_kind(r.reason) for r in parsed.rejected)
                 room = 5 - len(report.examples)
                 report.examples.extend(parsed.rejected[: max(room, 0)])
                 progress.advance(task, len(chunk))

@@ -90,7 +90,18 @@
       });
       var button = form.querySelector("[type=submit]");
       if (button) button.disabled = true;
-      window.carbonlinkSend(url, form.dataset.method || "POST", sent.body).then(function (data) {
+      // an evidence file goes first to /api/v1/evidence; the form then names it by its SHA-256
+      var file = form.querySelector("input[type=file][data-evidence]");
+      var evidence = file && file.files.length ? fetch(file.dataset.evidence, {
+        method: "POST", credentials: "same-origin", body: (function () { var d = new FormData(); d.append("file", file.files[0]); return d; })(),
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrf }
+      }).then(function (response) {
+        return response.json().then(function (body) { if (!response.ok) throw body; return body.sha256; });
+      }) : Promise.resolve(null);
+      evidence.then(function (sha256) {
+        if (sha256) sent.body.evidence_sha256 = sha256;
+        return window.carbonlinkSend(url, form.dataset.method || "POST", sent.body);
+      }).then(function (data) {
         var next = form.dataset.next;
         if (!next) { window.location.reload(); return; }
         var target = new URL(next.replace("{id}", encodeURIComponent((data && data.id) || "")), window.location.href);

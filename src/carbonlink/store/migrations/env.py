@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 import carbonlink.exchange.schema  # noqa: F401  (registers the PACT tables on the metadata)
 from carbonlink.ledger.schema import metadata as ledger_metadata
 from carbonlink.store.accounts_schema import accounts_metadata
+from carbonlink.store.data_entry_schema import data_entry_metadata
 from carbonlink.store.results_schema import results_metadata
 from carbonlink.store.schema import metadata as store_metadata
 
@@ -17,6 +18,7 @@ target_metadata: list[MetaData] = [
     ledger_metadata,
     accounts_metadata,
     results_metadata,
+    data_entry_metadata,
 ]
 
 config = context.config
