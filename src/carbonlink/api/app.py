@@ -34,6 +34,7 @@ from carbonlink.api.routes import (
     catalogue,
     conflicts,
     factors,
+    file_receipts,
     inventories,
     ledger,
     me,
@@ -207,6 +208,7 @@ def create_app(
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)
+    app.include_router(file_receipts.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)
