@@ -52,6 +52,7 @@ DASHBOARD_PAGES = [
     "/supply-chain/suppliers",
     "/supply-chain/suppliers/index",
     "/supply-chain/portal",
+    "/files/inventory%20result/receipt",
 ]
 CHARTLESS_PAGES = ["/alerts", "/quality", "/factors", "/plans", "/account", "/ets"]
 JS_BUDGET = 300_000
