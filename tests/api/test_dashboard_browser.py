@@ -6,6 +6,8 @@
   no serious or critical violation of WCAG 2.2 A/AA on any page, in Chinese and English.
 - A page without a chart loads under 300 KB of JavaScript; static files come compressed,
   under content-hashed URLs cached for a year.
+- A report file's receipt page: the server's badge and the check run in the browser (WebCrypto
+  SHA-256 and Ed25519) pass on the recorded file and fail once its bytes change on disk.
 
 Screenshots go to ``test-output/browser/layout-*.png``.
 """
@@ -16,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from browser_support import OUT, chromium, log_in, new_page
 
+from carbonlink.ledger import Ledger, ensure_ledger_key, load_ledger_signer, record_report
 from conftest import PASSWORD
 
 if TYPE_CHECKING:
@@ -48,6 +52,7 @@ DASHBOARD_PAGES = [
     "/supply-chain/suppliers",
     "/supply-chain/suppliers/index",
     "/supply-chain/portal",
+    "/files/inventory%20result/receipt",
 ]
 CHARTLESS_PAGES = ["/alerts", "/quality", "/factors", "/plans", "/account", "/ets"]
 JS_BUDGET = 300_000
@@ -211,4 +216,59 @@ def test_chartless_pages_load_little_javascript(service: Service, base_url: str)
         assert "immutable" in response.headers["cache-control"]
         assert response.request.sizes()["responseBodySize"] < 400_000
         context.close()
+    assert errors == []
+
+
+def _browser_check(page: Page) -> str:
+    page.click("#run-browser-check")
+    page.wait_for_selector("#browser-result[data-outcome]")
+    return str(page.get_attribute("#browser-result", "data-outcome"))
+
+
+@SQLITE
+def test_a_changed_file_loses_its_badge_and_fails_the_browser_check(
+    service: Service, base_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The receipt page of a recorded file, before and after its bytes change on disk."""
+    report = tmp_path / "demo-inventory.json"  # listed as "inventory result" by the fixture
+    (tmp_path / "demo-inventory.json.tlog-proof").unlink()  # a stand-in, not a receipt
+    ensure_ledger_key(tmp_path)
+    ledger, signer = Ledger(engine), load_ledger_signer(tmp_path)
+    # other reports before and after it, so that the inclusion proof has hashes to fold
+    others = [tmp_path / f"other-{n}.csv" for n in range(4)]
+    for n, other in enumerate(others):
+        other.write_text(f"report {n}\n", "utf-8")
+    for other in others[:2]:
+        record_report(ledger, signer, other.stem, report_kind="csv", paths=[other])
+    record_report(ledger, signer, "demo-inventory", report_kind="ghg-inventory", paths=[report])
+    for other in others[2:]:
+        record_report(ledger, signer, other.stem, report_kind="csv", paths=[other])
+    receipt = f"{base_url}/files/inventory%20result/receipt"
+    errors: list[str] = []
+    with chromium() as browser:
+        page = new_page(browser, errors)
+        log_in(page, base_url, service.users["viewer"])
+        for lang, badge in (("zh", "✓ 已核查"), ("en", "✓ verified")):
+            page.goto(f"{receipt}?lang={lang}")
+            assert badge in page.locator("#file-status").inner_text()
+            assert _browser_check(page) == "passed"
+            assert page.locator("#browser-steps li.ok").count() == 3
+            assert page.locator("#server-check").inner_text().count("#2") == 1  # entry 2 of 5
+            page.screenshot(path=OUT / f"receipt-1440-{lang}-verified.png", full_page=True)
+
+        report.write_bytes(report.read_bytes().replace("华东".encode(), "华西".encode()))
+        for lang, badge in (("zh", "⚠ 记录后已被改动"), ("en", "⚠ changed since recorded")):
+            page.goto(f"{receipt}?lang={lang}")
+            assert badge in page.locator("#file-status").inner_text()
+            assert "✓" not in page.locator("#file-status").inner_text()
+            assert _browser_check(page) == "failed"
+            # the file's hash fails; the entry's proof and the checkpoint's signature still hold
+            assert page.locator("#browser-steps li").first.get_attribute("class") == "fail"
+            assert page.locator("#browser-steps li.ok").count() == 2
+            page.screenshot(path=OUT / f"receipt-1440-{lang}-changed.png", full_page=True)
+            page.set_viewport_size(PHONE)
+            found = overflow(page)
+            assert found["scrollWidth"] <= found["innerWidth"], found
+            page.screenshot(path=OUT / f"receipt-390-{lang}-changed.png", full_page=True)
+            page.set_viewport_size({"width": 1440, "height": 900})
     assert errors == []

@@ -18,6 +18,7 @@ from carbonlink.domain.engine import account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.ingest.base import Reading
 from carbonlink.ingest.metered_activity import resolve_metered_activity
+from carbonlink.ledger import Ledger, ensure_ledger_key, load_ledger_signer, record_report
 from carbonlink.monitor.rules import RuleEngine, validate_rules
 from carbonlink.store import Store
 
@@ -122,7 +123,8 @@ def test_saved_run_gives_the_engines_totals_and_local_months(
     assert "cn-mee-nbs/grid_average/CN/2022" in source
     assert "MEE/NBS announcement of 20 Dec 2024" in source
     assert 'href="/meters/hand-grid"' in source
-    # a written file with its transparency-log receipt beside it gets the "verified" badge
+    # a written file gets the "verified" badge only when the ledger proves its bytes: a file
+    # named like a receipt is not one
     written = tmp_path / "hand-inventory.json"
     written.write_text(json.dumps(document), "utf-8")
     rendered = tmp_path / "report.html"
@@ -130,12 +132,35 @@ def test_saved_run_gives_the_engines_totals_and_local_months(
     (tmp_path / "report.tlog-proof").write_text("receipt of the report", "utf-8")
     outputs = {"inventory result": str(written), "GHG inventory (HTML)": str(rendered)}
     results.save_monitoring(engine, HAND_ORG, {}, outputs)
-    # the ledger writes <report id>.tlog-proof beside a report's rendered files
-    assert 'href="/files/GHG%20inventory%20%28HTML%29?proof=true"' in client.get("/").text
-    assert 'href="/files/inventory%20result?proof=true"' not in client.get("/").text
-    (tmp_path / "hand-inventory.json.tlog-proof").write_text("receipt", "utf-8")
     page = client.get("/").text
-    assert 'href="/files/inventory%20result?proof=true">✓ verified' in page
+    assert '<a class="pill unverified" href="/files/GHG%20inventory%20%28HTML%29/receipt">' in page
+    assert "✓" not in page
+    # the ledger records both files and writes <report id>.tlog-proof beside them
+    ensure_ledger_key(tmp_path)
+    record_report(
+        Ledger(engine),
+        load_ledger_signer(tmp_path),
+        "report",
+        report_kind="ghg-inventory",
+        paths=[rendered, written],
+    )
+    (tmp_path / "hand-inventory.json.tlog-proof").write_bytes(
+        (tmp_path / "report.tlog-proof").read_bytes()
+    )
+    page = client.get("/").text
+    assert 'href="/files/inventory%20result/receipt">✓ verified' in page
+    assert 'href="/files/GHG%20inventory%20%28HTML%29/receipt">✓ verified' in page
+    # a file changed on disk loses the badge and is served with a warning
+    written.write_text(json.dumps(document) + " ", "utf-8")
+    page = client.get("/").text
+    assert 'href="/files/inventory%20result/receipt">⚠ changed since recorded' in page
+    served = client.get("/files/inventory%20result")
+    assert served.headers["x-carbonlink-file-check"] == "changed"
+    assert "changed" in served.headers["warning"]
+    assert (
+        client.get("/files/GHG%20inventory%20%28HTML%29").headers["x-carbonlink-file-check"]
+        == "verified"
+    )
     runs = client.get("/api/v1/inventories").json()
     assert [r["id"] for r in runs] == [run.id]
     saved = client.get(f"/api/v1/inventories/{run.id}").json()

@@ -18,6 +18,7 @@ from carbonlink.api.assets import StaticAssets
 from carbonlink.api.body_limit import BodyLimit
 from carbonlink.api.deps import ServiceContext
 from carbonlink.api.docs_page import docs_page
+from carbonlink.api.domain_text import install_filters
 from carbonlink.api.i18n import load_catalogues
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.problems import (
@@ -38,6 +39,7 @@ from carbonlink.api.routes import (
     conflicts,
     data_pages,
     factors,
+    file_receipts,
     imports,
     inventories,
     inventory_reports,
@@ -161,6 +163,7 @@ def create_app(
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
     templates.env.filters["script_json"] = script_json
+    install_filters(templates.env.filters)
     assets = StaticAssets(Path(str(package / "static")))
     templates.env.globals["asset"] = assets.url
     app = FastAPI(
@@ -222,6 +225,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
     app.include_router(data_pages.router)
+    app.include_router(file_receipts.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from carbonlink.api.auth_schemes import CSRF_HEADER, SESSION_COOKIE, declared
 from carbonlink.api.dashboard import RunViewCache
+from carbonlink.api.file_check import FileChecker
 from carbonlink.api.overview import OverviewCache
 from carbonlink.api.results import LiveAlerting
 from carbonlink.api.security import (
@@ -45,6 +46,7 @@ class ServiceContext:
     overviews: OverviewCache
     runs: RunViewCache = field(default_factory=RunViewCache)
     alerting: LiveAlerting = field(default_factory=LiveAlerting)
+    file_checks: FileChecker = field(default_factory=FileChecker)
 
 
 async def context(request: Request) -> ServiceContext:

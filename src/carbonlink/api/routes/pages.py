@@ -18,6 +18,7 @@ from carbonlink.api import results
 from carbonlink.api.dashboard import RunView, build_run_view
 from carbonlink.api.deps import LANG_COOKIE, SESSION_COOKIE, Context, ServiceContext, identify
 from carbonlink.api.domain_text import plan_text_source
+from carbonlink.api.file_check import receipt_beside
 from carbonlink.api.i18n import LANGUAGES, formatter
 from carbonlink.api.overview import render_content
 from carbonlink.api.problems import NotFoundError
@@ -190,10 +191,11 @@ def _inventory_overview(
 
     version = _data_version(request, ctx, org)
     values = dict(ctx.overviews.cached((org, "page", view.run.id, lang), version, parts))
-    # receipts are written beside the files after the report is saved: looked for every time
-    files = _report_files(values.pop("outputs"), ctx.settings.workspace)
+    # receipts are written beside the files after the report is saved, and a file may be
+    # changed on disk at any time: each is checked on every view (its hash cached by identity)
+    files = _report_files(values.pop("outputs"), ctx)
     values.update(view=view, files=files, lang=lang, _=fmt.gettext, fmt=fmt)
-    listed = tuple((f["label"], f["name"], f["proof"]) for f in files)
+    listed = tuple((f["label"], f["name"], f["status"]) for f in files)
     content = ctx.overviews.cached(
         (org, "html", view.run.id, lang, listed),
         version,
@@ -216,26 +218,16 @@ def _inventory_overview(
 REPORT_FILE_SUFFIXES = (".json", ".xlsx", ".html", ".pdf", ".csv")
 
 
-def _receipt(path: Path) -> Path | None:
-    """The ``*.tlog-proof`` receipt of a written file: ``<file>.tlog-proof`` or, as the ledger
-    writes it for a report's rendered files, ``<report id>.tlog-proof`` beside them."""
-    for candidate in (
-        path.with_name(path.name + ".tlog-proof"),
-        path.with_name(path.stem + ".tlog-proof"),
-    ):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _report_files(outputs: dict[str, str], workspace: Path) -> list[dict[str, Any]]:
-    """The written files worth linking, each with its ``*.tlog-proof`` receipt when present."""
+def _report_files(outputs: dict[str, str], ctx: ServiceContext) -> list[dict[str, Any]]:
+    """The written files worth linking, each checked against its ledger entry as it is now."""
     out = []
+    workspace = ctx.settings.workspace
     for label, name in outputs.items():
         path = resolve_workspace_path(name, workspace)
         if path.suffix not in REPORT_FILE_SUFFIXES or not path.is_file():
             continue
-        out.append({"label": label, "name": path.name, "proof": _receipt(path) is not None})
+        check = ctx.file_checks.check(path, ctx.engine, workspace)
+        out.append({"label": label, "name": path.name, "status": check.status})
     return out
 
 
@@ -606,22 +598,38 @@ def factors_page(
 
 @router.get("/files/{label}")
 def report_file(label: str, request: Request, ctx: Context, proof: bool = False) -> Response:
-    """A file the organization's last run wrote (inventory JSON, CBAM workbook, reports)."""
+    """A file the organization's last run wrote (inventory JSON, CBAM workbook, reports).
+
+    Served as it is on disk, checked against the ledger first: the answer's
+    ``X-Carbonlink-File-Check`` header says verified, changed or unverified, and a changed
+    file also carries a ``Warning`` header.
+    """
     from fastapi.responses import FileResponse
 
     caller = _page_caller(request, ctx)
-    monitoring = results.latest_monitoring(ctx.engine, caller.organization_id)
-    outputs = monitoring[1] if monitoring else {}
-    listed = {f["label"]: f for f in _report_files(outputs, ctx.settings.workspace)}
-    if label not in listed:
-        raise NotFoundError("file not found", record=label)
-    path = resolve_workspace_path(outputs[label], ctx.settings.workspace)
+    path = report_file_path(ctx, caller, label)
     if proof:
-        receipt = _receipt(path)
+        receipt = receipt_beside(path)
         if receipt is None:
             raise NotFoundError("no receipt beside this file", record=label)
-        path = receipt
-    return FileResponse(path, filename=path.name)
+        return FileResponse(receipt, filename=receipt.name)
+    check = ctx.file_checks.check(path, ctx.engine, ctx.settings.workspace)
+    headers = {"x-carbonlink-file-check": check.status, "cache-control": "no-store"}
+    if check.status == "changed":
+        headers["warning"] = '199 carbonlink "changed since the ledger recorded it"'
+    return FileResponse(path, filename=path.name, headers=headers)
+
+
+def report_file_path(ctx: ServiceContext, caller: Principal, label: str) -> Path:
+    """The path of a file the organization's last run wrote, by its label (else 404)."""
+    monitoring = results.latest_monitoring(ctx.engine, caller.organization_id)
+    outputs = monitoring[1] if monitoring else {}
+    path = (
+        resolve_workspace_path(outputs[label], ctx.settings.workspace) if label in outputs else None
+    )
+    if path is None or path.suffix not in REPORT_FILE_SUFFIXES or not path.is_file():
+        raise NotFoundError("file not found", record=label)
+    return path
 
 
 @router.get("/alerts")

@@ -13,7 +13,7 @@
     return { name: name, type: "bar", data: values, color: color, barMaxWidth: 14,
       label: { show: true, position: "right", fontSize: 11, formatter: function (p) { return p.value === null ? "" : p.value.toFixed(1); } } };
   };
-  chart.setOption({
+  var option = {
     animation: false,
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     legend: { top: 0 },
@@ -25,6 +25,8 @@
       bar(labels.green, data.green, "#16a34a"),
       bar(labels.score, data.score, "#0f766e")
     ]
-  });
+  };
+  chart.setOption(option);
+  if (window.carbonlinkDescribe) window.carbonlinkDescribe(node, option);  // its data table
   window.addEventListener("resize", function () { chart.resize(); });
 })();

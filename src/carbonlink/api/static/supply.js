@@ -8,7 +8,7 @@
   if (!d) return;
   var c = echarts.init(target, null, { renderer: "canvas" });
   var number = new Intl.NumberFormat(document.documentElement.lang, { maximumFractionDigits: 4 });
-  c.setOption({
+  var option = {
     animation: false,
     color: ["#0f766e"],
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return number.format(v) + " " + d.unit; } },
@@ -17,6 +17,8 @@
     yAxis: { type: "category", data: d.labels.slice().reverse(), axisLabel: { width: 190, overflow: "break" } },
     series: [{ type: "bar", data: d.values.slice().reverse(), barMaxWidth: 26,
       label: { show: true, position: "right", formatter: function (p) { return number.format(p.value); } } }]
-  });
+  };
+  c.setOption(option);
+  if (window.carbonlinkDescribe) window.carbonlinkDescribe(target, option);  // its data table
   window.addEventListener("resize", function () { c.resize(); });
 })();
