@@ -80,21 +80,26 @@ def test_saving_adds_version_2_pointing_at_version_1(service: Service, engine: s
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("lang", "field", "value", "message"),
     [
-        ("0-factor_choice", "made_up", "unknown factor choice"),
-        ("1-method", " ", "method is empty"),
-        ("0-method", "measurement", "核算方法 measurement 不存在"),
-        ("0-tier", "5", "层级 5 不存在"),
-        ("0-meters", f"{FACILITY}-m-gas, {FACILITY}-m-gas-2", f"没有计量表 {FACILITY}-m-gas-2"),
+        ("en", "0-factor_choice", "made_up", "unknown factor choice"),
+        ("en", "1-method", " ", "method is empty"),
+        ("zh", "0-method", "measurement", "核算方法 measurement 不存在"),
+        ("zh", "0-tier", "5", "层级 5 不存在"),
+        (
+            "zh",
+            "0-meters",
+            f"{FACILITY}-m-gas, {FACILITY}-m-gas-2",
+            f"没有计量表 {FACILITY}-m-gas-2",
+        ),
     ],
 )
 def test_invalid_edit_is_refused_with_a_message(
-    service: Service, engine: sa.Engine, field: str, value: str, message: str
+    service: Service, engine: sa.Engine, lang: str, field: str, value: str, message: str
 ) -> None:
     v1 = _seed_plan(engine)
     editor, csrf = service.login(service.users["editor"])
-    refused = editor.post(f"/plans/{FACILITY}?lang=en", data=_form(v1, csrf, **{field: value}))
+    refused = editor.post(f"/plans/{FACILITY}?lang={lang}", data=_form(v1, csrf, **{field: value}))
     assert refused.status_code == 422 and message in refused.text
     assert len(results.plan_versions(engine, DEMO_ORG_ID, FACILITY)) == 1
 
