@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from importlib.resources import files
@@ -30,6 +31,8 @@ from carbonlink.api.routes import (
     admin,
     administration,
     alert_rules,
+    alerting,
+    alerting_pages,
     catalogue,
     conflicts,
     factors,
@@ -44,6 +47,7 @@ from carbonlink.api.routes import (
     supplier_index,
     supply,
     supply_api,
+    targets,
 )
 from carbonlink.api.security import (
     Accounts,
@@ -55,6 +59,7 @@ from carbonlink.api.security import (
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
+from carbonlink.store.operations import open_alert_count
 from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
 from carbonlink.store.tenants import TenantData
 
@@ -152,6 +157,7 @@ def create_app(
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
     templates.env.filters["script_json"] = script_json
+    templates.env.globals["open_alerts"] = functools.partial(open_alert_count, engine)
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",
@@ -201,6 +207,8 @@ def create_app(
         readings,
         conflicts,
         alert_rules,
+        alerting,
+        targets,
         overview,
         factors,
         inventories,
@@ -209,6 +217,7 @@ def create_app(
         app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
+    app.include_router(alerting_pages.router)  # /alerts/rules before /alerts/{alert_id}
     app.include_router(pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
