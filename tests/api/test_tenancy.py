@@ -139,6 +139,10 @@ def seed_demo_operations(engine: sa.Engine) -> str:
         "seed",
     )
     operations.save_target(engine, "org-demo-steel", target, create=True)
+    job = operations.create_report_job(
+        engine, "org-demo-steel", report="inventory", period="run-x", fmt="pdf", who="seed"
+    )
+    DEMO_IDS["job_id"] = job.id
     return channel.id
 
 

@@ -44,6 +44,7 @@ from carbonlink.api.routes import (
     pages,
     portal,
     readings,
+    report_jobs,
     supplier_index,
     supply,
     supply_api,
@@ -209,6 +210,7 @@ def create_app(
         alert_rules,
         alerting,
         targets,
+        report_jobs,
         overview,
         factors,
         inventories,
@@ -218,6 +220,7 @@ def create_app(
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(alerting_pages.router)  # /alerts/rules before /alerts/{alert_id}
+    app.include_router(report_jobs.pages)
     app.include_router(pages.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)

@@ -1,4 +1,4 @@
-"""What people set and do in the web app: alert channels, alert notes and emission targets.
+"""What people set and do in the web app: alert channels and notes, targets, report jobs.
 
 The tables come with the revision ``0016_app_operations``. Every function takes the caller's
 organization and touches only its rows: a record of another organization is "not found".
@@ -14,7 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from carbonlink.store.results_schema import alert_channels, alert_notes, alerts, emission_targets
+from carbonlink.store.results_schema import (
+    alert_channels,
+    alert_notes,
+    alerts,
+    emission_targets,
+    report_jobs,
+)
+from carbonlink.store.schema import documents
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -298,3 +305,107 @@ def delete_target(engine: sa.Engine, organization_id: str, target_id: str) -> bo
             )
         )
     return bool(done.rowcount)
+
+
+# reports generated on demand -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ReportJob:
+    """A report asked for in the app, generated in the background."""
+
+    id: str
+    report: str
+    period: str
+    format: str
+    status: str
+    progress: int
+    step: str | None
+    error: str | None
+    file: str | None
+    receipt: str | None
+    ledger_index: int | None
+    created_by: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _job(row: sa.Row[Any]) -> ReportJob:
+    return ReportJob(
+        row.id,
+        row.report,
+        row.period,
+        row.format,
+        row.status,
+        row.progress,
+        row.step,
+        row.error,
+        row.file,
+        row.receipt,
+        row.ledger_index,
+        row.created_by,
+        row.created_at,
+        row.finished_at,
+    )
+
+
+def create_report_job(
+    engine: sa.Engine, organization_id: str, *, report: str, period: str, fmt: str, who: str
+) -> ReportJob:
+    """Queue a report job of the organization; return it."""
+    job_id = uuid.uuid4().hex
+    with engine.begin() as conn:
+        conn.execute(
+            report_jobs.insert().values(
+                id=job_id,
+                organization_id=organization_id,
+                report=report,
+                period=period,
+                format=fmt,
+                status="queued",
+                progress=0,
+                created_by=who,
+                created_at=datetime.now(UTC),
+            )
+        )
+        row = conn.execute(sa.select(report_jobs).where(report_jobs.c.id == job_id)).one()
+    return _job(row)
+
+
+def update_report_job(engine: sa.Engine, job_id: str, **values: Any) -> None:
+    """Record a job's progress, step, result or error (``finished_at`` set when it ends)."""
+    if values.get("status") in ("done", "failed"):
+        values["finished_at"] = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(report_jobs.update().where(report_jobs.c.id == job_id).values(**values))
+
+
+def report_jobs_of(engine: sa.Engine, organization_id: str, limit: int = 100) -> list[ReportJob]:
+    """The organization's report jobs, newest first."""
+    query = (
+        sa.select(report_jobs)
+        .where(report_jobs.c.organization_id == organization_id)
+        .order_by(report_jobs.c.created_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [_job(row) for row in conn.execute(query)]
+
+
+def report_job(engine: sa.Engine, organization_id: str, job_id: str) -> ReportJob | None:
+    """One report job of the organization, or None."""
+    query = sa.select(report_jobs).where(
+        report_jobs.c.organization_id == organization_id, report_jobs.c.id == job_id
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return _job(row) if row else None
+
+
+def kept_inventories(engine: sa.Engine) -> list[tuple[str, bytes]]:
+    """(file name, body) of every inventory file the store keeps (YAML), newest first."""
+    query = (
+        sa.select(documents.c.name, documents.c.body)
+        .where(documents.c.media_type == "application/yaml")
+        .order_by(documents.c.stored_at.desc())
+    )
+    with engine.connect() as conn:
+        return [(row.name, bytes(row.body)) for row in conn.execute(query)]

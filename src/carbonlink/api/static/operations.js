@@ -144,3 +144,30 @@
     });
   });
 })();
+
+// A report job started from the reports page: its progress is polled until it ends.
+(function () {
+  "use strict";
+  document.addEventListener("report-job-started", function (event) {
+    var job = event.detail;
+    var bar = document.getElementById("job-progress");
+    var said = document.getElementById("job-step");
+    var box = document.getElementById("job-running");
+    if (box) box.hidden = false;
+    function poll() {
+      fetch("/api/v1/report-jobs/" + job.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (now) {
+          if (bar) { bar.value = now.progress; bar.textContent = now.progress + " %"; }
+          if (said) said.textContent = now.step || now.status;
+          if (now.status === "done" || now.status === "failed") {
+            window.location.assign(window.location.pathname + "#job-" + now.id);
+            window.location.reload();
+            return;
+          }
+          window.setTimeout(poll, 400);
+        });
+    }
+    poll();
+  });
+})();
