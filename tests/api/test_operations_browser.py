@@ -8,7 +8,9 @@ real HTTP receiver on a loopback port that checks the HMAC signature. Screenshot
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -254,3 +256,32 @@ def test_roles_without_write_are_refused_before_the_body_is_read(
         assert 'id="rule-form"' not in page and 'id="channel-form"' not in page
         assert 'id="ack-form"' not in client.get(f"/alerts/{service.ids['alert_id']}").text
         assert 'id="target-form"' not in client.get("/targets").text
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_an_alert_that_opens_is_sent_signed_to_the_webhook_once(service: Service) -> None:
+    client, csrf = service.login(service.users["editor"])
+    client.headers["X-CSRF-Token"] = csrf
+    rule = {"id": "gas-surge", "kind": "threshold", "meter_id": GAS, "above": 20000}
+    assert client.put("/api/v1/alert-rules/gas-surge", json=rule).status_code == 200
+    rows = [
+        {"meter_id": GAS, "ts": f"2026-11-20T0{h}:00:00Z", "value": v, "unit": "Nm3"}
+        for h, v in enumerate((9000, 25000.5))
+    ]
+    with receiver() as (hook, got):
+        channel = {"name": "Control room", "kind": "webhook", "url": hook, "secret": KEY}
+        assert client.post("/api/v1/alert-channels", json=channel).status_code == 201
+        quiet = channel | {"name": "Critical only", "min_severity": "critical"}
+        assert client.post("/api/v1/alert-channels", json=quiet).status_code == 201
+        assert client.post("/api/v1/readings", json={"readings": rows}).json()["stored"] == 2
+        deadline = time.monotonic() + 10
+        while len(got) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.post("/api/v1/readings", json={"readings": rows})  # the same batch again
+        time.sleep(1.0)
+    assert len(got) == 1  # a warning: not for the critical-only channel; once, not twice
+    body, signature = got[0]
+    assert verify_signature(KEY.encode(), body, signature)
+    sent = json.loads(body)
+    assert (sent["rule_id"], sent["meter_id"], sent["action"]) == ("gas-surge", GAS, "opened")
+    assert sent["value"] == 25000.5

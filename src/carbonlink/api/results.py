@@ -171,6 +171,21 @@ class LiveAlerting:
             )
 
         def record(events: list[AlertEvent]) -> None:
+            opened = [e for e in events if e.action == "opened"]
+            live = (
+                {
+                    (a.rule_id, a.meter_id)
+                    for a in alerts_of(engine, organization_id)
+                    if a.status != "closed"
+                }
+                if opened
+                else set()
+            )
             record_alert_events(engine, organization_id, events, by_id)
+            fresh = [e for e in opened if (e.rule_id, e.meter_id) not in live]
+            if fresh:
+                from carbonlink.api.notifications import notify
+
+                notify(engine, organization_id, fresh)
 
         return AlertingSink(data, rule_engine, record)

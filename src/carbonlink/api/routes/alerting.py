@@ -16,10 +16,10 @@ from pydantic import Field, HttpUrl, model_validator
 
 from carbonlink.api import security
 from carbonlink.api.deps import Context, Reader, ServiceContext, Writer
+from carbonlink.api.notifications import deliver
 from carbonlink.api.problems import problem_responses
 from carbonlink.api.routes.v1 import PREFIX, READ, WRITE, ApiModel, not_found
 from carbonlink.errors import InputError
-from carbonlink.monitor.notify import EmailChannel, Webhook
 from carbonlink.monitor.rules import AlertEvent
 from carbonlink.store import operations, results
 
@@ -177,7 +177,7 @@ def test_channel(channel_id: ChannelId, caller: Writer, ctx: Context) -> Respons
     found = [c for c in operations.alert_channels_of(ctx.engine, org) if c.id == channel_id]
     if not found:
         raise not_found("alert-channel", channel_id)
-    deliver(ctx, org, found[0], test_event(found[0].name))
+    deliver(ctx.engine, org, found[0], test_event(found[0].name))
     return Response(status_code=204)
 
 
@@ -186,26 +186,6 @@ def test_event(name: str) -> AlertEvent:
     now = np.datetime64(datetime.now().replace(microsecond=0), "s")
     message = f"test of the channel {name}: no meter is concerned"
     return AlertEvent("channel-test", "-", "opened", now, float("nan"), "info", message)
-
-
-def deliver(
-    ctx: ServiceContext, organization_id: str, channel: operations.AlertChannel, event: AlertEvent
-) -> None:
-    """Send one alert through one channel (NotificationError when it fails)."""
-    secret = operations.channel_secret(ctx.engine, organization_id, channel.id) or ""
-    config = channel.config
-    if channel.kind == "webhook":
-        Webhook(config["url"], secret.encode()).send(event)
-        return
-    EmailChannel(
-        host=config["smtp_host"],
-        port=int(config["smtp_port"]),
-        sender=config["sender"],
-        recipients=tuple(config["recipients"]),
-        username=config.get("username"),
-        password=secret or None,
-        starttls=bool(config.get("starttls")),
-    ).send(event)
 
 
 # alerts ----------------------------------------------------------------------------------------
