@@ -306,6 +306,7 @@ def test_a_supplier_is_refused_every_other_page_and_api_route(
         "/api/v1/password-reset",
         "/password-reset",  # public, like /login: the reset token is the proof
         "/api/v1/me",
+        "/api/v1/me/language",  # the language of its own web session
         "/api/docs",
         "/api/v1/oauth/token",  # public: client credentials for a token, no session involved
         "/portal",

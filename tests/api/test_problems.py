@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from carbonlink.api.security import digest
 from carbonlink.settings import Settings
 from carbonlink.store import create_store_engine
-from carbonlink.store.accounts_schema import users
+from carbonlink.store.accounts_schema import users, web_sessions
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -119,7 +120,7 @@ def test_https_responses_carry_hsts_and_plain_http_ones_do_not(service: Service)
     assert "strict-transport-security" not in plain.headers
 
 
-def test_lang_on_a_get_changes_the_cookie_not_the_account(service: Service) -> None:
+def test_lang_on_a_get_changes_this_session_not_the_account(service: Service) -> None:
     engine = service.app.state.ctx.engine
     email = service.users["viewer"]
 
@@ -134,7 +135,14 @@ def test_lang_on_a_get_changes_the_cookie_not_the_account(service: Service) -> N
     other = "en" if before == "zh" else "zh"
     page = client.get(f"/?lang={other}")
     assert page.status_code == 200
-    assert client.cookies.get("carbonlink_lang") == other
+    assert client.cookies.get("carbonlink_lang") is None  # no cookie shared by all sessions
+    with engine.connect() as conn:
+        chosen = conn.execute(
+            sa.select(web_sessions.c.locale).where(
+                web_sessions.c.token_hash == digest(client.cookies["carbonlink_session"])
+            )
+        ).scalar_one()
+    assert chosen == other
     assert stored_locale() == before
 
 

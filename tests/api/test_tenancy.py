@@ -29,6 +29,8 @@ DEMO_IDS = {
     "import_id": "import-of-the-demo-organization",
     "record_id": "1",
     "entry_id": "1",
+    "rule_id": "demo-gas-limit",
+    "target_id": "demo-2030",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -104,6 +106,49 @@ def _routes(routes: list[Any]) -> list[tuple[str, str]]:
     return out
 
 
+def seed_demo_operations(engine: sa.Engine) -> str:
+    """An alert rule, a webhook channel and a declared target of the demo organization."""
+    from datetime import UTC, datetime
+
+    from carbonlink.monitor.rules import validate_rules
+    from carbonlink.store import operations, results
+
+    rule = {"id": "demo-gas-limit", "kind": "threshold", "meter_id": "*", "above": 9e9}
+    results.save_alert_rules(engine, "org-demo-steel", validate_rules([rule], []))
+    channel = operations.save_alert_channel(
+        engine,
+        "org-demo-steel",
+        None,
+        name="Ops",
+        kind="webhook",
+        config={"url": "https://ops.demo.test/hook"},
+        secret="0123456789abcdef",
+        min_severity="warning",
+        enabled=True,
+        who="seed",
+    )
+    assert channel is not None
+    target = operations.StoredTarget(
+        "demo-2030",
+        "Demo 2030",
+        2020,
+        1000.0,
+        2030,
+        40.0,
+        "linear",
+        ("scope1",),
+        "all sites",
+        datetime.now(UTC),
+        "seed",
+    )
+    operations.save_target(engine, "org-demo-steel", target, create=True)
+    job = operations.create_report_job(
+        engine, "org-demo-steel", report="inventory", period="run-x", fmt="pdf", who="seed"
+    )
+    DEMO_IDS["job_id"] = job.id
+    return channel.id
+
+
 def test_walk_every_route_as_another_organization(any_service: Service, engine: sa.Engine) -> None:
     from carbonlink.api import results
     from carbonlink.monitor.plan import load_template, plan_from_template
@@ -116,6 +161,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     from supply_fixture import seed_supply_chain
 
     chain = seed_supply_chain(engine, "org-demo-steel")
+    demo_channel = seed_demo_operations(engine)
     published = chain.hrc_pf_id
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
@@ -199,6 +245,28 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
                     }
                 ],
             }
+        ("PUT", "/api/v1/alert-rules/{rule_id}"): {
+            "id": "demo-gas-limit",
+            "kind": "threshold",
+            "meter_id": "fac-steelmaking-m-gas",
+            "above": 1,
+        },
+        ("PUT", "/api/v1/alert-channels/{channel_id}"): {
+            "name": "x",
+            "kind": "webhook",
+            "url": "https://receiver.test/hook",
+            "secret": "0123456789abcdef",
+        },
+        ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): {"comment": "seen"},
+        ("PUT", "/api/v1/targets/{target_id}"): {
+            "id": "demo-2030",
+            "name": "x",
+            "base_year": 2020,
+            "base_tco2e": 1,
+            "target_year": 2030,
+            "reduction_pct": 10,
+            "scopes": ["scope1"],
+            "boundary": "x",
         },
         ("POST", "/api/v1/supply-chain/footprints/compute"): {
             "period_start": "2025-01-01",
@@ -211,11 +279,13 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         "/api/v1/supply-chain/products/{key}": ("PUT", {200}),
         "/api/v1/supply-chain/products/{key}/bom": ("PUT", {422}),
         "/api/v1/supply-chain/footprints/compute": ("POST", {200}),
+        # its own rule of that id, on a meter it does not have
+        "/api/v1/alert-rules/{rule_id}": ("PUT", {422}),
     }
     checked = 0
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
-        ids = DEMO_IDS | any_service.ids | {"pf_id": published}
+        ids = DEMO_IDS | any_service.ids | {"pf_id": published, "channel_id": demo_channel}
         url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts
@@ -254,6 +324,14 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     published_rows = pact.published()
     assert published in {row["pf_id"] for row in published_rows}
     assert {row["status"] for row in published_rows} == {"Active"}
+    from carbonlink.store import operations, results
+
+    assert [r.id for r in results.alert_rules_of(engine, "org-demo-steel")] == ["demo-gas-limit"]
+    assert [c.name for c in operations.alert_channels_of(engine, "org-demo-steel")] == ["Ops"]
+    assert [t.name for t in operations.targets_of(engine, "org-demo-steel")] == ["Demo 2030"]
+    assert (
+        operations.alert_notes_of(engine, "org-demo-steel", int(any_service.ids["alert_id"])) == []
+    )
     from carbonlink.api import security
 
     [viewer] = [

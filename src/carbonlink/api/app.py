@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from importlib.resources import files
@@ -34,6 +35,8 @@ from carbonlink.api.routes import (
     administration,
     alert_rules,
     analytics,
+    alerting,
+    alerting_pages,
     catalogue,
     catalogue_edits,
     conflicts,
@@ -52,9 +55,11 @@ from carbonlink.api.routes import (
     portal,
     readings,
     setup_pages,
+    report_jobs,
     supplier_index,
     supply,
     supply_api,
+    targets,
 )
 from carbonlink.api.security import (
     Accounts,
@@ -66,6 +71,7 @@ from carbonlink.api.security import (
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
+from carbonlink.store.operations import open_alert_count
 from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
 from carbonlink.store.tenants import TenantData
 
@@ -166,6 +172,7 @@ def create_app(
     install_filters(templates.env.filters)
     assets = StaticAssets(Path(str(package / "static")))
     templates.env.globals["asset"] = assets.url
+    templates.env.globals["open_alerts"] = functools.partial(open_alert_count, engine)
     app = FastAPI(
         title="carbonlink",
         version="0.1.0",
@@ -210,6 +217,9 @@ def create_app(
         readings,
         conflicts,
         alert_rules,
+        alerting,
+        targets,
+        report_jobs,
         overview,
         factors,
         inventories,
@@ -222,6 +232,8 @@ def create_app(
         app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
+    app.include_router(alerting_pages.router)  # /alerts/rules before /alerts/{alert_id}
+    app.include_router(report_jobs.pages)
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
     app.include_router(data_pages.router)

@@ -19,6 +19,7 @@ from carbonlink.errors import (
     InputError,
     StoreError,
 )
+from carbonlink.monitor.notify import NotificationError
 
 
 class NotFoundError(CarbonlinkError, LookupError):
@@ -49,6 +50,7 @@ STATUS_OF: list[tuple[type[CarbonlinkError], int, str]] = [
     (RateLimitedError, 429, "Too Many Requests"),
     (InputError, 422, "Unprocessable Content"),
     (StoreError, 503, "Service Unavailable"),
+    (NotificationError, 502, "Bad Gateway"),
     (ConfigError, 500, "Internal Server Error"),
 ]
 

@@ -14,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from carbonlink.ingest.base import Reading
+from carbonlink.monitor.anomaly import SeasonalBaseline
 from carbonlink.monitor.live import AlertingSink
 from carbonlink.monitor.rules import AlertEvent, AlertRule, RuleEngine
 from carbonlink.store.results import (
@@ -75,6 +76,10 @@ __all__ = [
 ]
 
 
+BASELINE_READINGS = 8 * 7 * 24
+"""Readings an above-baseline rule learns its meter's seasonal median from (eight weeks hourly)."""
+
+
 class LiveAlerting:
     """Readings posted to the API go through the organization's alert rules as they are stored.
 
@@ -113,6 +118,31 @@ class LiveAlerting:
             return found[1].add_readings(readings)
 
     @staticmethod
+    def _baselines(
+        data: TenantData, organization_id: str, rules: list[AlertRule], meters: list[str]
+    ) -> dict[str, SeasonalBaseline]:
+        """Seasonal medians (hour of week, facility time) of the meters an above-baseline rule
+        watches, learnt from their latest stored readings; a meter without history has none
+        (its rule stays quiet until the baseline is learnt at the next rebuild)."""
+        wanted = {r.meter_id for r in rules if r.kind == "above_baseline"}
+        if "*" in wanted:
+            wanted = set(meters)
+        found: dict[str, SeasonalBaseline] = {}
+        for meter_id in sorted(wanted & set(meters)):
+            meter = data.meter(organization_id, meter_id)
+            facility = data.facility(organization_id, meter.facility_id) if meter else None
+            history = data.readings(organization_id, meter_id, limit=BASELINE_READINGS)
+            if facility is None or not history:
+                continue
+            ts = np.array(
+                [r.ts.astimezone(UTC).replace(tzinfo=None) for r in history],
+                dtype="datetime64[ns]",
+            )
+            values = np.array([r.value for r in history], dtype=np.float64)
+            found[meter_id] = SeasonalBaseline.fit(ts, values, facility.timezone)
+        return found
+
+    @staticmethod
     def _sink(
         engine: sa.Engine,
         data: TenantData,
@@ -125,7 +155,9 @@ class LiveAlerting:
         by_id = {rule.id: rule for rule in rules}
         every = any(r.meter_id == "*" for r in rules)
         watched = meters if every else sorted({r.meter_id for r in rules})
-        rule_engine = RuleEngine(rules, meters)
+        rule_engine = RuleEngine(
+            rules, meters, LiveAlerting._baselines(data, organization_id, rules, meters)
+        )
         latest = [r for m in watched for r in data.readings(organization_id, m, limit=1)]
         if latest:
             ts = np.array(
@@ -139,6 +171,21 @@ class LiveAlerting:
             )
 
         def record(events: list[AlertEvent]) -> None:
+            opened = [e for e in events if e.action == "opened"]
+            live = (
+                {
+                    (a.rule_id, a.meter_id)
+                    for a in alerts_of(engine, organization_id)
+                    if a.status != "closed"
+                }
+                if opened
+                else set()
+            )
             record_alert_events(engine, organization_id, events, by_id)
+            fresh = [e for e in opened if (e.rule_id, e.meter_id) not in live]
+            if fresh:
+                from carbonlink.api.notifications import notify
+
+                notify(engine, organization_id, fresh)
 
         return AlertingSink(data, rule_engine, record)

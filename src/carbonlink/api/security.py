@@ -64,6 +64,7 @@ SESSION_LOOKUP = (
         users.c.must_change_password,
         web_sessions.c.csrf_token,
         web_sessions.c.expires_at,
+        web_sessions.c.locale.label("session_locale"),
     )
     .join(users, users.c.id == web_sessions.c.user_id)
     .where(web_sessions.c.token_hash == sa.bindparam("token_hash"))
@@ -106,6 +107,8 @@ class Principal:
     csrf_token: str | None = None
     via: str = "session"
     must_change_password: bool = False
+    session_locale: str | None = None
+    """The language chosen in this web session, if any: it outranks the user's ``locale``."""
 
     def can(self, permission: str) -> bool:
         """Whether the role grants ``permission``."""
@@ -588,8 +591,9 @@ class Accounts:
         return str(row.user_id)
 
     # web sessions ----------------------------------------------------------------------------
-    def open_session(self, user_id: str) -> tuple[str, str]:
-        """Start a web session; return (session token for the cookie, CSRF token)."""
+    def open_session(self, user_id: str, locale: str | None = None) -> tuple[str, str]:
+        """Start a web session (in ``locale`` when one was chosen before it began); return
+        (session token for the cookie, CSRF token)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = _now()
         with self.engine.begin() as conn:
@@ -600,9 +604,20 @@ class Accounts:
                     csrf_token=csrf,
                     created_at=now,
                     expires_at=now + self.session_lifetime,
+                    locale=locale,
                 )
             )
         return token, csrf
+
+    def set_session_locale(self, token: str, locale: str) -> bool:
+        """Show this web session, and no other session of its user, in ``locale``."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                web_sessions.update()
+                .where(web_sessions.c.token_hash == digest(token))
+                .values(locale=locale)
+            )
+        return done.rowcount == 1
 
     def close_session(self, token: str) -> None:
         """End a web session."""
@@ -624,6 +639,7 @@ class Accounts:
             csrf_token=row.csrf_token,
             via="session",
             must_change_password=bool(row.must_change_password),
+            session_locale=row.session_locale,
         )
 
     def user_can(self, user_id: str, permission: str) -> bool:

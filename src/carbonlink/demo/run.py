@@ -412,7 +412,8 @@ def step_dashboard(run: DemoRun) -> None:
         else f"--workspace {settings.workspace}"
     )
     run.console.print(
-        f"2 inventory runs, {saved['alerts']} alerts and the monitoring report saved.\n"
+        f"2 inventory runs, {saved['alerts']} alerts ({saved['open']} open) and the monitoring "
+        "report saved.\n"
         "Open the demo in the browser:\n"
         f"  CARBONLINK_DEMO_PASSWORD=demo-password .venv/bin/carbonlink serve {where} --demo "
         "--dev-tls\n"

@@ -33,6 +33,7 @@ class Target:
     base_value: float
     target_year: int
     target_value: float
+    shape: Literal["linear", "constant_rate"] = "linear"
 
     def __post_init__(self) -> None:
         if self.target_year <= self.base_year:
@@ -43,6 +44,12 @@ class Target:
             )
         if self.base_value <= 0:
             raise InputError("base-year value must be positive", record=self.id)
+        if self.shape == "constant_rate" and not 0 < self.target_value < self.base_value:
+            raise InputError(
+                "a constant-rate pathway needs a target value above zero and below the base",
+                record=self.id,
+                hint="choose a cut below 100 %, or the linear pathway",
+            )
 
     @classmethod
     def linear_reduction(
@@ -65,9 +72,16 @@ class Target:
         return cls(id, kind, base_year, base_value, target_year, target_value)
 
     def pathway(self, year: int | npt.NDArray[np.int64]) -> FloatArray:
-        """Allowed value in each year on the straight line from base to target."""
+        """Allowed value in each year from base to target.
+
+        Linear: ``base + s × (target − base)``, the same tonnes cut every year; constant rate:
+        ``base × (target / base) ** s``, the same share cut every year; with
+        ``s = (year − base_year) / (target_year − base_year)``.
+        """
         years = np.asarray(year, dtype=np.float64)
         share = (years - self.base_year) / (self.target_year - self.base_year)
+        if self.shape == "constant_rate":
+            return np.asarray(self.base_value * (self.target_value / self.base_value) ** share)
         return np.asarray(self.base_value + share * (self.target_value - self.base_value))
 
 

@@ -85,6 +85,12 @@ web_sessions = sa.Table(
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column(
+        "locale",
+        sa.String(8),
+        nullable=True,
+        comment="language chosen in this session (0016_app_operations); else the user's",
+    ),
 )
 
 api_keys = sa.Table(

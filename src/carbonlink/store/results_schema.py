@@ -160,3 +160,85 @@ quarantine_owners = sa.Table(
 Its rows are read by this exact key: the ``org:<id>:`` prefix of ``source_ref`` says the same to
 a person, but as a pattern it would let ``org_b`` match ``org-b``.
 """
+
+# Revision ``0016_app_operations``: what the web app sets and runs -------------------------------
+alert_channels = sa.Table(
+    "alert_channels",
+    results_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column(
+        "config",
+        sa.Text,
+        nullable=False,
+        comment="JSON: webhook url, or SMTP host, port, sender, recipients, user, STARTTLS",
+    ),
+    sa.Column(
+        "secret",
+        sa.Text,
+        comment="webhook: the HMAC key the receiver checks; e-mail: the SMTP password",
+    ),
+    sa.Column("min_severity", sa.String(16), nullable=False, server_default="warning"),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.Column("updated_by", sa.String(254), nullable=False),
+    sa.CheckConstraint("kind IN ('email','webhook')", name="kind"),
+)
+"""Where the organization's alerts are sent: signed webhooks and e-mail over SMTP."""
+
+alert_notes = sa.Table(
+    "alert_notes",
+    results_metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, nullable=False, index=True),
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("assignee", sa.String(32), comment="id of the user the alert is handed to"),
+    sa.Column("author", sa.String(254), nullable=False),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+)
+"""An alert's history beside its opening and closing: acknowledgements with comment and assignee."""
+
+emission_targets = sa.Table(
+    "emission_targets",
+    results_metadata,
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("target_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("base_year", sa.Integer, nullable=False),
+    sa.Column("base_tco2e", sa.Float, nullable=False),
+    sa.Column("target_year", sa.Integer, nullable=False),
+    sa.Column("reduction_pct", sa.Float, nullable=False, comment="cut by the target year, %"),
+    sa.Column("pathway", sa.String(16), nullable=False, comment="linear or constant_rate"),
+    sa.Column("scopes", sa.String(64), nullable=False, comment="scope keys joined by '+'"),
+    sa.Column("boundary", sa.Text, nullable=False, comment="the boundary in the owner's words"),
+    sa.Column("updated_at", UtcTimestamp, nullable=False),
+    sa.Column("updated_by", sa.String(254), nullable=False),
+    sa.PrimaryKeyConstraint("organization_id", "target_id"),
+)
+"""Emission targets an organization declares in the app (base, target year, pathway, boundary)."""
+
+report_jobs = sa.Table(
+    "report_jobs",
+    results_metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("organization_id", sa.String(64), nullable=False, index=True),
+    sa.Column("report", sa.String(32), nullable=False),
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("step", sa.Text, comment="what the job is doing now"),
+    sa.Column("error", sa.Text),
+    sa.Column("file", sa.Text, comment="the written file, relative to the workspace"),
+    sa.Column("receipt", sa.Text, comment="its ledger receipt, relative to the workspace"),
+    sa.Column("ledger_index", sa.Integer),
+    sa.Column("created_by", sa.String(254), nullable=False),
+    sa.Column("created_at", UtcTimestamp, nullable=False),
+    sa.Column("finished_at", UtcTimestamp),
+    sa.CheckConstraint("status IN ('queued','running','done','failed')", name="status"),
+)
+"""Reports generated on demand: a job per request, its progress, the file and its receipt."""

@@ -21,7 +21,16 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from carbonlink.api.deps import SESSION_COOKIE, Admin, Caller, Context, ServiceContext, identify
+from carbonlink.api.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    Admin,
+    Caller,
+    Context,
+    ServiceContext,
+    identify,
+)
+from carbonlink.api.i18n import LANGUAGES
 from carbonlink.api.problems import problem_responses
 from carbonlink.api.routes.pages import LOGIN_CSRF_COOKIE, LoginRequired, _render, signed_in
 from carbonlink.api.security import (
@@ -79,7 +88,7 @@ def login(
         return _login_form(request, ctx, csrf_token, 401, error="bad")
     ctx.limiter.succeeded(spent)
     if len(opened) == 1:
-        return _signed_in(ctx, opened[0][0], address)
+        return _signed_in(ctx, opened[0][0], address, _chosen_language(request))
     accounts = {org: user for user, org in opened}
     token = key.sign("login-choice", json.dumps([address, accounts]), CHOICE_LIFETIME)
     return _choose(request, ctx, csrf_token, token, accounts, 200)
@@ -110,11 +119,19 @@ def _chosen(
     user_id = accounts.get(org)
     if user_id is None:
         return _choose(request, ctx, csrf, choice, accounts, 422)
-    return _signed_in(ctx, user_id, address)
+    return _signed_in(ctx, user_id, address, _chosen_language(request))
 
 
-def _signed_in(ctx: ServiceContext, user_id: str, address: str) -> Response:
-    session, _csrf = ctx.accounts.open_session(user_id)
+def _chosen_language(request: Request) -> str | None:
+    """The language picked on the log-in page, which the new session starts in."""
+    picked = request.cookies.get(LANG_COOKIE)
+    return picked if picked in LANGUAGES else None
+
+
+def _signed_in(
+    ctx: ServiceContext, user_id: str, address: str, locale: str | None = None
+) -> Response:
+    session, _csrf = ctx.accounts.open_session(user_id, locale)
     principal = ctx.accounts.session_principal(session)
     if principal is not None and principal.must_change_password:
         landing = CHANGE_PAGE
@@ -169,7 +186,7 @@ def change_password_page(
         return _render(
             request, ctx, "account_password.html", caller, status, nav="account", error=str(exc)
         )
-    session, _csrf = ctx.accounts.open_session(caller.subject[5:])
+    session, _csrf = ctx.accounts.open_session(caller.subject[5:], caller.session_locale)
     return signed_in(ctx, session, "/account", "carbonlink_unused")
 
 
@@ -287,7 +304,7 @@ def change_my_password(
     user_id = caller.subject[5:]
     ended = _change_own(ctx, user_id, body.current_password, body.new_password)
     if caller.via == "session" and request.cookies.get(SESSION_COOKIE):
-        session, _csrf = ctx.accounts.open_session(user_id)
+        session, _csrf = ctx.accounts.open_session(user_id, caller.session_locale)
         response.set_cookie(
             SESSION_COOKIE,
             session,

@@ -106,6 +106,26 @@ def _user_action(ctx: ServiceContext, caller: Principal, user_id: str, **change:
     return RedirectResponse(PAGE, status_code=303)
 
 
+@router.post("/users/{user_id}/reset-link")
+def admin_reset_link(user_id: str, request: Request, ctx: Context, caller: Admin) -> HTMLResponse:
+    """A one-time link for the user to set a new password, shown once (as the API issues it)."""
+    from datetime import timedelta
+
+    found = security.organization_user(ctx.engine, caller.organization_id, user_id)
+    if found is None:
+        raise NotFoundError("no user with this id in your organization", record=user_id)
+    token, _expires = ctx.accounts.issue_password_reset(
+        caller.organization_id,
+        user_id,
+        lifetime=timedelta(hours=ctx.settings.password_reset_hours),
+        issued_by=caller.subject,
+    )
+    link = f"{ctx.settings.service_url}/password-reset?token={token}"
+    return _page(
+        request, ctx, caller, 201, secret={"kind": "reset", "name": found.email, "value": link}
+    )
+
+
 @router.post("/users/{user_id}/role")
 def admin_user_role(
     user_id: str, request: Request, ctx: Context, caller: Admin, role: RoleField = ""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel, Field
 
 from carbonlink.api import security
-from carbonlink.api.deps import Admin, Caller, Context
+from carbonlink.api.deps import SESSION_COOKIE, Admin, Caller, Context
 from carbonlink.api.problems import problem_responses
 from carbonlink.api.routes.v1 import PREFIX, READ, WRITE, ApiModel, Role
+from carbonlink.errors import InputError
 
 router = APIRouter(prefix=PREFIX)
 
@@ -59,6 +60,29 @@ def me(caller: Caller, ctx: Context) -> Me:
         display_name=caller.display_name,
         via=caller.via,
     )
+
+
+class LanguageIn(ApiModel):
+    language: Literal["zh", "en"] = Field(examples=["en"])
+
+
+@router.put(
+    "/me/language", status_code=204, responses=problem_responses(401, 403, 422), tags=["accounts"]
+)
+def choose_language(body: LanguageIn, request: Request, caller: Caller, ctx: Context) -> Response:
+    """Show the pages of this web session in ``language``; the user's other sessions keep theirs.
+
+    Only a web session has a language of its own; a program calling with a key or token is
+    refused (422) and reads the API's documents, which do not depend on a language.
+    """
+    session = request.cookies.get(SESSION_COOKIE)
+    if caller.via != "session" or not session:
+        raise InputError(
+            "only a web session chooses a language",
+            hint="log in through the web pages; API documents are the same in every language",
+        )
+    ctx.accounts.set_session_locale(session, body.language)
+    return Response(status_code=204)
 
 
 @router.post(

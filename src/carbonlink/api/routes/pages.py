@@ -41,10 +41,13 @@ class LoginRequired(Exception):
 
 
 def _language(request: Request, caller: Principal | None) -> str:
+    """``?lang=``, else this session's choice, else (signed out) the browser's, else the user's."""
     asked = request.query_params.get("lang")
     if asked in LANGUAGES:
         return asked
-    cookie = request.cookies.get(LANG_COOKIE)
+    if caller and caller.session_locale in LANGUAGES:
+        return str(caller.session_locale)
+    cookie = None if caller and caller.via == "session" else request.cookies.get(LANG_COOKIE)
     if cookie in LANGUAGES:
         return cookie
     return caller.locale if caller and caller.locale in LANGUAGES else "zh"
@@ -92,9 +95,16 @@ def _render(
         },
         status_code=status_code,
     )
-    if request.query_params.get("lang") in LANGUAGES:
-        # The choice lives in the browser's cookie: a GET never writes to the database (a link
-        # or an image pointing at ?lang= must not change an account).
+    session = request.cookies.get(SESSION_COOKIE)
+    if request.query_params.get("lang") in LANGUAGES and caller and caller.via == "session":
+        # The choice belongs to this session alone: the user's other sessions (another browser,
+        # a colleague's screen) keep theirs, and the account's default is not touched (a link
+        # or an image pointing at ?lang= changes at most how this session reads).
+        if session and caller.session_locale != lang:
+            ctx.accounts.set_session_locale(session, lang)
+    elif request.query_params.get("lang") in LANGUAGES:
+        # Signed out (the log-in page): the browser keeps the choice, and the session opened
+        # by the log-in starts in it.
         response.set_cookie(
             LANG_COOKIE,
             lang,
@@ -704,6 +714,14 @@ def targets_page(request: Request, ctx: Context) -> HTMLResponse:
             chart["labels"]["budget_month"] = fmt.gettext("Budget per month")
     else:
         report = None
+    from carbonlink.api.routes.targets import page_values
+
+    declared = page_values(ctx, caller.organization_id)
+    labels = {
+        "budget": fmt.gettext("Budget (target pathway)"),
+        "actual": fmt.gettext("Inventory (full year)"),
+        "tco2e": fmt.gettext("t CO2e"),
+    }
     return _render(
         request,
         ctx,
@@ -712,6 +730,11 @@ def targets_page(request: Request, ctx: Context) -> HTMLResponse:
         nav="targets",
         report=report,
         chart_json=json.dumps(chart, ensure_ascii=False),
+        declared=declared["declared"],
+        boundaries=declared["boundaries"],
+        declared_json=json.dumps(
+            {"targets": declared["declared_json"], "labels": labels}, ensure_ascii=False
+        ),
     )
 
 

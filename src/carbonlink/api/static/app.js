@@ -207,3 +207,25 @@
     }
   }
 })();
+
+// Language per session: the top bar's links choose it through PUT /api/v1/me/language, so that
+// only this session changes; without the API (a forced password change) the link itself does.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-lang]") : null;
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (!link || !meta || !window.fetch) return;
+    event.preventDefault();
+    fetch("/api/v1/me/language", {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": meta.content },
+      body: JSON.stringify({ language: link.getAttribute("data-lang") })
+    }).then(function (response) {
+      var here = new URL(window.location.href);
+      here.searchParams.delete("lang");
+      window.location.assign(response.ok ? here.toString() : link.href);
+    }, function () { window.location.assign(link.href); });
+  });
+})();

@@ -1,7 +1,7 @@
 """Files received through the service and activity values entered by hand.
 
 Revision ID: 0017_data_entry
-Revises: 0015_relative_paths
+Revises: 0016_app_operations
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_data_entry"
-down_revision: str | None = "0015_relative_paths"
+down_revision: str | None = "0016_app_operations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
