@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from carbonlink.demo.plant import default_plant_file
+from carbonlink.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -245,6 +245,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
                     }
                 ],
             }
+        },
         ("PUT", "/api/v1/alert-rules/{rule_id}"): {
             "id": "demo-gas-limit",
             "kind": "threshold",
