@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -285,3 +286,12 @@ def test_a_refused_password_is_explained_in_chinese(service: Service, password: 
     assert "两次输入的新密码不一致（请两次输入相同的密码）" in refused.text
     refused = client.post("/account/password?lang=en", data=form)
     assert "the two new passwords differ" in refused.text
+
+
+def test_allocation_is_attribution_for_footprints_and_allowances_for_the_ets() -> None:
+    zh = _zh()
+    for footprint in ("Allocation rule", "allocation mass", "allocation economic", "no allocation"):
+        assert "分摊" in zh(footprint) and "配额" not in zh(footprint), footprint
+    assert zh("Allocation") == "配额分配"  # the ETS position: allowances allocated for free
+    portal = (files("carbonlink.api") / "templates" / "portal_request.html").read_text("utf-8")
+    assert '_("Allocation")' not in portal and '_("Allocation rule")' in portal
