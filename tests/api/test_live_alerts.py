@@ -103,8 +103,8 @@ def test_rules_are_checked_when_saved(any_service: Service) -> None:
 @pytest.mark.parametrize(
     ("lang", "expected"),
     [
-        ("zh", "天然气总表 Gas main：读数 25,000.5 高于限值 20,000"),
-        ("en", "天然气总表 Gas main: value 25,000.5 above the limit 20,000"),
+        ("zh", "天然气总表 Gas main：读数 25,000.5 Nm3 高于限值 20,000 Nm3"),
+        ("en", "天然气总表 Gas main: value 25,000.5 Nm3 above the limit 20,000 Nm3"),
     ],
 )
 def test_the_alert_message_is_in_the_page_language(
@@ -133,6 +133,8 @@ def test_every_alert_message_has_a_chinese_wording() -> None:
         assert text.startswith("M1："), text
     below = results.alert_message({"kind": "threshold", "below": 2.0, "above": 10.0}, "M", 1.5, zh)
     assert below == "M：读数 1.5 低于限值 2"
+    with_unit = results.alert_message({"kind": "threshold", "above": 10.0}, "M", 12.5, zh, "MWh")
+    assert with_unit == "M：读数 12.5 MWh 高于限值 10 MWh"
 
 
 def test_collector_alerts_keep_their_rule_for_the_message(engine: sa.Engine) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from importlib.resources import files
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -264,3 +265,33 @@ def _zh() -> domain_text.Gettext:
     from carbonlink.api.i18n import formatter, load_catalogues
 
     return formatter(load_catalogues(), "zh").gettext
+
+
+def test_a_refused_password_is_explained_in_chinese(service: Service, password: str) -> None:
+    client, _ = service.login(service.users["viewer"])
+    page = client.get("/account/password?lang=zh")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    form = {
+        "csrf_token": token.group(1),
+        "current_password": password,
+        "new_password": "short",
+        "new_password_again": "short",
+    }
+    refused = client.post("/account/password?lang=zh", data=form)
+    assert refused.status_code == 422
+    assert "密码少于 10 个字符（请选择更长的密码，例如几个互不相关的词）" in refused.text
+    form["new_password_again"] = "other"
+    refused = client.post("/account/password?lang=zh", data=form)
+    assert "两次输入的新密码不一致（请两次输入相同的密码）" in refused.text
+    refused = client.post("/account/password?lang=en", data=form)
+    assert "the two new passwords differ" in refused.text
+
+
+def test_allocation_is_attribution_for_footprints_and_allowances_for_the_ets() -> None:
+    zh = _zh()
+    for footprint in ("Allocation rule", "allocation mass", "allocation economic", "no allocation"):
+        assert "分摊" in zh(footprint) and "配额" not in zh(footprint), footprint
+    assert zh("Allocation") == "配额分配"  # the ETS position: allowances allocated for free
+    portal = (files("carbonlink.api") / "templates" / "portal_request.html").read_text("utf-8")
+    assert '_("Allocation")' not in portal and '_("Allocation rule")' in portal

@@ -8,16 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from carbonlink.cli import app
 from carbonlink.errors import IngestError
-from carbonlink.ingest.base import MemorySink
+from carbonlink.ingest.base import MemorySink, Rejected
 from carbonlink.ingest.file_import import FileReader, import_file
 from carbonlink.ingest.mapping import FileMapping, load_mapping, shipped_mapping
 from carbonlink.store import Store
-from carbonlink.store.schema import from_epoch_us
+from carbonlink.store.schema import from_epoch_us, readings
 
 WIDE = FileMapping.model_validate(
     {
@@ -296,3 +297,43 @@ def test_offsets_across_a_daylight_saving_change_are_kept(store: Store, tmp_path
         datetime(2018, 3, 25, 0, 45, tzinfo=UTC),
         datetime(2018, 3, 25, 1, 0, tzinfo=UTC),
     ]
+
+
+def test_a_negative_consumption_is_stored_as_suspect(store: Store, tmp_path: Path) -> None:
+    mapping = FileMapping.model_validate(
+        {
+            "timestamp": {"column": "time", "format": "%Y-%m-%d %H:%M", "time_zone": "UTC"},
+            "values": [
+                {"column": "kwh", "meter": "main", "unit": "kWh"},
+                {"column": "net", "meter": "net", "unit": "kWh"},
+            ],
+            "meters": [
+                {"id": "main", "kind": "interval", "unit": "kWh"},
+                # a meter whose plausible range goes below zero may read negative (exports)
+                {"id": "net", "kind": "interval", "unit": "kWh", "min_value": -100},
+            ],
+        }
+    )
+    path = _write(
+        tmp_path,
+        "negative.csv",
+        "time,kwh,net\n2018-01-01 00:15,3.5,-2\n2018-01-01 00:30,-5,4\n",
+        "utf-8",
+    )
+    report = import_file(path, mapping, store)
+    assert (report.readings, report.readings_new, report.quarantined) == (4, 4, 0)
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.select(readings.c.meter_id, readings.c.value, readings.c.quality))
+        quality = {(row.meter_id, row.value): row.quality for row in stored}
+    assert quality == {
+        ("main", 3.5): "good",
+        ("main", -5.0): "suspect",
+        ("net", -2.0): "good",
+        ("net", 4.0): "good",
+    }
+    # a reader handing single readings to any sink keeps the verdict
+    sink = MemorySink()
+    for item in FileReader.open(path, mapping):
+        if not isinstance(item, Rejected):
+            sink.add_readings([item])
+    assert {(r.meter_id, r.value): r.quality for r in sink.readings.values()} == quality

@@ -274,6 +274,36 @@ ALLOCATION_PATTERNS = (
         rule=_allocation_rule,
     ),
 )
+# What the account forms refuse (`carbonlink.api.security`), message and hint apart.
+ACCOUNT_PATTERNS = (
+    _pattern(
+        r"^password shorter than (?P<n>\d+) characters$",
+        "password shorter than %(n)s characters",
+    ),
+    _pattern(
+        r"^password too easy to guess: (?P<why>.+)$",
+        "password too easy to guess: %(why)s",
+    ),
+    _pattern(r"^wait (?P<s>\d+) s and try again$", "wait %(s)s s and try again"),
+)
+ACCOUNT_TEXTS = (
+    "password contains your name or e-mail address",
+    "the current password is wrong",
+    "the new password is the current one",
+    "the two new passwords differ",
+    "this password reset link is unknown, used or expired",
+    "this account is disabled",
+    "this password reset link has been used",
+    "too many attempts",
+    "choose a longer password, e.g. a few unrelated words",
+    "choose a password that has nothing to do with you",
+    "avoid common passwords, your name and your e-mail; a few unrelated words work",
+    "type the password you logged in with",
+    "choose a password you have not used",
+    "type the same password twice",
+    "ask an administrator of your organization for a new one",
+    "ask an administrator",
+)
 # Citations of values given for one source (``carbonlink.domain.factors.measured_factor``).
 CITATION_PATTERNS = (
     _pattern(r"^instrument (?P<name>\S+)$", "instrument %(name)s"),
@@ -350,6 +380,27 @@ def _citation(text: str, gettext: Gettext) -> str | None:
                 "table": gettext(text[len(document) + 2 :]),
             }
     return _translate(text, CITATION_PATTERNS, gettext)
+
+
+def account_error(text: str, gettext: Gettext) -> str:
+    """A refused password or reset as the form shows it (``record: message — hint``)."""
+    main, _, hint = text.partition(" — ")
+    record, found, message = main.partition(": ")
+    known = message in ACCOUNT_TEXTS or _translate(message, ACCOUNT_PATTERNS, gettext)
+    if not (found and known):
+        record, message = "", main
+
+    def one(part: str) -> str:
+        if part in ACCOUNT_TEXTS:
+            return gettext(part)
+        return _translate(part, ACCOUNT_PATTERNS, gettext) or part
+
+    shown = one(message)
+    if record:
+        shown = gettext("%(record)s: %(message)s") % {"record": record, "message": shown}
+    if hint:
+        shown += gettext("(%(hint)s)") % {"hint": one(hint)}
+    return shown
 
 
 def licence(text: str, gettext: Gettext) -> str:
@@ -439,12 +490,14 @@ def messages() -> set[str]:
     out = {*METHODS.values(), *SCOPES.values(), *TIERS.values(), *PARAMETERS.values()}
     out |= {*INSTRUMENTS.values(), *DOCUMENTS, *TABLES, *LICENCES, *FILE_LABELS}
     out |= {*ALLOCATION_RULES.values(), "physical allocation by %(basis)s"}
+    out |= {*ACCOUNT_TEXTS, "%(record)s: %(message)s", "(%(hint)s)"}
     patterns = (
         *REASON_PATTERNS,
         *QUARANTINE_PATTERNS,
         *FILE_PATTERNS,
         *ALLOCATION_PATTERNS,
         *CITATION_PATTERNS,
+        *ACCOUNT_PATTERNS,
     )
     out |= {p.message for p in patterns}
     out |= plan_texts() | {"%(document)s, %(table)s", "; "}
@@ -478,6 +531,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "quarantine_reason": _filter(quarantine_reason),
     "plan_text": _filter(plan_text),
     "allocation": _filter(allocation),
+    "account_error": _filter(account_error),
 }
 
 

@@ -255,11 +255,14 @@ def _import_table(
             task = progress.add_task(path.name, total=table.approximate_rows)
             for chunk in table.chunks(parser.wanted, parser.numeric):
                 parsed = parser.parse(chunk)
-                report.readings_new += store.add_reading_columns(parsed.columns)
-                report.conflicts += store.last_conflicts
+                for columns in (parsed.columns, parsed.suspect):
+                    if columns is None:
+                        continue
+                    report.readings_new += store.add_reading_columns(columns)
+                    report.conflicts += store.last_conflicts
+                    report.readings += len(columns)
                 store.quarantine(parsed.rejected, batch_id=batch_id)
                 report.records += parsed.records
-                report.readings += len(parsed.columns)
                 report.quarantined += len(parsed.rejected)
                 report.empty_cells += parsed.empty_cells
                 report.reasons.update(reason_kind(r.reason) for r in parsed.rejected)

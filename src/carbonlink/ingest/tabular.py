@@ -26,7 +26,14 @@ from carbonlink.errors import IngestError
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.mapping import FileMapping
 from carbonlink.ingest.timestamps import parse_fixed_width
-from carbonlink.ingest.validation import DEFAULT_WINDOW, ReadingWindow, underflows, unit_problem
+from carbonlink.ingest.validation import (
+    DEFAULT_WINDOW,
+    SUSPECT,
+    ReadingWindow,
+    consumption_register,
+    underflows,
+    unit_problem,
+)
 from carbonlink.store.repository import ReadingColumns
 from carbonlink.store.schema import from_epoch_us
 from carbonlink.workbooks import WorkbookLimits
@@ -141,6 +148,34 @@ class ParsedChunk:
     rejected: list[Rejected]
     records: int
     empty_cells: int = 0
+    suspect: ReadingColumns | None = None
+    """Readings stored as ``suspect``: negative values of consumption meters."""
+
+
+@dataclass(slots=True)
+class _Columns:
+    """Readings of a chunk gathered meter by meter into columns."""
+
+    meter_ids: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    ts: list[NDArray[np.int64]] = field(default_factory=list)
+    values: list[NDArray[np.float64]] = field(default_factory=list)
+
+    def add(self, cells: _Cells, ts_us: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+        self.ts.append(ts_us)
+        self.values.append(values)
+        self.meter_ids.extend([cells.meter_id] * len(ts_us))
+        self.units.extend([cells.unit] * len(ts_us))
+
+    def columns(self, batch_id: str | None, quality: str) -> ReadingColumns:
+        return ReadingColumns(
+            meter_id=self.meter_ids,
+            ts_us=np.concatenate(self.ts) if self.ts else np.empty(0, np.int64),
+            value=np.concatenate(self.values) if self.values else np.empty(0, np.float64),
+            unit=self.units,
+            quality=quality,
+            batch_id=batch_id,
+        )
 
 
 @dataclass(slots=True)
@@ -224,27 +259,20 @@ class TableParser:
             rejected.append(self._reject(chunk, i, ts_reason[i]))
             row_ok[i] = False
 
-        meter_ids: list[str] = []
-        units: list[str] = []
-        ts_parts: list[NDArray[np.int64]] = []
-        value_parts: list[NDArray[np.float64]] = []
+        kept, flagged = _Columns(), _Columns()
         empty = 0
         for cells in self._cell_columns(chunk):
             good, values, empties = self._values(chunk, cells, row_ok, ts_us, rejected)
             empty += empties
-            k = int(good.sum())
-            ts_parts.append(ts_us[good])
-            value_parts.append(values[good])
-            meter_ids.extend([cells.meter_id] * k)
-            units.extend([cells.unit] * k)
-        columns = ReadingColumns(
-            meter_id=meter_ids,
-            ts_us=np.concatenate(ts_parts) if ts_parts else np.empty(0, np.int64),
-            value=np.concatenate(value_parts) if value_parts else np.empty(0, np.float64),
-            unit=units,
-            batch_id=self.batch_id,
-        )
-        return ParsedChunk(columns, rejected, int((~blank).sum()), empty)
+            meter = self.meters.get(cells.meter_id)
+            suspect = good & (values < 0) if meter and consumption_register(meter) else None
+            if suspect is not None and suspect.any():
+                flagged.add(cells, ts_us[suspect], values[suspect])
+                good = good & ~suspect
+            kept.add(cells, ts_us[good], values[good])
+        columns = kept.columns(self.batch_id, "good")
+        suspect_columns = flagged.columns(self.batch_id, SUSPECT) if flagged.ts else None
+        return ParsedChunk(columns, rejected, int((~blank).sum()), empty, suspect_columns)
 
     def _cell_columns(self, chunk: RowChunk) -> Iterator[_Cells]:
         everyone = np.ones(len(chunk), dtype=bool)
@@ -463,9 +491,17 @@ def _limits(meter: Meter) -> str:
 
 def readings_of(parsed: ParsedChunk) -> Iterator[Reading | Rejected]:
     """The chunk as single `Reading` and `Rejected` objects (the row-wise `Reader` protocol)."""
-    columns = parsed.columns
-    for meter_id, ts, value, unit in zip(
-        columns.meter_id, columns.ts_us.tolist(), columns.value.tolist(), columns.unit, strict=True
-    ):
-        yield Reading(meter_id, from_epoch_us(ts), value, unit, batch_id=columns.batch_id)
+    for columns in (parsed.columns, parsed.suspect):
+        if columns is None:
+            continue
+        for meter_id, ts, value, unit in zip(
+            columns.meter_id,
+            columns.ts_us.tolist(),
+            columns.value.tolist(),
+            columns.unit,
+            strict=True,
+        ):
+            yield Reading(
+                meter_id, from_epoch_us(ts), value, unit, columns.quality, columns.batch_id
+            )
     yield from parsed.rejected

@@ -242,14 +242,15 @@ class Alert:
     closed_at: datetime | None
     detail: dict[str, Any] | None = None
 
-    def text(self, fmt: Formatter, meter_name: str | None = None) -> str:
-        """The message in the formatter's language, worded from the rule's kind and limits.
+    def text(self, fmt: Formatter, meter_name: str | None = None, unit: str = "") -> str:
+        """The message in the formatter's language, worded from the rule's kind and limits,
+        readings and limits in the meter's ``unit``.
 
         An alert stored without them (raised before they were kept) keeps its stored message.
         """
         if not self.detail:
             return self.message
-        return alert_message(self.detail, meter_name or self.meter_id, self.value, fmt)
+        return alert_message(self.detail, meter_name or self.meter_id, self.value, fmt, unit)
 
 
 ALERT_MESSAGES = {
@@ -274,19 +275,21 @@ def alert_detail(rule: AlertRule) -> dict[str, Any]:
 
 
 def alert_message(
-    detail: Mapping[str, Any], meter: str, value: float | None, fmt: Formatter
+    detail: Mapping[str, Any], meter: str, value: float | None, fmt: Formatter, unit: str = ""
 ) -> str:
-    """An alert's message in the formatter's language, numbers in its locale's format."""
+    """An alert's message in the formatter's language, numbers in its locale's format and, when
+    ``unit`` is given, readings and limits with the meter's unit."""
     kind = str(detail.get("kind"))
-    shown = fmt.factor(value) if value is not None else "–"
+    per = f" {unit}" if unit else ""
+    shown = fmt.factor(value) + per if value is not None else "–"
     if kind == "threshold":
         above = detail.get("above")
         if above is not None and (value is None or value > above or detail.get("below") is None):
-            key, limit = "above", fmt.factor(above)
+            key, limit = "above", fmt.factor(above) + per
         else:
-            key, limit = "below", fmt.factor(detail.get("below") or 0.0)
+            key, limit = "below", fmt.factor(detail.get("below") or 0.0) + per
     elif kind == "rate_of_change":
-        key, limit = kind, fmt.factor(detail.get("max_change_per_hour") or 0.0)
+        key, limit = kind, fmt.factor(detail.get("max_change_per_hour") or 0.0) + per
     elif kind == "above_baseline":
         key, limit = kind, fmt.factor(detail.get("baseline_ratio") or 0.0)
     elif kind == "meter_offline":
