@@ -269,9 +269,12 @@ def test_demo_refuses_a_missing_cbam_template_before_it_starts(tmp_path: Path) -
     assert not out.exists()
 
 
-def test_the_demo_ships_alert_rules_and_open_alerts(demo_run: tuple[Path, str]) -> None:
+def test_the_demo_ships_alert_rules_open_alerts_and_its_cbam_inputs(
+    demo_run: tuple[Path, str],
+) -> None:
     """The README promises demo alerts: the rules are the organization's, and some are open."""
     from carbonlink.demo.service import DEMO_ORG_ID
+    from carbonlink.reports.cbam_input import CBAM_INPUT_MEDIA_TYPE
     from carbonlink.store import operations, results
     from carbonlink.store.workspace import open_store
 
@@ -281,9 +284,12 @@ def test_the_demo_ships_alert_rules_and_open_alerts(demo_run: tuple[Path, str]) 
         rules = results.alert_rules_of(store.engine, DEMO_ORG_ID)
         opened = operations.open_alert_count(store.engine, DEMO_ORG_ID)
         found = results.alerts_of(store.engine, DEMO_ORG_ID)
+        cbam_inputs = operations.kept_documents(store.engine, CBAM_INPUT_MEDIA_TYPE)
     finally:
         store.engine.dispose()
     assert {r.kind for r in rules} == {"threshold", "rate_of_change", "meter_offline"}
     assert opened >= 1
     assert any(a.rule_id == "works-meter-silent" and a.status == "open" for a in found)
     assert f"({opened} open)" in text
+    # the service writes the installations' CBAM communications on demand from these
+    assert sorted(name for name, _ in cbam_inputs) == ["cbam-jiangsu.yaml", "cbam-tangshan.yaml"]

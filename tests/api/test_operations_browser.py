@@ -285,3 +285,71 @@ def test_an_alert_that_opens_is_sent_signed_to_the_webhook_once(service: Service
     sent = json.loads(body)
     assert (sent["rule_id"], sent["meter_id"], sent["action"]) == ("gas-surge", GAS, "opened")
     assert sent["value"] == 25000.5
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[tuple[int, list[bytes]]]:
+    """A minimal SMTP server on a loopback port (RFC 5321 dialogue, no TLS); yields its port
+    and the messages received."""
+    import socketserver
+
+    got: list[bytes] = []
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            self.wfile.write(b"220 receiver.test ESMTP\r\n")
+            while line := self.rfile.readline():
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    self.wfile.write(b"250 receiver.test\r\n")
+                elif verb == b"DATA":
+                    self.wfile.write(b"354 end with a dot\r\n")
+                    lines = []
+                    while (part := self.rfile.readline()) not in (b".\r\n", b""):
+                        lines.append(part)
+                    got.append(b"".join(lines))
+                    self.wfile.write(b"250 queued\r\n")
+                elif verb == b"QUIT":
+                    self.wfile.write(b"221 bye\r\n")
+                    return
+                else:
+                    self.wfile.write(b"250 ok\r\n")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], got
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_an_e_mail_channel_sends_its_test_alert_through_smtp(service: Service) -> None:
+    client, csrf = service.login(service.users["editor"])
+    client.headers["X-CSRF-Token"] = csrf
+    with smtp_receiver() as (port, got):
+        channel = {
+            "name": "Shift leads",
+            "kind": "email",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "sender": "alerts@demo.test",
+            "recipients": ["lead1@demo.test", "lead2@demo.test"],
+            "starttls": False,
+        }
+        created = client.post("/api/v1/alert-channels", json=channel)
+        assert created.status_code == 201, created.text
+        sent = client.post(f"/api/v1/alert-channels/{created.json()['id']}/test")
+        assert sent.status_code == 204, sent.text
+    [message] = got
+    assert b"To: lead1@demo.test, lead2@demo.test" in message
+    assert b"channel-test" in message
+    broken = channel | {"smtp_port": port}  # the receiver is gone now
+    changed = client.put(f"/api/v1/alert-channels/{created.json()['id']}", json=broken)
+    assert changed.status_code == 200
+    failed = client.post(f"/api/v1/alert-channels/{created.json()['id']}/test")
+    assert failed.status_code == 502
+    assert "SMTP" in failed.json()["hint"]

@@ -17,7 +17,9 @@ import yaml
 from browser_support import OUT, chromium, log_in, new_page
 
 from carbonlink.api.routes.inventories import INVENTORY_EXAMPLE
+from carbonlink.demo.cbam import demo_cbam_input
 from carbonlink.ledger import Receipt, ensure_ledger_key, verify_receipt
+from carbonlink.reports.cbam_input import CBAM_INPUT_MEDIA_TYPE
 from carbonlink.store import Store, operations
 from carbonlink.store.workspace import resolve_workspace_path
 
@@ -108,6 +110,22 @@ def test_a_program_polls_a_job_and_a_report_without_its_file_fails_with_the_reas
     assert done["status"] == "done", done
     pdf = client.get(str(done["file_url"]))
     assert pdf.content.startswith(b"%PDF") and "attachment" in pdf.headers["content-disposition"]
+
+    cbam = demo_cbam_input("cbam-tangshan.yaml").read_text("utf-8")
+    cbam = cbam.replace("name: Tangshan integrated works (BF-BOF)", "name: Hot strip mill")
+    engine = service.app.state.ctx.engine
+    Store(engine).save_document("hot-strip-cbam.yaml", cbam.encode(), CBAM_INPUT_MEDIA_TYPE)
+    refused = client.post(
+        "/api/v1/report-jobs", json={"report": "cbam", "period": run_id, "format": "pdf"}
+    )
+    assert refused.status_code == 422 and "JSON or XLSX" in refused.json()["detail"]
+    started = client.post(
+        "/api/v1/report-jobs", json={"report": "cbam", "period": run_id, "format": "xlsx"}
+    )
+    done = finished(started.json()["id"])
+    assert done["status"] == "done", done
+    workbook = client.get(str(done["file_url"])).content
+    assert workbook.startswith(b"PK")  # an XLSX (zip) file
 
     other = INVENTORY_EXAMPLE | {"organization": "Not kept Ltd."}
     unkept = client.post("/api/v1/inventories/compute?save=true", json=other).json()["run_id"]

@@ -106,8 +106,9 @@ def _routes(routes: list[Any]) -> list[tuple[str, str]]:
     return out
 
 
-def seed_demo_operations(engine: sa.Engine) -> str:
-    """An alert rule, a webhook channel and a declared target of the demo organization."""
+def seed_demo_operations(engine: sa.Engine) -> dict[str, str]:
+    """An alert rule, a webhook channel, a declared target and a report job of the demo
+    organization; the ids of the channel and the job."""
     from datetime import UTC, datetime
 
     from carbonlink.monitor.rules import validate_rules
@@ -145,8 +146,7 @@ def seed_demo_operations(engine: sa.Engine) -> str:
     job = operations.create_report_job(
         engine, "org-demo-steel", report="inventory", period="run-x", fmt="pdf", who="seed"
     )
-    DEMO_IDS["job_id"] = job.id
-    return channel.id
+    return {"channel_id": channel.id, "job_id": job.id}
 
 
 def test_walk_every_route_as_another_organization(any_service: Service, engine: sa.Engine) -> None:
@@ -161,7 +161,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     from supply_fixture import seed_supply_chain
 
     chain = seed_supply_chain(engine, "org-demo-steel")
-    demo_channel = seed_demo_operations(engine)
+    demo_records = seed_demo_operations(engine)
     published = chain.hrc_pf_id
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
@@ -286,7 +286,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     checked = 0
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
-        ids = DEMO_IDS | any_service.ids | {"pf_id": published, "channel_id": demo_channel}
+        ids = DEMO_IDS | any_service.ids | {"pf_id": published} | demo_records
         url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts

@@ -30,7 +30,7 @@ from carbonlink.store import Store, operations, results
 from carbonlink.store.workspace import workspace_path
 
 log = logging.getLogger("carbonlink.api")
-REPORTS = ("inventory", "china", "reconcile", "monitoring_plan")
+REPORTS = ("inventory", "china", "reconcile", "cbam", "monitoring_plan")
 FORMATS = ("html", "pdf", "xlsx", "json")
 
 
@@ -47,6 +47,12 @@ def start(
     organization_name: str = "",
 ) -> operations.ReportJob:
     """Check the request, queue the job and start its worker thread; return the queued job."""
+    if report == "cbam" and fmt not in ("json", "xlsx"):
+        raise InputError(
+            f"a CBAM communication is written as JSON or XLSX, not {fmt}",
+            record=report,
+            hint="choose json or xlsx",
+        )
     if report != "monitoring_plan":
         runs = {r.id for r in results.current_runs(engine, organization_id)}
         if period not in runs:
@@ -91,17 +97,25 @@ def run_job(
         step(5, "starting", status="running")
         folder = settings.workspace / "reports" / "on-demand" / job.id
         folder.mkdir(parents=True, exist_ok=True)
-        if job.report == "monitoring_plan":
+        inputs: list[int] = []
+        if job.report == "cbam":
+            document = _cbam_document(engine, organization_id, job, step)
+        elif job.report == "monitoring_plan":
             document = _plan_document(
                 engine, organization_id, job.period, meters, organization_name
             )
-            inputs: list[int] = []
         else:
             document, inputs = _inventory_document(settings, engine, organization_id, job, step)
         step(70, "writing the file")
         from carbonlink.reports.render import write_report
 
-        path = write_report(document, folder / f"{job.report}.{job.format}", job.format)
+        target = folder / f"{job.report}.{job.format}"
+        if job.report == "cbam":
+            from carbonlink.reports.cbam import write_json, write_xlsx
+
+            path = (write_json if job.format == "json" else write_xlsx)(document, target)
+        else:
+            path = write_report(document, target, job.format)
         step(85, "recording the file in the ledger")
         from carbonlink.ledger import Ledger, load_ledger_signer
         from carbonlink.provenance import record_rendered_report
@@ -147,23 +161,7 @@ def _inventory_document(
     from carbonlink.provenance import account_recorded
 
     step(10, "finding the run's inventory file")
-    [run] = [r for r in results.current_runs(engine, organization_id) if r.id == job.period]
-    text = name = None
-    for kept_name, body in operations.kept_inventories(engine):
-        try:
-            candidate = body.decode("utf-8")
-            inventory = parse_inventory(candidate, file=kept_name)
-        except (CarbonlinkError, UnicodeDecodeError, ValueError):
-            continue
-        if results.settings_hash(inventory) == run.settings_hash:
-            text, name = candidate, kept_name
-            break
-    if text is None or name is None:
-        raise InputError(
-            f"the inventory file of run {run.id} ({run.year_label}) is not kept in the store",
-            record=run.id,
-            hint="account it in the workspace once (carbonlink report inventory FILE --record)",
-        )
+    text, name = _kept_inventory(engine, organization_id, job)
     step(25, "accounting the inventory again")
     recorded = account_recorded(
         Ledger(engine), Store(engine), settings.workspace, text, file_name=name
@@ -175,6 +173,56 @@ def _inventory_document(
         parse_inventory(text, file=name), recorded.computation, source_file=Path(name).name
     )
     return documents[job.report], [recorded.index]
+
+
+def _kept_inventory(
+    engine: sa.Engine, organization_id: str, job: operations.ReportJob
+) -> tuple[str, str]:
+    """(text, file name) of the kept inventory file the job's run was computed from."""
+    from carbonlink.domain.inventory import parse_inventory
+
+    [run] = [r for r in results.current_runs(engine, organization_id) if r.id == job.period]
+    for kept_name, body in operations.kept_inventories(engine):
+        try:
+            candidate = body.decode("utf-8")
+            inventory = parse_inventory(candidate, file=kept_name)
+        except (CarbonlinkError, UnicodeDecodeError, ValueError):
+            continue
+        if results.settings_hash(inventory) == run.settings_hash:
+            return candidate, kept_name
+    raise InputError(
+        f"the inventory file of run {run.id} ({run.year_label}) is not kept in the store",
+        record=run.id,
+        hint="account it in the workspace once (carbonlink report inventory FILE --record)",
+    )
+
+
+def _cbam_document(
+    engine: sa.Engine, organization_id: str, job: operations.ReportJob, step: Any
+) -> dict[str, Any]:
+    """The CBAM communication of the run's installations: the kept CBAM input whose
+    installation bears the name of one of the run's facilities."""
+    from carbonlink.domain.cbam import compute_see
+    from carbonlink.domain.inventory import parse_inventory
+    from carbonlink.reports.cbam import build_communication
+    from carbonlink.reports.cbam_input import CBAM_INPUT_MEDIA_TYPE, load_cbam_input
+
+    step(10, "finding the installation's CBAM input")
+    text, name = _kept_inventory(engine, organization_id, job)
+    facilities = {f.name or f.id for f in parse_inventory(text, file=name).facilities}
+    for kept_name, body in operations.kept_documents(engine, CBAM_INPUT_MEDIA_TYPE):
+        try:
+            data = load_cbam_input(Path(kept_name), text=body.decode("utf-8"))
+        except (CarbonlinkError, UnicodeDecodeError):
+            continue
+        if data.installation.name in facilities:
+            step(40, "computing the specific embedded emissions")
+            return build_communication(data, compute_see(data))
+    raise InputError(
+        f"no CBAM input is kept for the facilities of run {job.period}",
+        record=job.period,
+        hint="keep the installation's CBAM input in the workspace (as carbonlink demo does)",
+    )
 
 
 def _plan_document(

@@ -265,8 +265,16 @@ def step_uncertainty(run: DemoRun) -> None:
 
 
 def step_cbam(run: DemoRun) -> None:
-    """EU CBAM communications of the demo installations (JSON and XLSX)."""
+    """EU CBAM communications of the demo installations (JSON and XLSX, and the official
+    template filled when it is given); the workspace keeps their input files, from which the
+    service writes a communication on demand."""
+    from carbonlink.demo.cbam import DEMO_CBAM_INPUTS, demo_cbam_input
+    from carbonlink.reports.cbam_input import CBAM_INPUT_MEDIA_TYPE
+
     run.outputs.update(write_demo_cbam(run.out, run.console, template=run.cbam_template))
+    with _demo_store(run) as store:
+        for name in DEMO_CBAM_INPUTS:
+            store.save_document(name, demo_cbam_input(name).read_bytes(), CBAM_INPUT_MEDIA_TYPE)
 
 
 def step_monitoring(run: DemoRun) -> None:

@@ -36,6 +36,9 @@ from carbonlink.domain.factors import default_library
 from carbonlink.domain.units import to_unit
 from carbonlink.errors import InputError, UnknownFactorError
 
+CBAM_INPUT_MEDIA_TYPE = "application/vnd.carbonlink.cbam-input+yaml"
+"""How the store keeps a CBAM input file, so that the service can write its communication."""
+
 ElectricitySourceCode = Literal["D.4(a)", "D.4(b)", "D.4.1", "D.4.2", "D.4.3.1", "D.4.3.2", "Mix"]
 
 

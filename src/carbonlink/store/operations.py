@@ -402,9 +402,14 @@ def report_job(engine: sa.Engine, organization_id: str, job_id: str) -> ReportJo
 
 def kept_inventories(engine: sa.Engine) -> list[tuple[str, bytes]]:
     """(file name, body) of every inventory file the store keeps (YAML), newest first."""
+    return kept_documents(engine, "application/yaml")
+
+
+def kept_documents(engine: sa.Engine, media_type: str) -> list[tuple[str, bytes]]:
+    """(file name, body) of every kept input file of one media type, newest first."""
     query = (
         sa.select(documents.c.name, documents.c.body)
-        .where(documents.c.media_type == "application/yaml")
+        .where(documents.c.media_type == media_type)
         .order_by(documents.c.stored_at.desc())
     )
     with engine.connect() as conn:

@@ -35,7 +35,7 @@ MEDIA = {
 class ReportJobIn(ApiModel):
     """A report to generate: which, for which period (saved run) and in which format."""
 
-    report: Literal["inventory", "china", "reconcile", "monitoring_plan"] = Field(
+    report: Literal["inventory", "china", "reconcile", "cbam", "monitoring_plan"] = Field(
         examples=["inventory"]
     )
     period: str = Field(
@@ -45,7 +45,9 @@ class ReportJobIn(ApiModel):
         description="id of a saved inventory run (GET /api/v1/inventories); for the "
         "monitoring plan, the facility id",
     )
-    format: Literal["html", "pdf", "xlsx", "json"] = Field(examples=["pdf"])
+    format: Literal["html", "pdf", "xlsx", "json"] = Field(
+        examples=["pdf"], description="the CBAM communication: json or xlsx"
+    )
 
 
 class ReportJobOut(ApiModel):

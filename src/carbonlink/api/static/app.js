@@ -225,7 +225,10 @@
     }).then(function (response) {
       var here = new URL(window.location.href);
       here.searchParams.delete("lang");
-      window.location.assign(response.ok ? here.toString() : link.href);
+      if (!response.ok) window.location.assign(link.href);
+      // the same address with a #fragment would only scroll: load the page again instead
+      else if (here.toString() === window.location.href) window.location.reload();
+      else window.location.assign(here.toString());
     }, function () { window.location.assign(link.href); });
   });
 })();
