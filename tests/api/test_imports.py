@@ -102,6 +102,9 @@ def test_a_file_is_kept_mapped_previewed_and_imported(
     again = editor.post(f"/api/v1/imports/{import_id}/run", json=MAPPING).json()
     assert again["stored"] == 2
 
+    # the data-quality page lists them with the organization's other quarantined records
+    quality = editor.get("/quality").text
+    assert "mtr-other-power,10,MWh" in quality
     held = editor.get(f"/api/v1/imports/{import_id}/quarantine").json()
     assert [(h["line"], h["kind"]) for h in held] == [(4, "text in a number"), (5, "unknown meter")]
     text_row, foreign_row = held

@@ -35,6 +35,7 @@ from carbonlink.store.data_entry import (
     FileImport,
     batch_quarantine,
     claim_file_import,
+    own_batch_quarantine,
     received_body,
     update_file_import,
 )
@@ -240,6 +241,7 @@ def _import(
                 )
             status = "finished"
         finally:
+            own_batch_quarantine(engine, batch_id, found.organization_id)
             held = len(batch_quarantine(engine, batch_id, limit=10_000_000))
             store.finish_batch(
                 batch_id,
