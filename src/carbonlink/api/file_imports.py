@@ -56,6 +56,17 @@ def open_received(
         return reader(Path(found.name), mapping, data=body, chunk_rows=chunk_rows)
     except IngestError as exc:
         raise InputError(exc.message, file=found.name, hint=exc.hint) from exc
+    except UnicodeError as exc:
+        raise unreadable(found, mapping, exc) from exc
+
+
+def unreadable(found: FileImport, mapping: FileMapping, exc: UnicodeError) -> InputError:
+    """The refusal of a file whose text the mapping's encoding cannot decode."""
+    return InputError(
+        f"the file cannot be read as {mapping.encoding} text: {exc}",
+        file=found.name,
+        hint="choose another text encoding (detect, UTF-8, GB18030) and read the columns again",
+    )
 
 
 def checked_parser(table: Table, parser: Callable[[], TableParser]) -> TableParser:
@@ -130,10 +141,13 @@ def preview(
                 mapping_windows(mapping, stored_windows(Store(engine))),
             ),
         )
-        for chunk in table.chunks(parser.wanted, parser.numeric):
-            parsed = parser.parse(chunk)
-            readings = [r for r in readings_of(parsed) if isinstance(r, Reading)]
-            return Preview(readings, parsed.rejected)
+        try:
+            for chunk in table.chunks(parser.wanted, parser.numeric):
+                parsed = parser.parse(chunk)
+                readings = [r for r in readings_of(parsed) if isinstance(r, Reading)]
+                return Preview(readings, parsed.rejected)
+        except UnicodeError as exc:
+            raise unreadable(found, mapping, exc) from exc
         return Preview([], [])
     finally:
         table.close()
