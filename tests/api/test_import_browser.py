@@ -135,6 +135,9 @@ def test_an_editor_imports_a_file_and_settles_its_quarantine(
         page.screenshot(path=OUT / "import-index-en.png", full_page=True)
         page.goto(f"{store_url}/data/import?lang=zh")
         page.screenshot(path=OUT / "import-index-zh.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{store_url}/data/import/{done.id}")
+        page.screenshot(path=OUT / "import-result-zh-390.png", full_page=True)
     assert [e for e in errors if "status of 422" not in e] == []
 
 
