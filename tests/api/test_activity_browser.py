@@ -90,4 +90,7 @@ def test_an_editor_enters_a_value_with_evidence_and_corrects_it(
         assert Path(download.value.path()).read_bytes() == ticket.read_bytes()
         page.goto(f"{store_url}/data/activity?lang=en")
         page.screenshot(path=OUT / "activity-en.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{store_url}/data/activity?lang=zh")
+        page.screenshot(path=OUT / "activity-zh-390.png", full_page=True)
     assert [e for e in errors if "status of 422" not in e] == []

@@ -135,4 +135,63 @@ def test_an_editor_imports_a_file_and_settles_its_quarantine(
         page.screenshot(path=OUT / "import-index-en.png", full_page=True)
         page.goto(f"{store_url}/data/import?lang=zh")
         page.screenshot(path=OUT / "import-index-zh.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{store_url}/data/import/{done.id}")
+        page.screenshot(path=OUT / "import-result-zh-390.png", full_page=True)
     assert [e for e in errors if "status of 422" not in e] == []
+
+
+def _workbook(folder: Path) -> Path:
+    """A logger's workbook: one column per meter, start-stamped quarter hours of 2 March 2025
+    as date cells, local time in Shanghai."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "能耗"
+    sheet.append(["时间", "燃气", "进线电量", "备注"])
+    start = datetime(2025, 3, 2)
+    for q in range(96):
+        sheet.append([start + timedelta(minutes=15 * q), 100 + q, 1.5, ""])
+    path = folder / "能耗日报-20250302.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_workbook_with_one_column_per_meter_is_imported(
+    store_service: Service, store_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    book = _workbook(tmp_path)
+    power = "fac-steelmaking-m-power"
+    errors: list[str] = []
+    with chromium() as browser:
+        page = new_page(browser, errors, locale="en-US")
+        log_in(page, store_url, store_service.users["editor"])
+        page.goto(f"{store_url}/data/import?lang=en")
+        page.set_input_files("#upload-form input[type=file]", str(book))
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_selector("#sample thead th >> text=进线电量")
+        page.get_by_label("one column per meter").check()
+        page.select_option("#wide-columns select[aria-label='燃气']", GAS)
+        page.select_option("#wide-columns select[aria-label='进线电量']", power)
+        assert page.locator("#wide-columns input[aria-label='燃气']").input_value() == "Nm3"
+        page.get_by_label("Each row is stamped with").select_option("start")
+        page.click("#preview-button")
+        first = page.locator("#preview-rows tbody tr").first
+        first.wait_for()
+        # 00:00 on 2 March in Shanghai is 16:00 UTC on 1 March
+        assert "2025-03-01 16:00:00 UTC" in first.inner_text()
+        page.screenshot(path=OUT / "import-wide-preview-en.png", full_page=True)
+        page.click("#run-button")
+        page.wait_for_selector("#result", timeout=60_000)
+        assert page.locator("#count-stored").inner_text() == "192"
+        assert page.locator("#count-quarantined").inner_text() == "0"
+        page.screenshot(path=OUT / "import-wide-result-en.png", full_page=True)
+    data = store_service.data
+    gas = data.reading_at(DEMO_ORG_ID, GAS, datetime(2025, 3, 1, 16, 15, tzinfo=UTC))
+    assert gas is not None and (gas.value, gas.unit) == (101, "Nm3")
+    meter = data.reading_at(DEMO_ORG_ID, power, datetime(2025, 3, 2, 15, 45, tzinfo=UTC))
+    assert meter is not None and (meter.value, meter.unit) == (1.5, "MWh")
+    assert errors == []

@@ -102,6 +102,9 @@ def test_a_file_is_kept_mapped_previewed_and_imported(
     again = editor.post(f"/api/v1/imports/{import_id}/run", json=MAPPING).json()
     assert again["stored"] == 2
 
+    # the data-quality page lists them with the organization's other quarantined records
+    quality = editor.get("/quality").text
+    assert "mtr-other-power,10,MWh" in quality
     held = editor.get(f"/api/v1/imports/{import_id}/quarantine").json()
     assert [(h["line"], h["kind"]) for h in held] == [(4, "text in a number"), (5, "unknown meter")]
     text_row, foreign_row = held
@@ -148,3 +151,16 @@ def test_a_file_that_is_not_csv_or_xlsx_is_refused(store_service: Service) -> No
     mapping = MAPPING | {"time_column": "Zeit"}
     missing = editor.post(f"/api/v1/imports/{bad['id']}/run", json=mapping)
     assert missing.status_code == 422 and "'Zeit'" in missing.json()["detail"]
+
+
+def test_an_encoding_that_cannot_read_the_file_is_refused_with_what_to_do(
+    store_service: Service,
+) -> None:
+    editor = _as(store_service, "editor")
+    sent = editor.post("/api/v1/imports", files={"file": ("gas.csv", CSV, "text/csv")}).json()
+    for step in ("columns", "preview"):
+        refused = editor.post(
+            f"/api/v1/imports/{sent['id']}/{step}", json=MAPPING | {"encoding": "utf-16"}
+        )
+        assert refused.status_code == 422, refused.text
+        assert "cannot be read as utf-16" in refused.json()["detail"]

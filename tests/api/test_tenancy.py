@@ -163,6 +163,19 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     chain = seed_supply_chain(engine, "org-demo-steel")
     demo_records = seed_demo_operations(engine)
     published = chain.hrc_pf_id
+    from carbonlink.store.data_entry import add_activity, receive_file
+
+    received = receive_file(engine, "org-demo-steel", "demo-seed.csv", "csv", b"t,m\n", "seed")
+    entered = add_activity(
+        engine,
+        "org-demo-steel",
+        source_id="fac-steelmaking-gas",
+        period="2026-11",
+        quantity=1.0,
+        unit="Nm3",
+        note="demo-seed",
+        who="seed",
+    )
     client, csrf = any_service.login(any_service.users["other"])  # an admin, but of Other Works Ltd
     client.headers["X-CSRF-Token"] = csrf
     routes = _routes(any_service.app.routes)
@@ -287,6 +300,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     for method, path in routes:
         params = re.findall(r"{(\w+)}", path)
         ids = DEMO_IDS | any_service.ids | {"pf_id": published} | demo_records
+        ids |= {"import_id": received.id, "entry_id": str(entered.id)}
         url = path.format(**{p: ids[p] for p in params})
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts

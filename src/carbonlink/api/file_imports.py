@@ -35,6 +35,7 @@ from carbonlink.store.data_entry import (
     FileImport,
     batch_quarantine,
     claim_file_import,
+    own_batch_quarantine,
     received_body,
     update_file_import,
 )
@@ -55,6 +56,17 @@ def open_received(
         return reader(Path(found.name), mapping, data=body, chunk_rows=chunk_rows)
     except IngestError as exc:
         raise InputError(exc.message, file=found.name, hint=exc.hint) from exc
+    except UnicodeError as exc:
+        raise unreadable(found, mapping, exc) from exc
+
+
+def unreadable(found: FileImport, mapping: FileMapping, exc: UnicodeError) -> InputError:
+    """The refusal of a file whose text the mapping's encoding cannot decode."""
+    return InputError(
+        f"the file cannot be read as {mapping.encoding} text: {exc}",
+        file=found.name,
+        hint="choose another text encoding (detect, UTF-8, GB18030) and read the columns again",
+    )
 
 
 def checked_parser(table: Table, parser: Callable[[], TableParser]) -> TableParser:
@@ -129,10 +141,13 @@ def preview(
                 mapping_windows(mapping, stored_windows(Store(engine))),
             ),
         )
-        for chunk in table.chunks(parser.wanted, parser.numeric):
-            parsed = parser.parse(chunk)
-            readings = [r for r in readings_of(parsed) if isinstance(r, Reading)]
-            return Preview(readings, parsed.rejected)
+        try:
+            for chunk in table.chunks(parser.wanted, parser.numeric):
+                parsed = parser.parse(chunk)
+                readings = [r for r in readings_of(parsed) if isinstance(r, Reading)]
+                return Preview(readings, parsed.rejected)
+        except UnicodeError as exc:
+            raise unreadable(found, mapping, exc) from exc
         return Preview([], [])
     finally:
         table.close()
@@ -240,6 +255,7 @@ def _import(
                 )
             status = "finished"
         finally:
+            own_batch_quarantine(engine, batch_id, found.organization_id)
             held = len(batch_quarantine(engine, batch_id, limit=10_000_000))
             store.finish_batch(
                 batch_id,

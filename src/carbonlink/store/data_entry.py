@@ -18,6 +18,7 @@ from carbonlink.errors import InputError
 from carbonlink.store import schema as t
 from carbonlink.store.data_entry_schema import activity_entries, file_imports
 from carbonlink.store.repository import QuarantinedRecord, Store
+from carbonlink.store.results_schema import quarantine_owners
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,25 @@ def batch_quarantine(engine: sa.Engine, batch_id: str, limit: int = 500) -> list
     query = sa.select(q).where(q.c.batch_id == batch_id).order_by(q.c.line, q.c.id).limit(limit)
     with engine.connect() as conn:
         return [_record(row) for row in conn.execute(query).mappings()]
+
+
+def own_batch_quarantine(engine: sa.Engine, batch_id: str, organization_id: str) -> int:
+    """Give the organization the records its import batch quarantined (so its data-quality page
+    lists them with the rest); return how many were new to it."""
+    q, owners = t.quarantine, quarantine_owners
+    ids = (
+        sa.select(q.c.id)
+        .where(q.c.batch_id == batch_id)
+        .where(~sa.exists().where(owners.c.quarantine_id == q.c.id))
+    )
+    with engine.begin() as conn:
+        rows = [
+            {"quarantine_id": i, "organization_id": organization_id}
+            for i in conn.execute(ids).scalars()
+        ]
+        if rows:
+            conn.execute(owners.insert(), rows)
+    return len(rows)
 
 
 def batch_quarantined_record(

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import Field, field_validator
 
@@ -34,6 +34,8 @@ from carbonlink.store.data_entry import (
 
 router = APIRouter(prefix=PREFIX)
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+EntryId = Annotated[int, Path(ge=1, le=2**31 - 1, examples=[12])]
+"""An activity entry's id (a 32-bit integer column)."""
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -236,7 +238,7 @@ def enter_activity(body: ActivityIn, caller: Writer, ctx: Context) -> ActivityOu
     tags=["activity"],
 )
 def correct_activity(
-    entry_id: int, body: CorrectionIn, caller: Writer, ctx: Context
+    entry_id: EntryId, body: CorrectionIn, caller: Writer, ctx: Context
 ) -> ActivityOut:
     """Correct an entry: a new entry that supersedes it, with the reason; the old one stays."""
     old = activity_entry(ctx.engine, caller.organization_id, entry_id)
@@ -274,7 +276,7 @@ def correct_activity(
     tags=["activity"],
     response_class=Response,
 )
-def activity_evidence(entry_id: int, caller: Reader, ctx: Context) -> Response:
+def activity_evidence(entry_id: EntryId, caller: Reader, ctx: Context) -> Response:
     """The evidence document of an entry, as it was sent."""
     entry = activity_entry(ctx.engine, caller.organization_id, entry_id)
     if entry is None or entry.evidence_sha256 is None:

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 
 from carbonlink.api import file_imports as jobs
 from carbonlink.api.deps import Context, Reader, ServiceContext, Writer
+from carbonlink.api.routes.conflicts import ConflictId
 from carbonlink.api.routes.readings import ReadingIn, accept_rows, store_posted
 from carbonlink.api.routes.v1 import NO_NUL, PREFIX, READ_ONE, WRITE, ApiModel, not_found
 from carbonlink.api.security import Principal
@@ -265,6 +266,8 @@ def _columns(found: FileImport, body: bytes) -> tuple[list[str], list[list[str]]
         return [], []  # an encoding or delimiter the mapping step sets; the file is kept
     try:
         return table.header, jobs.first_rows(table, 8)
+    except UnicodeError:
+        return [], []
     finally:
         table.close()
 
@@ -286,6 +289,8 @@ def import_columns(import_id: str, body: MappingIn, caller: Writer, ctx: Context
     table = jobs.open_received(found, jobs.received_body(ctx.engine, found), layout, chunk_rows=8)
     try:
         return _out(found, table.header, jobs.first_rows(table, 8))
+    except UnicodeError as exc:
+        raise jobs.unreadable(found, layout, exc) from exc
     finally:
         table.close()
 
@@ -373,7 +378,7 @@ def _open_record(
     tags=["imports"],
 )
 def correct_row(
-    import_id: str, record_id: int, body: CorrectionIn, caller: Writer, ctx: Context
+    import_id: str, record_id: ConflictId, body: CorrectionIn, caller: Writer, ctx: Context
 ) -> ResolvedOut:
     """Store a corrected reading for a quarantined row, checked as a posted reading is.
 
@@ -403,7 +408,7 @@ def correct_row(
     tags=["imports"],
 )
 def discard_row(
-    import_id: str, record_id: int, body: DiscardIn, caller: Writer, ctx: Context
+    import_id: str, record_id: ConflictId, body: DiscardIn, caller: Writer, ctx: Context
 ) -> ResolvedOut:
     """Mark a quarantined row as not to be stored, with the reason (it stays as received)."""
     record = _open_record(ctx, caller, import_id, record_id)
