@@ -272,3 +272,42 @@ def test_a_changed_file_loses_its_badge_and_fails_the_browser_check(
             page.screenshot(path=OUT / f"receipt-390-{lang}-changed.png", full_page=True)
             page.set_viewport_size({"width": 1440, "height": 900})
     assert errors == []
+
+
+@SQLITE
+def test_api_docs_authorize_and_try_it_out(service: Service, base_url: str) -> None:
+    """Swagger UI: "Try it out" as the logged-in admin (the page's CSRF token goes along), and
+    with an API key entered in "Authorize" (no token needed)."""
+    errors: list[str] = []
+    key = service.app.state.ctx.accounts.create_api_key("org-demo-steel", "docs", "viewer")
+    with chromium() as browser:
+        page = new_page(browser, errors, locale="en-GB")
+        log_in(page, base_url, service.users["admin"])
+        page.goto(f"{base_url}/api/docs")
+        page.wait_for_selector(".btn.authorize")
+        # a POST with the session cookie alone: an API key made for the organization
+        operation = page.locator("#operations-accounts-create_api_key_api_v1_api_keys_post")
+        operation.locator(".opblock-summary-control").click()
+        operation.locator(".try-out__btn").click()
+        body = operation.locator("textarea.body-param__text")
+        body.fill('{"name": "made from the API page", "role": "viewer"}')
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/api-keys")) as answer:
+            operation.locator(".execute").click()
+        assert answer.value.status == 201, answer.value.text()
+        page.screenshot(path=OUT / "api-docs-try-it-out.png")
+        # the same page with an API key from "Authorize": the key's role decides
+        page.context.clear_cookies()
+        page.goto(f"{base_url}/api/docs")
+        page.click(".btn.authorize")
+        dialog = page.locator(".auth-container", has_text="X-API-Key")
+        dialog.locator("input").fill(key)
+        dialog.locator("button.authorize").click()
+        page.click("button.btn-done")
+        me = page.locator("#operations-accounts-me_api_v1_me_get")
+        me.locator(".opblock-summary-control").click()
+        me.locator(".try-out__btn").click()
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/me")) as answer:
+            me.locator(".execute").click()
+        assert answer.value.status == 200
+        assert answer.value.json()["role"] == "viewer"
+    assert errors == []
