@@ -104,6 +104,21 @@ def test_phone_pages_fit_the_screen(service: Service, base_url: str, lang: str) 
             assert found["scrollWidth"] <= found["innerWidth"] == PHONE["width"], (path, found)
             name = path.strip("/").replace("/", "-") or "overview"
             page.screenshot(path=OUT / f"layout-390-{lang}-{name}.png", full_page=True)
+        # the first Tab reaches the skip link, which moves the focus to the page's content
+        page.goto(f"{base_url}/")
+        page.wait_for_selector("#chart-months canvas")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        # each chart is named and has its data as a table: here the months by scope
+        charts = page.locator(".chart[role=img]")
+        assert charts.count() == page.locator(".chart").count() == 4
+        assert page.locator("details.chart-table").count() == 4
+        months = page.locator("details.chart-table").first
+        months.locator("summary").click()
+        assert months.locator("tbody tr").count() == 2  # October and November 2026
+        assert months.locator("thead th").count() == 4  # month, scope 1, 2 and 3
         # the navigation folds behind the menu button, which opens it
         page.goto(f"{base_url}/alerts")
         link = page.locator("#topnav a[href='/quality']")
