@@ -59,7 +59,8 @@ JS_BUDGET = 300_000
 
 
 def phone_page(browser: Browser, errors: list[str]) -> Page:
-    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    # Not is_mobile: a mobile viewport widens itself to a page that spills, hiding the fault.
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, has_touch=True)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page
 
@@ -100,9 +101,24 @@ def test_phone_pages_fit_the_screen(service: Service, base_url: str, lang: str) 
             page.goto(f"{base_url}{path}")
             page.wait_for_load_state("load")
             found = overflow(page)
-            assert found["scrollWidth"] <= found["innerWidth"], (path, found)
+            assert found["scrollWidth"] <= found["innerWidth"] == PHONE["width"], (path, found)
             name = path.strip("/").replace("/", "-") or "overview"
             page.screenshot(path=OUT / f"layout-390-{lang}-{name}.png", full_page=True)
+        # the first Tab reaches the skip link, which moves the focus to the page's content
+        page.goto(f"{base_url}/")
+        page.wait_for_selector("#chart-months canvas")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        # each chart is named and has its data as a table: here the months by scope
+        charts = page.locator(".chart[role=img]")
+        assert charts.count() == page.locator(".chart").count() == 4
+        assert page.locator("details.chart-table").count() == 4
+        months = page.locator("details.chart-table").first
+        months.locator("summary").click()
+        assert months.locator("tbody tr").count() == 2  # October and November 2026
+        assert months.locator("thead th").count() == 4  # month, scope 1, 2 and 3
         # the navigation folds behind the menu button, which opens it
         page.goto(f"{base_url}/alerts")
         link = page.locator("#topnav a[href='/quality']")
@@ -128,7 +144,7 @@ def test_phone_pages_fit_the_screen(service: Service, base_url: str, lang: str) 
         page.click("button[type=submit]")
         page.wait_for_url(f"{base_url}/portal")
         found = overflow(page)
-        assert found["scrollWidth"] <= found["innerWidth"], ("/portal", found)
+        assert found["scrollWidth"] <= found["innerWidth"] == PHONE["width"], ("/portal", found)
         page.screenshot(path=OUT / f"layout-390-{lang}-portal.png", full_page=True)
     assert errors == []
 
@@ -268,7 +284,46 @@ def test_a_changed_file_loses_its_badge_and_fails_the_browser_check(
             page.screenshot(path=OUT / f"receipt-1440-{lang}-changed.png", full_page=True)
             page.set_viewport_size(PHONE)
             found = overflow(page)
-            assert found["scrollWidth"] <= found["innerWidth"], found
+            assert found["scrollWidth"] <= found["innerWidth"] == PHONE["width"], found
             page.screenshot(path=OUT / f"receipt-390-{lang}-changed.png", full_page=True)
             page.set_viewport_size({"width": 1440, "height": 900})
+    assert errors == []
+
+
+@SQLITE
+def test_api_docs_authorize_and_try_it_out(service: Service, base_url: str) -> None:
+    """Swagger UI: "Try it out" as the logged-in admin (the page's CSRF token goes along), and
+    with an API key entered in "Authorize" (no token needed)."""
+    errors: list[str] = []
+    key = service.app.state.ctx.accounts.create_api_key("org-demo-steel", "docs", "viewer")
+    with chromium() as browser:
+        page = new_page(browser, errors, locale="en-GB")
+        log_in(page, base_url, service.users["admin"])
+        page.goto(f"{base_url}/api/docs")
+        page.wait_for_selector(".btn.authorize")
+        # a POST with the session cookie alone: an API key made for the organization
+        operation = page.locator("#operations-accounts-create_api_key_api_v1_api_keys_post")
+        operation.locator(".opblock-summary-control").click()
+        operation.locator(".try-out__btn").click()
+        body = operation.locator("textarea.body-param__text")
+        body.fill('{"name": "made from the API page", "role": "viewer"}')
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/api-keys")) as answer:
+            operation.locator(".execute").click()
+        assert answer.value.status == 201, answer.value.text()
+        page.screenshot(path=OUT / "api-docs-try-it-out.png")
+        # the same page with an API key from "Authorize": the key's role decides
+        page.context.clear_cookies()
+        page.goto(f"{base_url}/api/docs")
+        page.click(".btn.authorize")
+        dialog = page.locator(".auth-container", has_text="X-API-Key")
+        dialog.locator("input").fill(key)
+        dialog.locator("button.authorize").click()
+        page.click("button.btn-done")
+        me = page.locator("#operations-accounts-me_api_v1_me_get")
+        me.locator(".opblock-summary-control").click()
+        me.locator(".try-out__btn").click()
+        with page.expect_response(lambda r: r.url.endswith("/api/v1/me")) as answer:
+            me.locator(".execute").click()
+        assert answer.value.status == 200
+        assert answer.value.json()["role"] == "viewer"
     assert errors == []

@@ -14,7 +14,7 @@ from fastapi import Depends
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer, OAuth2
 
-TOKEN_URL = "/api/v1/oauth/token"
+GRANT_URL = "/api/v1/oauth/token"
 SESSION_COOKIE = "carbonlink_session"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -30,7 +30,7 @@ api_key = APIKeyHeader(
     auto_error=False,
 )
 oauth2 = OAuth2(
-    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL)),
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=GRANT_URL)),
     scheme_name="oauth2",
     description="OAuth2 client credentials (RFC 6749 §4.4): client_id and client_secret "
     "sent in the request body.",

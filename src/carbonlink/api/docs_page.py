@@ -21,13 +21,13 @@ from carbonlink.api.security import AuthenticationError
 
 def docs_page(request: Request, asset: Callable[[str], str]) -> HTMLResponse:
     """Swagger UI on the package's files, with the session's CSRF token when logged in."""
-    token = ""
+    csrf = ""
     try:
         caller = identify(request, request.app.state.ctx)
     except AuthenticationError:
         caller = None
     if caller is not None and caller.via == "session" and caller.csrf_token:
-        token = caller.csrf_token
+        csrf = caller.csrf_token
     html = f"""<!doctype html>
 <html lang="en">
 <head>
@@ -37,7 +37,7 @@ def docs_page(request: Request, asset: Callable[[str], str]) -> HTMLResponse:
 <link rel="icon" href="{asset("favicon.svg")}">
 <link rel="stylesheet" href="{asset("vendor/swagger-ui.css")}">
 <link rel="stylesheet" href="{asset("swagger-a11y.css")}">
-<meta name="csrf-token" content="{escape(token)}">
+<meta name="csrf-token" content="{escape(csrf)}">
 </head>
 <body>
 <main id="swagger-ui" data-openapi="/openapi.json" data-csrf-header="{CSRF_HEADER}"></main>
