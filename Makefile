@@ -8,6 +8,8 @@ OUT ?= demo-output
 # the timing-sensitive tests less steady); `make test PYTEST_WORKERS=0` runs in one process. --dist loadfile keeps a module's tests on one worker, so module and session
 # fixtures (a demo run, a server) are made once per worker. (--dist loadgroup does not group
 # with pytest 9.2 and pytest-xdist 3.8.0: tests marked alike were seen on both workers.)
+# The files that hold the long end-to-end cases are handed out first (tests/conftest.py), so that
+# the workers end on short files together.
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 

@@ -6,8 +6,10 @@ the framework every command starts with. Figures are the median and best wall ti
 ``REPEATS`` runs and the median CPU time (user + system) of the child process, which a shared,
 loaded machine inflates far less than the wall time.
 What remains above the Typer floor: Click building the command tree (≈ 0.03 s CPU), Rich's
-console, and for any command given a value (``verify RECEIPT``, a group's help) Typer's own
-coercion of parameter values, which loads pydantic (≈ 0.08 s CPU) since Typer 0.29.
+console, and for a group's help Typer's own coercion of parameter values, which loads pydantic
+(≈ 0.08 s CPU) since Typer 0.29. ``verify`` builds a root holding that command alone (no tree),
+converts its path and key without pydantic (``carbonlink/commands/plain_values.py``) and loads
+the ledger's signature check (cryptography).
 Run: ``.venv/bin/python benchmarks/bench_cli.py``.
 """
 

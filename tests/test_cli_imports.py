@@ -14,7 +14,7 @@ import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from carbonlink.cli import app
+from carbonlink.cli import app, verify_app
 from carbonlink.commands import report_accounting
 from carbonlink.commands.plain_values import PlainRuntimeParam, PlainValuesCommand
 from carbonlink.reports.render import ReportFormat
@@ -44,6 +44,8 @@ try:
 finally:
     top = sorted({{name.partition(".")[0] for name in sys.modules}})
     print("MODULES " + " ".join(top), file=sys.stderr)
+    commands = sorted(n for n in sys.modules if n.startswith("carbonlink.commands."))
+    print("COMMANDS " + " ".join(commands), file=sys.stderr)
 """
 
 
@@ -76,7 +78,7 @@ WALK = """
 import json
 from typer.main import get_command
 from typer.testing import CliRunner
-from carbonlink.cli import app
+from carbonlink.cli import app, verify_app
 
 runner = CliRunner()
 seen = []
@@ -138,6 +140,43 @@ def test_a_receipt_is_verified_offline_without_the_database_layer(tmp_path: Path
     assert _heavy_loaded(done.stderr) == []
     loaded = done.stderr.split()
     assert "pydantic_settings" not in loaded and "pydantic" not in loaded
+    # Nor the other commands: `verify` runs from a root that holds it alone.
+    line = next(line for line in done.stderr.splitlines() if line.startswith("COMMANDS "))
+    assert set(line.split()[1:]) == {
+        "carbonlink.commands.console",
+        "carbonlink.commands.ledger",
+        "carbonlink.commands.plain_values",
+    }
+
+
+VERIFY_ARGS = [
+    ["verify", "--help"],
+    ["verify"],
+    ["verify", "missing.tlog-proof"],
+    ["verify", "q1.tlog-proof", "--bogus"],
+    ["verify", "q1.tlog-proof", "--key"],
+    ["verify", "q1.tlog-proof", "--entry-only", "--witness", "a", "--witness"],
+    ["verify", "folder", "--key", "nokey"],
+]
+
+
+def test_verify_alone_answers_as_the_whole_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Help, usage and errors of `carbonlink verify` are the same from its own root."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    runner = CliRunner()
+    for args in VERIFY_ARGS:
+        alone, whole = (
+            runner.invoke(root, args, prog_name="carbonlink") for root in (verify_app(), app)
+        )
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args
+        assert alone.exit_code != 0 or "Usage: carbonlink" in alone.output
+    # main() uses that root for `verify` only: the root's help lists every command.
+    done = _run("from carbonlink.cli import main; main()", "--help")
+    assert done.returncode == 0, done.stderr
+    assert {"ingest", "ledger", "verify", "report", "users"} <= set(done.stdout.split())
 
 
 def _report(folder: Path) -> Path:

@@ -3,30 +3,22 @@
 Importing this module, and asking any command for its help, loads only Typer, Rich and the
 command modules; each command imports the layers it uses when it runs, so that
 `carbonlink --help` and `carbonlink verify` answer at once (tests/test_cli_imports.py).
+`carbonlink verify …` goes further: it builds a root holding that command alone (the same
+root, so its help, usage and errors read the same) rather than the whole command tree, and
+loads none of the other command modules. ``app`` (the whole tree) is built when first asked for.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from carbonlink.commands import backup as backup_commands
-from carbonlink.commands import index as index_commands
-from carbonlink.commands import ingest as ingest_commands
-from carbonlink.commands import ingest_streams
-from carbonlink.commands import ledger as ledger_commands
-from carbonlink.commands import monitor as monitor_commands
-from carbonlink.commands import pact as pact_commands
-from carbonlink.commands import report as report_commands
-from carbonlink.commands import users as users_commands
-from carbonlink.commands import workspace as workspace_commands
-from carbonlink.commands.account import account_command
 from carbonlink.commands.console import console, err_console
 from carbonlink.commands.plain_values import PlainValuesCommand, convert_without_pydantic
-from carbonlink.commands.serve import serve
 from carbonlink.errors import CarbonlinkError
 
 OFFLINE_COMMANDS = frozenset({"verify"})
@@ -50,19 +42,6 @@ class _Root(TyperGroup):
         return name, command, rest
 
 
-app = typer.Typer(
-    name="carbonlink",
-    cls=_Root,
-    help="From a plant's meters to cited, verifiable carbon accounts and reports.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    # Click's plain help: Rich's help panels take longer to load and lay out than the whole
-    # rest of a help page (see benchmarks/bench_cli.py).
-    rich_markup_mode=None,
-)
-
-
-@app.callback()
 def _root(ctx: typer.Context) -> None:
     # The settings (pydantic-settings) take longer to load than all the rest of a help page:
     # they are built for commands that run, not for help, nor for an offline receipt check.
@@ -76,7 +55,28 @@ def _root(ctx: typer.Context) -> None:
     ctx.obj = Settings()
 
 
-@app.command()
+def _new_root() -> typer.Typer:
+    """The root of the command tree, without its commands."""
+    root = typer.Typer(
+        name="carbonlink",
+        cls=_Root,
+        help="From a plant's meters to cited, verifiable carbon accounts and reports.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        # Click's plain help: Rich's help panels take longer to load and lay out than the whole
+        # rest of a help page (see benchmarks/bench_cli.py).
+        rich_markup_mode=None,
+    )
+    root.callback()(_root)
+    return root
+
+
+def _add_verify(root: typer.Typer) -> None:
+    from carbonlink.commands.ledger import verify_receipt_command
+
+    root.command("verify", cls=PlainValuesCommand)(verify_receipt_command)
+
+
 def demo(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo-output"),
@@ -111,26 +111,64 @@ def demo(
     run_demo(ctx.obj, out, console, plant_data=plant_data, cbam_template=cbam_template)
 
 
-app.command("init")(workspace_commands.init)
-app.add_typer(ingest_commands.app, name="ingest")
-ingest_streams.register(ingest_commands.app)
-app.add_typer(ledger_commands.app, name="ledger")
-app.command("verify", cls=PlainValuesCommand)(ledger_commands.verify_receipt_command)
-app.add_typer(monitor_commands.app, name="monitor")
-app.command("account")(account_command)
-app.add_typer(report_commands.app, name="report")
-app.add_typer(index_commands.app, name="index")
-app.add_typer(pact_commands.app, name="pact")
-app.command()(serve)
-app.command("backup")(backup_commands.backup)
-app.command("restore")(backup_commands.restore)
-app.add_typer(users_commands.app, name="users")
+def build_app() -> typer.Typer:
+    """The whole command tree."""
+    from carbonlink.commands import backup as backup_commands
+    from carbonlink.commands import index as index_commands
+    from carbonlink.commands import ingest as ingest_commands
+    from carbonlink.commands import ingest_streams
+    from carbonlink.commands import ledger as ledger_commands
+    from carbonlink.commands import monitor as monitor_commands
+    from carbonlink.commands import pact as pact_commands
+    from carbonlink.commands import report as report_commands
+    from carbonlink.commands import users as users_commands
+    from carbonlink.commands import workspace as workspace_commands
+    from carbonlink.commands.account import account_command
+    from carbonlink.commands.serve import serve
+
+    root = _new_root()
+    root.command()(demo)
+    root.command("init")(workspace_commands.init)
+    root.add_typer(ingest_commands.app, name="ingest")
+    ingest_streams.register(ingest_commands.app)
+    root.add_typer(ledger_commands.app, name="ledger")
+    _add_verify(root)
+    root.add_typer(monitor_commands.app, name="monitor")
+    root.command("account")(account_command)
+    root.add_typer(report_commands.app, name="report")
+    root.add_typer(index_commands.app, name="index")
+    root.add_typer(pact_commands.app, name="pact")
+    root.command()(serve)
+    root.command("backup")(backup_commands.backup)
+    root.command("restore")(backup_commands.restore)
+    root.add_typer(users_commands.app, name="users")
+    return root
+
+
+def verify_app() -> typer.Typer:
+    """The root with `verify` alone: what `carbonlink verify …` runs."""
+    root = _new_root()
+    _add_verify(root)
+    return root
+
+
+_built: dict[str, typer.Typer] = {}
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # ``carbonlink.cli.app``: the whole tree, built once, when first asked for.
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if "app" not in _built:
+        _built["app"] = build_app()
+    return _built["app"]
 
 
 def main() -> None:
     """Console-script entry point: carbonlink errors become a message and exit status 2."""
+    command = verify_app() if sys.argv[1:2] == ["verify"] else __getattr__("app")
     try:
-        app()
+        command()
     except CarbonlinkError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise SystemExit(2) from None

@@ -9,6 +9,7 @@ The factors are the accounting engine's (cited).
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -21,9 +22,20 @@ from carbonlink.store.tenants import EmissionFactorRef, Facility, MemoryTenantDa
 
 DEMO_ORG_ID = "org-demo-steel"
 DEMO_ORG_NAME = "华东示范钢铁有限公司"
+PLANTS = (
+    ("fac-steelmaking", "炼钢厂 Steelmaking", "江苏省南京市 1 号", 9000.0, 38.0, 260.0),
+    ("fac-hot-rolling", "热轧厂 Hot rolling", "江苏省南京市 2 号", 15000.0, 21.0, 240.0),
+)
+"""Facility id, name, address and hourly means of gas (Nm3), power (MWh) and output (t)."""
 
 
 def demo_factors(year: int = 2024) -> dict[str, EmissionFactorRef]:
+    """t CO2e per unit of the demo's natural gas and electricity (see ``_demo_factors``)."""
+    return dict(_demo_factors(year))
+
+
+@functools.cache
+def _demo_factors(year: int) -> dict[str, EmissionFactorRef]:
     """t CO2e per unit of the demo's natural gas and electricity, from the accounting engine.
 
     A probe inventory (10 000 Nm3 of natural gas, 1 000 MWh from the East China grid) is
@@ -84,11 +96,44 @@ def _series(
     return np.maximum(mean * load * (1 + spread * rng.standard_normal(hours)), 0.0)
 
 
+@functools.cache
+def _readings(first: datetime, hours: int) -> tuple[tuple[Reading, ...], ...]:
+    """The hourly readings of each meter, in the order ``seed_demo_plant`` adds the meters.
+
+    Drawn from one seeded generator, so the same for the same hours; made once per test run,
+    since every test's service seeds the same months (readings are frozen).
+    """
+    rng = np.random.default_rng(20261129)
+    out = []
+    for fid, _name, _address, gas_nm3_h, power_mwh_h, product_t_h in PLANTS:
+        for suffix, unit, mean in (
+            ("gas", "Nm3", gas_nm3_h),
+            ("power", "MWh", power_mwh_h),
+            ("output", "t", product_t_h),
+        ):
+            values = _series(rng, first, hours, mean, 0.06)
+            gaps = rng.random(hours) < 0.012
+            estimated = rng.random(hours) < 0.01
+            out.append(
+                tuple(
+                    Reading(
+                        f"{fid}-m-{suffix}",
+                        first + timedelta(hours=int(i)),
+                        round(float(values[i]), 3),
+                        unit,
+                        "estimated" if estimated[i] else "good",
+                        "demo-seed",
+                    )
+                    for i in np.flatnonzero(~gaps)
+                )
+            )
+    return tuple(out)
+
+
 def seed_demo_plant(
     data: MemoryTenantData | StoreTenantData, *, end: datetime | None = None, months: int = 3
 ) -> str:
     """Add the demo organization, its catalogue and hourly readings; return the org id."""
-    rng = np.random.default_rng(20261129)
     factors = demo_factors()
     data.add_organization(DEMO_ORG_NAME, DEMO_ORG_ID)
     end = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
@@ -96,11 +141,8 @@ def seed_demo_plant(
     for _ in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
     hours = int((end - first).total_seconds() // 3600)
-    plants = [
-        ("fac-steelmaking", "炼钢厂 Steelmaking", "江苏省南京市 1 号", 9000.0, 38.0, 260.0),
-        ("fac-hot-rolling", "热轧厂 Hot rolling", "江苏省南京市 2 号", 15000.0, 21.0, 240.0),
-    ]
-    for fid, name, address, gas_nm3_h, power_mwh_h, product_t_h in plants:
+    readings = iter(_readings(first, hours))
+    for fid, name, address, *_means in PLANTS:
         data.add_facility(Facility(fid, DEMO_ORG_ID, name, "Asia/Shanghai", "East China", address))
         gas = data.add_source(
             Source(
@@ -117,34 +159,11 @@ def seed_demo_plant(
                 factors["grid_electricity"],
             )
         )
-        meters = [
-            (
-                Meter(f"{fid}-m-gas", DEMO_ORG_ID, fid, "天然气总表 Gas main", "Nm3", gas.id),
-                gas_nm3_h,
-            ),
-            (
-                Meter(f"{fid}-m-power", DEMO_ORG_ID, fid, "10 kV 进线 Incomer", "MWh", power.id),
-                power_mwh_h,
-            ),
-            (
-                Meter(f"{fid}-m-output", DEMO_ORG_ID, fid, "产量 Output", "t", None, "production"),
-                product_t_h,
-            ),
-        ]
-        for meter, mean in meters:
+        for meter in (
+            Meter(f"{fid}-m-gas", DEMO_ORG_ID, fid, "天然气总表 Gas main", "Nm3", gas.id),
+            Meter(f"{fid}-m-power", DEMO_ORG_ID, fid, "10 kV 进线 Incomer", "MWh", power.id),
+            Meter(f"{fid}-m-output", DEMO_ORG_ID, fid, "产量 Output", "t", None, "production"),
+        ):
             data.add_meter(meter)
-            values = _series(rng, first, hours, mean, 0.06)
-            gaps = rng.random(hours) < 0.012
-            estimated = rng.random(hours) < 0.01
-            data.add_readings(
-                Reading(
-                    meter.id,
-                    first + timedelta(hours=int(i)),
-                    round(float(values[i]), 3),
-                    meter.unit,
-                    "estimated" if estimated[i] else "good",
-                    "demo-seed",
-                )
-                for i in np.flatnonzero(~gaps)
-            )
+            data.add_readings(next(readings))
     return DEMO_ORG_ID

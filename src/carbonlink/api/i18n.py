@@ -10,6 +10,7 @@ Numbers, months and dates are formatted by Babel with the CLDR rules of the lang
 from __future__ import annotations
 
 import decimal
+import functools
 import io
 import math
 from collections.abc import Callable
@@ -38,29 +39,45 @@ def load_catalogues() -> dict[str, NullTranslations]:
     for lang in LANGUAGES:
         if lang == "en":
             continue
-        catalog = read_catalogue(lang)
-        if catalog is None:
-            continue
-        buf = io.BytesIO()
-        write_mo(buf, catalog)
-        buf.seek(0)
-        out[lang] = Translations(buf)
+        sources = _catalogue_sources(lang)
+        if sources:
+            out[lang] = Translations(io.BytesIO(_compiled(lang, sources)))
     return out
 
 
 def read_catalogue(lang: str) -> Catalog | None:
     """Every ``.po`` file of one language merged into one catalogue (None when there is none)."""
+    sources = _catalogue_sources(lang)
+    return _merged(lang, sources) if sources else None
+
+
+def _catalogue_sources(lang: str) -> tuple[tuple[str, bytes], ...]:
+    """The name and content of each ``.po`` file of one language, in name order."""
     folder = files("carbonlink.api") / "locales" / lang / "LC_MESSAGES"
     if not folder.is_dir():
-        return None
+        return ()
     paths = sorted((p for p in folder.iterdir() if p.name.endswith(".po")), key=lambda p: p.name)
-    if not paths:
-        return None
+    return tuple((path.name, path.read_bytes()) for path in paths)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(lang: str, sources: tuple[tuple[str, bytes], ...]) -> bytes:
+    """The merged catalogue compiled to .mo, parsed once per content of the files.
+
+    Every app (and every test's app) loads the catalogues; parsing and compiling the .po files
+    takes longer than the rest of creating an app. Keyed by the files' content, so an edited
+    file is read again.
+    """
+    buffer = io.BytesIO()
+    write_mo(buffer, _merged(lang, sources))
+    return buffer.getvalue()
+
+
+def _merged(lang: str, sources: tuple[tuple[str, bytes], ...]) -> Catalog:
     merged = Catalog(locale=lang)
     origin: dict[object, str] = {}
-    for path in paths:
-        with path.open("rb") as fh:
-            part = read_po(fh, locale=lang)
+    for name, content in sources:
+        part = read_po(io.BytesIO(content), locale=lang)
         for message in part:
             if not message.id:
                 continue
@@ -68,9 +85,9 @@ def read_catalogue(lang: str) -> Catalog | None:
             if key in origin:
                 raise ValueError(
                     f"{lang}: {message.id!r} is translated in both {origin[key]} and "
-                    f"{path.name}; keep it in one file"
+                    f"{name}; keep it in one file"
                 )
-            origin[key] = path.name
+            origin[key] = name
             merged[message.id] = message
     return merged
 
