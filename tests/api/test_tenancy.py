@@ -39,7 +39,7 @@ DEMO_MARKERS = (
     "fac-hot-rolling",
     "Steelmaking",
     "Hot rolling",
-    "Natural gas",
+    "天然气燃烧 Natural gas",  # the demo source's name ("Natural gas" alone is a public factor's)
     "demo-seed",
     "East China grid average",
     "gas-above-500",
