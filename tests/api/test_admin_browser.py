@@ -65,10 +65,10 @@ def test_an_alert_from_posted_readings_reads_in_both_languages(
         log_in(page, base_url, service.users["viewer"])
         page.goto(f"{base_url}/alerts?lang=zh")
         row = page.locator("#alerts-open tr", has_text="gas-surge")
-        assert "读数 25,000.5 高于限值 20,000" in row.inner_text()
+        assert "读数 25,000.5 Nm3 高于限值 20,000 Nm3" in row.inner_text()
         page.screenshot(path=OUT / "alerts-api-zh.png", full_page=True)
         page.goto(f"{base_url}/alerts?lang=en")
         row = page.locator("#alerts-open tr", has_text="gas-surge")
-        assert "value 25,000.5 above the limit 20,000" in row.inner_text()
+        assert "value 25,000.5 Nm3 above the limit 20,000 Nm3" in row.inner_text()
         page.screenshot(path=OUT / "alerts-api-en.png", full_page=True)
     assert errors == []

@@ -117,6 +117,7 @@ def test_phone_pages_fit_the_screen(service: Service, base_url: str, lang: str) 
         assert page.locator("details.chart-table").count() == 4
         months = page.locator("details.chart-table").first
         months.locator("summary").click()
+        months.locator("tbody tr").first.wait_for()  # the table is built by the toggle event
         assert months.locator("tbody tr").count() == 2  # October and November 2026
         assert months.locator("thead th").count() == 4  # month, scope 1, 2 and 3
         # the navigation folds behind the menu button, which opens it
@@ -129,7 +130,7 @@ def test_phone_pages_fit_the_screen(service: Service, base_url: str, lang: str) 
         page.screenshot(path=OUT / f"layout-390-{lang}-menu.png")
         page.click("#nav-toggle")
         # the acknowledge button of the open alert is on screen, large enough to tap
-        button = page.locator("#alerts-open button[type=submit]").first
+        button = page.locator("#alerts-open a.small-button").first  # opens the alert to acknowledge
         button.scroll_into_view_if_needed()
         box = button.bounding_box()
         assert box is not None

@@ -164,3 +164,12 @@ def test_the_workspace_database_and_its_wal_are_readable_by_their_owner_only(
     finally:
         connection.close()
         engine.dispose()
+
+
+def test_a_nul_in_a_partner_name_is_refused_before_the_database(service: Service) -> None:
+    """PostgreSQL cannot store NUL in text: the API refuses it with 422, never a 500."""
+    client, csrf = service.login(service.users["admin"])
+    for field in ("name", "organization"):
+        body = {"name": "Buyer", "organization": "Buyer Co"} | {field: "a\x00b"}
+        response = client.post("/api/v1/pact/partners", json=body, headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 422, response.text

@@ -270,25 +270,34 @@ def test_workbook_is_in_chinese_with_numbers_and_the_declaration(reports, tmp_pa
     assert last[-1] == pytest.approx(reports["tangshan"]["totals"]["ets_direct_co2"])
 
 
-def test_a_flow_the_dataset_comes_to_hold_is_taken_from_it_once(demo, reports) -> None:
-    """Once the inventory holds the purchased pig iron, its source is used, not the supplement."""
+def test_a_flow_the_dataset_holds_is_taken_from_it_and_a_missing_one_from_the_entities(
+    demo, reports
+) -> None:
+    """The demo inventory holds the purchased pig iron: its source is used, not the entities
+    file's supplement. Without that source the supplement stands in, marked as such, and the
+    ETS total is the same."""
     _, _, entities = demo
-    data = yaml.safe_load(INVENTORY.read_text("utf-8"))
-    data["facilities"][0]["sources"].append(
-        {"id": "bought-pig-iron", "method": "process", "material": "pig_iron",
-         "activity": {"quantity": 30000, "unit": "t"}}
-    )  # fmt: skip
-    inventory = parse_inventory(yaml.safe_dump(data, allow_unicode=True))
-    (doc, _) = build_china_2025_reports(entities.entities, inventory, account(inventory))
+    doc = reports["tangshan"]
     rows = [r for r in doc["tables"]["materials"]["rows"] if r["material"] == "生铁"]
     assert [(r["source"], r["process"], r["direction"]) for r in rows] == [
         ("bought-pig-iron", "炼钢", "输入"),
         ("merchant-pig-iron", "炼铁", "输出"),
     ]
     assert "企业数据集未含" not in rows[0]["ad_source"]
-    assert doc["totals"]["ets_direct_co2"] == pytest.approx(
-        reports["tangshan"]["totals"]["ets_direct_co2"]
-    )
+
+    data = yaml.safe_load(INVENTORY.read_text("utf-8"))
+    sources = data["facilities"][0]["sources"]
+    data["facilities"][0]["sources"] = [s for s in sources if s["id"] != "bought-pig-iron"]
+    assert len(data["facilities"][0]["sources"]) == len(sources) - 1
+    without = parse_inventory(yaml.safe_dump(data, allow_unicode=True))
+    (fallback, _) = build_china_2025_reports(entities.entities, without, account(without))
+    bought = [
+        r
+        for r in fallback["tables"]["materials"]["rows"]
+        if r["material"] == "生铁" and r["direction"] == "输入"
+    ]
+    assert len(bought) == 1 and "企业数据集未含" in bought[0]["ad_source"]
+    assert fallback["totals"]["ets_direct_co2"] == pytest.approx(doc["totals"]["ets_direct_co2"])
 
 
 def test_the_inventory_comparison_closes_source_by_source(demo, reports) -> None:

@@ -17,6 +17,7 @@ The monitoring plan report is built from the organization's latest plan version 
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -210,19 +211,48 @@ def _cbam_document(
     step(10, "finding the installation's CBAM input")
     text, name = _kept_inventory(engine, organization_id, job)
     facilities = {f.name or f.id for f in parse_inventory(text, file=name).facilities}
-    for kept_name, body in operations.kept_documents(engine, CBAM_INPUT_MEDIA_TYPE):
-        try:
-            data = load_cbam_input(Path(kept_name), text=body.decode("utf-8"))
-        except (CarbonlinkError, UnicodeDecodeError):
-            continue
-        if data.installation.name in facilities:
-            step(40, "computing the specific embedded emissions")
-            return build_communication(data, compute_see(data))
+    kept = operations.kept_documents(engine, CBAM_INPUT_MEDIA_TYPE)
+    with tempfile.TemporaryDirectory(prefix="carbonlink-cbam-") as tmp:
+        # The kept inputs side by side, as they were written: one may name another
+        # (`cbam: FILE`), and one linked to an enterprise dataset reads the run's own inventory
+        # under the file name it gives, so the communication states the run's figures.
+        folder = Path(tmp)
+        for kept_name, body in kept:
+            (folder / Path(kept_name).name).write_bytes(body)
+        for kept_name, body in kept:
+            path = folder / Path(kept_name).name
+            linked = _dataset_file(body)
+            if linked is not None:
+                target = (folder / linked).resolve()
+                if not target.is_relative_to(folder.resolve()):
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, "utf-8")
+            try:
+                data = load_cbam_input(path)
+            except CarbonlinkError:
+                continue
+            if data.installation.name in facilities:
+                step(40, "computing the specific embedded emissions")
+                return build_communication(data, compute_see(data))
     raise InputError(
         f"no CBAM input is kept for the facilities of run {job.period}",
         record=job.period,
         hint="keep the installation's CBAM input in the workspace (as carbonlink demo does)",
     )
+
+
+def _dataset_file(body: bytes) -> str | None:
+    """The enterprise dataset a CBAM input names (``dataset: {file: …}``), if any."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(body.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return None
+    link = raw.get("dataset") if isinstance(raw, dict) else None
+    wanted = link.get("file") if isinstance(link, dict) else None
+    return wanted if isinstance(wanted, str) and wanted else None
 
 
 def _plan_document(

@@ -166,8 +166,12 @@ def _with_worker(inner: Callable[[Any], Any], worker: OwnersWorker, interval: fl
 
 # -- models ------------------------------------------------------------------------------------
 class PartnerIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Appliance Co purchasing"])
-    organization: str = Field(min_length=1, max_length=200, examples=["Appliance Co"])
+    name: str = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00]*$", examples=["Appliance Co purchasing"]
+    )
+    organization: str = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00]*$", examples=["Appliance Co"]
+    )
     client_id: str | None = Field(
         default=None,
         pattern=CLIENT_ID,
