@@ -48,6 +48,8 @@ from carbonlink.api.routes import (
     overview,
     pact_admin,
     pages,
+    period_pages,
+    periods,
     plans,
     portal,
     readings,
@@ -218,12 +220,14 @@ def create_app(
         plans,
         imports,
         activity,
+        periods,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)
     app.include_router(supply.router)
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
+    app.include_router(period_pages.router)
     app.include_router(data_pages.router)
     app.include_router(file_receipts.router)
     app.include_router(pact_admin.router)
