@@ -151,3 +151,28 @@ def test_roles_are_refused_before_the_body_is_read_and_others_see_nothing(
     assert other.get(f"/periods/{pid}").status_code == 404
     empty = editor.post(f"/api/v1/periods/{pid}/comments", json={"body": "checked"})
     assert empty.status_code == 422 and "no run" in empty.json()["detail"]
+
+
+def test_the_demo_ships_its_inventory_as_a_period_in_review(
+    store_service: Service, engine: sa.Engine
+) -> None:
+    from carbonlink.demo.service import submit_for_review
+    from carbonlink.domain.engine import account
+    from carbonlink.domain.inventory import Inventory
+    from carbonlink.store import results
+
+    document = steelmaking_2025()
+    inventory = Inventory.model_validate(document)
+    saved = results.save_inventory(
+        engine, DEMO_ORG_ID, account(inventory).to_dict(), results.settings_hash(inventory)
+    )
+    submit_for_review(engine, inventory.model_dump(mode="json"), saved.id)
+    submit_for_review(engine, inventory.model_dump(mode="json"), saved.id)  # a second demo run
+    [period] = [
+        p for p in periods.periods_of(engine, DEMO_ORG_ID) if p.period_start == "2025-01-01"
+    ]
+    assert period.state == "in_review"
+    [run] = periods.runs_of(engine, period.id)
+    assert run.inventory_id == saved.id and run.submitted_by == "李工程师"
+    approved = as_user(store_service, "auditor").post(f"/api/v1/periods/{period.id}/approve")
+    assert approved.status_code == 200 and approved.json()["runs"][0]["ledger_index"] is not None

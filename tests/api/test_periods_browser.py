@@ -51,6 +51,7 @@ def test_compute_review_approve_lock_and_restate_a_period(
         page.click("#period-close-link")
         page.wait_for_url(f"{store_url}/periods")
         assert "草稿" in page.locator("#period-list").inner_text()
+        page.screenshot(path=OUT / "periods-zh.png", full_page=True)
         page.click(f"#period-list a[href='/periods/{pid}']")
         page.wait_for_url(f"{store_url}/periods/{pid}")
         _click(page, "compute")
@@ -81,6 +82,9 @@ def test_compute_review_approve_lock_and_restate_a_period(
         _click(page, "submit")
         page.wait_for_selector("#period-state >> text=审核中")
         assert periods.runs_of(engine, pid)[0].submitted_by == "Test editor"
+        page.goto(f"{store_url}/periods/{pid}?lang=en")
+        page.screenshot(path=OUT / "period-review-en.png", full_page=True)
+        page.goto(f"{store_url}/periods/{pid}?lang=zh")
         assert page.locator("#approve").count() == 0  # an editor does not approve
         page.screenshot(path=OUT / "period-review-zh.png", full_page=True)
 
@@ -97,6 +101,7 @@ def test_compute_review_approve_lock_and_restate_a_period(
         assert f"账本条目 {approved.ledger_index}" in reviewer.locator("#receipt").inner_text()
         _click(reviewer, "lock")
         reviewer.wait_for_selector("#period-state >> text=已锁定")
+        reviewer.screenshot(path=OUT / "period-locked-zh.png", full_page=True)
         locked = periods.period_of(engine, DEMO_ORG_ID, pid)
         assert locked is not None and locked.state == "locked"
         late = editor_api.post(
