@@ -102,6 +102,9 @@ def test_compute_review_approve_lock_and_restate_a_period(
         _click(reviewer, "lock")
         reviewer.wait_for_selector("#period-state >> text=已锁定")
         reviewer.screenshot(path=OUT / "period-locked-zh.png", full_page=True)
+        reviewer.set_viewport_size({"width": 390, "height": 844})
+        reviewer.screenshot(path=OUT / "period-locked-zh-390.png", full_page=True)
+        reviewer.set_viewport_size({"width": 1440, "height": 900})
         locked = periods.period_of(engine, DEMO_ORG_ID, pid)
         assert locked is not None and locked.state == "locked"
         late = editor_api.post(
