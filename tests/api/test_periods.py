@@ -149,6 +149,12 @@ def test_roles_are_refused_before_the_body_is_read_and_others_see_nothing(
     assert other.post(f"/api/v1/periods/{pid}/runs").status_code == 404
     assert other.get("/api/v1/periods").json() == []
     assert other.get(f"/periods/{pid}").status_code == 404
+    refused = viewer.post(f"/api/v1/periods/{pid}/copies", json={})
+    assert refused.status_code == 403
+    backwards = editor.post(
+        f"/api/v1/periods/{pid}/copies", json={"start": "2026-12-31", "end": "2026-01-01"}
+    )
+    assert backwards.status_code == 422 and "ends before it starts" in backwards.text
     empty = editor.post(f"/api/v1/periods/{pid}/comments", json={"body": "checked"})
     assert empty.status_code == 422 and "no run" in empty.json()["detail"]
 

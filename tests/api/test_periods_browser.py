@@ -125,6 +125,21 @@ def test_compute_review_approve_lock_and_restate_a_period(
         history = admin.locator("#run-history").inner_text()
         assert "Restated" in history and "Supplier corrected the December invoice" in history
         admin.screenshot(path=OUT / "period-restated-en.png", full_page=True)
+        # the next year is opened from this one, in the page
+        admin.fill("#open-period input[name=start]", "2026-01-01")
+        admin.fill("#open-period input[name=end]", "2026-12-31")
+        _click(admin, "open-period")
+        admin.wait_for_selector("#period-state >> text=Draft")
+        opened = [
+            p for p in periods.periods_of(engine, DEMO_ORG_ID) if p.period_end == "2026-12-31"
+        ]
+        assert [(p.period_start, p.created_by, p.state) for p in opened] == [
+            ("2026-01-01", "Test admin", "draft")
+        ]
+        origin = periods.period_of(engine, DEMO_ORG_ID, pid)
+        assert origin is not None
+        assert opened[0].document["facilities"] == origin.document["facilities"]
+        assert admin.url.endswith(f"/periods/{opened[0].id}")
         admin.goto(f"{store_url}/periods?lang=en")
         admin.screenshot(path=OUT / "periods-en.png", full_page=True)
     assert errors == []

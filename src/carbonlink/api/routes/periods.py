@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from carbonlink.api.deps import Admin, Caller, Context, Reader, ServiceContext, Writer, requires
 from carbonlink.api.period_close import compute_run, run_changes
@@ -132,6 +132,17 @@ class ReopenIn(ApiModel):
     )
 
 
+class RangeIn(ApiModel):
+    start: date = Field(examples=["2026-01-01"], description="First day of the new period.")
+    end: date = Field(examples=["2026-12-31"], description="Last day of the new period.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeIn:
+        if self.end < self.start:
+            raise ValueError("the period ends before it starts: give an end on or after the start")
+        return self
+
+
 def _period(ctx: ServiceContext, caller: Principal, period_id: str) -> periods.Period:
     found = periods.period_of(ctx.engine, caller.organization_id, period_id)
     if found is None:
@@ -212,6 +223,21 @@ def open_period(
     where their activity comes from (a quantity, a meter, or values entered by hand).
     """
     document = inventory.model_dump(mode="json")
+    return period_out(
+        periods.open_period(ctx.engine, caller.organization_id, document, caller.display_name)
+    )
+
+
+@router.post(
+    "/periods/{period_id}/copies", response_model=PeriodOut, status_code=201, responses=WRITE,
+    tags=["periods"],
+)  # fmt: skip
+def open_like(period_id: str, body: RangeIn, caller: Writer, ctx: Context) -> dict[str, Any]:
+    """Open another period with this period's inventory document and new dates."""
+    document = _period(ctx, caller, period_id).document | {
+        "period": {"start": body.start.isoformat(), "end": body.end.isoformat()}
+    }
+    Inventory.model_validate(document)
     return period_out(
         periods.open_period(ctx.engine, caller.organization_id, document, caller.display_name)
     )
