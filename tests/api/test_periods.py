@@ -147,6 +147,8 @@ def test_roles_are_refused_before_the_body_is_read_and_others_see_nothing(
     assert again.status_code == 422 and "open already" in again.json()["detail"]
     assert other.get(f"/api/v1/periods/{pid}").status_code == 404
     assert other.post(f"/api/v1/periods/{pid}/runs").status_code == 404
+    copy = {"start": "2026-01-01", "end": "2026-12-31"}
+    assert other.post(f"/api/v1/periods/{pid}/copies", json=copy).status_code == 404
     assert other.get("/api/v1/periods").json() == []
     assert other.get(f"/periods/{pid}").status_code == 404
     refused = viewer.post(f"/api/v1/periods/{pid}/copies", json={})
