@@ -184,3 +184,22 @@ def test_the_demo_ships_its_inventory_as_a_period_in_review(
     assert run.inventory_id == saved.id and run.submitted_by == "李工程师"
     approved = as_user(store_service, "auditor").post(f"/api/v1/periods/{period.id}/approve")
     assert approved.status_code == 200 and approved.json()["runs"][0]["ledger_index"] is not None
+
+
+def test_a_reviewer_returns_a_run_with_a_comment_and_it_is_computed_again(
+    store_service: Service, engine: sa.Engine
+) -> None:
+    editor, auditor = as_user(store_service, "editor"), as_user(store_service, "auditor")
+    pid = editor.post("/api/v1/periods", json=steelmaking_2025()).json()["id"]
+    assert editor.post(f"/api/v1/periods/{pid}/submit").status_code == 422  # nothing computed
+    editor.post(f"/api/v1/periods/{pid}/runs")
+    editor.post(f"/api/v1/periods/{pid}/submit")
+    said = auditor.post(f"/api/v1/periods/{pid}/comments", json={"body": "March is missing"})
+    assert said.status_code == 201 and said.json()["author"] == "Test auditor"
+    assert editor.post(f"/api/v1/periods/{pid}/return").status_code == 403
+    returned = auditor.post(f"/api/v1/periods/{pid}/return").json()
+    assert returned["state"] == "draft" and returned["runs"][0]["submitted_by"] is None
+    again = editor.post(f"/api/v1/periods/{pid}/runs").json()
+    assert [r["state"] for r in again["runs"]] == ["draft", "superseded"]
+    assert again["changes"] == []  # same stored data, same lines
+    assert [c.body for c in periods.comments_of(engine, pid)] == ["March is missing"]
