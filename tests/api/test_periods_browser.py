@@ -90,7 +90,9 @@ def test_compute_review_approve_lock_and_restate_a_period(
 
         reviewer = new_page(browser, errors)
         log_in(reviewer, store_url, store_service.users["auditor"])
-        reviewer.goto(f"{store_url}/periods/{pid}")
+        reviewer.click("#period-close-link")  # the overview now shows the saved run
+        reviewer.click(f"#period-list a[href='/periods/{pid}']")
+        reviewer.wait_for_url(f"{store_url}/periods/{pid}")
         _click(reviewer, "approve")
         reviewer.wait_for_selector("#receipt")
         approved = periods.runs_of(engine, pid)[0]
