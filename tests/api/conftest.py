@@ -148,6 +148,7 @@ def build_service(
     key = accounts.create_api_key(DEMO_ORG_ID, "demo-seed ERP export", "editor")
     service.ids["key_id"] = api_key_id(engine, key) or ""
     service.ids["client_id"] = accounts.create_client(DEMO_ORG_ID, "demo-seed gateway", "editor")[0]
+    service.ids["period_id"] = seed_demo_period(engine)
     return service
 
 
@@ -195,6 +196,18 @@ def seed_demo_monitoring(engine: sa.Engine, tmp_path: Path) -> dict[str, str]:
     results.save_monitoring(engine, DEMO_ORG_ID, monitoring, {"inventory result": str(report)})
     [alert] = [a for a in results.alerts_of(engine, DEMO_ORG_ID) if a.rule_id == "gas-below-450"]
     return {"alert_id": str(alert.id), "label": "inventory result"}
+
+
+def seed_demo_period(engine: sa.Engine) -> str:
+    """A reporting period (2024) of the demo organization, not computed yet."""
+    import copy
+
+    from carbonlink.api.routes.inventories import INVENTORY_EXAMPLE
+    from carbonlink.store import periods
+
+    document = copy.deepcopy(INVENTORY_EXAMPLE)
+    document["period"] = {"start": "2024-01-01", "end": "2024-12-31"}
+    return periods.open_period(engine, DEMO_ORG_ID, document, "seed").id
 
 
 @functools.cache

@@ -282,6 +282,12 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
             "scopes": ["scope1"],
             "boundary": "x",
         },
+        ("POST", "/api/v1/periods/{period_id}/reopen"): {"reason": "restated"},
+        ("POST", "/api/v1/periods/{period_id}/comments"): {"body": "x"},
+        ("POST", "/api/v1/periods/{period_id}/copies"): {
+            "start": "2027-01-01",
+            "end": "2027-12-31",
+        },
         ("POST", "/api/v1/supply-chain/footprints/compute"): {
             "period_start": "2025-01-01",
             "period_end": "2026-01-01",

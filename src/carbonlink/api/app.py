@@ -51,6 +51,8 @@ from carbonlink.api.routes import (
     overview,
     pact_admin,
     pages,
+    period_pages,
+    periods,
     plans,
     portal,
     readings,
@@ -228,6 +230,7 @@ def create_app(
         plans,
         imports,
         activity,
+        periods,
     ):
         app.include_router(resource.router)
     app.include_router(ledger.router)
@@ -236,6 +239,7 @@ def create_app(
     app.include_router(report_jobs.pages)
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
+    app.include_router(period_pages.router)
     app.include_router(data_pages.router)
     app.include_router(file_receipts.router)
     app.include_router(pact_admin.router)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 from fastapi import FastAPI
 
 from carbonlink.api import results
@@ -54,12 +55,14 @@ def save_demo_results(
     engine = store.engine
     first_text = inventories[0][0].read_text("utf-8")
     name = parse_inventory(first_text, file=str(inventories[0][0])).organization
-    for path, computation in inventories:
+    for number, (path, computation) in enumerate(inventories):
         inventory = parse_inventory(path.read_text("utf-8"), file=str(path))
         results.register_inventory(store, DEMO_ORG_ID, name, inventory)
-        results.save_inventory(
+        saved = results.save_inventory(
             engine, DEMO_ORG_ID, computation.to_dict(), results.settings_hash(inventory)
         )
+        if number == 0:
+            submit_for_review(engine, inventory.model_dump(mode="json"), saved.id)
     meter_id = monitoring["metered_works"]["meter"]
     opened = 0
     meter = store.meter(meter_id)
@@ -109,6 +112,23 @@ def save_demo_results(
         {label: workspace_path(path, workspace) for label, path in outputs.items()},
     )
     return {"alerts": opened, "open": open_alert_count(engine, DEMO_ORG_ID)}
+
+
+def submit_for_review(engine: sa.Engine, document: dict[str, Any], inventory_id: str) -> None:
+    """Open the enterprise inventory's period with its computed run, submitted for review by
+    the demo's engineer, so that the auditor finds a period to approve."""
+    from carbonlink.store import periods
+
+    engineer = DEMO_USERS[1][2]
+    for stale in periods.periods_of(engine, DEMO_ORG_ID):
+        if (stale.period_start, stale.period_end) == (
+            document["period"]["start"],
+            document["period"]["end"],
+        ):
+            return
+    period = periods.open_period(engine, DEMO_ORG_ID, document, engineer)
+    periods.add_run(engine, period, inventory_id, engineer)
+    periods.submit(engine, period, engineer, engineer)
 
 
 def set_demo_users(app: FastAPI, password: str) -> list[tuple[str, str]]:

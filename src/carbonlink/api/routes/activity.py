@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, UploadFile
@@ -31,6 +31,7 @@ from carbonlink.store.data_entry import (
     add_activity,
     is_superseded,
 )
+from carbonlink.store.periods import refuse_locked
 
 router = APIRouter(prefix=PREFIX)
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
@@ -161,6 +162,22 @@ def _evidence(ctx: ServiceContext, sha256: str | None) -> tuple[str, str, int] |
     return sha256, document.name, found[0].index
 
 
+def _refuse_locked_month(
+    ctx: ServiceContext, caller: Principal, source_id: str, month: str
+) -> None:
+    """Refuse a value for a month of which a locked period covers a day."""
+    if not PERIOD.match(month):
+        return
+    first = date(int(month[:4]), int(month[5:]), 1)
+    record = f"source {source_id}, {month}"
+    days = (first + timedelta(days=n) for n in range(31))
+    refuse_locked(
+        ctx.engine,
+        caller.organization_id,
+        ((day.isoformat(), record) for day in days if day.month == first.month),
+    )
+
+
 def _subject(sha256: str) -> str:
     return f"report:evidence-{sha256}"
 
@@ -214,8 +231,12 @@ def list_activity(caller: Reader, ctx: Context) -> list[ActivityOut]:
     tags=["activity"],
 )
 def enter_activity(body: ActivityIn, caller: Writer, ctx: Context) -> ActivityOut:
-    """Enter a source's activity for a month (fuel burnt, material used, tonnes produced)."""
+    """Enter a source's activity for a month (fuel burnt, material used, tonnes produced).
+
+    Refused for a month of a locked period: it is reopened for restatement first.
+    """
     _check_unit(ctx, caller, body.source_id, body.unit)
+    _refuse_locked_month(ctx, caller, body.source_id, body.period)
     entry = add_activity(
         ctx.engine,
         caller.organization_id,
@@ -251,6 +272,7 @@ def correct_activity(
             hint="correct the current value (reload the list)",
         )
     _check_unit(ctx, caller, old.source_id, body.unit)
+    _refuse_locked_month(ctx, caller, old.source_id, old.period)
     evidence = _evidence(ctx, body.evidence_sha256)
     if evidence is None and old.evidence_sha256 is not None:
         evidence = (old.evidence_sha256, old.evidence_name or "", old.evidence_ledger_index or 0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +21,7 @@ from carbonlink.ingest.validation import check_posted_rows, stored_windows
 from carbonlink.ledger import Ledger
 from carbonlink.provenance import record_posted_batch
 from carbonlink.store import Store
+from carbonlink.store.periods import refuse_locked
 
 MAX_BATCH = 10_000
 
@@ -109,6 +112,23 @@ def accept_rows(
     )
     errors = [RowError(index=r.index, meter_id=r.meter_id, error=r.reason) for r in checked.refused]
     return checked.readings, errors, checked.rejected
+
+
+def local_days(
+    good: list[Reading], caller: Principal, ctx: ServiceContext
+) -> Iterator[tuple[str, str]]:
+    """(local day, record) of each reading, in its facility's time zone, for the period lock."""
+    zones: dict[str, ZoneInfo] = {}
+    for reading in good:
+        zone = zones.get(reading.meter_id)
+        if zone is None:
+            meter = ctx.data.meter(caller.organization_id, reading.meter_id)
+            facility = (
+                ctx.data.facility(caller.organization_id, meter.facility_id) if meter else None
+            )
+            zone = zones[reading.meter_id] = ZoneInfo(facility.timezone if facility else "UTC")
+        day = reading.ts.astimezone(zone).date().isoformat()
+        yield day, f"meter {reading.meter_id} at {reading.ts.isoformat()}"
 
 
 def store_posted(
@@ -213,6 +233,7 @@ def post_readings(
     a rule broken opens one alert, which closes when a later reading clears it.
     """
     good, errors, rejected = accept_rows(batch.readings, batch.batch_id, caller, ctx)
+    refuse_locked(ctx.engine, caller.organization_id, local_days(good, caller, ctx))
     stored = store_posted(batch.readings, batch.batch_id, good, rejected, caller, ctx)
     return BatchResult(
         received=len(batch.readings),

@@ -9,6 +9,7 @@ import carbonlink.exchange.schema  # noqa: F401  (registers the PACT tables on t
 from carbonlink.ledger.schema import metadata as ledger_metadata
 from carbonlink.store.accounts_schema import accounts_metadata
 from carbonlink.store.data_entry_schema import data_entry_metadata
+from carbonlink.store.periods_schema import periods_metadata
 from carbonlink.store.results_schema import results_metadata
 from carbonlink.store.schema import metadata as store_metadata
 
@@ -19,6 +20,7 @@ target_metadata: list[MetaData] = [
     accounts_metadata,
     results_metadata,
     data_entry_metadata,
+    periods_metadata,
 ]
 
 config = context.config
