@@ -21,6 +21,7 @@ from carbonlink.commands import ledger as ledger_commands
 from carbonlink.commands import monitor as monitor_commands
 from carbonlink.commands import pact as pact_commands
 from carbonlink.commands import report as report_commands
+from carbonlink.commands import suppliers as suppliers_commands
 from carbonlink.commands import users as users_commands
 from carbonlink.commands import workspace as workspace_commands
 from carbonlink.commands.account import account_command
@@ -125,6 +126,7 @@ app.command()(serve)
 app.command("backup")(backup_commands.backup)
 app.command("restore")(backup_commands.restore)
 app.add_typer(users_commands.app, name="users")
+app.add_typer(suppliers_commands.app, name="suppliers")
 
 
 def main() -> None:
