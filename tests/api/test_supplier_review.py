@@ -20,8 +20,10 @@ import sqlalchemy as sa
 from browser_support import chromium, log_in, new_page
 from test_portal_pages import PASSWORD, accept, client_ids, register
 
+from carbonlink.domain.footprint import DeclaredUnit, Product
 from carbonlink.exchange.reminders import remind_due_requests
 from carbonlink.exchange.repository import ExchangeRepository
+from carbonlink.footprints.store import ProductStore
 from carbonlink.store.supplier_requests import terms_of
 
 if TYPE_CHECKING:
@@ -56,6 +58,13 @@ def _answers(engine: sa.Engine, supplier: str, event_id: str) -> list[float]:
     ]
 
 
+def _latest_pf_id(engine: sa.Engine, supplier: str, event_id: str) -> str:
+    rows = ExchangeRepository(engine, organization_id=DEMO).events(
+        partner=supplier, direction="received", request_event_id=event_id
+    )
+    return str(json.loads(rows[-1]["document"])["data"]["pfs"][0]["id"])
+
+
 @pytest.fixture
 def supplier(service: Service, engine: sa.Engine) -> str:
     """A portal supplier of the demo organization with its account set up; its client id."""
@@ -71,6 +80,9 @@ def test_ask_preview_send_return_revise_accept(
     service: Service, engine: sa.Engine, supplier: str, base_url: str
 ) -> None:
     due = date.today() + timedelta(days=10)
+    ProductStore(engine, DEMO).save_products(
+        [Product("slab", "Stainless slab", DeclaredUnit.KILOGRAM, 1.0)]
+    )
     errors: list[str] = []
     with chromium() as browser:
         lead = new_page(browser, errors)
@@ -153,6 +165,15 @@ def test_ask_preview_send_return_revise_accept(
         assert "accepted" in lead.locator(f"#r-{event_id} [data-state]").inner_text()
         lead.screenshot(path=f"{SHOTS}/lead-supplier-accepted-en.png", full_page=True)
         assert terms_of(engine, DEMO)[event_id].review == "accepted"
+        # the accepted footprint goes into a product's bill of materials
+        place = lead.locator(f"#r-{event_id} [data-place]")
+        place.locator("select[name=product]").select_option("slab")
+        place.locator("input[name=quantity]").fill("0.02")
+        place.locator("button[type=submit]").click()
+        lead.wait_for_url(f"{base_url}/supply-chain/products/slab")
+        [line] = ProductStore(engine, DEMO).bom("slab")
+        assert (line.kind, line.quantity, line.supplier_client_id) == ("purchased", 0.02, supplier)
+        assert line.supplier_pf_id == _latest_pf_id(engine, supplier, event_id)
 
         stale.fill("#answer [name=site_fossil_t]", "11000")
         stale.click("#send-button")

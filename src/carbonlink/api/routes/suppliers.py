@@ -7,6 +7,7 @@ and reason. Only roles with ``write`` may invite; the role is checked before the
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from carbonlink.api.problems import NotFoundError, problem_responses
 from carbonlink.api.routes.pages import _language, _render
 from carbonlink.api.routes.portal import (
     MAX_UPLOAD_BYTES,
+    _answer,
     _check_csrf,
     _lead,
     _lead_page,
@@ -33,11 +35,13 @@ from carbonlink.api.routes.portal import (
 )
 from carbonlink.api.security import Principal, invitations_of, invite_supplier
 from carbonlink.errors import InputError
+from carbonlink.exchange.pact import parse_product_footprint, supplier_footprint
 from carbonlink.exchange.portal import register_supplier, requests_for_supplier
 from carbonlink.exchange.repository import Partner
 from carbonlink.exchange.supplier_roster import RosterError, read_roster
+from carbonlink.footprints.store import BomLine, ProductStore
 from carbonlink.monitor.notify import NotificationError
-from carbonlink.store.supplier_requests import RequestTerms, record_review, terms_of
+from carbonlink.store.supplier_requests import ACCEPTED, RequestTerms, record_review, terms_of
 
 router = APIRouter()
 pages = APIRouter(include_in_schema=False)
@@ -212,6 +216,7 @@ def _supplier_page(
         rows=rows,
         terms=terms,
         invitations=invitations,
+        products=ProductStore(ctx.engine, caller.organization_id).products(),
         today=date.today(),
         error=error,
     )
@@ -370,3 +375,59 @@ def create_portal_request_api(
         spend=body.spend,
     )
     return PortalRequestOut(request_event_id=event_id)
+
+
+# placing an accepted footprint in a bill of materials ----------------------------------------
+def place_in_bom(
+    ctx: ServiceContext, caller: Principal, event_id: str, product_key: str, quantity: float
+) -> None:
+    """Add the accepted footprint of a request to a product's BOM (or set its quantity there),
+    keeping the BOM's other lines."""
+    terms = terms_of(ctx.engine, caller.organization_id, [event_id]).get(event_id)
+    if terms is None:
+        raise NotFoundError("request not found", record=event_id)
+    if terms.review != ACCEPTED:
+        raise InputError(
+            "accept the footprint before placing it in a bill of materials", record=event_id
+        )
+    store = ProductStore(ctx.engine, caller.organization_id)
+    if store.product(product_key) is None:
+        raise InputError(f"no product {product_key!r}", hint="choose one of your products")
+    if not quantity > 0 or quantity == float("inf"):
+        raise InputError("the quantity must be a positive number", record=product_key)
+    answer = _answer(_repository(ctx, caller), terms.partner_id, event_id)
+    assert answer is not None  # an accepted request has been answered
+    pf = parse_product_footprint(json.dumps(answer["pf"]))
+    line = BomLine.purchased(
+        str(pf.id),
+        quantity,
+        supplier_footprint(pf).declared_unit,
+        supplier=terms.partner_id,
+        product_id=pf.product_ids[0] if pf.product_ids else None,
+    )
+    lines = [old for old in store.bom(product_key) if old.supplier_pf_id != line.supplier_pf_id]
+    store.save_bom(product_key, [*lines, line])
+
+
+@pages.post("/supply-chain/portal/requests/{event_id}/bom")
+async def place_in_bom_page(event_id: str, request: Request, ctx: Context) -> Response:
+    caller = _lead(request, ctx)
+    async with request.form(max_files=0, max_fields=10) as form:
+        _check_csrf(caller, str(form.get("csrf_token", "")))
+        product_key = str(form.get("product", ""))[:128]
+        quantity = str(form.get("quantity", ""))[:40]
+    terms = terms_of(ctx.engine, caller.organization_id, [event_id]).get(event_id)
+    if terms is None:
+        raise NotFoundError("request not found", record=event_id)
+    partner = _portal_supplier(ctx, caller, terms.partner_id)
+    try:
+        amount = float(quantity.replace(",", "")) if quantity.strip() else float("nan")
+        place_in_bom(ctx, caller, event_id, product_key, amount)
+    except ValueError:
+        fmt = formatter(ctx.catalogues, _language(request, caller))
+        message = fmt.gettext("the quantity must be a positive number")
+        return _supplier_page(request, ctx, caller, partner, 422, message)
+    except InputError as exc:
+        fmt = formatter(ctx.catalogues, _language(request, caller))
+        return _supplier_page(request, ctx, caller, partner, 422, fmt.gettext(exc.message))
+    return RedirectResponse(f"/supply-chain/products/{product_key}", status_code=303)
