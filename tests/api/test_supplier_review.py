@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
-from browser_support import chromium, log_in, new_page
+from browser_support import OUT, chromium, log_in, new_page
 from test_portal_pages import PASSWORD, accept, client_ids, register
 
 from carbonlink.domain.footprint import DeclaredUnit, Product
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from conftest import Service
 
 DEMO = "org-demo-steel"
-SHOTS = "/work/shots/suppliers"
 ALLOY_URN = "urn:pact:alloy.test:product-id:FECR-HC"
 FIRST = 14_500_000 / 2_400_000 + 2.1 * 0.05
 REVISED = 12_000_000 / 2_400_000 + 2.1 * 0.05
@@ -111,7 +110,7 @@ def test_ask_preview_send_return_revise_accept(
         seller.wait_for_url(f"{base_url}/portal")
         assert due.isoformat() in seller.locator("#open").inner_text()
         assert "含铬矿运输" in seller.locator("#open").inner_text()
-        seller.screenshot(path=f"{SHOTS}/supplier-home-zh.png", full_page=True)
+        seller.screenshot(path=OUT / "suppliers-supplier-home-zh.png", full_page=True)
         seller.click("#open >> text=答复")
         seller.wait_for_selector("#answer")
         assert seller.locator("#terms [data-due]").inner_text() == due.isoformat()
@@ -122,7 +121,7 @@ def test_ask_preview_send_return_revise_accept(
         shown = float(seller.locator("#preview [data-pcf]").inner_text().replace(",", ""))
         assert shown == pytest.approx(FIRST, abs=5e-5)
         assert _answers(engine, supplier, event_id) == []  # a preview sends nothing
-        seller.screenshot(path=f"{SHOTS}/supplier-preview-zh.png", full_page=True)
+        seller.screenshot(path=OUT / "suppliers-supplier-preview-zh.png", full_page=True)
         seller.click("#send-button")
         seller.wait_for_selector("#result")
         assert _answers(engine, supplier, event_id) == [pytest.approx(FIRST, rel=1e-6)]
@@ -133,7 +132,7 @@ def test_ask_preview_send_return_revise_accept(
         lead.wait_for_url(f"{base_url}/supply-chain/portal/suppliers/{supplier}")
         article = lead.locator(f"#r-{event_id}")
         assert "待审核" in article.locator("[data-state]").inner_text()
-        lead.screenshot(path=f"{SHOTS}/lead-supplier-page-zh.png", full_page=True)
+        lead.screenshot(path=OUT / "suppliers-lead-supplier-page-zh.png", full_page=True)
         article.locator("textarea[name=reason]").fill("场地排放应按 2025 年核查报告，12 000 t。")
         article.locator("button[value=return]").click()
         lead.wait_for_selector(f"#r-{event_id}")
@@ -143,7 +142,7 @@ def test_ask_preview_send_return_revise_accept(
         seller.goto(f"{base_url}/portal/requests/{event_id}")
         assert "12 000 t" in seller.locator("#returned [data-reason]").inner_text()
         seller.fill("#answer [name=site_fossil_t]", "12000")
-        seller.screenshot(path=f"{SHOTS}/supplier-returned-zh.png", full_page=True)
+        seller.screenshot(path=OUT / "suppliers-supplier-returned-zh.png", full_page=True)
         seller.click("#send-button")
         seller.wait_for_selector("#result")
         shown = float(seller.locator("#result [data-pcf]").inner_text().replace(",", ""))
@@ -163,7 +162,7 @@ def test_ask_preview_send_return_revise_accept(
         lead.locator(f"#r-{event_id} button[value=accept]").click()
         lead.wait_for_selector(f"#r-{event_id} [data-state]")
         assert "accepted" in lead.locator(f"#r-{event_id} [data-state]").inner_text()
-        lead.screenshot(path=f"{SHOTS}/lead-supplier-accepted-en.png", full_page=True)
+        lead.screenshot(path=OUT / "suppliers-lead-supplier-accepted-en.png", full_page=True)
         assert terms_of(engine, DEMO)[event_id].review == "accepted"
         # the accepted footprint goes into a product's bill of materials
         place = lead.locator(f"#r-{event_id} [data-place]")
@@ -186,7 +185,20 @@ def test_ask_preview_send_return_revise_accept(
         seller.goto(f"{base_url}/portal/requests/{event_id}?lang=en")
         assert "accepted this footprint" in seller.locator("#accepted").inner_text()
         assert seller.locator("#answer").count() == 0
-        seller.screenshot(path=f"{SHOTS}/supplier-accepted-en.png", full_page=True)
+        seller.screenshot(path=OUT / "suppliers-supplier-accepted-en.png", full_page=True)
+        # every page of the loop in both languages, at desk and phone widths
+        for page, name, path in (
+            (seller, "supplier-home", "/portal"),
+            (seller, "supplier-request", f"/portal/requests/{event_id}"),
+            (lead, "lead-supplier", f"/supply-chain/portal/suppliers/{supplier}"),
+            (lead, "lead-portal", "/supply-chain/portal"),
+        ):
+            for lang in ("zh", "en"):
+                for width in (1440, 390):
+                    page.set_viewport_size({"width": width, "height": 900})
+                    page.goto(f"{base_url}{path}?lang={lang}")
+                    shot = OUT / f"suppliers-{name}-{lang}-{width}.png"
+                    page.screenshot(path=shot, full_page=True)
     assert errors == []
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_support import chromium, log_in, new_page
+from browser_support import OUT, chromium, log_in, new_page
 
 from carbonlink.api.security import invitations_of
 from carbonlink.exchange.repository import ExchangeRepository
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from conftest import Service
 
 DEMO = "org-demo-steel"
-SHOTS = "/work/shots/suppliers"
 ROSTER = """name,email,organization,company_id
 Demo Coking Co.,sales@coke.example.cn,Demo Coking Group,urn:pact:coke.example.cn:company-id:1
 Demo Scrap Dealer,scrap-at-example,Demo Scrap,
@@ -63,7 +62,7 @@ def test_invite_suppliers_from_a_csv_in_the_browser(
         assert invited.count() == 2
         # no SMTP server here: each link is shown once, to be passed on
         assert "/portal/invite/" in invited.nth(0).locator("input").input_value()
-        page.screenshot(path=f"{SHOTS}/csv-invite-zh.png", full_page=True)
+        page.screenshot(path=OUT / "suppliers-csv-invite-zh.png", full_page=True)
         assert "Demo Lime Works" in page.locator("#suppliers").inner_text()
         # the same file again: both good rows are refused as invited already, nothing doubled
         page.goto(f"{base_url}/supply-chain/portal?lang=en")
@@ -73,7 +72,7 @@ def test_invite_suppliers_from_a_csv_in_the_browser(
         text = page.locator("#roster-refused").inner_text()
         assert text.count("has been invited already") == 2
         assert page.locator("#roster-invited").count() == 0
-        page.screenshot(path=f"{SHOTS}/csv-invite-again-en.png", full_page=True)
+        page.screenshot(path=OUT / "suppliers-csv-invite-again-en.png", full_page=True)
     assert errors == []
     assert _invited(service) == {
         "sales@coke.example.cn": "Demo Coking Co.",
