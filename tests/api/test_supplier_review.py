@@ -27,6 +27,8 @@ from carbonlink.footprints.store import ProductStore
 from carbonlink.store.supplier_requests import terms_of
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from conftest import Service
 
 DEMO = "org-demo-steel"
@@ -282,3 +284,25 @@ def test_review_through_the_api_and_roles(
     early = editor.post(url, json={"decision": "accept"}, headers={"X-CSRF-Token": csrf})
     assert early.status_code == 422 and "not answered" in early.text
     assert terms_of(engine, DEMO)[event_id].review is None
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the command, not the database
+def test_the_remind_command_records_each_reminder_once(
+    service: Service, engine: sa.Engine, supplier: str, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from carbonlink.cli import app
+
+    soon = _ask_api(service, supplier, date.today() + timedelta(days=1))
+    env = {
+        "CARBONLINK_WORKSPACE": str(tmp_path),
+        "CARBONLINK_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "CARBONLINK_SMTP_HOST": "",
+    }
+    first = CliRunner().invoke(app, ["suppliers", "remind", "--within", "3"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "Demo Ferroalloy Co." in first.output and "1 reminder(s)" in first.output
+    assert terms_of(engine, DEMO)[soon].reminded_at is not None
+    again = CliRunner().invoke(app, ["suppliers", "remind", "--within", "3"], env=env)
+    assert again.exit_code == 0 and "0 reminder(s)" in again.output
