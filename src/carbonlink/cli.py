@@ -121,6 +121,7 @@ def build_app() -> typer.Typer:
     from carbonlink.commands import monitor as monitor_commands
     from carbonlink.commands import pact as pact_commands
     from carbonlink.commands import report as report_commands
+    from carbonlink.commands import suppliers as suppliers_commands
     from carbonlink.commands import users as users_commands
     from carbonlink.commands import workspace as workspace_commands
     from carbonlink.commands.account import account_command
@@ -142,6 +143,7 @@ def build_app() -> typer.Typer:
     root.command("backup")(backup_commands.backup)
     root.command("restore")(backup_commands.restore)
     root.add_typer(users_commands.app, name="users")
+    root.add_typer(suppliers_commands.app, name="suppliers")
     return root
 
 

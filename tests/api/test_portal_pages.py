@@ -192,10 +192,18 @@ def test_supplier_answers_by_form_and_the_lead_sees_footprint_and_coverage(
     # 11 000 of 781 000 CNY = 1.408 %; the ferroalloy product itself is covered 100 %.
     coverage = lead.split('id="coverage"', 1)[1]
     assert "0.3%" in coverage and "1.4%" in coverage and "100.0%" in coverage
-    # A request takes one answer.
-    again = a.post(f"/portal/requests/{event}", data={**FORM, "csrf_token": _csrf(form.text)})
+    # A request takes answers until the lead accepts one; after that, none.
+    accepted = portal["lead"].post(
+        f"/supply-chain/portal/requests/{event}/review",
+        data={"csrf_token": portal["csrf"], "decision": "accept"},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303, accepted.text
+    again = a.post(
+        f"/portal/requests/{event}?lang=en", data={**FORM, "csrf_token": _csrf(form.text)}
+    )
     assert again.status_code == 422
-    assert "answered already" in again.text
+    assert "accepted this footprint: it can no longer be revised" in again.text
 
 
 def test_form_errors_name_the_field_and_keep_the_values(portal: dict[str, Any]) -> None:

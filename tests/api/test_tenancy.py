@@ -288,6 +288,14 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
             "start": "2027-01-01",
             "end": "2027-12-31",
         },
+        ("POST", "/api/v1/supply-chain/portal/requests/{event_id}/review"): {"decision": "accept"},
+        ("POST", "/api/v1/supply-chain/portal/requests"): {
+            "supplier": DEMO_IDS["client_id"],
+            "product_ids": ["urn:pact:x:1"],
+            "period_start": "2025-01-01",
+            "period_end": "2026-01-01",
+            "due_date": "2099-01-01",
+        },
         ("POST", "/api/v1/supply-chain/footprints/compute"): {
             "period_start": "2025-01-01",
             "period_end": "2026-01-01",

@@ -59,6 +59,7 @@ from carbonlink.api.routes import (
     report_jobs,
     setup_pages,
     supplier_index,
+    suppliers,
     supply,
     supply_api,
     targets,
@@ -245,6 +246,8 @@ def create_app(
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
     portal.install(app)
+    app.include_router(suppliers.pages)
+    app.include_router(suppliers.router)
     app.include_router(admin.router)
     app.include_router(supplier_index.router)
     app.include_router(supply_api.router)

@@ -220,10 +220,13 @@ def submit_activity_data(
     submission: ActivitySubmission,
     *,
     owner: DataOwner,
+    revise: bool = False,
 ) -> ProductFootprint:
     """A supplier answers a request from the portal with a footprint computed from its data.
 
-    Only the supplier the request is addressed to may answer it, and only once.
+    Only the supplier the request is addressed to may answer it, once; with ``revise`` (the
+    caller has checked that its customer has not accepted the answer) a fulfilled request takes
+    a new answer, which supersedes the earlier one.
     """
     mine = [r for r in requests_for_supplier(repository, supplier, open_only=False)]
     request = next((r for r in mine if r.event_id == request_event_id), None)
@@ -232,7 +235,7 @@ def submit_activity_data(
             f"request {request_event_id} is not addressed to {supplier}",
             hint="open one of your own requests in the portal",
         )
-    if request.status not in OPEN:
+    if request.status not in OPEN and not (revise and request.status == "fulfilled"):
         raise InputError(
             f"request {request_event_id} has been answered already ({request.status})",
             hint="a request takes exactly one answer",
@@ -258,7 +261,8 @@ def submit_activity_data(
         for r in repository.events(partner=supplier, direction="sent", type=REQUEST_CREATED)
         if r["event_id"] == request_event_id
     )
-    repository.set_event_status(row["id"], "fulfilled")
+    if row["status"] != "fulfilled":
+        repository.set_event_status(row["id"], "fulfilled")
     return footprint
 
 

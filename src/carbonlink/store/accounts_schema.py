@@ -153,3 +153,25 @@ portal_purchases = sa.Table(
     sa.PrimaryKeyConstraint("organization_id", "request_event_id"),
 )
 """What the lead enterprise buys of a requested product a year: the weights of its coverage."""
+
+supplier_requests = sa.Table(
+    "supplier_requests",
+    accounts_metadata,
+    sa.Column("organization_id", sa.String(64), nullable=False),
+    sa.Column("request_event_id", sa.String(64), nullable=False),
+    sa.Column("partner_id", sa.String(128), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False, comment="reference period asked for"),
+    sa.Column("period_end", sa.Date, nullable=False, comment="exclusive"),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("message", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("answer_fields", sa.Text, nullable=True, comment="JSON of the last answer's form"),
+    sa.Column("review", sa.String(16), nullable=True, comment="accepted or returned"),
+    sa.Column("review_reason", sa.Text, nullable=True),
+    sa.Column("reviewed_by", sa.String(64), nullable=True),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("review IS NULL OR review IN ('accepted','returned')", name="review_state"),
+    sa.PrimaryKeyConstraint("organization_id", "request_event_id"),
+)
+"""The terms of a portal request (period, due date, message), its reminder and its review."""

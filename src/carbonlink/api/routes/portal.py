@@ -16,7 +16,7 @@ import secrets
 import smtplib
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Annotated, Any
 
@@ -55,6 +55,7 @@ from carbonlink.exchange.pact import DataOwner, parse_product_footprint, supplie
 from carbonlink.exchange.portal import (
     Coverage,
     SupplierRequest,
+    compute_submission,
     create_supplier_request,
     register_supplier,
     requests_for_supplier,
@@ -74,8 +75,15 @@ from carbonlink.exchange.portal_sheet import (
 )
 from carbonlink.exchange.repository import ExchangeRepository, Partner
 from carbonlink.monitor.notify import NotificationError
+from carbonlink.store.supplier_requests import (
+    check_terms,
+    record_answer,
+    save_terms,
+    terms_of,
+)
 
 INVITE_CSRF_COOKIE = "carbonlink_invite_csrf"
+ACCEPTED_ALREADY = "Your customer has accepted this footprint: it can no longer be revised."
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 router = APIRouter(include_in_schema=False)
@@ -156,9 +164,9 @@ class RequestRow:
 
 
 def _answer(repository: ExchangeRepository, supplier: str, event_id: str) -> dict[str, Any] | None:
-    """The first footprint of the fulfilled event answering a request, with its time."""
+    """The latest footprint answering a request (a revision supersedes), with its time."""
     rows = repository.events(partner=supplier, direction="received", request_event_id=event_id)
-    for row in rows:
+    for row in reversed(rows):
         pfs = json.loads(row["document"]).get("data", {}).get("pfs") or []
         if pfs:
             return {"pf": pfs[0], "at": row["created_at"]}
@@ -278,7 +286,15 @@ def _lead_page(
         total=sum(per_product.values(), Coverage()),
         per_supplier=sorted(per_supplier.items()),
         smtp=bool(ctx.settings.smtp_host),
-        **{"sent": request.query_params.get("sent"), "invite_link": None, "error": None, **values},
+        terms=terms_of(ctx.engine, caller.organization_id),
+        form_terms=default_terms(date.today()),
+        **{
+            "sent": request.query_params.get("sent"),
+            "invite_link": None,
+            "error": None,
+            "roster": None,
+            **values,
+        },
     )
 
 
@@ -410,28 +426,74 @@ def create_portal_request(
     product_ids: Annotated[str, Form(max_length=4000)] = "",
     mass_t: Annotated[str, Form(max_length=40)] = "",
     spend: Annotated[str, Form(max_length=40)] = "",
+    period_start: Annotated[str, Form(max_length=10)] = "",
+    period_end: Annotated[str, Form(max_length=10)] = "",
+    due_date: Annotated[str, Form(max_length=10)] = "",
+    message: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     caller = _lead(request, ctx)
     _check_csrf(caller, csrf_token)
-    repository = _repository(ctx, caller)
     if supplier not in {p.client_id for p in _portal_suppliers(ctx, caller)}:
         raise NotFoundError("supplier not found", record=supplier)
+    start, end, due = default_terms(date.today())
     try:
-        ids = [part for part in product_ids.replace(",", " ").split() if part]
-        if not ids or not all(i.lower().startswith("urn:") for i in ids):
-            raise InputError(
-                "product ids must be URNs",
-                record=product_ids.strip()[:80] or "product ids",
-                hint="write e.g. urn:pact:supplier.example.cn:product-id:FECR-HC, one per line",
-            )
         mass = _optional_number(mass_t, "purchased mass")
         money = _optional_number(spend, "spend")
-        event_id = create_supplier_request(
-            repository, _worker(ctx, repository), supplier, {"productId": ids}
+        ask_supplier(
+            ctx,
+            caller,
+            supplier,
+            [part for part in product_ids.replace(",", " ").split() if part],
+            period_start=_date(period_start, "period start") or start,
+            period_end=_date(period_end, "period end") or end,
+            due_date=_date(due_date, "due date") or due,
+            message=message,
+            mass_kg=None if mass is None else mass * 1000.0,
+            spend=money,
         )
     except InputError as exc:
         return _lead_page(request, ctx, caller, 422, error=str(exc))
-    if mass is not None or money is not None:
+    return RedirectResponse("/supply-chain/portal#requests", status_code=303)
+
+
+def ask_supplier(
+    ctx: ServiceContext,
+    caller: Principal,
+    supplier: str,
+    ids: list[str],
+    *,
+    period_start: date,
+    period_end: date,
+    due_date: date,
+    message: str,
+    mass_kg: float | None = None,
+    spend: float | None = None,
+) -> str:
+    """Send a portal supplier a request for the footprints of ``ids``, with its terms and the
+    yearly purchase that weighs coverage; returns the request's event id."""
+    if not ids or not all(i.lower().startswith("urn:") for i in ids):
+        raise InputError(
+            "product ids must be URNs",
+            record=" ".join(ids)[:80] or "product ids",
+            hint="write e.g. urn:pact:supplier.example.cn:product-id:FECR-HC, one per line",
+        )
+    check_terms(period_start, period_end, due_date, date.today())
+    repository = _repository(ctx, caller)
+    event_id = create_supplier_request(
+        repository, _worker(ctx, repository), supplier, {"productId": ids}
+    )
+    save_terms(
+        ctx.engine,
+        caller.organization_id,
+        event_id,
+        supplier,
+        period_start=period_start,
+        period_end=period_end,
+        due_date=due_date,
+        message=message.strip(),
+        created_by=caller.subject,
+    )
+    if mass_kg is not None or spend is not None:
         with ctx.engine.begin() as conn:
             conn.execute(
                 portal_purchases.insert().values(
@@ -439,11 +501,28 @@ def create_portal_request(
                     request_event_id=event_id,
                     partner_id=supplier,
                     product_id=ids[0],
-                    mass_kg=(mass or 0.0) * 1000.0,
-                    spend=money or 0.0,
+                    mass_kg=mass_kg or 0.0,
+                    spend=spend or 0.0,
                 )
             )
-    return RedirectResponse("/supply-chain/portal#requests", status_code=303)
+    return event_id
+
+
+def default_terms(today: date) -> tuple[date, date, date]:
+    """Last calendar year, due in 30 days: what the request form proposes."""
+    return date(today.year - 1, 1, 1), date(today.year, 1, 1), today + timedelta(days=30)
+
+
+def _date(text: str, what: str) -> date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a date", record=what, hint="write e.g. 2026-12-31"
+        ) from None
 
 
 def _optional_number(text: str, what: str) -> float | None:
@@ -546,6 +625,11 @@ def accept_invitation_page(
 def supplier_home(request: Request, ctx: Context) -> HTMLResponse:
     caller, partner = _supplier(request, ctx)
     requests = requests_for_supplier(_repository(ctx, caller), partner.client_id, open_only=False)
+    terms = terms_of(ctx.engine, caller.organization_id, [r.event_id for r in requests])
+
+    def returned(r: SupplierRequest) -> bool:
+        return r.event_id in terms and terms[r.event_id].review == "returned"
+
     return _render(
         request,
         ctx,
@@ -553,8 +637,9 @@ def supplier_home(request: Request, ctx: Context) -> HTMLResponse:
         caller,
         nav="portal",
         partner=partner,
-        open_requests=[r for r in requests if r.status != "fulfilled"],
-        answered=[r for r in requests if r.status == "fulfilled"],
+        terms=terms,
+        open_requests=[r for r in requests if r.status != "fulfilled" or returned(r)],
+        answered=[r for r in requests if r.status == "fulfilled" and not returned(r)],
     )
 
 
@@ -569,18 +654,27 @@ def _own_request(
     return found
 
 
-def _prefill(found: SupplierRequest, partner: Partner) -> dict[str, str]:
+def _prefill(
+    found: SupplierRequest, partner: Partner, terms: Any = None, sent: Any = None
+) -> dict[str, str]:
+    """The answer form's first values: the request's period, or what was sent before."""
     ids = found.criteria.get("productId") or []
     year = date.today().year - 1
-    return {
+    values = {
         "product_ids": "\n".join([ids] if isinstance(ids, str) else ids),
         "declared_unit": "kilogram",
         "mass_per_unit": "1",
-        "period_start": f"{year}-01-01",
-        "period_end": f"{year + 1}-01-01",
+        "period_start": str(terms.period_start) if terms else f"{year}-01-01",
+        "period_end": str(terms.period_end) if terms else f"{year + 1}-01-01",
         "geography": "CN",
         "rule": "mass",
     }
+    if sent is not None:
+        values["product_name"] = sent.product_name_company
+        values["product_ids"] = "\n".join(sent.product_ids)
+    if terms is not None and terms.answer_fields:
+        values = dict(terms.answer_fields)
+    return values
 
 
 def _labels(fmt: Any) -> dict[str, str]:
@@ -604,6 +698,7 @@ def _request_page(
     status_code: int = 200,
     values: dict[str, str] | None = None,
     error: str | None = None,
+    preview: Any = None,
 ) -> HTMLResponse:
     repository = _repository(ctx, caller)
     answer = _answer(repository, partner.client_id, found.event_id)
@@ -611,6 +706,7 @@ def _request_page(
     if answer is not None:
         pf = parse_product_footprint(json.dumps(answer["pf"]))
         result = {"pf": pf, "supplier": supplier_footprint(pf), "at": answer["at"]}
+    terms = terms_of(ctx.engine, caller.organization_id, [found.event_id]).get(found.event_id)
     return _render(
         request,
         ctx,
@@ -621,7 +717,10 @@ def _request_page(
         partner=partner,
         found=found,
         result=result,
-        values=values or _prefill(found, partner),
+        terms=terms,
+        preview=preview,
+        revisable=result is not None and terms is not None and terms.review != "accepted",
+        values=values or _prefill(found, partner, terms, result["pf"] if result else None),
         error=error,
         product_fields=PRODUCT_FIELDS,
         tables=TABLES,
@@ -645,15 +744,29 @@ def _submit(
     found: SupplierRequest,
     fields: dict[str, str],
     where: dict[str, str] | None,
+    preview: bool = False,
 ) -> Response:
     fmt = formatter(ctx.catalogues, _language(request, caller))
     labels = _labels(fmt)
+    terms = terms_of(ctx.engine, caller.organization_id, [found.event_id]).get(found.event_id)
+    owner = DataOwner(partner.organization, partner.company_ids)
     try:
-        if found.status == "fulfilled":
+        if found.status == "fulfilled" and terms is not None and terms.review == "accepted":
+            raise InputError(
+                fmt.gettext(ACCEPTED_ALREADY),
+                hint=fmt.gettext("ask your customer for a new request to send another one"),
+            )
+        if found.status == "fulfilled" and terms is None:
             raise InputError(
                 "this request has been answered already", hint="a request takes one answer"
             )
         submission = submission_from_fields(fields, (where or labels).__getitem__)
+        if preview:
+            pf = compute_submission(
+                submission, owner=owner, pf_id=uuid.uuid4(), created=datetime.now(UTC)
+            )
+            shown = {"pf": pf, "supplier": supplier_footprint(pf)}
+            return _request_page(request, ctx, caller, partner, found, 200, fields, None, shown)
         repository = _repository(ctx, caller)
         submit_activity_data(
             repository,
@@ -661,11 +774,15 @@ def _submit(
             partner.client_id,
             found.event_id,
             submission,
-            owner=DataOwner(partner.organization, partner.company_ids),
+            owner=owner,
+            revise=terms is not None,
         )
+        if terms is not None:
+            kept = {k: v for k, v in fields.items() if k != "csrf_token"}
+            record_answer(ctx.engine, caller.organization_id, found.event_id, kept)
     except CarbonlinkError as exc:
-        shown = fields if where is None else _prefill(found, partner)
-        return _request_page(request, ctx, caller, partner, found, 422, shown, str(exc))
+        shown_values = fields if where is None else _prefill(found, partner)
+        return _request_page(request, ctx, caller, partner, found, 422, shown_values, str(exc))
     return RedirectResponse(f"/portal/requests/{found.event_id}#result", status_code=303)
 
 
@@ -676,7 +793,8 @@ async def supplier_answer(event_id: str, request: Request, ctx: Context) -> Resp
     _check_csrf(caller, str(form.get("csrf_token", "")))
     found = _own_request(ctx, caller, partner, event_id)
     fields = {k: str(v)[:4000] for k, v in form.items() if isinstance(v, str)}
-    return _submit(request, ctx, caller, partner, found, fields, None)
+    preview = fields.pop("action", "") == "preview"
+    return _submit(request, ctx, caller, partner, found, fields, None, preview)
 
 
 @router.get("/portal/requests/{event_id}/template.xlsx")
