@@ -201,20 +201,6 @@ def _align(buckets: Buckets, labels: list[str], stat: str) -> tuple[list[float |
     return values, counts
 
 
-def build_series(
-    ctx: ServiceContext,
-    caller: Principal,
-    meter_ids: list[str],
-    start: date | None,
-    end: date | None,
-    step: StepChoice,
-    stat: Stat | None,
-    per: str | None,
-) -> SeriesSetOut:
-    """The meters' buckets over the range (see `series_with_data`)."""
-    return series_with_data(ctx, caller, meter_ids, start, end, step, stat, per)[0]
-
-
 def series_with_data(
     ctx: ServiceContext,
     caller: Principal,
@@ -435,7 +421,7 @@ def series_api(
     format: Annotated[Format, Query(description="json, or a csv / xlsx download.")] = "json",
 ) -> SeriesSetOut | Response:
     """Meters' readings by local time bucket over a range, with intensity and alert thresholds."""
-    out = build_series(ctx, caller, meter_ids, start, end, step, stat, per)
+    out, _ = series_with_data(ctx, caller, meter_ids, start, end, step, stat, per)
     return out if format == "json" else export(out, format)
 
 
