@@ -295,5 +295,13 @@ def test_weak_secret_keys_are_refused(tmp_path: Path, key: str) -> None:
 
 
 def test_random_secret_keys_are_accepted(tmp_path: Path) -> None:
-    for key in (secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_urlsafe(48)):
+    # a hex key whose one digit came up 9 times in 32, as random keys now and then do
+    unlucky = "a" * 9 + "0123456789bcdef0123456" + "7"
+    assert len(unlucky) == 32
+    for key in (
+        secrets.token_urlsafe(32),
+        secrets.token_hex(16),
+        secrets.token_urlsafe(48),
+        unlucky,
+    ):
         Settings(workspace=tmp_path, production=True, secret_key=key).check_secrets()  # type: ignore[arg-type]
