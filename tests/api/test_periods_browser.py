@@ -131,6 +131,8 @@ def test_compute_review_approve_lock_and_restate_a_period(
         admin.fill("#open-period input[name=start]", "2026-01-01")
         admin.fill("#open-period input[name=end]", "2026-12-31")
         _click(admin, "open-period")
+        # the page moves to the period it opened (the reopened one was a draft already)
+        admin.wait_for_url(lambda url: f"/periods/{pid}" not in url)
         admin.wait_for_selector("#period-state >> text=Draft")
         opened = [
             p for p in periods.periods_of(engine, DEMO_ORG_ID) if p.period_end == "2026-12-31"

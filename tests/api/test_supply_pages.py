@@ -152,9 +152,8 @@ def test_browse_to_hrc_and_find_the_coke_contribution(
         loop = page.locator(".tree details details .node.leaf", has_text="Hot-rolled").first
         assert loop.is_visible()
         page.screenshot(path=OUT / "supply-02-hrc.png", full_page=True)
-        page.click("a[data-lang=en]")
-        page.wait_for_load_state()
-        assert "Bill of materials" in page.inner_text("main")
+        page.click("a[data-lang=en]")  # the session's language is set, then the page reloads
+        page.wait_for_selector("main >> text=Bill of materials")
         page.screenshot(path=OUT / "supply-03-hrc-en.png", full_page=True)
         page.goto(f"{base_url}/supply-chain/suppliers")
         assert "overdue" in page.inner_text("main")
