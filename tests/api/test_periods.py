@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.ledger import Ledger
-from carbonlink.store import Store, periods
+from carbonlink.store import Store, operations, periods
 
 if TYPE_CHECKING:
     from conftest import Service
@@ -203,3 +203,65 @@ def test_a_reviewer_returns_a_run_with_a_comment_and_it_is_computed_again(
     assert [r["state"] for r in again["runs"]] == ["draft", "superseded"]
     assert again["changes"] == []  # same stored data, same lines
     assert [c.body for c in periods.comments_of(engine, pid)] == ["March is missing"]
+
+
+def test_the_first_period_is_opened_from_an_inventory_file(
+    store_service: Service, engine: sa.Engine
+) -> None:
+    import yaml
+
+    editor, viewer = as_user(store_service, "editor"), as_user(store_service, "viewer")
+    text = yaml.safe_dump(steelmaking_2025(), allow_unicode=True).encode()
+    file = {"file": ("steelmaking.yaml", text, "application/yaml")}
+    assert viewer.post("/api/v1/periods/files", files=file).status_code == 403
+
+    opened = editor.post("/api/v1/periods/files", files=file)
+    assert opened.status_code == 201, opened.text
+    period = periods.period_of(engine, DEMO_ORG_ID, opened.json()["id"])
+    assert period is not None
+    assert (period.period_start, period.period_end) == ("2025-01-01", "2025-12-31")
+    assert period.document["facilities"][0]["sources"][0]["id"] == GAS
+    assert period.created_by == "Test editor" and period.state == "draft"
+    # kept before it was read, where the report jobs look for inventory files
+    assert any(body == text for _, body in operations.kept_inventories(engine))
+    # the same range again is refused; new dates open another period from the same file
+    again = editor.post("/api/v1/periods/files", files=file)
+    assert again.status_code == 422 and "open already" in again.json()["detail"]
+    dated = editor.post(
+        "/api/v1/periods/files", files=file, data={"start": "2026-01-01", "end": "2026-12-31"}
+    )
+    assert dated.status_code == 201, dated.text
+    assert (dated.json()["period_start"], dated.json()["period_end"]) == (
+        "2026-01-01",
+        "2026-12-31",
+    )
+    computed = editor.post(f"/api/v1/periods/{dated.json()['id']}/runs")
+    assert computed.status_code == 201, computed.text
+
+
+@pytest.mark.parametrize(
+    ("body", "data", "expected"),
+    [
+        (b"organization: [unclosed", {}, "not valid YAML"),
+        (b"", {}, "is empty"),
+        (b"\xff\xfe\x00bad", {}, "not UTF-8"),
+        (b"organization: X\n", {}, "period"),
+        (None, {"start": "2027-01-01"}, "both the first and the last day"),
+        (None, {"start": "2027-12-31", "end": "2027-01-01"}, "before the first day"),
+    ],
+)
+def test_a_bad_inventory_file_is_refused_with_the_file_named(
+    store_service: Service, body: bytes | None, data: dict[str, str], expected: str
+) -> None:
+    import yaml
+
+    editor = as_user(store_service, "editor")
+    if body is None:
+        body = yaml.safe_dump(steelmaking_2025()).encode()
+    refused = editor.post(
+        "/api/v1/periods/files", files={"file": ("plant.yaml", body, "text/yaml")}, data=data
+    )
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert expected in problem["detail"] or expected in str(problem.get("errors"))
+    assert "plant.yaml" in refused.text

@@ -7,6 +7,7 @@ checked in the store. Screenshots go to ``test-output/browser/``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -147,3 +148,57 @@ def test_compute_review_approve_lock_and_restate_a_period(
         admin.goto(f"{store_url}/periods?lang=en")
         admin.screenshot(path=OUT / "periods-en.png", full_page=True)
     assert errors == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_open_the_first_period_from_an_inventory_file(
+    store_service: Service, store_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    import yaml
+
+    inventory = tmp_path / "steelmaking-2025.yaml"
+    document = steelmaking_2025() | {"period": {"start": "2023-01-01", "end": "2023-12-31"}}
+    inventory.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
+    before = {p.id for p in periods.periods_of(engine, DEMO_ORG_ID)}
+    errors: list[str] = []
+    with chromium() as browser:
+        page = new_page(browser, errors)
+        log_in(page, store_url, store_service.users["editor"])
+        page.click("#period-close-link")
+        page.wait_for_url(f"{store_url}/periods")
+        page.screenshot(path=OUT / "periods-open-file-zh.png", full_page=True)
+        # a refusal is shown beside the form, in the page, and nothing is opened
+        page.set_input_files("#open-period-file input[name=file]", inventory)
+        page.fill("#open-period-file input[name=start]", "2026-12-31")
+        page.fill("#open-period-file input[name=end]", "2026-01-01")
+        page.click("#open-period-file button[type=submit]")
+        refusal = page.locator("#open-period-file .form-error")
+        refusal.wait_for()
+        assert "before the first day" in refusal.inner_text()
+        assert {p.id for p in periods.periods_of(engine, DEMO_ORG_ID)} == before
+
+        page.fill("#open-period-file input[name=start]", "")
+        page.fill("#open-period-file input[name=end]", "")
+        page.click("#open-period-file button[type=submit]")
+        page.wait_for_url(lambda url: "/periods/" in url)
+        page.wait_for_selector("#period-state >> text=草稿")
+        [opened] = [p for p in periods.periods_of(engine, DEMO_ORG_ID) if p.id not in before]
+        assert page.url.endswith(f"/periods/{opened.id}")
+        assert (opened.period_start, opened.period_end, opened.created_by) == (
+            "2023-01-01",
+            "2023-12-31",
+            "Test editor",
+        )
+        _click(page, "compute")
+        page.wait_for_selector("#current-run")
+        [run] = periods.runs_of(engine, opened.id)
+        assert (run.state, run.computed_by) == ("draft", "Test editor")
+
+        viewer = new_page(browser, errors, locale="en-US")
+        log_in(viewer, store_url, store_service.users["viewer"])
+        viewer.goto(f"{store_url}/periods?lang=en")
+        assert viewer.locator("#open-period-file").count() == 0  # viewers only read
+        page.goto(f"{store_url}/periods?lang=en")
+        page.screenshot(path=OUT / "periods-open-file-en.png", full_page=True)
+    # the one refusal the test asked for is the only error the browser logged
+    assert [e for e in errors if "status of 422" not in e] == []

@@ -18,7 +18,7 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
 from pydantic import BaseModel, Field, model_validator
 
 from carbonlink.api.deps import Admin, Caller, Context, Reader, ServiceContext, Writer, requires
@@ -26,7 +26,8 @@ from carbonlink.api.period_close import compute_run, run_changes
 from carbonlink.api.routes.inventories import INVENTORY_EXAMPLE
 from carbonlink.api.routes.v1 import NO_NUL, PREFIX, READ, READ_ONE, WRITE, ApiModel, not_found
 from carbonlink.api.security import ForbiddenError, Principal
-from carbonlink.domain.inventory import Inventory
+from carbonlink.domain.inventory import Inventory, parse_inventory
+from carbonlink.errors import InputError
 from carbonlink.ledger import Ledger, report_entry
 from carbonlink.store import Store, periods, results
 
@@ -223,6 +224,70 @@ def open_period(
     where their activity comes from (a quantity, a meter, or values entered by hand).
     """
     document = inventory.model_dump(mode="json")
+    return period_out(
+        periods.open_period(ctx.engine, caller.organization_id, document, caller.display_name)
+    )
+
+
+MAX_INVENTORY_BYTES = 2 * 1024 * 1024
+"""An inventory document is a page of YAML or JSON; a file far larger is not one."""
+
+
+@router.post(
+    "/periods/files", response_model=PeriodOut, status_code=201, responses=WRITE, tags=["periods"]
+)
+async def open_period_from_file(
+    caller: Writer,
+    ctx: Context,
+    file: Annotated[UploadFile, File(description="The inventory document, YAML or JSON.")],
+    start: Annotated[date | None, Form(description="First day; the file's when empty.")] = None,
+    end: Annotated[date | None, Form(description="Last day; the file's when empty.")] = None,
+) -> dict[str, Any]:
+    """Open a reporting period from an inventory file (what `carbonlink account` reads).
+
+    The file is kept in the store under its SHA-256 before it is read, so that the period's
+    runs and the reports made from them find it again. Dates given here replace the file's
+    period; without them the file's period is the period's date range.
+    """
+    name = (file.filename or "inventory.yaml").replace("/", "_").replace("\\", "_")[-200:]
+    body = await file.read(MAX_INVENTORY_BYTES + 1)
+    if not body:
+        raise InputError(f"{name} is empty", file=name, hint="choose the inventory file again")
+    if len(body) > MAX_INVENTORY_BYTES:
+        raise InputError(
+            f"{name} is larger than {MAX_INVENTORY_BYTES // (1024 * 1024)} MB",
+            file=name,
+            hint="an inventory document lists facilities and sources; send readings to "
+            "/api/v1/imports instead",
+        )
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name} is not UTF-8 text", file=name, hint="save the file as UTF-8 and send it again"
+        ) from exc
+    if (start is None) != (end is None):
+        raise InputError(
+            "give both the first and the last day, or neither",
+            record=name,
+            hint="leave both empty to take the file's period",
+        )
+    if start is not None and end is not None and end < start:
+        raise InputError(
+            f"the last day {end} is before the first day {start}",
+            record=name,
+            hint="swap the two dates",
+        )
+    Store(ctx.engine).save_document(name, body, "application/yaml")
+    try:
+        document = parse_inventory(text, file=name).model_dump(mode="json")
+    except InputError as exc:
+        raise InputError(
+            f"{name}: {exc.message}", record=exc.record or name, hint=exc.hint
+        ) from exc
+    if start is not None and end is not None:
+        document["period"] = {"start": start.isoformat(), "end": end.isoformat()}
+        Inventory.model_validate(document)
     return period_out(
         periods.open_period(ctx.engine, caller.organization_id, document, caller.display_name)
     )

@@ -3,6 +3,7 @@
 //   data-api="/api/v1/meters/{meter}/source"  URL; {name} is filled from a field marked data-path
 //   data-method="PUT"                          HTTP method (POST when absent)
 //   data-next="/setup/facilities/{id}"         page to open after success; {id} from the answer
+//   data-multipart                             the whole form, files included, as multipart/form-data
 // Fields: name="factor.unit" nests; data-type="number"|"int" converts; an empty field is null,
 // and a nested object whose fields are all empty is null.
 (function () {
@@ -81,6 +82,26 @@
   };
   window.carbonlinkExplain = explain;
 
+  function sendForm(url, form) {
+    var data = new FormData();
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.type === "submit") return;
+      if (el.type === "file") { if (el.files.length) data.append(el.name, el.files[0]); return; }
+      if (el.value.trim() !== "") data.append(el.name, el.value.trim());
+    });
+    return fetch(url, {
+      method: form.dataset.method || "POST", credentials: "same-origin", body: data,
+      headers: { "Accept": "application/json", "X-CSRF-Token": csrf }
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var answer = null;
+        try { answer = text ? JSON.parse(text) : null; } catch (e) { answer = { detail: text }; }
+        if (!response.ok) throw answer || { status: response.status };
+        return answer;
+      });
+    });
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("form[data-api]"), function (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -100,6 +121,7 @@
       }) : Promise.resolve(null);
       evidence.then(function (sha256) {
         if (sha256) sent.body.evidence_sha256 = sha256;
+        if (form.hasAttribute("data-multipart")) return sendForm(url, form);
         return window.carbonlinkSend(url, form.dataset.method || "POST", sent.body);
       }).then(function (data) {
         var next = form.dataset.next;
