@@ -9,6 +9,7 @@ exists, else ``OUT``.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,3 +156,43 @@ processes:
     viewer, viewer_csrf = service.login(service.users["viewer"])
     viewer.headers["X-CSRF-Token"] = viewer_csrf
     assert viewer.post("/api/v1/report-jobs", json={"bogus": 1}).status_code == 403
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_job_the_service_stopped_running_is_shown_as_interrupted(service: Service) -> None:
+    """A job row left queued or running by a service that stopped is not 'running' for ever:
+    with no progress for ten minutes it reads as failed, with what to do; a job that records
+    progress stays running."""
+    import sqlalchemy as sa
+
+    from carbonlink.store.results_schema import report_jobs
+
+    engine = service.app.state.ctx.engine
+    stopped = operations.create_report_job(
+        engine, ORG, report="inventory", period="run-1", fmt="pdf", who="Test editor"
+    )
+    alive = operations.create_report_job(
+        engine, ORG, report="inventory", period="run-1", fmt="pdf", who="Test editor"
+    )
+    operations.update_report_job(engine, stopped.id, status="running", progress=25)
+    operations.update_report_job(engine, alive.id, status="running", progress=25)
+    eleven_minutes_ago = datetime.now(UTC) - timedelta(minutes=11)
+    with engine.begin() as conn:
+        conn.execute(
+            report_jobs.update()
+            .where(report_jobs.c.id.in_([stopped.id, alive.id]))
+            .values(created_at=eleven_minutes_ago, updated_at=eleven_minutes_ago)
+        )
+    operations.update_report_job(engine, alive.id, progress=55)  # it is still working
+    client, _ = service.login(service.users["editor"])
+    seen = client.get(f"/api/v1/report-jobs/{stopped.id}").json()
+    assert seen["status"] == "failed" and "interrupted" in seen["error"]
+    assert "generate the report again" in seen["error"]
+    assert client.get(f"/api/v1/report-jobs/{alive.id}").json()["status"] == "running"
+    listed = {j["id"]: j["status"] for j in client.get("/api/v1/report-jobs").json()}
+    assert listed[stopped.id] == "failed" and listed[alive.id] == "running"
+    with engine.connect() as conn:  # the row is left as the service wrote it
+        assert (
+            conn.scalar(sa.select(report_jobs.c.status).where(report_jobs.c.id == stopped.id))
+            == "running"
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -328,7 +328,20 @@ class ReportJob:
     finished_at: datetime | None
 
 
+STALE_JOB = timedelta(minutes=10)
+"""A queued or running job that has recorded no progress for this long has stopped: every step
+of a report records its progress within seconds, so only a stopped service leaves one so."""
+
+
 def _job(row: sa.Row[Any]) -> ReportJob:
+    if row.status in ("queued", "running"):
+        last = row.updated_at or row.created_at
+        if datetime.now(UTC) - last > STALE_JOB:
+            return ReportJob(
+                row.id, row.report, row.period, row.format, "failed", row.progress, row.step,
+                "interrupted: the service stopped while the job ran; generate the report again",
+                None, None, None, row.created_by, row.created_at, last,
+            )  # fmt: skip
     return ReportJob(
         row.id,
         row.report,
@@ -364,6 +377,7 @@ def create_report_job(
                 progress=0,
                 created_by=who,
                 created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
             )
         )
         row = conn.execute(sa.select(report_jobs).where(report_jobs.c.id == job_id)).one()
@@ -372,8 +386,9 @@ def create_report_job(
 
 def update_report_job(engine: sa.Engine, job_id: str, **values: Any) -> None:
     """Record a job's progress, step, result or error (``finished_at`` set when it ends)."""
+    values["updated_at"] = datetime.now(UTC)
     if values.get("status") in ("done", "failed"):
-        values["finished_at"] = datetime.now(UTC)
+        values["finished_at"] = values["updated_at"]
     with engine.begin() as conn:
         conn.execute(report_jobs.update().where(report_jobs.c.id == job_id).values(**values))
 

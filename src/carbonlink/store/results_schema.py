@@ -239,6 +239,7 @@ report_jobs = sa.Table(
     sa.Column("created_by", sa.String(254), nullable=False),
     sa.Column("created_at", UtcTimestamp, nullable=False),
     sa.Column("finished_at", UtcTimestamp),
+    sa.Column("updated_at", UtcTimestamp, comment="the job's last progress record"),
     sa.CheckConstraint("status IN ('queued','running','done','failed')", name="status"),
 )
 """Reports generated on demand: a job per request, its progress, the file and its receipt."""
