@@ -364,8 +364,15 @@ class StoreTenantData:
         return self.store.reading_extent(meter_id)
 
     def readings(
-        self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
+        self,
+        organization_id: str,
+        meter_id: str,
+        since: datetime | None = None,
+        limit: int = 500,
+        before: datetime | None = None,
     ) -> list[Reading]:
+        """The latest ``limit`` readings of a meter after ``since`` and before ``before``
+        (both exclusive), oldest first."""
         if self.meter(organization_id, meter_id) is None:
             return []
         r = t.readings
@@ -384,6 +391,8 @@ class StoreTenantData:
         )
         if since is not None:
             query = query.where(sa.type_coerce(r.c.ts, sa.BigInteger) > to_epoch_us(since))
+        if before is not None:
+            query = query.where(sa.type_coerce(r.c.ts, sa.BigInteger) < to_epoch_us(before))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [

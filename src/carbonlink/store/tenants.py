@@ -124,7 +124,12 @@ class TenantData(Protocol):
     def quarantine_for(self, organization_id: str, rejected: Iterable[Rejected]) -> int: ...
     def quarantined(self, organization_id: str, limit: int = 200) -> list[Rejected]: ...
     def readings(
-        self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
+        self,
+        organization_id: str,
+        meter_id: str,
+        since: datetime | None = None,
+        limit: int = 500,
+        before: datetime | None = None,
     ) -> list[Reading]: ...
     def reading_at(self, organization_id: str, meter_id: str, ts: datetime) -> Reading | None: ...
     def series(
@@ -315,7 +320,12 @@ class MemoryTenantData:
         return self._rejected_by_org.get(organization_id, [])[-limit:][::-1]
 
     def readings(
-        self, organization_id: str, meter_id: str, since: datetime | None = None, limit: int = 500
+        self,
+        organization_id: str,
+        meter_id: str,
+        since: datetime | None = None,
+        limit: int = 500,
+        before: datetime | None = None,
     ) -> list[Reading]:
         if self.meter(organization_id, meter_id) is None:
             return []
@@ -323,6 +333,8 @@ class MemoryTenantData:
             series = list(self._readings.get(meter_id, {}).values())
         if since is not None:
             series = [r for r in series if r.ts > since]
+        if before is not None:
+            series = [r for r in series if r.ts < before]
         series.sort(key=lambda r: r.ts)
         return series[-limit:]
 

@@ -7,9 +7,11 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Hashable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -172,6 +174,12 @@ def _inventory_overview(
             "scope3": [round(m["3"], 3) for m in months],
             "facilities": [f.name for f in view.facilities],
             "facility_t": [round(f.location_total, 3) for f in view.facilities],
+            "links": {
+                "facilities": [
+                    f"/facilities/{quote(f.id, safe='')}?run={view.run.id}" for f in view.facilities
+                ],
+                "months": [month_analytics(m["month"]) for m in months],
+            },
             "labels": {
                 "scope1": fmt.gettext("Scope 1"),
                 "scope2": fmt.gettext("Scope 2 (location-based)"),
@@ -325,6 +333,13 @@ def _overview_page(request: Request, ctx: ServiceContext) -> HTMLResponse:
         ],
         "facilities": [f.name for f in overview.by_facility],
         "facility_t": [round(f.co2e_t, 3) for f in overview.by_facility],
+        "links": {
+            "facilities": [
+                f"/facilities/{quote(f.facility_id, safe='')}" for f in overview.by_facility
+            ],
+            "months": [month_analytics(m.month) for m in overview.by_month],
+            "completeness": ["/quality" for _ in overview.by_month],
+        },
         "labels": {
             "scope1": fmt.gettext("Scope 1"),
             "scope2": fmt.gettext("Scope 2"),
@@ -458,7 +473,13 @@ def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
 
         anomalies = ctx.runs.get((org, f"meter:{meter_id}:{pick}"), ctx.data.version(org), detect)
     last = readings[-1].ts if readings else None
-    shown = readings[::-1][:50]
+    zone = facility.timezone if facility else "UTC"
+    before = _readings_before(request, zone)
+    if before is None:
+        page = readings[::-1][: READINGS_PAGE + 1]
+    else:
+        page = ctx.data.readings(org, meter_id, limit=READINGS_PAGE + 1, before=before)[::-1]
+    shown, older = page[:READINGS_PAGE], len(page) > READINGS_PAGE
     return _render(
         request,
         ctx,
@@ -475,9 +496,49 @@ def meter_page(meter_id: str, request: Request, ctx: Context) -> HTMLResponse:
         facility=facility,
         source=ctx.data.source(org, meter.source_id) if meter.source_id else None,
         readings=shown,
-        tz=facility.timezone if facility else "UTC",
+        paged=before is not None,
+        older=shown[-1].ts.isoformat() if older and shown else None,
+        tz=zone,
         series_json=json.dumps(series),
     )
+
+
+READINGS_PAGE = 50
+"""Raw readings listed per page of the meter page; older pages follow by time, not offset."""
+
+
+def _readings_before(request: Request, zone: str) -> datetime | None:
+    """The instant the meter page lists readings before: ``before`` (an ISO time, as the
+    "older" link gives it) or ``date`` (a day in the facility's time zone, listed to its end)."""
+    params = request.query_params
+    if text := params.get("before"):
+        try:
+            found = datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError(
+                f"before={text!r} is not a date and time",
+                hint="use an ISO 8601 time such as 2018-03-11T09:00:00+08:00",
+            ) from None
+        return found if found.tzinfo else found.replace(tzinfo=ZoneInfo(zone))
+    if text := params.get("date"):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise InputError(
+                f"date={text!r} is not a date", hint="use a date such as 2018-03-11"
+            ) from None
+        return datetime.combine(day + timedelta(days=1), time(), ZoneInfo(zone))
+    return None
+
+
+def month_analytics(month: str) -> str:
+    """The analytics page of one month ("2026-03"), by day: where a month of a chart leads."""
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:  # not a month: the page of the latest readings
+        return "/analytics"
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return f"/analytics?start={first.isoformat()}&end={last.isoformat()}&step=day"
 
 
 def is_live(last: datetime, interval_s: int | None, now: datetime | None = None) -> bool:

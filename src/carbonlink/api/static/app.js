@@ -52,13 +52,26 @@
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : null;
   }
-  function chart(id, option) {
+  // links[i]: the page the chart's i-th category leads to (a bar, a point, a month)
+  function chart(id, option, links) {
     var node = document.getElementById(id);
     if (!node || !window.echarts) return null;
     var c = echarts.init(node, null, { renderer: "canvas" });
     option.color = option.color || palette;
     option.animation = false;
     c.setOption(option);
+    if (links && links.length) {
+      node.classList.add("linked");
+      c.on("click", function (p) { if (links[p.dataIndex]) window.location.assign(links[p.dataIndex]); });
+      // a click on the axis area of a category (not only on its bar) leads there too
+      c.getZr().on("click", function (e) {
+        if (e.target) return;
+        var at = c.convertFromPixel({ seriesIndex: 0 }, [e.offsetX, e.offsetY]);
+        var horizontal = axisOf(option.yAxis).type === "category";
+        var i = at ? Math.round(horizontal ? at[1] : at[0]) : -1;
+        if (i >= 0 && links[i]) window.location.assign(links[i]);
+      });
+    }
     window.addEventListener("resize", function () { c.resize(); });
     describe(node, option);
     return c;
@@ -125,23 +138,23 @@
         bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3),
         { name: ov.labels.scope2m, type: "line", data: ov.scope2m, symbolSize: 6 }
       ] : [bar(ov.labels.scope1, ov.scope1), bar(ov.labels.scope2, ov.scope2), bar(ov.labels.scope3, ov.scope3)]
-    });
+    }, ov.links && ov.links.months);
     var compact = new Intl.NumberFormat(document.documentElement.lang, { notation: "compact", maximumFractionDigits: 1 });
     chart("chart-facilities", {
       tooltip: { trigger: "axis" }, grid: { left: 20, right: 40, top: 20, bottom: 50, containLabel: true },
       xAxis: { type: "value", name: ov.labels.tco2e, nameLocation: "middle", nameGap: 30, axisLabel: { formatter: function (v) { return compact.format(v); } } }, yAxis: { type: "category", data: ov.facilities.slice().reverse(), axisLabel: { width: 170, overflow: "break" } },
       series: [{ type: "bar", data: ov.facility_t.slice().reverse(), barMaxWidth: 28 }]
-    });
+    }, ov.links && ov.links.facilities.slice().reverse());
     chart("chart-intensity", {
       tooltip: { trigger: "axis" }, grid: grid, color: ["#f59e0b"],
       xAxis: { type: "category", data: ov.months }, yAxis: { type: "value", name: ov.labels.intensity },
       series: [{ name: ov.labels.intensity, type: "line", data: ov.intensity, smooth: true, symbolSize: 7 }]
-    });
+    }, ov.links && ov.links.months);
     chart("chart-completeness", {
       tooltip: { trigger: "axis" }, grid: grid, color: ["#16a34a"],
       xAxis: { type: "category", data: ov.months }, yAxis: { type: "value", min: 0, max: 100, name: ov.labels.completeness },
       series: [{ name: ov.labels.completeness, type: "bar", data: ov.completeness, barMaxWidth: 36 }]
-    });
+    }, ov.links && ov.links.completeness);
   }
   var bd = data("band-data");
   if (bd) {
