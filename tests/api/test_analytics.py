@@ -250,6 +250,16 @@ def test_the_meter_page_pages_through_raw_readings_by_time(store_service: Servic
     [worked] = [r for r in rows3 if r[0].startswith("11 Mar 2018, 17:45")]
     assert worked[1] == "50.000"
 
+    # the API pages the same way: the 50 readings before the oldest of the first page
+    api = client.get(f"/api/v1/meters/{meter}/readings", params={"limit": 50}).json()
+    back = client.get(
+        f"/api/v1/meters/{meter}/readings", params={"limit": 50, "before": api[0]["ts"]}
+    ).json()
+    assert len(back) == 50 and back[-1]["ts"] < api[0]["ts"]
+    assert datetime.fromisoformat(api[0]["ts"]) - datetime.fromisoformat(
+        back[-1]["ts"]
+    ) == timedelta(minutes=15)
+
     empty = client.get(f"/meters/{meter}", params={"date": "2017-06-30", "lang": "en"})
     assert "No readings before this time." in empty.text
     bad = client.get(f"/meters/{meter}", params={"before": "last week", "lang": "en"})

@@ -82,15 +82,24 @@ def meter_readings(
     ctx: Context,
     since: Annotated[datetime | None, Query(examples=["2026-11-01T00:00:00Z"])] = None,
     limit: Annotated[int, Query(ge=1, le=5000, examples=[100])] = 500,
+    before: Annotated[
+        datetime | None,
+        Query(
+            examples=["2026-11-01T00:00:00Z"],
+            description="Only readings before this time: page back with the oldest one given.",
+        ),
+    ] = None,
 ) -> list[ReadingOut]:
-    """The latest readings of a meter, oldest first."""
+    """The latest readings of a meter (after ``since``, before ``before``), oldest first."""
     if ctx.data.meter(caller.organization_id, meter_id) is None:
         raise not_found("meter", meter_id)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
+    if before is not None and before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)
     return [
         ReadingOut(ts=r.ts, value=r.value, unit=r.unit, quality=r.quality)
-        for r in ctx.data.readings(caller.organization_id, meter_id, since, limit)
+        for r in ctx.data.readings(caller.organization_id, meter_id, since, limit, before)
     ]
 
 
