@@ -155,6 +155,18 @@ class Settings(BaseSettings):
     invitation_days: float = Field(
         default=7.0, gt=0, description="Days a supplier invitation link stays valid."
     )
+    reminder_interval_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "Seconds between the service's rounds of reminders to portal suppliers of requests "
+            "due soon (each request is reminded once, whichever worker finds it); 0 turns them "
+            "off (then run `carbonlink suppliers remind` from cron)."
+        ),
+    )
+    reminder_days: int = Field(
+        default=3, ge=0, description="Suppliers are reminded of requests due within these days."
+    )
 
     @property
     def service_url(self) -> str:

@@ -103,6 +103,8 @@ def build_service(
     )
     seed_demo_plant(data, end=datetime(2026, 11, 15, tzinfo=UTC), months=2)
     seed_other_org(data)
+    # the service's own reminder rounds would race the tests that remind by hand
+    settings.setdefault("reminder_interval_s", 0)
     app = create_app(
         Settings(
             workspace=tmp_path,

@@ -10,6 +10,7 @@ a clear message. The PCFs are the hand-checked ones of `test_portal_pages`: 14 5
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -306,3 +307,28 @@ def test_the_remind_command_records_each_reminder_once(
     assert terms_of(engine, DEMO)[soon].reminded_at is not None
     again = CliRunner().invoke(app, ["suppliers", "remind", "--within", "3"], env=env)
     assert again.exit_code == 0 and "0 reminder(s)" in again.output
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the service task, not the database
+def test_the_service_reminds_suppliers_by_itself(make_service: Any, engine: sa.Engine) -> None:
+    """With a reminder interval set, the running service records the reminder of a request due
+    soon by itself, without a cron job, and once: later rounds leave it as it was. (Without
+    SMTP the reminder is recorded and shown on the pages; the e-mail path is the command's.)"""
+    from fastapi.testclient import TestClient
+
+    service = make_service(reminder_interval_s=0.2, reminder_days=3)
+    lead, csrf = service.login(service.users["admin"])
+    link = register(service, lead, csrf, "Demo Ferroalloy Co.", "a@alloy.test", "alloy.test")
+    accept(service, link, "Alloy sales")
+    partner = client_ids(engine)["Alloy sales"]
+    soon = _ask_api(service, partner, date.today() + timedelta(days=2))
+    later = _ask_api(service, partner, date.today() + timedelta(days=20))
+    assert terms_of(engine, DEMO)[soon].reminded_at is None
+    with TestClient(service.app):  # the lifespan: the service's background tasks run
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and terms_of(engine, DEMO)[soon].reminded_at is None:
+            time.sleep(0.05)
+        first = terms_of(engine, DEMO)[soon].reminded_at
+        time.sleep(0.6)  # more rounds
+    assert first is not None and terms_of(engine, DEMO)[soon].reminded_at == first
+    assert terms_of(engine, DEMO)[later].reminded_at is None  # due in 20 days

@@ -28,6 +28,7 @@ from carbonlink.api.problems import (
     problem_document,
     problem_response,
 )
+from carbonlink.api.reminder_task import install_reminders
 from carbonlink.api.routes import (
     accounts,
     activity,
@@ -245,6 +246,7 @@ def create_app(
     app.include_router(file_receipts.router)
     app.include_router(pact_admin.router)
     pact_admin.mount_pact(app, settings, engine)
+    install_reminders(app, settings, engine)
     portal.install(app)
     app.include_router(suppliers.pages)
     app.include_router(suppliers.router)
