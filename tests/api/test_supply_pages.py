@@ -180,3 +180,29 @@ def test_a_bom_citing_an_unreceived_footprint_says_so_on_the_page(
     product = client.get("/supply-chain/products/widget?lang=en")
     assert product.status_code == 200 and "No footprint computed yet" in product.text
     assert "not received" in product.text
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the layout, not the database
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_product_and_supplier_index_pages_fit_a_phone(
+    service: Service, chain: SeededChain, base_url: str, lang: str
+) -> None:
+    """At 390 px the contribution tree keeps input, kg CO2e and share, and long hashes break
+    instead of widening the page."""
+    from test_dashboard_browser import overflow, phone_page
+
+    errors: list[str] = []
+    with chromium() as browser:
+        page = phone_page(browser, errors)
+        log_in(page, base_url, service.users["admin"])
+        for path in ("/supply-chain/products/hrc", "/supply-chain/suppliers/index"):
+            page.goto(f"{base_url}{path}?lang={lang}")
+            page.wait_for_load_state("load")
+            if "products" in path:  # the tree is there, with its inputs
+                assert page.locator(".tree .node").count() >= 4
+            found = overflow(page)
+            assert found["scrollWidth"] <= found["innerWidth"] == 390, (path, found)
+            name = path.strip("/").replace("/", "-")
+            page.screenshot(path=OUT / f"layout-390-{lang}-{name}.png", full_page=True)
+    assert errors == []
