@@ -155,6 +155,14 @@ class Settings(BaseSettings):
     invitation_days: float = Field(
         default=7.0, gt=0, description="Days a supplier invitation link stays valid."
     )
+    witness_prefix: str = Field(
+        default="/witness",
+        pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+        description=(
+            "Path under which `carbonlink serve` answers as a witness (c2sp.org/tlog-witness): "
+            "POST <prefix>/add-checkpoint, GET <prefix>/<origin hash>/checkpoint."
+        ),
+    )
 
     @property
     def service_url(self) -> str:
