@@ -70,7 +70,10 @@ def _witness(ctx: ServiceContext) -> Witness:
 
 def _refusal(exc: WitnessRefusal) -> Response:
     if isinstance(exc, SizeConflict):
-        return Response(f"{exc.known_size}\n", status_code=409, media_type=SIZE_CONTENT_TYPE)
+        # Exactly this content type, without the charset Starlette adds to text/* types.
+        return Response(
+            f"{exc.known_size}\n", status_code=409, headers={"Content-Type": SIZE_CONTENT_TYPE}
+        )
     return PlainTextResponse(f"{exc}\n", status_code=exc.status)
 
 
