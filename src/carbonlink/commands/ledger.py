@@ -96,9 +96,8 @@ def checkpoint(
         anchors: list[CheckpointAnchor] = [FileAnchor(anchor_file)] if anchor_file else []
         anchors.extend(anchor_targets(ledger))
         signed = ledger.sign_checkpoint(load_ledger_signer(settings.workspace), anchors)
+        # The note alone: a script reads it as it is ('ledger anchors' says where it went).
         typer.echo(signed.note.decode(), nl=False)
-        for name, reference in sorted(ledger.anchors(signed.size).items()):
-            console.print(f"anchored on {name}: {reference}", highlight=False)
 
 
 @app.command("add-witness")
