@@ -29,8 +29,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Row, insert, select, update
 
 from carbonlink.errors import InputError, LedgerError
 from carbonlink.ledger import merkle
@@ -39,6 +40,7 @@ from carbonlink.ledger.note import (
     ED25519,
     Checkpoint,
     Note,
+    NoteSignature,
     Signer,
     Verifier,
     open_note,
@@ -150,19 +152,15 @@ def _keys_text(keys: Sequence[Verifier]) -> str:
     return "".join(key.vkey() + "\n" for key in keys)
 
 
-def _row_to_log(row: object) -> WitnessedLog:
-    keys = tuple(
-        Verifier.from_vkey(line)
-        for line in str(row.vkeys).splitlines()  # type: ignore[attr-defined]
-        if line
-    )
+def _row_to_log(row: Row[Any]) -> WitnessedLog:
+    keys = tuple(Verifier.from_vkey(line) for line in str(row.vkeys).splitlines() if line)
     return WitnessedLog(
-        origin=row.origin,  # type: ignore[attr-defined]
+        origin=row.origin,
         keys=keys,
-        size=int(row.size),  # type: ignore[attr-defined]
-        root_hash=None if row.root_hash is None else bytes(row.root_hash),  # type: ignore[attr-defined]
-        note=None if row.note is None else bytes(row.note),  # type: ignore[attr-defined]
-        cosigned_at=row.cosigned_at,  # type: ignore[attr-defined]
+        size=int(row.size),
+        root_hash=None if row.root_hash is None else bytes(row.root_hash),
+        note=None if row.note is None else bytes(row.note),
+        cosigned_at=row.cosigned_at,
     )
 
 
@@ -322,5 +320,5 @@ class Witness:
             )
 
 
-def _trusted(log: WitnessedLog, signature: object) -> bool:
-    return any(key.matches(signature) for key in log.keys)  # type: ignore[arg-type]
+def _trusted(log: WitnessedLog, signature: NoteSignature) -> bool:
+    return any(key.matches(signature) for key in log.keys)
