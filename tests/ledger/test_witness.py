@@ -99,6 +99,10 @@ def test_a_growing_log_is_cosigned_and_a_rollback_or_fork_is_refused(
             b"old 7\n" + proof + b"\n" + sign_note(longer.text(), log_signer).to_bytes()
         )
     assert witness.log(log_signer.name).size == 7
+    # The two forks, signed by the log's key, are kept as evidence; the rollbacks are not.
+    kept = witness.evidence(log_signer.name)
+    assert [(e.old_size, e.size) for e in kept] == [(7, 7), (7, 8)]
+    assert kept[0].request == b"old 7\n\n" + note and "not consistent" in kept[0].reason
 
 
 def test_signatures_origins_and_bodies_are_checked(
@@ -141,6 +145,10 @@ def test_signatures_origins_and_bodies_are_checked(
         witness.add_checkpoint(b"old 0\n" + base64.b64encode(bytes(32)) + b"\n\n" + signed.note)
     assert witness.log(log_signer.name).size == 0
     assert parse_add_checkpoint(body).old_size == 0
+    # Only the request signed by the log's key is evidence: the forgeries are not kept.
+    assert [e.request for e in witness.evidence()] == [
+        b"old 0\n" + base64.b64encode(bytes(32)) + b"\n\n" + signed.note
+    ]
 
 
 def test_a_size_zero_checkpoint_must_have_the_empty_root(

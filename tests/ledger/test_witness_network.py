@@ -260,6 +260,8 @@ def test_the_witness_refuses_rollbacks_forks_and_forgeries_over_http(
     fork_note = sign_note(forked.text(), signer).to_bytes()
     fork = httpx.post(add, content=_body(size + 2, [], fork_note))
     assert fork.status_code == 422 and "not consistent" in fork.text
+    evidence = b.cli("witness", "evidence", a.origin)
+    assert f"{a.origin}  old {size + 2} → size {size + 2}: checkpoint" in evidence
     # A forgery: A's name, another key.
     forged = sign_note(forked.text(), Signer.generate(a.origin)).to_bytes()
     assert httpx.post(add, content=_body(size + 2, [], forged)).status_code == 403

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -86,3 +87,38 @@ def _engine(settings: Settings) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@app.command()
+def evidence(
+    ctx: typer.Context,
+    origin: Annotated[str | None, typer.Argument(help="Only this log (default: all).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write each refused request to, as received.")
+    ] = None,
+) -> None:
+    """List checkpoints a witnessed log signed but the witness refused as inconsistent.
+
+    Each is signed by the log's own key and does not extend what the witness cosigned: a fork,
+    or a false consistency proof. With --out, each request body is written as received.
+    """
+    from carbonlink.ledger.keys import ensure_witness_key, load_witness_signer
+    from carbonlink.ledger.witness import Witness
+
+    settings: Settings = ctx.obj
+    ensure_witness_key(settings.workspace)
+    with _engine(settings) as engine:
+        found = Witness(engine, load_witness_signer(settings.workspace)).evidence(origin)
+    if not found:
+        console.print("no inconsistent checkpoints received")
+    for number, item in enumerate(found, start=1):
+        console.print(
+            f"{item.received_at.isoformat()}  {item.origin}  old {item.old_size} → size "
+            f"{item.size}: {item.reason}",
+            highlight=False,
+        )
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"evidence-{number}.txt"
+            path.write_bytes(item.request)
+            console.print(f"  written to {path}", highlight=False)

@@ -12,6 +12,8 @@
 - ``ledger_anchor_target``: the external chains this log posts checkpoint hashes to.
 - ``witnessed_log``: the partners' logs this workspace itself witnesses, with the latest
   checkpoint it cosigned for each (the witness's whole state, per c2sp.org/tlog-witness).
+- ``witness_evidence``: checkpoints signed by a witnessed log's own key that the witness refused
+  as inconsistent (a fork or a false proof): signed evidence that the log misbehaved.
 """
 
 from __future__ import annotations
@@ -128,4 +130,16 @@ witnessed_log = Table(
     Column("note", LargeBinary, nullable=True, comment="that checkpoint with our cosignature"),
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("cosigned_at", DateTime(timezone=True), nullable=True),
+)
+
+witness_evidence = Table(
+    "witness_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("origin", String(255), nullable=False, index=True),
+    Column("old_size", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("request", LargeBinary, nullable=False, comment="the add-checkpoint body, as received"),
+    Column("reason", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )

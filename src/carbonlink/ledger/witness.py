@@ -14,8 +14,11 @@ a size-0 checkpoint has the empty root; the proof is empty from 0;     422
 the RFC 6962 consistency proof verifies; equal sizes, equal roots
 ====================================================================  ======
 
-and then stores the checkpoint and answers with its cosignature/v1 line (Ed25519, key type
-0x04, c2sp.org/tlog-cosignature) over the checkpoint text and the current time. The check of the
+A checkpoint refused with 422 was signed by the log's own key (the 403 check came first), so
+it is kept (``witness_evidence``, `Witness.evidence`): signed evidence that the log forked or
+sent a false proof. Otherwise the witness stores the checkpoint and answers with its
+cosignature/v1 line (Ed25519, key type 0x04, c2sp.org/tlog-cosignature) over the checkpoint
+text and the current time. The check of the
 old size and the store are one compare-and-set: of two requests racing from the same size only
 one is cosigned, so the witness never rolls a log back (the race the specification describes).
 """
@@ -46,7 +49,7 @@ from carbonlink.ledger.note import (
     open_note,
     parse_note,
 )
-from carbonlink.ledger.schema import witnessed_log
+from carbonlink.ledger.schema import witness_evidence, witnessed_log
 
 MAX_PROOF_LINES = 63
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
@@ -146,6 +149,18 @@ class WitnessedLog:
     root_hash: bytes | None
     note: bytes | None
     cosigned_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A checkpoint signed by a witnessed log that does not extend what the witness cosigned."""
+
+    origin: str
+    old_size: int
+    size: int
+    request: bytes
+    reason: str
+    received_at: datetime
 
 
 def _keys_text(keys: Sequence[Verifier]) -> str:
@@ -267,7 +282,12 @@ class Witness:
                 f"not {request.old_size}",
                 known_size=log.size,
             )
-        self._check_consistent(log, request, checkpoint)
+        try:
+            self._check_consistent(log, request, checkpoint)
+        except InconsistentCheckpoint as exc:
+            # Signed by the log's own key and not consistent: keep it, it proves misbehaviour.
+            self._keep_evidence(log, request, checkpoint, body, exc.message)
+            raise
         signature = self.signer.sign(note.text, timestamp=int(self._clock()))
         stored = Note(note.text, tuple(s for s in note.signatures if _trusted(log, s)))
         stored = stored.with_signature(signature)
@@ -292,6 +312,45 @@ class Witness:
                 f"checkpoint {checkpoint.size} of {log.origin} is not consistent with the "
                 f"checkpoint {log.size} this witness cosigned: {exc}"
             ) from exc
+
+    def _keep_evidence(
+        self,
+        log: WitnessedLog,
+        request: AddCheckpoint,
+        checkpoint: Checkpoint,
+        body: bytes,
+        reason: str,
+    ) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(witness_evidence).values(
+                    origin=log.origin,
+                    old_size=request.old_size,
+                    size=checkpoint.size,
+                    request=body,
+                    reason=reason,
+                    received_at=datetime.now(UTC),
+                )
+            )
+
+    def evidence(self, origin: str | None = None) -> list[Evidence]:
+        """Refused checkpoints that the log's own key signed, oldest first."""
+        query = select(witness_evidence).order_by(witness_evidence.c.id)
+        if origin is not None:
+            query = query.where(witness_evidence.c.origin == origin)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            Evidence(
+                row.origin,
+                int(row.old_size),
+                int(row.size),
+                bytes(row.request),
+                row.reason,
+                row.received_at,
+            )
+            for row in rows
+        ]
 
     def _store(self, log: WitnessedLog, checkpoint: Checkpoint, note: bytes) -> None:
         # Compare-and-set on the size (and root) checked above: a request that raced this one

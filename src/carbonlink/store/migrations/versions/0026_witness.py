@@ -1,4 +1,4 @@
-"""Witnesses the ledger asks, anchor targets, and the logs this workspace witnesses.
+"""Witnesses the ledger asks, anchor targets, the logs this workspace witnesses, evidence.
 
 Revision ID: 0026_witness
 Revises: 0019_supplier_requests
@@ -59,9 +59,28 @@ def upgrade() -> None:
         sa.Column("cosigned_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("origin"),
     )
+    op.create_table(
+        "witness_evidence",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("origin", sa.String(255), nullable=False),
+        sa.Column("old_size", sa.BigInteger(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "request",
+            sa.LargeBinary(),
+            nullable=False,
+            comment="the add-checkpoint body, as received",
+        ),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_witness_evidence_origin", "witness_evidence", ["origin"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_witness_evidence_origin", table_name="witness_evidence")
+    op.drop_table("witness_evidence")
     op.drop_table("witnessed_log")
     op.drop_table("ledger_anchor_target")
     op.drop_table("ledger_witness")
