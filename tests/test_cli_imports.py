@@ -149,6 +149,48 @@ def test_a_receipt_is_verified_offline_without_the_database_layer(tmp_path: Path
     }
 
 
+def test_a_receipt_is_checked_against_witnesses_without_the_database_layer(
+    tmp_path: Path,
+) -> None:
+    """``verify --witnesses 1 --witness-key …`` stays as light as a plain receipt check."""
+    from carbonlink.ledger import Ledger, make_receipt, report_entry_for_files, write_receipt
+    from carbonlink.ledger.note import COSIGNATURE_V1, Signer
+    from carbonlink.store import create_store_engine, upgrade
+
+    log = Signer.generate("example.com/plant-7")
+    witness = Signer.generate("witness.example/w1", key_type=COSIGNATURE_V1)
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    try:
+        upgrade(engine)
+        ledger = Ledger(engine)
+        index = ledger.append(
+            report_entry_for_files("q1", report_kind="report", paths=[_report(tmp_path)])
+        )
+        signed = ledger.sign_checkpoint(log)
+        line = witness.sign(signed.checkpoint.text(), timestamp=1_765_000_000).line()
+        ledger.add_cosignatures(signed.size, line.encode(), [witness.verifier()])
+        receipt = write_receipt(make_receipt(ledger, index), tmp_path / "q1")
+    finally:
+        engine.dispose()
+    done = _run(
+        "from carbonlink.cli import main; main()",
+        "verify",
+        str(receipt),
+        "--key",
+        log.verifier().vkey(),
+        "--witnesses",
+        "1",
+        "--witness-key",
+        witness.verifier().vkey(),
+        env={"CARBONLINK_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cosigned by witness.example/w1" in done.stdout
+    assert _heavy_loaded(done.stderr) == []
+    loaded = done.stderr.split()
+    assert "pydantic_settings" not in loaded and "pydantic" not in loaded
+
+
 VERIFY_ARGS = [
     ["verify", "--help"],
     ["verify"],

@@ -167,6 +167,14 @@ class Settings(BaseSettings):
     reminder_days: int = Field(
         default=3, ge=0, description="Suppliers are reminded of requests due within these days."
     )
+    witness_prefix: str = Field(
+        default="/witness",
+        pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+        description=(
+            "Path under which `carbonlink serve` answers as a witness (c2sp.org/tlog-witness): "
+            "POST <prefix>/add-checkpoint, GET <prefix>/<origin hash>/checkpoint."
+        ),
+    )
 
     @property
     def service_url(self) -> str:

@@ -322,6 +322,9 @@ def test_a_supplier_is_refused_every_other_page_and_api_route(
         "/portal/requests/{event_id}/template.xlsx",
         "/portal/requests/{event_id}/upload",
         "/portal/invite/{token}",
+        # public, like a log's: the witness protocol authenticates the log's signed checkpoint
+        "/witness/add-checkpoint",
+        "/witness/{origin_hash}/checkpoint",
     }
     values = {"event_id": portal["request_b"], "token": "x", "client_id": "x", "label": "x"}
     checked = 0

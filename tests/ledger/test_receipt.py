@@ -18,7 +18,7 @@ from carbonlink.ledger import (
 )
 from carbonlink.ledger.entries import footprint_entry, sha256_bytes
 from carbonlink.ledger.errors import LedgerError, ReceiptError, SignatureError
-from carbonlink.ledger.note import Signer
+from carbonlink.ledger.note import COSIGNATURE_V1, Note, NoteSignature, Signer, parse_note
 
 
 @pytest.fixture
@@ -137,6 +137,51 @@ def test_receipt_with_witness_cosignature(
     cosigned = make_receipt(ledger, receipt.index)
     result = verify_receipt(cosigned, log_signer.verifier(), witnesses=[witness_signer.verifier()])
     assert result.witnesses == (witness_signer.name,)
+
+
+def test_a_receipt_needs_k_of_the_n_witness_keys_given(
+    ledger: Ledger, log_signer: Signer, report_files: list[Path]
+) -> None:
+    """Three witness keys; the checkpoint is cosigned by two of them (w1, w2)."""
+    w1, w2, w3 = (
+        Signer.generate(f"witness.example/w{n}", key_type=COSIGNATURE_V1) for n in (1, 2, 3)
+    )
+    receipt = _receipted(ledger, log_signer, report_files)
+    signed = ledger.latest_checkpoint()
+    assert signed is not None
+    text = signed.checkpoint.text()
+    lines = b"".join(w.sign(text, timestamp=1_765_000_000).line().encode() for w in (w1, w2))
+    assert ledger.add_cosignatures(signed.size, lines, [w1.verifier(), w2.verifier()]) == 2
+    cosigned = make_receipt(ledger, receipt.index)
+    keys = [w.verifier() for w in (w1, w2, w3)]
+    log_key = log_signer.verifier()
+    for quorum in (0, 1, 2):
+        result = verify_receipt(cosigned, log_key, witnesses=keys, quorum=quorum)
+        assert result.witnesses == (w1.name, w2.name)
+    with pytest.raises(
+        SignatureError, match=r"2 of the 3 .* 3 required; no cosignature by witness.example/w3"
+    ):
+        verify_receipt(cosigned, log_key, witnesses=keys, quorum=3)
+    with pytest.raises(SignatureError, match="3 required"):
+        verify_receipt(cosigned, log_key, witnesses=keys)  # default: every key given
+    with pytest.raises(ReceiptError, match="only 3 witness keys were given"):
+        verify_receipt(cosigned, log_key, witnesses=keys, quorum=4)
+    with pytest.raises(ReceiptError, match="not a witness key"):
+        verify_receipt(cosigned, log_key, witnesses=[log_key], quorum=1)
+    # A line that matches w2's key but does not verify fails the receipt, even though w1 alone
+    # would meet a quorum of 1: such a note is malformed (c2sp.org/signed-note).
+    note = parse_note(cosigned.checkpoint_note)
+    bad = [
+        NoteSignature(s.name, s.key_id, s.signature[:-1] + bytes([s.signature[-1] ^ 1]))
+        if s.name == w2.name
+        else s
+        for s in note.signatures
+    ]
+    broken = Receipt(
+        cosigned.entry, cosigned.index, cosigned.proof, Note(note.text, tuple(bad)).to_bytes()
+    )
+    with pytest.raises(SignatureError, match=f"signature by {w2.name} does not verify"):
+        verify_receipt(broken, log_key, witnesses=keys, quorum=1)
 
 
 def test_receipt_needs_a_checkpoint_covering_the_entry(

@@ -64,6 +64,7 @@ from carbonlink.api.routes import (
     supply,
     supply_api,
     targets,
+    witness,
 )
 from carbonlink.api.security import (
     Accounts,
@@ -256,5 +257,6 @@ def create_app(
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
     app.include_router(analytics.router)
+    app.include_router(witness.router_for(settings.witness_prefix))
     app.mount("/static", assets, name="static")
     return app

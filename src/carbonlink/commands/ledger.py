@@ -14,6 +14,7 @@ from carbonlink.commands.console import console
 
 if TYPE_CHECKING:
     from carbonlink.ledger import Ledger
+    from carbonlink.ledger.note import Verifier
     from carbonlink.settings import Settings
 
 app = typer.Typer(
@@ -83,14 +84,118 @@ def checkpoint(
         Path | None, typer.Option(help="Also append the checkpoint's SHA-256 to this file.")
     ] = None,
 ) -> None:
-    """Sign a checkpoint of the current log (refused if it would contradict an earlier one)."""
-    from carbonlink.ledger import FileAnchor, load_ledger_signer
+    """Sign a checkpoint of the current log (refused if it would contradict an earlier one).
+
+    The checkpoint's hash is posted to every chain added with 'carbonlink ledger add-anchor'.
+    """
+    from carbonlink.ledger import CheckpointAnchor, FileAnchor, load_ledger_signer
+    from carbonlink.ledger.cosigning import anchor_targets
 
     settings: Settings = ctx.obj
     with _ledger(settings) as ledger:
-        anchors = [FileAnchor(anchor_file)] if anchor_file else []
+        anchors: list[CheckpointAnchor] = [FileAnchor(anchor_file)] if anchor_file else []
+        anchors.extend(anchor_targets(ledger))
         signed = ledger.sign_checkpoint(load_ledger_signer(settings.workspace), anchors)
+        # The note alone: a script reads it as it is ('ledger anchors' says where it went).
         typer.echo(signed.note.decode(), nl=False)
+
+
+@app.command("add-witness")
+def add_witness_command(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="The witness's submission prefix (http(s) URL).")],
+    vkey: Annotated[str, typer.Argument(help="Its cosignature/v1 vkey (text or .vkey file).")],
+) -> None:
+    """Ask this witness to cosign the ledger's checkpoints (c2sp.org/tlog-witness)."""
+    from carbonlink.ledger.cosigning import add_witness
+    from carbonlink.ledger.keys import read_vkey
+
+    with _ledger(ctx.obj) as ledger:
+        added = add_witness(ledger, url, read_vkey(vkey))
+        console.print(f"witness {added.name} at {added.url}", highlight=False)
+
+
+@app.command("remove-witness")
+def remove_witness_command(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The witness key's name.")]
+) -> None:
+    """Stop asking a witness (the cosignatures it gave are kept)."""
+    from carbonlink.errors import InputError
+    from carbonlink.ledger.cosigning import remove_witness
+
+    with _ledger(ctx.obj) as ledger:
+        if not remove_witness(ledger, name):
+            raise InputError(f"no witness named {name}", hint="see 'carbonlink ledger witnesses'")
+        console.print(f"removed witness {name}", highlight=False)
+
+
+@app.command()
+def witnesses(ctx: typer.Context) -> None:
+    """List the witnesses the ledger asks, and the size each last cosigned."""
+    from carbonlink.ledger.cosigning import configured_witnesses
+
+    with _ledger(ctx.obj) as ledger:
+        found = configured_witnesses(ledger)
+        if not found:
+            console.print("no witnesses: add one with 'carbonlink ledger add-witness URL VKEY'")
+        for witness in found:
+            console.print(
+                f"{witness.name}  {witness.url}  cosigned size {witness.size}", highlight=False
+            )
+            typer.echo(f"  {witness.key.vkey()}")
+
+
+@app.command()
+def witness(ctx: typer.Context) -> None:
+    """Have the latest checkpoint cosigned by every configured witness; store what they sign.
+
+    Receipts written afterwards carry the cosignatures. Exits with status 1 if a witness refused.
+    """
+    from carbonlink.ledger.cosigning import request_cosignatures
+
+    with _ledger(ctx.obj) as ledger:
+        outcomes = request_cosignatures(ledger)
+        if not outcomes:
+            console.print("no witnesses: add one with 'carbonlink ledger add-witness URL VKEY'")
+        for outcome in outcomes:
+            mark = "cosigned" if outcome.cosigned else "NOT cosigned"
+            console.print(
+                f"{outcome.witness}: size {outcome.size} {mark} ({outcome.message})",
+                highlight=False,
+            )
+        if any(not outcome.cosigned for outcome in outcomes):
+            raise typer.Exit(1)
+
+
+@app.command("add-anchor")
+def add_anchor_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A name for the chain, e.g. xinghuo-bif.")],
+    url: Annotated[str, typer.Argument(help="Base URL of its chain adapter (docs/witnesses.md).")],
+) -> None:
+    """Post each new checkpoint's SHA-256 to a chain through its adapter."""
+    from carbonlink.ledger.cosigning import add_anchor_target
+
+    with _ledger(ctx.obj) as ledger:
+        add_anchor_target(ledger, name, url)
+        console.print(f"anchor {name} at {url}", highlight=False)
+
+
+@app.command()
+def anchors(
+    ctx: typer.Context,
+    size: Annotated[int | None, typer.Argument(help="Checkpoint size (default: latest).")] = None,
+) -> None:
+    """Where a checkpoint's hash was anchored: one line per chain, with its reference."""
+    with _ledger(ctx.obj) as ledger:
+        if size is None:
+            latest = ledger.latest_checkpoint()
+            size = 0 if latest is None else latest.size
+        found = ledger.anchors(size)
+        if not found:
+            console.print(f"checkpoint {size} is not anchored anywhere")
+        for name, reference in sorted(found.items()):
+            console.print(f"{name}  {reference}", highlight=False)
 
 
 @app.command()
@@ -210,7 +315,26 @@ def verify_receipt_command(
         str | None, typer.Option(help="Log verifier key (vkey text or .vkey file).")
     ] = None,
     witness: Annotated[
-        list[str] | None, typer.Option(help="Witness key that must have cosigned (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--witness-key",
+            "--witness",
+            help="A trusted witness's vkey (text or .vkey file; repeatable).",
+        ),
+    ] = None,
+    witnesses: Annotated[
+        str | None,
+        typer.Option(
+            "--witnesses",
+            metavar="K",
+            help="How many of the witness keys must have cosigned (default: all given).",
+        ),
+    ] = None,
+    anchor_url: Annotated[
+        str | None, typer.Option(help="Chain adapter that holds the checkpoint's anchor.")
+    ] = None,
+    anchor_ref: Annotated[
+        str | None, typer.Option(help="The anchor's transaction reference on that chain.")
     ] = None,
     entry_only: Annotated[
         bool, typer.Option("--entry-only", help="Check the entry only, not the files it names.")
@@ -239,8 +363,9 @@ def verify_receipt_command(
                 file=str(receipt_file),
                 hint="pass the issuer's public key with --key (a .vkey file or its text)",
             ) from exc
-    witnesses = [read_vkey(value) for value in witness or []]
-    result = verify_receipt(parsed, log_key, witnesses=witnesses)
+    keys = [read_vkey(value) for value in witness or []]
+    quorum = _quorum(witnesses)
+    result = verify_receipt(parsed, log_key, witnesses=keys, quorum=quorum)
     paths = list(files or [])
     if not paths and not entry_only:
         named = receipted_files(result.content)
@@ -252,7 +377,8 @@ def verify_receipt_command(
                 hint="pass the files as arguments, or --entry-only to check the entry alone",
             )
         paths = [receipt_file.parent / name for name in named]
-    result = verify_receipt(parsed, log_key, witnesses=witnesses, files=paths)
+    result = verify_receipt(parsed, log_key, witnesses=keys, quorum=quorum, files=paths)
+    anchored = _check_anchor(anchor_url, anchor_ref, parsed.checkpoint_note, log_key)
     checkpoint = result.checkpoint
     console.print(
         f"receipt OK: entry {result.index} ({result.content.get('kind')}) is in "
@@ -264,3 +390,37 @@ def verify_receipt_command(
         console.print("  no files checked (pass them as arguments to check their SHA-256)")
     for name in result.witnesses:
         console.print(f"  cosigned by {name}")
+    if result.witnesses or quorum:
+        console.print(
+            f"  witnesses: {len(result.witnesses)} of {len(keys)} cosigned "
+            f"({len(keys) if quorum is None else quorum} required)"
+        )
+    if anchored:
+        console.print(f"  anchored: {anchored}")
+
+
+def _quorum(text: str | None) -> int | None:
+    from carbonlink.errors import InputError
+
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise InputError(
+            f"--witnesses {text!r} is not a whole number",
+            hint="give how many of the --witness-key witnesses must have cosigned, e.g. 1",
+        )
+    return int(text)
+
+
+def _check_anchor(url: str | None, reference: str | None, note: bytes, log_key: Verifier) -> str:
+    """Check the checkpoint's anchor when both --anchor-url and --anchor-ref are given."""
+    from carbonlink.errors import InputError
+
+    if url is None and reference is None:
+        return ""
+    if url is None or reference is None:
+        raise InputError("give both --anchor-url and --anchor-ref to check an anchor")
+    from carbonlink.ledger.anchor import ChainAnchor, verify_chain_anchor
+
+    record = verify_chain_anchor(ChainAnchor(url), reference, note, log_key)
+    return f"{reference} on {url} (recorded {record.get('recorded_at', '?')})"

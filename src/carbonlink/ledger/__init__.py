@@ -2,7 +2,9 @@
 
 Append an entry with `Ledger.append` (built by the ``*_entry`` functions of
 `carbonlink.ledger.entries`), sign checkpoints with `Ledger.sign_checkpoint`, and hand out
-receipts made by `make_receipt`, which anyone can check offline with `verify_receipt`.
+receipts made by `make_receipt`, which anyone can check offline with `verify_receipt`. Have
+checkpoints cosigned with `request_cosignatures`, witness partners' logs with `Witness`, and
+anchor checkpoints on a chain with `ChainAnchor` (docs/witnesses.md).
 
 The names are loaded on first use, so that checking a receipt offline needs only hashing and
 Ed25519, not the database layer the log is kept in.
@@ -14,7 +16,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from carbonlink.ledger.anchor import CheckpointAnchor, FileAnchor
+    from carbonlink.ledger.anchor import (
+        ChainAnchor,
+        CheckpointAnchor,
+        FileAnchor,
+        verify_chain_anchor,
+    )
+    from carbonlink.ledger.cosigning import request_cosignatures
     from carbonlink.ledger.entries import (
         EntryDraft,
         EntryKind,
@@ -52,8 +60,10 @@ if TYPE_CHECKING:
         write_receipt,
     )
     from carbonlink.ledger.verify import RecomputeRegistry, VerificationReport, verify_ledger
+    from carbonlink.ledger.witness import Witness
 
 _MODULES = {
+    "ChainAnchor": "carbonlink.ledger.anchor",
     "CheckpointAnchor": "carbonlink.ledger.anchor",
     "ConcurrentWriterError": "carbonlink.ledger.errors",
     "EntryDraft": "carbonlink.ledger.entries",
@@ -69,6 +79,7 @@ _MODULES = {
     "SignedCheckpoint": "carbonlink.ledger.log",
     "TamperError": "carbonlink.ledger.errors",
     "VerificationReport": "carbonlink.ledger.verify",
+    "Witness": "carbonlink.ledger.witness",
     "calculation_run_entry": "carbonlink.ledger.entries",
     "correction_entry": "carbonlink.ledger.entries",
     "ensure_ledger_key": "carbonlink.ledger.keys",
@@ -83,14 +94,17 @@ _MODULES = {
     "record_report": "carbonlink.ledger.receipt",
     "report_entry": "carbonlink.ledger.entries",
     "report_entry_for_files": "carbonlink.ledger.entries",
+    "request_cosignatures": "carbonlink.ledger.cosigning",
     "sha256_bytes": "carbonlink.ledger.entries",
     "sha256_file": "carbonlink.ledger.entries",
+    "verify_chain_anchor": "carbonlink.ledger.anchor",
     "verify_ledger": "carbonlink.ledger.verify",
     "verify_receipt": "carbonlink.ledger.receipt",
     "write_receipt": "carbonlink.ledger.receipt",
 }
 
 __all__ = [
+    "ChainAnchor",
     "CheckpointAnchor",
     "ConcurrentWriterError",
     "EntryDraft",
@@ -106,6 +120,7 @@ __all__ = [
     "SignedCheckpoint",
     "TamperError",
     "VerificationReport",
+    "Witness",
     "calculation_run_entry",
     "correction_entry",
     "ensure_ledger_key",
@@ -120,8 +135,10 @@ __all__ = [
     "record_report",
     "report_entry",
     "report_entry_for_files",
+    "request_cosignatures",
     "sha256_bytes",
     "sha256_file",
+    "verify_chain_anchor",
     "verify_ledger",
     "verify_receipt",
     "write_receipt",

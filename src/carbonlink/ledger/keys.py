@@ -12,10 +12,12 @@ import secrets
 from pathlib import Path
 
 from carbonlink.errors import ConfigError
-from carbonlink.ledger.note import Signer, Verifier
+from carbonlink.ledger.note import COSIGNATURE_V1, Signer, Verifier
 
 PRIVATE_KEY_FILE = "ledger.key"
 PUBLIC_KEY_FILE = "ledger.vkey"
+WITNESS_PRIVATE_KEY_FILE = "witness.key"
+WITNESS_PUBLIC_KEY_FILE = "witness.vkey"
 
 
 def key_folder(workspace: Path) -> Path:
@@ -94,3 +96,47 @@ def ensure_ledger_key(workspace: Path, origin: str | None = None) -> Verifier:
     if (key_folder(workspace) / PRIVATE_KEY_FILE).exists():
         return load_ledger_signer(workspace).verifier()
     return generate_ledger_key(workspace, origin)
+
+
+def ensure_witness_key(workspace: Path, name: str | None = None) -> Verifier:
+    """The workspace's witness key (cosignature/v1, type 0x04), made on first use.
+
+    Kept beside the ledger key, in its own files: a witness key cosigns partners' logs and
+    must never be the key that signs this workspace's own checkpoints.
+    """
+    folder = key_folder(workspace)
+    private_path = folder / WITNESS_PRIVATE_KEY_FILE
+    if private_path.exists():
+        verifier = load_witness_signer(workspace).verifier()
+        if name is not None and name != verifier.name:
+            raise ConfigError(
+                f"the workspace's witness key is named {verifier.name!r}, not {name!r}",
+                file=str(private_path),
+                hint="a witness keeps its key: partners have its vkey; omit --name",
+            )
+        return verifier
+    folder.mkdir(parents=True, exist_ok=True)
+    if name is None:
+        name = default_origin(workspace).replace("carbonlink.local/", "carbonlink.local/witness-")
+    signer = Signer.generate(name, key_type=COSIGNATURE_V1)
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+        stream.write(signer.private_key() + "\n")
+    verifier = signer.verifier()
+    (folder / WITNESS_PUBLIC_KEY_FILE).write_text(verifier.vkey() + "\n", encoding="ascii")
+    return verifier
+
+
+def load_witness_signer(workspace: Path) -> Signer:
+    """The workspace's witness (cosigning) private key."""
+    path = key_folder(workspace) / WITNESS_PRIVATE_KEY_FILE
+    if not path.exists():
+        raise ConfigError(
+            "this workspace has no witness key",
+            file=str(path),
+            hint="run 'carbonlink witness key' to make one",
+        )
+    signer = Signer.from_private_key(path.read_text(encoding="ascii"))
+    if signer.key_type != COSIGNATURE_V1:
+        raise ConfigError("the witness key file does not hold a cosignature/v1 key", file=str(path))
+    return signer

@@ -34,7 +34,14 @@ from carbonlink.ledger.entries import (
     sha256_file,
 )
 from carbonlink.ledger.errors import ProofError, ReceiptError, SignatureError
-from carbonlink.ledger.note import Checkpoint, Signer, Verifier, open_checkpoint
+from carbonlink.ledger.note import (
+    COSIGNATURE_V1,
+    Checkpoint,
+    NoteSignature,
+    Signer,
+    Verifier,
+    open_checkpoint,
+)
 from carbonlink.ledger.note import open_note as _open_note
 
 if TYPE_CHECKING:
@@ -116,20 +123,17 @@ def verify_receipt(
     log_key: Verifier,
     *,
     witnesses: Sequence[Verifier] = (),
+    quorum: int | None = None,
     files: Sequence[Path] = (),
 ) -> VerifiedReceipt:
     """Check a receipt offline; raise `ReceiptError` / `ProofError` / `SignatureError` if it fails.
 
-    Every witness key given must have cosigned the checkpoint. Each file given must be named
+    At least ``quorum`` of the witness keys given (default: every one) must have cosigned the
+    checkpoint, and every cosignature by a given key must verify. Each file given must be named
     by the entry (report file names, or the footprint document) with the same SHA-256.
     """
     checkpoint, note = open_checkpoint(receipt.checkpoint_note, log_key)
-    cosigned: list[str] = []
-    for witness in witnesses:
-        if not any(witness.matches(sig) for sig in note.signatures):
-            raise SignatureError(f"checkpoint carries no cosignature by witness {witness.name}")
-        _open_note(receipt.checkpoint_note, [witness])
-        cosigned.append(witness.name)
+    cosigned = _cosigners(receipt.checkpoint_note, note.signatures, witnesses, quorum)
     try:
         content = parse_entry(receipt.entry)
     except InputError as exc:
@@ -146,6 +150,46 @@ def verify_receipt(
         raise ReceiptError(f"entry {receipt.index} is not in the signed log: {exc}") from exc
     checked = {path.name: _check_file(content, path) for path in files}
     return VerifiedReceipt(receipt.index, content, checkpoint, tuple(cosigned), checked)
+
+
+def _cosigners(
+    checkpoint_note: bytes,
+    signatures: Sequence[NoteSignature],
+    witnesses: Sequence[Verifier],
+    quorum: int | None,
+) -> list[str]:
+    """Names of the given witnesses whose cosignature verifies; fewer than ``quorum`` fails."""
+    required = len(witnesses) if quorum is None else quorum
+    if required < 0:
+        raise ReceiptError(f"a witness quorum cannot be negative ({required})")
+    if required > len(witnesses):
+        raise ReceiptError(
+            f"{required} witness cosignatures are required but only {len(witnesses)} witness "
+            "keys were given",
+            hint="pass each trusted witness's vkey with --witness-key",
+        )
+    cosigned: list[str] = []
+    missing: list[str] = []
+    for witness in witnesses:
+        if witness.key_type != COSIGNATURE_V1:
+            raise ReceiptError(
+                f"key {witness.name} is not a witness key (cosignature/v1, type 0x04)",
+                hint="pass the vkey the witness published, not a log key",
+            )
+        if any(witness.matches(sig) for sig in signatures):
+            # Raises if a line by this key does not verify: such a note is malformed.
+            _open_note(checkpoint_note, [witness])
+            cosigned.append(witness.name)
+        else:
+            missing.append(witness.name)
+    if len(cosigned) < required:
+        raise SignatureError(
+            f"checkpoint is cosigned by {len(cosigned)} of the {len(witnesses)} witness keys "
+            f"given, {required} required; no cosignature by {', '.join(missing)}",
+            hint="ask the log for a receipt made after its witnesses cosigned "
+            "('carbonlink ledger witness', then 'carbonlink ledger receipt')",
+        )
+    return cosigned
 
 
 def receipted_files(content: dict[str, Any]) -> dict[str, str]:
