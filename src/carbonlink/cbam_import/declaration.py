@@ -523,7 +523,7 @@ def declare(
         certificates=certificates,
         quarters=tuple(quarters),
         reference_price_eur=reference_price,
-        cost_published_eur=None if exempt else cost_total,
+        cost_published_eur=None if exempt or not year_prices else cost_total,
         cost_complete=complete,
         projected_price_eur=projected_price_eur,
         projected_cost_eur=certificates * projected_price_eur
