@@ -96,8 +96,8 @@ def test_import_match_declare_in_zh_and_en(
         page.goto(f"{store_url}/cbam/importer?year=2026&price=80")
         tangshan = page.locator("#cbam-line-table tr[data-key='DE26-2/1']").inner_text()
         india = page.locator("#cbam-line-table tr[data-key='DE26-1/1']").inner_text()
-        assert "实际值（供应商）" in tangshan and "verified" in tangshan
-        assert "默认值" in india and "+ 10%" in india and "470.8" in india
+        assert "实际值（供应商）" in tangshan and "Tangshan works 的排放通报" in tangshan
+        assert "默认值 IN CN 7208，加成 10.0%" in india and "470.8" in india
         assert page.locator("#kpi-embedded").inner_text() == "1,970.8"
         assert page.locator("#kpi-certificates").inner_text() == "402"
         assert page.locator("#kpi-deduction").inner_text() == "99.5"
@@ -107,12 +107,18 @@ def test_import_match_declare_in_zh_and_en(
 
         page.click("a[data-lang=en]")
         page.wait_for_selector("h1:has-text('CBAM importer')")
-        assert "Actual (supplier)" in page.locator("#cbam-line-table").inner_text()
+        table = page.locator("#cbam-line-table").inner_text()
+        assert (
+            "Actual (supplier)" in table and "Communication of Tangshan works · verified" in table
+        )
+        assert "No communication from installation IN-MILL; default value IN CN 7208" in table
         assert "Certificates to surrender" in page.locator("#cbam-declaration").inner_text()
         quarters = page.locator("#cbam-quarters tbody tr").all_inner_texts()
         assert "75.36" in quarters[0] and "2026-04-07" in quarters[0]
         assert "not entered" in quarters[1]
         page.screenshot(path=OUT / "cbam-importer-en.png", full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1440, f"the English page is wider than the window ({width} px)"
 
         # A price for Q2 entered with its publication date is used at once.
         page.fill("#cbam-prices input[name=price_eur]", "70")

@@ -56,6 +56,7 @@ __all__ = [
     "Communication",
     "Declaration",
     "GoodLine",
+    "Match",
     "PriceEntry",
     "QuarterHolding",
     "communication_from_json",
@@ -124,6 +125,9 @@ class GoodLine:
     carbon_price_evidence: str
     deduction_certificates: float
     obligation_t: float
+    match: Match | None = None
+    default_row: str = ""
+    """The default-value row used (country and CN code of the annex), empty for actual values."""
 
 
 @dataclass(frozen=True)
@@ -329,33 +333,56 @@ def _sector(cn_code: str) -> str:
     return "fertilisers" if cn_code.startswith(_FERTILISER_PREFIXES) else "other"
 
 
-def match_line(
-    line: CustomsLine, communications: Mapping[str, Communication]
-) -> tuple[Basis, str, CommunicatedGood | None]:
+@dataclass(frozen=True)
+class Match:
+    """How a line was matched: its basis, the reason in words and as a code for the pages.
+
+    ``code`` is ``actual``, ``no_communication``, ``no_cn_code`` or ``period_after_import``;
+    ``installation`` names the communication's installation (or the line's id without one).
+    """
+
+    basis: Basis
+    reason: str
+    good: CommunicatedGood | None
+    code: str
+    installation: str
+    verified: bool = False
+
+
+def match_line(line: CustomsLine, communications: Mapping[str, Communication]) -> Match:
     """Actual values if the supplier's communication covers the installation and CN code."""
     communication = communications.get(line.installation_id)
     if communication is None:
-        return "default", f"no communication from installation {line.installation_id}", None
+        return Match(
+            "default",
+            f"no communication from installation {line.installation_id}",
+            None,
+            "no_communication",
+            line.installation_id,
+        )
+    name = communication.installation_name
     for good in communication.goods:
         if good.cn_code == line.cn_code:
             if communication.period_start > line.released:
-                return (
+                return Match(
                     "default",
-                    f"communication of {communication.installation_name} covers "
+                    f"communication of {name} covers "
                     f"{communication.period_start}–{communication.period_end}, after the import",
                     None,
+                    "period_after_import",
+                    name,
                 )
             state = "verified" if communication.verified else "not verified"
-            return (
+            return Match(
                 "actual",
-                f"communication of {communication.installation_name} "
-                f"({communication.period_start.year}, {state})",
+                f"communication of {name} ({communication.period_start.year}, {state})",
                 good,
+                "actual",
+                name,
+                communication.verified,
             )
-    return (
-        "default",
-        f"communication of {communication.installation_name} has no CN {line.cn_code}",
-        None,
+    return Match(
+        "default", f"communication of {name} has no CN {line.cn_code}", None, "no_cn_code", name
     )
 
 
@@ -391,6 +418,8 @@ def declare(
 
     bases: list[Basis] = []
     reasons: list[str] = []
+    matches: list[Match] = []
+    default_rows: list[str] = []
     see = np.zeros(len(year_lines))
     see_base = np.zeros(len(year_lines))
     markups = np.zeros(len(year_lines))
@@ -398,7 +427,9 @@ def declare(
     carbon_price = np.zeros(len(year_lines))
     evidence: list[str] = []
     for i, line in enumerate(year_lines):
-        basis, reason, good = match_line(line, communications)
+        match = match_line(line, communications)
+        basis, reason, good = match.basis, match.reason, match.good
+        matches.append(match)
         indirect = _charges_indirect(line.cn_code)
         route = line.route
         if good is not None:
@@ -406,6 +437,7 @@ def declare(
             see[i] = see_base[i]
             carbon_price[i] = good.carbon_price_eur_per_t
             evidence.append(good.carbon_price_evidence)
+            default_rows.append("")
             route = route or good.route
         else:
             value = default_value(line.cn_code, line.country, record=line.key)
@@ -414,6 +446,7 @@ def declare(
             markups[i] = markup.markup
             see[i] = see_base[i] * (1.0 + markup.markup)
             evidence.append("")
+            default_rows.append(f"{value.country} CN {value.cn_prefix}")
             reason = f"{reason}; default {value.country} CN {value.cn_prefix} + {markup.markup:.0%}"
         route = _route_name(route)
         benchmark = benchmark_for(line.cn_code, route)
@@ -504,6 +537,8 @@ def declare(
             carbon_price_evidence=evidence[i],
             deduction_certificates=float(deduction[i]),
             obligation_t=float(obligation[i]),
+            match=matches[i],
+            default_row=default_rows[i],
         )
         for i, line in enumerate(year_lines)
     )

@@ -181,7 +181,8 @@ def quarterly_report(
         for sequence, (installation_id, inst_lines) in enumerate(
             sorted(by_installation.items()), start=1
         ):
-            _basis, reason, matched = match_line(inst_lines[0], communications)
+            match = match_line(inst_lines[0], communications)
+            reason, matched = match.reason, match.good
             if matched is not None:
                 see_direct, see_indirect = matched.see_direct, matched.see_indirect
                 determination = "01"
