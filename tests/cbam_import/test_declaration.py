@@ -173,3 +173,59 @@ def test_shipped_price_is_overridden_by_the_users_entry() -> None:
     merged = prices_with_shipped([PriceEntry(2026, 1, 70.0, None, "mine")])
     assert [p.price_eur for p in merged if (p.year, p.quarter) == (2026, 1)] == [70.0]
     assert any(p.price_eur == 75.36 for p in prices_with_shipped([]))
+
+
+def test_carbon_price_paid_is_read_at_the_top_or_inside_each_good() -> None:
+    from carbonlink.cbam_import.declaration import communication_from_json
+
+    base = {
+        "installation": {"name": "Works", "address": {"country": "CN"}},
+        "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"},
+    }
+    nested = communication_from_json(
+        base
+        | {
+            "goods": [
+                {
+                    "cn_code": "72083900",
+                    "see_direct": 1.5,
+                    "carbon_price_paid": {"amount_eur_per_t_co2e": 2.5, "evidence": "CEA"},
+                }
+            ]
+        },
+        "W",
+    )
+    assert nested.goods[0].carbon_price_eur_per_t == 2.5
+    top = communication_from_json(
+        base
+        | {
+            "goods": [{"cn_code": "72083900", "see_direct": 1.5}],
+            "carbon_price_paid": [{"cn_code": "72083900", "amount_eur_per_t_co2e": 3}],
+        },
+        "W",
+    )
+    assert top.goods[0].carbon_price_eur_per_t == 3.0
+
+
+def test_a_good_without_a_shipped_default_is_refused_with_what_to_do() -> None:
+    """Unwrought aluminium from China has no row in the shipped file: a clear error, no guess."""
+    from carbonlink.errors import UnknownFactorError
+
+    with pytest.raises(UnknownFactorError, match="no CBAM default value for CN 76011000 from CN"):
+        declare(2026, [line("AL", date(2026, 1, 5), 60.0, "CN", cn="76011000")], {})
+
+
+def test_a_bad_carbon_price_block_is_refused() -> None:
+    from carbonlink.cbam_import.declaration import communication_from_json
+    from carbonlink.errors import InputError
+
+    document = {
+        "installation": {"name": "Works"},
+        "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "goods": [{"cn_code": "72083900", "see_direct": 1.5}],
+        "carbon_price_paid": [{"cn_code": "72083900", "amount_eur_per_t_co2e": -1}],
+    }
+    with pytest.raises(InputError, match="non-negative"):
+        communication_from_json(document, "W")
+    with pytest.raises(InputError, match="not a carbonlink CBAM communication"):
+        communication_from_json({"goods": []}, "W")

@@ -303,6 +303,13 @@ def communication_from_json(
     for good in goods_in:
         cn_code = str(good["cn_code"])
         price, evidence = prices.get(cn_code, (0.0, ""))
+        nested = good.get("carbon_price_paid")
+        if cn_code not in prices and isinstance(nested, Mapping):
+            # The block may also sit inside the good, as {amount_eur_per_t_co2e, evidence}.
+            price = _number(
+                nested.get("amount_eur_per_t_co2e"), "amount_eur_per_t_co2e", f"{record} {cn_code}"
+            )
+            evidence = str(nested.get("evidence") or "")
         goods.append(
             CommunicatedGood(
                 cn_code,
