@@ -168,3 +168,38 @@ def test_a_broken_stored_communication_shows_a_message(
     page = client.get("/cbam/importer?lang=en")
     assert page.status_code == 200
     assert "a stored communication could not be read" in page.text
+
+
+def test_hand_edited_stored_values_show_messages(store_service: Service, engine: sa.Engine) -> None:
+    """A date that does not exist, a price's broken date, a good without default: 200 + why."""
+    from carbonlink.cbam_import.store import lines_table, prices_table
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            prices_table.insert().values(
+                organization_id=DEMO_ORG_ID, year=2026, quarter=3, price_eur=70.0,
+                published="someday", source="",
+            )
+        )  # fmt: skip
+    client, _ = store_service.login(store_service.users["editor"])
+    page = client.get("/cbam/importer?lang=en")
+    assert page.status_code == 200
+    assert "a stored certificate price could not be read" in page.text
+    with engine.begin() as conn:
+        conn.execute(prices_table.delete())
+        conn.execute(
+            lines_table.insert().values(
+                organization_id=DEMO_ORG_ID, declaration="AL", item=1, released="2026-05-05",
+                cn_code="76011000", net_mass_t=80.0, country="CN", installation_id="X",
+                supplier="x", source_file="hand.csv", imported_at=now,
+            )
+        )  # fmt: skip
+    page = client.get("/cbam/importer?lang=en")
+    assert page.status_code == 200
+    assert "no CBAM default value for CN 76011000 from CN" in page.text
+    with engine.begin() as conn:
+        conn.execute(lines_table.update().values(released="2026-02-31"))
+    page = client.get("/cbam/importer?lang=en")
+    assert page.status_code == 200
+    assert "stored customs lines could not be read" in page.text

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PAGE = "/cbam/importer"
+T = TypeVar("T")
 
 
 Writer = Annotated[Principal, Depends(_form_writer)]
@@ -52,23 +54,47 @@ def importer_page(
     imported: Annotated[str | None, Query(max_length=300)] = None,
     error: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
-    from carbonlink.cbam_import.declaration import declare, prices_with_shipped
-    from carbonlink.cbam_import.store import communications, load_lines, prices, quarantined
+    from carbonlink.cbam_import.declaration import (
+        Communication,
+        PriceEntry,
+        declare,
+        prices_with_shipped,
+    )
+    from carbonlink.cbam_import.lines import QuarantinedLine
+    from carbonlink.cbam_import.store import (
+        LineRecord,
+        communications,
+        load_lines,
+        prices,
+        quarantined,
+    )
 
     caller = _page_caller(request, ctx)
     org = caller.organization_id
     problems: list[str] = []
-    try:
-        records = load_lines(ctx.engine, org)
-    except (ValueError, TypeError) as exc:
-        records = []
-        problems.append(f"stored customs lines could not be read: {exc}")
-    try:
-        found = communications(ctx.engine, org)
-    except (CarbonlinkError, ValueError, KeyError, TypeError) as exc:
-        found = {}
-        problems.append(f"a stored communication could not be read: {exc}")
-    entered = prices(ctx.engine, org)
+
+    def safely(read: Callable[[], T], empty: T, what: str) -> T:
+        # A value edited by hand in the database shows as a message, never as a server error.
+        try:
+            return read()
+        except (CarbonlinkError, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{what} could not be read: {exc}")
+            return empty
+
+    records = safely(
+        lambda: load_lines(ctx.engine, org), list[LineRecord](), "stored customs lines"
+    )
+    found = safely(
+        lambda: communications(ctx.engine, org),
+        dict[str, Communication](),
+        "a stored communication",
+    )
+    entered = safely(
+        lambda: prices(ctx.engine, org), list[PriceEntry](), "a stored certificate price"
+    )
+    held = safely(
+        lambda: quarantined(ctx.engine, org), list[QuarantinedLine](), "a quarantined row"
+    )
     all_prices = prices_with_shipped(entered)
     years = sorted({r.line.year for r in records if r.line.year >= 2026})
     chosen = year or (years[-1] if years else max(2026, date.today().year))
@@ -88,7 +114,7 @@ def importer_page(
         nav="cbam-importer",
         records=records,
         by_key={g.line.key: g for g in declaration.lines} if declaration else {},
-        quarantine=quarantined(ctx.engine, org),
+        quarantine=held,
         communications=found,
         prices=all_prices,
         entered={(p.year, p.quarter) for p in entered},
