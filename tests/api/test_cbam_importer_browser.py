@@ -203,3 +203,23 @@ def test_hand_edited_stored_values_show_messages(store_service: Service, engine:
     page = client.get("/cbam/importer?lang=en")
     assert page.status_code == 200
     assert "stored customs lines could not be read" in page.text
+
+
+def test_a_transitional_year_points_to_the_quarterly_reports(
+    store_service: Service, engine: sa.Engine
+) -> None:
+    from carbonlink.cbam_import.store import lines_table
+
+    with engine.begin() as conn:
+        conn.execute(
+            lines_table.insert().values(
+                organization_id=DEMO_ORG_ID, declaration="T", item=1, released="2025-11-05",
+                cn_code="72083900", net_mass_t=80.0, country="CN", installation_id="X",
+                supplier="x", source_file="t.csv", imported_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    client, _ = store_service.login(store_service.users["viewer"])
+    page = client.get("/cbam/importer?year=2025&lang=en")
+    assert page.status_code == 200
+    assert "transitional period&#39;s quarterly reports" in page.text
+    assert "Transitional period</span>" in page.text and 'id="cbam-declaration"' not in page.text

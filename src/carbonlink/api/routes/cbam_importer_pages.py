@@ -30,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 PAGE = "/cbam/importer"
 T = TypeVar("T")
+DEFINITIVE_FROM = 2026
+"""The first year declared; earlier years went into the transitional quarterly reports."""
 
 
 Writer = Annotated[Principal, Depends(_form_writer)]
@@ -96,15 +98,16 @@ def importer_page(
         lambda: quarantined(ctx.engine, org), list[QuarantinedLine](), "a quarantined row"
     )
     all_prices = prices_with_shipped(entered)
-    years = sorted({r.line.year for r in records if r.line.year >= 2026})
+    years = sorted({r.line.year for r in records})
     chosen = year or (years[-1] if years else max(2026, date.today().year))
     declaration: Any = None
-    try:
-        declaration = declare(
-            chosen, [r.line for r in records], found, all_prices, projected_price_eur=price
-        )
-    except CarbonlinkError as exc:
-        problems.append(str(exc))
+    if chosen >= DEFINITIVE_FROM:
+        try:
+            declaration = declare(
+                chosen, [r.line for r in records], found, all_prices, projected_price_eur=price
+            )
+        except CarbonlinkError as exc:
+            problems.append(str(exc))
     transitional = sorted({(r.line.year, r.line.quarter) for r in records if r.line.year <= 2025})
     return _render(
         request,
