@@ -40,6 +40,7 @@ from carbonlink.api.routes import (
     analytics,
     catalogue,
     catalogue_edits,
+    cbam_importer_pages,
     conflicts,
     data_pages,
     factors,
@@ -243,6 +244,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(setup_pages.router)
     app.include_router(period_pages.router)
+    app.include_router(cbam_importer_pages.router)
     app.include_router(data_pages.router)
     app.include_router(file_receipts.router)
     app.include_router(pact_admin.router)

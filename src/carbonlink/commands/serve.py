@@ -68,7 +68,9 @@ def serve(
     app = create_app(settings)
     if demo:
         password = os.environ.get("CARBONLINK_DEMO_PASSWORD") or secrets.token_urlsafe(12)
-        users = set_demo_users(app, password)
+        from carbonlink.demo.cbam_importer import set_importer_users
+
+        users = set_demo_users(app, password) + set_importer_users(app, password)
         console.print("demo enterprise users set; log in as one of:")
         for email, role in users:
             console.print(f"  {email}  ({role})")

@@ -1,7 +1,7 @@
 """Witnesses the ledger asks, anchor targets, the logs this workspace witnesses, evidence.
 
 Revision ID: 0026_witness
-Revises: 0019_supplier_requests
+Revises: 0020_report_job_heartbeat
 Create Date: 2026-12-07
 """
 
