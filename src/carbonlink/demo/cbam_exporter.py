@@ -12,14 +12,19 @@ from pathlib import Path
 from rich.console import Console
 
 from carbonlink.demo.cbam import demo_cbam_input
+from carbonlink.settings import Settings
 
 DEMO_EXPORTER_PACK = "cbam-tangshan-exporter.yaml"
+DEMO_COMMUNICATION_ID = "tangshan-2025"
 
 
 def write_demo_cbam_exporter(
-    out: Path, console: Console, *, template: Path | None = None
+    out: Path, console: Console, settings: Settings, *, template: Path | None = None
 ) -> dict[str, Path]:
-    """Write the Tangshan works' verified CBAM communication and its Catena-X JSON."""
+    """Write the Tangshan works' verified CBAM communication and its Catena-X JSON, and publish
+    it for the demo organization's partners (PACT host, ``/pact/cbam/communications``)."""
+    from carbonlink.demo.service import DEMO_ORG_ID
+    from carbonlink.exchange.cbam import publish
     from carbonlink.reports.cbam_exporter import (
         build_exporter_communication,
         load_exporter_pack,
@@ -31,6 +36,13 @@ def write_demo_cbam_exporter(
         pack, out / "cbam", "cbam-tangshan-verified", template=template
     )
     communication = build_exporter_communication(pack)
+    from carbonlink.store.workspace import open_store
+
+    store = open_store(settings)
+    try:
+        publish(store.engine, DEMO_ORG_ID, DEMO_COMMUNICATION_ID, communication)
+    finally:
+        store.engine.dispose()
     price = communication["carbon_price_paid"]
     console.print(
         f"CBAM Tangshan (definitive period): {communication['status']} by a DEMO verifier; "

@@ -431,7 +431,7 @@ def write_exporter_outputs(
     communication = build_exporter_communication(pack)
     outputs = {
         "communication (JSON)": write_json(communication, folder / f"{stem}.json"),
-        "communication (XLSX)": _add_exporter_sheet(
+        "communication (XLSX)": add_exporter_sheet(
             communication, write_xlsx(communication, folder / f"{stem}.xlsx")
         ),
     }
@@ -449,7 +449,7 @@ def write_exporter_outputs(
     return outputs
 
 
-def _add_exporter_sheet(communication: dict[str, Any], path: Path) -> Path:
+def add_exporter_sheet(communication: dict[str, Any], path: Path) -> Path:
     """Add a sheet with the verification and the carbon price paid to carbonlink's workbook."""
     from openpyxl import load_workbook
 
