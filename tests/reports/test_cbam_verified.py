@@ -80,10 +80,16 @@ def test_the_demo_communication_is_verified_by_a_verifier_labelled_demo(
 
 
 def test_the_carbon_price_paid_follows_the_ets_position(communication: dict[str, Any]) -> None:
-    """Demo position: 43 242 allowances bought at 80 CNY, 1 441 416 t verified, 8.2 CNY/EUR:
+    """Demo position: the 2025 intensity rule gives A = 1 000 000 t × 1.398174 = 1 398 174
+    allowances; verified E = 1 441 416 t, so 1 441 416 − 1 398 174 = 43 242 are bought at
+    80 CNY, at 8.2 CNY/EUR:
     N = 43 242 × 80 = 3 459 360 CNY; p = 3 459 360 / 1 441 416 = 2.399973 CNY/t;
     p€ = 2.399973 / 8.2 = 0.292680 EUR/t; each good: its direct SEE × p€."""
     price = communication["carbon_price_paid"]
+    assert price["position"]["free_allocation_t"] == pytest.approx(1_398_174.0)
+    assert price["position"]["bought_t"] == pytest.approx(43_242.0)
+    assert price["position"]["surrendered_t"] == 1_441_416
+    assert "illustrative demo intensity" in price["allocation_basis"]
     assert price["schema"] == "carbonlink.cbam.carbon-price-paid/1"
     assert price["amount_paid"] == pytest.approx(3_459_360.0)
     assert price["price_per_t_co2e"] == pytest.approx(3_459_360 / 1_441_416, abs=1e-6)
@@ -177,3 +183,13 @@ def test_a_pack_that_is_wrong_says_where(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="alpha-3"):
         alpha3("QQ")
     assert alpha3("cn") == "CHN" and alpha3("DE") == "DEU"
+
+
+def test_the_allocation_is_either_computed_or_stated(tmp_path: Path) -> None:
+    text = demo_cbam_input(PACK).read_text("utf-8")
+    both = text.replace("  bought_price: 80.0", "  bought_price: 80.0\n  bought_t: 1")
+    (tmp_path / "both.yaml").write_text(both, "utf-8")
+    mmd = demo_cbam_input("cbam-tangshan-mmd.md")
+    (tmp_path / mmd.name).write_bytes(mmd.read_bytes())
+    with pytest.raises(InputError, match="not both"):
+        load_exporter_pack(tmp_path / "both.yaml")

@@ -119,6 +119,15 @@ class PersonIn(_Strict):
     identifier: str = ""
 
 
+class AllocationIn(_Strict):
+    """The free allocation by the China ETS allocation rule (``carbonlink.cets.allocation``)."""
+
+    output_t: dict[str, float]
+    intensity: dict[str, float]
+    source: str = Field(min_length=1, description="where the intensities come from")
+    adjustment: float = Field(default=1.0, gt=0)
+
+
 class CetsPositionIn(_Strict):
     scheme: str
     legal_act: str
@@ -126,9 +135,10 @@ class CetsPositionIn(_Strict):
     year: int = Field(ge=2021, le=2100)
     currency: str = Field(min_length=3, max_length=3)
     verified_emissions_t: float = Field(gt=0)
-    free_allocation_t: float = Field(ge=0)
-    surrendered_t: float = Field(ge=0)
-    bought_t: float = Field(ge=0)
+    allocation: AllocationIn | None = None
+    free_allocation_t: float | None = Field(default=None, ge=0)
+    surrendered_t: float | None = Field(default=None, ge=0)
+    bought_t: float | None = Field(default=None, ge=0)
     bought_price: float = Field(ge=0)
     rebates: float = Field(default=0.0, ge=0)
     covers: Literal["direct", "direct+indirect"] = "direct"
@@ -183,7 +193,6 @@ def load_exporter_pack(path: Path) -> ExporterPack:
             file=str(path),
             hint="see docs/cbam-definitive-exporter.md for the layout of the exporter pack",
         ) from exc
-    data = load_cbam_input(path.parent / doc.communication)
     verification = None
     if doc.verification is not None:
         v = doc.verification
@@ -222,9 +231,12 @@ def load_exporter_pack(path: Path) -> ExporterPack:
     evidence: tuple[str, ...] = ()
     if doc.carbon_price_paid is not None:
         p = doc.carbon_price_paid
-        fields = p.model_dump(exclude={"exchange_rate", "evidence", "independent_person"})
+        fields = p.model_dump(
+            exclude={"exchange_rate", "evidence", "independent_person", "allocation"}
+        )
         fields["country"] = p.country.upper()
         fields["currency"] = p.currency.upper()
+        fields |= _allocated(p, path)
         position = CetsPosition(**fields)
         rate = ExchangeRate(
             p.exchange_rate.currency_per_eur, p.exchange_rate.date, p.exchange_rate.source
@@ -233,6 +245,8 @@ def load_exporter_pack(path: Path) -> ExporterPack:
         person = (
             IndependentPerson(**p.independent_person.model_dump()) if p.independent_person else None
         )
+    # The pack's own sections are checked first: their errors name the pack, not the input.
+    data = load_cbam_input(path.parent / doc.communication)
     return ExporterPack(
         data=data,
         verification=verification,
@@ -244,6 +258,48 @@ def load_exporter_pack(path: Path) -> ExporterPack:
         verifier_address=doc.verification.address.model_dump() if doc.verification else {},
         source=path.name,
     )
+
+
+def _allocated(p: CetsPositionIn, path: Path) -> dict[str, Any]:
+    """Free allocation, allowances surrendered and bought: stated, or by the allocation rule.
+
+    With ``allocation`` the China ETS rule of the year gives the free allocation A
+    (``carbonlink.cets.allocation.allocation_position``); the entity surrenders its verified
+    emissions E and buys the shortfall ``max(E − A, 0)``. Without it all three are stated.
+    """
+    stated = (p.free_allocation_t, p.surrendered_t, p.bought_t)
+    if p.allocation is None:
+        if None in stated:
+            raise InputError(
+                "carbon_price_paid: give free_allocation_t, surrendered_t and bought_t, or the "
+                "allocation (output_t, intensity, source) to compute them",
+                file=str(path),
+            )
+        return {}
+    if stated != (None, None, None):
+        raise InputError(
+            "carbon_price_paid: give either the allocation rule's inputs or the stated "
+            "free_allocation_t/surrendered_t/bought_t, not both",
+            file=str(path),
+        )
+    from carbonlink.cets.allocation import allocation_position
+
+    a = p.allocation
+    position = allocation_position(
+        p.year,
+        p.verified_emissions_t,
+        p.bought_price,
+        output_t=a.output_t,
+        intensity=a.intensity,
+        intensity_source=a.source,
+        adjustment=a.adjustment,
+    )
+    return {
+        "free_allocation_t": position.allocation_t,
+        "surrendered_t": p.verified_emissions_t,
+        "bought_t": max(-position.surplus_t, 0.0),
+        "allocation_basis": position.basis,
+    }
 
 
 def _verifier(pack: ExporterPack) -> Verifier | None:
@@ -364,6 +420,7 @@ def price_document(price: CarbonPricePaid | None) -> dict[str, Any] | None:
             "bought_price": p.bought_price,
             "rebates": p.rebates,
         },
+        "allocation_basis": p.allocation_basis,
         "amount_paid": round(price.amount_paid, 2),
         "price_per_t_co2e": round(price.local_per_t_co2e, 6),
         "exchange_rate": {

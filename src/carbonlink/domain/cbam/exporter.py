@@ -160,6 +160,8 @@ class CetsPosition:
     bought_price: float
     rebates: float = 0.0
     covers: Literal["direct", "direct+indirect"] = "direct"
+    allocation_basis: str = "stated by the operator"
+    """How the free allocation was found (the allocation rule and its sources, or stated)."""
 
 
 @dataclass(frozen=True)
