@@ -174,8 +174,10 @@ def cbam_verified(
     if template is not None:
         check_xlsx_template(template)
     loaded = load_exporter_pack(pack)
-    written = write_exporter_outputs(loaded, out, name, template=template)
     communication = build_exporter_communication(loaded)
+    written = write_exporter_outputs(
+        loaded, out, name, template=template, communication=communication
+    )
     console.print(f"status: {communication['status']}", highlight=False)
     price = communication["carbon_price_paid"]
     if price:

@@ -32,10 +32,10 @@ def write_demo_cbam_exporter(
     )
 
     pack = load_exporter_pack(demo_cbam_input(DEMO_EXPORTER_PACK))
-    written = write_exporter_outputs(
-        pack, out / "cbam", "cbam-tangshan-verified", template=template
-    )
     communication = build_exporter_communication(pack)
+    written = write_exporter_outputs(
+        pack, out / "cbam", "cbam-tangshan-verified", template=template, communication=communication
+    )
     from carbonlink.store.workspace import open_store
 
     store = open_store(settings)

@@ -476,16 +476,22 @@ def build_exporter_communication(pack: ExporterPack) -> dict[str, Any]:
 
 
 def write_exporter_outputs(
-    pack: ExporterPack, folder: Path, stem: str, *, template: Path | None = None
+    pack: ExporterPack,
+    folder: Path,
+    stem: str,
+    *,
+    template: Path | None = None,
+    communication: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the verified communication (JSON, XLSX, official template when given) and its
-    Catena-X CBAM aspect into ``folder``; returns label → path."""
+    Catena-X CBAM aspect into ``folder``; returns label → path. ``communication``: the pack's,
+    when already built."""
     import json
 
     from carbonlink.reports.cbam import write_json, write_xlsx
     from carbonlink.reports.cbam_catenax import to_catenax
 
-    communication = build_exporter_communication(pack)
+    communication = communication or build_exporter_communication(pack)
     outputs = {
         "communication (JSON)": write_json(communication, folder / f"{stem}.json"),
         "communication (XLSX)": add_exporter_sheet(
