@@ -44,7 +44,7 @@ RULES = {
     "verification": "Regulation (EU) 2023/956 Art. 8(1) and Annex VI; "
     "Implementing Regulation (EU) 2025/2546 (application of the verification principles)",
     "accreditation": "Regulation (EU) 2023/956 Art. 18 (verifiers accredited by a national "
-    "accreditation body)",
+    "accreditation body); Delegated Regulation (EU) 2025/2551 (conditions of accreditation)",
     "methodology": "Regulation (EU) 2023/956 Annex IV; Implementing Regulation (EU) 2025/2547 "
     "(methods for calculating embedded emissions)",
     "carbon_price": "Regulation (EU) 2023/956 Art. 9(1) (price actually paid, less rebates), "

@@ -43,7 +43,8 @@ VERIFIED_OPINIONS = ("verified as satisfactory", "verified with comments")
 
 @dataclass(frozen=True)
 class Accreditation:
-    """Who accredited the verifier (Reg. 2023/956 Art. 18: a national accreditation body)."""
+    """Who accredited the verifier (Reg. 2023/956 Art. 18: a national accreditation body, on
+    the conditions of Delegated Regulation (EU) 2025/2551)."""
 
     body: str
     number: str
