@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import openpyxl
 import pytest
-from test_cbam_template import _stand_in_template, _template
+from test_cbam_template import _markers, _require_services, _stand_in_template, _template
 
 from carbonlink.demo.cbam import demo_cbam_input
 from carbonlink.errors import InputError
@@ -28,7 +28,11 @@ from carbonlink.reports.cbam_exporter import (
     load_exporter_pack,
     write_exporter_outputs,
 )
-from carbonlink.reports.cbam_template import fill_official_template
+from carbonlink.reports.cbam_template import (
+    fill_official_template,
+    libreoffice_binary,
+    recalculate,
+)
 
 PACK = "cbam-tangshan-exporter.yaml"
 
@@ -193,3 +197,28 @@ def test_the_allocation_is_either_computed_or_stated(tmp_path: Path) -> None:
     (tmp_path / mmd.name).write_bytes(mmd.read_bytes())
     with pytest.raises(InputError, match="not both"):
         load_exporter_pack(tmp_path / "both.yaml")
+
+
+def test_the_official_template_recalculates_without_errors_and_names_the_verification(
+    communication: dict[str, Any], tmp_path: Path
+) -> None:
+    """The Commission's workbook, filled with the verified communication and recalculated by
+    LibreOffice: its own checks flag nothing new, and the summary states third-party
+    verification."""
+    template = _template()
+    if not template.is_file():
+        pytest.skip(f"reference file absent: the official CBAM template {template}")
+    if libreoffice_binary() is None:
+        if _require_services():
+            pytest.fail("LibreOffice is required (CARBONLINK_REQUIRE_SERVICES=1)")
+        pytest.skip("LibreOffice is not installed")
+    filled = fill_official_template(template, communication, tmp_path / "verified.xlsx")
+    path = recalculate(filled, tmp_path / "recalc")
+    shipped = _markers(template)
+    assert {k: v for k, v in _markers(path).items() if shipped.get(k) != v} == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(path, data_only=True)
+    assert book["Summary_Communication"]["AD21"].value == "Third-party verification"
+    products = book["Summary_Products"]
+    assert all(products[f"BI{r}"].value is True for r in range(10, 20) if products[f"D{r}"].value)

@@ -449,6 +449,13 @@ def price_document(price: CarbonPricePaid | None) -> dict[str, Any] | None:
 def build_exporter_communication(pack: ExporterPack) -> dict[str, Any]:
     """The communication with verification status, the verifier and the carbon price paid."""
     data = replace(pack.data, verifier=_verifier(pack))
+    if pack.verification is not None and pack.verification.verified:
+        # The template's quality-assurance field (C_Emissions&Energy) says how the data were
+        # assured: a positive verifier's opinion is third-party verification.
+        data = replace(
+            data,
+            data_quality=replace(data.data_quality, quality_assurance="Third-party verification"),
+        )
     result = compute_see(data)
     price = None
     if pack.position is not None and pack.rate is not None:
