@@ -3,7 +3,8 @@
 The Catena-X JSON is validated with ``jsonschema`` against the published JSON schema of the
 aspect model ``urn:samm:io.catenax.cbam:1.0.0`` (eclipse-tractusx/sldt-semantic-models,
 ``io.catenax.cbam/1.0.0/gen/Cbam-schema.json``, CC-BY-4.0). The schema is reference material kept
-beside the project in ``../shared/reference/catenax-cbam/`` (or CARBONLINK_CATENAX_CBAM_SCHEMA),
+beside the project in ``../shared/reference/catenax-cbam/`` (or under CARBONLINK_SHARED, or at
+CARBONLINK_CATENAX_CBAM_SCHEMA),
 not in it; the test says so and skips when it is absent.
 """
 
@@ -35,14 +36,16 @@ from carbonlink.reports.cbam_template import (
 )
 
 PACK = "cbam-tangshan-exporter.yaml"
+SHARED = Path(
+    os.environ.get("CARBONLINK_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
+)
 
 
 def _schema_path() -> Path:
     given = os.environ.get("CARBONLINK_CATENAX_CBAM_SCHEMA")
     if given:
         return Path(given)
-    root = Path(__file__).resolve().parents[2]
-    return root / ".." / "shared" / "reference" / "catenax-cbam" / "Cbam-schema.json"
+    return SHARED / "reference" / "catenax-cbam" / "Cbam-schema.json"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,7 @@ def communication() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict[str, Any]:
+def catenax_cbam_schema() -> dict[str, Any]:
     path = _schema_path()
     if not path.is_file():
         pytest.skip(f"reference file absent: the Catena-X CBAM 1.0.0 JSON schema {path}")
@@ -114,10 +117,10 @@ def test_the_carbon_price_paid_follows_the_ets_position(communication: dict[str,
 
 
 def test_the_catena_x_json_validates_against_the_published_schema(
-    communication: dict[str, Any], schema: dict[str, Any]
+    communication: dict[str, Any], catenax_cbam_schema: dict[str, Any]
 ) -> None:
     document = to_catenax(communication)
-    jsonschema.Draft4Validator(schema).validate(document)
+    jsonschema.Draft4Validator(catenax_cbam_schema).validate(document)
     [_pig_iron, coil] = document["good"]
     assert coil["cnCode"] == "72083900"
     record = coil["operator"][0]["installation"][0]["emissionsRecords"][0]
@@ -135,15 +138,15 @@ def test_the_catena_x_json_validates_against_the_published_schema(
     broken = json.loads(json.dumps(document))
     broken["good"][0]["cnCode"] = "720839"
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft4Validator(schema).validate(broken)
+        jsonschema.Draft4Validator(catenax_cbam_schema).validate(broken)
 
 
 def test_an_unverified_communication_carries_no_attestation(
-    communication: dict[str, Any], schema: dict[str, Any]
+    communication: dict[str, Any], catenax_cbam_schema: dict[str, Any]
 ) -> None:
     unverified = dict(communication, verification={"status": "not verified"})
     document = to_catenax(unverified)
-    jsonschema.Draft4Validator(schema).validate(document)
+    jsonschema.Draft4Validator(catenax_cbam_schema).validate(document)
     record = document["good"][0]["operator"][0]["installation"][0]["emissionsRecords"][0]
     assert "attestationOfConformance" not in record
 
@@ -199,6 +202,8 @@ def test_the_allocation_is_either_computed_or_stated(tmp_path: Path) -> None:
         load_exporter_pack(tmp_path / "both.yaml")
 
 
+@pytest.mark.reference
+@pytest.mark.slow
 def test_the_official_template_recalculates_without_errors_and_names_the_verification(
     communication: dict[str, Any], tmp_path: Path
 ) -> None:
