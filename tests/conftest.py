@@ -37,7 +37,7 @@ SHARED = Path(os.environ.get("CARBONLINK_SHARED", PROJECT_ROOT.parent / "shared"
 
 
 # Fixtures that read a file kept outside the project: their tests are marked ``reference``.
-REFERENCE_FIXTURES = frozenset({"steel_plant_file", "pact_schema", "filled"})
+REFERENCE_FIXTURES = frozenset({"steel_plant_file", "pact_schema", "filled", "catenax_cbam_schema"})
 # Fixtures of the end-to-end cases (a whole demo run, a browser, LibreOffice, a server fuzzed):
 # their tests are marked ``slow`` (`-m "not slow"` leaves them out of a quick run; CI runs all).
 SLOW_FIXTURES = frozenset(

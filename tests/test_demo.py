@@ -293,3 +293,40 @@ def test_the_demo_ships_alert_rules_open_alerts_and_its_cbam_inputs(
     assert f"({opened} open)" in text
     # the service writes the installations' CBAM communications on demand from these
     assert sorted(name for name, _ in cbam_inputs) == ["cbam-jiangsu.yaml", "cbam-tangshan.yaml"]
+
+
+def test_the_tangshan_works_publish_a_verified_communication_with_the_carbon_price_paid(
+    demo_run: tuple[Path, str],
+) -> None:
+    """Definitive period: workbook and Catena-X JSON in ``cbam/``, a DEMO verifier, the carbon
+    price paid from the China ETS position, published for partners, receipted by the ledger."""
+    from carbonlink.demo.service import DEMO_ORG_ID
+    from carbonlink.exchange import cbam
+    from carbonlink.ledger import load_ledger_verifier, verify_receipt
+    from carbonlink.ledger.receipt import Receipt
+    from carbonlink.store.workspace import open_store
+
+    out, text = demo_run
+    folder = out / "cbam"
+    communication = json.loads((folder / "cbam-tangshan-verified.json").read_text("utf-8"))
+    assert communication["status"] == "verified" and communication["verification"]["demo"]
+    price = communication["carbon_price_paid"]
+    assert price["currency"] == "CNY" and price["amount_paid"] > 0
+    assert [g["cn_code"] for g in price["goods"]] == ["72011011", "72083900"]
+    catenax = json.loads((folder / "cbam-tangshan-verified.catenax-cbam.json").read_text("utf-8"))
+    assert catenax["good"][1]["cnCode"] == "72083900"
+    assert (folder / "cbam-tangshan-verified.xlsx").is_file()
+    assert "verified by a DEMO verifier" in text
+    store = open_store(Settings(workspace=out / "workspace"))
+    try:
+        [published] = cbam.listed(store.engine, DEMO_ORG_ID)
+    finally:
+        store.engine.dispose()
+    assert published.status == "verified"
+    receipt = Receipt.parse((folder / "cbam-tangshan-verified.tlog-proof").read_bytes())
+    verified = verify_receipt(
+        receipt,
+        load_ledger_verifier(out / "workspace"),
+        files=[folder / "cbam-tangshan-verified.json"],
+    )
+    assert verified.content["kind"] == "report"

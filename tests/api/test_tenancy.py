@@ -31,6 +31,7 @@ DEMO_IDS = {
     "entry_id": "1",
     "rule_id": "demo-gas-limit",
     "target_id": "demo-2030",
+    "communication_id": "tangshan-2025",
 }
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
@@ -50,6 +51,7 @@ DEMO_MARKERS = (
     "Hot-rolled coil Q235B",
     "Demo Coking Co.",
     "@demo.test",
+    "Tangshan integrated works",
 )
 
 
@@ -93,6 +95,16 @@ def seed_demo_exchange(engine: sa.Engine) -> None:
             },
         }
     )
+
+
+def seed_demo_cbam(engine: sa.Engine) -> None:
+    """The demo organization's published CBAM communication (the Tangshan works)."""
+    from carbonlink.demo.cbam import demo_cbam_input
+    from carbonlink.exchange import cbam
+    from carbonlink.reports.cbam_exporter import build_exporter_communication, load_exporter_pack
+
+    pack = load_exporter_pack(demo_cbam_input("cbam-tangshan-exporter.yaml"))
+    cbam.publish(engine, "org-demo-steel", "tangshan-2025", build_exporter_communication(pack))
 
 
 def _routes(routes: list[Any]) -> list[tuple[str, str]]:
@@ -158,6 +170,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     )
     results.save_plan(engine, "org-demo-steel", plan, "seed")
     seed_demo_exchange(engine)
+    seed_demo_cbam(engine)
     from supply_fixture import seed_supply_chain
 
     chain = seed_supply_chain(engine, "org-demo-steel")

@@ -41,6 +41,7 @@ from carbonlink.api.routes import (
     catalogue,
     catalogue_edits,
     cbam_importer_pages,
+    cbam_exporter,
     conflicts,
     data_pages,
     factors,
@@ -260,5 +261,6 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(analytics.router)
     app.include_router(witness.router_for(settings.witness_prefix))
+    app.include_router(cbam_exporter.router)
     app.mount("/static", assets, name="static")
     return app

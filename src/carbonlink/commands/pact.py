@@ -118,7 +118,11 @@ def serve(
     )
     app_ = create_pact_app(
         repository.engine,
-        HostConfig(public_url=source, secret_key=repository.secret_key),
+        HostConfig(
+            public_url=source,
+            secret_key=repository.secret_key,
+            ledger_signer=lambda: _ledger_signer(ctx.obj),
+        ),
         worker=worker,
     )
     uvicorn.Server(
@@ -260,3 +264,14 @@ def request(
         worker.deliver_due()
         row = next(r for r in repository.events(direction="sent") if r["event_id"] == event_id)
         console.print(f"delivery: {row['status']} after {row['attempts']} attempt(s)")
+
+
+def _ledger_signer(settings: Any) -> Any:
+    """The workspace's ledger key, for receipts of CBAM communications (None without one)."""
+    from carbonlink.errors import ConfigError
+    from carbonlink.ledger import load_ledger_signer
+
+    try:
+        return load_ledger_signer(settings.workspace)
+    except ConfigError:
+        return None

@@ -140,3 +140,65 @@ def cbam(
     for note in result.defaults_used:
         console.print(f"default used: {note}", highlight=False)
     console.print(f"wrote {written}", markup=False, highlight=False)
+
+
+@app.command("cbam-verified")
+def cbam_verified(
+    ctx: typer.Context,
+    pack: Annotated[
+        Path,
+        typer.Option("--pack", help="Exporter pack YAML (see docs/cbam-definitive-exporter.md)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder.")],
+    name: Annotated[str, typer.Option(help="File stem, and the published id.")] = "cbam-verified",
+    template: Annotated[
+        Path | None,
+        typer.Option(help="Your copy of the official CBAM communication template (XLSX)."),
+    ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(
+            help="Publish for your PACT partners under this organization id "
+            "(/pact/cbam/communications/NAME)."
+        ),
+    ] = None,
+) -> None:
+    """EU CBAM definitive period: the verified communication with the carbon price paid, its
+    workbook and its Catena-X CBAM JSON."""
+    from carbonlink.reports.cbam_exporter import (
+        build_exporter_communication,
+        load_exporter_pack,
+        write_exporter_outputs,
+    )
+
+    if template is not None:
+        check_xlsx_template(template)
+    loaded = load_exporter_pack(pack)
+    communication = build_exporter_communication(loaded)
+    written = write_exporter_outputs(
+        loaded, out, name, template=template, communication=communication
+    )
+    console.print(f"status: {communication['status']}", highlight=False)
+    price = communication["carbon_price_paid"]
+    if price:
+        for good in price["goods"]:
+            console.print(
+                f"carbon price paid {good['cn_code']}: {good['eur_per_t_good']:.4f} EUR/t "
+                f"({good['price_per_t_good']:.4f} {price['currency']}/t)",
+                highlight=False,
+            )
+    if publish is not None:
+        from carbonlink.exchange.cbam import publish as publish_communication
+        from carbonlink.store.workspace import open_store
+
+        store = open_store(ctx.obj)
+        try:
+            stored = publish_communication(store.engine, publish, name, communication)
+        finally:
+            store.engine.dispose()
+        console.print(
+            f"published {stored.id} for {publish} (Catena-X SHA-256 {stored.catenax_sha256})",
+            highlight=False,
+        )
+    for label, path in written.items():
+        console.print(f"wrote {label}: {path}", markup=False, highlight=False)

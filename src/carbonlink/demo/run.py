@@ -273,6 +273,13 @@ def step_cbam(run: DemoRun) -> None:
     from carbonlink.reports.cbam_input import CBAM_INPUT_MEDIA_TYPE
 
     run.outputs.update(write_demo_cbam(run.out, run.console, template=run.cbam_template))
+    from carbonlink.demo.cbam_exporter import write_demo_cbam_exporter
+
+    run.outputs.update(
+        write_demo_cbam_exporter(
+            run.out, run.console, demo_settings(run), template=run.cbam_template
+        )
+    )
     with _demo_store(run) as store:
         for name in DEMO_CBAM_INPUTS:
             store.save_document(name, demo_cbam_input(name).read_bytes(), CBAM_INPUT_MEDIA_TYPE)

@@ -17,7 +17,7 @@ import binascii
 import contextlib
 import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from starlette.datastructures import QueryParams
 
 from carbonlink.errors import CarbonlinkError
+from carbonlink.exchange.cbam import add_cbam_routes
 from carbonlink.exchange.pact import (
     PUBLISHED,
     REQUEST_CREATED,
@@ -45,6 +46,7 @@ from carbonlink.exchange.repository import (
     parse_instant,
     utc_now,
 )
+from carbonlink.ledger.note import Signer
 
 FILTERS = (
     "productId",
@@ -86,6 +88,8 @@ class HostConfig:
     use it rather than echoing the request's Host header. Unset: the request's own address."""
     secret_key: bytes | None = field(default=None, repr=False)
     """The service key client secrets are stored under (see `ExchangeRepository`)."""
+    ledger_signer: Callable[[], Signer | None] | None = field(default=None, repr=False)
+    """Gives the ledger's signing key, to sign a checkpoint for a CBAM receipt when needed."""
 
 
 class PactError(Exception):
@@ -296,7 +300,12 @@ def create_pact_app(
         await asyncio.to_thread(receive_event, owned, partner, body)
         return Response(status_code=200)
 
+    add_cbam_routes(app, engine, authorised, config.ledger_signer or _no_signer, PactError)
     return app
+
+
+def _no_signer() -> None:
+    return None
 
 
 def receive_event(repository: ExchangeRepository, partner: Partner, body: bytes) -> None:

@@ -161,3 +161,22 @@ Index("ix_pact_partners_organization_id", pact_partners.c.organization_id)
 Index("ix_pact_footprints_organization_id", pact_footprints.c.organization_id)
 Index("ix_pact_received_footprints_organization_id", pact_received_footprints.c.organization_id)
 Index("ix_pact_events_organization_id", pact_events.c.organization_id)
+
+# Revision 0021_cbam_verification: CBAM communications an installation operator publishes for
+# its customers, served on the PACT host (``/cbam/communications``) as Catena-X CBAM JSON.
+cbam_communications = Table(
+    "cbam_communications",
+    metadata,
+    _owner(),
+    Column("id", String(128), nullable=False, comment="the operator's name for it"),
+    Column("installation", Text, nullable=False),
+    Column("period_start", String(10), nullable=False, comment="ISO date"),
+    Column("period_end", String(10), nullable=False, comment="ISO date"),
+    Column("status", String(16), nullable=False, comment="verified or not verified"),
+    Column("communication", Text, nullable=False, comment="carbonlink communication JSON"),
+    Column("catenax", Text, nullable=False, comment="the Catena-X CBAM JSON exactly as served"),
+    Column("catenax_sha256", String(64), nullable=False),
+    Column("published_at", UtcTimestamp, nullable=False),
+    PrimaryKeyConstraint("organization_id", "id", name="pk_cbam_communications"),
+    CheckConstraint("status IN ('verified', 'not verified')", name="status"),
+)

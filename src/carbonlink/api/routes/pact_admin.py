@@ -88,7 +88,10 @@ def mount_pact(app: FastAPI, settings: Settings, engine: Engine) -> None:
     host = create_pact_app(
         engine,
         HostConfig(
-            worker_interval=None, public_url=settings.public_url, secret_key=settings.key_bytes
+            worker_interval=None,
+            public_url=settings.public_url,
+            secret_key=settings.key_bytes,
+            ledger_signer=lambda: _workspace_signer(settings),
         ),
     )
     throttled = TokenThrottle(
@@ -346,6 +349,14 @@ def _record_now(ctx: ServiceContext, footprint: receipts.StoredFootprint) -> Non
     # The worker records whatever this misses (another writer holding the ledger).
     with contextlib.suppress(ConcurrentWriterError):
         receipts.record(Ledger(ctx.engine), footprint)
+
+
+def _workspace_signer(settings: Settings) -> Signer | None:
+    """The ledger's signing key when the workspace has one (receipts on the PACT host)."""
+    try:
+        return load_ledger_signer(settings.workspace)
+    except ConfigError:
+        return None
 
 
 def _signer(ctx: ServiceContext) -> Signer | None:
