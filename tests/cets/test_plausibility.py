@@ -36,7 +36,7 @@ def test_bands_are_cited_and_ordered() -> None:
         assert band.lower < band.default < band.upper
         assert band.table == "Vol. 2 Table 1.3"
     assert all(rule.title_zh and rule.source for rule in RULES.values())
-    assert set(RULES) == {f"CETS-P{n}" for n in range(1, 7)}
+    assert set(RULES) == {f"CETS-P{n}" for n in range(1, 8)}
 
 
 def test_p1_carbon_against_ncv() -> None:

@@ -25,6 +25,8 @@ Rules:
   (and the emission factor built from both) mixes two samples.
 - ``CETS-P5`` missing report: a parameter the data-quality control plan says is measured has, in
   a month of the table, no record with a laboratory report.
+- ``CETS-P7`` sampling frequency: a measured parameter sampled less often than the control plan
+  says (`carbonlink.cets.control_plan.sampling_findings`).
 
 Thresholds for P2 and P3 are settings of the checker, not published limits; the MEE verification
 guidance asks verifiers to judge the reasonableness of data without fixing numbers.
@@ -95,6 +97,13 @@ RULES: Mapping[str, PlausibilityRule] = {
             "monthly evidence deposits: carbon, calorific value, hydrogen, sulphur and moisture "
             "determined on the same sample",
             "元素碳含量与低位发热量非同一样品",
+        ),
+        PlausibilityRule(
+            "CETS-P7",
+            "parameter sampled less often than the control plan says",
+            "企业温室气体排放核算与报告指南 钢铁行业 (MEE, 2025): the verifier checks the "
+            "data-quality control plan against what was done",
+            "采样检测频次低于数据质量控制计划",
         ),
     )
 }

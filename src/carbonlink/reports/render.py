@@ -249,7 +249,8 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     book = Workbook()
     summary = book.active
     assert summary is not None
-    labels = SUMMARY_LABELS_ZH if document.get("report") == "china_steel_2025" else SUMMARY_LABELS
+    chinese = document.get("report") == "china_steel_2025" or document.get("language") == "zh"
+    labels = SUMMARY_LABELS_ZH if chinese else SUMMARY_LABELS
     taken = {labels["sheet"]}
     summary.title = labels["sheet"]
     summary.append([document["title"]])
