@@ -39,6 +39,7 @@ from carbonlink.api.routes import (
     analytics,
     catalogue,
     catalogue_edits,
+    cets_pages,
     conflicts,
     data_pages,
     factors,
@@ -254,5 +255,6 @@ def create_app(
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
     app.include_router(analytics.router)
+    app.include_router(cets_pages.router)
     app.mount("/static", assets, name="static")
     return app

@@ -91,13 +91,15 @@ def upgrade() -> None:
         sa.Column("pack_id", sa.String(128), nullable=False),
         sa.Column("entity_id", sa.String(64), nullable=False),
         sa.Column("month", sa.String(7), nullable=False),
-        sa.Column("folder", sa.Text(), nullable=False, comment="pack folder, workspace-relative"),
+        sa.Column(
+            "folder", sa.String(255), nullable=False, comment="pack folder, workspace-relative"
+        ),
         sa.Column("ledger_index", sa.BigInteger(), nullable=False),
         sa.Column("files", sa.Text(), nullable=False, comment="JSON: file name → SHA-256"),
         sa.Column("findings", sa.Integer(), nullable=False),
         sa.Column("deposited_on", sa.String(10), nullable=False, comment="upload date, YYYY-MM-DD"),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("organization_id", "pack_id", name="pk_cets_deposits"),
+        sa.PrimaryKeyConstraint("organization_id", "folder", name="pk_cets_deposits"),
     )
 
 
