@@ -53,6 +53,7 @@ def control_plan_document(plan: ControlPlan, *, valid_from: date | None = None) 
     zh = terms_zh()
     sources = {s.id: s for s in plan.sources}
     process_of = {s: p for p in plan.processes for s in p.sources}
+    codes = {p.code for p in plan.processes}
 
     def process_name(code: str) -> str:
         return PROCESS_NAMES.get(code, code)
@@ -65,7 +66,7 @@ def control_plan_document(plan: ControlPlan, *, valid_from: date | None = None) 
                 "source": p.source,
                 "process": process_name(process_of[p.source].code)
                 if p.source in process_of
-                else process_name(p.source),
+                else (process_name(p.source) if p.source in codes else "—"),
                 "parameter": f"{zh.get(p.parameter, p.parameter)}",
                 "unit": p.unit,
                 "determination": DETERMINATION_ZH[p.determination],
