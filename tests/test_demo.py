@@ -324,10 +324,14 @@ def test_tangshan_has_a_china_ets_year(demo_run: tuple[Path, str]) -> None:
     deposits = [o for o in calendar["obligations"] if o["kind"].endswith("_deposit")]
     assert len(deposits) == 12 and {o["state"] for o in deposits} == {"done"}
     allocation = json.loads((folder / "allocation-tangshan-2025.json").read_text("utf-8"))
-    # illustrative 1.45 t CO2 per t of the 1 000 000 t crude steel the dataset records
+    # the demo's illustrative 1.55 t CO2 per t (monitoring.yaml) of the 1 000 000 t crude steel
     assert allocation["output_t"]["steelmaking"] == pytest.approx(1_000_000.0)
-    assert allocation["allocation_t"] == pytest.approx(1_450_000.0)
+    assert allocation["allocation_t"] == pytest.approx(1_550_000.0)
     assert allocation["surplus_t"] == pytest.approx(
         allocation["allocation_t"] - allocation["direct_co2_t"]
     )
     assert "illustrative" in allocation["note"]
+    # it replaces the monitoring report's illustrative position of the same works
+    ets = json.loads((out / "monitoring.json").read_text("utf-8"))["ets"]
+    assert ets["emissions_basis"] == "recorded"
+    assert ets["emissions_t"] == pytest.approx(allocation["direct_co2_t"])

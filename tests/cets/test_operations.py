@@ -271,3 +271,54 @@ def test_allocation_position_from_the_recorded_output(engine: Engine) -> None:
     assert without.position is None and "carbon intensity" in without.position_error
     verified = operations.entity_year(engine, ORG, ENTITY, 2024, price=70.0)
     assert verified.position is not None and verified.position.surplus_t == 0.0
+
+
+def test_purchased_electricity_derived_from_the_incomer_meter(engine: Engine) -> None:
+    """Hand-worked: 1 000 kWh each hour of January 2025 in Shanghai, end-labelled: the readings
+    stamped 01:00 on 1 January … 00:00 on 1 February local are January's, 31 × 24 = 744 of
+    them, 744 000 kWh = 744 MWh. The reading stamped 00:00 on 1 January (December's last hour)
+    and the one at 01:00 on 1 February are left out."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from cets_fixture import small_plan as base
+
+    from carbonlink.cets.control_plan import SourceInfo, draft_plan
+    from carbonlink.domain.metering import Meter
+    from carbonlink.errors import InputError
+    from carbonlink.ingest.base import Reading
+    from carbonlink.store.repository import Store
+
+    plan = base()
+    with_power = draft_plan(
+        plan.entity_id,
+        plan.entity_name,
+        list(plan.processes),
+        [*plan.sources, SourceInfo(id="grid-power", method="electricity")],
+    )
+    store.save_control_plan(engine, ORG, with_power, "tester")
+    repository = Store(engine)
+    repository.save_meter(
+        Meter(id="ts-incomer", kind="interval", unit="kWh", time_zone="Asia/Shanghai")
+    )
+    local = ZoneInfo("Asia/Shanghai")
+    first = datetime(2025, 1, 1, 0, tzinfo=local)
+    readings = [
+        Reading("ts-incomer", first + timedelta(hours=h), 1_000.0, "kWh") for h in range(746)
+    ]
+    repository.add_readings(readings)
+    record = operations.derive_from_meter(
+        engine, ORG, ENTITY, "grid-power", "purchased_electricity", "ts-incomer", "2025-01", "t"
+    )
+    assert (record.value, record.unit, record.origin) == (744.0, "MWh", "meter")
+    assert "744 readings" in record.standard
+    [stored] = store.parameters_of(engine, ORG, ENTITY, ["2025-01"])
+    assert stored == record
+    with pytest.raises(InputError, match="no readings in 2025-03"):
+        operations.derive_from_meter(
+            engine, ORG, ENTITY, "grid-power", "purchased_electricity", "ts-incomer", "2025-03", "t"
+        )
+    with pytest.raises(InputError, match="not in tangshan's control plan"):
+        operations.derive_from_meter(
+            engine, ORG, ENTITY, "grid-power", "exported_heat", "ts-incomer", "2025-01", "t"
+        )

@@ -9,6 +9,7 @@ under ``<workspace>/cets/<entity>/`` and records them in the ledger.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ from carbonlink.reports.cets_entities import PROCESS_NAMES, Entity
 from carbonlink.store import cets as store
 from carbonlink.store.repository import Store
 
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 DEPOSIT_FOLDER = "cets"
 """Deposit packs live in ``<workspace>/cets/<entity>/<month>-<n>/<pack id>/``."""
 
@@ -170,6 +172,97 @@ def save_form_record(
                 "evidence_kind": "lab_report" if record.report_id else "ledger_scan",
             }
         )
+    store.save_parameters(engine, organization_id, [record], who)
+    return record
+
+
+METER_UNITS = {
+    ("kWh", "MWh"): 1e-3,
+    ("MWh", "MWh"): 1.0,
+    ("GJ", "GJ"): 1.0,
+    ("MJ", "GJ"): 1e-3,
+    ("t", "t"): 1.0,
+    ("kg", "t"): 1e-3,
+    ("Nm3", "10^4 Nm3"): 1e-4,
+    ("m3", "10^4 Nm3"): 1e-4,
+}
+"""Unit of a meter's readings → unit the control plan gives the parameter: the factor."""
+
+
+def derive_from_meter(
+    engine: sa.Engine,
+    organization_id: str,
+    entity_id: str,
+    source: str,
+    parameter: str,
+    meter_id: str,
+    month: str,
+    who: str,
+) -> ParameterRecord:
+    """The month's value of a metered parameter summed from an interval meter's readings.
+
+    The month is the meter's local calendar month; an end-labelled reading stamped at local
+    midnight on the 1st belongs to the month before. Readings × the meter's multiplier, in the
+    plan's unit (`METER_UNITS`). The record names the meter and the count of readings; the
+    readings keep their own import receipts in the ledger.
+    """
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    latest = store.latest_control_plan(engine, organization_id, entity_id)
+    planned = latest.plan.parameter(source, parameter) if latest else None
+    if latest is None or planned is None:
+        raise InputError(
+            f"{source}/{parameter} is not in {entity_id}'s control plan",
+            record=f"{entity_id} {month}",
+            hint="save a control plan that meters this parameter first",
+        )
+    documents = Store(engine)
+    meter = documents.meter(meter_id)
+    facility = documents.facility(meter.facility_id) if meter and meter.facility_id else None
+    if meter is None or (facility is not None and facility.organization_id != organization_id):
+        raise InputError(f"no meter {meter_id!r}", record=meter_id)
+    if meter.kind != "interval":
+        raise InputError(
+            f"meter {meter_id} is a {meter.kind} meter",
+            record=meter_id,
+            hint="derive from an interval meter (each reading the consumption of its interval)",
+        )
+    factor = METER_UNITS.get((meter.unit, planned.unit))
+    if factor is None:
+        raise InputError(
+            f"meter {meter_id} reads {meter.unit}, the plan gives {parameter} in {planned.unit}",
+            record=meter_id,
+            hint="meter units carbonlink converts: "
+            + ", ".join(sorted({a for a, _ in METER_UNITS})),
+        )
+    if not _MONTH.match(month):
+        raise InputError(f"month {month!r} is not YYYY-MM", record=meter_id)
+    zone = ZoneInfo(meter.time_zone)
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=zone)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    if meter.labelling == "end":
+        start, end = start + timedelta(microseconds=1), end + timedelta(microseconds=1)
+    _, values = documents.series_values(meter_id, start, end)
+    if len(values) == 0:
+        raise InputError(
+            f"meter {meter_id} has no readings in {month}",
+            record=meter_id,
+            hint="import the month's readings first",
+        )
+    total = float(np.sum(values)) * meter.multiplier * factor
+    record = ParameterRecord(
+        entity_id=entity_id,
+        month=month,
+        source=source,
+        parameter=parameter,
+        value=total,
+        unit=planned.unit,
+        standard=f"meter {meter_id}: {len(values)} readings summed over {month} "
+        f"({meter.time_zone})",
+        origin="meter",
+    )
     store.save_parameters(engine, organization_id, [record], who)
     return record
 

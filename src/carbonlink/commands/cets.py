@@ -159,6 +159,34 @@ def import_command(
         console.print(f"  row {number} ({entity or '?'}): {error}", highlight=False)
 
 
+@app.command("derive")
+def derive_command(
+    ctx: typer.Context,
+    entity: EntityOption,
+    source: Annotated[str, typer.Option(help="Source stream (or process) in the control plan.")],
+    parameter: Annotated[str, typer.Option(help="Parameter, e.g. purchased_electricity.")],
+    meter: Annotated[str, typer.Option(help="Interval meter whose readings are summed.")],
+    month: Annotated[str, typer.Option(help="Month, YYYY-MM (the meter's local month).")],
+    org: OrgOption = None,
+) -> None:
+    """Store a month's value summed from a meter's readings in the store."""
+    from carbonlink.cets.operations import derive_from_meter
+
+    organization = _organization(ctx, org)
+    store = _store(ctx)
+    try:
+        record = derive_from_meter(
+            store.engine, organization, entity, source, parameter, meter, month, "cli"
+        )
+    finally:
+        store.engine.dispose()
+    console.print(
+        f"{record.month} {record.source}/{record.parameter} = {record.value:,.3f} {record.unit} "
+        f"({record.standard})",
+        highlight=False,
+    )
+
+
 @app.command("check")
 def check_command(
     ctx: typer.Context,

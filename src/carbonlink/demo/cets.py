@@ -32,11 +32,12 @@ ENTITY = "tangshan"
 YEAR = 2025
 AS_OF = date(2026, 3, 1)
 """The day the demo's calendar is judged on: all 2025 deposits made, the annual report open."""
-PRICE_CNY = 70.0
-"""Allowance price the demo's user sets (CNY per t CO2): a setting, not a market quote."""
-DEMO_INTENSITY = {"steelmaking": 1.45}
-"""Illustrative 2025 carbon intensity (t CO2 per t crude steel), NOT the allocation plan's value:
-no 2025 benchmark could be confirmed (see data/cets/steel_allocation.csv)."""
+ETS_SETTINGS = "ets"
+"""The demo's ETS settings (``data/demo/monitoring.yaml``): the allowance price the demo's user
+sets (CNY per t CO2, a setting, not a market quote) and an illustrative carbon intensity per t of
+crude steel, NOT the MEE allocation plan's value: no 2025 benchmark could be confirmed (see
+``data/cets/steel_allocation.csv``). The China ETS position computed here replaces the demo's
+illustrative ETS position of the same works in the monitoring report."""
 LAB = "唐山示范检测中心（示例）"
 CMA = "CMA 000000000000（示例）"
 COALS = {
@@ -201,6 +202,7 @@ def step_cets(run: DemoRun) -> None:
         import_ledger,
         verify_deposit,
     )
+    from carbonlink.demo.monitoring import demo_settings as monitoring_settings
     from carbonlink.demo.run import _demo_store, demo_settings
     from carbonlink.demo.service import DEMO_ORG_ID
     from carbonlink.errors import CarbonlinkError
@@ -209,6 +211,9 @@ def step_cets(run: DemoRun) -> None:
     from carbonlink.reports.render import write_report
     from carbonlink.store import cets as cets_store
 
+    ets = monitoring_settings()[ETS_SETTINGS]
+    price = float(ets["price_per_t"])
+    intensity = {"steelmaking": float(ets["benchmark_tco2_per_t"])}
     folder = run.out / "cets"
     ledgers, labs = folder / "ledgers", folder / "lab-reports"
     ledgers.mkdir(parents=True, exist_ok=True)
@@ -308,8 +313,8 @@ def step_cets(run: DemoRun) -> None:
             DEMO_ORG_ID,
             ENTITY,
             YEAR,
-            price=PRICE_CNY,
-            intensity=DEMO_INTENSITY,
+            price=price,
+            intensity=intensity,
             intensity_source="demo value, illustrative, not the MEE allocation plan's",
         )
     calendar_doc = {
@@ -339,9 +344,10 @@ def step_cets(run: DemoRun) -> None:
         "entity": ENTITY,
         "year": YEAR,
         "note": "price set by the demo's user; intensity illustrative, not the allocation plan's",
+        "settings": "data/demo/monitoring.yaml (ets)",
         "direct_co2_t": sum(m.tco2 for m in year.emissions),
         "output_t": year.output_t,
-        "intensity": DEMO_INTENSITY,
+        "intensity": intensity,
         "allocation_t": position.allocation_t,
         "surplus_t": position.surplus_t,
         "price_cny_per_t": position.price,
@@ -361,13 +367,44 @@ def step_cets(run: DemoRun) -> None:
         f"calendar {YEAR} on {AS_OF}: {len(statuses) - len(missing)} done, next "
         + ", ".join(f"{s.obligation.kind.value} due {s.obligation.due}" for s in missing[:2])
         + f"; direct CO2 {allocation_doc['direct_co2_t']:,.0f} t, allocation "
-        f"{position.allocation_t:,.0f} t ({DEMO_INTENSITY['steelmaking']} t/t crude steel, "
+        f"{position.allocation_t:,.0f} t ({intensity['steelmaking']} t/t crude steel, "
         f"illustrative): {'surplus' if position.surplus_t >= 0 else 'shortfall'} "
         f"{abs(position.surplus_t):,.0f} t = "
-        f"{max(position.shortfall_cost, position.surplus_value):,.0f} CNY at {PRICE_CNY:g} CNY/t "
-        f"(page /cets?entity={ENTITY})",
+        f"{max(position.shortfall_cost, position.surplus_value):,.0f} CNY at {price:g} CNY/t "
+        f"(page /cets?entity={ENTITY}); it replaces the monitoring report's ETS position",
         highlight=False,
     )
+    _replace_monitoring_position(run, ets, allocation_doc)
+
+
+def _replace_monitoring_position(
+    run: DemoRun, ets: dict[str, object], allocation: dict[str, object]
+) -> None:
+    """The monitoring report's ETS position of the Chinese works, from the recorded year."""
+    report = run.results.get("monitoring")
+    if not report or report.get("ets", {}).get("scheme") != "CN-ETS":
+        return
+    allocated = float(str(allocation["allocation_t"]))
+    emitted = float(str(allocation["direct_co2_t"]))
+    price = float(str(allocation["price_cny_per_t"]))
+    balance = allocated - emitted
+    report["ets"] = {
+        "scheme": "CN-ETS",
+        "year": YEAR,
+        "allocation_t": allocated,
+        "emissions_t": emitted,
+        "emissions_basis": "recorded",
+        "price_per_t": price,
+        "currency": str(ets.get("currency", "CNY")),
+        "holdings_t": 0.0,
+        "balance_t": balance,
+        "cost": max(0.0, -balance) * price,
+        "source": f"China ETS operations of {ENTITY}: direct CO2 from the recorded monthly "
+        "parameters, allocation from the recorded output (intensity illustrative)",
+    }
+    target = run.outputs.get("monitoring")
+    if target is not None:
+        target.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
 def _with_bad_row(body: bytes) -> bytes:
