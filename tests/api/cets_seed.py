@@ -47,3 +47,6 @@ def seed_cets(engine: sa.Engine) -> str:
             "seed",
         )
     return ENTITY
+
+
+__all__ = ["ENTITY", "LAB", "ledger", "month", "seed_cets"]

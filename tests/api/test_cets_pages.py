@@ -6,16 +6,18 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
-from cets_fixture import month
-from cets_seed import LAB, ledger, seed_cets
+from cets_seed import LAB, ledger, month, seed_cets
 from plant_fixture import DEMO_ORG_ID
 
 from carbonlink.ledger import ensure_ledger_key
 from carbonlink.store import cets as store
-from conftest import Service
+
+if TYPE_CHECKING:
+    from conftest import Service
 
 
 @pytest.fixture
