@@ -3,6 +3,7 @@ workspace, as a user runs them."""
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -44,6 +45,20 @@ def test_a_year_from_the_command_line(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "control plan tangshan v1: 31 parameters" in out
     assert (tmp_path / "plan" / "control-plan-tangshan-v1.xlsx").is_file()
     assert (tmp_path / "plan" / "control-plan-tangshan-v1.pdf").is_file()
+    # the energy manager fills in a calibration date and saves the plan again: version 2
+    _run("cets", "plan", "--entity", "tangshan", "--write-json", str(tmp_path / "p.json"), *org)
+    edited = json.loads((tmp_path / "p.json").read_text("utf-8"))
+    meter = next(p for p in edited["parameters"] if p["source"] == "grid-power")
+    meter["instrument"]["calibrated_on"] = "2025-03-01"
+    (tmp_path / "p.json").write_text(json.dumps(edited), "utf-8")
+    out = _run(
+        "cets", "plan", "--entity", "tangshan", "--plan-file", str(tmp_path / "p.json"), *org
+    )
+    assert "control plan tangshan v2" in out
+    out = _run(
+        "cets", "plan", "--entity", "tangshan", "--plan-file", str(tmp_path / "p.json"), *org
+    )
+    assert "control plan tangshan v2" in out  # the same content again: no new version
     # the plan's source ids are the demo dataset's: bf-pci is PCI coal into ironmaking
     records = [
         r.__class__(**{**r.__dict__, "evidence_name": "LAB-08.pdf" if r.report_id else ""})

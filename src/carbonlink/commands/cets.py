@@ -69,13 +69,23 @@ def plan_command(
         Path | None, typer.Option(help="Enterprise dataset (inventory YAML) of the entity.")
     ] = None,
     laboratory: Annotated[str, typer.Option(help="Laboratory named in the plan.")] = "",
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan-file",
+            help="A plan edited as JSON (from --write-json) to save as the next version.",
+        ),
+    ] = None,
+    write_json: Annotated[
+        Path | None, typer.Option(help="Write the saved plan as JSON, to edit and save again.")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for the plan's PDF and XLSX (Chinese).")
     ] = None,
     org: OrgOption = None,
 ) -> None:
-    """Draft and save the entity's control plan (from --entities and --inventory), or export the
-    saved one; a changed plan is saved as the next version."""
+    """Draft and save the entity's control plan (from --entities and --inventory), save an edited
+    one (--plan-file), or export the saved one; a changed plan is saved as the next version."""
     from carbonlink.cets.operations import plan_for_entity
     from carbonlink.domain.inventory import parse_inventory
     from carbonlink.errors import InputError
@@ -87,7 +97,27 @@ def plan_command(
     organization = _organization(ctx, org)
     store = _store(ctx)
     try:
-        if entities is not None and inventory is not None:
+        if plan_file is not None:
+            from pydantic import ValidationError
+
+            from carbonlink.cets.control_plan import ControlPlan
+
+            try:
+                edited = ControlPlan.model_validate_json(plan_file.read_bytes())
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise InputError(
+                    f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}",
+                    file=str(plan_file),
+                    hint="edit the JSON that --write-json wrote",
+                ) from None
+            if edited.entity_id != entity:
+                raise InputError(
+                    f"the plan file is for {edited.entity_id!r}, not {entity!r}",
+                    file=str(plan_file),
+                )
+            plan = cets_store.save_control_plan(store.engine, organization, edited, "cli")
+        elif entities is not None and inventory is not None:
             group = load_entities(entities)
             found = next((e for e in group.entities if e.id == entity), None)
             if found is None:
@@ -113,6 +143,9 @@ def plan_command(
         f"content hash {plan.content_hash}",
         highlight=False,
     )
+    if write_json is not None:
+        write_json.write_text(plan.model_dump_json(indent=2), "utf-8")
+        console.print(f"  {write_json}", highlight=False)
     if out is not None:
         document = control_plan_document(plan)
         for suffix in ("pdf", "xlsx"):
