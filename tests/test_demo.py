@@ -311,7 +311,7 @@ def test_tangshan_has_a_china_ets_year(demo_run: tuple[Path, str]) -> None:
     assert all("demo, not a real laboratory report" in p.read_text("utf-8") for p in labs)
     assert all("示例" in p.read_text("utf-8") for p in labs)
     assert "finding 2025-08 CETS-P1 bf-pci: C/NCV 29.00 t C/TJ" in text
-    assert "row 22 quarantined: value '—' is not a number" in text
+    assert "row 31 quarantined: value '—' is not a number" in text
     packs = sorted(p for p in (folder / "deposits").iterdir() if p.is_dir())
     assert [p.name[-7:] for p in packs] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert len(list((folder / "deposits").glob("*.zip"))) == 12

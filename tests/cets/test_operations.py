@@ -61,7 +61,7 @@ def test_ledger_import_stores_or_quarantines_each_row(engine: Engine) -> None:
             [ENTITY, "2025-01", "bf-pci", "低位发热量", "n/a", "GJ/t"],  # row 6
             [ENTITY, "2025-13", "bf-pci", "consumption", 1, "t"],  # row 7
             [ENTITY, "2025-01", "ghost-kiln", "consumption", 1, "t"],  # row 8
-            [ENTITY, "2025-01", "bf-pci", "sulphur", 1, "%"],  # row 9
+            [ENTITY, "2025-01", "bf-pci", "ash", 1, "%"],  # row 9
             [ENTITY, "2025-02", "bf-pci", "consumption", 1, "t", "", "", "", "", "", "", "x.pdf"],
         ],
     )
@@ -73,7 +73,7 @@ def test_ledger_import_stores_or_quarantines_each_row(engine: Engine) -> None:
         (6, "value 'n/a' is not a number"),
         (7, "month '2025-13' is not YYYY-MM"),
         (8, "source 'ghost-kiln' is not in tangshan's control plan v1"),
-        (9, f"unknown parameter 'sulphur'; use one of {', '.join(store.PARAMETERS)}"),
+        (9, f"unknown parameter 'ash'; use one of {', '.join(store.PARAMETERS)}"),
         (10, "evidence file 'x.pdf' was not handed in with the ledger"),
     ]
     stored = store.parameters_of(engine, ORG, ENTITY)

@@ -15,6 +15,9 @@ PARAMETERS = (
     "purchased_heat",
     "exported_heat",
     "output",
+    "hydrogen",
+    "sulphur",
+    "moisture",
 )
 """Parameters a monthly record may carry (names as in ``data/cets/terms_zh.csv``)."""
 

@@ -93,12 +93,17 @@ def month_records(month: int, ledger_name: str, lab_name: str) -> list[Parameter
                 origin="ledger",
             )
         )
-    for index, (source, (ncv, carbon, *_)) in enumerate(COALS.items(), start=1):
+    for index, (source, (ncv, carbon, hydrogen, sulphur, moisture)) in enumerate(
+        COALS.items(), start=1
+    ):
         if (label, source) == SLIP[:2]:
             carbon = SLIP[2]
         for parameter, value, unit, standard in (
             ("ncv", ncv, "GJ/t", "GB/T 213"),
             ("carbon_content", carbon, "%", "GB/T 476"),
+            ("hydrogen", hydrogen, "%", "GB/T 476"),
+            ("sulphur", sulphur, "%", "GB/T 214"),
+            ("moisture", moisture, "%", "GB/T 211"),
         ):
             out.append(
                 ParameterRecord(
