@@ -330,3 +330,45 @@ def test_the_tangshan_works_publish_a_verified_communication_with_the_carbon_pri
         files=[folder / "cbam-tangshan-verified.json"],
     )
     assert verified.content["kind"] == "report"
+
+
+def test_tangshan_has_a_china_ets_year(demo_run: tuple[Path, str]) -> None:
+    """Control plan, twelve months with (made-up, labelled) laboratory reports, the August
+    finding, twelve receipted packs that verify, the calendar and the allocation position."""
+    from carbonlink.cets.deposit import verify_deposit_pack
+    from carbonlink.ledger import load_ledger_verifier
+
+    out, text = demo_run
+    folder = out / "cets"
+    assert (folder / "control-plan-tangshan.pdf").read_bytes().startswith(b"%PDF")
+    assert (folder / "control-plan-tangshan.xlsx").is_file()
+    assert len(list((folder / "ledgers").glob("ledger-tangshan-2025-*.xlsx"))) == 12
+    labs = sorted((folder / "lab-reports").glob("LAB-TS-2025*.html"))
+    assert len(labs) == 12
+    assert all("demo, not a real laboratory report" in p.read_text("utf-8") for p in labs)
+    assert all("示例" in p.read_text("utf-8") for p in labs)
+    assert "finding 2025-08 CETS-P1 bf-pci: C/NCV 29.00 t C/TJ" in text
+    assert "row 31 quarantined: value '—' is not a number" in text
+    packs = sorted(p for p in (folder / "deposits").iterdir() if p.is_dir())
+    assert [p.name[-7:] for p in packs] == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert len(list((folder / "deposits").glob("*.zip"))) == 12
+    key = load_ledger_verifier(out / "workspace")
+    for pack in packs:
+        verify_deposit_pack(pack, key)
+    assert "CETS-P1" in (packs[7] / "checks.csv").read_text("utf-8-sig")
+    assert "report changed after the deposit: detected" in text
+    calendar = json.loads((folder / "calendar-tangshan-2025.json").read_text("utf-8"))
+    deposits = [o for o in calendar["obligations"] if o["kind"].endswith("_deposit")]
+    assert len(deposits) == 12 and {o["state"] for o in deposits} == {"done"}
+    allocation = json.loads((folder / "allocation-tangshan-2025.json").read_text("utf-8"))
+    # the demo's illustrative 1.55 t CO2 per t (monitoring.yaml) of the 1 000 000 t crude steel
+    assert allocation["output_t"]["steelmaking"] == pytest.approx(1_000_000.0)
+    assert allocation["allocation_t"] == pytest.approx(1_550_000.0)
+    assert allocation["surplus_t"] == pytest.approx(
+        allocation["allocation_t"] - allocation["direct_co2_t"]
+    )
+    assert "illustrative" in allocation["note"]
+    # it replaces the monitoring report's illustrative position of the same works
+    ets = json.loads((out / "monitoring.json").read_text("utf-8"))["ets"]
+    assert ets["emissions_basis"] == "recorded"
+    assert ets["emissions_t"] == pytest.approx(allocation["direct_co2_t"])

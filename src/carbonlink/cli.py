@@ -115,6 +115,7 @@ def build_app() -> typer.Typer:
     """The whole command tree."""
     from carbonlink.commands import backup as backup_commands
     from carbonlink.commands import cbam_import as cbam_import_commands
+    from carbonlink.commands import cets as cets_commands
     from carbonlink.commands import index as index_commands
     from carbonlink.commands import ingest as ingest_commands
     from carbonlink.commands import ingest_streams
@@ -148,6 +149,7 @@ def build_app() -> typer.Typer:
     root.add_typer(suppliers_commands.app, name="suppliers")
     root.add_typer(witness_commands.app, name="witness")
     root.add_typer(cbam_import_commands.app, name="cbam-import")
+    root.add_typer(cets_commands.app, name="cets")
     return root
 
 

@@ -36,7 +36,7 @@ def test_bands_are_cited_and_ordered() -> None:
         assert band.lower < band.default < band.upper
         assert band.table == "Vol. 2 Table 1.3"
     assert all(rule.title_zh and rule.source for rule in RULES.values())
-    assert set(RULES) == {f"CETS-P{n}" for n in range(1, 7)}
+    assert set(RULES) == {f"CETS-P{n}" for n in range(1, 8)}
 
 
 def test_p1_carbon_against_ncv() -> None:
@@ -214,6 +214,38 @@ def test_p6_carbon_and_ncv_from_different_samples() -> None:
     assert [(f.rule, f.month, f.value) for f in findings] == [("CETS-P6", "2025-08", 59.0)]
     assert "B1 sampled 2025-08-10" in findings[0].detail
     assert "B2 sampled 2025-08-20" in findings[0].detail
+
+
+def test_p6_hydrogen_sulphur_moisture_on_the_ncv_sample() -> None:
+    # July's NCV, carbon and sulphur all from report A1 sampled 15 Jul: fine; its moisture from
+    # A2 sampled 16 Jul: a finding on moisture. August reports no hydrogen, sulphur or moisture:
+    # nothing to compare.
+    def row(month: str, parameter: str, report: str, day: str, value: float) -> dict[str, object]:
+        return {
+            "entity": "ts",
+            "month": month,
+            "source": "coal",
+            "parameter": parameter,
+            "value": value,
+            "report_id": report,
+            "sample_date": day,
+        }
+
+    table = _table(
+        [
+            row("2025-07", "ncv", "A1", "2025-07-15", 22.0),
+            row("2025-07", "carbon_content", "A1", "2025-07-15", 58.0),
+            row("2025-07", "sulphur", "A1", "2025-07-15", 0.6),
+            row("2025-07", "moisture", "A2", "2025-07-16", 9.5),
+            row("2025-08", "ncv", "B1", "2025-08-12", 22.1),
+            row("2025-08", "carbon_content", "B1", "2025-08-12", 58.3),
+        ]
+    )
+    findings = check_same_sample(table)
+    assert [(f.rule, f.month, f.parameter, f.value) for f in findings] == [
+        ("CETS-P6", "2025-07", "moisture", 9.5)
+    ]
+    assert findings[0].detail.startswith("moisture from report A2 sampled 2025-07-16")
 
 
 @pytest.mark.parametrize(

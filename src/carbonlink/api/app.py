@@ -42,6 +42,7 @@ from carbonlink.api.routes import (
     catalogue_edits,
     cbam_exporter,
     cbam_importer_pages,
+    cets_pages,
     conflicts,
     data_pages,
     factors,
@@ -262,5 +263,6 @@ def create_app(
     app.include_router(analytics.router)
     app.include_router(witness.router_for(settings.witness_prefix))
     app.include_router(cbam_exporter.router)
+    app.include_router(cets_pages.router)
     app.mount("/static", assets, name="static")
     return app

@@ -115,11 +115,13 @@ def build_deposit_pack(
     table: MonthTable,
     evidence: Sequence[EvidenceFile],
     findings: Sequence[Finding],
+    documents: Sequence[Path] = (),
 ) -> DepositPack:
     """Write the pack for ``entity`` and ``month`` into ``folder/<pack id>/`` (must not exist).
 
     Only the table's records and the findings of that entity and month go in; a record of
-    another entity or month is an error rather than silently left out.
+    another entity or month is an error rather than silently left out. ``documents`` are files
+    written for the pack itself (a summary PDF), copied in and vouched for like the rest.
     """
     identifier = pack_id(entity, month)
     outside = [
@@ -140,7 +142,7 @@ def build_deposit_pack(
             f"finding for {stray[0].entity} {stray[0].month} given for {entity} {month}",
             record=stray[0].rule,
         )
-    names = [item.path.name for item in evidence]
+    names = [item.path.name for item in evidence] + [path.name for path in documents]
     clash = sorted({n for n in names if n in RESERVED or names.count(n) > 1})
     if clash:
         raise DepositPackError(
@@ -247,6 +249,8 @@ def build_deposit_pack(
             ]
         )
     (target / CHECKS).write_bytes(_csv(check_rows))
+    for path in documents:
+        shutil.copyfile(path, target / path.name)
 
     files = {p.name: sha256_file(p) for p in sorted(target.iterdir())}
     manifest = {

@@ -21,10 +21,14 @@ Rules:
 - ``CETS-P4`` laboratory sample outside the month: a report's sampling date not in the month whose
   value it supports (or no sampling date at all).
 - ``CETS-P6`` carbon and NCV from different samples: in one month and source stream, the carbon
-  content and the NCV backed by different laboratory reports or sampling dates, so their ratio
-  (and the emission factor built from both) mixes two samples.
+  content (or the hydrogen, sulphur or moisture, where reported) and the NCV backed by different
+  laboratory reports or sampling dates, so their ratio (and the emission factor built from both)
+  mixes two samples. The monthly deposits ask for carbon, calorific value, hydrogen, sulphur and
+  moisture determined on the same sample.
 - ``CETS-P5`` missing report: a parameter the data-quality control plan says is measured has, in
   a month of the table, no record with a laboratory report.
+- ``CETS-P7`` sampling frequency: a measured parameter sampled less often than the control plan
+  says (`carbonlink.cets.control_plan.sampling_findings`).
 
 Thresholds for P2 and P3 are settings of the checker, not published limits; the MEE verification
 guidance asks verifiers to judge the reasonableness of data without fixing numbers.
@@ -95,6 +99,13 @@ RULES: Mapping[str, PlausibilityRule] = {
             "monthly evidence deposits: carbon, calorific value, hydrogen, sulphur and moisture "
             "determined on the same sample",
             "元素碳含量与低位发热量非同一样品",
+        ),
+        PlausibilityRule(
+            "CETS-P7",
+            "parameter sampled less often than the control plan says",
+            "企业温室气体排放核算与报告指南 钢铁行业 (MEE, 2025): the verifier checks the "
+            "data-quality control plan against what was done",
+            "采样检测频次低于数据质量控制计划",
         ),
     )
 }
@@ -450,11 +461,16 @@ def check_missing_reports(
     return out
 
 
-def check_same_sample(table: MonthTable) -> list[Finding]:
-    """CETS-P6: carbon content and NCV of one month and source stream from different samples.
+SAME_SAMPLE = ("carbon_content", "hydrogen", "sulphur", "moisture")
+"""Parameters that must come from the sample the NCV was determined on, where reported."""
 
-    Compares the report id and the sampling date of the ``carbon_content`` record with those of
-    the ``ncv`` record; a month with only one of the two, or without reports, is left to P5.
+
+def check_same_sample(table: MonthTable) -> list[Finding]:
+    """CETS-P6: carbon content (and hydrogen, sulphur, moisture where reported) and NCV of one
+    month and source stream from different samples.
+
+    Compares the report id and the sampling date of each of those records with those of the
+    ``ncv`` record; a month with only one of them, or without reports, is left to P5.
     """
     key = {
         (str(e), str(m), str(s), str(p)): i
@@ -464,7 +480,7 @@ def check_same_sample(table: MonthTable) -> list[Finding]:
     }
     out: list[Finding] = []
     for (entity, month, source, parameter), i in sorted(key.items()):
-        if parameter != "carbon_content":
+        if parameter not in SAME_SAMPLE:
             continue
         j = key.get((entity, month, source, "ncv"))
         if j is None or not table.report_id[i] or not table.report_id[j]:
@@ -481,7 +497,8 @@ def check_same_sample(table: MonthTable) -> list[Finding]:
                 source,
                 parameter,
                 float(table.value[i]),
-                f"carbon from report {table.report_id[i]} sampled {table.sample_date[i]}, "
+                f"{'carbon' if parameter == 'carbon_content' else parameter} from report "
+                f"{table.report_id[i]} sampled {table.sample_date[i]}, "
                 f"NCV from report {table.report_id[j]} sampled {table.sample_date[j]}",
             )
         )

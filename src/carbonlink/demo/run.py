@@ -507,6 +507,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("cbam importer", step_cbam_importer),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
+    ("china ets", lambda run: __import__("carbonlink.demo.cets").demo.cets.step_cets(run)),
     ("ledger", step_ledger),
     ("dashboard", step_dashboard),
 ]

@@ -249,7 +249,8 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
     book = Workbook()
     summary = book.active
     assert summary is not None
-    labels = SUMMARY_LABELS_ZH if document.get("report") == "china_steel_2025" else SUMMARY_LABELS
+    chinese = document.get("report") == "china_steel_2025" or document.get("language") == "zh"
+    labels = SUMMARY_LABELS_ZH if chinese else SUMMARY_LABELS
     taken = {labels["sheet"]}
     summary.title = labels["sheet"]
     summary.append([document["title"]])
@@ -267,7 +268,8 @@ def write_xlsx(document: dict[str, Any], path: Path) -> Path:
         cell.font, cell.fill = header_font, header_fill
     for item in document["facts"]:
         summary.append([item["label"], item["value"], item["unit"]])
-        summary.cell(summary.max_row, 2).number_format = _number_format(3)
+        whole = isinstance(item["value"], int) and not isinstance(item["value"], bool)
+        summary.cell(summary.max_row, 2).number_format = _number_format(0 if whole else 3)
     summary.column_dimensions["A"].width = 48
     summary.column_dimensions["B"].width = 20
     summary.column_dimensions["C"].width = 10
