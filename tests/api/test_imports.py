@@ -164,3 +164,30 @@ def test_an_encoding_that_cannot_read_the_file_is_refused_with_what_to_do(
         )
         assert refused.status_code == 422, refused.text
         assert "cannot be read as utf-16" in refused.json()["detail"]
+
+
+def test_an_xlsx_file_is_kept_under_its_full_media_type(
+    store_service: Service, engine: sa.Engine
+) -> None:
+    """The XLSX media type is 65 characters long: kept whole on PostgreSQL as on SQLite."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in CSV.decode("utf-8").splitlines():
+        sheet.append(line.split(","))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    body = buffer.getvalue()
+    editor = _as(store_service, "editor")
+    sent = editor.post(
+        "/api/v1/imports",
+        files={"file": ("gas.xlsx", body, "application/octet-stream")},
+    )
+    assert sent.status_code == 201, sent.text
+    kept = Store(engine).document(sent.json()["sha256"])
+    assert kept.body == body
+    assert kept.media_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -275,7 +275,7 @@ def _media_type(name: str) -> str:
         ".jpg": "image/jpeg",
         ".jpeg": "image/jpeg",
         ".html": "text/html",
-        # The XLSX type (65 characters) does not fit the documents table's 64: kept as bytes.
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }.get(suffix, "application/octet-stream")
 
 

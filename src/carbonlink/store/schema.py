@@ -216,7 +216,7 @@ documents = Table(
     metadata,
     Column("sha256", String(64), primary_key=True, comment="SHA-256 of the body"),
     Column("name", Text, nullable=False, comment="file name it was read from"),
-    Column("media_type", String(64), nullable=False),
+    Column("media_type", String(255), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("stored_at", UtcTimestamp, nullable=False),
 )
