@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 import carbonlink.exchange.schema  # noqa: F401  (registers the PACT tables on the metadata)
 from carbonlink.ledger.schema import metadata as ledger_metadata
 from carbonlink.store.accounts_schema import accounts_metadata
+from carbonlink.store.credentials_schema import credentials_metadata
 from carbonlink.store.data_entry_schema import data_entry_metadata
 from carbonlink.store.periods_schema import periods_metadata
 from carbonlink.store.results_schema import results_metadata
@@ -21,6 +22,7 @@ target_metadata: list[MetaData] = [
     results_metadata,
     data_entry_metadata,
     periods_metadata,
+    credentials_metadata,
 ]
 
 config = context.config
