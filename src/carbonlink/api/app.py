@@ -40,6 +40,7 @@ from carbonlink.api.routes import (
     catalogue,
     catalogue_edits,
     conflicts,
+    credentials,
     data_pages,
     factors,
     file_receipts,
@@ -254,5 +255,6 @@ def create_app(
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
     app.include_router(analytics.router)
+    app.include_router(credentials.router)
     app.mount("/static", assets, name="static")
     return app

@@ -41,6 +41,11 @@ def _key_path(workspace: Path, organization_id: str) -> Path:
     return workspace / "keys" / ISSUER_FOLDER / f"{safe}.ed25519"
 
 
+def issuer_key_exists(workspace: Path, organization_id: str) -> bool:
+    """Whether the organization has an issuer key (it has issued or published its DID)."""
+    return _key_path(workspace, organization_id).is_file()
+
+
 def issuer_private_key(workspace: Path, organization_id: str) -> Ed25519PrivateKey:
     """The organization's signing key, created (mode 0600) on first use and then kept."""
     path = _key_path(workspace, organization_id)

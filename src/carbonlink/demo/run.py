@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from carbonlink.commands.account import result_table
 from carbonlink.demo.cbam import write_demo_cbam
+from carbonlink.demo.credentials import step_credentials
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.domain.uncertainty import (
@@ -499,6 +500,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("monitoring", step_monitoring),
     ("reports", step_reports),
     ("ledger", step_ledger),
+    ("credentials", step_credentials),
     ("dashboard", step_dashboard),
 ]
 
