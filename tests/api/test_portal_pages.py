@@ -322,6 +322,8 @@ def test_a_supplier_is_refused_every_other_page_and_api_route(
         "/portal/requests/{event_id}/template.xlsx",
         "/portal/requests/{event_id}/upload",
         "/portal/invite/{token}",
+        "/orgs/{organization_id}/did.json",  # public: an issuer's keys
+        "/orgs/{organization_id}/credentials/status",  # public: its revocation bits
     }
     values = {"event_id": portal["request_b"], "token": "x", "client_id": "x", "label": "x"}
     checked = 0

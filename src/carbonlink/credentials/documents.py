@@ -206,7 +206,7 @@ def verify(
     if isinstance(status, dict) and status_loader is not None:
         from carbonlink.credentials.status import status_of
 
-        revoked = status_of(status, status_loader, resolve=resolve, now=moment)
+        revoked = status_of(status, status_loader, resolve=resolve)
         checks.append("status")
         if revoked:
             raise VerificationFailed("the issuer has revoked the credential")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import gzip
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from carbonlink.credentials.errors import CredentialError, VerificationFailed
@@ -70,7 +69,6 @@ def status_of(
     load: StatusLoader,
     *,
     resolve: DidResolver | None = None,
-    now: datetime | None = None,
 ) -> bool:
     """Whether the credential with this ``credentialStatus`` is revoked (its list verified)."""
     from carbonlink.credentials.documents import verify
@@ -85,7 +83,9 @@ def status_of(
     listed = load(url)
     if "BitstringStatusListCredential" not in listed.get("type", []):
         raise VerificationFailed(f"{url} is not a BitstringStatusListCredential")
-    verify(listed, resolve=resolve, now=now)
+    # The list is checked at the current time, not at the credential's ``now``: a service signs
+    # its list when asked, a moment after that ``now`` was taken.
+    verify(listed, resolve=resolve)
     subject = listed.get("credentialSubject", {})
     if subject.get("statusPurpose") != entry.get("statusPurpose"):
         raise VerificationFailed("the status list is for another purpose")
