@@ -98,6 +98,20 @@ def did_document(did: str, public_key: bytes) -> dict[str, Any]:
     }
 
 
+def user_email(engine: sa.Engine, organization_id: str, user_id: str) -> str | None:
+    """The log-in address of a user of the organization: what a lender's credentials are
+    shared under (it outlives the user's id when the account is made again)."""
+    from carbonlink.store.accounts_schema import users
+
+    with engine.connect() as conn:
+        email = conn.execute(
+            sa.select(users.c.email).where(
+                users.c.id == user_id, users.c.organization_id == organization_id
+            )
+        ).scalar()
+    return str(email) if email else None
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedCredential:
     """A stored credential and its state."""

@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import Field
 
@@ -27,9 +26,8 @@ from carbonlink.api.routes.pages import LoginRequired, PasswordChangeRequired, _
 from carbonlink.api.routes.v1 import PREFIX, READ, WRITE, ApiModel
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.credentials.errors import CredentialError, VerificationFailed
-from carbonlink.credentials.registry import CredentialRegistry, issuer_key_exists
+from carbonlink.credentials.registry import CredentialRegistry, issuer_key_exists, user_email
 from carbonlink.errors import InputError
-from carbonlink.store.accounts_schema import users
 
 router = APIRouter()
 MAX_CREDENTIAL_BYTES = 2 * 1024 * 1024
@@ -82,24 +80,24 @@ def holder_address(ctx: ServiceContext, caller: Principal) -> str | None:
     """The e-mail of a lender (what credentials are shared with); None for other roles."""
     if caller.can("read") or not caller.subject.startswith("user:"):
         return None
-    with ctx.engine.connect() as conn:
-        email = conn.execute(
-            sa.select(users.c.email).where(
-                users.c.id == caller.subject.removeprefix("user:"),
-                users.c.organization_id == caller.organization_id,
-            )
-        ).scalar()
-    return str(email) if email else ""
+    user_id = caller.subject.removeprefix("user:")
+    return user_email(ctx.engine, caller.organization_id, user_id) or ""
 
 
 class IssueIn(ApiModel):
     kind: Literal["pcf", "cbam"] = Field(
-        description="pcf: a PACT v3 footprint; cbam: a CBAM communication."
+        description="pcf: a PACT v3 footprint; cbam: a CBAM communication.", examples=["pcf"]
     )
-    document: dict[str, Any] = Field(description="The footprint or communication, as JSON.")
-    title: str = Field(default="", max_length=200)
+    document: dict[str, Any] = Field(
+        description="The footprint or communication, as JSON.",
+        examples=[{"id": "5b0f3c52-0d8e-4f0e-8f11-7a6b2c1d9e00", "specVersion": "3.0.3"}],
+    )
+    title: str = Field(default="", max_length=200, examples=["Hot-rolled coil"])
     holder: str | None = Field(
-        default=None, max_length=254, description="E-mail of the lender it is shared with."
+        default=None,
+        max_length=254,
+        description="E-mail of the lender it is shared with.",
+        examples=["lender@bank.example"],
     )
 
 
@@ -176,6 +174,26 @@ def revoke_credential(credential_id: str, caller: Writer, ctx: Context) -> dict[
     return {"id": credential_id, "revoked": True}
 
 
+VERIFY_EXAMPLE = {
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        {"@vocab": "https://www.w3.org/ns/credentials/issuer-dependent#"},
+    ],
+    "id": "urn:uuid:3d6f0b8e-8c4c-4d53-9f3e-2a1c0b9d8e7f",
+    "type": ["VerifiableCredential", "SustainabilityKpiCredential"],
+    "issuer": "did:web:carbon.example:orgs:org-demo-steel",
+    "validFrom": "2026-03-01T00:00:00Z",
+    "credentialSubject": {"loan": "SLL-2026-001"},
+    "proof": {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "verificationMethod": "did:web:carbon.example:orgs:org-demo-steel#z6Mk…",
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z…",
+    },
+}
+
+
 def check(ctx: ServiceContext, credential: dict[str, Any]) -> dict[str, Any]:
     """What verifying a credential found, as a plain answer (never raises for a bad one)."""
     try:
@@ -193,7 +211,14 @@ def check(ctx: ServiceContext, credential: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post(f"{PREFIX}/credentials/verify", tags=["credentials"], responses=READ)
-def verify_credential(credential: dict[str, Any], caller: Seer, ctx: Context) -> dict[str, Any]:
+def verify_credential(
+    credential: Annotated[
+        dict[str, Any],
+        Body(openapi_examples={"kpi-pack": {"summary": "A KPI pack", "value": VERIFY_EXAMPLE}}),
+    ],
+    caller: Seer,
+    ctx: Context,
+) -> dict[str, Any]:
     """Check a credential's proof, issuer, dates and revocation (did:key, or a did:web of this
     service); ``verified`` false with the reason when it fails."""
     return check(ctx, credential)
