@@ -237,6 +237,12 @@ def _lender_caller(request: Request, ctx: ServiceContext) -> Principal:
     return found
 
 
+def _period(subject: Any) -> str:
+    if not isinstance(subject, dict):
+        return ""
+    return f"{subject.get('periodStart', '?')} – {subject.get('periodEnd', '?')}"
+
+
 def _kpi_rows(ctx: ServiceContext, caller: Principal) -> list[dict[str, Any]]:
     holder = holder_address(ctx, caller)
     rows = []
@@ -250,6 +256,7 @@ def _kpi_rows(ctx: ServiceContext, caller: Principal) -> list[dict[str, Any]]:
                 "item": item,
                 "uuid": item.id.removeprefix("urn:uuid:"),
                 "loan": subject.get("loan", "") if isinstance(subject, dict) else "",
+                "period": _period(subject),
                 "kpis": [k for k in kpis if isinstance(k, dict)],
             }
         )
