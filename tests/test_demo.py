@@ -293,3 +293,59 @@ def test_the_demo_ships_alert_rules_open_alerts_and_its_cbam_inputs(
     assert f"({opened} open)" in text
     # the service writes the installations' CBAM communications on demand from these
     assert sorted(name for name, _ in cbam_inputs) == ["cbam-jiangsu.yaml", "cbam-tangshan.yaml"]
+
+
+def test_the_demo_kpi_pack_states_the_hand_worked_kpis_and_verifies_independently(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from carbonlink.cli import app
+
+    out, text = demo_run
+    folder = out / "credentials"
+    pack = json.loads((folder / "kpi-pack.json").read_text())
+    subject = pack["credentialSubject"]
+    kpis = {k["name"]: k for k in subject["kpi"]}
+    # steel-enterprise.yaml, accounted: Scope 1 1 459 993.083327 t, Scope 2 market-based
+    # 375 408 t over 980 000 t of hot-rolled coil; certificates 50 000 + PPA 10 000 MWh of
+    # 620 000 + 45 000 MWh purchased.
+    assert kpis["ghgIntensity"]["value"] == f"{(1459993.083327 + 375408) / 980000:.4f}" == "1.8729"
+    assert kpis["ghgIntensity"]["target"]["met"] is True
+    assert kpis["renewableElectricityShare"]["value"] == f"{100 * 60000 / 665000:.4f}"
+    assert kpis["renewableElectricityShare"]["target"]["met"] is False
+    assert subject["evidence"][0]["report"] == "inventory.json"
+    assert "KPI pack for lender@demo-bank.carbonlink.example" in text
+
+    runner = CliRunner()
+    env = {"CARBONLINK_WORKSPACE": str(out / "workspace")}
+    args = ["--did", str(folder / "did.json"), "--status", str(folder / "status.json")]
+    for name in ("kpi-pack.json", "pcf-hrc.json"):
+        done = runner.invoke(app, ["vc", "verify", str(folder / name), *args], env=env)
+        assert done.exit_code == 0 and "verified" in done.output, done.output
+    changed = tmp_path / "kpi-pack.json"
+    changed.write_text((folder / "kpi-pack.json").read_text().replace('"1.8729"', '"1.8728"', 1))
+    done = runner.invoke(app, ["vc", "verify", str(changed), *args], env=env)
+    assert done.exit_code == 1 and "signature does not match" in done.output
+
+    node = shutil.which("node")
+    assert node
+    root = Path(__file__).resolve().parents[1]
+    for name, expected in (("kpi-pack.json", 0), ("pcf-hrc.json", 0), (str(changed), 1)):
+        checked = subprocess.run(
+            [
+                node,
+                str(root / "tests/credentials/verify_credential.mjs"),
+                str(folder / name),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FRONTEND_DIR": str(root / "frontend")},
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == expected, checked.stdout + checked.stderr
