@@ -349,3 +349,50 @@ def test_the_demo_kpi_pack_states_the_hand_worked_kpis_and_verifies_independentl
             check=False,
         )
         assert checked.returncode == expected, checked.stdout + checked.stderr
+
+
+def test_the_demo_cbam_communication_as_a_credential_verifies_independently(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The Tangshan communication (decimal numbers, nested records) signed as a did:key
+    credential: Digital Bazaar verifies it, and refuses it with one coordinate digit changed."""
+    import os
+    import shutil
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from carbonlink.credentials.documents import cbam_subject, issue, verify
+    from carbonlink.credentials.multikey import did_key, did_key_method
+    from carbonlink.credentials.proof import SigningKey
+
+    out, _ = demo_run
+    communication = json.loads((out / "cbam" / "cbam-tangshan.json").read_text())
+    private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    public = SigningKey(private, "").public_key
+    key = SigningKey(private, did_key_method(public))
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    credential = issue(
+        "cbam", cbam_subject(communication, "Tangshan"), key, issuer=did_key(public), now=now
+    )
+    assert verify(credential, now=now).kind == "cbam"
+    text = json.dumps(credential)
+    assert '"latitude": 39.8326' in text
+    root = Path(__file__).resolve().parents[1]
+    node = shutil.which("node")
+    assert node
+    for body, expected in (
+        (text, 0),
+        (text.replace('"latitude": 39.8326', '"latitude": 39.8327'), 1),
+    ):
+        path = tmp_path / "cbam.json"
+        path.write_text(body)
+        checked = subprocess.run(
+            [node, str(root / "tests/credentials/verify_credential.mjs"), str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FRONTEND_DIR": str(root / "frontend")},
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == expected, checked.stdout + checked.stderr
