@@ -159,3 +159,18 @@ def test_the_lender_page_lists_downloads_and_verifies_packs(service: Service) ->
     # as this supplier answers for no partner)
     assert supplier.get("/lender").status_code == 403
     assert supplier.get(f"/lender/credentials/{uuid}").status_code == 403
+
+
+def test_a_damaged_stored_credential_shows_a_message_not_an_error(service: Service) -> None:
+    from carbonlink.store.credentials_schema import issued_credentials
+
+    pack = issue_kpi_pack(service)
+    engine = service.app.state.ctx.engine
+    with engine.begin() as conn:
+        conn.execute(issued_credentials.update().values(document="{damaged"))
+    lender = login(service, "lender", "/lender")
+    assert lender.get("/lender").status_code == 200
+    stored = lender.get(f"/api/v1/credentials/{pack['id']}").json()
+    assert stored["error"] == "the stored credential is not a JSON object"
+    answer = lender.post("/api/v1/credentials/verify", json=stored).json()
+    assert answer["verified"] is False and "not a VerifiableCredential" in answer["error"]

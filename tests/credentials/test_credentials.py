@@ -234,3 +234,19 @@ def test_carbonlink_verifies_what_digital_bazaar_signed(tmp_path: Path) -> None:
     signed["credentialSubject"]["productFootprint"]["pcf"]["fossilGhgEmissions"] = "2.2"
     with pytest.raises(VerificationFailed):
         verify(signed, now=NOW)
+
+
+def test_malformed_credentials_are_refused_with_a_reason_never_a_crash() -> None:
+    from carbonlink.credentials.documents import read_credential
+
+    broken_term = pcf_credential()
+    broken_term["@context"][1]["productFootprint"]["@id"] = {"not": "an IRI"}
+    keyword = kpi_credential()
+    keyword["credentialSubject"]["@graph"] = {"id": "urn:x"}
+    relative = pcf_credential()
+    relative["credentialSubject"]["id"] = "borrower-1"
+    for credential in (broken_term, keyword, relative):
+        with pytest.raises(VerificationFailed):
+            verify(credential, now=NOW)
+    with pytest.raises(CredentialError, match="is not JSON"):
+        read_credential("[" * 100_000)

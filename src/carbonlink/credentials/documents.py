@@ -225,7 +225,7 @@ def read_credential(text: str | bytes, *, name: str = "credential") -> dict[str,
     """A credential parsed from JSON text, with a clear error when it is not one."""
     try:
         parsed = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CredentialError(f"{name} is not JSON: {exc}", record=name) from exc
     if not isinstance(parsed, dict):
         raise CredentialError(f"{name} is not a JSON object", record=name)

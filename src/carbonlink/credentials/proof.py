@@ -31,27 +31,6 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 
 
 JSON_LITERAL_TERMS = frozenset({"productFootprint", "communication"})
-KEYWORDS = frozenset(
-    {
-        "@context",
-        "@id",
-        "@type",
-        "@value",
-        "@language",
-        "@direction",
-        "@list",
-        "@set",
-        "@graph",
-        "@included",
-        "@index",
-        "@json",
-        "@nest",
-        "@reverse",
-        "@base",
-        "@vocab",
-        "@version",
-    }
-)
 
 
 def _check_contexts(document: dict[str, Any]) -> None:
@@ -60,7 +39,10 @@ def _check_contexts(document: dict[str, Any]) -> None:
     PyLD has no "safe mode" (JSON-LD processors drop properties they cannot map, and a dropped
     property is not signed). So the top-level context must be the VC 2.0 context followed by one
     that sets ``@vocab`` (ours inline, or the W3C undefined-terms context), and no object below
-    may bring a context of its own: then every plain property name maps to an IRI.
+    may bring a context of its own: then every plain property name maps to an IRI. Outside the
+    context no property may be a JSON-LD keyword (``@id``, ``@graph``, ``@nest`` …): credentials
+    use the plain names ``id`` and ``type``, and keywords in odd places are either dropped or
+    mean something else to another processor.
     """
     from carbonlink.credentials.contexts import CREDENTIALS_V2, UNDEFINED_TERMS_V2
 
@@ -83,13 +65,15 @@ def _check_contexts(document: dict[str, Any]) -> None:
                 walk(item, False)
         elif isinstance(node, dict):
             for key, value in node.items():
-                if key == "@context" and not top:
-                    raise CredentialError("an embedded @context is not accepted", record=key)
-                if (key.startswith("@") and key not in KEYWORDS) or not key.strip():
+                if key == "@context" and top:
+                    continue
+                if key.startswith("@") or not key.strip():
                     raise CredentialError(
-                        f"the property name '{key}' would be dropped by JSON-LD", record=key
+                        f"the property name '{key}' is not accepted in a credential",
+                        record=key,
+                        hint="use plain names (id, type); keywords belong in the @context",
                     )
-                if key not in JSON_LITERAL_TERMS and key != "@context":
+                if key not in JSON_LITERAL_TERMS:
                     walk(value, False)
 
     walk(document, True)
@@ -136,7 +120,17 @@ def canonical_nquads(document: dict[str, Any]) -> str:
             expanded,
             {"algorithm": "URDNA2015", "format": "application/n-quads"},
         )
-    except jsonld.JsonLdError as exc:
+    except (
+        jsonld.JsonLdError,
+        TypeError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+    ) as exc:
+        # A malformed context can make PyLD fail with a plain Python error: every failure
+        # here is the document's, and is reported as such.
         cause: BaseException | None = exc
         while cause is not None:
             if isinstance(cause, CredentialError):

@@ -229,13 +229,20 @@ class CredentialRegistry:
         raise CredentialError("could not reserve a status list position", hint="try again")
 
     def _row(self, row: Any) -> IssuedCredential:
+        try:
+            document = json.loads(row.document)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            # A damaged row is listed as such (and fails verification), never a crash.
+            document = {"id": row.id, "error": "the stored credential is not a JSON object"}
         return IssuedCredential(
             row.id,
             row.kind,
             row.title,
             row.holder,
             row.status_index,
-            json.loads(row.document),
+            document,
             _aware(row.issued_at) or datetime.now(UTC),
             row.issued_by,
             _aware(row.revoked_at),
