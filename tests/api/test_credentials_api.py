@@ -174,3 +174,33 @@ def test_a_damaged_stored_credential_shows_a_message_not_an_error(service: Servi
     assert stored["error"] == "the stored credential is not a JSON object"
     answer = lender.post("/api/v1/credentials/verify", json=stored).json()
     assert answer["verified"] is False and "not a VerifiableCredential" in answer["error"]
+
+
+def test_an_editor_revokes_a_pack_from_the_page_and_the_lender_sees_it_revoked(
+    service: Service,
+) -> None:
+    pack = issue_kpi_pack(service)
+    uuid = pack["id"].removeprefix("urn:uuid:")
+    lender = login(service, "lender", "/lender")
+    assert f"/lender/credentials/{uuid}/revoke" not in lender.get("/lender").text
+    refused = lender.post(
+        f"/lender/credentials/{uuid}/revoke", data={"csrf_token": lender.headers["X-CSRF-Token"]}
+    )
+    assert refused.status_code == 403
+    editor = login(service, "editor", "/")
+    csrf = editor.headers["X-CSRF-Token"]
+    done = editor.post(
+        f"/lender/credentials/{uuid}/revoke", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/lender#packs"
+    assert "revoked" in lender.get("/lender?lang=en").text
+    page = lender.post(
+        "/lender/verify",
+        data={"csrf_token": lender.headers["X-CSRF-Token"], "credential": json.dumps(pack)},
+    )
+    assert "the issuer has revoked the credential" in page.text
+    other = login(service, "other", "/")
+    missing = other.post(
+        f"/lender/credentials/{uuid}/revoke", data={"csrf_token": other.headers["X-CSRF-Token"]}
+    )
+    assert missing.status_code == 404

@@ -17,12 +17,17 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import Field
 
 from carbonlink.api.deps import Caller, Context, ServiceContext, Writer, identify
 from carbonlink.api.problems import NotFoundError, problem_responses
-from carbonlink.api.routes.pages import LoginRequired, PasswordChangeRequired, _render
+from carbonlink.api.routes.pages import (
+    LoginRequired,
+    PasswordChangeRequired,
+    _form_writer,
+    _render,
+)
 from carbonlink.api.routes.v1 import PREFIX, READ, WRITE, ApiModel
 from carbonlink.api.security import ForbiddenError, Principal, same_secret
 from carbonlink.credentials.errors import CredentialError, VerificationFailed
@@ -333,3 +338,16 @@ async def lender_verify(
     subject = document.get("credentialSubject")
     result["subject"] = subject if isinstance(subject, dict) else {}
     return _lender_page(request, ctx, caller, result, text)
+
+
+@router.post("/lender/credentials/{credential_uuid}/revoke", include_in_schema=False)
+def lender_revoke(
+    credential_uuid: str,
+    caller: Annotated[Principal, Depends(_form_writer)],
+    ctx: Context,
+) -> Response:
+    """Revoke a pack from the page (roles that write): its status bit is set."""
+    credential_id = f"urn:uuid:{credential_uuid}"
+    if not registry(ctx).revoke(caller.organization_id, credential_id, caller.subject):
+        raise NotFoundError(f"credential {credential_id} not found in your organization")
+    return RedirectResponse("/lender#packs", status_code=303)
