@@ -21,6 +21,10 @@ TEST_VENDOR := tests/api/vendor
 # Noto Sans SC (SIL OFL 1.1) for the PDF reports, embedded by WeasyPrint through @font-face.
 FONTS := src/carbonlink/reports/fonts
 NOTO_SC := frontend/node_modules/@expo-google-fonts/noto-sans-sc
+# The W3C Verifiable Credentials 2.0 contexts (W3C Software and Document License, notice in
+# LICENSE.md beside them): credentials are canonicalised and verified without the network.
+VC_CONTEXTS := src/carbonlink/credentials/contexts
+VC_CONTEXT_SRC := frontend/node_modules/@digitalbazaar/credentials-context
 
 $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +40,8 @@ $(STAMP): pyproject.toml constraints.txt frontend/package-lock.json
 	mkdir -p $(FONTS)
 	cp $(NOTO_SC)/400Regular/NotoSansSC_400Regular.ttf $(NOTO_SC)/700Bold/NotoSansSC_700Bold.ttf $(FONTS)/
 	cp $(NOTO_SC)/LICENSE_FONT $(FONTS)/OFL.txt
+	mkdir -p $(VC_CONTEXTS)
+	cp $(VC_CONTEXT_SRC)/contexts/v2.jsonld $(VC_CONTEXT_SRC)/contexts/undefined-terms-v2.jsonld $(VC_CONTEXT_SRC)/LICENSE.md $(VC_CONTEXTS)/
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -76,4 +82,4 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist
 
 clean:
-	rm -rf $(VENV) $(OUT) dist frontend/node_modules $(VENDOR) $(TEST_VENDOR) $(FONTS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) dist frontend/node_modules $(VENDOR) $(TEST_VENDOR) $(FONTS) $(VC_CONTEXTS) .pytest_cache .mypy_cache .ruff_cache

@@ -372,3 +372,106 @@ def test_tangshan_has_a_china_ets_year(demo_run: tuple[Path, str]) -> None:
     ets = json.loads((out / "monitoring.json").read_text("utf-8"))["ets"]
     assert ets["emissions_basis"] == "recorded"
     assert ets["emissions_t"] == pytest.approx(allocation["direct_co2_t"])
+
+
+def test_the_demo_kpi_pack_states_the_hand_worked_kpis_and_verifies_independently(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from carbonlink.cli import app
+
+    out, text = demo_run
+    folder = out / "credentials"
+    pack = json.loads((folder / "kpi-pack.json").read_text())
+    subject = pack["credentialSubject"]
+    kpis = {k["name"]: k for k in subject["kpi"]}
+    # steel-enterprise.yaml, accounted: Scope 1 1 459 993.083327 t, Scope 2 market-based
+    # 375 408 t over 980 000 t of hot-rolled coil; certificates 50 000 + PPA 10 000 MWh of
+    # 620 000 + 45 000 MWh purchased.
+    assert kpis["ghgIntensity"]["value"] == f"{(1459993.083327 + 375408) / 980000:.4f}" == "1.8729"
+    assert kpis["ghgIntensity"]["target"]["met"] is True
+    assert kpis["renewableElectricityShare"]["value"] == f"{100 * 60000 / 665000:.4f}"
+    assert kpis["renewableElectricityShare"]["target"]["met"] is False
+    assert subject["evidence"][0]["report"] == "inventory.json"
+    assert "KPI pack for lender@demo-bank.carbonlink.example" in text
+
+    runner = CliRunner()
+    env = {"CARBONLINK_WORKSPACE": str(out / "workspace")}
+    args = ["--did", str(folder / "did.json"), "--status", str(folder / "status.json")]
+    for name in ("kpi-pack.json", "pcf-hrc.json"):
+        done = runner.invoke(app, ["vc", "verify", str(folder / name), *args], env=env)
+        assert done.exit_code == 0 and "verified" in done.output, done.output
+    changed = tmp_path / "kpi-pack.json"
+    changed.write_text((folder / "kpi-pack.json").read_text().replace('"1.8729"', '"1.8728"', 1))
+    done = runner.invoke(app, ["vc", "verify", str(changed), *args], env=env)
+    assert done.exit_code == 1 and "signature does not match" in done.output
+
+    node = shutil.which("node")
+    assert node
+    root = Path(__file__).resolve().parents[1]
+    for name, expected in (("kpi-pack.json", 0), ("pcf-hrc.json", 0), (str(changed), 1)):
+        checked = subprocess.run(
+            [
+                node,
+                str(root / "tests/credentials/verify_credential.mjs"),
+                str(folder / name),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FRONTEND_DIR": str(root / "frontend")},
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == expected, checked.stdout + checked.stderr
+
+
+def test_the_demo_cbam_communication_as_a_credential_verifies_independently(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The Tangshan communication (decimal numbers, nested records) signed as a did:key
+    credential: Digital Bazaar verifies it, and refuses it with one coordinate digit changed."""
+    import os
+    import shutil
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from carbonlink.credentials.documents import cbam_subject, issue, verify
+    from carbonlink.credentials.multikey import did_key, did_key_method
+    from carbonlink.credentials.proof import SigningKey
+
+    out, _ = demo_run
+    communication = json.loads((out / "cbam" / "cbam-tangshan.json").read_text())
+    private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    public = SigningKey(private, "").public_key
+    key = SigningKey(private, did_key_method(public))
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    credential = issue(
+        "cbam", cbam_subject(communication, "Tangshan"), key, issuer=did_key(public), now=now
+    )
+    assert verify(credential, now=now).kind == "cbam"
+    text = json.dumps(credential)
+    assert '"latitude": 39.8326' in text
+    root = Path(__file__).resolve().parents[1]
+    node = shutil.which("node")
+    assert node
+    for body, expected in (
+        (text, 0),
+        (text.replace('"latitude": 39.8326', '"latitude": 39.8327'), 1),
+    ):
+        path = tmp_path / "cbam.json"
+        path.write_text(body)
+        checked = subprocess.run(
+            [node, str(root / "tests/credentials/verify_credential.mjs"), str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FRONTEND_DIR": str(root / "frontend")},
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == expected, checked.stdout + checked.stderr

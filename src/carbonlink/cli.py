@@ -125,6 +125,7 @@ def build_app() -> typer.Typer:
     from carbonlink.commands import report as report_commands
     from carbonlink.commands import suppliers as suppliers_commands
     from carbonlink.commands import users as users_commands
+    from carbonlink.commands import vc as vc_commands
     from carbonlink.commands import witness as witness_commands
     from carbonlink.commands import workspace as workspace_commands
     from carbonlink.commands.account import account_command
@@ -150,6 +151,7 @@ def build_app() -> typer.Typer:
     root.add_typer(witness_commands.app, name="witness")
     root.add_typer(cbam_import_commands.app, name="cbam-import")
     root.add_typer(cets_commands.app, name="cets")
+    root.add_typer(vc_commands.app, name="vc")
     return root
 
 

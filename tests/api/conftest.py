@@ -27,7 +27,7 @@ from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
 from carbonlink.store.tenants import EmissionFactorRef, Facility, MemoryTenantData, Meter, Source
 
 PASSWORD = "correct horse battery staple"
-ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
+ROLES = ("admin", "editor", "viewer", "auditor", "supplier", "lender")
 OTHER_ORG = "org-other-works"
 
 

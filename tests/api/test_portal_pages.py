@@ -325,6 +325,8 @@ def test_a_supplier_is_refused_every_other_page_and_api_route(
         # public, like a log's: the witness protocol authenticates the log's signed checkpoint
         "/witness/add-checkpoint",
         "/witness/{origin_hash}/checkpoint",
+        "/orgs/{organization_id}/did.json",  # public: an issuer's keys
+        "/orgs/{organization_id}/credentials/status",  # public: its revocation bits
     }
     values = {"event_id": portal["request_b"], "token": "x", "client_id": "x", "label": "x"}
     checked = 0

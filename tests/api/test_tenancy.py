@@ -32,7 +32,15 @@ DEMO_IDS = {
     "rule_id": "demo-gas-limit",
     "target_id": "demo-2030",
     "communication_id": "tangshan-2025",
+    "organization_id": "org-demo-steel",
+    "credential_id": "urn:uuid:3d6f0b8e-8c4c-4d53-9f3e-2a1c0b9d8e7f",
+    "credential_uuid": "3d6f0b8e-8c4c-4d53-9f3e-2a1c0b9d8e7f",
 }
+PUBLIC = {
+    "/orgs/{organization_id}/did.json",
+    "/orgs/{organization_id}/credentials/status",
+}
+"""Served to anyone: an issuer's DID document and status list (keys and revocation bits only)."""
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
 DEMO_MARKERS = (
@@ -107,6 +115,30 @@ def seed_demo_cbam(engine: sa.Engine) -> None:
     cbam.publish(engine, "org-demo-steel", "tangshan-2025", build_exporter_communication(pack))
 
 
+def seed_demo_credential(service: Service, engine: sa.Engine) -> None:
+    """A KPI pack of the demo organization, shared with a lender of it."""
+    from carbonlink.credentials.registry import CredentialRegistry
+
+    settings = service.app.state.ctx.settings
+    registry = CredentialRegistry(engine, settings.workspace, settings.service_url)
+    registry.issue(
+        "org-demo-steel",
+        "pcf",
+        {"id": "urn:pact:x:1", "productFootprint": {"productNameCompany": "Demo hot-rolled coil"}},
+        title="Demo hot-rolled coil",
+        issued_by="seed",
+        holder="lender@demo.test",
+    )
+    with engine.begin() as conn:
+        from carbonlink.store.credentials_schema import issued_credentials
+
+        conn.execute(
+            issued_credentials.update()
+            .where(issued_credentials.c.organization_id == "org-demo-steel")
+            .values(id=DEMO_IDS["credential_id"])
+        )
+
+
 def _routes(routes: list[Any]) -> list[tuple[str, str]]:
     """(method, path) of every endpoint, also those of included routers."""
     out = []
@@ -176,6 +208,7 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     chain = seed_supply_chain(engine, "org-demo-steel")
     demo_records = seed_demo_operations(engine)
     published = chain.hrc_pf_id
+    seed_demo_credential(any_service, engine)
     from carbonlink.store.data_entry import add_activity, receive_file
 
     received = receive_file(engine, "org-demo-steel", "demo-seed.csv", "csv", b"t,m\n", "seed")
@@ -340,6 +373,8 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
         assert not leaked, f"{method} {url} showed {leaked}"
         if params or (method, path) in bodies:
             expected = {403, 404} if path != "/api/v1/readings" else {200}
+            if path in PUBLIC:
+                expected = {200}
             if own_records.get(path, ("",))[0] == method:
                 expected = own_records[path][1]
             assert response.status_code in expected, f"{method} {url}: {response.status_code}"

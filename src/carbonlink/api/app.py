@@ -44,6 +44,7 @@ from carbonlink.api.routes import (
     cbam_importer_pages,
     cets_pages,
     conflicts,
+    credentials,
     data_pages,
     factors,
     file_receipts,
@@ -264,5 +265,6 @@ def create_app(
     app.include_router(witness.router_for(settings.witness_prefix))
     app.include_router(cbam_exporter.router)
     app.include_router(cets_pages.router)
+    app.include_router(credentials.router)
     app.mount("/static", assets, name="static")
     return app

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"read"}),
     "auditor": frozenset({"read", "ledger"}),
     "supplier": frozenset({"exchange"}),
+    "lender": frozenset({"lend"}),
 }
 API_KEY_PREFIX = "clk_"
 TOKEN_LIFETIME = timedelta(hours=1)

@@ -73,7 +73,7 @@ def add_user(
     email: Annotated[str, typer.Argument(help="Log-in e-mail.")],
     organization: Annotated[str, typer.Option(help="Organization id (created when new).")],
     role: Annotated[
-        str, typer.Option(help="admin, editor, viewer, auditor or supplier.")
+        str, typer.Option(help="admin, editor, viewer, auditor, supplier or lender.")
     ] = "admin",
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     organization_name: Annotated[

@@ -22,6 +22,8 @@ from sqlalchemy import Engine
 from carbonlink.commands.account import result_table
 from carbonlink.demo.cbam import write_demo_cbam
 from carbonlink.demo.cbam_importer import step_cbam_importer
+from carbonlink.demo.cets import step_cets
+from carbonlink.demo.credentials import step_credentials
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.domain.uncertainty import (
@@ -507,8 +509,9 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("cbam importer", step_cbam_importer),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
-    ("china ets", lambda run: __import__("carbonlink.demo.cets").demo.cets.step_cets(run)),
+    ("china ets", step_cets),
     ("ledger", step_ledger),
+    ("credentials", step_credentials),
     ("dashboard", step_dashboard),
 ]
 

@@ -33,6 +33,7 @@ DEMO_USERS = (
     ("manager@demo.carbonlink.example", "admin", "王经理"),
     ("engineer@demo.carbonlink.example", "editor", "李工程师"),
     ("auditor@demo.carbonlink.example", "auditor", "陈审核"),
+    ("lender@demo-bank.carbonlink.example", "lender", "绿色银行 张经理"),
 )
 
 

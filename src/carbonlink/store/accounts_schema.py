@@ -18,7 +18,7 @@ from carbonlink.store.schema import NAMING_CONVENTION
 
 accounts_metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-ROLES = ("admin", "editor", "viewer", "auditor", "supplier")
+ROLES = ("admin", "editor", "viewer", "auditor", "supplier", "lender")
 
 users = sa.Table(
     "users",
@@ -45,7 +45,9 @@ users = sa.Table(
         server_default=sa.false(),
         comment="the user must choose a new password at the next log-in",
     ),
-    sa.CheckConstraint("role IN ('admin','editor','viewer','auditor','supplier')", name="role"),
+    sa.CheckConstraint(
+        "role IN ('admin','editor','viewer','auditor','supplier','lender')", name="role"
+    ),
     # An address is unique within its organization only: no organization learns or blocks the
     # addresses of another (0012_accounts_hardening).
     sa.UniqueConstraint("organization_id", "email", name="uq_users_organization_id_email"),

@@ -139,6 +139,8 @@ def _signed_in(
         landing = "/"
     elif ctx.accounts.user_can(user_id, "exchange"):
         landing = "/portal"
+    elif ctx.accounts.user_can(user_id, "lend"):
+        landing = "/lender"
     else:
         landing = "/account"
     response = signed_in(ctx, session, landing, LOGIN_CSRF_COOKIE)

@@ -14,7 +14,7 @@ READ = problem_responses(401, 403, 422)
 READ_ONE = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(401, 403, 404, 422)
 
-Role = Literal["admin", "editor", "viewer", "auditor", "supplier"]
+Role = Literal["admin", "editor", "viewer", "auditor", "supplier", "lender"]
 assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
 
 

@@ -9,6 +9,7 @@ import carbonlink.exchange.schema  # noqa: F401  (registers the PACT tables on t
 from carbonlink.ledger.schema import metadata as ledger_metadata
 from carbonlink.store.accounts_schema import accounts_metadata
 from carbonlink.store.cets_schema import cets_metadata
+from carbonlink.store.credentials_schema import credentials_metadata
 from carbonlink.store.data_entry_schema import data_entry_metadata
 from carbonlink.store.periods_schema import periods_metadata
 from carbonlink.store.results_schema import results_metadata
@@ -23,6 +24,7 @@ target_metadata: list[MetaData] = [
     data_entry_metadata,
     periods_metadata,
     cets_metadata,
+    credentials_metadata,
 ]
 
 config = context.config
