@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import sqlalchemy as sa
+from browser_support import OUT, chromium, log_in, new_page, require_chromium, served
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -169,3 +171,39 @@ def test_plain_secrets_are_sealed_when_the_service_starts(
     listed = restarted.get("/api/v1/alert-channels").json()
     assert [(c["has_secret"], c["secret_unreadable"]) for c in listed] == [(True, False)]
     assert operations.channel_secret(engine, ORG, channel_id, key=Settings().key_bytes) == KEY
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the page, not the database
+def test_the_channel_page_asks_for_the_secret_again_and_takes_it(
+    service: Service, engine: sa.Engine, tmp_path: Path
+) -> None:
+    require_chromium()
+    client = _editor(service)
+    channel_id = client.post("/api/v1/alert-channels", json=NOWHERE).json()["id"]
+    changed = _app(service, tmp_path, engine, OTHER_SERVICE_KEY)
+    errors: list[str] = []
+    with served(changed) as url, chromium() as browser, receiver() as (hook, got):
+        page = new_page(browser, errors)
+        log_in(page, url, service.users["editor"])
+        page.goto(f"{url}/alerts/rules?lang=zh")
+        row = page.locator(f"#channel-{channel_id}")
+        assert "已无法读取" in row.locator(".secret-unreadable").inner_text()
+        page.screenshot(path=OUT / "channel-secret-unreadable-zh.png", full_page=True)
+        row.get_by_role("button", name="编辑").click()
+        form = page.locator("#channel-form")
+        form.get_by_label("Webhook 地址", exact=True).fill(hook)
+        form.get_by_label("签名密钥或 SMTP 密码", exact=True).fill(KEY)
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector(f"#channel-{channel_id}:not(:has(.secret-unreadable))")
+        page.goto(f"{url}/alerts/rules?lang=en")
+        page.screenshot(path=OUT / "channel-secret-entered-again-en.png", full_page=True)
+        sent = TestClient(changed)
+        sent, csrf = service.login(service.users["editor"], client=sent)
+        tested = sent.post(
+            f"/api/v1/alert-channels/{channel_id}/test", headers={"X-CSRF-Token": csrf}
+        )
+        assert tested.status_code == 204, tested.text
+    [(body, signature)] = got
+    assert verify_signature(KEY.encode(), body, signature)
+    assert errors == []
