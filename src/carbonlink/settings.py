@@ -71,7 +71,8 @@ class Settings(BaseSettings):
             "Key of the service's keyed digests (PACT client secrets) and signed tokens (device "
             "cookies, log-in choices). Required in production, and whenever set: at least 32 "
             "random bytes (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`). "
-            "Changing it invalidates the PACT client secrets stored with the old key."
+            "Changing it invalidates the PACT client secrets stored with the old key, and the "
+            "alert channels' signing keys and SMTP passwords sealed with it (enter them again)."
         ),
     )
     session_hours: float = Field(default=12.0, description="Lifetime of a web session, hours.")

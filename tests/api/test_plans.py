@@ -104,6 +104,39 @@ def test_invalid_edit_is_refused_with_a_message(
     assert len(results.plan_versions(engine, DEMO_ORG_ID, FACILITY)) == 1
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("0-factor_choice", "made_up"),
+        ("1-method", " "),
+        ("0-method", "measurement"),
+        ("0-tier", "5"),
+        ("0-meters", f"{FACILITY}-m-gas, {FACILITY}-m-gas-2"),
+        ("1-sampling", " "),
+        ("0-data_gap_procedure", "x" * 2001),
+    ],
+)
+def test_a_refused_edit_keeps_the_other_edits_and_marks_its_own_field(
+    service: Service, engine: sa.Engine, field: str, value: str
+) -> None:
+    v1 = _seed_plan(engine)
+    editor, csrf = service.login(service.users["editor"])
+    kept = "one sample per delivery <lab> & report"
+    other = "1-data_gap_procedure" if field == "0-data_gap_procedure" else "0-sampling"
+    form = _form(v1, csrf, **{other: kept, field: value})
+    refused = editor.post(f"/plans/{FACILITY}?lang=en", data=form)
+    assert refused.status_code == 422
+    page = refused.text
+    assert "one sample per delivery &lt;lab&gt; &amp; report" in page  # as typed, escaped
+    cells = re.findall(r"<td>(.*?)</td>", page, re.S)
+    [marked] = [cell for cell in cells if 'id="plan-refusal"' in cell]
+    assert f'name="{field}"' in marked and 'aria-invalid="true"' in marked
+    assert page.count('aria-invalid="true"') == 1
+    if field.endswith(("-meters", "-tier", "-method")) and value.strip():
+        assert value in marked  # the refused value itself is shown again, to be corrected
+    assert len(results.plan_versions(engine, DEMO_ORG_ID, FACILITY)) == 1
+
+
 def test_an_invalid_edit_is_explained_in_chinese(service: Service, engine: sa.Engine) -> None:
     v1 = _seed_plan(engine)
     editor, csrf = service.login(service.users["editor"])

@@ -156,6 +156,7 @@ def seed_demo_operations(engine: sa.Engine) -> dict[str, str]:
     from datetime import UTC, datetime
 
     from carbonlink.monitor.rules import validate_rules
+    from carbonlink.settings import Settings
     from carbonlink.store import operations, results
 
     rule = {"id": "demo-gas-limit", "kind": "threshold", "meter_id": "*", "above": 9e9}
@@ -171,6 +172,7 @@ def seed_demo_operations(engine: sa.Engine) -> dict[str, str]:
         min_severity="warning",
         enabled=True,
         who="seed",
+        key=Settings().key_bytes,
     )
     assert channel is not None
     target = operations.StoredTarget(

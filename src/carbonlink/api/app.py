@@ -29,6 +29,7 @@ from carbonlink.api.problems import (
     problem_response,
 )
 from carbonlink.api.reminder_task import install_reminders
+from carbonlink.api.results import LiveAlerting
 from carbonlink.api.routes import (
     accounts,
     activity,
@@ -80,7 +81,7 @@ from carbonlink.api.security import (
 from carbonlink.errors import InputError
 from carbonlink.settings import Settings
 from carbonlink.store import Store, engine_from_settings, upgrade
-from carbonlink.store.operations import open_alert_count
+from carbonlink.store.operations import open_alert_count, seal_plain_channel_secrets
 from carbonlink.store.tenant_data import AssignedAccounting, StoreTenantData
 from carbonlink.store.tenants import TenantData
 
@@ -175,6 +176,7 @@ def create_app(
     settings.check_secrets()
     engine = engine or engine_from_settings(settings)
     upgrade(engine)
+    seal_plain_channel_secrets(engine, settings.key_bytes)
     package = files("carbonlink.api")
     templates = Jinja2Templates(directory=str(package / "templates"))
     templates.env.filters["script_json"] = script_json
@@ -214,6 +216,7 @@ def create_app(
         templates=templates,
         catalogues=load_catalogues(),
         overviews=OverviewCache(),
+        alerting=LiveAlerting(settings.key_bytes),
     )
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))
     app.add_middleware(SecurityHeaders)

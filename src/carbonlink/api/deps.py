@@ -44,8 +44,8 @@ class ServiceContext:
     templates: Jinja2Templates
     catalogues: dict[str, NullTranslations]
     overviews: OverviewCache
+    alerting: LiveAlerting
     runs: RunViewCache = field(default_factory=RunViewCache)
-    alerting: LiveAlerting = field(default_factory=LiveAlerting)
     file_checks: FileChecker = field(default_factory=FileChecker)
 
 

@@ -16,16 +16,26 @@ import sqlalchemy as sa
 from carbonlink.monitor.notify import EmailChannel, NotificationError, Webhook
 from carbonlink.monitor.rules import AlertEvent
 from carbonlink.store import operations
+from carbonlink.store.sealing import UnreadableSecretError
 
 log = logging.getLogger("carbonlink.api")
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 def deliver(
-    engine: sa.Engine, organization_id: str, channel: operations.AlertChannel, event: AlertEvent
+    engine: sa.Engine,
+    organization_id: str,
+    channel: operations.AlertChannel,
+    event: AlertEvent,
+    *,
+    key: bytes,
 ) -> None:
-    """Send one alert through one channel (NotificationError when it fails)."""
-    secret = operations.channel_secret(engine, organization_id, channel.id) or ""
+    """Send one alert through one channel (NotificationError when it fails).
+
+    The channel's secret is opened with the service ``key``; `UnreadableSecretError` when it
+    no longer opens (the key was changed), naming the channel.
+    """
+    secret = operations.channel_secret(engine, organization_id, channel.id, key=key) or ""
     config = channel.config
     if channel.kind == "webhook":
         Webhook(config["url"], secret.encode()).send(event)
@@ -42,7 +52,7 @@ def deliver(
 
 
 def notify(
-    engine: sa.Engine, organization_id: str, events: Sequence[AlertEvent]
+    engine: sa.Engine, organization_id: str, events: Sequence[AlertEvent], *, key: bytes
 ) -> threading.Thread | None:
     """Send newly opened alerts to every enabled channel whose severity floor they reach;
     return the delivering thread (None when there is nothing to send)."""
@@ -56,7 +66,10 @@ def notify(
     if not wanted:
         return None
     thread = threading.Thread(
-        target=_send_all, args=(engine, organization_id, wanted), name="alert-notify", daemon=True
+        target=_send_all,
+        args=(engine, organization_id, wanted, key),
+        name="alert-notify",
+        daemon=True,
     )
     thread.start()
     return thread
@@ -66,9 +79,10 @@ def _send_all(
     engine: sa.Engine,
     organization_id: str,
     wanted: list[tuple[operations.AlertChannel, AlertEvent]],
+    key: bytes,
 ) -> None:
     for channel, event in wanted:
         try:
-            deliver(engine, organization_id, channel, event)
-        except NotificationError as exc:
+            deliver(engine, organization_id, channel, event, key=key)
+        except (NotificationError, UnreadableSecretError) as exc:
             log.warning("alert %s not sent to channel %r: %s", event.rule_id, channel.name, exc)

@@ -87,10 +87,12 @@ class LiveAlerting:
     organization keeps the rule engine's state between batches, so a batch posted again opens
     nothing. A sink is rebuilt when the rules or the meters change; it first sees each watched
     meter's latest stored reading, so that after a restart a batch already stored is not
-    evaluated a second time and an alert that is open stays open.
+    evaluated a second time and an alert that is open stays open. ``channel_key`` (the
+    service's secret key) opens the notification channels' sealed secrets.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, channel_key: bytes) -> None:
+        self._channel_key = channel_key
         self._sinks: dict[str, tuple[str, AlertingSink]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -142,8 +144,8 @@ class LiveAlerting:
             found[meter_id] = SeasonalBaseline.fit(ts, values, facility.timezone)
         return found
 
-    @staticmethod
     def _sink(
+        self,
         engine: sa.Engine,
         data: TenantData,
         organization_id: str,
@@ -186,6 +188,6 @@ class LiveAlerting:
             if fresh:
                 from carbonlink.api.notifications import notify
 
-                notify(engine, organization_id, fresh)
+                notify(engine, organization_id, fresh, key=self._channel_key)
 
         return AlertingSink(data, rule_engine, record)

@@ -22,14 +22,24 @@ from carbonlink.store.results_schema import (
     report_jobs,
 )
 from carbonlink.store.schema import documents
+from carbonlink.store.sealing import SEALED_PREFIX, Opened, SecretSeal, UnreadableSecretError
 
 SEVERITIES = ("info", "warning", "critical")
 
 
 # notification channels -------------------------------------------------------------------------
+CHANNEL_RECORD = "alert-channel"
+"""The record kind a channel's secret is sealed for (part of its associated data)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlertChannel:
-    """Where alerts go: a webhook signed with ``secret``, or e-mail through an SMTP server."""
+    """Where alerts go: a webhook signed with ``secret``, or e-mail through an SMTP server.
+
+    ``secret_unreadable`` is True when a secret is stored but does not open with the service's
+    key (the key was changed): it has to be entered again. It is only checked when the
+    channels are read with the key.
+    """
 
     id: str
     name: str
@@ -40,9 +50,16 @@ class AlertChannel:
     enabled: bool
     updated_at: datetime
     updated_by: str
+    secret_unreadable: bool = False
 
 
-def _channel(row: sa.Row[Any]) -> AlertChannel:
+def _channel(row: sa.Row[Any], seal: SecretSeal | None = None) -> AlertChannel:
+    unreadable = False
+    if seal is not None and row.secret:
+        try:
+            _open(seal, row)
+        except UnreadableSecretError:
+            unreadable = True
     return AlertChannel(
         row.id,
         row.name,
@@ -53,27 +70,91 @@ def _channel(row: sa.Row[Any]) -> AlertChannel:
         bool(row.enabled),
         row.updated_at,
         row.updated_by,
+        unreadable,
     )
 
 
-def alert_channels_of(engine: sa.Engine, organization_id: str) -> list[AlertChannel]:
-    """The organization's notification channels, by name."""
+def _open(seal: SecretSeal, row: sa.Row[Any]) -> Opened:
+    return seal.open(
+        row.secret,
+        kind=CHANNEL_RECORD,
+        organization_id=row.organization_id,
+        record_id=row.id,
+        name=row.name,
+    )
+
+
+def _seal(seal: SecretSeal, secret: str, organization_id: str, channel_id: str) -> str:
+    return seal.seal(
+        secret, kind=CHANNEL_RECORD, organization_id=organization_id, record_id=channel_id
+    )
+
+
+def alert_channels_of(
+    engine: sa.Engine, organization_id: str, *, key: bytes | None = None
+) -> list[AlertChannel]:
+    """The organization's notification channels, by name; with the service ``key``, each
+    says whether its stored secret still opens."""
     query = (
         sa.select(alert_channels)
         .where(alert_channels.c.organization_id == organization_id)
         .order_by(alert_channels.c.name, alert_channels.c.id)
     )
+    seal = SecretSeal(key) if key is not None else None
     with engine.connect() as conn:
-        return [_channel(row) for row in conn.execute(query)]
+        return [_channel(row, seal) for row in conn.execute(query)]
 
 
-def channel_secret(engine: sa.Engine, organization_id: str, channel_id: str) -> str | None:
-    """The channel's webhook key or SMTP password (for delivery only; never shown)."""
-    query = sa.select(alert_channels.c.secret).where(
+def channel_secret(
+    engine: sa.Engine, organization_id: str, channel_id: str, *, key: bytes
+) -> str | None:
+    """The channel's webhook key or SMTP password (for delivery only; never shown).
+
+    A secret stored in plain text by a version before sealing is returned and sealed in its
+    row on this first use (`seal_plain_channel_secrets` does the same for all at start-up).
+    Raises `UnreadableSecretError` when the sealed secret does not open with ``key``.
+    """
+    query = sa.select(alert_channels).where(
         alert_channels.c.organization_id == organization_id, alert_channels.c.id == channel_id
     )
     with engine.connect() as conn:
-        return conn.execute(query).scalar()
+        row = conn.execute(query).first()
+    if row is None or not row.secret:
+        return None
+    seal = SecretSeal(key)
+    opened = _open(seal, row)
+    if opened.was_plain:
+        _reseal(engine, seal, row)
+    return opened.secret
+
+
+def _reseal(engine: sa.Engine, seal: SecretSeal, row: sa.Row[Any]) -> bool:
+    """Seal a plain secret in its row, unless the row changed meanwhile."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            alert_channels.update()
+            .where(alert_channels.c.id == row.id, alert_channels.c.secret == row.secret)
+            .values(secret=_seal(seal, row.secret, row.organization_id, row.id))
+        )
+    return bool(done.rowcount)
+
+
+def seal_plain_channel_secrets(engine: sa.Engine, key: bytes) -> int:
+    """Seal every channel secret still stored in plain text; return how many were sealed.
+
+    The migration that brought sealing cannot do this (the service key is not known when the
+    database is migrated), so the service does it when it starts, and `channel_secret` on
+    first use for a row written by an older service meanwhile.
+    """
+    query = sa.select(alert_channels).where(
+        alert_channels.c.secret.is_not(None),
+        alert_channels.c.secret != "",
+        alert_channels.c.secret.not_like(SEALED_PREFIX + "%"),
+    )
+    with engine.connect() as conn:
+        plain = list(conn.execute(query))
+    seal = SecretSeal(key)
+    return sum(_reseal(engine, seal, row) for row in plain)
 
 
 def save_alert_channel(
@@ -88,9 +169,11 @@ def save_alert_channel(
     min_severity: str,
     enabled: bool,
     who: str,
+    key: bytes,
 ) -> AlertChannel | None:
     """Create (``channel_id`` None) or replace a channel; None when the id is not the
-    organization's. A ``secret`` of None keeps the stored one."""
+    organization's. A ``secret`` of None keeps the stored one; a given one is stored sealed
+    under the service ``key``."""
     values: dict[str, Any] = {
         "name": name,
         "kind": kind,
@@ -100,17 +183,20 @@ def save_alert_channel(
         "updated_at": datetime.now(UTC),
         "updated_by": who,
     }
-    if secret is not None:
-        values["secret"] = secret
+    seal = SecretSeal(key)
     with engine.begin() as conn:
         if channel_id is None:
             channel_id = uuid.uuid4().hex
+            if secret is not None:
+                values["secret"] = _seal(seal, secret, organization_id, channel_id)
             conn.execute(
                 alert_channels.insert().values(
                     id=channel_id, organization_id=organization_id, **values
                 )
             )
         else:
+            if secret is not None:
+                values["secret"] = _seal(seal, secret, organization_id, channel_id)
             done = conn.execute(
                 alert_channels.update()
                 .where(
@@ -122,7 +208,7 @@ def save_alert_channel(
             if done.rowcount != 1:
                 return None
         row = conn.execute(sa.select(alert_channels).where(alert_channels.c.id == channel_id)).one()
-    return _channel(row)
+    return _channel(row, seal)
 
 
 def delete_alert_channel(engine: sa.Engine, organization_id: str, channel_id: str) -> bool:

@@ -178,7 +178,9 @@ alert_channels = sa.Table(
     sa.Column(
         "secret",
         sa.Text,
-        comment="webhook: the HMAC key the receiver checks; e-mail: the SMTP password",
+        comment="webhook: the HMAC key the receiver checks; e-mail: the SMTP password; sealed "
+        "under the service key ('v1:' + base64url(nonce, AES-256-GCM ciphertext), "
+        "carbonlink.store.sealing); a plain value from before sealing is sealed at start-up",
     ),
     sa.Column("min_severity", sa.String(16), nullable=False, server_default="warning"),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),

@@ -2,7 +2,10 @@
 
 A channel is a webhook, whose body the receiver checks with the shared key (the
 ``X-Carbonlink-Signature`` of `carbonlink.monitor.notify`), or e-mail through an SMTP server.
-Secrets are written, never read back: a channel answers with ``has_secret`` only.
+Secrets are written, never read back: a channel answers with ``has_secret`` only. They are
+stored sealed under the service's key (`carbonlink.store.sealing`); when that key was changed,
+a channel says ``secret_unreadable`` and its test delivery answers 422 asking for the secret
+again.
 """
 
 from __future__ import annotations
@@ -81,6 +84,12 @@ class ChannelOut(ApiModel):
     kind: str = Field(examples=["webhook"])
     config: dict[str, Any] = Field(examples=[{"url": "https://ops.example.com/carbonlink"}])
     has_secret: bool = Field(examples=[True], description="a signing key or password is set")
+    secret_unreadable: bool = Field(
+        default=False,
+        examples=[False],
+        description="the stored key or password no longer opens with the service's secret key "
+        "(it was changed): enter it again",
+    )
     min_severity: str = Field(examples=["warning"])
     enabled: bool = Field(examples=[True])
     updated_at: datetime = Field(examples=["2026-12-07T08:00:00Z"])
@@ -94,6 +103,7 @@ def _out(channel: operations.AlertChannel) -> ChannelOut:
         kind=channel.kind,
         config=channel.config,
         has_secret=channel.has_secret,
+        secret_unreadable=channel.secret_unreadable,
         min_severity=channel.min_severity,
         enabled=channel.enabled,
         updated_at=channel.updated_at,
@@ -104,7 +114,10 @@ def _out(channel: operations.AlertChannel) -> ChannelOut:
 @router.get("/alert-channels", response_model=list[ChannelOut], responses=READ, tags=["monitoring"])
 def list_channels(caller: Reader, ctx: Context) -> list[ChannelOut]:
     """Where the organization's alerts are sent."""
-    return [_out(c) for c in operations.alert_channels_of(ctx.engine, caller.organization_id)]
+    channels = operations.alert_channels_of(
+        ctx.engine, caller.organization_id, key=ctx.settings.key_bytes
+    )
+    return [_out(c) for c in channels]
 
 
 def _save(
@@ -127,6 +140,7 @@ def _save(
         min_severity=body.min_severity,
         enabled=body.enabled,
         who=caller.display_name,
+        key=ctx.settings.key_bytes,
     )
     if saved is None:
         raise not_found("alert-channel", channel_id or "")
@@ -172,12 +186,13 @@ def delete_channel(channel_id: ChannelId, caller: Writer, ctx: Context) -> Respo
     tags=["monitoring"],
 )
 def test_channel(channel_id: ChannelId, caller: Writer, ctx: Context) -> Response:
-    """Send a test alert through the channel now; 502 names what failed."""
+    """Send a test alert through the channel now; 502 names what failed, 422 a stored secret
+    that has to be entered again."""
     org = caller.organization_id
     found = [c for c in operations.alert_channels_of(ctx.engine, org) if c.id == channel_id]
     if not found:
         raise not_found("alert-channel", channel_id)
-    deliver(ctx.engine, org, found[0], test_event(found[0].name))
+    deliver(ctx.engine, org, found[0], test_event(found[0].name), key=ctx.settings.key_bytes)
     return Response(status_code=204)
 
 

@@ -31,7 +31,7 @@ def alert_rules_page(request: Request, ctx: Context) -> HTMLResponse:
         caller,
         nav="alerts",
         rules=results.alert_rules_of(ctx.engine, org),
-        channels=operations.alert_channels_of(ctx.engine, org),
+        channels=operations.alert_channels_of(ctx.engine, org, key=ctx.settings.key_bytes),
         meters=ctx.data.meters(org),
         kinds=RULE_KINDS,
         severities=SEVERITIES,

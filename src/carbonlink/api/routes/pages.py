@@ -853,6 +853,16 @@ def install_page_handlers(app: Any) -> None:
 PLAN_FIELDS = ("method", "tier", "meters", "factor_choice", "sampling", "data_gap_procedure")
 
 
+class PlanFieldError(InputError):
+    """A refused plan edit, with the form field it concerns (``0-tier``: entry 0's tier)."""
+
+    def __init__(
+        self, message: str, *, form_field: str, record: str | None = None, hint: str | None = None
+    ) -> None:
+        self.form_field = form_field
+        super().__init__(message, record=record, hint=hint)
+
+
 def _plan_versions(
     ctx: ServiceContext, caller: Principal, facility_id: str
 ) -> list[results.StoredPlan]:
@@ -879,7 +889,11 @@ def _render_plan(
     facility_id: str,
     status_code: int = 200,
     error: str | None = None,
+    sent: dict[str, str] | None = None,
+    refused: str | None = None,
 ) -> HTMLResponse:
+    """The plan page; after a refused edit, ``sent`` holds what the person typed (shown again
+    in the form instead of the stored values) and ``refused`` the field the refusal concerns."""
     versions = _plan_versions(ctx, caller, facility_id)
     current = versions[0] if versions else None
     return _render(
@@ -899,6 +913,8 @@ def _render_plan(
         tiers=PLAN_TIERS,
         meter_ids=[m.id for m in ctx.data.meters(caller.organization_id)],
         error=error,
+        sent=sent or {},
+        refused=refused,
     )
 
 
@@ -936,15 +952,17 @@ def _plan_edit(plan: Any, form: Any, gettext: Callable[[str], str]) -> Any:
             sent[name] = plan_text_source(sent[name], getattr(entry, name), gettext)
         source = {"source": entry.source_id}
         if not sent["method"]:
-            raise InputError(
+            raise PlanFieldError(
                 gettext("%(source)s: the calculation method is empty") % source,
+                form_field=f"{index}-method",
                 record=entry.source_id,
                 hint=gettext("enter a method, e.g. calculation or measurement"),
             )
         if sent["factor_choice"] not in FACTOR_CHOICES:
-            raise InputError(
+            raise PlanFieldError(
                 gettext("%(source)s: unknown factor choice %(choice)s")
                 % (source | {"choice": repr(sent["factor_choice"])}),
+                form_field=f"{index}-factor_choice",
                 record=entry.source_id,
                 hint=gettext("choose one of %(choices)s") % {"choices": ", ".join(FACTOR_CHOICES)},
             )
@@ -954,16 +972,45 @@ def _plan_edit(plan: Any, form: Any, gettext: Callable[[str], str]) -> Any:
             ("data_gap_procedure", "%(source)s: the data-gap procedure is empty"),
         ):
             if not sent[name]:
-                raise InputError(gettext(empty) % source, record=entry.source_id)
+                raise PlanFieldError(
+                    gettext(empty) % source, form_field=f"{index}-{name}", record=entry.source_id
+                )
         meters = [m.strip() for m in sent["meters"].split(",") if m.strip()]
         entries.append({"source_id": entry.source_id, **sent, "meters": meters})
     try:
         return PlanIn.model_validate({"version": form.get("version") or 0, "entries": entries})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InputError(
-            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", hint="correct the field"
-        ) from exc
+        loc = first["loc"]
+        message = f"{'.'.join(str(p) for p in loc)}: {first['msg']}"
+        if len(loc) == 3 and loc[0] == "entries":
+            raise PlanFieldError(
+                message, form_field=f"{loc[1]}-{loc[2]}", hint="correct the field"
+            ) from exc
+        raise InputError(message, hint="correct the field") from exc
+
+
+def _plan_form_values(plan: Any, form: Any) -> dict[str, str]:
+    """The plan fields of a submitted form as typed, to show them again after a refusal."""
+    return {
+        key: str(form.get(key))
+        for index in range(len(plan.entries))
+        for name in PLAN_FIELDS
+        if (key := f"{index}-{name}") in form
+    }
+
+
+def _refused_field(plan: Any, exc: InputError) -> str | None:
+    """The form field (``1-meters``) a refused plan edit concerns, when one does."""
+    from carbonlink.monitor.plan import PlanChoiceError
+
+    if isinstance(exc, PlanFieldError):
+        return exc.form_field
+    if isinstance(exc, PlanChoiceError):
+        for index, entry in enumerate(plan.entries):
+            if entry.source_id == exc.source_id:
+                return f"{index}-{exc.field}"
+    return None
 
 
 def _plan_error(fmt: Any, exc: InputError) -> str:
@@ -1016,8 +1063,20 @@ def _save_plan(request: Request, ctx: ServiceContext, facility_id: str, form: An
             % {"version": form.get("version")},
         )
     except InputError as exc:
+        # The page comes back with everything typed still in the form (not the stored plan),
+        # and the refusal beside the field it concerns.
         fmt = formatter(ctx.catalogues, _language(request, caller))
-        return _render_plan(request, ctx, caller, facility_id, 422, _plan_error(fmt, exc))
+        plan = versions[0].plan
+        return _render_plan(
+            request,
+            ctx,
+            caller,
+            facility_id,
+            422,
+            _plan_error(fmt, exc),
+            sent=_plan_form_values(plan, form),
+            refused=_refused_field(plan, exc),
+        )
     return RedirectResponse(f"/plans/{facility_id}", status_code=303)
 
 
