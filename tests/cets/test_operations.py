@@ -24,6 +24,7 @@ from carbonlink.store import cets as store
 from carbonlink.store import operations as alert_store
 
 ORG = "org-cets-test"
+SERVICE_KEY = b"a service key of the tests, 32 bytes or more long"
 
 
 def _ledger(records: list, extra_rows: list[list[object]] = ()) -> bytes:  # type: ignore[assignment, type-arg]
@@ -226,13 +227,14 @@ def test_calendar_knows_what_is_deposited_and_reminds_through_a_webhook(
             min_severity="warning",
             enabled=True,
             who="tester",
+            key=SERVICE_KEY,
         )
         # On 25 October 2025 the back-fill of February–June is due on 31 October (6 days):
         # five reminders within 7 days; September (due 9 November) is 15 days away.
         on = date(2025, 10, 25)
         statuses_now = operations.calendar_status(engine, ORG, ENTITY, 2025, on)
         events = operations.deadline_events(ENTITY, statuses_now, 7, on)
-        sent = operations.notify_deadlines(engine, ORG, events)
+        sent = operations.notify_deadlines(engine, ORG, events, key=SERVICE_KEY)
     finally:
         server.shutdown()
         server.server_close()

@@ -479,16 +479,17 @@ def deadline_events(
 
 
 def notify_deadlines(
-    engine: sa.Engine, organization_id: str, events: Sequence[object]
+    engine: sa.Engine, organization_id: str, events: Sequence[object], *, key: bytes
 ) -> list[tuple[str, str, str]]:
-    """Send the events through every enabled alert channel; (channel, event, error or "")."""
+    """Send the events through every enabled alert channel, whose secrets open with the
+    service ``key``; (channel, event, error or "")."""
     from carbonlink.api.notifications import SEVERITY_RANK, deliver
     from carbonlink.monitor.notify import NotificationError
     from carbonlink.monitor.rules import AlertEvent
     from carbonlink.store import operations
 
     sent = []
-    for channel in operations.alert_channels_of(engine, organization_id):
+    for channel in operations.alert_channels_of(engine, organization_id, key=key):
         if not channel.enabled:
             continue
         for event in events:
@@ -496,7 +497,7 @@ def notify_deadlines(
             if SEVERITY_RANK.get(event.severity, 1) < SEVERITY_RANK.get(channel.min_severity, 1):
                 continue
             try:
-                deliver(engine, organization_id, channel, event)
+                deliver(engine, organization_id, channel, event, key=key)
                 sent.append((channel.name, event.rule_id, ""))
             except NotificationError as exc:
                 sent.append((channel.name, event.rule_id, str(exc)))

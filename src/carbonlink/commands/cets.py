@@ -348,7 +348,9 @@ def calendar_command(
             )
         if remind_within is not None:
             events = deadline_events(entity, statuses, remind_within, day)
-            sent = notify_deadlines(store.engine, organization, events)
+            sent = notify_deadlines(
+                store.engine, organization, events, key=_settings(ctx).key_bytes
+            )
             console.print(
                 f"{len(events)} reminder(s); {sum(1 for s in sent if not s[2])} sent"
                 + "".join(f"\n  {c}: {e} failed: {err}" for c, e, err in sent if err),
