@@ -75,7 +75,9 @@ def test_import_match_declare_in_zh_and_en(
     with chromium() as browser:
         page = new_page(browser, errors)
         log_in(page, store_url, store_service.users["editor"])
-        page.click("a[href='/cbam/importer']")
+        page.click("#topnav a[href='/cbam/exporter']")  # the top bar's CBAM, then its tab
+        page.wait_for_url(f"{store_url}/cbam/exporter")
+        page.click(".subnav a[href='/cbam/importer']")
         page.wait_for_url(f"{store_url}/cbam/importer")
         assert "尚无海关申报行" in page.locator("#cbam-lines").inner_text()
 
