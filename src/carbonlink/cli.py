@@ -123,6 +123,7 @@ def build_app() -> typer.Typer:
     from carbonlink.commands import report as report_commands
     from carbonlink.commands import suppliers as suppliers_commands
     from carbonlink.commands import users as users_commands
+    from carbonlink.commands import worker as worker_commands
     from carbonlink.commands import workspace as workspace_commands
     from carbonlink.commands.account import account_command
     from carbonlink.commands.serve import serve
@@ -144,6 +145,7 @@ def build_app() -> typer.Typer:
     root.command("restore")(backup_commands.restore)
     root.add_typer(users_commands.app, name="users")
     root.add_typer(suppliers_commands.app, name="suppliers")
+    root.add_typer(worker_commands.app, name="worker")
     return root
 
 
