@@ -83,6 +83,10 @@ def ingest(
     from carbonlink.store.workspace import open_store
     from carbonlink.workers.ingest import IngestWorker
 
+    # A stop asked for while the worker is still starting is kept, and honoured at once.
+    early_stop: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: early_stop.append(signum))
     settings: Settings = ctx.obj
     if database is not None:
         settings = settings.model_copy(update={"database_url": database})
@@ -102,6 +106,8 @@ def ingest(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if early_stop:
+            stop.set()
         await worker.run(stop)
 
     console.print(f"ingest worker: {spec.stream} at {spec.address} → {store.backend}")

@@ -96,11 +96,17 @@ async def connect(spec: StreamSpec, *, name: str, wait: bool = True) -> NatsClie
     With ``wait``, an unreachable server at start is retried every second; without, the
     first failure raises IngestError.
     """
+
+    async def _error(exc: Exception) -> None:
+        # One line per event: a server of the cluster away is expected, not a crash.
+        log.warning("NATS: %s", exc or type(exc).__name__)
+
     while True:
         try:
             return await nats.connect(
                 servers=list(spec.servers),
                 name=name,
+                error_cb=_error,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
                 connect_timeout=2,

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 EVALUATED_KINDS = frozenset({"threshold", "rate_of_change"})
 _BEFORE = 2  # readings before the earliest new one: enough for a rate of change's state
-_LOCK_NAMESPACE = 0x43_4C_41  # "CLA": keeps these advisory keys apart from other users'
+LOCK_NAMESPACE = 0x43_4C_41  # "CLA": keeps these advisory keys apart from other users'
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class StreamAlerts:
                     "SELECT pg_advisory_xact_lock(:ns, hashtext(m)) "
                     "FROM unnest(CAST(:meters AS text[])) AS m ORDER BY hashtext(m), m"
                 ),
-                {"ns": _LOCK_NAMESPACE, "meters": sorted(keys)},
+                {"ns": LOCK_NAMESPACE, "meters": sorted(keys)},
             )
 
     def evaluate(self, connection: Connection, new: NewReadings) -> int:

@@ -213,10 +213,12 @@ class IngestWorker:
                         log.warning("acknowledging a message: %s", exc)
                 self._count(len(msgs), result)
         finally:
+            # Every batch taken has been acknowledged: send what is buffered, then leave.
             try:
-                await nc.drain()
-            except (nats.errors.Error, TimeoutError):
-                await nc.close()
+                await nc.flush(timeout=2)
+            except (nats.errors.Error, TimeoutError) as exc:
+                log.warning("flushing the last acknowledgements: %s", exc)
+            await nc.close()
         return self.stats
 
     async def _subscribe(self, js: Any) -> Any:
