@@ -3,11 +3,13 @@
 Several workers share one stream, so readings of one meter reach them in any order and a
 worker holds no state of its own between batches. The rules are therefore evaluated on the
 meter's *stored* series: for each meter a batch brought new readings to, the worker reads the
-stored readings from two before the earliest new one to one after the latest, runs the rule
-engine over that stretch, and keeps the alert changes that fall on a new reading or on the
-reading just after one (a late reading can end a condition, or start one that its successor
-closes). The changes are applied to the alerts table as the service does (`record_alert_events`:
-an "opened" while the condition already has a live alert is the same alert).
+stored readings from two before the earliest new one to one after the latest, and runs the rule
+engine over that stretch twice, with and without the new readings. The alert changes are the
+events on a new reading, plus the differences on the reading just after one: a late reading can
+open an episode its successor closes, end one early, or split one in two; and when it starts an
+episode earlier than was known, the alert's opening moves to it (likewise a closing). The
+changes are applied to the alerts table as the service does (`record_alert_events`: an
+"opened" while the condition already has a live alert is the same alert).
 
 Exactly once: a reading is new in exactly one committed transaction (the writer inserts with
 ``ON CONFLICT DO NOTHING``), and its alert changes are written in that transaction; a batch
@@ -20,9 +22,9 @@ Rules evaluated here: ``threshold`` and ``rate_of_change`` on the organization's
 need a learnt baseline or a clock, not a stretch of readings; the worker leaves them to the
 service and says so once at start.
 
-Known limit: when the readings of one episode (a run of readings past a threshold) arrive out
-of order *and* in separate batches, the run can be seen as two episodes; readings sent in time
-order per meter, as collectors do, are not affected by that.
+Known limit: a rate-of-change condition depends on the previous reading, so a late reading
+changes its successor's condition too; the transition two readings after a late one is not
+revisited. Readings sent in time order per meter, as collectors do, are not affected.
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ log = logging.getLogger(__name__)
 EVALUATED_KINDS = frozenset({"threshold", "rate_of_change"})
 _BEFORE = 2  # readings before the earliest new one: enough for a rate of change's state
 LOCK_NAMESPACE = 0x43_4C_41  # "CLA": keeps these advisory keys apart from other users'
+
+
+def _us(ts: np.datetime64) -> int:
+    return int(ts.astype("datetime64[us]").astype(np.int64))
+
+
+@dataclass(frozen=True)
+class Move:
+    """A transition a fresh reading takes over from the stored reading after it."""
+
+    action: str
+    from_us: int
+    event: AlertEvent
 
 
 @dataclass(frozen=True)
@@ -138,8 +153,8 @@ class StreamAlerts:
             fresh = np.array(sorted(by_meter[meter_id]), dtype=np.int64)
             series = self._stretch(connection, meter_id, int(fresh[0]), int(fresh[-1]))
             for watch in watched[meter_id]:
-                events = self._changes(watch.rule, meter_id, series, fresh)
-                opened += self._apply(connection, watch, events)
+                events, moves = self._changes(watch.rule, meter_id, series, fresh)
+                opened += self._apply(connection, watch, events, moves)
         self.opened += opened
         return opened
 
@@ -174,35 +189,94 @@ class StreamAlerts:
         return stamps, values
 
     @staticmethod
+    def _events(
+        rule: AlertRule, meter_id: str, stamps: np.ndarray, values: np.ndarray
+    ) -> dict[tuple[int, str], AlertEvent]:
+        """(ts µs, action) → event, over a stretch evaluated from a blank state."""
+        if not len(stamps):
+            return {}
+        engine = RuleEngine([rule], [meter_id])
+        events = engine.evaluate(
+            np.zeros(len(stamps), dtype=np.int64), stamps.astype("datetime64[us]"), values
+        )
+        return {(_us(e.ts), e.action): e for e in events}
+
+    @classmethod
     def _changes(
+        cls,
         rule: AlertRule,
         meter_id: str,
         series: tuple[np.ndarray, np.ndarray],
         fresh: np.ndarray,
-    ) -> list[AlertEvent]:
+    ) -> tuple[list[AlertEvent], list[Move]]:
+        """The alert changes the fresh readings make: events on them and on the reading after
+        each (compared with that reading's events before they came), and transitions that a
+        fresh reading moves from its follower to itself (an episode that starts, or ends,
+        earlier than was known)."""
         stamps, values = series
         if not len(stamps):
-            return []
-        engine = RuleEngine([rule], [meter_id])
-        events = engine.evaluate(
-            np.zeros(len(stamps), dtype=np.int64),
-            stamps.astype("datetime64[us]"),
-            values,
-        )
-        # Changes on a new reading, or on the stored reading right after a new one.
+            return [], []
+        with_fresh = cls._events(rule, meter_id, stamps, values)
+        old = ~np.isin(stamps, fresh)
+        without = cls._events(rule, meter_id, stamps[old], values[old])
+        fresh_set = set(fresh.tolist())
         position = np.searchsorted(stamps, fresh)
-        follower = position + 1
-        keep = set(fresh.tolist()) | {
-            int(stamps[i]) for i in follower[follower < len(stamps)].tolist()
-        }
-        return [e for e in events if int(e.ts.astype("datetime64[us]").astype(np.int64)) in keep]
+        follower_at = position + 1
+        followers = {int(stamps[i]) for i in follower_at[follower_at < len(stamps)].tolist()}
+        followers -= fresh_set
+        events = {k: e for k, e in with_fresh.items() if k[0] in fresh_set}
+        for key, event in with_fresh.items():
+            if key[0] in followers and key not in without:
+                events[key] = event
+        moves: list[Move] = []
+        for (ts, action), _event in sorted(without.items()):
+            if ts not in followers or (ts, action) in with_fresh:
+                continue
+            # The fresh reading just before this follower took its transition over.
+            earlier = stamps[(stamps < ts) & np.isin(stamps, fresh)]
+            if len(earlier) and (int(earlier[-1]), action) in events:
+                moves.append(Move(action, ts, events.pop((int(earlier[-1]), action))))
+        return [events[k] for k in sorted(events)], moves
 
     @staticmethod
-    def _apply(connection: Connection, watch: WatchedRule, events: list[AlertEvent]) -> int:
-        opened = 0
+    def _move(connection: Connection, watch: WatchedRule, move: Move) -> bool:
+        """Shift an alert's opening or closing from a follower to the fresh reading before it;
+        False when no alert holds that time (then the event is applied as it is)."""
+        mine = sa.and_(
+            alerts.c.organization_id == watch.organization_id,
+            alerts.c.rule_id == watch.rule.id,
+            alerts.c.meter_id == move.event.meter_id,
+        )
+        at = from_epoch_us(_us(move.event.ts))
+        if move.action == "opened":
+            value = None if np.isnan(move.event.value) else float(move.event.value)
+            done = connection.execute(
+                alerts.update()
+                .where(mine, alerts.c.opened_at == from_epoch_us(move.from_us))
+                .values(opened_at=at, value=value, message=move.event.message)
+            )
+        else:
+            done = connection.execute(
+                alerts.update()
+                .where(mine, alerts.c.closed_at == from_epoch_us(move.from_us))
+                .values(closed_at=at)
+            )
+        return bool(done.rowcount)
+
+    @classmethod
+    def _apply(
+        cls,
+        connection: Connection,
+        watch: WatchedRule,
+        events: list[AlertEvent],
+        moves: Sequence[Move] = (),
+    ) -> int:
         rule = watch.rule
+        unmoved = [m.event for m in moves if not cls._move(connection, watch, m)]
+        events = sorted(events + unmoved, key=lambda e: (_us(e.ts), e.action == "opened"))
+        opened = 0
         for event in events:
-            at = from_epoch_us(int(event.ts.astype("datetime64[us]").astype(np.int64)))
+            at = from_epoch_us(_us(event.ts))
             live = sa.and_(
                 alerts.c.organization_id == watch.organization_id,
                 alerts.c.rule_id == rule.id,
