@@ -2,14 +2,16 @@
 
 Several workers share one stream, so readings of one meter reach them in any order and a
 worker holds no state of its own between batches. The rules are therefore evaluated on the
-meter's *stored* series: for each meter a batch brought new readings to, the worker reads the
-stored readings from two before the earliest new one to one after the latest, and runs the rule
-engine over that stretch twice, with and without the new readings. The alert changes are the
-events on a new reading, plus the differences on the reading just after one: a late reading can
-open an episode its successor closes, end one early, or split one in two; and when it starts an
-episode earlier than was known, the alert's opening moves to it (likewise a closing). The
-changes are applied to the alerts table as the service does (`record_alert_events`: an
-"opened" while the condition already has a live alert is the same alert).
+meter's *stored* series. For each meter a batch brought new readings to, the worker reads the
+stored readings around them (two before, one after, widened while the reading at an edge still
+meets a threshold, so that every episode they touch lies whole inside), finds the episodes of
+that stretch (a run of readings meeting the rule: opened at its first reading, closed at the
+first one after that does not), and brings the alerts table in line with them: an episode no
+alert overlaps is a new alert; an alert whose episode now starts or ends at another reading
+(a late reading extended it, or ended it early) gets those times; a late reading that splits
+an episode closes the alert and opens a second one. The result is the same whatever the order
+of arrival and however the readings are split into batches (tests/monitor/test_stream_alerts.py
+checks orders drawn at random against the in-order result).
 
 Exactly once: a reading is new in exactly one committed transaction (the writer inserts with
 ``ON CONFLICT DO NOTHING``), and its alert changes are written in that transaction; a batch
@@ -19,12 +21,12 @@ so two workers evaluate one meter one after the other and each sees the other's 
 
 Rules evaluated here: ``threshold`` and ``rate_of_change`` on the organization's saved rules
 (the same ones readings posted to the API go through). ``above_baseline`` and ``meter_offline``
-need a learnt baseline or a clock, not a stretch of readings; the worker leaves them to the
-service and says so once at start.
+need a learnt baseline or a clock, not a stretch of readings: they are not evaluated on this
+path yet, and the worker says so once for each such rule.
 
-Known limit: a rate-of-change condition depends on the previous reading, so a late reading
-changes its successor's condition too; the transition two readings after a late one is not
-revisited. Readings sent in time order per meter, as collectors do, are not affected.
+Known limit: a rate-of-change condition depends on the previous reading, so the stretch
+cannot be widened on its condition alone; a late reading two or more readings before the start
+of a rate-of-change episode leaves that episode's alert as it was.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -45,7 +49,7 @@ from carbonlink.store import schema as t
 from carbonlink.store.batch_writer import NewReadings
 from carbonlink.store.results import alert_detail
 from carbonlink.store.results_schema import alert_rules, alerts
-from carbonlink.store.schema import from_epoch_us
+from carbonlink.store.schema import from_epoch_us, to_epoch_us
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +58,50 @@ _BEFORE = 2  # readings before the earliest new one: enough for a rate of change
 LOCK_NAMESPACE = 0x43_4C_41  # "CLA": keeps these advisory keys apart from other users'
 
 
+_WIDEN = 64  # readings read at a time when an episode runs past the stretch
+_FOREVER = 2**62
+
+
 def _us(ts: np.datetime64) -> int:
     return int(ts.astype("datetime64[us]").astype(np.int64))
 
 
-@dataclass(frozen=True)
-class Move:
-    """A transition a fresh reading takes over from the stored reading after it."""
+def _maybe_us(instant: datetime | None) -> int | None:
+    return None if instant is None else to_epoch_us(instant)
 
-    action: str
-    from_us: int
+
+def _maybe_instant(us: int | None) -> datetime | None:
+    return None if us is None else from_epoch_us(us)
+
+
+def _holds(rule: AlertRule, value: float) -> bool:
+    """Whether one reading meets a threshold rule (other kinds: unknown from one reading)."""
+    if rule.kind != "threshold":
+        return False
+    return bool(
+        (rule.above is not None and value > rule.above)
+        or (rule.below is not None and value < rule.below)
+    )
+
+
+@dataclass
+class Episode:
+    """A run of readings meeting a rule: opened at one reading, closed at the first after it
+    that does not (None: still open)."""
+
+    opened: int
+    closed: int | None
     event: AlertEvent
+
+
+@dataclass
+class StoredAlert:
+    """An alert row as read for reconciling."""
+
+    id: int
+    opened: int
+    closed: int | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -113,7 +150,7 @@ class StreamAlerts:
                 if (organization_id, rule.id) not in self._warned:
                     self._warned.add((organization_id, rule.id))
                     log.warning(
-                        "rule %s of %s is a %s rule: the service evaluates it, not the worker",
+                        "rule %s of %s is a %s rule: ingest workers do not evaluate it",
                         rule.id,
                         organization_id,
                         rule.kind,
@@ -142,7 +179,8 @@ class StreamAlerts:
             )
 
     def evaluate(self, connection: Connection, new: NewReadings) -> int:
-        """Apply the alert changes the new readings make; return how many alerts opened."""
+        """Bring the alerts of the meters with new readings in line with their stored series;
+        return how many alerts opened."""
         watched = self.watched()
         by_meter: dict[str, list[int]] = defaultdict(list)
         for meter_id, ts_us, _value in new:
@@ -150,160 +188,186 @@ class StreamAlerts:
                 by_meter[meter_id].append(ts_us)
         opened = 0
         for meter_id in sorted(by_meter):
-            fresh = np.array(sorted(by_meter[meter_id]), dtype=np.int64)
-            series = self._stretch(connection, meter_id, int(fresh[0]), int(fresh[-1]))
+            first, last = min(by_meter[meter_id]), max(by_meter[meter_id])
             for watch in watched[meter_id]:
-                events, moves = self._changes(watch.rule, meter_id, series, fresh)
-                opened += self._apply(connection, watch, events, moves)
+                stamps, values, known_start = self._stretch(
+                    connection, watch.rule, meter_id, first, last
+                )
+                episodes = self._episodes(watch.rule, meter_id, stamps, values)
+                opened += self._reconcile(
+                    connection, watch, meter_id, episodes, stamps, known_start
+                )
         self.opened += opened
         return opened
 
     @staticmethod
+    def _fetch(connection: Connection, query: sa.Select[Any]) -> list[tuple[int, float]]:
+        return [(int(ts), float(value)) for ts, value in connection.execute(query)]
+
+    @classmethod
     def _stretch(
-        connection: Connection, meter_id: str, first: int, last: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The stored (ts µs, value) of the meter from _BEFORE readings before ``first`` to one
-        after ``last``, oldest first."""
+        cls, connection: Connection, rule: AlertRule, meter_id: str, first: int, last: int
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The stored (ts µs, value) of the meter around the new readings, oldest first, and
+        whether the first one is known to be outside any episode.
+
+        From _BEFORE readings before ``first`` to one after ``last``, widened on either side
+        while the reading at the edge meets the rule's condition, so that every episode the
+        new readings touch lies whole inside (up to the meter's first or last reading).
+        """
         r = t.readings
         ts = sa.type_coerce(r.c.ts, sa.BigInteger)
-        before = (
-            sa.select(ts.label("ts"), r.c.value)
+        pair = (ts.label("ts"), r.c.value)
+        rows = cls._fetch(
+            connection,
+            sa.select(*pair)
             .where(r.c.meter_id == meter_id, ts < first)
             .order_by(ts.desc())
-            .limit(_BEFORE)
+            .limit(_BEFORE),
         )
-        inside = sa.select(ts.label("ts"), r.c.value).where(
-            r.c.meter_id == meter_id, ts >= first, ts <= last
+        rows += cls._fetch(
+            connection, sa.select(*pair).where(r.c.meter_id == meter_id, ts >= first, ts <= last)
         )
-        after = (
-            sa.select(ts.label("ts"), r.c.value)
-            .where(r.c.meter_id == meter_id, ts > last)
-            .order_by(ts)
-            .limit(1)
+        rows += cls._fetch(
+            connection,
+            sa.select(*pair).where(r.c.meter_id == meter_id, ts > last).order_by(ts).limit(1),
         )
-        rows = sorted(
-            [tuple(row) for query in (before, inside, after) for row in connection.execute(query)]
-        )
+        rows.sort()
+        while rows and _holds(rule, rows[-1][1]):
+            more = cls._fetch(
+                connection,
+                sa.select(*pair)
+                .where(r.c.meter_id == meter_id, ts > rows[-1][0])
+                .order_by(ts)
+                .limit(_WIDEN),
+            )
+            if not more:
+                break
+            rows += more
+        known_start = False
+        while rows:
+            if not _holds(rule, rows[0][1]) and rule.kind == "threshold":
+                known_start = True
+                break
+            more = cls._fetch(
+                connection,
+                sa.select(*pair)
+                .where(r.c.meter_id == meter_id, ts < rows[0][0])
+                .order_by(ts.desc())
+                .limit(_WIDEN),
+            )
+            if not more:
+                known_start = True  # the meter's first reading
+                break
+            rows = sorted(more) + rows
+            if rule.kind != "threshold":
+                break
         stamps = np.array([row[0] for row in rows], dtype=np.int64)
         values = np.array([row[1] for row in rows], dtype=np.float64)
-        return stamps, values
+        return stamps, values, known_start
 
     @staticmethod
-    def _events(
+    def _episodes(
         rule: AlertRule, meter_id: str, stamps: np.ndarray, values: np.ndarray
-    ) -> dict[tuple[int, str], AlertEvent]:
-        """(ts µs, action) → event, over a stretch evaluated from a blank state."""
+    ) -> list[Episode]:
+        """The episodes of a stretch: opened at a reading, closed at a later one or open."""
         if not len(stamps):
-            return {}
+            return []
         engine = RuleEngine([rule], [meter_id])
         events = engine.evaluate(
             np.zeros(len(stamps), dtype=np.int64), stamps.astype("datetime64[us]"), values
         )
-        return {(_us(e.ts), e.action): e for e in events}
-
-    @classmethod
-    def _changes(
-        cls,
-        rule: AlertRule,
-        meter_id: str,
-        series: tuple[np.ndarray, np.ndarray],
-        fresh: np.ndarray,
-    ) -> tuple[list[AlertEvent], list[Move]]:
-        """The alert changes the fresh readings make: events on them and on the reading after
-        each (compared with that reading's events before they came), and transitions that a
-        fresh reading moves from its follower to itself (an episode that starts, or ends,
-        earlier than was known)."""
-        stamps, values = series
-        if not len(stamps):
-            return [], []
-        with_fresh = cls._events(rule, meter_id, stamps, values)
-        old = ~np.isin(stamps, fresh)
-        without = cls._events(rule, meter_id, stamps[old], values[old])
-        fresh_set = set(fresh.tolist())
-        position = np.searchsorted(stamps, fresh)
-        follower_at = position + 1
-        followers = {int(stamps[i]) for i in follower_at[follower_at < len(stamps)].tolist()}
-        followers -= fresh_set
-        events = {k: e for k, e in with_fresh.items() if k[0] in fresh_set}
-        for key, event in with_fresh.items():
-            if key[0] in followers and key not in without:
-                events[key] = event
-        moves: list[Move] = []
-        for (ts, action), _event in sorted(without.items()):
-            if ts not in followers or (ts, action) in with_fresh:
-                continue
-            # The fresh reading just before this follower took its transition over.
-            earlier = stamps[(stamps < ts) & np.isin(stamps, fresh)]
-            if len(earlier) and (int(earlier[-1]), action) in events:
-                moves.append(Move(action, ts, events.pop((int(earlier[-1]), action))))
-        return [events[k] for k in sorted(events)], moves
+        episodes: list[Episode] = []
+        for event in events:
+            if event.action == "opened":
+                episodes.append(Episode(_us(event.ts), None, event))
+            elif episodes and episodes[-1].closed is None:
+                episodes[-1].closed = _us(event.ts)
+        return episodes
 
     @staticmethod
-    def _move(connection: Connection, watch: WatchedRule, move: Move) -> bool:
-        """Shift an alert's opening or closing from a follower to the fresh reading before it;
-        False when no alert holds that time (then the event is applied as it is)."""
-        mine = sa.and_(
-            alerts.c.organization_id == watch.organization_id,
-            alerts.c.rule_id == watch.rule.id,
-            alerts.c.meter_id == move.event.meter_id,
-        )
-        at = from_epoch_us(_us(move.event.ts))
-        if move.action == "opened":
-            value = None if np.isnan(move.event.value) else float(move.event.value)
-            done = connection.execute(
-                alerts.update()
-                .where(mine, alerts.c.opened_at == from_epoch_us(move.from_us))
-                .values(opened_at=at, value=value, message=move.event.message)
-            )
-        else:
-            done = connection.execute(
-                alerts.update()
-                .where(mine, alerts.c.closed_at == from_epoch_us(move.from_us))
-                .values(closed_at=at)
-            )
-        return bool(done.rowcount)
-
-    @classmethod
-    def _apply(
-        cls,
+    def _reconcile(
         connection: Connection,
         watch: WatchedRule,
-        events: list[AlertEvent],
-        moves: Sequence[Move] = (),
+        meter_id: str,
+        episodes: list[Episode],
+        stamps: np.ndarray,
+        known_start: bool,
     ) -> int:
+        """Make the alerts table hold one alert per episode of the stretch; return how many
+        were opened (inserted)."""
+        if not len(stamps):
+            return 0
         rule = watch.rule
-        unmoved = [m.event for m in moves if not cls._move(connection, watch, m)]
-        events = sorted(events + unmoved, key=lambda e: (_us(e.ts), e.action == "opened"))
-        opened = 0
-        for event in events:
-            at = from_epoch_us(_us(event.ts))
-            live = sa.and_(
-                alerts.c.organization_id == watch.organization_id,
-                alerts.c.rule_id == rule.id,
-                alerts.c.meter_id == event.meter_id,
-                alerts.c.status != "closed",
-            )
-            existing = connection.execute(sa.select(alerts.c.id).where(live)).first()
-            if event.action == "opened":
-                if existing is None:
-                    connection.execute(
-                        alerts.insert().values(
-                            organization_id=watch.organization_id,
-                            rule_id=rule.id,
-                            meter_id=event.meter_id,
-                            severity=event.severity,
-                            message=event.message,
-                            status="open",
-                            value=None if np.isnan(event.value) else float(event.value),
-                            opened_at=at,
-                            detail=json.dumps(alert_detail(rule)),
-                        )
-                    )
-                    opened += 1
-            elif existing is not None:
-                connection.execute(
-                    alerts.update()
-                    .where(alerts.c.id == existing.id)
-                    .values(status="closed", closed_at=at)
+        mine = sa.and_(
+            alerts.c.organization_id == watch.organization_id,
+            alerts.c.rule_id == rule.id,
+            alerts.c.meter_id == meter_id,
+        )
+        low, high = from_epoch_us(int(stamps[0])), from_epoch_us(int(stamps[-1]))
+        stored = [
+            StoredAlert(row.id, to_epoch_us(row.opened_at), _maybe_us(row.closed_at), row.status)
+            for row in connection.execute(
+                sa.select(alerts.c.id, alerts.c.opened_at, alerts.c.closed_at, alerts.c.status)
+                .where(
+                    mine,
+                    alerts.c.opened_at <= high,
+                    sa.or_(alerts.c.closed_at.is_(None), alerts.c.closed_at > low),
                 )
+                .order_by(alerts.c.opened_at, alerts.c.id)
+            )
+        ]
+        edge = int(stamps[0])
+        opened = 0
+        for episode in episodes:
+            end = episode.closed if episode.closed is not None else _FOREVER
+            match = [
+                a
+                for a in stored
+                if a.opened < end and (a.closed is None or a.closed > episode.opened)
+            ]
+            event = episode.event
+            if not match:
+                connection.execute(
+                    alerts.insert().values(
+                        organization_id=watch.organization_id,
+                        rule_id=rule.id,
+                        meter_id=meter_id,
+                        severity=event.severity,
+                        message=event.message,
+                        status="open" if episode.closed is None else "closed",
+                        value=None if np.isnan(event.value) else float(event.value),
+                        opened_at=from_epoch_us(episode.opened),
+                        closed_at=_maybe_instant(episode.closed),
+                        detail=json.dumps(alert_detail(rule)),
+                    )
+                )
+                opened += 1
+                continue
+            alert = match[0]
+            changes: dict[str, Any] = {}
+            # An episode at the stretch's first reading may have begun before it.
+            start = episode.opened
+            if episode.opened == edge and not known_start:
+                start = min(alert.opened, episode.opened)
+            if start != alert.opened:
+                changes.update(
+                    opened_at=from_epoch_us(start),
+                    value=None if np.isnan(event.value) else float(event.value),
+                    message=event.message,
+                )
+            if episode.closed != alert.closed:
+                changes["closed_at"] = _maybe_instant(episode.closed)
+                if episode.closed is None:
+                    changes["status"] = "open" if alert.status == "closed" else alert.status
+                else:
+                    changes["status"] = "closed"
+            if changes:
+                connection.execute(alerts.update().where(alerts.c.id == alert.id).values(changes))
+                alert.opened = start
+                alert.closed = episode.closed
+            # Two alerts found for one episode (a reading that joined two): keep the first.
+            for extra in match[1:]:
+                connection.execute(alerts.delete().where(alerts.c.id == extra.id))
+                stored.remove(extra)
         return opened
