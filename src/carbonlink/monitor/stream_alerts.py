@@ -58,6 +58,19 @@ _BEFORE = 2  # readings before the earliest new one: enough for a rate of change
 LOCK_NAMESPACE = 0x43_4C_41  # "CLA": keeps these advisory keys apart from other users'
 
 
+_AROUND = """
+SELECT b.m, x.ts, x.value
+FROM unnest(CAST(:meters AS text[]), CAST(:lows AS bigint[]), CAST(:highs AS bigint[]))
+     AS b(m, lo, hi)
+CROSS JOIN LATERAL (
+    (SELECT ts, value FROM readings WHERE meter_id = b.m AND ts < b.lo
+     ORDER BY ts DESC LIMIT :before)
+    UNION ALL
+    (SELECT ts, value FROM readings WHERE meter_id = b.m AND ts BETWEEN b.lo AND b.hi)
+    UNION ALL
+    (SELECT ts, value FROM readings WHERE meter_id = b.m AND ts > b.hi ORDER BY ts LIMIT 1)
+) AS x
+"""
 _WIDEN = 64  # readings read at a time when an episode runs past the stretch
 _FOREVER = 2**62
 
@@ -186,17 +199,37 @@ class StreamAlerts:
         for meter_id, ts_us, _value in new:
             if meter_id in watched:
                 by_meter[meter_id].append(ts_us)
-        opened = 0
+        spans = {m: (min(stamps), max(stamps)) for m, stamps in by_meter.items()}
+        around = self._around(connection, spans)
+        work = []
         for meter_id in sorted(by_meter):
-            first, last = min(by_meter[meter_id]), max(by_meter[meter_id])
+            first, last = spans[meter_id]
             for watch in watched[meter_id]:
                 stamps, values, known_start = self._stretch(
-                    connection, watch.rule, meter_id, first, last
+                    connection, watch.rule, meter_id, first, last, around.get(meter_id)
                 )
-                episodes = self._episodes(watch.rule, meter_id, stamps, values)
-                opened += self._reconcile(
-                    connection, watch, meter_id, episodes, stamps, known_start
-                )
+                if len(stamps):
+                    work.append((watch, meter_id, stamps, values, known_start))
+        if not work:
+            return 0
+        stored = self._stored_alerts(
+            connection,
+            sorted({w[1] for w in work}),
+            min(int(w[2][0]) for w in work),
+            max(int(w[2][-1]) for w in work),
+        )
+        opened = 0
+        for watch, meter_id, stamps, values, known_start in work:
+            low, high = int(stamps[0]), int(stamps[-1])
+            mine = [
+                a
+                for a in stored.get((watch.organization_id, watch.rule.id, meter_id), [])
+                if a.opened <= high and (a.closed is None or a.closed > low)
+            ]
+            episodes = self._episodes(watch.rule, meter_id, stamps, values)
+            opened += self._reconcile(
+                connection, watch, meter_id, episodes, stamps, known_start, mine
+            )
         self.opened += opened
         return opened
 
@@ -204,9 +237,38 @@ class StreamAlerts:
     def _fetch(connection: Connection, query: sa.Select[Any]) -> list[tuple[int, float]]:
         return [(int(ts), float(value)) for ts, value in connection.execute(query)]
 
+    @staticmethod
+    def _around(
+        connection: Connection, spans: dict[str, tuple[int, int]]
+    ) -> dict[str, list[tuple[int, float]]]:
+        """PostgreSQL: the first stretch of every meter in one query (SQLite: none, each
+        meter's stretch is read on its own)."""
+        if connection.dialect.name != "postgresql" or not spans:
+            return {}
+        meters = sorted(spans)
+        rows = connection.execute(
+            sa.text(_AROUND),
+            {
+                "meters": meters,
+                "lows": [spans[m][0] for m in meters],
+                "highs": [spans[m][1] for m in meters],
+                "before": _BEFORE,
+            },
+        )
+        found: dict[str, list[tuple[int, float]]] = {m: [] for m in meters}
+        for meter_id, ts, value in rows:
+            found[meter_id].append((int(ts), float(value)))
+        return found
+
     @classmethod
     def _stretch(
-        cls, connection: Connection, rule: AlertRule, meter_id: str, first: int, last: int
+        cls,
+        connection: Connection,
+        rule: AlertRule,
+        meter_id: str,
+        first: int,
+        last: int,
+        initial: list[tuple[int, float]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """The stored (ts µs, value) of the meter around the new readings, oldest first, and
         whether the first one is known to be outside any episode.
@@ -218,20 +280,24 @@ class StreamAlerts:
         r = t.readings
         ts = sa.type_coerce(r.c.ts, sa.BigInteger)
         pair = (ts.label("ts"), r.c.value)
-        rows = cls._fetch(
-            connection,
-            sa.select(*pair)
-            .where(r.c.meter_id == meter_id, ts < first)
-            .order_by(ts.desc())
-            .limit(_BEFORE),
-        )
-        rows += cls._fetch(
-            connection, sa.select(*pair).where(r.c.meter_id == meter_id, ts >= first, ts <= last)
-        )
-        rows += cls._fetch(
-            connection,
-            sa.select(*pair).where(r.c.meter_id == meter_id, ts > last).order_by(ts).limit(1),
-        )
+        if initial is not None:
+            rows = list(initial)
+        else:
+            rows = cls._fetch(
+                connection,
+                sa.select(*pair)
+                .where(r.c.meter_id == meter_id, ts < first)
+                .order_by(ts.desc())
+                .limit(_BEFORE),
+            )
+            rows += cls._fetch(
+                connection,
+                sa.select(*pair).where(r.c.meter_id == meter_id, ts >= first, ts <= last),
+            )
+            rows += cls._fetch(
+                connection,
+                sa.select(*pair).where(r.c.meter_id == meter_id, ts > last).order_by(ts).limit(1),
+            )
         rows.sort()
         while rows and _holds(rule, rows[-1][1]):
             more = cls._fetch(
@@ -286,6 +352,37 @@ class StreamAlerts:
         return episodes
 
     @staticmethod
+    def _stored_alerts(
+        connection: Connection, meter_ids: list[str], low: int, high: int
+    ) -> dict[tuple[str, str, str], list[StoredAlert]]:
+        """(organization, rule, meter) → its alerts overlapping [low, high], oldest first."""
+        query = (
+            sa.select(
+                alerts.c.id,
+                alerts.c.organization_id,
+                alerts.c.rule_id,
+                alerts.c.meter_id,
+                alerts.c.opened_at,
+                alerts.c.closed_at,
+                alerts.c.status,
+            )
+            .where(
+                alerts.c.meter_id.in_(meter_ids),
+                alerts.c.opened_at <= from_epoch_us(high),
+                sa.or_(alerts.c.closed_at.is_(None), alerts.c.closed_at > from_epoch_us(low)),
+            )
+            .order_by(alerts.c.opened_at, alerts.c.id)
+        )
+        found: dict[tuple[str, str, str], list[StoredAlert]] = defaultdict(list)
+        for row in connection.execute(query):
+            found[(row.organization_id, row.rule_id, row.meter_id)].append(
+                StoredAlert(
+                    row.id, to_epoch_us(row.opened_at), _maybe_us(row.closed_at), row.status
+                )
+            )
+        return found
+
+    @staticmethod
     def _reconcile(
         connection: Connection,
         watch: WatchedRule,
@@ -293,30 +390,11 @@ class StreamAlerts:
         episodes: list[Episode],
         stamps: np.ndarray,
         known_start: bool,
+        stored: list[StoredAlert],
     ) -> int:
         """Make the alerts table hold one alert per episode of the stretch; return how many
-        were opened (inserted)."""
-        if not len(stamps):
-            return 0
+        were opened (inserted). ``stored``: the alerts of the rule and meter overlapping it."""
         rule = watch.rule
-        mine = sa.and_(
-            alerts.c.organization_id == watch.organization_id,
-            alerts.c.rule_id == rule.id,
-            alerts.c.meter_id == meter_id,
-        )
-        low, high = from_epoch_us(int(stamps[0])), from_epoch_us(int(stamps[-1]))
-        stored = [
-            StoredAlert(row.id, to_epoch_us(row.opened_at), _maybe_us(row.closed_at), row.status)
-            for row in connection.execute(
-                sa.select(alerts.c.id, alerts.c.opened_at, alerts.c.closed_at, alerts.c.status)
-                .where(
-                    mine,
-                    alerts.c.opened_at <= high,
-                    sa.or_(alerts.c.closed_at.is_(None), alerts.c.closed_at > low),
-                )
-                .order_by(alerts.c.opened_at, alerts.c.id)
-            )
-        ]
         edge = int(stamps[0])
         opened = 0
         for episode in episodes:

@@ -27,7 +27,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import nats.errors
@@ -40,7 +40,7 @@ from carbonlink.domain.metering import Meter
 from carbonlink.ingest.base import Reading, Rejected
 from carbonlink.ingest.envelope import decode
 from carbonlink.ingest.jetstream import StreamSpec, connect, consumer_config, ensure_stream
-from carbonlink.ingest.validation import StoredWindows, validate_readings
+from carbonlink.ingest.validation import StoredWindows, unit_problem, validate_readings
 from carbonlink.monitor.stream_alerts import StreamAlerts
 from carbonlink.store.batch_writer import BatchWriter, WriteResult
 from carbonlink.store.repository import Store
@@ -100,14 +100,40 @@ class IngestWorker:
         self._windows = StoredWindows(self._store, refresh=registry_refresh)
         self._refresh = registry_refresh
         self._meters: dict[str, Meter] = {}
+        self._factors: dict[tuple[str, str], tuple[float | None, str | None]] = {}
+        self._pairs: dict[tuple[str, str], tuple[float | None, str | None]] = {}
         self._meters_at = -1e18
         self._on_batch = on_batch
 
     def _registry(self) -> dict[str, Meter]:
         if time.monotonic() - self._meters_at >= self._refresh:
-            self._meters = self._store.meters()
+            meters = self._store.meters()
+            if meters != self._meters:
+                self._factors.clear()
+            self._meters = meters
             self._meters_at = time.monotonic()
         return self._meters
+
+    def _unit_factors(self, readings: list[Reading], meters: dict[str, Meter]) -> None:
+        """Fill the (meter, unit) → conversion cache from one (unit, meter unit) cache: parsing
+        a unit costs milliseconds, and a plant has a handful of units for many meters."""
+        for reading in readings:
+            key = (reading.meter_id, reading.unit)
+            if key in self._factors:
+                continue
+            meter = meters.get(reading.meter_id)
+            if meter is None:
+                continue
+            pair = (reading.unit, meter.unit)
+            found = self._pairs.get(pair)
+            if found is None:
+                found = unit_problem(reading.unit, meter)
+                if found[0] is None:
+                    # A refusal names the meter: worked out for each meter on its own.
+                    self._factors[key] = found
+                    continue
+                self._pairs[pair] = found
+            self._factors[key] = found
 
     def prepare(self, msgs: list[Msg]) -> tuple[list[Reading], list[Rejected]]:
         """The checked readings and the records to quarantine of a batch of messages."""
@@ -122,12 +148,18 @@ class IngestWorker:
             readings.extend(decoded.readings)
             rejected.extend(decoded.rejected)
         meters = self._registry()
-        checked = validate_readings(readings, meters, windows=self._windows())
+        self._unit_factors(readings, meters)
+        checked = validate_readings(
+            readings, meters, windows=self._windows(), factors=self._factors
+        )
         if checked.refused:
             # A meter registered since the last look is not refused for that.
             self._meters_at = -1e18
             meters = self._registry()
-            checked = validate_readings(readings, meters, windows=self._windows())
+            self._unit_factors(readings, meters)
+            checked = validate_readings(
+                readings, meters, windows=self._windows(), factors=self._factors
+            )
         for refusal in checked.refused:
             sent = readings[refusal.index]
             raw = json.dumps(
@@ -142,8 +174,7 @@ class IngestWorker:
             rejected.append(
                 Rejected(raw, refusal.reason, sent.source_ref or "jetstream", sent.meter_id)
             )
-        good = [replace(r, batch_id=None) for r in checked.readings]
-        return good, rejected
+        return checked.readings, rejected
 
     async def _write(
         self, msgs: list[Msg], readings: list[Reading], rejected: list[Rejected]
