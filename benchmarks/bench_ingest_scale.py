@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import shutil
@@ -146,10 +147,8 @@ async def publish_all(spec: StreamSpec, envelopes: list[Envelope]) -> float:
 async def purge(spec: StreamSpec) -> None:
     nc = await nats.connect(servers=list(spec.servers))
     js = nc.jetstream()
-    try:
+    with contextlib.suppress(nats.js.errors.NotFoundError):
         await js.delete_consumer(spec.stream, spec.consumer)
-    except nats.js.errors.NotFoundError:
-        pass
     await js.purge_stream(spec.stream)
     await nc.close()
 
@@ -277,7 +276,13 @@ def main() -> None:
         f"{args.batch} messages per fetch"
     )
     readings = make_readings(args.readings, args.meters)
-    envelopes = list(split(readings, size=args.per_message))
+
+    def envelopes_for(round_: str) -> list[Envelope]:
+        # Another source label per round: the same bodies again would be dropped as duplicates
+        # by JetStream's de-duplication window, as it should.
+        return list(split(readings, size=args.per_message, source=round_))
+
+    envelopes = envelopes_for("round1")
     n = len(readings)
     with tempfile.TemporaryDirectory() as tmp:
         server, nats_url = start_nats(Path(tmp))
@@ -303,7 +308,7 @@ def main() -> None:
 
             print("2. JetStream publish and consume, beside a bare nats-py consumer")
             asyncio.run(purge(spec))
-            publish_s = asyncio.run(publish_all(spec, envelopes))
+            publish_s = asyncio.run(publish_all(spec, envelopes_for("round2")))
             line(
                 "publish envelopes, each acknowledged by JetStream",
                 len(envelopes),
@@ -314,7 +319,7 @@ def main() -> None:
             bare_s = asyncio.run(bare_consume(spec, len(envelopes), args.batch))
             bare = line("bare nats-py pull consumer: fetch + ack", n, bare_s)
             asyncio.run(purge(spec))
-            asyncio.run(publish_all(spec, envelopes))
+            asyncio.run(publish_all(spec, envelopes_for("round3")))
             decode_s = asyncio.run(decode_consume(worker, spec, len(envelopes), args.batch))
             decoded = line(
                 "worker consume without database: fetch, decode, check, ack", n, decode_s
