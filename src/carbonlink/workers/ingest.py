@@ -176,6 +176,20 @@ class IngestWorker:
             )
         return checked.readings, rejected
 
+    async def _keep_alive(self, task: asyncio.Future[Any], msgs: list[Msg]) -> None:
+        """Wait for ``task``, telling JetStream every third of ``ack_wait`` that the messages
+        are still in hand (so they are not handed to another worker meanwhile)."""
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=max(1.0, self.spec.ack_wait / 3))
+            if done:
+                return
+            for msg in msgs:
+                try:
+                    await msg.in_progress()
+                except nats.errors.Error as exc:
+                    log.warning("cannot extend the batch's ack deadline: %s", exc)
+                    break
+
     async def _write(
         self, msgs: list[Msg], readings: list[Reading], rejected: list[Rejected]
     ) -> WriteResult:
@@ -185,16 +199,7 @@ class IngestWorker:
         delay = 0.2
         while True:
             task = loop.run_in_executor(None, self.writer.write, readings, rejected)
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=max(1.0, self.spec.ack_wait / 3))
-                if done:
-                    break
-                for msg in msgs:
-                    try:
-                        await msg.in_progress()
-                    except nats.errors.Error as exc:
-                        log.warning("cannot extend the batch's ack deadline: %s", exc)
-                        break
+            await self._keep_alive(task, msgs)
             try:
                 return task.result()
             except DBAPIError as exc:
@@ -223,26 +228,27 @@ class IngestWorker:
             log.info(
                 "consuming %s on %s as %s", self.spec.stream, self.spec.address, self.spec.consumer
             )
-            while not stop.is_set():
-                try:
-                    msgs = await sub.fetch(self.batch, timeout=1.0)
-                except (TimeoutError, nats.errors.TimeoutError):
-                    continue
-                except (nats.errors.Error, nats.js.errors.Error) as exc:
-                    log.warning("fetching from %s: %s; retrying", self.spec.stream, exc)
-                    await asyncio.sleep(0.5)
-                    continue
-                if not msgs:
-                    continue
-                readings, rejected = self.prepare(msgs)
-                result = await self._write(msgs, readings, rejected)
-                for msg in msgs:
+            # One batch is written (in a thread) while the next is fetched and checked here.
+            in_flight: asyncio.Task[None] | None = None
+            try:
+                while not stop.is_set():
                     try:
-                        await msg.ack()
-                    except nats.errors.Error as exc:
-                        # Stored already: a redelivery of it will change nothing.
-                        log.warning("acknowledging a message: %s", exc)
-                self._count(len(msgs), result)
+                        msgs = await sub.fetch(self.batch, timeout=1.0)
+                    except (TimeoutError, nats.errors.TimeoutError):
+                        continue
+                    except (nats.errors.Error, nats.js.errors.Error) as exc:
+                        log.warning("fetching from %s: %s; retrying", self.spec.stream, exc)
+                        await asyncio.sleep(0.5)
+                        continue
+                    if not msgs:
+                        continue
+                    readings, rejected = self.prepare(msgs)
+                    if in_flight is not None:
+                        await self._keep_alive(in_flight, msgs)
+                    in_flight = asyncio.create_task(self._write_and_ack(msgs, readings, rejected))
+            finally:
+                if in_flight is not None:
+                    await in_flight
         finally:
             # Every batch taken has been acknowledged: send what is buffered, then leave.
             try:
@@ -251,6 +257,19 @@ class IngestWorker:
                 log.warning("flushing the last acknowledgements: %s", exc)
             await nc.close()
         return self.stats
+
+    async def _write_and_ack(
+        self, msgs: list[Msg], readings: list[Reading], rejected: list[Rejected]
+    ) -> None:
+        """Write one batch, then acknowledge its messages (only after the commit)."""
+        result = await self._write(msgs, readings, rejected)
+        for msg in msgs:
+            try:
+                await msg.ack()
+            except nats.errors.Error as exc:
+                # Stored already: a redelivery of it will change nothing.
+                log.warning("acknowledging a message: %s", exc)
+        self._count(len(msgs), result)
 
     async def _subscribe(self, js: Any) -> Any:
         for attempt in range(60):
