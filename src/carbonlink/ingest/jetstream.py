@@ -253,3 +253,5 @@ class JetStreamSink:
             log.warning("closing the NATS connection: %s", exc)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
