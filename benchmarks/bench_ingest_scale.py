@@ -36,6 +36,7 @@ from typing import Any
 
 import nats
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from carbonlink.domain.metering import Facility, Meter, Organization
 from carbonlink.ingest.base import Reading
@@ -275,6 +276,14 @@ def main() -> None:
         f"{args.readings:,} readings of {args.meters:,} meters, {args.per_message} per message, "
         f"{args.batch} messages per fetch"
     )
+    if not (shutil.which("nats-server") or os.access("/usr/sbin/nats-server", os.X_OK)):
+        print("skipped: no nats-server binary (Debian package nats-server)")
+        return
+    try:
+        create_store_engine(url).connect().close()
+    except OperationalError as exc:
+        print(f"skipped: PostgreSQL unreachable ({exc.orig})")
+        return
     readings = make_readings(args.readings, args.meters)
 
     def envelopes_for(round_: str) -> list[Envelope]:
