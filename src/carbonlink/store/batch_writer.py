@@ -41,12 +41,15 @@ _STAGING = (
     "(meter_id text, ts bigint, value double precision, unit text, quality text, "
     "batch_id text, source_ref text) ON COMMIT DELETE ROWS"
 )
-_COPY = f"COPY ingest_staging ({', '.join(READING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY = (
+    "COPY ingest_staging (meter_id, ts, value, unit, quality, batch_id, source_ref) "
+    "FROM STDIN (FORMAT BINARY)"
+)
 _COPY_TYPES = ("text", "int8", "float8", "text", "text", "text", "text")
 _MERGE = (
-    f"INSERT INTO readings ({', '.join(READING_COLUMNS)}) "
-    f"SELECT {', '.join(READING_COLUMNS)} FROM ingest_staging ORDER BY meter_id, ts "
-    "ON CONFLICT (meter_id, ts) DO NOTHING RETURNING meter_id, ts, value"
+    "INSERT INTO readings (meter_id, ts, value, unit, quality, batch_id, source_ref) "
+    "SELECT meter_id, ts, value, unit, quality, batch_id, source_ref FROM ingest_staging "
+    "ORDER BY meter_id, ts ON CONFLICT (meter_id, ts) DO NOTHING RETURNING meter_id, ts, value"
 )
 _SQLITE_ROWS = 1000
 
