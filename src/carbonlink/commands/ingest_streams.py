@@ -215,6 +215,13 @@ def mqtt(
             f"({len(config.topics)} topic filters); Ctrl-C to stop"
         )
         stats = collector.run(stop)
+        streamed = not isinstance(store, LedgerSink)
+    if streamed:
+        console.print(
+            f"received {stats.received}, handed {stats.stored} readings and "
+            f"{stats.quarantined} unreadable records to the ingest stream for the workers"
+        )
+        return
     console.print(
         f"received {stats.received}, stored {stats.stored} new readings, "
         f"{stats.duplicates} duplicates ignored, {stats.quarantined} quarantined"
