@@ -31,7 +31,7 @@ from carbonlink.errors import IngestError
 from carbonlink.ingest.base import Reading
 from carbonlink.ingest.envelope import Envelope, encode
 from carbonlink.ingest.jetstream import StreamSpec, ensure_stream, publish
-from carbonlink.monitor.stream_alerts import LOCK_NAMESPACE
+from carbonlink.monitor.stream_alerts import LOCK_KEY, LOCK_NAMESPACE
 from carbonlink.store.results_schema import alerts
 from carbonlink.store.schema import to_epoch_us
 
@@ -117,15 +117,16 @@ async def stream_messages(spec: StreamSpec) -> int:
 
 
 def advisory_waiters(engine: sa.Engine) -> int:
-    """Sessions waiting for an advisory lock (workers caught in the middle of a batch)."""
+    """Sessions waiting for one of the workers' advisory locks (caught in the middle of a
+    batch: one waits for the test's lock, the other maybe for a lock the first one holds)."""
     with engine.connect() as conn:
         return int(
             conn.execute(
                 sa.text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                    "AND objid = hashtext(:m)::oid"
+                    "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND NOT granted AND classid = CAST(:ns AS oid)"
                 ),
-                {"m": METERS[0]},
+                {"ns": LOCK_NAMESPACE},
             ).scalar_one()
         )
 
@@ -176,7 +177,7 @@ def test_killing_a_nats_node_and_a_worker_loses_and_doubles_nothing(
     # that both are caught in the middle of a batch: fetched, not yet committed nor acked.
     holder = engine.connect()
     holder.execute(
-        sa.text("SELECT pg_advisory_lock(:ns, hashtext(:m))"),
+        sa.text("SELECT pg_advisory_lock(:ns, " + LOCK_KEY.format(meter=":m") + ")"),
         {"ns": LOCK_NAMESPACE, "m": METERS[0]},
     )
     retries = asyncio.run(publish_all(spec, envelopes[:100]))
@@ -186,7 +187,7 @@ def test_killing_a_nats_node_and_a_worker_loses_and_doubles_nothing(
     nats_cluster.kill(2)
     workers[0].kill()
     holder.execute(
-        sa.text("SELECT pg_advisory_unlock(:ns, hashtext(:m))"),
+        sa.text("SELECT pg_advisory_unlock(:ns, " + LOCK_KEY.format(meter=":m") + ")"),
         {"ns": LOCK_NAMESPACE, "m": METERS[0]},
     )
     holder.close()

@@ -16,7 +16,8 @@ checks orders drawn at random against the in-order result).
 Exactly once: a reading is new in exactly one committed transaction (the writer inserts with
 ``ON CONFLICT DO NOTHING``), and its alert changes are written in that transaction; a batch
 redelivered after a crash finds its readings stored and evaluates nothing. On PostgreSQL each
-transaction first takes a transaction-scoped advisory lock per watched meter, in sorted order,
+transaction first takes a transaction-scoped advisory lock for each watched meter (one of 256
+buckets by hash, so that a batch of many meters takes few locks), in sorted order,
 so two workers evaluate one meter one after the other and each sees the other's readings.
 
 Rules evaluated here: ``threshold`` and ``rate_of_change`` on the organization's saved rules
@@ -56,6 +57,11 @@ log = logging.getLogger(__name__)
 EVALUATED_KINDS = frozenset({"threshold", "rate_of_change"})
 _BEFORE = 2  # readings before the earliest new one: enough for a rate of change's state
 LOCK_NAMESPACE = 0x43_4C_41  # "CLA": keeps these advisory keys apart from other users'
+LOCK_BUCKETS = 256
+"""Meters share this many advisory locks (by hash): a batch of many meters takes at most this
+many, well inside PostgreSQL's lock table, and two meters of one bucket merely take turns."""
+LOCK_KEY = f"(hashtext({{meter}}) & {LOCK_BUCKETS - 1})"
+"""The SQL expression of a meter's lock key (its bucket)."""
 
 
 _AROUND = """
@@ -185,8 +191,9 @@ class StreamAlerts:
         if keys:
             connection.execute(
                 sa.text(
-                    "SELECT pg_advisory_xact_lock(:ns, hashtext(m)) "
-                    "FROM unnest(CAST(:meters AS text[])) AS m ORDER BY hashtext(m), m"
+                    "SELECT pg_advisory_xact_lock(:ns, b) FROM (SELECT DISTINCT "
+                    + LOCK_KEY.format(meter="m")
+                    + " AS b FROM unnest(CAST(:meters AS text[])) AS m) AS k ORDER BY b"
                 ),
                 {"ns": LOCK_NAMESPACE, "meters": sorted(keys)},
             )

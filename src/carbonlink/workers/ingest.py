@@ -152,8 +152,9 @@ class IngestWorker:
         checked = validate_readings(
             readings, meters, windows=self._windows(), factors=self._factors
         )
-        if checked.refused:
-            # A meter registered since the last look is not refused for that.
+        if checked.refused and time.monotonic() - self._meters_at >= 1.0:
+            # A meter registered since the last look is not refused for that (looked up at
+            # most once a second, however many unknown meters keep coming).
             self._meters_at = -1e18
             meters = self._registry()
             self._unit_factors(readings, meters)
