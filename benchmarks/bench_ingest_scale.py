@@ -46,7 +46,7 @@ from carbonlink.monitor.rules import AlertRule
 from carbonlink.store import Store, create_store_engine, upgrade
 from carbonlink.store.results import save_alert_rules
 from carbonlink.store.schema import to_epoch_us
-from carbonlink.workers.ingest import IngestWorker
+from carbonlink.workers.ingest import IngestWorker, tune_garbage_collector
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/carbonlink_test"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -285,6 +285,7 @@ def main() -> None:
         print(f"skipped: PostgreSQL unreachable ({exc.orig})")
         return
     readings = make_readings(args.readings, args.meters)
+    tune_garbage_collector()  # as `carbonlink worker ingest` does
 
     def envelopes_for(round_: str) -> list[Envelope]:
         # Another source label per round: the same bodies again would be dropped as duplicates

@@ -81,7 +81,7 @@ def ingest(
 
     from carbonlink.ingest.jetstream import StreamSpec
     from carbonlink.store.workspace import open_store
-    from carbonlink.workers.ingest import IngestWorker
+    from carbonlink.workers.ingest import IngestWorker, tune_garbage_collector
 
     # A stop asked for while the worker is still starting is kept, and honoured at once.
     early_stop: list[int] = []
@@ -111,6 +111,7 @@ def ingest(
         await worker.run(stop)
 
     console.print(f"ingest worker: {spec.stream} at {spec.address} → {store.backend}")
+    tune_garbage_collector()
     try:
         asyncio.run(_run())
     finally:

@@ -23,6 +23,7 @@ SIGTERM (or Ctrl-C) lets the batch in hand finish and be acknowledged, then stop
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -47,7 +48,7 @@ from carbonlink.store.repository import Store
 
 log = logging.getLogger("carbonlink.ingest.worker")
 
-__all__ = ["IngestWorker", "WorkerStats"]
+__all__ = ["IngestWorker", "WorkerStats", "tune_garbage_collector"]
 
 
 @dataclass
@@ -71,6 +72,19 @@ class WorkerStats:
             f"{self.duplicates} already stored, {self.quarantined} quarantined, "
             f"{self.conflicts} conflicts kept, {self.alerts_opened} alerts opened"
         )
+
+
+def tune_garbage_collector() -> None:
+    """Collect the youngest generation every 100 000 allocations instead of 700.
+
+    A worker makes a few short-lived objects per reading and keeps none: with the default
+    threshold the collector runs every few hundred readings and took a quarter of the time of
+    checking a batch (measured with `benchmarks/bench_ingest_scale.py`'s batches). What was
+    loaded at start is frozen out of the collections altogether.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 class IngestWorker:
