@@ -3,8 +3,9 @@
 A 3-node JetStream cluster (started here on free loopback ports, each node with its own store
 directory) holds the ingest stream with 3 replicas; two `carbonlink worker ingest` processes
 consume it into a fresh PostgreSQL schema. A publisher sends 300 time steps of 20 meters
-(6 000 readings, one message per step). Mid-stream one NATS node and one worker are killed
-with SIGKILL; the worker is started again. The publisher also sends the first ten messages a
+(6 000 readings, one message per step). Mid-stream the NATS node leading the stream and one
+worker are killed with SIGKILL (with both workers holding a batch they have not committed);
+the worker is started again. The publisher also sends the first ten messages a
 second time. Afterwards the readings table holds exactly the 6 000 readings sent, and the
 alerts table exactly the 15 alerts the data calls for, each opened once and closed.
 
@@ -107,6 +108,17 @@ async def ack_pending(spec: StreamSpec) -> int:
         await nc.close()
 
 
+async def stream_leader(spec: StreamSpec) -> str:
+    """The server name (n0, n1, n2) of the stream's current leader."""
+    nc = await nats.connect(servers=list(spec.servers))
+    try:
+        info = await nc.jetstream().stream_info(spec.stream)
+        assert info.cluster is not None
+        return str(info.cluster.leader)
+    finally:
+        await nc.close()
+
+
 async def stream_messages(spec: StreamSpec) -> int:
     nc = await nats.connect(servers=list(spec.servers))
     try:
@@ -184,7 +196,10 @@ def test_killing_a_nats_node_and_a_worker_loses_and_doubles_nothing(
     # Both workers wait for that lock, each with a batch in hand.
     assert wait_for(lambda: advisory_waiters(engine) == 2, timeout=15)
     assert asyncio.run(ack_pending(spec)) > 0
-    nats_cluster.kill(2)
+    # The node that leads the stream goes: the other two must elect a new leader mid-stream.
+    leader = asyncio.run(stream_leader(spec))
+    assert leader in {"n0", "n1", "n2"}, leader
+    nats_cluster.kill(int(leader[1:]))
     workers[0].kill()
     holder.execute(
         sa.text("SELECT pg_advisory_unlock(:ns, " + LOCK_KEY.format(meter=":m") + ")"),
