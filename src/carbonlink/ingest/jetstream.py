@@ -181,16 +181,16 @@ async def publish(
     js: JetStreamContext, spec: StreamSpec, kind: str, envelopes: Sequence[Envelope]
 ) -> None:
     """Publish envelopes and wait until JetStream has stored each one (or raise IngestError)."""
-    futures = [
-        await js.publish_async(
-            spec.subject(kind),
-            envelope.body,
-            headers={"Nats-Msg-Id": envelope.msg_id},
-            wait_stall=spec.ack_wait,
-        )
-        for envelope in envelopes
-    ]
     try:
+        futures = [
+            await js.publish_async(
+                spec.subject(kind),
+                envelope.body,
+                headers={"Nats-Msg-Id": envelope.msg_id},
+                wait_stall=spec.ack_wait,
+            )
+            for envelope in envelopes
+        ]
         await asyncio.wait_for(asyncio.gather(*futures), timeout=spec.ack_wait)
     except (nats.errors.Error, TimeoutError) as exc:
         raise IngestError(
@@ -233,9 +233,24 @@ class JetStreamSink:
         """Publish one flush; return (readings, rejected records) handed to the stream."""
         envelopes = list(split(list(readings), list(rejected), source=source_ref))
         if envelopes:
-            self._call(publish(self._js, self.spec, kind, envelopes))
+            self._call(self._publish_patiently(kind, envelopes))
         self.published += len(envelopes)
         return len(readings), len(rejected)
+
+    async def _publish_patiently(self, kind: str, envelopes: list[Envelope]) -> None:
+        """Publish, trying again for up to ``ack_wait`` seconds: while a cluster elects a new
+        stream leader (a few seconds after a server is lost) publishes are refused, and a retry
+        is safe (the same message ids). Past that, IngestError."""
+        deadline = asyncio.get_running_loop().time() + self.spec.ack_wait
+        while True:
+            try:
+                await publish(self._js, self.spec, kind, envelopes)
+                return
+            except IngestError as exc:
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise
+                log.warning("%s; trying again", exc.message)
+                await asyncio.sleep(0.5)
 
     def add_readings(self, readings: Iterable[Reading]) -> int:
         """Publish readings (count handed over, not count new: the worker decides that)."""
