@@ -41,8 +41,13 @@ def ingest(
         ),
     ] = None,
     batch: Annotated[
-        int, typer.Option(min=1, max=10_000, help="Messages fetched and stored per transaction.")
-    ] = 200,
+        int,
+        typer.Option(
+            min=1,
+            max=10_000,
+            help="Messages fetched and stored per transaction (a collector's flush each).",
+        ),
+    ] = 50,
     ack_wait: Annotated[
         float,
         typer.Option(
