@@ -127,6 +127,7 @@ def build_app() -> typer.Typer:
     from carbonlink.commands import users as users_commands
     from carbonlink.commands import vc as vc_commands
     from carbonlink.commands import witness as witness_commands
+    from carbonlink.commands import worker as worker_commands
     from carbonlink.commands import workspace as workspace_commands
     from carbonlink.commands.account import account_command
     from carbonlink.commands.serve import serve
@@ -152,6 +153,7 @@ def build_app() -> typer.Typer:
     root.add_typer(cbam_import_commands.app, name="cbam-import")
     root.add_typer(cets_commands.app, name="cets")
     root.add_typer(vc_commands.app, name="vc")
+    root.add_typer(worker_commands.app, name="worker")
     return root
 
 

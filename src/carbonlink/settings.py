@@ -61,6 +61,27 @@ class Settings(BaseSettings):
     )
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(default=1883, description="MQTT broker port.")
+    nats_url: str | None = Field(
+        default=None,
+        description=(
+            "NATS server(s) with JetStream, comma-separated (nats://127.0.0.1:4222). Set: the "
+            "collectors publish readings to the ingest stream and `carbonlink worker ingest` "
+            "stores them. Empty: collectors write straight to the database (one process)."
+        ),
+    )
+    nats_stream: str = Field(
+        default="CARBONLINK_READINGS", description="Name of the JetStream ingest stream."
+    )
+    nats_replicas: int = Field(
+        default=1, ge=1, le=5, description="Copies of the ingest stream in a JetStream cluster."
+    )
+    nats_max_bytes: int = Field(
+        default=-1,
+        description=(
+            "Largest size of the ingest stream's backlog, bytes (-1: no limit but the disk); "
+            "when full, new publishes are refused, never old readings dropped."
+        ),
+    )
     production: bool = Field(
         default=False,
         description="Production mode: secure cookies, and placeholder secrets are refused.",

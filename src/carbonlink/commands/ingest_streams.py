@@ -17,6 +17,7 @@ from carbonlink.commands.console import err_console as console
 
 if TYPE_CHECKING:
     from carbonlink.ingest.base import ReadingSink
+    from carbonlink.ingest.jetstream import JetStreamSink
     from carbonlink.provenance import LedgerSink
     from carbonlink.settings import Settings
 
@@ -59,6 +60,27 @@ def open_sink(settings: Settings, database: str | None) -> Iterator[LedgerSink]:
         yield LedgerSink(store, Ledger(store.engine))
     finally:
         store.engine.dispose()
+
+
+@contextmanager
+def open_stream_or_store(
+    settings: Settings, database: str | None, kind: str
+) -> Iterator[LedgerSink | JetStreamSink]:
+    """With CARBONLINK_NATS_URL set (and no --database): the JetStream ingest stream, which
+    `carbonlink worker ingest` processes store from; otherwise the store itself."""
+    if settings.nats_url and database is None:
+        from carbonlink.ingest.jetstream import JetStreamSink, StreamSpec
+
+        spec = StreamSpec.from_settings(settings)
+        console.print(f"publishing readings to JetStream stream {spec.stream} at {spec.address}")
+        sink = JetStreamSink(spec, kind)
+        try:
+            yield sink
+        finally:
+            sink.close()
+        return
+    with open_sink(settings, database) as store:
+        yield store
 
 
 def _log_to_console() -> None:
@@ -157,6 +179,7 @@ def mqtt(
     the longest outage of the collector (the default 1000 drops messages beyond it).
     """
     from carbonlink.ingest.mqtt import MqttCollector, load_config
+    from carbonlink.provenance import LedgerSink
 
     settings: Settings = ctx.obj
     config = load_config(
@@ -170,16 +193,35 @@ def mqtt(
     )
     stop = _stop_on_signals()
     _log_to_console()
-    with open_sink(settings, database) as store:
-        for meter in config.meters:
-            store.store.save_meter(meter.to_meter())
-        sink = store if rules is None else _alerting(store, rules, webhook)
-        collector = MqttCollector(config, sink, meters=store.store.meters)
+    with open_stream_or_store(settings, database, "mqtt") as store:
+        if not isinstance(store, LedgerSink):
+            # The workers check readings against the registry and evaluate the saved rules.
+            if rules is not None or config.meters:
+                from carbonlink.errors import InputError
+
+                raise InputError(
+                    "with the JetStream ingest stream, register meters and alert rules in the "
+                    "database the workers write to, not in the collector",
+                    hint="drop --rules and 'meters:', or unset CARBONLINK_NATS_URL",
+                )
+            collector = MqttCollector(config, store, meters=None)
+        else:
+            for meter in config.meters:
+                store.store.save_meter(meter.to_meter())
+            sink = store if rules is None else _alerting(store, rules, webhook)
+            collector = MqttCollector(config, sink, meters=store.store.meters)
         console.print(
             f"collecting from mqtt://{config.host}:{config.port} as '{config.client_id}' "
             f"({len(config.topics)} topic filters); Ctrl-C to stop"
         )
         stats = collector.run(stop)
+        streamed = not isinstance(store, LedgerSink)
+    if streamed:
+        console.print(
+            f"received {stats.received}, handed {stats.stored} readings and "
+            f"{stats.quarantined} unreadable records to the ingest stream for the workers"
+        )
+        return
     console.print(
         f"received {stats.received}, stored {stats.stored} new readings, "
         f"{stats.duplicates} duplicates ignored, {stats.quarantined} quarantined"
@@ -290,7 +332,7 @@ def sparkplug(
     )
     stop = _stop_on_signals()
     _log_to_console()
-    with open_sink(settings, database) as sink:
+    with open_stream_or_store(settings, database, "sparkplug") as sink:
         app_ = SparkplugHost(
             config, sink, on_event=lambda event, topic: console.print(f"{event} {topic or ''}")
         )
@@ -397,7 +439,7 @@ def opcua(
             f"{stats.quarantined} quarantined"
         )
 
-    with open_sink(settings, database) as sink:
+    with open_stream_or_store(settings, database, "opcua") as sink:
         console.print(f"subscribing to {len(config.nodes)} nodes at {config.endpoint}")
         asyncio.run(_run(sink))
 

@@ -85,9 +85,12 @@ class ReadingWindow:
 DEFAULT_WINDOW = ReadingWindow()
 
 
+_NUMBER = (int, float)  # a tuple: isinstance with `int | float` builds the union on every call
+
+
 def value_problem(value: object) -> str | None:
     """Why ``value`` cannot be a reading's value, or None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
         return f"value {value!r} is not a number"
     try:
         number = float(value)

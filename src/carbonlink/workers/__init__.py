@@ -1,0 +1,1 @@
+"""Stateless worker processes that consume carbonlink's durable logs (``carbonlink worker …``)."""
