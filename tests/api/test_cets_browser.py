@@ -41,7 +41,9 @@ def test_editor_reads_the_year_deposits_and_prices_it(
     with chromium() as browser:
         page = new_page(browser, errors)
         log_in(page, cets_url, service.users["editor"])
-        page.click("nav a[href='/cets']")
+        page.click("#topnav a[href='/ets']")  # the top bar's ETS, then its China ETS tab
+        page.wait_for_url(f"{cets_url}/ets")
+        page.click(".subnav a[href='/cets']")
         page.wait_for_url(f"{cets_url}/cets")
         assert page.locator("h1").inner_text() == "全国碳市场月度管理"
         august = page.locator("#month-2025-08")
