@@ -147,3 +147,65 @@ def test_an_alert_arriving_before_its_predecessor_is_still_opened_once(
             sa.select(alerts.c.opened_at, alerts.c.closed_at, alerts.c.status)
         ).all()
     assert rows == [(T0 + timedelta(minutes=15), T0 + timedelta(minutes=30), "closed")]
+
+
+def test_alerts_a_worker_opens_go_to_the_organizations_channels(
+    engine: sa.Engine, nats_single: NatsServers
+) -> None:
+    """The alert opened by a reading that came through the stream is posted, signed, to the
+    organization's webhook channel once the batch has committed, as from a posted reading."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from carbonlink.monitor.notify import verify_signature
+    from carbonlink.store import operations
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    key = b"the service key of this test, long enough"
+    try:
+        register_plant(engine)
+        operations.save_alert_channel(
+            engine,
+            ORG,
+            None,
+            name="Energy desk",
+            kind="webhook",
+            config={"url": f"http://127.0.0.1:{server.server_port}/hook"},
+            secret="hook-secret",
+            min_severity="info",
+            enabled=True,
+            who="test",
+            key=key,
+        )
+        spec = StreamSpec(servers=tuple(nats_single.urls), ack_wait=5.0)
+        message = encode([Reading(METERS[1], T0, 250.0, "kWh")])  # above the 100 kWh rule
+        asyncio.run(send(spec, [(message.body, message.msg_id)]))
+        worker = IngestWorker(spec, engine, batch=5, notify_key=key)
+        asyncio.run(run_until_drained(worker, spec, expected=1))
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 1
+    headers, body = received[0]
+    event = json.loads(body)
+    assert METERS[1] in json.dumps(event) and "250" in json.dumps(event)
+    # signed with the channel's secret, opened from its sealed copy with the service key
+    signature = {k.lower(): v for k, v in headers.items()}["x-carbonlink-signature"]
+    assert verify_signature(b"hook-secret", body, signature)

@@ -104,7 +104,9 @@ def ingest(
     logger.addHandler(handler)
     spec = StreamSpec.from_settings(settings, ack_wait=ack_wait, replicas=replicas)
     store = open_store(settings)
-    worker = IngestWorker(spec, store.engine, batch=batch, alerts=alerts)
+    worker = IngestWorker(
+        spec, store.engine, batch=batch, alerts=alerts, notify_key=settings.key_bytes
+    )
 
     async def _run() -> None:
         stop = asyncio.Event()

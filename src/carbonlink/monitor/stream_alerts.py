@@ -141,6 +141,14 @@ class StreamAlerts:
     _watch: dict[str, list[WatchedRule]] = field(default_factory=dict)
     _loaded: float = -1e18
     _warned: set[tuple[str, str]] = field(default_factory=set)
+    fresh: list[tuple[str, AlertEvent]] = field(default_factory=list)
+    """(organization, event) of each alert the last evaluation opened: sent to the channels
+    once its transaction has committed (`take_fresh`), never before."""
+
+    def take_fresh(self) -> list[tuple[str, AlertEvent]]:
+        """The alerts opened by the last evaluation, once; call after its commit."""
+        fresh, self.fresh = self.fresh, []
+        return fresh
 
     def watched(self) -> dict[str, list[WatchedRule]]:
         """Meter id → the rules that watch it."""
@@ -201,6 +209,7 @@ class StreamAlerts:
     def evaluate(self, connection: Connection, new: NewReadings) -> int:
         """Bring the alerts of the meters with new readings in line with their stored series;
         return how many alerts opened."""
+        self.fresh = []  # a batch written again after a failure evaluates again
         watched = self.watched()
         by_meter: dict[str, list[int]] = defaultdict(list)
         for meter_id, ts_us, _value in new:
@@ -235,7 +244,7 @@ class StreamAlerts:
             ]
             episodes = self._episodes(watch.rule, meter_id, stamps, values)
             opened += self._reconcile(
-                connection, watch, meter_id, episodes, stamps, known_start, mine
+                connection, watch, meter_id, episodes, stamps, known_start, mine, self.fresh
             )
         self.opened += opened
         return opened
@@ -398,9 +407,11 @@ class StreamAlerts:
         stamps: np.ndarray,
         known_start: bool,
         stored: list[StoredAlert],
+        fresh: list[tuple[str, AlertEvent]],
     ) -> int:
         """Make the alerts table hold one alert per episode of the stretch; return how many
-        were opened (inserted). ``stored``: the alerts of the rule and meter overlapping it."""
+        were opened (inserted), each added to ``fresh``. ``stored``: the alerts of the rule and
+        meter overlapping it."""
         rule = watch.rule
         edge = int(stamps[0])
         opened = 0
@@ -427,6 +438,7 @@ class StreamAlerts:
                         detail=json.dumps(alert_detail(rule)),
                     )
                 )
+                fresh.append((watch.organization_id, event))
                 opened += 1
                 continue
             alert = match[0]

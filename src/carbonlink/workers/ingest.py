@@ -99,8 +99,10 @@ class IngestWorker:
         alerts: bool = True,
         registry_refresh: float = 5.0,
         on_batch: Callable[[WorkerStats, WriteResult], None] | None = None,
+        notify_key: bytes | None = None,
     ) -> None:
         self.spec = spec
+        self.notify_key = notify_key
         self.engine = engine
         self.batch = batch
         self.stats = WorkerStats()
@@ -278,6 +280,7 @@ class IngestWorker:
     ) -> None:
         """Write one batch, then acknowledge its messages (only after the commit)."""
         result = await self._write(msgs, readings, rejected)
+        self._notify()
         for msg in msgs:
             try:
                 await msg.ack()
@@ -285,6 +288,22 @@ class IngestWorker:
                 # Stored already: a redelivery of it will change nothing.
                 log.warning("acknowledging a message: %s", exc)
         self._count(len(msgs), result)
+
+    def _notify(self) -> None:
+        """Send the alerts the committed batch opened to their organizations' channels (with
+        the service key that opens the channels' secrets); delivery runs in its own thread."""
+        if self.alerts is None:
+            return
+        fresh = self.alerts.take_fresh()
+        if not fresh or self.notify_key is None:
+            return
+        from carbonlink.api.notifications import notify
+
+        by_organization: dict[str, list[Any]] = {}
+        for organization_id, event in fresh:
+            by_organization.setdefault(organization_id, []).append(event)
+        for organization_id, events in by_organization.items():
+            notify(self.engine, organization_id, events, key=self.notify_key)
 
     async def _subscribe(self, js: Any) -> Any:
         for attempt in range(60):
