@@ -51,6 +51,7 @@ from carbonlink.api.routes import (
     overview,
     pact_admin,
     pages,
+    passports,
     period_pages,
     periods,
     plans,
@@ -254,5 +255,6 @@ def create_app(
     app.include_router(accounts.pages)
     app.include_router(accounts.router)
     app.include_router(analytics.router)
+    app.include_router(passports.router)
     app.mount("/static", assets, name="static")
     return app

@@ -1,0 +1,344 @@
+"""Public resolvers of batch identifiers and the batch passport (page and JSON).
+
+- **GS1 Digital Link resolver** (GS1 Digital Link standard 1.4, GS1-Conformant Resolver
+  standard 1.1/1.2): ``/01/{gtin}/10/{batch}[/21/{serial}]``. Without ``linkType`` the
+  resolver redirects (307) to the default link, the passport page; ``linkType=gs1:pip``,
+  ``gs1:sustainabilityInfo`` (the passport JSON) and ``gs1:certificationInfo`` (the ledger
+  receipt) redirect to that link; a link type the batch does not offer falls back to the
+  default link; ``linkType=all`` (or ``Accept: application/linkset+json``) answers the linkset
+  (RFC 9264) itself. Every answer carries the links in a ``Link`` header (RFC 8288). A path
+  that is not valid Digital Link syntax is 400, an unknown batch 404. The resolver describes
+  itself at ``/.well-known/gs1resolver``.
+- **Handle resolution** in the JSON of the Handle System's REST API:
+  ``/api/handles/{prefix}/{suffix}`` answers ``responseCode`` 1 with typed values (``URL``, the
+  passport's JSON URL, the passport itself, the GS1 Digital Link), filtered by repeated
+  ``type`` (a type ending in ``.`` takes its subtypes) and ``index`` parameters; 100 / 404 for
+  an unknown handle, 200 when no value matches the filters, 102 / 400 for a malformed one.
+- **The passport** at ``/passports/{prefix}/{suffix}`` (page) and
+  ``/api/passports/{prefix}/{suffix}`` (JSON): public fields for everyone; signed-in users of
+  the producing organization (roles with ``read``) also see the restricted part.
+
+These routes need no log-in: an identifier on a coil must resolve for whoever scans it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from carbonlink.api.deps import Context, ServiceContext, identify
+from carbonlink.api.problems import NotFoundError, problem_response
+from carbonlink.api.routes.pages import _render
+from carbonlink.api.security import Principal
+from carbonlink.batches.identifiers import GS1_LINK_TYPES, handle_path, parse_gs1_path
+from carbonlink.batches.passport import PASSPORT_JSON_TYPE, passport_document
+from carbonlink.batches.store import Batch, BatchStore, StoredPassport, find_by_gs1, find_by_handle
+from carbonlink.errors import CarbonlinkError, InputError
+
+router = APIRouter(include_in_schema=False)
+LINKSET_TYPE = "application/linkset+json"
+HANDLE_TTL = 86400
+_FULL_TO_COMPACT = {full: compact for compact, full in GS1_LINK_TYPES.items()}
+
+
+def _viewer(request: Request, ctx: ServiceContext) -> Principal | None:
+    """The signed-in caller, if any; a public route answers everyone else as the public."""
+    try:
+        found = identify(request, ctx)
+    except CarbonlinkError:
+        return None
+    if found is None or found.must_change_password or not found.can("read"):
+        return None
+    return found
+
+
+def _owner(caller: Principal | None, batch: Batch) -> bool:
+    return caller is not None and caller.organization_id == batch.organization_id
+
+
+def _stored(ctx: ServiceContext, batch: Batch) -> StoredPassport | None:
+    return BatchStore(ctx.engine, batch.organization_id).passport(batch.batch_id)
+
+
+def _links(ctx: ServiceContext, batch: Batch) -> dict[str, dict[str, Any]]:
+    """The batch's links by compact link type (only those that exist)."""
+    base = ctx.settings.service_url
+    where = handle_path(batch.handle) if batch.handle else None
+    links: dict[str, dict[str, Any]] = {}
+    if where is None:
+        return links
+    page = {
+        "href": f"{base}/passports/{where}",
+        "title": f"Batch passport {batch.batch_id}",
+        "type": "text/html",
+        "hreflang": ["zh", "en"],
+    }
+    links["gs1:defaultLink"] = page
+    links["gs1:pip"] = page
+    if _stored(ctx, batch) is not None:
+        links["gs1:sustainabilityInfo"] = {
+            "href": f"{base}/api/passports/{where}",
+            "title": f"Carbon footprint passport of batch {batch.batch_id}",
+            "type": "application/json",
+        }
+        links["gs1:certificationInfo"] = {
+            "href": f"{base}/api/passports/{where}/receipt",
+            "title": "Ledger receipt of the passport (c2sp.org/tlog-proof@v1)",
+            "type": "text/plain",
+        }
+    return links
+
+
+def _link_header(anchor: str, links: dict[str, dict[str, Any]]) -> str:
+    parts = [f'<{anchor}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"']
+    for compact, link in links.items():
+        text = f'<{link["href"]}>; rel="{GS1_LINK_TYPES[compact]}"; type="{link["type"]}"'
+        if link.get("hreflang"):
+            text += f'; hreflang="{",".join(link["hreflang"])}"'
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
+
+
+def _not_found(
+    request: Request, ctx: ServiceContext, error: NotFoundError, identifier: str
+) -> Response:
+    """404: a problem document for programs, a page naming the identifier for people."""
+    if _wants_json(request):
+        return problem_response(error)
+    return _missing_page(request, ctx, identifier)
+
+
+def _missing_page(request: Request, ctx: ServiceContext, identifier: str) -> HTMLResponse:
+    return _render(
+        request,
+        ctx,
+        "passport.html",
+        _viewer(request, ctx),
+        status_code=404,
+        nav="supply",
+        batch=None,
+        identifier=identifier,
+    )
+
+
+@router.get("/.well-known/gs1resolver")
+def resolver_description(ctx: Context) -> JSONResponse:
+    """The resolver description file of the GS1-Conformant Resolver standard."""
+    return JSONResponse(
+        {
+            "name": "carbonlink",
+            "resolverRoot": ctx.settings.service_url,
+            "supportedPrimaryKeys": ["01"],
+            "linkTypeDefaultCanBeLinkset": False,
+            "supportedLinkType": [
+                {"namespace": "https://gs1.org/voc/", "prefix": "gs1:", "profile": compact}
+                for compact in GS1_LINK_TYPES
+            ],
+            "supportedContextValuesEnumerated": [],
+        }
+    )
+
+
+def _resolve(request: Request, ctx: ServiceContext) -> Response:
+    try:
+        key = parse_gs1_path(request.url.path)
+    except InputError as exc:
+        return JSONResponse(
+            {"title": "Bad Request", "status": 400, "detail": exc.message, "hint": exc.hint},
+            status_code=400,
+            media_type="application/problem+json",
+        )
+    anchor = key.uri(ctx.settings.service_url)
+    batch = find_by_gs1(ctx.engine, key)
+    if batch is None:
+        return _not_found(
+            request,
+            ctx,
+            NotFoundError(
+                f"no batch is known under {anchor}",
+                hint="check the GTIN, batch and serial printed on the label",
+            ),
+            anchor,
+        )
+    links = _links(ctx, batch)
+    headers = {"Link": _link_header(anchor, links), "Vary": "Accept"}
+    asked = request.query_params.get("linkType")
+    if asked is not None:
+        asked = _FULL_TO_COMPACT.get(asked, asked)
+    if asked in ("all", "linkset") or (
+        asked is None and LINKSET_TYPE in request.headers.get("accept", "")
+    ):
+        body = {
+            "linkset": [
+                {
+                    "anchor": anchor,
+                    **{GS1_LINK_TYPES[compact]: [link] for compact, link in links.items()},
+                }
+            ]
+        }
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            media_type=LINKSET_TYPE,
+            headers=headers,
+        )
+    target = links.get(asked or "", links.get("gs1:defaultLink"))
+    if target is None:
+        return _not_found(
+            request, ctx, NotFoundError(f"batch {batch.batch_id} has no links yet"), anchor
+        )
+    return RedirectResponse(target["href"], status_code=307, headers=headers)
+
+
+@router.get("/01/{gtin}/10/{batch}")
+def resolve_batch(request: Request, ctx: Context, gtin: str, batch: str) -> Response:
+    return _resolve(request, ctx)
+
+
+@router.get("/01/{gtin}/10/{batch}/21/{serial}")
+def resolve_serial(request: Request, ctx: Context, gtin: str, batch: str, serial: str) -> Response:
+    return _resolve(request, ctx)
+
+
+# -- Handle REST API ----------------------------------------------------------------------------
+def _handle_values(ctx: ServiceContext, batch: Batch) -> list[dict[str, Any]]:
+    stored = _stored(ctx, batch)
+    assert batch.handle is not None
+    where = handle_path(batch.handle)
+    base = ctx.settings.service_url
+    stamp = (stored.issued_at if stored else None) or None
+    timestamp = (
+        stamp.isoformat().replace("+00:00", "Z") if stamp is not None else "1970-01-01T00:00:00Z"
+    )
+
+    def value(index: int, kind: str, data: str) -> dict[str, Any]:
+        return {
+            "index": index,
+            "type": kind,
+            "data": {"format": "string", "value": data},
+            "ttl": HANDLE_TTL,
+            "timestamp": timestamp,
+        }
+
+    values = [value(1, "URL", f"{base}/passports/{where}")]
+    if stored is not None:
+        values.append(value(2, "URL.PASSPORT_JSON", f"{base}/api/passports/{where}"))
+        values.append(
+            value(3, "PASSPORT_JSON", json.dumps(passport_document(stored), ensure_ascii=False))
+        )
+    if batch.gs1 is not None:
+        values.append(value(4, "GS1_DIGITAL_LINK", batch.gs1.uri(base)))
+    return values
+
+
+def _matches(item: dict[str, Any], types: list[str], indices: list[int]) -> bool:
+    if not types and not indices:
+        return True
+    if item["index"] in indices:
+        return True
+    return any(
+        item["type"] == kind or (kind.endswith(".") and item["type"].startswith(kind))
+        for kind in types
+    )
+
+
+@router.get("/api/handles/{prefix}/{suffix:path}")
+def resolve_handle(request: Request, ctx: Context, prefix: str, suffix: str) -> JSONResponse:
+    handle = f"{prefix}/{suffix}"
+    if not prefix or not suffix:
+        return JSONResponse(
+            {"responseCode": 102, "handle": handle, "message": "Invalid handle"}, status_code=400
+        )
+    batch = find_by_handle(ctx.engine, handle)
+    if batch is None:
+        return JSONResponse(
+            {"responseCode": 100, "handle": handle, "message": "Handle Not Found"},
+            status_code=404,
+        )
+    try:
+        indices = [int(i) for i in request.query_params.getlist("index")]
+    except ValueError:
+        return JSONResponse(
+            {"responseCode": 2, "handle": handle, "message": "index must be an integer"},
+            status_code=400,
+        )
+    types = request.query_params.getlist("type")
+    values = [v for v in _handle_values(ctx, batch) if _matches(v, types, indices)]
+    if not values:
+        return JSONResponse({"responseCode": 200, "handle": handle, "values": []})
+    return JSONResponse({"responseCode": 1, "handle": handle, "values": values})
+
+
+# -- the passport -------------------------------------------------------------------------------
+def _batch_of(prefix: str, suffix: str, ctx: ServiceContext) -> Batch:
+    batch = find_by_handle(ctx.engine, f"{prefix}/{suffix}")
+    if batch is None:
+        raise NotFoundError(
+            f"no batch is known under the identifier {prefix}/{suffix}",
+            hint="check the identifier printed on the label",
+        )
+    return batch
+
+
+@router.get("/api/passports/{prefix}/{suffix}")
+def passport_json(prefix: str, suffix: str, request: Request, ctx: Context) -> Response:
+    batch = _batch_of(prefix, suffix, ctx)
+    stored = _stored(ctx, batch)
+    if stored is None:
+        raise NotFoundError(
+            f"batch {batch.batch_id} has no passport yet",
+            hint="the producer issues it once the batch's footprint is computed",
+        )
+    document = passport_document(stored, restricted=_owner(_viewer(request, ctx), batch))
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        media_type=PASSPORT_JSON_TYPE,
+    )
+
+
+@router.get("/api/passports/{prefix}/{suffix}/receipt")
+def passport_receipt(prefix: str, suffix: str, ctx: Context) -> Response:
+    batch = _batch_of(prefix, suffix, ctx)
+    stored = _stored(ctx, batch)
+    if stored is None:
+        raise NotFoundError(f"batch {batch.batch_id} has no passport yet")
+    name = quote(f"{batch.batch_id}.tlog-proof")
+    return Response(
+        stored.receipt,
+        media_type="text/plain; charset=us-ascii",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+@router.get("/passports/{prefix}/{suffix}")
+def passport_page(prefix: str, suffix: str, request: Request, ctx: Context) -> HTMLResponse:
+    batch = find_by_handle(ctx.engine, f"{prefix}/{suffix}")
+    if batch is None:
+        return _missing_page(request, ctx, f"{prefix}/{suffix}")
+    caller = _viewer(request, ctx)
+    owner = _owner(caller, batch)
+    stored = _stored(ctx, batch)
+    document = passport_document(stored, restricted=owner) if stored else None
+    where = handle_path(batch.handle or f"{prefix}/{suffix}")
+    return _render(
+        request,
+        ctx,
+        "passport.html",
+        caller,
+        nav="supply",
+        batch=batch,
+        passport=document,
+        owner=owner,
+        json_url=f"/api/passports/{where}",
+        receipt_url=f"/api/passports/{where}/receipt",
+        handle_url=f"/api/handles/{where}",
+        gs1_uri=batch.gs1.uri(ctx.settings.service_url) if batch.gs1 else None,
+    )
