@@ -91,6 +91,18 @@ def gs1_key(
     return GS1Key(digits, batch, serial or None)
 
 
+def check_batch_id(batch_id: str, *, record: str | None = None) -> str:
+    """``batch_id`` unchanged if it can be a GS1 batch/lot number (AI 10) and a Handle suffix."""
+    _element("10", batch_id, record=record)
+    if not _SUFFIX.match(batch_id):
+        raise InputError(
+            f"batch id {batch_id!r} cannot be a Handle suffix",
+            record=record,
+            hint="use letters, digits and - . _",
+        )
+    return batch_id
+
+
 def gs1_path(gtin: str, batch: str, serial: str | None = None) -> str:
     """The Digital Link path of a key, built by biip from the checked element strings."""
     elements = GS1ElementStrings(

@@ -28,7 +28,7 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from carbonlink.batches.identifiers import gs1_key, handle_of
+from carbonlink.batches.identifiers import check_batch_id, gs1_key, handle_of
 from carbonlink.batches.schema import STAGES
 from carbonlink.batches.store import Batch, BatchStore, RejectedRecord
 from carbonlink.domain.units import conversion_factor
@@ -135,8 +135,9 @@ def _store_records(
     accepted: dict[str, Batch] = {}
     seen_lines: dict[str, int] = {}
     rejected_ids: dict[str, int] = {}
-    # Earlier stages first, so a coil may come before its slab in the file.
-    order = sorted(rows, key=lambda row: (_stage_rank(row[2].get("stage", "")), row[0]))
+    # Earlier stages first, so a coil may come before its slab in the file; rows of no known
+    # stage first of all, so that a batch made from one learns that it was rejected.
+    order = sorted(rows, key=lambda row: (_read_order(row[2].get("stage", "")), row[0]))
     for line, raw, cells in order:
         record = f"line {line}"
         try:
@@ -163,7 +164,7 @@ def _store_records(
                         ),
                         hint="import the predecessor's record first, or correct the batch id",
                     )
-                if _stage_rank(source.stage) >= _stage_rank(batch.stage):
+                if _stage_rank(source.stage) != _stage_rank(batch.stage) - 1:
                     raise _Rejected(
                         f"a {batch.stage} cannot be made from {source.stage} {predecessor}",
                         hint="a slab is made from heats, a coil from slabs (heat → slab → coil)",
@@ -196,6 +197,11 @@ def _stage_rank(stage: str) -> int:
     return STAGES.index(stage) if stage in STAGES else len(STAGES)
 
 
+def _read_order(stage: str) -> int:
+    rank = _stage_rank(stage.lower())
+    return -1 if rank == len(STAGES) else rank
+
+
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace(",", ";").split(";") if part.strip())
 
@@ -212,6 +218,7 @@ def _batch(
     batch_id = cells.get("batch", "")
     if not batch_id:
         raise _Rejected("the batch column is empty", hint="give the heat, slab or coil number")
+    check_batch_id(batch_id, record=record)
     stage = cells.get("stage", "").lower()
     if stage not in STAGES:
         raise _Rejected(f"stage {stage!r} is not one of {', '.join(STAGES)}")
