@@ -54,6 +54,17 @@ def seed_passports(
 ) -> SeededPassports:
     """Store the chain, import the production file and issue the coils' passports."""
     chain = seed_supply_chain(engine, organization_id)
+    return seed_coil_passports(engine, organization_id, chain, folder, resolver)
+
+
+def seed_coil_passports(
+    engine: sa.Engine,
+    organization_id: str,
+    chain: SeededChain,
+    folder: Path,
+    resolver: str = RESOLVER,
+) -> SeededPassports:
+    """Import the production file over a stored chain and issue the coils' passports."""
     path = folder / "production-2025-03.csv"
     path.write_text(production_csv(chain), "utf-8")
     imported = import_production_records(engine, organization_id, path, handle_prefix=PREFIX)
