@@ -5,9 +5,10 @@ node) and resolved by it over HTTP against the service on a loopback port; the H
 resolved by a plain Handle REST client (httpx, the requests a Handle client sends); the
 passport's receipt is checked with the ledger's public key only.
 
-Hand-worked numbers (supply_fixture): the coil's PCF is HRC = 1.4 + 0.3673 × 0.5082 + … =
-about 1.5893 kg CO2e per kg; coil-2025-000123 weighs 22.5 t, so it carries
-22 500 kg × HRC ≈ 35.76 t CO2e.
+Hand-worked numbers (supply_fixture): the coil's PCF is
+HRC = (1.4 + 0.3673 × 0.5082 + 0.001224 × 6.146667 + 0.01 × 0.1) / (1 − 0.01 × 1.06)
+    = 1.595184 / 0.9894 = 1.6123 kg CO2e per kg, of which 1.4 the works' own;
+coil-2025-000123 weighs 22.5 t, so it carries 22 500 kg × HRC = 36.28 t CO2e.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ def test_the_passport_holds_the_hand_worked_footprint_and_fails_after_a_change(
     restricted = mine["restricted"]
     assert restricted["batch"]["quantity"] == 22.5
     assert restricted["footprint"]["batchTotalKgCO2e"] == pytest.approx(22_500 * HRC, rel=1e-6)
+    assert restricted["footprint"]["batchTotalKgCO2e"] == pytest.approx(36_277, abs=1)
     assert {s["supplier"] for s in restricted["supplierFootprints"]} == {
         "Demo Coking Co.",
         "Demo Ferroalloy Co.",
