@@ -9,8 +9,13 @@ The coils' passports are issued with a ledger key of the test's own.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from supply_fixture import HRC, SeededChain, seed_supply_chain
@@ -75,3 +80,27 @@ def seed_coil_passports(
         )
         issue_passport(engine, organization_id, passport, signer=signer)
     return SeededPassports(chain, imported, signer.verifier())
+
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / "frontend" / "node_modules"
+CHECK = Path(__file__).with_name("node") / "digital_link_check.cjs"
+
+
+def digital_link_js(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run digital-link.js on ``payload`` (see node/digital_link_check.cjs)."""
+    node = shutil.which("node")
+    assert node, "node is needed for the GS1 Digital Link check"
+    assert (NODE_MODULES / "digital-link.js").is_dir(), "run `make` (npm ci in frontend/) first"
+    done = subprocess.run(
+        [node, str(CHECK)],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

@@ -14,9 +14,6 @@ coil-2025-000123 weighs 22.5 t, so it carries 22 500 kg × HRC = 36.28 t CO2e.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from browser_support import free_port, served
-from passport_fixture import COILS, GTIN, HEAT, PREFIX, seed_passports
+from passport_fixture import COILS, GTIN, HEAT, PREFIX, digital_link_js, seed_passports
 from plant_fixture import DEMO_ORG_ID
 from supply_fixture import HRC
 
@@ -34,29 +31,6 @@ from conftest import build_service
 
 if TYPE_CHECKING:
     from conftest import Service
-
-ROOT = Path(__file__).resolve().parents[2]
-NODE_MODULES = ROOT / "frontend" / "node_modules"
-CHECK = Path(__file__).with_name("node") / "digital_link_check.cjs"
-
-
-def digital_link_js(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run digital-link.js on ``payload`` (see node/digital_link_check.cjs)."""
-    node = shutil.which("node")
-    assert node, "node is needed for the GS1 Digital Link check"
-    assert (NODE_MODULES / "digital-link.js").is_dir(), "run `make` (npm ci in frontend/) first"
-    done = subprocess.run(
-        [node, str(CHECK)],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from carbonlink.commands.account import result_table
 from carbonlink.demo.cbam import write_demo_cbam
+from carbonlink.demo.passports import step_passports
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.domain.uncertainty import (
@@ -496,6 +497,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("supply chain", step_supply_chain),
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
+    ("passports", step_passports),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
     ("ledger", step_ledger),
