@@ -36,12 +36,12 @@ from carbonlink.api.routes.pages import _render
 from carbonlink.api.security import Principal
 from carbonlink.batches.identifiers import GS1_LINK_TYPES, handle_path, parse_gs1_path
 from carbonlink.batches.passport import PASSPORT_JSON_TYPE, passport_document
+from carbonlink.batches.registry import handle_values
 from carbonlink.batches.store import Batch, BatchStore, StoredPassport, find_by_gs1, find_by_handle
 from carbonlink.errors import CarbonlinkError, InputError
 
 router = APIRouter(include_in_schema=False)
 LINKSET_TYPE = "application/linkset+json"
-HANDLE_TTL = 86400
 _FULL_TO_COMPACT = {full: compact for compact, full in GS1_LINK_TYPES.items()}
 
 
@@ -210,33 +210,7 @@ def resolve_serial(request: Request, ctx: Context, gtin: str, batch: str, serial
 
 # -- Handle REST API ----------------------------------------------------------------------------
 def _handle_values(ctx: ServiceContext, batch: Batch) -> list[dict[str, Any]]:
-    stored = _stored(ctx, batch)
-    assert batch.handle is not None
-    where = handle_path(batch.handle)
-    base = ctx.settings.service_url
-    stamp = (stored.issued_at if stored else None) or None
-    timestamp = (
-        stamp.isoformat().replace("+00:00", "Z") if stamp is not None else "1970-01-01T00:00:00Z"
-    )
-
-    def value(index: int, kind: str, data: str) -> dict[str, Any]:
-        return {
-            "index": index,
-            "type": kind,
-            "data": {"format": "string", "value": data},
-            "ttl": HANDLE_TTL,
-            "timestamp": timestamp,
-        }
-
-    values = [value(1, "URL", f"{base}/passports/{where}")]
-    if stored is not None:
-        values.append(value(2, "URL.PASSPORT_JSON", f"{base}/api/passports/{where}"))
-        values.append(
-            value(3, "PASSPORT_JSON", json.dumps(passport_document(stored), ensure_ascii=False))
-        )
-    if batch.gs1 is not None:
-        values.append(value(4, "GS1_DIGITAL_LINK", batch.gs1.uri(base)))
-    return values
+    return handle_values(batch, _stored(ctx, batch), ctx.settings.service_url)
 
 
 def _matches(item: dict[str, Any], types: list[str], indices: list[int]) -> bool:
