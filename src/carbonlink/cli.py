@@ -114,6 +114,7 @@ def demo(
 def build_app() -> typer.Typer:
     """The whole command tree."""
     from carbonlink.commands import backup as backup_commands
+    from carbonlink.commands import batches as batches_commands
     from carbonlink.commands import index as index_commands
     from carbonlink.commands import ingest as ingest_commands
     from carbonlink.commands import ingest_streams
@@ -144,6 +145,7 @@ def build_app() -> typer.Typer:
     root.command("restore")(backup_commands.restore)
     root.add_typer(users_commands.app, name="users")
     root.add_typer(suppliers_commands.app, name="suppliers")
+    root.add_typer(batches_commands.app, name="batches")
     return root
 
 
