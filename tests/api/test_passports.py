@@ -223,3 +223,25 @@ def test_issuing_again_is_idempotent_and_pages_answer_missing_batches(
     assert heat_page.status_code == 200 and 'id="no-passport"' in heat_page.text
     described = client.get("/.well-known/gs1resolver").json()
     assert described["supportedPrimaryKeys"] == ["01"]
+
+
+def test_an_unreadable_stored_passport_is_said_not_a_500(
+    service: Service, engine: sa.Engine, tmp_path: Path
+) -> None:
+    from carbonlink.batches.schema import batch_passports
+
+    seed_passports(engine, DEMO_ORG_ID, tmp_path)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(batch_passports)
+            .where(batch_passports.c.batch_id == COILS[0])
+            .values(public="{not json")
+        )
+    client = service.client()
+    page = client.get(f"/passports/{PREFIX}/{COILS[0]}?lang=en")
+    assert page.status_code == 200 and 'id="unreadable-passport"' in page.text
+    answer = client.get(f"/api/passports/{PREFIX}/{COILS[0]}")
+    assert answer.status_code == 503 and "cannot be read" in answer.json()["detail"]
+    handle = client.get(f"/api/handles/{PREFIX}/{COILS[0]}")
+    assert handle.status_code == 200
+    assert [v["index"] for v in handle.json()["values"]] == [1, 2, 4]

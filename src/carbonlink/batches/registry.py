@@ -98,8 +98,12 @@ def handle_values(
     values = [value(1, "URL", f"{base}/passports/{where}")]
     if passport is not None:
         values.append(value(2, "URL.PASSPORT_JSON", f"{base}/api/passports/{where}"))
-        document = json.dumps(passport_document(passport), ensure_ascii=False)
-        values.append(value(3, "PASSPORT_JSON", document))
+        try:
+            document = json.dumps(passport_document(passport), ensure_ascii=False)
+        except ValueError:
+            document = None  # unreadable in the store: the URLs still lead to the producer
+        if document is not None:
+            values.append(value(3, "PASSPORT_JSON", document))
     if batch.gs1 is not None:
         values.append(value(4, "GS1_DIGITAL_LINK", batch.gs1.uri(base)))
     return values

@@ -38,7 +38,7 @@ from carbonlink.batches.identifiers import GS1_LINK_TYPES, handle_path, parse_gs
 from carbonlink.batches.passport import PASSPORT_JSON_TYPE, passport_document
 from carbonlink.batches.registry import handle_values
 from carbonlink.batches.store import Batch, BatchStore, StoredPassport, find_by_gs1, find_by_handle
-from carbonlink.errors import CarbonlinkError, InputError
+from carbonlink.errors import CarbonlinkError, InputError, StoreError
 
 router = APIRouter(include_in_schema=False)
 LINKSET_TYPE = "application/linkset+json"
@@ -62,6 +62,17 @@ def _owner(caller: Principal | None, batch: Batch) -> bool:
 
 def _stored(ctx: ServiceContext, batch: Batch) -> StoredPassport | None:
     return BatchStore(ctx.engine, batch.organization_id).passport(batch.batch_id)
+
+
+def _document(stored: StoredPassport, *, restricted: bool) -> dict[str, Any]:
+    """The stored passport as JSON; a `StoreError` (503) when its stored text is unreadable."""
+    try:
+        return passport_document(stored, restricted=restricted)
+    except ValueError as exc:
+        raise StoreError(
+            f"the stored passport of batch {stored.batch_id} cannot be read",
+            hint="ask the producer to issue it again",
+        ) from exc
 
 
 def _links(ctx: ServiceContext, batch: Batch) -> dict[str, dict[str, Any]]:
@@ -271,7 +282,7 @@ def passport_json(prefix: str, suffix: str, request: Request, ctx: Context) -> R
             f"batch {batch.batch_id} has no passport yet",
             hint="the producer issues it once the batch's footprint is computed",
         )
-    document = passport_document(stored, restricted=_owner(_viewer(request, ctx), batch))
+    document = _document(stored, restricted=_owner(_viewer(request, ctx), batch))
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),
         media_type=PASSPORT_JSON_TYPE,
@@ -300,7 +311,12 @@ def passport_page(prefix: str, suffix: str, request: Request, ctx: Context) -> H
     caller = _viewer(request, ctx)
     owner = _owner(caller, batch)
     stored = _stored(ctx, batch)
-    document = passport_document(stored, restricted=owner) if stored else None
+    document, unreadable = None, False
+    if stored is not None:
+        try:
+            document = _document(stored, restricted=owner)
+        except StoreError:
+            unreadable = True
     where = handle_path(batch.handle or f"{prefix}/{suffix}")
     return _render(
         request,
@@ -310,6 +326,7 @@ def passport_page(prefix: str, suffix: str, request: Request, ctx: Context) -> H
         nav="supply",
         batch=batch,
         passport=document,
+        unreadable=unreadable,
         owner=owner,
         json_url=f"/api/passports/{where}",
         receipt_url=f"/api/passports/{where}/receipt",
