@@ -144,3 +144,23 @@ def test_the_migration_creates_the_declared_tables(engine: sa.Engine) -> None:
 
     assert [d for d in differences if concerns_us(d)] == []
     assert ours == {"production_batches", "batch_inputs", "batch_rejects", "batch_passports"}
+
+
+def test_an_identifier_held_by_another_organization_is_refused(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    chain = seed_supply_chain(engine, ORG)
+    _import(engine, tmp_path / "ours.csv", production_csv(chain))
+    theirs = tmp_path / "theirs.csv"
+    theirs.write_text(
+        HEADER
+        + "heat-2025-0417,heat,,2025-03-02,10,t,,,,,\n"
+        + f"coil-9,coil,,2025-03-02,10,t,,,,{GTIN},\n"
+        + "heat-9,heat,,2025-03-02,10,t,,,,,\n",
+        "utf-8",
+    )
+    report = import_production_records(engine, "org-other", theirs, handle_prefix=PREFIX)
+    assert report.new == ["heat-9", "coil-9"]
+    reasons = {item.line: item.reason for item in report.rejected}
+    assert f"{PREFIX}/heat-2025-0417 already names a batch of another organization" in reasons[2]
+    assert sorted(reasons) == [2]  # a GTIN alone is no claim; the same GTIN and batch would be

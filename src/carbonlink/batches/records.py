@@ -132,6 +132,10 @@ def _store_records(
     products = {p.key for p in ProductStore(engine, organization_id).products()}
     exchange = ExchangeRepository(engine, organization_id=organization_id)
     stored = batches.batches()
+    claimed = batches.claimed_elsewhere(
+        [f"{handle_prefix}/{cells.get('batch', '')}" for _, _, cells in rows],
+        {cells["gtin"].zfill(14) for _, _, cells in rows if cells.get("gtin", "").isdigit()},
+    )
     accepted: dict[str, Batch] = {}
     seen_lines: dict[str, int] = {}
     rejected_ids: dict[str, int] = {}
@@ -168,6 +172,13 @@ def _store_records(
                     raise _Rejected(
                         f"a {batch.stage} cannot be made from {source.stage} {predecessor}",
                         hint="a slab is made from heats, a coil from slabs (heat → slab → coil)",
+                    )
+            gs1 = batch.gs1
+            for taken in (batch.handle, f"{gs1.gtin}/{gs1.batch}" if gs1 else None):
+                if taken in claimed:
+                    raise _Rejected(
+                        f"{taken} already names a batch of another organization",
+                        hint="an identifier names one batch: check the prefix, GTIN and batch id",
                     )
             known = stored.get(batch.batch_id)
             if known is not None:

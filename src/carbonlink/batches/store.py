@@ -158,6 +158,29 @@ class BatchStore:
             links = list(connection.execute(inputs.order_by(batch_inputs.c.position)))
         return _batches(rows, links)
 
+    def claimed_elsewhere(self, handles: Iterable[str], gtins: Iterable[str]) -> set[str]:
+        """Handles, and ``gtin/batch`` keys, that another organization's batches hold."""
+        handles, gtins = list(handles), list(gtins)
+        other = production_batches.c.organization_id != self.organization_id
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            if handles:
+                found |= set(
+                    connection.execute(
+                        select(production_batches.c.handle).where(
+                            other, production_batches.c.handle.in_(handles)
+                        )
+                    ).scalars()
+                )
+            if gtins:
+                rows = connection.execute(
+                    select(production_batches.c.gtin, production_batches.c.batch_id).where(
+                        other, production_batches.c.gtin.in_(gtins)
+                    )
+                )
+                found |= {f"{row.gtin}/{row.batch_id}" for row in rows}
+        return found
+
     def batch(self, batch_id: str) -> Batch | None:
         """One batch, or None."""
         return self.batches([batch_id]).get(batch_id)
