@@ -245,3 +245,41 @@ def test_an_unreadable_stored_passport_is_said_not_a_500(
     handle = client.get(f"/api/handles/{PREFIX}/{COILS[0]}")
     assert handle.status_code == 200
     assert [v["index"] for v in handle.json()["values"]] == [1, 2, 4]
+
+
+def test_an_editor_uploads_production_records_and_lists_the_batches(
+    make_service: Any, engine: sa.Engine
+) -> None:
+    from supply_fixture import seed_supply_chain
+
+    service = make_service(handle_prefix=PREFIX)
+    from passport_fixture import production_csv
+
+    chain = seed_supply_chain(engine, DEMO_ORG_ID)
+    body = production_csv(chain) + "coil-2025-000999,coil,hrc,4 March,1,t,,,,,\n"
+    editor, csrf = service.login(service.users["editor"])
+    sent = editor.post(
+        "/api/v1/batches/imports",
+        files={"file": ("production-2025-03.csv", body.encode(), "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert sent.status_code == 200, sent.text
+    report = sent.json()
+    assert (report["records"], len(report["new"])) == (6, 5)
+    [rejected] = report["rejected"]
+    assert rejected["line"] == 7 and "'4 March' is not a date" in rejected["reason"]
+    listed = {b["batch_id"]: b for b in editor.get("/api/v1/batches").json()}
+    assert listed[COILS[0]]["handle"] == f"{PREFIX}/{COILS[0]}"
+    assert listed[COILS[0]]["gs1_digital_link"].endswith(f"/01/{GTIN}/10/{COILS[0]}/21/0001")
+    assert listed[COILS[0]]["passport_version"] is None
+    # A viewer may list but not import; another organization sees none of them.
+    viewer, csrf = service.login(service.users["viewer"])
+    refused = viewer.post(
+        "/api/v1/batches/imports",
+        files={"file": ("p.csv", body.encode(), "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert refused.status_code == 403
+    assert len(viewer.get("/api/v1/batches").json()) == 5
+    other, _ = service.login(service.users["other"])
+    assert other.get("/api/v1/batches").json() == []

@@ -24,14 +24,16 @@ These routes need no log-in: an identifier on a coil must resolve for whoever sc
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
-from carbonlink.api.deps import Context, ServiceContext, identify
-from carbonlink.api.problems import NotFoundError, problem_response
+from carbonlink.api.deps import Context, Reader, ServiceContext, Writer, identify
+from carbonlink.api.problems import NotFoundError, problem_response, problem_responses
 from carbonlink.api.routes.pages import _render
 from carbonlink.api.security import Principal
 from carbonlink.batches.identifiers import GS1_LINK_TYPES, handle_path, parse_gs1_path
@@ -40,7 +42,7 @@ from carbonlink.batches.registry import handle_values
 from carbonlink.batches.store import Batch, BatchStore, StoredPassport, find_by_gs1, find_by_handle
 from carbonlink.errors import CarbonlinkError, InputError, StoreError
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 LINKSET_TYPE = "application/linkset+json"
 _FULL_TO_COMPACT = {full: compact for compact, full in GS1_LINK_TYPES.items()}
 
@@ -141,7 +143,7 @@ def _missing_page(request: Request, ctx: ServiceContext, identifier: str) -> HTM
     )
 
 
-@router.get("/.well-known/gs1resolver")
+@router.get("/.well-known/gs1resolver", include_in_schema=False)
 def resolver_description(ctx: Context) -> JSONResponse:
     """The resolver description file of the GS1-Conformant Resolver standard."""
     return JSONResponse(
@@ -209,12 +211,12 @@ def _resolve(request: Request, ctx: ServiceContext) -> Response:
     return RedirectResponse(target["href"], status_code=307, headers=headers)
 
 
-@router.get("/01/{gtin}/10/{batch}")
+@router.get("/01/{gtin}/10/{batch}", include_in_schema=False)
 def resolve_batch(request: Request, ctx: Context, gtin: str, batch: str) -> Response:
     return _resolve(request, ctx)
 
 
-@router.get("/01/{gtin}/10/{batch}/21/{serial}")
+@router.get("/01/{gtin}/10/{batch}/21/{serial}", include_in_schema=False)
 def resolve_serial(request: Request, ctx: Context, gtin: str, batch: str, serial: str) -> Response:
     return _resolve(request, ctx)
 
@@ -235,7 +237,7 @@ def _matches(item: dict[str, Any], types: list[str], indices: list[int]) -> bool
     )
 
 
-@router.get("/api/handles/{prefix}/{suffix:path}")
+@router.get("/api/handles/{prefix}/{suffix:path}", include_in_schema=False)
 def resolve_handle(request: Request, ctx: Context, prefix: str, suffix: str) -> JSONResponse:
     handle = f"{prefix}/{suffix}"
     if not prefix or not suffix:
@@ -273,7 +275,7 @@ def _batch_of(prefix: str, suffix: str, ctx: ServiceContext) -> Batch:
     return batch
 
 
-@router.get("/api/passports/{prefix}/{suffix}")
+@router.get("/api/passports/{prefix}/{suffix}", include_in_schema=False)
 def passport_json(prefix: str, suffix: str, request: Request, ctx: Context) -> Response:
     batch = _batch_of(prefix, suffix, ctx)
     stored = _stored(ctx, batch)
@@ -289,7 +291,7 @@ def passport_json(prefix: str, suffix: str, request: Request, ctx: Context) -> R
     )
 
 
-@router.get("/api/passports/{prefix}/{suffix}/receipt")
+@router.get("/api/passports/{prefix}/{suffix}/receipt", include_in_schema=False)
 def passport_receipt(prefix: str, suffix: str, ctx: Context) -> Response:
     batch = _batch_of(prefix, suffix, ctx)
     stored = _stored(ctx, batch)
@@ -303,7 +305,7 @@ def passport_receipt(prefix: str, suffix: str, ctx: Context) -> Response:
     )
 
 
-@router.get("/passports/{prefix}/{suffix}")
+@router.get("/passports/{prefix}/{suffix}", include_in_schema=False)
 def passport_page(prefix: str, suffix: str, request: Request, ctx: Context) -> HTMLResponse:
     batch = find_by_handle(ctx.engine, f"{prefix}/{suffix}")
     if batch is None:
@@ -333,3 +335,114 @@ def passport_page(prefix: str, suffix: str, request: Request, ctx: Context) -> H
         handle_url=f"/api/handles/{where}",
         gs1_uri=batch.gs1.uri(ctx.settings.service_url) if batch.gs1 else None,
     )
+
+
+# -- the producer's API: import production records, list batches ------------------------------
+class RejectedOut(BaseModel):
+    line: int = Field(description="Line (CSV) or row (XLSX) of the record.", examples=[7])
+    reason: str = Field(examples=["produced_on '4 March' is not a date — write it as 2025-03-04"])
+    raw: str = Field(
+        description="The record as it was read.",
+        examples=["coil-2025-000999,coil,hrc,4 March,1,t,,,,,"],
+    )
+
+
+class BatchImportOut(BaseModel):
+    file: str = Field(examples=["production-2025-03.csv"])
+    sha256: str = Field(examples=["9f2c" + "0" * 60])
+    records: int = Field(examples=[6])
+    new: list[str] = Field(description="Batches stored by this import.")
+    unchanged: list[str] = Field(description="Batches stored before with the same values.")
+    rejected: list[RejectedOut]
+
+
+class BatchOut(BaseModel):
+    batch_id: str = Field(examples=["coil-2025-000123"])
+    stage: str = Field(examples=["coil"])
+    produced_on: str = Field(examples=["2025-03-04"])
+    quantity: float = Field(examples=[22.5])
+    unit: str = Field(examples=["t"])
+    product_key: str | None = Field(examples=["hrc"])
+    made_from: list[str]
+    handle: str | None = Field(examples=["88.123.4567/coil-2025-000123"])
+    gs1_digital_link: str | None = Field(
+        examples=["https://carbon.example.cn/01/09520123456788/10/coil-2025-000123/21/0001"]
+    )
+    passport_version: int | None = Field(
+        description="Newest issued passport, if any.", examples=[1]
+    )
+
+
+BATCH_SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+
+
+@router.post(
+    "/api/v1/batches/imports",
+    response_model=BatchImportOut,
+    responses=problem_responses(401, 403, 422),
+    tags=["batches"],
+)
+async def import_batches(
+    caller: Writer, ctx: Context, file: Annotated[UploadFile, File()]
+) -> BatchImportOut:
+    """Import a CSV or XLSX file of production records (heat → slab → coil) as batches.
+
+    Every row becomes a batch or is listed with its line and reason; importing the same file
+    again changes nothing. The Handle prefix is the service's ``CARBONLINK_HANDLE_PREFIX``.
+    """
+    from carbonlink.batches.records import import_production_records
+
+    name = (file.filename or "production.csv").replace("/", "_").replace("\\", "_")[-200:]
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    if suffix not in BATCH_SUFFIXES:
+        raise InputError(f"{name}: only CSV and XLSX files are imported", record=name)
+    prefix = ctx.settings.handle_prefix
+    if not prefix:
+        raise InputError(
+            "the service has no Handle prefix",
+            hint="an administrator sets CARBONLINK_HANDLE_PREFIX to the node's prefix",
+        )
+    body = await file.read()
+    report = import_production_records(
+        ctx.engine,
+        caller.organization_id,
+        Path(name),
+        handle_prefix=prefix,
+        data=body,
+        kind="xlsx" if BATCH_SUFFIXES[suffix] == "xlsx" else "csv",
+    )
+    return BatchImportOut(
+        file=report.file,
+        sha256=report.sha256,
+        records=report.records,
+        new=report.new,
+        unchanged=report.unchanged,
+        rejected=[RejectedOut(line=r.line, reason=r.reason, raw=r.raw) for r in report.rejected],
+    )
+
+
+@router.get(
+    "/api/v1/batches",
+    response_model=list[BatchOut],
+    responses=problem_responses(401, 403),
+    tags=["batches"],
+)
+def list_batches(caller: Reader, ctx: Context) -> list[BatchOut]:
+    """The organization's batches with their identifiers and newest passport version."""
+    store = BatchStore(ctx.engine, caller.organization_id)
+    issued = {p.batch_id: p.version for p in store.passports()}
+    return [
+        BatchOut(
+            batch_id=b.batch_id,
+            stage=b.stage,
+            produced_on=b.produced_on,
+            quantity=b.quantity,
+            unit=b.unit,
+            product_key=b.product_key,
+            made_from=list(b.made_from),
+            handle=b.handle,
+            gs1_digital_link=b.gs1.uri(ctx.settings.service_url) if b.gs1 else None,
+            passport_version=issued.get(b.batch_id),
+        )
+        for b in store.batches().values()
+    ]
