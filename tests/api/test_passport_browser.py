@@ -60,7 +60,7 @@ def test_the_public_scans_a_coil_and_its_producer_sees_more(live: Any) -> None:
         with page.expect_navigation():
             page.click("a[data-lang=en]")
         assert "Batch passport" in page.locator("h1").inner_text()
-        assert page.locator("text=Product carbon footprint").count() == 1
+        assert page.locator("text=Carbon footprint of the product").count() == 1
         assert _fits(page)
         page.screenshot(path=OUT / "passport-public-en-390.png", full_page=True)
         page.set_viewport_size({"width": 1440, "height": 900})
