@@ -221,6 +221,12 @@ def test_issuing_again_is_idempotent_and_pages_answer_missing_batches(
     assert client.get(f"/api/passports/{PREFIX}/{HEAT}").status_code == 404
     heat_page = client.get(f"/passports/{PREFIX}/{HEAT}?lang=en")
     assert heat_page.status_code == 200 and 'id="no-passport"' in heat_page.text
+    preflight = client.options(f"/01/{GTIN}/10/{COILS[0]}/21/0001")
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "GET" in preflight.headers["allow"]
+    head = client.head(f"/01/{GTIN}/10/{COILS[0]}/21/0001", follow_redirects=False)
+    assert head.status_code == 307 and head.headers["access-control-allow-origin"] == "*"
     described = client.get("/.well-known/gs1resolver").json()
     assert described["supportedPrimaryKeys"] == ["01"]
 

@@ -44,6 +44,9 @@ from carbonlink.errors import CarbonlinkError, InputError, StoreError
 
 router = APIRouter()
 LINKSET_TYPE = "application/linkset+json"
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Link, Location"}
+"""Public identifiers answer scripts of any origin (the GS1-Conformant Resolver standard asks
+for CORS); nothing behind a log-in is served with these headers."""
 _FULL_TO_COMPACT = {full: compact for compact, full in GS1_LINK_TYPES.items()}
 
 
@@ -183,7 +186,7 @@ def _resolve(request: Request, ctx: ServiceContext) -> Response:
             anchor,
         )
     links = _links(ctx, batch)
-    headers = {"Link": _link_header(anchor, links), "Vary": "Accept"}
+    headers = {"Link": _link_header(anchor, links), "Vary": "Accept", **CORS}
     asked = request.query_params.get("linkType")
     if asked is not None:
         asked = _FULL_TO_COMPACT.get(asked, asked)
@@ -211,14 +214,31 @@ def _resolve(request: Request, ctx: ServiceContext) -> Response:
     return RedirectResponse(target["href"], status_code=307, headers=headers)
 
 
-@router.get("/01/{gtin}/10/{batch}", include_in_schema=False)
+@router.api_route("/01/{gtin}/10/{batch}", methods=["GET", "HEAD"], include_in_schema=False)
 def resolve_batch(request: Request, ctx: Context, gtin: str, batch: str) -> Response:
     return _resolve(request, ctx)
 
 
-@router.get("/01/{gtin}/10/{batch}/21/{serial}", include_in_schema=False)
+@router.api_route(
+    "/01/{gtin}/10/{batch}/21/{serial}", methods=["GET", "HEAD"], include_in_schema=False
+)
 def resolve_serial(request: Request, ctx: Context, gtin: str, batch: str, serial: str) -> Response:
     return _resolve(request, ctx)
+
+
+@router.options("/01/{gtin}/10/{batch}", include_in_schema=False)
+@router.options("/01/{gtin}/10/{batch}/21/{serial}", include_in_schema=False)
+def resolver_options() -> Response:
+    """What the resolver allows (CORS preflight included)."""
+    return Response(
+        status_code=204,
+        headers={
+            "Allow": "GET, HEAD, OPTIONS",
+            "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+            "Access-Control-Allow-Headers": "Accept, Accept-Language",
+            **CORS,
+        },
+    )
 
 
 # -- Handle REST API ----------------------------------------------------------------------------
@@ -260,8 +280,8 @@ def resolve_handle(request: Request, ctx: Context, prefix: str, suffix: str) -> 
     types = request.query_params.getlist("type")
     values = [v for v in _handle_values(ctx, batch) if _matches(v, types, indices)]
     if not values:
-        return JSONResponse({"responseCode": 200, "handle": handle, "values": []})
-    return JSONResponse({"responseCode": 1, "handle": handle, "values": values})
+        return JSONResponse({"responseCode": 200, "handle": handle, "values": []}, headers=CORS)
+    return JSONResponse({"responseCode": 1, "handle": handle, "values": values}, headers=CORS)
 
 
 # -- the passport -------------------------------------------------------------------------------
@@ -288,6 +308,7 @@ def passport_json(prefix: str, suffix: str, request: Request, ctx: Context) -> R
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),
         media_type=PASSPORT_JSON_TYPE,
+        headers=CORS if "restricted" not in document else {},
     )
 
 
