@@ -114,6 +114,7 @@ def demo(
 def build_app() -> typer.Typer:
     """The whole command tree."""
     from carbonlink.commands import backup as backup_commands
+    from carbonlink.commands import batches as batches_commands
     from carbonlink.commands import cbam_import as cbam_import_commands
     from carbonlink.commands import cets as cets_commands
     from carbonlink.commands import index as index_commands
@@ -154,6 +155,7 @@ def build_app() -> typer.Typer:
     root.add_typer(cets_commands.app, name="cets")
     root.add_typer(vc_commands.app, name="vc")
     root.add_typer(worker_commands.app, name="worker")
+    root.add_typer(batches_commands.app, name="batches")
     return root
 
 

@@ -163,6 +163,14 @@ class Settings(BaseSettings):
             "production mode serves /pact. Enable only when the proxy sets that header."
         ),
     )
+    handle_prefix: str | None = Field(
+        default=None,
+        description=(
+            "Handle prefix your identifier node assigned (e.g. 88.123.4567): each batch imported "
+            "from production records is named <prefix>/<batch id> and resolves at "
+            "/api/handles/<prefix>/<batch id>."
+        ),
+    )
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server for supplier invitations; empty: the page shows the link to copy.",

@@ -327,6 +327,14 @@ def test_a_supplier_is_refused_every_other_page_and_api_route(
         "/witness/{origin_hash}/checkpoint",
         "/orgs/{organization_id}/did.json",  # public: an issuer's keys
         "/orgs/{organization_id}/credentials/status",  # public: its revocation bits
+        # public: identifier resolvers and batch passports answer whoever scans a coil
+        "/.well-known/gs1resolver",
+        "/01/{gtin}/10/{batch}",
+        "/01/{gtin}/10/{batch}/21/{serial}",
+        "/api/handles/{prefix}/{suffix:path}",
+        "/api/passports/{prefix}/{suffix}",
+        "/api/passports/{prefix}/{suffix}/receipt",
+        "/passports/{prefix}/{suffix}",
     }
     values = {"event_id": portal["request_b"], "token": "x", "client_id": "x", "label": "x"}
     checked = 0

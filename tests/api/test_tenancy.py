@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -35,12 +36,31 @@ DEMO_IDS = {
     "organization_id": "org-demo-steel",
     "credential_id": "urn:uuid:3d6f0b8e-8c4c-4d53-9f3e-2a1c0b9d8e7f",
     "credential_uuid": "3d6f0b8e-8c4c-4d53-9f3e-2a1c0b9d8e7f",
+    # a coil of the demo organization, by its Handle and its GS1 key (passport_fixture)
+    "prefix": "88.123.4567",
+    "suffix": "coil-2025-000123",
+    "gtin": "09520123456788",
+    "batch": "coil-2025-000123",
+    "serial": "0001",
 }
 PUBLIC = {
     "/orgs/{organization_id}/did.json",
     "/orgs/{organization_id}/credentials/status",
 }
 """Served to anyone: an issuer's DID document and status list (keys and revocation bits only)."""
+
+# Identifier resolvers and passports answer everyone: they show another organization the
+# coil's public passport (its product's name included), never its restricted part.
+PUBLIC_ROUTES = {
+    "/.well-known/gs1resolver",
+    "/01/{gtin}/10/{batch}",
+    "/01/{gtin}/10/{batch}/21/{serial}",
+    "/api/handles/{prefix}/{suffix}",
+    "/api/passports/{prefix}/{suffix}",
+    "/api/passports/{prefix}/{suffix}/receipt",
+    "/passports/{prefix}/{suffix}",
+}
+PUBLIC_FIELDS = ("Hot-rolled coil Q235B",)
 # What a leak would show: names, unrequested identifiers, readings' batch of the demo organization.
 # (The identifiers in the request itself may be echoed in a "not found" message.)
 DEMO_MARKERS = (
@@ -195,7 +215,9 @@ def seed_demo_operations(engine: sa.Engine) -> dict[str, str]:
     return {"channel_id": channel.id, "job_id": job.id}
 
 
-def test_walk_every_route_as_another_organization(any_service: Service, engine: sa.Engine) -> None:
+def test_walk_every_route_as_another_organization(
+    any_service: Service, engine: sa.Engine, tmp_path: Path
+) -> None:
     from carbonlink.api import results
     from carbonlink.monitor.plan import load_template, plan_from_template
 
@@ -208,6 +230,9 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     from supply_fixture import seed_supply_chain
 
     chain = seed_supply_chain(engine, "org-demo-steel")
+    from passport_fixture import seed_coil_passports
+
+    seed_coil_passports(engine, "org-demo-steel", chain, tmp_path)
     demo_records = seed_demo_operations(engine)
     published = chain.hrc_pf_id
     seed_demo_credential(any_service, engine)
@@ -360,20 +385,27 @@ def test_walk_every_route_as_another_organization(any_service: Service, engine: 
     }
     checked = 0
     for method, path in routes:
-        params = re.findall(r"{(\w+)}", path)
+        params = re.findall(r"{(\w+)(?::path)?}", path)
         ids = DEMO_IDS | any_service.ids | {"pf_id": published} | demo_records
         ids |= {"import_id": received.id, "entry_id": str(entered.id)}
         ids |= {"origin_hash": "0" * 64}  # the witness serves no organization's data
-        url = path.format(**{p: ids[p] for p in params})
+        url = re.sub(r"{(\w+)(?::path)?}", lambda m, ids=ids: ids[m.group(1)], path)
         if method == "GET" and url.endswith("/events"):
             response = client.get(url)  # refused before any stream starts
         else:
             query = {"facility_id": "fac-steelmaking"} if method == "GET" else None
             response = client.request(method, url, json=bodies.get((method, path)), params=query)
         text = response.text
-        leaked = [marker for marker in DEMO_MARKERS if marker in text]
+        public = path.split("{suffix:path}")[0] + "{suffix}" if "{suffix:path}" in path else path
+        allowed = PUBLIC_FIELDS if public in PUBLIC_ROUTES else ()
+        leaked = [marker for marker in DEMO_MARKERS if marker in text and marker not in allowed]
         assert not leaked, f"{method} {url} showed {leaked}"
-        if params or (method, path) in bodies:
+        if public in PUBLIC_ROUTES:
+            status = response.status_code
+            assert status in {200, 204, 307}, f"{method} {url}: {status}"
+            hidden = ("batchTotalKgCO2e", "production-2025-03.csv", chain.coke_pf_id, "22.5")
+            assert not [h for h in hidden if h in text], f"{method} {url} showed restricted data"
+        elif params or (method, path) in bodies:
             expected = {403, 404} if path != "/api/v1/readings" else {200}
             if path in PUBLIC:
                 expected = {200}

@@ -57,6 +57,7 @@ from carbonlink.api.routes import (
     overview,
     pact_admin,
     pages,
+    passports,
     period_pages,
     periods,
     plans,
@@ -269,5 +270,6 @@ def create_app(
     app.include_router(cbam_exporter.router)
     app.include_router(cets_pages.router)
     app.include_router(credentials.router)
+    app.include_router(passports.router)
     app.mount("/static", assets, name="static")
     return app

@@ -24,6 +24,7 @@ from carbonlink.demo.cbam import write_demo_cbam
 from carbonlink.demo.cbam_importer import step_cbam_importer
 from carbonlink.demo.cets import step_cets
 from carbonlink.demo.credentials import step_credentials
+from carbonlink.demo.passports import step_passports
 from carbonlink.domain.engine import Computation, account
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.domain.uncertainty import (
@@ -507,6 +508,7 @@ DEMO_STEPS: list[tuple[str, DemoStep]] = [
     ("uncertainty", step_uncertainty),
     ("cbam", step_cbam),
     ("cbam importer", step_cbam_importer),
+    ("passports", step_passports),
     ("monitoring", step_monitoring),
     ("reports", step_reports),
     ("china ets", step_cets),
