@@ -459,10 +459,10 @@ def reconcile_report(
     out: OutOption,
     output_format: FormatOption = ReportFormat.html,
     cbam: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             help="The installation's CBAM input YAML, or its communication JSON (as written by "
-            "`carbonlink report cbam`), to reconcile."
+            "`carbonlink report cbam`), to reconcile; repeat it for each installation."
         ),
     ] = None,
     cbam_facility: Annotated[
@@ -475,7 +475,7 @@ def reconcile_report(
 ) -> None:
     """Why the inventory, China guideline and CBAM totals differ, line by line."""
     check_out_path(out)
-    communication = _cbam_communication(cbam) if cbam else None
+    communication = [_cbam_communication(path) for path in cbam] if cbam else None
     _write(
         ctx,
         "reconcile",
