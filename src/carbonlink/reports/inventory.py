@@ -455,6 +455,8 @@ def build_inventory_report(
         "data_quality": quality,
         "uncertainty": uncertainty,
         "tables": {
+            # what the organization states comes first in the workbook, after the summary
+            "iso_statement": iso_tables.pop("iso_statement"),
             "by_scope": table(
                 "Results by scope",
                 [Column("label", "Scope"), num("tco2e", "Emissions")],
