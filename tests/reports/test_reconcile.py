@@ -113,6 +113,7 @@ def _demo_reconciliation() -> tuple[dict, list[dict], list[dict]]:
     from carbonlink.domain.inventory import parse_inventory
     from carbonlink.reports.cbam import build_communication
     from carbonlink.reports.cbam_input import load_cbam_input
+    from carbonlink.reports.cets_entities import load_entities
 
     inventory = parse_inventory(demo_inventory_text())
     result = account(inventory)
@@ -120,7 +121,8 @@ def _demo_reconciliation() -> tuple[dict, list[dict], list[dict]]:
     for name in DEMO_CBAM_INPUTS:
         data = load_cbam_input(demo_cbam_input(name))
         communications.append(build_communication(data, compute_see(data)))
-    doc = build_reconciliation(inventory, result, cbam=communications)
+    entities = load_entities(demo_cbam_input("cets-entities.yaml")).entities
+    doc = build_reconciliation(inventory, result, cbam=communications, entities=entities)
     return doc, result.lines(), communications
 
 
@@ -254,3 +256,49 @@ def test_several_communications_need_their_own_facility(small_works) -> None:
             *small_works,
             cbam=[COMMUNICATION, COMMUNICATION | {"installation": {"name": "works"}}],
         )
+
+
+def test_demo_ets_entities_reconcile_with_the_inventory() -> None:
+    """Each legal entity's inventory Scope 1 walks to its ETS direct CO2 (2025 guideline)."""
+    doc, lines, _ = _demo_reconciliation()
+    parts = {p["entity"]: p for p in doc["ets"]}
+    assert set(parts) == {"tangshan", "jiangsu"}
+    co2_per_t = 44 / 12
+    for entity, facility in (("tangshan", "tangshan-works"), ("jiangsu", "jiangsu-coating")):
+        part = parts[entity]
+        assert abs(part["totals"]["unexplained"]) < 0.001, entity
+        own = [x for x in lines if x["facility"] == facility and x["scope"] == "1"]
+        assert part["totals"]["inventory_scope1"] == pytest.approx(sum(x["tco2e"] for x in own))
+        steps = {r["what"]: r for r in doc["tables"][part["table"]]["rows"]}
+        other = sum(x["tco2e"] for x in own if x["gas"] != "CO2")
+        assert steps["CO2 only"]["amount"] == pytest.approx(-other)
+        assert {r["kind"] for r in doc["tables"][part["table"]]["rows"]} <= {
+            "start", "gases", "boundary", "factor", "method", "result", "check"
+        }  # fmt: skip
+    # Jiangsu: the annealing gas is the whole ETS figure (3 243.283 t), nothing else differs.
+    assert parts["jiangsu"]["totals"]["ets_direct_co2"] == pytest.approx(3243.283, abs=1e-3)
+    # Tangshan, by hand from the printed quantities and parameters (inventory factor against the
+    # guideline's carbon content × 44/12):
+    steps = {r["what"]: r for r in doc["tables"][parts["tangshan"]["table"]]["rows"]}
+    cases = {
+        "flux-dolomite (烧结)": 40_000 * (0.12982 * co2_per_t - 0.471),
+        "ferrochrome (炼钢)": 1_200 * (0.09491 * co2_per_t - 0.275),
+        "bought-pig-iron (炼钢)": 30_000 * (0.04691 * co2_per_t - 0.172),
+        # carbon leaving in crude steel: the inventory deducts 0.0154 t CO2/t, the guideline
+        # 0.01009 t C/t × 44/12
+        "crude-steel (炼钢)": -1_000_000 * (0.01009 * co2_per_t - 0.0154),
+        # 50 000 t of merchant pig iron sold: carbon out, deducted by the guideline only
+        "merchant-pig-iron (炼铁)": -50_000 * 0.04691 * co2_per_t,
+    }
+    for what, amount in cases.items():
+        assert steps[what]["amount"] == pytest.approx(amount, abs=1e-6), what
+    assert steps["merchant-pig-iron (炼铁)"]["kind"] == "method"
+    assert (
+        "50,000.000 t × 0.04691 tC/t × 44/12 (carbon out)"
+        in steps["merchant-pig-iron (炼铁)"]["why"]
+    )
+    scope1 = parts["tangshan"]["totals"]["inventory_scope1"]
+    other = -steps["CO2 only"]["amount"]
+    assert parts["tangshan"]["totals"]["ets_direct_co2"] == pytest.approx(
+        scope1 - other + sum(cases.values()), abs=1e-6
+    )

@@ -59,7 +59,7 @@ def build_reports(
     else:
         documents["china"] = build_china_report(inventory, result, source_file=source_file)
     documents["reconcile"] = build_reconciliation(
-        inventory, result, source_file=source_file, cbam=cbam
+        inventory, result, source_file=source_file, cbam=cbam, entities=entities
     )
     return documents
 

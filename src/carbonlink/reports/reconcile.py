@@ -15,9 +15,10 @@ from carbonlink.domain.engine import Computation
 from carbonlink.domain.gwp import gwp_set
 from carbonlink.domain.inventory import Inventory
 from carbonlink.errors import InputError
+from carbonlink.reports.cets_entities import Entity
 from carbonlink.reports.china import ROUND_DIGITS, build_china_report
 from carbonlink.reports.document import Column, fact, num, table
-from carbonlink.reports.lines import report_lines
+from carbonlink.reports.lines import ReportLine, report_lines
 
 SCHEMA = "carbonlink.report.reconciliation/1"
 
@@ -495,6 +496,102 @@ def precursor_chain(communications: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+def ets_entity_bridge(
+    entity: Entity, report: dict[str, Any], lines: list[ReportLine]
+) -> dict[str, Any]:
+    """From an entity's inventory Scope 1 to its national ETS direct CO2 (2025 steel guideline).
+
+    Walks the China report's 附表 10 (each source's CO2 in the inventory beside the report's):
+    other gases leave, each source whose guideline figure differs is one step with the report's
+    reason (a default differs, or a carbon flow the inventory does not carry), and what is left
+    is the unexplained remainder.
+    """
+    own = [x for x in lines if x.facility.id in entity.facilities]
+    scope1 = float(sum(x.tco2e for x in own if x.scope == "1"))
+    co2 = float(sum(x.tco2e for x in own if x.scope == "1" and x.gas == "CO2"))
+    comparison = report["tables"]["inventory"]
+    listed = float(comparison["total"]["inventory"])
+    ets_total = float(report["totals"]["ets_direct_co2"])
+    rows: list[dict[str, Any]] = []
+    running = scope1
+
+    def step(kind: str, what: str, amount: float | None, why: str) -> None:
+        nonlocal running
+        if amount is not None:
+            running += amount
+        rows.append({"kind": kind, "what": what, "amount": amount, "running": running, "why": why})
+
+    step("start", "inventory Scope 1 of " + ", ".join(entity.facilities), None, "all gases")
+    others = sorted({x.gas for x in own if x.scope == "1" and x.gas != "CO2"})
+    step(
+        "gases",
+        "CO2 only",
+        co2 - scope1,
+        "the national ETS counts CO2 only; the inventory also holds "
+        + (", ".join(others) or "no other gas"),
+    )
+    step(
+        "boundary",
+        "inventory CO2 sources outside the guideline's accounting",
+        listed - co2,
+        "sources the report lists in neither its fuels nor its materials (附表 2, 3)",
+    )
+    quantities = {
+        m["source"]: f"{m['activity']:,.3f} {m['unit']} × {m['cc']:g} tC/t × 44/12"
+        + (" (carbon out)" if m["tco2"] < 0 else "")
+        for m in report["tables"]["materials"]["rows"]
+    }
+    for r in comparison["rows"]:
+        if abs(r["difference"]) < 0.0005:
+            continue
+        flow = r["inventory"] == 0.0 and r["reason"].startswith("清单未含")
+        quantity = quantities.get(r["source"])
+        step(
+            "method" if flow else "factor",
+            f"{r['source']} ({r['process']})",
+            r["difference"],
+            f"inventory {r['inventory']:,.3f} t → report "
+            + (f"{quantity} = " if quantity else "")
+            + f"{r['report']:,.3f} t: "
+            + (
+                "a carbon flow the inventory does not carry (carbon leaving in a sold product, "
+                "deducted by the guideline's carbon balance)"
+                if flow
+                else "the guideline's parameter against the inventory's"
+            )
+            + f"; {r['reason']}",
+        )
+    unexplained = ets_total - running
+    step("result", "ETS direct CO2 (表 1)", None, f"{ets_total:,.3f} t CO2 as the report prints it")
+    rows[-1]["running"] = ets_total
+    step("check", "unexplained", unexplained, "0 when every difference has its step above")
+    rows[-1]["running"] = ets_total
+    return {
+        "entity": entity.id,
+        "organization": report["organization"],
+        "facilities": list(entity.facilities),
+        "totals": {
+            "inventory_scope1": scope1,
+            "ets_direct_co2": ets_total,
+            "unexplained": unexplained,
+        },
+        "table": table(
+            f"From the inventory to the national ETS direct CO2: {report['organization']} "
+            f"({entity.id})",
+            [
+                Column("kind", "Cause"),
+                Column("what", "Item"),
+                num("amount", "Difference"),
+                num("running", "Running total"),
+                Column("why", "Why"),
+            ],
+            rows,
+            note="Each source's two figures are those of the China report's 附表 10; the "
+            "guideline's parameters are printed in its 附表 2 and 3.",
+        ),
+    }
+
+
 def build_reconciliation(
     inventory: Inventory,
     result: Computation,
@@ -502,8 +599,12 @@ def build_reconciliation(
     cbam: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
     cbam_facility: str | None = None,
     source_file: str | None = None,
+    entities: tuple[Entity, ...] = (),
 ) -> dict[str, Any]:
     """The reconciliation document (docs/reports.md).
+
+    With ``entities`` (the national ETS's legal entities) each entity's inventory Scope 1 is
+    walked to its direct CO2 under the 2025 steel guideline.
 
     ``cbam`` is a CBAM communication document, or one per installation of the enterprise: each is
     reconciled with its facility's accounts (``cbam_facility`` names the facility when only one
@@ -656,6 +757,28 @@ def build_reconciliation(
                 sum(s["totals"]["unexplained_indirect"] for s in sections)
             ),
         }
+    ets_sections: list[dict[str, Any]] = []
+    if entities:
+        from carbonlink.reports.china_2025 import build_china_2025_reports
+
+        reports = {d["entity_id"]: d for d in build_china_2025_reports(entities, inventory, result)}
+        for entity in entities:
+            part = ets_entity_bridge(entity, reports[entity.id], lines)
+            cbam_tables[f"ets_{entity.id}"] = part.pop("table")
+            part["table"] = f"ets_{entity.id}"
+            ets_sections.append(part)
+            summary_rows += [
+                {
+                    "total": f"China national ETS direct CO2 ({part['organization']})",
+                    "rulebook": "MEE iron and steel guideline 2025",
+                    "tco2e": part["totals"]["ets_direct_co2"],
+                },
+                {
+                    "total": f"ETS: unexplained against the inventory ({part['organization']})",
+                    "rulebook": "0 when every difference has a step",
+                    "tco2e": part["totals"]["unexplained"],
+                },
+            ]
     for section in sections:
         site = section["installation"]
         summary_rows += [
@@ -712,6 +835,7 @@ def build_reconciliation(
             fact("unexplained", "Unexplained difference", unexplained, "t CO2e"),
         ],
         "cbam": cbam_section,
+        "ets": ets_sections,
         "tables": {
             "totals": table(
                 "The totals",
