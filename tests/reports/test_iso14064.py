@@ -503,3 +503,73 @@ def check_without_threshold(inventory: Any, result: Any) -> tuple[dict[int, str]
     doc = build_inventory_report(inventory, result)
     checks = {r["category"]: r["threshold_check"] for r in rows(doc, "iso_indirect")}
     return checks, doc["iso14064"]["info"]["significance_check"]
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_chinese_report_translates_every_fixed_text(
+    rendered: dict[str, Any], tmp_path: Path
+) -> None:
+    from carbonlink.reports.iso_zh import bilingual
+
+    english = rendered["doc"]
+    doc = bilingual(english)
+    assert doc["lang"] == "zh" and english.get("lang") is None  # the English one is untouched
+    assert doc["title"] == "温室气体清单 Greenhouse gas inventory"
+    symbols = {"GWP", "GWP（AR5）", "+", "−", "± 95 %"}
+    for name, spec in doc["tables"].items():
+        assert CJK.search(spec["title"]), name
+        assert spec["title"].endswith(english["tables"][name]["title"]), name  # English kept
+        for column in spec["columns"]:
+            assert CJK.search(column["label"]) or column["label"] in symbols, (name, column)
+        # the numbers are those of the English report
+        for zh_row, en_row in zip(spec["rows"], english["tables"][name]["rows"], strict=True):
+            for column in spec["columns"]:
+                if column["kind"] == "number":
+                    assert zh_row[column["key"]] == en_row[column["key"]]
+    for name, key in (
+        ("iso_checklist", "requirement"),
+        ("iso_checklist", "section"),
+        ("iso_checklist", "status"),
+        ("by_category", "label"),
+        ("by_scope", "label"),
+        ("iso_indirect", "threshold_check"),
+        ("iso_indirect", "treatment"),
+    ):
+        for row in doc["tables"][name]["rows"]:
+            assert CJK.search(row[key]), (name, row[key])
+    # what the organization stated is printed as written
+    said = rendered["said"]
+    (row,) = [r for r in rows(doc, "iso_statement") if r["label"] == "符合性声明"]
+    assert row["value"] == flat(said["conformity"])
+
+    pdf = write_report(doc, tmp_path / "inventory-zh.pdf", "pdf")
+    text = pdf_text(pdf)
+    for heading in (
+        "报告信息 Report information",
+        "1. 边界 1. Boundaries",
+        "重要性核对 Significance check",
+        "7. 基准年 7. Base year",
+        "8. ISO 14064-1:2018 第 9.3.1 条核对表 8. ISO 14064-1:2018 clause 9.3.1 checklist",
+        "没有类别与其声明的重要性矛盾",
+    ):
+        assert heading in text, heading
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    names = [line.split()[0] for line in fonts.stdout.splitlines()[2:]]
+    assert names and all("Noto-Sans-SC" in n for n in names), names
+
+
+def test_report_language_is_checked(tmp_path: Path) -> None:
+    small = write_yaml(tmp_path / "small.yaml", SMALL)
+    done = carbonlink(
+        "report", "inventory", str(small), "--lang", "fr", "-o", str(tmp_path / "i.html")
+    )
+    assert done.returncode == 2
+    assert "no report language 'fr'" in done.stderr
+    out = tmp_path / "i.html"
+    done = carbonlink("report", "inventory", str(small), "--lang", "zh", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    page = html_text(out.read_text("utf-8"))
+    assert '<html lang="zh">' in out.read_text("utf-8")
+    assert "负责人 Responsible person 未提供" in page

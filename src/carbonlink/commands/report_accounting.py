@@ -275,6 +275,9 @@ def _write(
     if kind == "inventory":
         _statement_options(file, options)
     entities_file = options.pop("entities_file", None)
+    lang = options.pop("report_lang", "en")
+    if lang not in ("en", "zh"):
+        raise InputError(f"no report language {lang!r}", hint="use --lang en or --lang zh")
     if kind == "china" and options.get("rulebook") == Rulebook.cn_steel_2025:
         documents = _china_2025(inventory, result, file, entities_file)
         for document in documents:
@@ -291,6 +294,10 @@ def _write(
         }
         documents = [builders[kind](inventory, result, source_file=file.name, **options)]
         attach_checks(documents[0], warnings, vintages)
+        if lang == "zh":
+            from carbonlink.reports.iso_zh import bilingual
+
+            documents = [bilingual(documents[0])]
         targets = [out]
     written = [write_document(d, t, output_format) for d, t in zip(documents, targets, strict=True)]
     for warning in [*warnings, *vintage_warnings(vintages)]:
@@ -384,6 +391,13 @@ def inventory_report(
         Path | None,
         typer.Option(help="Inventory YAML of the base year (overrides the statement's)."),
     ] = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            help="en, or zh: every heading, label and fixed text in Chinese with the English "
+            "alongside (what the statement file says is printed as written)."
+        ),
+    ] = "en",
     strict_vintage: StrictVintageOption = False,
     allow_zero: AllowZeroOption = False,
     record: RecordOption = False,
@@ -407,6 +421,7 @@ def inventory_report(
         uncertainty_file=uncertainty,
         statement_file=statement,
         base_year_inventory=base_year_inventory,
+        report_lang=lang,
     )
 
 
