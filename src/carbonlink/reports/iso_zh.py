@@ -106,6 +106,9 @@ LABELS: dict[str, str] = {
         "声明：组织陈述的事项（ISO 14064-1:2018 第 9.3.1 条）"
     ),
     "Factor vintages used, and whether a newer edition exists": "所用因子版本及是否有更新版本",
+    "Factor vintages used for the period": "本期所用因子版本",
+    "Newest vintage in library": "因子库中的最新版本",
+    "Years behind the period": "落后报告期年数",
     # column labels
     "+": "+",
     "−": "−",
@@ -219,6 +222,16 @@ VALUES: dict[str, str] = {
     "Carbon-bearing process materials": "含碳过程物料",
     "Carbon fixed in products": "产品固碳",
     "Refrigerant losses": "制冷剂泄漏",
+    "Purchased electricity": "外购电力",
+    "Purchased or exported heat": "外购或输出热力",
+    "Other activity × factor": "其他活动 × 因子",
+    "Scope 2": "范围二",
+    "national default": "国家缺省值",
+    "ipcc default": "IPCC 缺省值",
+    "supplier specific": "供应商特定值",
+    "single edition": "单一版本",
+    "current": "当前",
+    "behind": "落后",
     # statuses
     "provided": "已提供",
     "not provided": "未提供",
@@ -291,6 +304,16 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^Category (\d): significance and reason$"), r"类别 \1：重要性及理由"),
     (re.compile(r"^(\S+): why not reported$"), r"\1：未报告的原因"),
     (re.compile(r"^ISO category (\d)$"), r"ISO 类别 \1"),
+    (re.compile(r"^Scope 3: none reported$"), "范围三：未报告"),
+    (re.compile(r"^Scope 3 categories ([\d, ]+)$"), r"范围三类别 \1"),
+    (
+        re.compile(
+            r"^not quantified in this inventory \(only the categories listed under ISO category "
+            r"3–6 were reported\)$"
+        ),
+        "本清单未量化（仅报告了 ISO 类别 3–6 下列出的类别）",
+    ),
+    (re.compile(r"^Scope 3: ([\d, ]+)$"), r"范围三：类别 \1"),
     (re.compile(r"^(\S+) \(direct emissions\)$"), r"\1（直接排放）"),
     (re.compile(r"^(\d+) lines, Approach 1$"), r"\1 行，方法 1"),
     (re.compile(r"^not emitted within the boundary: (.*)$", re.S), r"边界内无此排放：\1"),
