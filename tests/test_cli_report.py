@@ -211,6 +211,20 @@ def test_reconcile_takes_one_cbam_input_per_installation(tmp_path: Path) -> None
     assert abs(document["cbam"]["unexplained_direct"]) < 0.01
     assert abs(document["cbam"]["unexplained_indirect"]) < 0.01
     assert document["tables"]["cbam_precursors"]["rows"]
+    assert document["ets"] == []  # no entities file: no ETS bridge
+
+
+def test_reconcile_with_the_ets_entities(tmp_path: Path) -> None:
+    demo = PROJECT / "src" / "carbonlink" / "data" / "demo"
+    out = tmp_path / "reconcile.json"
+    done = carbonlink(
+        "report", "reconcile", str(demo / "steel-enterprise.yaml"),
+        "--entities", str(demo / "cets-entities.yaml"), "-f", "json", "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    parts = {p["entity"]: p["totals"] for p in json.loads(out.read_text("utf-8"))["ets"]}
+    assert set(parts) == {"tangshan", "jiangsu"}
+    assert all(abs(t["unexplained"]) < 0.001 for t in parts.values())
 
 
 # ---- metered inventories, and input that must give a clear error or a written warning ----

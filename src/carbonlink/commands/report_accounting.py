@@ -276,6 +276,13 @@ def _write(
         _statement_options(file, options)
     entities_file = options.pop("entities_file", None)
     lang = options.pop("report_lang", "en")
+    reconcile_entities = options.pop("reconcile_entities_file", None)
+    if reconcile_entities is not None:
+        from carbonlink.reports.cets_entities import parse_entities
+
+        options["entities"] = parse_entities(
+            read_text_input(reconcile_entities, "entities file"), file=str(reconcile_entities)
+        ).entities
     if lang not in ("en", "zh"):
         raise InputError(f"no report language {lang!r}", hint="use --lang en or --lang zh")
     if kind == "china" and options.get("rulebook") == Rulebook.cn_steel_2025:
@@ -484,6 +491,14 @@ def reconcile_report(
         str | None,
         typer.Option(help="Inventory facility that is the CBAM installation (default: by name)."),
     ] = None,
+    entities: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML of the national ETS's legal entities (as for `report china`): adds, per "
+            "entity, the bridge from its inventory Scope 1 to its direct CO2 under the 2025 "
+            "steel guideline."
+        ),
+    ] = None,
     strict_vintage: StrictVintageOption = False,
     allow_zero: AllowZeroOption = False,
     record: RecordOption = False,
@@ -502,6 +517,7 @@ def reconcile_report(
         record=record,
         cbam=communication,
         cbam_facility=cbam_facility,
+        reconcile_entities_file=entities,
     )
 
 
