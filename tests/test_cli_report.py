@@ -129,6 +129,12 @@ def test_demo_writes_all_reports(
     reconcile = json.loads((folder / "reconcile.json").read_text("utf-8"))
     assert reconcile["totals"]["unexplained"] == pytest.approx(0, abs=1e-6)
     assert reconcile["cbam"]["facility"] == "tangshan-works"
+    # The demo reconciles both installations of the group, each by rule alone.
+    sections = {s["facility"]: s["totals"] for s in reconcile["cbam"]["installations"]}
+    assert set(sections) == {"tangshan-works", "jiangsu-coating"}
+    for totals in sections.values():
+        assert abs(totals["unexplained_direct"]) < 0.01
+        assert abs(totals["unexplained_indirect"]) < 0.01
     report = json.loads((folder / "inventory.json").read_text("utf-8"))
     methods = [row["method"] for row in report["tables"]["uncertainty"]["rows"]]
     assert [m.split(" (")[0] for m in methods] == [
@@ -185,6 +191,40 @@ def test_reconcile_with_a_cbam_input_and_uncertainty_options(tmp_path: Path) -> 
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(report.read_text("utf-8"))["uncertainty"]["computed"] is True
+
+
+def test_reconcile_takes_one_cbam_input_per_installation(tmp_path: Path) -> None:
+    demo = PROJECT / "src" / "carbonlink" / "data" / "demo"
+    out = tmp_path / "reconcile.json"
+    done = carbonlink(
+        "report", "reconcile", str(demo / "steel-enterprise.yaml"),
+        "--cbam", str(demo / "cbam-tangshan.yaml"), "--cbam", str(demo / "cbam-jiangsu.yaml"),
+        "-f", "json", "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text("utf-8"))
+    sections = document["cbam"]["installations"]
+    assert [s["facility"] for s in sections] == ["tangshan-works", "jiangsu-coating"]
+    assert [s["tables"][0] for s in sections] == ["cbam", "cbam_jiangsu-coating"]
+    # Jiangsu: 45 000 MWh × 0.55 t/MWh of grid electricity, the mill's whole indirect.
+    assert sections[1]["totals"]["attributed_indirect"] == pytest.approx(45_000 * 0.55)
+    assert abs(document["cbam"]["unexplained_direct"]) < 0.01
+    assert abs(document["cbam"]["unexplained_indirect"]) < 0.01
+    assert document["tables"]["cbam_precursors"]["rows"]
+    assert document["ets"] == []  # no entities file: no ETS bridge
+
+
+def test_reconcile_with_the_ets_entities(tmp_path: Path) -> None:
+    demo = PROJECT / "src" / "carbonlink" / "data" / "demo"
+    out = tmp_path / "reconcile.json"
+    done = carbonlink(
+        "report", "reconcile", str(demo / "steel-enterprise.yaml"),
+        "--entities", str(demo / "cets-entities.yaml"), "-f", "json", "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    parts = {p["entity"]: p["totals"] for p in json.loads(out.read_text("utf-8"))["ets"]}
+    assert set(parts) == {"tangshan", "jiangsu"}
+    assert all(abs(t["unexplained"]) < 0.001 for t in parts.values())
 
 
 # ---- metered inventories, and input that must give a clear error or a written warning ----

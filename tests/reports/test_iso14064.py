@@ -384,3 +384,192 @@ def test_statement_file_in_gbk_and_with_a_typo(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "statement.yaml: unknown field 'responsable' (a typo?)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_xlsx_holds_every_statement_item(rendered: dict[str, Any], tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    doc, said = rendered["doc"], rendered["said"]
+    path = write_report(doc, tmp_path / "inventory.xlsx", "xlsx")
+    book = load_workbook(path)
+    assert book.sheetnames[:2] == ["Summary", "iso_statement"]  # right after the summary
+    sheet = book["iso_statement"]
+    cells = {row[1]: row[2] for row in sheet.iter_rows(min_row=3, values_only=True) if row[1]}
+    responsible = said["responsible"]
+    assert cells["Responsible person"].startswith(f"{responsible['name']}, {responsible['role']}")
+    assert cells["Description of the reporting organization"] == flat(
+        said["organization_description"]
+    )
+    assert cells["Statement of conformity"] == flat(said["conformity"])
+    assert cells["Report date"] == "2026-03-31" and cells["Report version"] == "1.0"
+    assert cells["Verification status"] == "verification planned"
+    assert cells["Level of assurance"] == "limited"
+    assert cells["Significance criteria"] == flat(said["significance_criteria"])
+    assert cells["Significance threshold, % of Scope 1 + 2"] == "1"
+    assert cells["Recalculation policy"] == flat(said["base_year"]["recalculation_policy"])
+    assert cells["Base year"] == "2025"
+    assert cells["Changes in methods"] == said["changes_in_methods"]
+    assert cells["Treatment of biogenic CO2"] == flat(said["biogenic_treatment"])
+    for category in said["categories"]:
+        value = cells[f"Category {category['category']}: significance and reason"]
+        significance = "significant" if category["significant"] else "not significant"
+        assert value == f"{significance}: {flat(category['reason'])}"
+    for gas, reason in said["excluded_gases"].items():
+        assert cells[f"{gas}: why not reported"] == flat(reason)
+    # 1 % of Scope 1 + Scope 2 location-based
+    base = doc["totals"]["scope1"] + doc["totals"]["scope2_location"]
+    assert cells["Significance threshold, t CO2e"] == format_number(base / 100)
+
+
+def test_significance_threshold_is_checked_for_every_indirect_category(
+    rendered: dict[str, Any],
+) -> None:
+    doc, text = rendered["doc"], rendered["texts"]["html"]
+    base = doc["totals"]["scope1"] + doc["totals"]["scope2_location"]
+    by_category = {r["category"]: r for r in rows(doc, "iso_indirect")}
+    # Category 2, by hand: 620 000 MWh × 0.6361 + 45 000 MWh × 0.55 + 60 000 GJ × 0.11 t/GJ
+    # = 394 382 + 24 750 + 6 600 = 425 732 t, far above 1 % of Scope 1 + 2.
+    assert by_category[2]["location"] == pytest.approx(425_732)
+    assert by_category[2]["share_pct"] == pytest.approx(100 * 425_732 / base)
+    assert by_category[2]["threshold_check"] == "reaches the threshold: significant, as stated"
+    # Category 3: 2 400 000 t·km × 0.0000718 t/(t·km) = 172.32 t, below the 1 % threshold, yet
+    # stated significant because customers ask for it.
+    assert by_category[3]["location"] == pytest.approx(172.32)
+    assert by_category[3]["threshold_check"] == (
+        "below the threshold: significant by the statement's other criteria"
+    )
+    for number in (4, 5, 6):
+        assert by_category[number]["threshold_check"] == (
+            "not quantified: cannot be checked against the threshold"
+        )
+    expected = (
+        f"Significance check each indirect category's location-based emissions checked against "
+        f"1 % of Scope 1 + Scope 2 location-based ({format_number(base)} t CO2e), i.e. "
+        f"{format_number(base / 100)} t CO2e: no category contradicts its stated significance"
+    )
+    assert expected in text
+
+
+def test_a_category_above_the_threshold_stated_not_significant_is_flagged() -> None:
+    small = dict(SMALL)
+    small["facilities"] = [
+        dict(SMALL["facilities"][0], sources=[
+            *SMALL["facilities"][0]["sources"],
+            {"id": "freight", "method": "generic", "scope": 3, "scope3_category": 4,
+             "activity": {"quantity": 1_000_000, "unit": "t*km"},
+             "emission_factor": {"value": 0.0001, "unit": "t/(t*km)", "tier": "supplier_specific",
+                                 "document": "carrier statement"}},
+        ])
+    ]  # fmt: skip
+    inventory = parse_inventory(yaml.safe_dump(small), file="small.yaml")
+    result = account(inventory)
+
+    def check(threshold: float) -> tuple[dict[int, str], str]:
+        statement = parse_statement(
+            yaml.safe_dump(
+                {
+                    "significance_threshold_percent": threshold,
+                    "categories": [
+                        {"category": 2, "significant": True, "reason": "grid power"},
+                        {"category": 3, "significant": False, "reason": "small freight"},
+                    ],
+                }
+            ),
+            file="statement.yaml",
+        )
+        doc = build_inventory_report(inventory, result, statement=statement)
+        checks = {r["category"]: r["threshold_check"] for r in rows(doc, "iso_indirect")}
+        return checks, doc["iso14064"]["info"]["significance_check"]
+
+    # By hand: Scope 1 = 5 000 t limestone × 0.440 = 2 200 t; Scope 2 = 1 000 MWh × 0.55 = 550 t;
+    # base 2 750 t. Freight (category 3) = 1 000 000 t·km × 0.0001 = 100 t = 3.64 % of it.
+    checks, summary = check(5)  # 137.5 t: the freight stays below
+    assert checks[2] == "reaches the threshold: significant, as stated"
+    assert checks[3] == "below the threshold: not significant, as stated"
+    assert "i.e. 137.500 t CO2e: no category contradicts" in summary
+    checks, summary = check(2)  # 55 t: the freight reaches it
+    assert checks[3] == (
+        "CONTRADICTS THE STATEMENT: reaches the threshold but is stated not significant"
+    )
+    assert summary.endswith(
+        "i.e. 55.000 t CO2e: category 3 reaches the threshold but is stated not significant"
+    )
+    checks, summary = check_without_threshold(inventory, result)
+    assert set(checks.values()) == {"threshold not provided: not checked"}
+    assert summary.startswith("not provided")
+
+
+def check_without_threshold(inventory: Any, result: Any) -> tuple[dict[int, str], str]:
+    doc = build_inventory_report(inventory, result)
+    checks = {r["category"]: r["threshold_check"] for r in rows(doc, "iso_indirect")}
+    return checks, doc["iso14064"]["info"]["significance_check"]
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_chinese_report_translates_every_fixed_text(
+    rendered: dict[str, Any], tmp_path: Path
+) -> None:
+    from carbonlink.reports.iso_zh import bilingual
+
+    english = rendered["doc"]
+    doc = bilingual(english)
+    assert doc["lang"] == "zh" and english.get("lang") is None  # the English one is untouched
+    assert doc["title"] == "温室气体清单 Greenhouse gas inventory"
+    symbols = {"GWP", "GWP（AR5）", "+", "−", "± 95 %"}
+    for name, spec in doc["tables"].items():
+        assert CJK.search(spec["title"]), name
+        assert spec["title"].endswith(english["tables"][name]["title"]), name  # English kept
+        for column in spec["columns"]:
+            assert CJK.search(column["label"]) or column["label"] in symbols, (name, column)
+        # the numbers are those of the English report
+        for zh_row, en_row in zip(spec["rows"], english["tables"][name]["rows"], strict=True):
+            for column in spec["columns"]:
+                if column["kind"] == "number":
+                    assert zh_row[column["key"]] == en_row[column["key"]]
+    for name, key in (
+        ("iso_checklist", "requirement"),
+        ("iso_checklist", "section"),
+        ("iso_checklist", "status"),
+        ("by_category", "label"),
+        ("by_scope", "label"),
+        ("iso_indirect", "threshold_check"),
+        ("iso_indirect", "treatment"),
+    ):
+        for row in doc["tables"][name]["rows"]:
+            assert CJK.search(row[key]), (name, row[key])
+    # what the organization stated is printed as written
+    said = rendered["said"]
+    (row,) = [r for r in rows(doc, "iso_statement") if r["label"] == "符合性声明"]
+    assert row["value"] == flat(said["conformity"])
+
+    pdf = write_report(doc, tmp_path / "inventory-zh.pdf", "pdf")
+    text = pdf_text(pdf)
+    for heading in (
+        "报告信息 Report information",
+        "1. 边界 1. Boundaries",
+        "重要性核对 Significance check",
+        "7. 基准年 7. Base year",
+        "8. ISO 14064-1:2018 第 9.3.1 条核对表 8. ISO 14064-1:2018 clause 9.3.1 checklist",
+        "没有类别与其声明的重要性矛盾",
+    ):
+        assert heading in text, heading
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    names = [line.split()[0] for line in fonts.stdout.splitlines()[2:]]
+    assert names and all("Noto-Sans-SC" in n for n in names), names
+
+
+def test_report_language_is_checked(tmp_path: Path) -> None:
+    small = write_yaml(tmp_path / "small.yaml", SMALL)
+    done = carbonlink(
+        "report", "inventory", str(small), "--lang", "fr", "-o", str(tmp_path / "i.html")
+    )
+    assert done.returncode == 2
+    assert "no report language 'fr'" in done.stderr
+    out = tmp_path / "i.html"
+    done = carbonlink("report", "inventory", str(small), "--lang", "zh", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    page = html_text(out.read_text("utf-8"))
+    assert '<html lang="zh">' in out.read_text("utf-8")
+    assert "负责人 Responsible person 未提供" in page

@@ -104,35 +104,72 @@ def test_cbam_installation_must_match_a_facility(small_works) -> None:
     assert doc["cbam"]["installation"] == "Elsewhere"
 
 
-def test_demo_cbam_reconciles_with_the_inventory_by_rule_alone() -> None:
-    """The demo's CBAM input reads the inventory, so every difference has a rule."""
-    from carbonlink.demo.cbam import demo_cbam_input
+def _demo_reconciliation() -> tuple[dict, list[dict], list[dict]]:
+    """The demo inventory reconciled with the CBAM communication of every installation."""
+    from carbonlink.demo.cbam import DEMO_CBAM_INPUTS, demo_cbam_input
     from carbonlink.demo.run import demo_inventory_text
+    from carbonlink.domain.cbam import compute_see
     from carbonlink.domain.engine import account
     from carbonlink.domain.inventory import parse_inventory
     from carbonlink.reports.cbam import build_communication
     from carbonlink.reports.cbam_input import load_cbam_input
+    from carbonlink.reports.cets_entities import load_entities
 
     inventory = parse_inventory(demo_inventory_text())
     result = account(inventory)
-    communication = build_communication(load_cbam_input(demo_cbam_input("cbam-tangshan.yaml")))
-    doc = build_reconciliation(inventory, result, cbam=communication)
-    totals = doc["cbam"]["totals"]
-    assert abs(totals["unexplained_direct"]) < 0.01
-    assert abs(totals["unexplained_indirect"]) < 0.01
-    rows = doc["tables"]["cbam"]["rows"]
-    kinds = {r["kind"] for r in rows}
-    assert kinds <= {
-        "start", "gases", "boundary", "attribution", "exported heat", "factor", "result", "check"
-    }  # fmt: skip
-    steps = {r["what"]: r for r in rows}
-    # The rules' amounts, recomputed apart from the engine's lines: other gases, the loaders and
-    # trucks (transport), the exported steam at the inventory's factor (150 000 GJ × 0.11 t/GJ).
-    lines = [x for x in result.lines() if x["facility"] == "tangshan-works"]
-    other_gases = sum(x["tco2e"] for x in lines if x["scope"] == "1" and x["gas"] != "CO2")
+    communications = []
+    for name in DEMO_CBAM_INPUTS:
+        data = load_cbam_input(demo_cbam_input(name))
+        communications.append(build_communication(data, compute_see(data)))
+    entities = load_entities(demo_cbam_input("cets-entities.yaml")).entities
+    doc = build_reconciliation(inventory, result, cbam=communications, entities=entities)
+    return doc, result.lines(), communications
+
+
+def _steps(doc: dict, facility: str) -> dict[str, dict]:
+    (section,) = [s for s in doc["cbam"]["installations"] if s["facility"] == facility]
+    return {r["what"]: r for r in doc["tables"][section["tables"][0]]["rows"]}
+
+
+def test_demo_cbam_reconciles_with_the_inventory_by_rule_alone() -> None:
+    """Every installation's CBAM input reads the inventory, so every difference has a rule."""
+    doc, lines, _ = _demo_reconciliation()
+    sections = doc["cbam"]["installations"]
+    # Every facility of the demo with direct CO2 is a CBAM installation, and each closes.
+    with_co2 = {x["facility"] for x in lines if x["scope"] == "1" and x["gas"] == "CO2"}
+    assert {s["facility"] for s in sections} == with_co2 == {"tangshan-works", "jiangsu-coating"}
+    for section in sections:
+        totals = section["totals"]
+        assert abs(totals["unexplained_direct"]) < 0.01, section["facility"]
+        assert abs(totals["unexplained_indirect"]) < 0.01, section["facility"]
+        rows = [r for key in section["tables"][:1] for r in doc["tables"][key]["rows"]]
+        kinds = {r["kind"] for r in rows}
+        assert kinds <= {
+            "start", "gases", "boundary", "attribution", "exported heat", "factor", "result",
+            "check",
+        }  # fmt: skip
+        assert not any(r["kind"] in ("data", "unexplained") for r in rows)
+        by_what = {r["what"]: r for r in rows}
+        assert totals["attributed_direct"] == by_what["Σ attributed direct emissions"]["value"]
+        assert totals["attributed_indirect"] == by_what["Σ attributed indirect emissions"]["value"]
+    assert abs(doc["cbam"]["unexplained_direct"]) < 0.01
+    assert abs(doc["cbam"]["unexplained_indirect"]) < 0.01
+    summary = {r["total"]: r["tco2e"] for r in doc["tables"]["totals"]["rows"]}
+    for site in ("Tangshan integrated works (BF-BOF)", "Jiangsu cold-rolling and coating site"):
+        unexplained = summary[
+            f"CBAM: unexplained against the inventory, direct + indirect ({site})"
+        ]
+        assert abs(unexplained) < 0.01
+
+    # Tangshan: the rules' amounts, recomputed apart from the engine's lines: other gases, the
+    # loaders and trucks (transport), the exported steam at the inventory's factor
+    # (150 000 GJ × 0.11 t/GJ).
+    steps = _steps(doc, "tangshan-works")
+    own = [x for x in lines if x["facility"] == "tangshan-works"]
+    other_gases = sum(x["tco2e"] for x in own if x["scope"] == "1" and x["gas"] != "CO2")
     diesel = sum(
         x["tco2e"]
-        for x in lines
+        for x in own
         if x["source"] == "mobile-diesel" and x["gas"] == "CO2" and x["scope"] == "1"
     )
     assert steps["CO2 only"]["amount"] == pytest.approx(-other_gases)
@@ -143,6 +180,125 @@ def test_demo_cbam_reconciles_with_the_inventory_by_rule_alone() -> None:
     # Waste gas to the hot strip mill, 800 TJ × 56.1 t/TJ in, × 0.667 out (Annex III F.1).
     assert steps["waste gas imported (correction)"]["amount"] == pytest.approx(800 * 56.1)
     assert steps["waste gas exported (correction)"]["amount"] == pytest.approx(-800 * 56.1 * 0.667)
+    assert (
+        "800 TJ × EF_NG 56.1 t/TJ × Corr_η 0.667" in steps["waste gas exported (correction)"]["why"]
+    )
     # 620 000 MWh × 0.6361 t/MWh, attributed whole.
     assert steps["Σ attributed indirect emissions"]["value"] == pytest.approx(620_000 * 0.6361)
-    assert not any(r["kind"] == "data" for r in rows)
+
+    # Jiangsu (steel-enterprise.yaml, jiangsu-coating): 1 500 000 Nm3 of natural gas for the
+    # annealing furnaces is the whole installation (the HFC-134a of the air conditioners and
+    # the gas's CH4 and N2O leave with "CO2 only"); no source is excluded.
+    steps = _steps(doc, "jiangsu-coating")
+    own = [x for x in lines if x["facility"] == "jiangsu-coating"]
+    scope1 = sum(x["tco2e"] for x in own if x["scope"] == "1")
+    annealing = sum(
+        x["tco2e"]
+        for x in own
+        if x["source"] == "annealing-gas" and x["gas"] == "CO2" and x["scope"] == "1"
+    )
+    assert steps["inventory Scope 1 of jiangsu-coating"]["value"] == pytest.approx(scope1)
+    assert steps["CO2 only"]["value"] == pytest.approx(annealing)
+    assert steps["sources outside the installation: none"]["amount"] == 0
+    assert steps["CBAM installation direct emissions"]["value"] == pytest.approx(annealing)
+    # 60 000 GJ of bought steam without a supplier factor: 60 TJ × 56.1 / 0.90 t/TJ = 3 740 t,
+    # moved into the cold-rolling mill's direct emissions (Annex III F.1); the inventory holds
+    # the same steam in Scope 2 at 0.11 t/GJ (6 600 t).
+    heat = steps["measurable heat imported"]
+    assert heat["amount"] == pytest.approx(60 * 56.1 / 0.90)
+    assert "60 TJ × 62.333333 t/TJ = 3,740.000 t" in heat["why"]
+    assert "steam: 60,000.000 GJ → 6,600.000 t" in heat["why"]
+    assert steps["Σ attributed direct emissions"]["value"] == pytest.approx(
+        annealing + 60 * 56.1 / 0.90
+    )
+    # 45 000 MWh × 0.55 t/MWh (CN-East grid), all of it to the mill.
+    assert steps["Σ attributed indirect emissions"]["value"] == pytest.approx(45_000 * 0.55)
+    assert "45,000.000 MWh × 0.55 t/MWh" in steps["Σ attributed indirect emissions"]["why"]
+
+
+def test_demo_precursor_chain_runs_from_tangshan_to_jiangsu() -> None:
+    """The coil Jiangsu buys carries the Tangshan coil's SEE; the template's parts add up."""
+    doc, _, communications = _demo_reconciliation()
+    tangshan, jiangsu = communications
+    (coil,) = [g for g in tangshan["goods"] if g["cn_code"] == "72083900"]
+    rows = {r["precursor"]: r for r in doc["tables"]["cbam_precursors"]["rows"]}
+    bought = rows["Hot-rolled coil from the Tangshan works"]
+    assert bought["installation"] == "Jiangsu cold-rolling and coating site"
+    assert bought["supplier"].startswith("Tangshan integrated works (BF-BOF), CN 72083900")
+    # 318 000 t of hot-rolled coil (the Jiangsu production inputs in steel-enterprise.yaml).
+    assert bought["mass_t"] == pytest.approx(318_000)
+    assert bought["see_direct"] == coil["see_direct"]
+    assert bought["embedded_direct"] == pytest.approx(318_000 * coil["see_direct"])
+    assert bought["embedded_indirect"] == pytest.approx(318_000 * coil["see_indirect"])
+    share = bought["default_share"]
+    assert 0 < share < 1
+    assert bought["default_part_t"] == pytest.approx(318_000 * share)
+    assert bought["default_part_t"] + bought["actual_part_t"] == pytest.approx(318_000)
+    assert rows["Pig iron bought from a trader"]["supplier"] == "default value"
+    # The cold-rolled coil's SEE recomputes from the printed figures:
+    # (AttrEm + 318 000 t × SEE_coil) / 300 000 t.
+    goods = doc["tables"]["cbam_goods_jiangsu-coating"]["rows"]
+    (cold,) = goods
+    attributed = jiangsu["processes"][0]["attributed_emissions"]["direct_t"]
+    assert cold["precursors_direct"] == pytest.approx(318_000 * coil["see_direct"])
+    expected = (attributed + 318_000 * coil["see_direct"]) / 300_000
+    assert cold["see_direct_recomputed"] == pytest.approx(expected)
+    assert cold["see_direct"] == pytest.approx(expected, abs=5e-7)
+
+
+def test_several_communications_need_their_own_facility(small_works) -> None:
+    with pytest.raises(InputError, match="one CBAM communication, not of several"):
+        build_reconciliation(
+            *small_works, cbam=[COMMUNICATION, COMMUNICATION], cbam_facility="works"
+        )
+    with pytest.raises(InputError, match="two CBAM communications for the facility"):
+        build_reconciliation(
+            *small_works,
+            cbam=[COMMUNICATION, COMMUNICATION | {"installation": {"name": "works"}}],
+        )
+
+
+def test_demo_ets_entities_reconcile_with_the_inventory() -> None:
+    """Each legal entity's inventory Scope 1 walks to its ETS direct CO2 (2025 guideline)."""
+    doc, lines, _ = _demo_reconciliation()
+    parts = {p["entity"]: p for p in doc["ets"]}
+    assert set(parts) == {"tangshan", "jiangsu"}
+    co2_per_t = 44 / 12
+    for entity, facility in (("tangshan", "tangshan-works"), ("jiangsu", "jiangsu-coating")):
+        part = parts[entity]
+        assert abs(part["totals"]["unexplained"]) < 0.001, entity
+        own = [x for x in lines if x["facility"] == facility and x["scope"] == "1"]
+        assert part["totals"]["inventory_scope1"] == pytest.approx(sum(x["tco2e"] for x in own))
+        steps = {r["what"]: r for r in doc["tables"][part["table"]]["rows"]}
+        other = sum(x["tco2e"] for x in own if x["gas"] != "CO2")
+        assert steps["CO2 only"]["amount"] == pytest.approx(-other)
+        assert {r["kind"] for r in doc["tables"][part["table"]]["rows"]} <= {
+            "start", "gases", "boundary", "factor", "method", "result", "check"
+        }  # fmt: skip
+    # Jiangsu: the annealing gas is the whole ETS figure (3 243.283 t), nothing else differs.
+    assert parts["jiangsu"]["totals"]["ets_direct_co2"] == pytest.approx(3243.283, abs=1e-3)
+    # Tangshan, by hand from the printed quantities and parameters (inventory factor against the
+    # guideline's carbon content × 44/12):
+    steps = {r["what"]: r for r in doc["tables"][parts["tangshan"]["table"]]["rows"]}
+    cases = {
+        "flux-dolomite (烧结)": 40_000 * (0.12982 * co2_per_t - 0.471),
+        "ferrochrome (炼钢)": 1_200 * (0.09491 * co2_per_t - 0.275),
+        "bought-pig-iron (炼钢)": 30_000 * (0.04691 * co2_per_t - 0.172),
+        # carbon leaving in crude steel: the inventory deducts 0.0154 t CO2/t, the guideline
+        # 0.01009 t C/t × 44/12
+        "crude-steel (炼钢)": -1_000_000 * (0.01009 * co2_per_t - 0.0154),
+        # 50 000 t of merchant pig iron sold: carbon out, deducted by the guideline only
+        "merchant-pig-iron (炼铁)": -50_000 * 0.04691 * co2_per_t,
+    }
+    for what, amount in cases.items():
+        assert steps[what]["amount"] == pytest.approx(amount, abs=1e-6), what
+    assert steps["merchant-pig-iron (炼铁)"]["kind"] == "method"
+    assert (
+        "50,000.000 t × 0.04691 tC/t × 44/12 (carbon out)"
+        in steps["merchant-pig-iron (炼铁)"]["why"]
+    )
+    scope1 = parts["tangshan"]["totals"]["inventory_scope1"]
+    other = -steps["CO2 only"]["amount"]
+    assert parts["tangshan"]["totals"]["ets_direct_co2"] == pytest.approx(
+        scope1 - other + sum(cases.values()), abs=1e-6
+    )

@@ -275,6 +275,16 @@ def _write(
     if kind == "inventory":
         _statement_options(file, options)
     entities_file = options.pop("entities_file", None)
+    lang = options.pop("report_lang", "en")
+    reconcile_entities = options.pop("reconcile_entities_file", None)
+    if reconcile_entities is not None:
+        from carbonlink.reports.cets_entities import parse_entities
+
+        options["entities"] = parse_entities(
+            read_text_input(reconcile_entities, "entities file"), file=str(reconcile_entities)
+        ).entities
+    if lang not in ("en", "zh"):
+        raise InputError(f"no report language {lang!r}", hint="use --lang en or --lang zh")
     if kind == "china" and options.get("rulebook") == Rulebook.cn_steel_2025:
         documents = _china_2025(inventory, result, file, entities_file)
         for document in documents:
@@ -291,6 +301,10 @@ def _write(
         }
         documents = [builders[kind](inventory, result, source_file=file.name, **options)]
         attach_checks(documents[0], warnings, vintages)
+        if lang == "zh":
+            from carbonlink.reports.iso_zh import bilingual
+
+            documents = [bilingual(documents[0])]
         targets = [out]
     written = [write_document(d, t, output_format) for d, t in zip(documents, targets, strict=True)]
     for warning in [*warnings, *vintage_warnings(vintages)]:
@@ -384,6 +398,13 @@ def inventory_report(
         Path | None,
         typer.Option(help="Inventory YAML of the base year (overrides the statement's)."),
     ] = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            help="en, or zh: every heading, label and fixed text in Chinese with the English "
+            "alongside (what the statement file says is printed as written)."
+        ),
+    ] = "en",
     strict_vintage: StrictVintageOption = False,
     allow_zero: AllowZeroOption = False,
     record: RecordOption = False,
@@ -407,6 +428,7 @@ def inventory_report(
         uncertainty_file=uncertainty,
         statement_file=statement,
         base_year_inventory=base_year_inventory,
+        report_lang=lang,
     )
 
 
@@ -459,15 +481,23 @@ def reconcile_report(
     out: OutOption,
     output_format: FormatOption = ReportFormat.html,
     cbam: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             help="The installation's CBAM input YAML, or its communication JSON (as written by "
-            "`carbonlink report cbam`), to reconcile."
+            "`carbonlink report cbam`), to reconcile; repeat it for each installation."
         ),
     ] = None,
     cbam_facility: Annotated[
         str | None,
         typer.Option(help="Inventory facility that is the CBAM installation (default: by name)."),
+    ] = None,
+    entities: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML of the national ETS's legal entities (as for `report china`): adds, per "
+            "entity, the bridge from its inventory Scope 1 to its direct CO2 under the 2025 "
+            "steel guideline."
+        ),
     ] = None,
     strict_vintage: StrictVintageOption = False,
     allow_zero: AllowZeroOption = False,
@@ -475,7 +505,7 @@ def reconcile_report(
 ) -> None:
     """Why the inventory, China guideline and CBAM totals differ, line by line."""
     check_out_path(out)
-    communication = _cbam_communication(cbam) if cbam else None
+    communication = [_cbam_communication(path) for path in cbam] if cbam else None
     _write(
         ctx,
         "reconcile",
@@ -487,6 +517,7 @@ def reconcile_report(
         record=record,
         cbam=communication,
         cbam_facility=cbam_facility,
+        reconcile_entities_file=entities,
     )
 
 

@@ -136,9 +136,9 @@ def step_accounting(run: DemoRun) -> None:
 
 def step_reports(run: DemoRun) -> None:
     """The GHG inventory (with uncertainty), the China national ETS reports (2025 steel
-    guideline, one per legal entity) and the reconciliation (with the Tangshan works' CBAM
-    communication) in HTML, PDF, XLSX and JSON."""
-    from carbonlink.demo.cbam import demo_cbam_input
+    guideline, one per legal entity) and the reconciliation (with the CBAM communications of the
+    Tangshan works and the Jiangsu site) in HTML, PDF, XLSX and JSON."""
+    from carbonlink.demo.cbam import DEMO_CBAM_INPUTS, demo_cbam_input
     from carbonlink.domain.cbam import compute_see
     from carbonlink.reports.bundle import write_reports
     from carbonlink.reports.cbam import build_communication
@@ -155,8 +155,10 @@ def step_reports(run: DemoRun) -> None:
     uncertainty = uncertainty_section(
         result, read_uncertainty_spec(spec_file), assumptions=f"demo/{spec_file.name}"
     )
-    tangshan = load_cbam_input(demo_cbam_input("cbam-tangshan.yaml"))
-    cbam = build_communication(tangshan, compute_see(tangshan))
+    cbam = []
+    for name in DEMO_CBAM_INPUTS:
+        data = load_cbam_input(demo_cbam_input(name))
+        cbam.append(build_communication(data, compute_see(data)))
     entities = load_entities(demo_cbam_input(DEMO_ENTITIES)).entities
     folder = run.out / "reports"
     run.outputs.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,15 @@ def build_reports(
     *,
     source_file: str | None = None,
     uncertainty: dict[str, Any] | None = None,
-    cbam: dict[str, Any] | None = None,
+    cbam: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
     statement: Statement | None = None,
     entities: tuple[Entity, ...] = (),
 ) -> dict[str, dict[str, Any]]:
     """The inventory, China and reconciliation documents of one computation.
 
     ``uncertainty`` is an inventory report's uncertainty section (`uncertainty_section`),
-    ``cbam`` the CBAM communication of one of the inventory's facilities, ``statement`` what
+    ``cbam`` the CBAM communication of one of the inventory's facilities (or one per
+    installation, each reconciled with its facility), ``statement`` what
     the organization states for ISO 14064-1. With ``entities`` the China report follows the
     2025 steel guideline, one report per legal entity (``china-<entity id>``); without, the
     2013 guideline's report of the whole inventory.
@@ -57,7 +59,7 @@ def build_reports(
     else:
         documents["china"] = build_china_report(inventory, result, source_file=source_file)
     documents["reconcile"] = build_reconciliation(
-        inventory, result, source_file=source_file, cbam=cbam
+        inventory, result, source_file=source_file, cbam=cbam, entities=entities
     )
     return documents
 
@@ -69,7 +71,7 @@ def write_reports(
     *,
     source_file: str | None = None,
     uncertainty: dict[str, Any] | None = None,
-    cbam: dict[str, Any] | None = None,
+    cbam: dict[str, Any] | Sequence[dict[str, Any]] | None = None,
     entities: tuple[Entity, ...] = (),
     formats: tuple[ReportFormat, ...] = tuple(ReportFormat),
     statement: Statement | None = None,

@@ -14,6 +14,7 @@ from typing import Any
 from carbonlink.domain.engine import Computation
 from carbonlink.domain.factors import Tier
 from carbonlink.domain.inventory import Inventory
+from carbonlink.errors import InputError
 from carbonlink.reports.document import Column, fact, num, table
 from carbonlink.reports.iso_statement import Statement
 from carbonlink.reports.lines import ReportLine, report_lines
@@ -234,12 +235,45 @@ def build_inventory_report(
     source_file: str | None = None,
     statement: Statement | None = None,
     base: tuple[Inventory, Computation] | None = None,
+    lang: str = "en",
 ) -> dict[str, Any]:
     """The inventory report document (see docs/reports.md for its schema).
 
     ``statement`` holds what a person states for ISO 14064-1:2018 9.3.1 (absent items are
     printed as "not provided"); ``base`` is the base-year inventory with its computation.
+    ``lang="zh"`` gives every fixed text in Chinese with the English alongside.
     """
+    if lang not in ("en", "zh"):
+        raise InputError(f"no report language {lang!r}", hint="use en or zh")
+    document = _inventory_document(
+        inventory,
+        result,
+        consolidation=consolidation,
+        base_year=base_year,
+        uncertainty=uncertainty,
+        source_file=source_file,
+        statement=statement,
+        base=base,
+    )
+    if lang == "zh":
+        from carbonlink.reports.iso_zh import bilingual
+
+        return bilingual(document)
+    return document
+
+
+def _inventory_document(
+    inventory: Inventory,
+    result: Computation,
+    *,
+    consolidation: str,
+    base_year: int | None,
+    uncertainty: dict[str, Any] | None,
+    source_file: str | None,
+    statement: Statement | None,
+    base: tuple[Inventory, Computation] | None,
+) -> dict[str, Any]:
+    """The inventory report document in English."""
     from carbonlink.reports.iso14064 import iso_sections
 
     iso_part, iso_tables = iso_sections(
@@ -455,6 +489,8 @@ def build_inventory_report(
         "data_quality": quality,
         "uncertainty": uncertainty,
         "tables": {
+            # what the organization states comes first in the workbook, after the summary
+            "iso_statement": iso_tables.pop("iso_statement"),
             "by_scope": table(
                 "Results by scope",
                 [Column("label", "Scope"), num("tco2e", "Emissions")],

@@ -123,13 +123,48 @@ def _category_totals(lines: list[ReportLine]) -> dict[int, dict[str, float]]:
     return out
 
 
-def _indirect(lines: list[ReportLine], statement: Statement) -> list[dict[str, Any]]:
+def significance_check(
+    quantified: bool, emissions: float, significant: bool | None, threshold: float | None
+) -> str:
+    """How a category's stated significance stands against the stated threshold.
+
+    ``emissions`` is the category's location-based total, ``threshold`` in t CO2e (the stated
+    share of Scope 1 + Scope 2 location-based). A category stated not significant that reaches
+    the threshold contradicts the statement; one stated significant below it rests on the other
+    criteria of the statement (e.g. a customer's request).
+    """
+    if threshold is None:
+        return f"threshold {NOT_PROVIDED}: not checked"
+    if not quantified:
+        return "not quantified: cannot be checked against the threshold"
+    reaches = emissions >= threshold
+    if significant is None:
+        return (
+            "reaches the threshold; significance "
+            if reaches
+            else "below the threshold; significance "
+        ) + NOT_PROVIDED
+    if reaches and significant:
+        return "reaches the threshold: significant, as stated"
+    if reaches:
+        return "CONTRADICTS THE STATEMENT: reaches the threshold but is stated not significant"
+    if significant:
+        return "below the threshold: significant by the statement's other criteria"
+    return "below the threshold: not significant, as stated"
+
+
+def _indirect(
+    lines: list[ReportLine], statement: Statement, base_total: float
+) -> list[dict[str, Any]]:
     totals = _category_totals(lines)
     stated = {c.category: c for c in statement.categories}
+    percent = statement.significance_threshold_percent
+    threshold = None if percent is None else base_total * percent / 100.0
     rows = []
     for number in range(2, 7):
         quantified = any(iso_category(line) == number for line in lines)
         said = stated.get(number)
+        location = totals[number]["location"]
         if said is None:
             significance, reason = NOT_PROVIDED, NOT_PROVIDED
         else:
@@ -150,6 +185,10 @@ def _indirect(lines: list[ReportLine], statement: Statement) -> list[dict[str, A
                 "location": totals[number]["location"],
                 "market": totals[number]["market"],
                 "significance": significance,
+                "share_pct": 100.0 * location / base_total if quantified and base_total else None,
+                "threshold_check": significance_check(
+                    quantified, location, None if said is None else said.significant, threshold
+                ),
                 "treatment": treatment,
                 "reason": reason,
             }
@@ -319,6 +358,73 @@ CHECKLIST = (
 """ISO 14064-1:2018 clause 9.3.1 items (paraphrased) and the section answering each."""
 
 
+STATEMENT_ITEMS = (
+    ("a)", "Description of the reporting organization", "organization_description"),
+    ("b)", "Responsible person", "responsible"),
+    ("", "Report date", "report_date"),
+    ("", "Report version", "report_version"),
+    ("", "Intended users", "intended_users"),
+    ("r)", "Statement of conformity", "conformity"),
+    ("s)", "Verification status", "verification_status"),
+    ("s)", "Verification body", "verification_body"),
+    ("s)", "Verification standard", "verification_standard"),
+    ("s)", "Level of assurance", "level_of_assurance"),
+    ("s)", "Verification statement", "verification_statement"),
+    ("e)", "Significance criteria", "significance_criteria"),
+    ("e)", "Significance threshold, % of Scope 1 + 2", "significance_threshold_percent"),
+    ("e)", "Significance threshold, t CO2e", "significance_threshold_tco2e"),
+    ("e)", "Significance check", "significance_check"),
+    ("g)", "Treatment of biogenic CO2", "biogenic_treatment"),
+    ("n)", "Changes in methods", "changes_in_methods"),
+    ("d)", "Consolidation approach", "consolidation"),
+)
+"""The statement items of the report, in the order of the statement sheet."""
+
+
+def _statement_rows(
+    info: dict[str, Any], base_entry: dict[str, Any], statement: Statement
+) -> list[dict[str, Any]]:
+    """Every item a person states, as rows (the XLSX gets them as a sheet of their own)."""
+    rows = [{"item": i, "label": label, "value": info[key]} for i, label, key in STATEMENT_ITEMS]
+    rows += [
+        {"item": "k)", "label": "Base year", "value": base_entry["year"]},
+        {"item": "k)", "label": "Why this base year", "value": base_entry["reason"]},
+        {"item": "k)", "label": "Base-year inventory", "value": base_entry["inventory"]},
+        {
+            "item": "l)",
+            "label": "Recalculation policy",
+            "value": base_entry["recalculation_policy"],
+        },
+        {
+            "item": "l)",
+            "label": "Recalculation threshold, % of base-year emissions",
+            "value": base_entry["threshold_percent"],
+        },
+    ]
+    stated = {c.category: c for c in statement.categories}
+    for number in range(2, 7):
+        said = stated.get(number)
+        rows.append(
+            {
+                "item": "e), i)",
+                "label": f"Category {number}: significance and reason",
+                "value": NOT_PROVIDED
+                if said is None
+                else ("significant" if said.significant else "not significant")
+                + f": {said.reason}",
+            }
+        )
+    for gas, reason in statement.excluded_gases.items():
+        rows.append({"item": "f), i)", "label": f"{gas}: why not reported", "value": reason})
+    return [r | {"value": _cell(r["value"])} for r in rows]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if not value.is_integer() else f"{value:g}"
+    return str(value)
+
+
 def iso_sections(
     inventory: Inventory,
     result: Computation,
@@ -336,7 +442,11 @@ def iso_sections(
     check_base_year(year, inventory, file=source_file)
     lines = report_lines(inventory, result)
     direct = _direct_by_gas(lines, statement)
-    indirect = _indirect(lines, statement)
+    totals = result.totals()
+    base_total = totals["scope1"] + totals["scope2_location"]
+    indirect = _indirect(lines, statement, base_total)
+    percent = statement.significance_threshold_percent
+    contradictions = [r for r in indirect if r["threshold_check"].startswith("CONTRADICTS")]
     retained = _retained(lines)
     gross = sum(r["tco2e"] for r in direct)
     deducted = sum(r["tco2"] for r in retained)
@@ -364,6 +474,27 @@ def iso_sections(
         "biogenic_treatment": given(statement.biogenic_treatment),
         "changes_in_methods": given(statement.changes_in_methods),
         "consolidation": consolidation,
+        "significance_base_tco2e": base_total,
+        "significance_threshold_tco2e": given(
+            None if percent is None else base_total * percent / 100.0
+        ),
+        "significance_check": (
+            f"{NOT_PROVIDED}: without a threshold the categories are not checked"
+            if percent is None
+            else "each indirect category's location-based emissions checked against "
+            f"{percent:g} % of Scope 1 + Scope 2 location-based ({base_total:,.3f} t CO2e), "
+            f"i.e. {base_total * percent / 100.0:,.3f} t CO2e: "
+            + (
+                ("category " if len(contradictions) == 1 else "categories ")
+                + ", ".join(str(r["category"]) for r in contradictions)
+                + (" reaches" if len(contradictions) == 1 else " reach")
+                + " the threshold but "
+                + ("is" if len(contradictions) == 1 else "are")
+                + " stated not significant"
+                if contradictions
+                else "no category contradicts its stated significance"
+            )
+        ),
     }
     direct_summary = {
         "gross_tco2e": gross,
@@ -444,10 +575,19 @@ def iso_sections(
                 num("location", "Emissions (location-based)"),
                 num("market", "Emissions (market-based)"),
                 Column("significance", "Significance"),
+                num("share_pct", "Share of Scope 1 + 2", "%", 3),
+                Column("threshold_check", "Against the threshold"),
                 Column("treatment", "Treatment"),
                 Column("reason", "Reason"),
             ],
             indirect,
+            note=info["significance_check"],
+        ),
+        "iso_statement": table(
+            "Statement: what the organization states (ISO 14064-1:2018 clause 9.3.1)",
+            [Column("item", "Item"), Column("label", "Statement item"), Column("value", "Value")],
+            _statement_rows(info, base_entry, statement),
+            note="Items the organization did not state read “not provided”.",
         ),
         "market_instruments": table(
             "Market-based Scope 2: instruments and residual mix, line by line",

@@ -88,6 +88,12 @@ def format_number(value: Any, digits: int = 3) -> str:
     return text
 
 
+def _label(text: str, document: dict[str, Any]) -> str:
+    from carbonlink.reports.iso_zh import label
+
+    return label(text, document)
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
@@ -98,6 +104,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = format_number
+    env.filters["L"] = _label
     return env
 
 
