@@ -10,7 +10,7 @@ import pytest
 from cets_fixture import small_plan
 from openpyxl import load_workbook
 
-from carbonlink.cets.control_plan import draft_plan, sampling_findings
+from carbonlink.cets.control_plan import ProcessPlan, SourceInfo, draft_plan, sampling_findings
 from carbonlink.cets.operations import plan_for_entity
 from carbonlink.domain.inventory import parse_inventory
 from carbonlink.errors import InputError
@@ -142,3 +142,24 @@ def test_export_is_the_guidelines_tables_in_chinese(tmp_path: Path) -> None:
     assert ["bf-pci", "炼铁", "低位发热量", "GJ/t", "实测"] in [v[:5] for v in values]
     pdf = write_report(document, tmp_path / "plan.pdf", "pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_table_3_names_materials_in_chinese() -> None:
+    """Process materials (electrodes, ferrochrome, crude steel) are named in Chinese in 表3, as
+    the fuels are, from the project's names table."""
+    plan = draft_plan(
+        "tangshan",
+        "唐山示范钢铁有限公司",
+        [ProcessPlan(code="steelmaking", name="炼钢", sources=("lf-electrodes", "crude-steel"))],
+        [
+            SourceInfo(id="lf-electrodes", method="process", fuel="electrodes"),
+            SourceInfo(id="crude-steel", method="carbon_in_product", fuel="crude_steel"),
+        ],
+        uscc="91130200MA0CL2N55X",
+        laboratory="示例检测中心",
+    )
+    rows = control_plan_document(plan)["tables"]["sources"]["rows"]
+    assert {row["id"]: row["fuel"] for row in rows} == {
+        "lf-electrodes": "电极",
+        "crude-steel": "粗钢",
+    }

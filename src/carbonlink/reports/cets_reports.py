@@ -18,7 +18,7 @@ from carbonlink.cets.deposit import terms_zh
 from carbonlink.cets.plausibility import RULES, Finding
 from carbonlink.cets.records import ParameterRecord
 from carbonlink.reports.cets_entities import PROCESS_NAMES
-from carbonlink.reports.document import Column, fact, table
+from carbonlink.reports.document import Column, fact, subject_name_zh, table
 
 METHOD_ZH = {
     "combustion": "化石燃料燃烧",
@@ -168,7 +168,7 @@ def control_plan_document(plan: ControlPlan, *, valid_from: date | None = None) 
                     {
                         "id": s.id,
                         "kind": METHOD_ZH.get(s.method, s.method),
-                        "fuel": FUEL_ZH.get(s.fuel, s.fuel),
+                        "fuel": FUEL_ZH.get(s.fuel) or subject_name_zh(s.fuel),
                         "process": process_name(process_of[s.id].code)
                         if s.id in process_of
                         else "—",
