@@ -39,7 +39,9 @@ def _template(path: Path) -> Path:
         for info in source.infolist():
             content = source.read(info.filename)
             if info.filename == "xl/worksheets/sheet1.xml":
-                content = content.replace(b"<f>B2*2</f><v /></c>", b"<f>B2*2</f><v>10</v></c>")
+                # openpyxl writes the empty cached value as <v /> or, with lxml, <v></v>
+                for empty in (b"<f>B2*2</f><v /></c>", b"<f>B2*2</f><v></v></c>"):
+                    content = content.replace(empty, b"<f>B2*2</f><v>10</v></c>")
             elif info.filename == "[Content_Types].xml":
                 content = content.replace(
                     b"</Types>",
