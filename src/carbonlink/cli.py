@@ -116,7 +116,7 @@ def build_app() -> typer.Typer:
     from carbonlink.commands import backup as backup_commands
     from carbonlink.commands import index as index_commands
     from carbonlink.commands import ingest as ingest_commands
-    from carbonlink.commands import ingest_streams
+    from carbonlink.commands import ingest_streams, store_scale
     from carbonlink.commands import ledger as ledger_commands
     from carbonlink.commands import monitor as monitor_commands
     from carbonlink.commands import pact as pact_commands
@@ -144,6 +144,8 @@ def build_app() -> typer.Typer:
     root.command("restore")(backup_commands.restore)
     root.add_typer(users_commands.app, name="users")
     root.add_typer(suppliers_commands.app, name="suppliers")
+    root.add_typer(store_scale.app, name="store")
+    root.command("recompute")(store_scale.recompute_command)
     return root
 
 
