@@ -219,6 +219,12 @@ def recompute(
     )
     meters = sorted({m["meter_id"] for r in results for m in r.get("meters", [])})
     batch_indices = store.batch_ledger_indices(store.meter_batches(meters))
+    unrecorded = sorted(batch for batch, index in batch_indices.items() if index is None)
+    if unrecorded:
+        raise InputError(
+            f"readings of import batch {unrecorded[0]} are not recorded in the ledger",
+            hint="record the batch first (carbonlink.provenance.record_import_batch)",
+        )
     imports = {b: int(i) for b, i in sorted(batch_indices.items()) if i is not None}
     run_id = str(uuid.uuid4())
     settings = {
