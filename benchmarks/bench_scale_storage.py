@@ -24,9 +24,12 @@ part of an hour on two cores.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -206,13 +209,201 @@ def load(engine: sa.Engine, n: int) -> None:
     print(f"load done in {time.perf_counter() - t_all:.0f} s", flush=True)
 
 
+def timed(call: Any, repeat: int) -> tuple[float, float]:
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        call()
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs), max(runs)
+
+
+def report(name: str, med: float, worst: float, target: float | None = 0.3) -> None:
+    flag = "" if target is None or med < target else f"  over the {target * 1000:.0f} ms target"
+    print(f"  {name:60s} {med * 1000:9.1f} {worst * 1000:9.1f}{flag}", flush=True)
+
+
+def inventory(facilities: int, meters_each: int) -> str:
+    lines = [
+        "organization: Bench Steel Group",
+        f"period: {{start: {YEAR}-01-01, end: {YEAR}-12-31}}",
+        "gwp: AR5",
+        "jurisdiction: CN",
+        "facilities:",
+    ]
+    for f in range(facilities):
+        lines += [
+            f"  - id: fac-{f:03d}",
+            "    grid: CN-North",
+            f"    timezone: {ZONE}",
+            "    sources:",
+        ]
+        for k in range(meters_each):
+            meter = f"m-{f * PER_FACILITY + k:05d}"
+            lines.append(
+                f"      - {{id: feeder-{k}, method: electricity, "
+                f"activity: {{meter: {meter}, unit: MWh}}}}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def measure(engine: sa.Engine, n: int, repeat: int, workers: int, raw_overview: bool) -> None:
+    from fastapi.testclient import TestClient
+
+    from carbonlink.api import create_app
+    from carbonlink.monitor.series import bucket
+    from carbonlink.settings import Settings
+    from carbonlink.store.tenant_data import StoreTenantData
+
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT count(*) FROM readings").scalar()
+        parts = connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass"
+        ).scalar()
+    print(
+        f"\n{rows:,} readings of {n:,} meters in {parts} partitions; median / worst of "
+        f"{repeat} (ms), server time in process"
+    )
+    tmp = tempfile.TemporaryDirectory()
+    app = create_app(Settings(workspace=Path(tmp.name)), engine=engine)
+    ctx = app.state.ctx
+    key = ctx.accounts.create_api_key(ORG, "bench", "viewer")
+    client = TestClient(app)
+    client.headers["Authorization"] = f"Bearer {key}"
+    meter = "m-00001"
+
+    def get(path: str, params: dict[str, str] | None = None) -> None:
+        response = client.get(path, params=params)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+
+    def cold(path: str) -> None:
+        ctx.overviews._entries.clear()
+        ctx.runs._entries.clear()
+        get(path)
+
+    get("/")  # warm: imports, templates, zone data
+    report(
+        "overview page /, cold (month rollups, caches emptied)", *timed(lambda: cold("/"), repeat)
+    )
+    report("overview page /, as cached for the data version", *timed(lambda: get("/"), repeat))
+    report(
+        f"meter page /meters/{meter}, cold (last readings + a year's anomalies)",
+        *timed(lambda: cold(f"/meters/{meter}"), repeat),
+    )
+    report(f"meter page /meters/{meter}, cached", *timed(lambda: get(f"/meters/{meter}"), repeat))
+    year = {"meter": meter, "start": f"{YEAR}-01-01", "end": f"{YEAR}-12-31"}
+    report(
+        "series API, a year by day (day rollups)",
+        *timed(lambda: get("/api/v1/series", year), repeat),
+    )
+    report(
+        "series API, a year by month (day rollups)",
+        *timed(lambda: get("/api/v1/series", year | {"step": "month"}), repeat),
+    )
+    report(
+        "series API, a month by the hour (raw readings)",
+        *timed(
+            lambda: get("/api/v1/series", year | {"end": f"{YEAR}-01-31", "step": "hour"}), repeat
+        ),
+    )
+    store = Store(engine, refresh_rollups=False)
+    lo = to_epoch_us(datetime(YEAR - 1, 12, 31, 16, tzinfo=UTC))
+    hi = to_epoch_us(datetime(YEAR, 12, 31, 16, tzinfo=UTC))
+
+    def raw_year() -> None:
+        ts, values = store.series_values(
+            meter, datetime.fromtimestamp(lo / 1e6, UTC), datetime.fromtimestamp(hi / 1e6, UTC)
+        )
+        bucket(ts, values, ZONE, "day")
+
+    report(
+        "floor: the same year by day from raw readings (read + group)",
+        *timed(raw_year, repeat),
+        None,
+    )
+    data = StoreTenantData(store)
+    report(
+        "overview's month sums from rollups (all meters)",
+        *timed(lambda: data._monthly(ORG), repeat),
+    )
+    if raw_overview:
+        report(
+            "overview's month sums from raw readings (all meters)",
+            *timed(lambda: data._monthly_raw(ORG), max(1, repeat // 3)),
+            None,
+        )
+    tmp.cleanup()
+    recompute_bench(engine, n, workers)
+
+
+def recompute_bench(engine: sa.Engine, n: int, workers: int) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    from carbonlink.ledger import Ledger, generate_ledger_key
+    from carbonlink.provenance import recompute as rc
+
+    facilities = min(4, max(1, n // PER_FACILITY))
+    each = min(10, n)
+    text = inventory(facilities, each)
+    url = engine.url.render_as_string(hide_password=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        generate_ledger_key(workspace, "bench.example/group")
+        store, ledger = Store(engine, refresh_rollups=False), Ledger(engine)
+        common: dict[str, Any] = {
+            "file_name": "bench.yaml",
+            "period": str(YEAR),
+            "url": url,
+            "record": False,
+        }
+        single = rc.recompute(store, ledger, workspace, text, **common)
+        meters = facilities * each
+        print(
+            f"\nrecompute {YEAR}: {facilities} facilities × {each} metered sources × 12 months = "
+            f"{single.partitions} partitions, {meters * 35_040:,} readings"
+        )
+        print(
+            f"  single process: {single.seconds:.1f} s = {single.partitions / single.seconds:.2f} "
+            f"partitions/s"
+        )
+        for count in sorted({1, workers}):
+            with (
+                LocalCluster(
+                    n_workers=count, threads_per_worker=1, dashboard_address=None, processes=True
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                spread = rc.recompute(
+                    store,
+                    ledger,
+                    workspace,
+                    text,
+                    runner=rc.dask_runner(client),
+                    scheduler="dask",
+                    workers=count,
+                    **common,
+                )
+            same = "identical bytes" if spread.canonical == single.canonical else "DIFFERENT BYTES"
+            print(
+                f"  Dask LocalCluster, {count} worker(s): {spread.seconds:.1f} s = "
+                f"{spread.partitions / spread.seconds / count:.2f} partitions/s per worker "
+                f"({single.seconds / spread.seconds:.2f}x the single process; {same})"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="PostgreSQL URL of a database of its own")
     parser.add_argument("--meters", type=int, default=50)
     parser.add_argument("--phase", choices=("load", "measure", "all"), default="all")
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers for recompute")
+    parser.add_argument(
+        "--raw-overview",
+        action="store_true",
+        help="also build the overview from raw readings (reads every reading into memory: "
+        "only for small --meters)",
+    )
     args = parser.parse_args()
     from carbonlink.store.engine import create_store_engine
 
@@ -223,9 +414,7 @@ def main() -> None:
         print(f"loading {args.meters:,} meters × a year of quarter hours", flush=True)
         load(engine, args.meters)
     if args.phase in ("measure", "all"):
-        from bench_scale_measure import measure  # type: ignore[import-not-found]
-
-        measure(engine, args.meters, args.repeat, args.workers)
+        measure(engine, args.meters, args.repeat, args.workers, args.raw_overview)
 
 
 if __name__ == "__main__":

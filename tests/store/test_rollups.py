@@ -242,3 +242,22 @@ def test_the_migration_converts_a_stored_readings_table_and_back(pg_schema: Engi
     with engine.connect() as connection:
         assert not partitions.is_partitioned(connection)
         assert connection.execute(text("SELECT count(*) FROM readings")).scalar() == 96
+
+
+def test_a_facility_moved_to_another_zone_gets_its_days_again(engine: Engine) -> None:
+    store = Store(engine)
+    _catalogue(store, labelling="start")
+    store.add_readings(_readings())
+    data = StoreTenantData(store)
+    shanghai = data._monthly("org-1")
+    store.save_facility(Facility("fac-1", "org-1", "Plant", "Europe/Berlin"))
+    # until the meter's rollups are redone the overview reads raw readings in the new zone
+    assert data._monthly("org-1") == data._monthly_raw("org-1") != shanghai
+    # the next write redoes every day of the meter in Berlin time (Berlin is 7 h behind in
+    # winter: the 96 hours from 30 January 00:00 Shanghai span 29 January 17:00 to 2 February
+    # 16:00 Berlin, five local days)
+    store.add_readings([Reading(METER, _local(2025, 2, 3, 0), 1.0, "kWh")])
+    days = rollups.days_of(engine, METER, date(2025, 1, 1), date(2025, 2, 28))
+    assert {d.zone for d in days} == {"Europe/Berlin"}
+    assert days[0].start == date(2025, 1, 29) and len(days) == 5
+    assert data._monthly("org-1") == data._monthly_raw("org-1")

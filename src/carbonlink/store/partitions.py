@@ -29,6 +29,8 @@ from carbonlink.errors import InputError, StoreError
 from carbonlink.store.schema import to_epoch_us
 
 SCHEMA = "reading_partitions"
+FIRST_MONTH = date(1900, 1, 1)
+LAST_MONTH = date(2199, 12, 1)
 _LOCK = 0x63_6C_72_70  # advisory lock key: one session changes the partitions at a time
 _NAME = re.compile(r"^readings_(\d{4})_(\d{2})$")
 
@@ -182,7 +184,9 @@ class PartitionKeeper:
                 self.known = {p.month for p in partitions(connection)}
             if not self.partitioned:
                 return []
-        month, last = month_of(low_us), month_of(high_us)
+        # months beyond these stay in the default partition (a year-1 null date, say)
+        month = max(month_of(low_us), FIRST_MONTH)
+        last = min(month_of(high_us), LAST_MONTH)
         wanted = []
         while month <= last:
             if month not in self.known:

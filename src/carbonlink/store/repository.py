@@ -505,10 +505,14 @@ class Store:
         if end is not None:
             query = query.where(table.c.ts < end)
         with self.engine.connect() as connection:
-            raw = connection.execute(query).all()
-        ts = np.fromiter((row[0] for row in raw), dtype=np.int64, count=len(raw))
-        value = np.fromiter((row[1] for row in raw), dtype=np.float64, count=len(raw))
-        return MeterSeries(meter_id, ts, value, [row[2] for row in raw])
+            # the driver's tuples, not a row object per reading (see `series_values`)
+            raw = connection.execute(query).cursor.fetchall()
+        if not raw:
+            return MeterSeries(meter_id, np.zeros(0, dtype=np.int64), np.zeros(0), [])
+        ts, value, unit = zip(*raw, strict=True)
+        return MeterSeries(
+            meter_id, np.array(ts, dtype=np.int64), np.array(value, dtype=np.float64), list(unit)
+        )
 
     def series_values(
         self, meter_id: str, start: datetime | None = None, end: datetime | None = None

@@ -38,6 +38,14 @@ from carbonlink.store import schema
 from carbonlink.store.schema import to_epoch_us
 
 DAY_US = 86_400_000_000
+FIRST_DAY = date(1900, 1, 2)
+LAST_DAY = date(2199, 12, 30)
+"""Rollups cover readings stamped from FIRST_DAY to LAST_DAY (UTC): a reading stored at year 1
+or 9999 (a null date of another tool) is left to the raw path, which shows it as it is."""
+WINDOW_US = (
+    to_epoch_us(datetime.combine(FIRST_DAY, time(0), UTC)),
+    to_epoch_us(datetime.combine(LAST_DAY + timedelta(days=1), time(0), UTC)),
+)
 ROLLUP_COLUMNS = (
     "meter_id",
     "period",
@@ -376,6 +384,28 @@ def _recompute_months(connection: Connection, spans: list[Span]) -> None:
         connection.execute(sa.insert(table), out[start : start + 5_000])
 
 
+def _redo_moved_meters(
+    connection: Connection, by_meter: dict[str, list[int]], zones: dict[str, str]
+) -> None:
+    """Meters whose facility's zone changed since their rollups were made: drop the rollups
+    and recompute every day of theirs (their local days are other days now)."""
+    table = schema.reading_rollups
+    kept = connection.execute(
+        sa.select(table.c.meter_id, table.c.zone)
+        .where(table.c.meter_id.in_(list(by_meter)))
+        .distinct()
+    ).all()
+    moved = sorted({meter_id for meter_id, zone in kept if zone != zones[meter_id]})
+    lo_day, hi_day = WINDOW_US[0] // DAY_US, WINDOW_US[1] // DAY_US
+    for meter_id in moved:
+        connection.execute(sa.delete(table).where(table.c.meter_id == meter_id))
+        days = connection.execute(
+            sa.text("SELECT DISTINCT ts / 86400000000 FROM readings WHERE meter_id = :m"),
+            {"m": meter_id},
+        ).scalars()
+        by_meter[meter_id] = [int(d) for d in days if lo_day < d < hi_day - 1]
+
+
 def refresh(
     engine: Engine, *, meters_per_step: int = 200, meter_ids: Iterable[str] | None = None
 ) -> int:
@@ -402,9 +432,12 @@ def refresh(
                 .returning(pending.c.meter_id, pending.c.utc_day)
             ).all()
             by_meter: dict[str, list[int]] = defaultdict(list)
+            lo_day, hi_day = WINDOW_US[0] // DAY_US, WINDOW_US[1] // DAY_US
             for meter_id, utc_day in claimed:
-                by_meter[meter_id].append(int(utc_day))
+                if lo_day < utc_day < hi_day - 1:
+                    by_meter[meter_id].append(int(utc_day))
             zones = meter_zones(connection, by_meter)
+            _redo_moved_meters(connection, by_meter, zones)
             spans = [
                 Span(meter_id, zones[meter_id], first, last)
                 for meter_id, days in sorted(by_meter.items())
@@ -494,6 +527,31 @@ def bring_up_to_date(engine: Engine, meter_ids: Iterable[str]) -> None:
     ids = list(meter_ids)
     if not is_current(engine, ids):
         refresh(engine, meter_ids=ids)
+
+
+def covers(first: date, last: date) -> bool:
+    """Whether rollups can answer for the local dates from ``first`` to ``last``."""
+    return FIRST_DAY + timedelta(days=1) <= first and last <= LAST_DAY - timedelta(days=1)
+
+
+def has_outliers(engine: Engine, meter_ids: Sequence[str]) -> bool:
+    """Whether any of the meters has a reading outside the instants rollups cover."""
+    r = schema.readings
+    ts = sa.type_coerce(r.c.ts, sa.BigInteger)
+    ids = list(meter_ids)
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 5_000):
+            found = connection.execute(
+                sa.select(r.c.meter_id)
+                .where(
+                    r.c.meter_id.in_(ids[start : start + 5_000]),
+                    sa.or_(ts < WINDOW_US[0] + 2 * DAY_US, ts >= WINDOW_US[1] - 2 * DAY_US),
+                )
+                .limit(1)
+            ).first()
+            if found is not None:
+                return True
+    return False
 
 
 def is_current(engine: Engine, meter_ids: Iterable[str]) -> bool:

@@ -420,7 +420,8 @@ class StoreTenantData:
 
         Answered from the month rollups (a dozen rows a meter a year); when a meter's rollups
         were kept in another zone than its facility's (the zone was changed since), from the
-        raw readings until `carbonlink store rollups --rebuild` is run.
+        raw readings until `carbonlink store rollups --rebuild` is run; so too when a meter
+        has a reading at an instant rollups do not cover (year 1, say).
         """
         from carbonlink.store import rollups
 
@@ -434,6 +435,8 @@ class StoreTenantData:
             meters = {
                 row.id: (row.labelling, usable_zone(row.time_zone)) for row in conn.execute(query)
             }
+        if rollups.has_outliers(self.engine, list(meters)):
+            return self._monthly_raw(organization_id)
         rollups.bring_up_to_date(self.engine, meters)
         with self.engine.connect() as conn:
             stored = rollups.months_of(conn, list(meters))

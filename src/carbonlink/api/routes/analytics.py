@@ -303,13 +303,13 @@ def rollup_buckets(
 ) -> Buckets | None:
     """Day or month buckets of an interval meter from its stored day rollups, or None when they
     cannot answer (a finer step, a register meter, rollups kept in another zone)."""
-    if step not in ("day", "month"):
+    from carbonlink.store import rollups
+
+    if step not in ("day", "month") or not rollups.covers(first, last):
         return None
     domain = Store(ctx.engine).meter(meter.id)
     if domain is None or domain.kind != "interval":
         return None
-    from carbonlink.store import rollups
-
     rollups.bring_up_to_date(ctx.engine, [meter.id])
     days = rollups.days_of(ctx.engine, meter.id, first, last)
     if any(d.zone != zone for d in days):
