@@ -110,8 +110,8 @@ def test_rollups_give_the_raw_numbers_to_the_last_bit(engine: Engine) -> None:
 
     # the overview's months (end-stamped: the reading at 1 February 00:00 belongs to January)
     data = StoreTenantData(store)
-    assert data._monthly("org-1") == data._monthly_raw("org-1")
-    months = data._monthly("org-1")[METER]
+    assert data._monthly_now("org-1") == data._monthly_raw("org-1")
+    months = data._monthly_now("org-1")[METER]
     assert months["2025-01"][1] == 24 + 24 + 1 and months["2025-02"][1] == 47
     # estimated: the readings at 30 and 31 January and 1 February 00:00, all measuring January
     assert months["2025-01"][2] == 3
@@ -126,7 +126,7 @@ def test_rollups_give_the_raw_numbers_to_the_last_bit(engine: Engine) -> None:
     days = _day_totals(engine, date(2025, 1, 30), date(2025, 1, 30))
     # the first 0.1 of 30 January is gone: 47.2999999999999998 − 0.1
     assert days[0].count == 23 and Decimal(days[0].total_exact) == Decimal("47.1999999999999998")
-    assert data._monthly("org-1") == data._monthly_raw("org-1")
+    assert data._monthly_now("org-1") == data._monthly_raw("org-1")
 
 
 def test_the_series_answers_from_rollups_only_where_they_cover_the_range(engine: Engine) -> None:
@@ -249,10 +249,10 @@ def test_a_facility_moved_to_another_zone_gets_its_days_again(engine: Engine) ->
     _catalogue(store, labelling="start")
     store.add_readings(_readings())
     data = StoreTenantData(store)
-    shanghai = data._monthly("org-1")
+    shanghai = data._monthly_now("org-1")
     store.save_facility(Facility("fac-1", "org-1", "Plant", "Europe/Berlin"))
     # until the meter's rollups are redone the overview reads raw readings in the new zone
-    assert data._monthly("org-1") == data._monthly_raw("org-1") != shanghai
+    assert data._monthly_now("org-1") == data._monthly_raw("org-1") != shanghai
     # the next write redoes every day of the meter in Berlin time (Berlin is 7 h behind in
     # winter: the 96 hours from 30 January 00:00 Shanghai span 29 January 17:00 to 2 February
     # 16:00 Berlin, five local days)
@@ -260,4 +260,4 @@ def test_a_facility_moved_to_another_zone_gets_its_days_again(engine: Engine) ->
     days = rollups.days_of(engine, METER, date(2025, 1, 1), date(2025, 2, 28))
     assert {d.zone for d in days} == {"Europe/Berlin"}
     assert days[0].start == date(2025, 1, 29) and len(days) == 5
-    assert data._monthly("org-1") == data._monthly_raw("org-1")
+    assert data._monthly_now("org-1") == data._monthly_raw("org-1")

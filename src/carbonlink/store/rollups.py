@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -183,8 +183,20 @@ def day_rows(
     return out
 
 
-def month_rows(days: Sequence[Any]) -> list[dict[str, Any]]:
-    """Month rollups from day rollups (rows with the ``reading_rollups`` columns)."""
+def _next_month(start: str) -> str:
+    year, month = int(start[:4]), int(start[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}-01"
+
+
+def month_rows(
+    days: Sequence[Any], following: dict[tuple[str, str], Any] | None = None
+) -> list[dict[str, Any]]:
+    """Month rollups from day rollups (rows with the ``reading_rollups`` columns).
+
+    ``following`` holds, by (meter, date), the day rollups of the first days of the months
+    after: a month's ``end_*`` figures are those of end-stamped intervals, the month without
+    the readings at its first instant and with those at the next month's first instant.
+    """
     grouped: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in days:
         grouped[(row.meter_id, str(row.start)[:7] + "-01", row.zone)].append(row)
@@ -193,21 +205,33 @@ def month_rows(days: Sequence[Any]) -> list[dict[str, Any]]:
         total = add_exact(m.total_exact for m in members)
         opening = [m for m in members if str(m.start) == start]
         first_total = add_exact(m.first_exact for m in opening)
+        first_count = sum(int(m.first_count) for m in opening)
+        first_estimated = sum(int(m.first_estimated) for m in opening)
+        later = (following or {}).get((meter_id, _next_month(start)))
+        later_parts = [later.first_exact] if later is not None else []
+        end_total = add_exact([total, -first_total, *later_parts])
+        count = sum(int(m.count) for m in members)
+        estimated = sum(int(m.estimated) for m in members)
         out.append(
             {
                 "meter_id": meter_id,
                 "period": "month",
                 "start": start,
                 "zone": zone,
-                "count": sum(int(m.count) for m in members),
-                "estimated": sum(int(m.estimated) for m in members),
+                "count": count,
+                "estimated": estimated,
                 "total": float(total),
                 "total_exact": str(total),
                 "low": min(float(m.low) for m in members),
                 "high": max(float(m.high) for m in members),
-                "first_count": sum(int(m.first_count) for m in opening),
+                "first_count": first_count,
                 "first_exact": str(first_total),
-                "first_estimated": sum(int(m.first_estimated) for m in opening),
+                "first_estimated": first_estimated,
+                "end_count": count - first_count + (later.first_count if later else 0),
+                "end_estimated": estimated
+                - first_estimated
+                + (later.first_estimated if later else 0),
+                "end_total": float(end_total),
             }
         )
     return out
@@ -356,9 +380,11 @@ def _recompute_months(connection: Connection, spans: list[Span]) -> None:
             months[span.meter_id].add(month)
             month = (month + timedelta(days=32)).replace(day=1)
     out: list[dict[str, Any]] = []
-    for meter_id, wanted in months.items():
+    for meter_id, touched in months.items():
+        # a month's first day also changes the end-stamped figures of the month before
+        wanted = touched | {(m - timedelta(days=1)).replace(day=1) for m in touched}
         lo, hi = min(wanted), max(wanted)
-        hi_end = (hi + timedelta(days=32)).replace(day=1)
+        after = (hi + timedelta(days=32)).replace(day=1)
         connection.execute(
             sa.delete(table).where(
                 table.c.meter_id == meter_id,
@@ -371,17 +397,34 @@ def _recompute_months(connection: Connection, spans: list[Span]) -> None:
                 table.c.meter_id == meter_id,
                 table.c.period == "day",
                 table.c.start >= lo.isoformat(),
-                table.c.start < hi_end.isoformat(),
+                table.c.start <= after.isoformat(),
             )
         ).all()
-        out += [
-            row
-            for row in month_rows(
-                [d for d in days if date.fromisoformat(d.start[:7] + "-01") in wanted]
-            )
-        ]
+        inside = [d for d in days if date.fromisoformat(d.start[:7] + "-01") in wanted]
+        following = {(d.meter_id, d.start): d for d in days if d.start[8:] == "01"}
+        out += month_rows(inside, following)
     for start in range(0, len(out), 5_000):
         connection.execute(sa.insert(table), out[start : start + 5_000])
+
+
+def recompute_months(engine: Engine, *, meters_per_step: int = 200) -> int:
+    """Recompute every month rollup from the day rollups (after an upgrade that added month
+    figures); return the meters done."""
+    table = schema.reading_rollups
+    with engine.connect() as connection:
+        extents = connection.execute(
+            sa.select(table.c.meter_id, sa.func.min(table.c.start), sa.func.max(table.c.start))
+            .where(table.c.period == "day")
+            .group_by(table.c.meter_id)
+        ).all()
+    for start in range(0, len(extents), meters_per_step):
+        spans = [
+            Span(meter_id, "UTC", date.fromisoformat(lo), date.fromisoformat(hi))
+            for meter_id, lo, hi in extents[start : start + meters_per_step]
+        ]
+        with engine.begin() as connection:
+            _recompute_months(connection, spans)
+    return len(extents)
 
 
 def _redo_moved_meters(
@@ -507,6 +550,75 @@ def days_of(engine: Engine, meter_id: str, first: date, last: date) -> list[Roll
     )
     with engine.connect() as connection:
         return [_rollup(row) for row in connection.execute(query)]
+
+
+class MonthFigures(NamedTuple):
+    """A month rollup as it is stored (the exact sums as text, parsed only when needed)."""
+
+    meter_id: str
+    start: str
+    zone: str
+    readings: int
+    estimated: int
+    total: float
+    total_exact: str
+    first_count: int
+    first_exact: str
+    first_estimated: int
+    end_count: int | None
+    end_estimated: int | None
+    end_total: float | None
+
+
+def _organization_meters(organization_id: str) -> sa.Select[Any]:
+    m, f = schema.meters, schema.facilities
+    return (
+        sa.select(m.c.id)
+        .join(f, f.c.id == m.c.facility_id)
+        .where(f.c.organization_id == organization_id)
+    )
+
+
+def organization_months(engine: Engine, organization_id: str) -> list[MonthFigures]:
+    """The month rollups of every meter of an organization, brought up to date first.
+
+    Three queries whatever the number of meters (pending days, outliers are checked apart):
+    the overview of a group with thousands of meters reads a dozen rows a meter a year.
+    """
+    table, pending = schema.reading_rollups, schema.reading_rollup_pending
+    meters = _organization_meters(organization_id)
+    with engine.connect() as connection:
+        waiting = list(
+            connection.execute(
+                sa.select(pending.c.meter_id).distinct().where(pending.c.meter_id.in_(meters))
+            ).scalars()
+        )
+    if waiting:
+        refresh(engine, meter_ids=waiting)
+    columns = [name if name != "readings" else "count" for name in MonthFigures._fields]
+    query = sa.select(*(table.c[name] for name in columns)).where(
+        table.c.period == "month", table.c.meter_id.in_(meters)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).cursor.fetchall()
+    return [MonthFigures(*row) for row in rows]
+
+
+def organization_has_outliers(engine: Engine, organization_id: str) -> bool:
+    """Whether a meter of the organization has a reading at an instant rollups do not cover
+    (on PostgreSQL only the partitions of those instants are looked at)."""
+    r = schema.readings
+    ts = sa.type_coerce(r.c.ts, sa.BigInteger)
+    query = (
+        sa.select(r.c.meter_id)
+        .where(
+            sa.or_(ts < WINDOW_US[0] + 2 * DAY_US, ts >= WINDOW_US[1] - 2 * DAY_US),
+            r.c.meter_id.in_(_organization_meters(organization_id)),
+        )
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        return connection.execute(query).first() is not None
 
 
 def months_of(connection: Connection, meter_ids: Sequence[str]) -> list[Rollup]:

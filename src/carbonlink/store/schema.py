@@ -232,8 +232,12 @@ reading_rollups = Table(
     ),
     Column("first_exact", Text, nullable=False, comment="exact sum of those readings"),
     Column("first_estimated", Integer, nullable=False),
+    Column("end_count", BigInteger, comment="month: readings of end-stamped intervals in it"),
+    Column("end_estimated", BigInteger, comment="month: estimated ones among them"),
+    Column("end_total", Float, comment="month: their sum, correctly rounded"),
     PrimaryKeyConstraint("meter_id", "period", "start"),
     CheckConstraint("period IN ('day', 'month')", name="period"),
+    Index("ix_reading_rollups_period", "period", "meter_id"),
 )
 """Day and month summaries of each meter's readings in the local calendar of its facility
 (`carbonlink.store.rollups`), so that long ranges are answered without scanning raw readings."""

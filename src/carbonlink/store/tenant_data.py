@@ -11,10 +11,12 @@ activity is summed and shown but emissions stay at zero and the pages say that n
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal, localcontext
 from typing import Any, Protocol
 
 import numpy as np
@@ -96,6 +98,9 @@ class StoreTenantData:
         self.accounting = accounting or NoAccounting()
         self._version = 0
         self._lock = threading.Lock()
+        self._monthly_memo: (
+            tuple[Any, float, dict[str, dict[str, tuple[float, int, int]]]] | None
+        ) = None
 
     def _bump(self) -> None:
         with self._lock:
@@ -416,6 +421,19 @@ class StoreTenantData:
 
     # monthly summaries -----------------------------------------------------------------------
     def _monthly(self, organization_id: str) -> dict[str, dict[str, tuple[float, int, int]]]:
+        # The overview asks three times in a row (sources, production, meters); the figures of
+        # the last second serve them all.
+        key = (organization_id, self._version)
+        with self._lock:
+            memo = self._monthly_memo
+        if memo is not None and memo[0] == key and time.monotonic() - memo[1] < 1.0:
+            return memo[2]
+        value = self._monthly_now(organization_id)
+        with self._lock:
+            self._monthly_memo = (key, time.monotonic(), value)
+        return value
+
+    def _monthly_now(self, organization_id: str) -> dict[str, dict[str, tuple[float, int, int]]]:
         """Per meter and local calendar month of its facility: (sum, readings, estimated).
 
         Answered from the month rollups (a dozen rows a meter a year); when a meter's rollups
@@ -435,12 +453,10 @@ class StoreTenantData:
             meters = {
                 row.id: (row.labelling, usable_zone(row.time_zone)) for row in conn.execute(query)
             }
-        if rollups.has_outliers(self.engine, list(meters)):
+        if rollups.organization_has_outliers(self.engine, organization_id):
             return self._monthly_raw(organization_id)
-        rollups.bring_up_to_date(self.engine, meters)
-        with self.engine.connect() as conn:
-            stored = rollups.months_of(conn, list(meters))
-        if any(r.zone != meters[r.meter_id][1] for r in stored):
+        stored = rollups.organization_months(self.engine, organization_id)
+        if any(r.zone != meters[r.meter_id][1] for r in stored if r.meter_id in meters):
             return self._monthly_raw(organization_id)
         return month_summaries(stored, {k: v[0] for k, v in meters.items()})
 
@@ -538,33 +554,50 @@ def month_summaries(
     meters labelled "end" it is moved from the month it is stamped in to the month before,
     using the rollups' first-instant figures: the numbers the raw readings give.
     """
-    from carbonlink.domain.exact import add_exact
+    from carbonlink.domain.exact import EXACT
 
     out: dict[str, dict[str, tuple[float, int, int]]] = defaultdict(dict)
     by_meter: dict[str, dict[str, Any]] = defaultdict(dict)
     for row in months:
-        by_meter[row.meter_id][row.start.isoformat()[:7]] = row
-    for meter_id, rows in by_meter.items():
-        if labelling.get(meter_id) != "end":
+        by_meter[row.meter_id][row.start[:7]] = row
+    with localcontext(EXACT):
+        for meter_id, rows in by_meter.items():
+            mine = out[meter_id]
+            if labelling.get(meter_id) != "end":
+                for month, row in rows.items():
+                    mine[month] = (row.total, row.readings, row.estimated)
+                continue
+            incoming: dict[str, Any] = {}  # month → the next one, whose first readings move in
             for month, row in rows.items():
-                out[meter_id][month] = (row.total, row.count, row.estimated)
-            continue
-        shifted: dict[str, list[Any]] = defaultdict(lambda: [[], 0, 0])
-        for month, row in rows.items():
-            cell = shifted[month]
-            cell[0] += [row.total_exact, -row.first_exact]
-            cell[1] += row.count - row.first_count
-            cell[2] += row.estimated - row.first_estimated
-            if row.first_count:
-                year, mon = int(month[:4]), int(month[5:7])
-                before = f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
-                cell = shifted[before]
-                cell[0].append(row.first_exact)
-                cell[1] += row.first_count
-                cell[2] += row.first_estimated
-        for month, (parts, count, estimated) in sorted(shifted.items()):
-            if count:
-                out[meter_id][month] = (float(add_exact(parts)), count, estimated)
+                if row.first_count:
+                    year, mon = int(month[:4]), int(month[5:7])
+                    incoming[f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"] = row
+            for month in sorted(rows.keys() | incoming.keys()):
+                row, later = rows.get(month), incoming.get(month)
+                if row is not None and row.end_count is not None:
+                    # kept with the month: the month's own figures for end-stamped intervals
+                    if row.end_count:
+                        mine[month] = (row.end_total, row.end_count, row.end_estimated)
+                    continue
+                count = estimated = 0
+                total = Decimal(0)
+                moved = later is not None
+                if row is not None:
+                    count += row.readings - row.first_count
+                    estimated += row.estimated - row.first_estimated
+                    if row.first_count:
+                        moved = True
+                        total = Decimal(row.total_exact) - Decimal(row.first_exact)
+                    elif moved:
+                        total = Decimal(row.total_exact)
+                if later is not None:
+                    count += later.first_count
+                    estimated += later.first_estimated
+                    total += Decimal(later.first_exact)
+                if count:
+                    # nothing moved: the stored sum as it is; else the exact sum, rounded once
+                    stored = row.total if row is not None else 0.0
+                    mine[month] = (float(total) if moved else stored, count, estimated)
     return out
 
 

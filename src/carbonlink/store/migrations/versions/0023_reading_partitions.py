@@ -106,9 +106,25 @@ def upgrade() -> None:
         ),
         sa.Column("first_exact", sa.Text(), nullable=False, comment="exact sum of those readings"),
         sa.Column("first_estimated", sa.Integer(), nullable=False),
+        sa.Column(
+            "end_count",
+            sa.BigInteger(),
+            nullable=True,
+            comment="month: readings of end-stamped intervals in it",
+        ),
+        sa.Column(
+            "end_estimated",
+            sa.BigInteger(),
+            nullable=True,
+            comment="month: estimated ones among them",
+        ),
+        sa.Column(
+            "end_total", sa.Float(), nullable=True, comment="month: their sum, correctly rounded"
+        ),
         sa.PrimaryKeyConstraint("meter_id", "period", "start", name="pk_reading_rollups"),
         sa.CheckConstraint("period IN ('day', 'month')", name="ck_reading_rollups_period"),
     )
+    op.create_index("ix_reading_rollups_period", "reading_rollups", ["period", "meter_id"])
     op.create_table(
         "reading_rollup_pending",
         sa.Column("meter_id", sa.String(64), nullable=False),
