@@ -593,7 +593,7 @@ def organization_months(engine: Engine, organization_id: str) -> list[MonthFigur
                 sa.select(pending.c.meter_id).distinct().where(pending.c.meter_id.in_(meters))
             ).scalars()
         )
-    if waiting:
+    if waiting and writable(engine):
         refresh(engine, meter_ids=waiting)
     columns = [name if name != "readings" else "count" for name in MonthFigures._fields]
     query = sa.select(*(table.c[name] for name in columns)).where(
@@ -634,10 +634,19 @@ def months_of(connection: Connection, meter_ids: Sequence[str]) -> list[Rollup]:
     return sorted(out, key=lambda r: (r.meter_id, r.start))
 
 
+def writable(engine: Engine) -> bool:
+    """Whether this database takes writes (a PostgreSQL hot standby does not: a dashboard
+    served from a read replica reads the rollups the primary keeps up to date)."""
+    if engine.dialect.name != "postgresql":
+        return True
+    with engine.connect() as connection:
+        return not connection.exec_driver_sql("SELECT pg_is_in_recovery()").scalar()
+
+
 def bring_up_to_date(engine: Engine, meter_ids: Iterable[str]) -> None:
     """Refresh the meters' rollups if a writer left changed days (a no-op query otherwise)."""
     ids = list(meter_ids)
-    if not is_current(engine, ids):
+    if not is_current(engine, ids) and writable(engine):
         refresh(engine, meter_ids=ids)
 
 
