@@ -111,7 +111,7 @@ def test_dask_and_one_process_give_the_same_bytes(engine: Engine, tmp_path: Path
     single = rc.recompute(store, ledger, workspace, inventory_text(), **common)  # type: ignore[arg-type]
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True
+            n_workers=2, threads_per_worker=1, dashboard_address=":0", processes=True
         ) as cluster,
         Client(cluster) as client,
     ):

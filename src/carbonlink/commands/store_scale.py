@@ -180,7 +180,7 @@ def recompute_command(
         cluster = None
         if dask == "local":
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, dashboard_address=None, processes=True
+                n_workers=workers, threads_per_worker=1, dashboard_address=":0", processes=True
             )
             client = Client(cluster)
             where = f"Dask LocalCluster, {workers} worker(s)"

@@ -17,9 +17,10 @@ from __future__ import annotations
 import calendar
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from carbonlink.domain.factors import FactorLibrary
 from carbonlink.domain.inventory import Inventory, Period, parse_inventory
 from carbonlink.errors import CarbonlinkError, InputError
 from carbonlink.ledger import Ledger, calculation_run_entry, sha256_bytes
-from carbonlink.store.repository import Store
+from carbonlink.store.repository import MeterSeries, Store
 
 METHOD = "carbonlink.recompute"
 """The method a partitioned run records (a `carbonlink account` run records its own)."""
@@ -95,15 +96,65 @@ def partitions_of(inventory: Inventory, start: date, end: date) -> list[Partitio
 
 
 @lru_cache(maxsize=4)
-def _store(url: str) -> Store:
-    """One store per database and process: a Dask worker reuses its engine across tasks."""
+def _engine(url: str) -> Any:
+    """One engine per database and process: a Dask worker reuses its pool across tasks."""
     from carbonlink.store.engine import create_store_engine
 
-    return Store(create_store_engine(url), refresh_rollups=False)
+    return create_store_engine(url)
+
+
+CACHED_READINGS = 20_000_000
+"""Readings a process keeps between the tasks of one run (about 16 bytes each)."""
+
+
+class RunStore(Store):
+    """The store of one run in one process: a meter's whole series is read once per run,
+    however many of its months the process accounts (each month's meter processing reads
+    the whole series, as `carbonlink account` does)."""
+
+    def __init__(self, engine: Any, run: str) -> None:
+        super().__init__(engine, refresh_rollups=False)
+        self.run = run
+        self._series: OrderedDict[str, MeterSeries] = OrderedDict()
+        self._kept = 0
+
+    def series(
+        self, meter_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> MeterSeries:
+        if start is not None or end is not None:
+            return super().series(meter_id, start, end)
+        hit = self._series.get(meter_id)
+        if hit is not None:
+            self._series.move_to_end(meter_id)
+            return hit
+        found = super().series(meter_id)
+        self._series[meter_id] = found
+        self._kept += len(found)
+        while self._kept > CACHED_READINGS and len(self._series) > 1:
+            _, dropped = self._series.popitem(last=False)
+            self._kept -= len(dropped)
+        return found
+
+
+_RUN_STORES: dict[tuple[str, str], RunStore] = {}
+
+
+def _store(url: str, run: str) -> RunStore:
+    """The process's store for a run; a new run drops the previous run's series."""
+    key = (url, run)
+    if key not in _RUN_STORES:
+        _RUN_STORES.clear()
+        _RUN_STORES[key] = RunStore(_engine(url), run)
+    return _RUN_STORES[key]
 
 
 def account_partition(
-    url: str, inventory_text: str, file_name: str, library: FactorLibrary, part: Partition
+    url: str,
+    inventory_text: str,
+    file_name: str,
+    library: FactorLibrary,
+    run: str,
+    part: Partition,
 ) -> dict[str, Any]:
     """Account one facility over one month; the result document of that partition.
 
@@ -113,7 +164,7 @@ def account_partition(
     from carbonlink.domain.engine import compile_inventory, compute
     from carbonlink.ingest.metered_activity import resolve_metered_activity
 
-    store = _store(url)
+    store = _store(url, run)
     inventory = parse_inventory(inventory_text, file=file_name)
     facility = next(f for f in inventory.facilities if f.id == part.facility_id)
     one = inventory.model_copy(
@@ -149,7 +200,7 @@ def dask_runner(client: Any) -> Runner:
         if not args:
             return []
         n = len(args)
-        url, text, name, library = args[0][:4]
+        url, text, name, library, run_id = args[0][:5]
         # the inventory and the factor library go to every worker once, not with each task
         text_on_workers = client.scatter(text, broadcast=True)
         library_on_workers = client.scatter(library, broadcast=True)
@@ -159,7 +210,8 @@ def dask_runner(client: Any) -> Runner:
             [text_on_workers] * n,
             [name] * n,
             [library_on_workers] * n,
-            [a[4] for a in args],
+            [run_id] * n,
+            [a[5] for a in args],
             pure=False,
         )
         return list(client.gather(futures))
@@ -189,10 +241,11 @@ def recompute(
     start, end = parse_period(period)
     library, factor_indices = ensure_factor_sets(ledger, store, workspace)
     parts = partitions_of(inventory, start, end)
+    run_id = str(uuid.uuid4())
     began = time.perf_counter()
     results = runner(
         account_partition,
-        [(url, inventory_text, file_name, library, part) for part in parts],
+        [(url, inventory_text, file_name, library, run_id, part) for part in parts],
     )
     seconds = time.perf_counter() - began
     results = sorted(results, key=lambda r: (r["facility"], r["month"]))
@@ -226,7 +279,6 @@ def recompute(
             hint="record the batch first (carbonlink.provenance.record_import_batch)",
         )
     imports = {b: int(i) for b, i in sorted(batch_indices.items()) if i is not None}
-    run_id = str(uuid.uuid4())
     settings = {
         "inventory_file": Path(file_name).name,
         "inventory_sha256": inventory_sha256,
