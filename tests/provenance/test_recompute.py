@@ -183,3 +183,23 @@ def test_the_command_writes_the_canonical_results(engine: Engine, tmp_path: Path
     assert all("result" in p for p in document["partitions"])
     bad = runner.invoke(app, ["recompute", str(inventory), "--period", "May"], env=env)
     assert isinstance(bad.exception, InputError) and "YYYY-MM" in (bad.exception.hint or "")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_store_commands_on_an_embedded_workspace(engine: Engine, tmp_path: Path) -> None:
+    env = {"CARBONLINK_WORKSPACE": str(tmp_path / "ws")}
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "ws")], env=env).exit_code == 0
+    source, rules = tmp_path / "grid.csv", tmp_path / "grid.yaml"
+    source.write_text(readings_csv(), "utf-8")
+    rules.write_text(yaml.safe_dump(mapping()), "utf-8")
+    assert runner.invoke(app, ["ingest", "csv", str(source), "--mapping", str(rules)], env=env)
+    rebuilt = runner.invoke(app, ["store", "rollups", "--rebuild"], env=env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "rollups of 3 meter(s) brought up to date" in rebuilt.stdout
+    again = runner.invoke(app, ["store", "rollups"], env=env)
+    assert "rollups of 0 meter(s)" in again.stdout  # the import kept them current
+    plain = runner.invoke(app, ["store", "partitions", "--ahead", "2"], env=env)
+    assert "SQLite keeps the readings in one table" in plain.stdout
+    bad = runner.invoke(app, ["store", "detach", "--before", "2025/01"], env=env)
+    assert isinstance(bad.exception, InputError) and "YYYY-MM" in (bad.exception.hint or "")
