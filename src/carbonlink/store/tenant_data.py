@@ -536,10 +536,13 @@ class StoreTenantData:
         now = datetime.now(UTC)
         zones = {f.id: f.timezone for f in self.facilities(organization_id)}
         out = []
+        seconds_of: dict[tuple[str, str], int] = {}  # the same few months for every meter
         for meter in self.meters(organization_id):
             zone = zones.get(meter.facility_id, "UTC")
             for month, (_total, count, est) in sorted(monthly.get(meter.id, {}).items()):
-                seconds = _month_seconds(month, now, zone)
+                seconds = seconds_of.get((month, zone))
+                if seconds is None:
+                    seconds = seconds_of[(month, zone)] = _month_seconds(month, now, zone)
                 expected = max(seconds // meter.interval_s, count)
                 out.append(MeterMonth(meter.id, month, count, expected, est))
         return out
