@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -259,7 +260,7 @@ def meter_zones(connection: Connection, meter_ids: Iterable[str]) -> dict[str, s
 def _day_spans(utc_days: Iterable[int], zone: str) -> list[tuple[date, date]]:
     """Runs of consecutive local dates [first, last] that the UTC days overlap."""
     local: set[date] = set()
-    tz = pd.Timestamp(0, tz="UTC").tz_convert(zone).tzinfo
+    tz = ZoneInfo(zone)
     for day in utc_days:
         for instant in (day * DAY_US, (day + 1) * DAY_US - 1):
             moment = datetime.fromtimestamp(instant / 1_000_000, UTC).astimezone(tz)
@@ -274,8 +275,6 @@ def _day_spans(utc_days: Iterable[int], zone: str) -> list[tuple[date, date]]:
 
 
 def _utc_us(day: date, zone: str) -> int:
-    from zoneinfo import ZoneInfo
-
     return to_epoch_us(datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC))
 
 

@@ -60,14 +60,21 @@ def upgrade() -> None:
         )
         bind.exec_driver_sql("ALTER INDEX ix_readings_batch RENAME TO ix_readings_unpartitioned")
         _create_partitioned(bind)
+        # readings at year 1 or 9999 (a null date of another tool) stay in the default
+        # partition: partitions span the months of the readings between 1900 and 2199
+        first_us, _ = partitions.bounds(partitions.FIRST_MONTH)
+        _, last_us = partitions.bounds(partitions.LAST_MONTH)
         low, high = bind.exec_driver_sql(
-            "SELECT min(ts), max(ts) FROM readings_unpartitioned"
+            "SELECT min(ts), max(ts) FROM readings_unpartitioned "
+            "WHERE ts >= %(lo)s AND ts < %(hi)s",
+            {"lo": first_us, "hi": last_us},
         ).one()
         now = datetime.now(UTC).date().replace(day=1)
         month = partitions.month_of(low) if low is not None else now
         last = max(partitions.month_of(high) if high is not None else now, now)
         for _ in range(AHEAD):
             last = partitions.next_month(last)
+        last = min(last, partitions.LAST_MONTH)
         while month <= last:
             partitions.create_month(bind, month)
             month = partitions.next_month(month)
