@@ -265,3 +265,37 @@ def test_a_facility_moved_to_another_zone_gets_its_days_again(engine: Engine) ->
     assert {d.zone for d in days} == {"Europe/Berlin"}
     assert days[0].start == date(2025, 1, 29) and len(days) == 5
     assert data._monthly_now("org-1") == data._monthly_raw("org-1")
+
+
+def test_the_accounting_dashboard_splits_a_run_by_month_from_rollups(engine: Engine) -> None:
+    from carbonlink.api.dashboard import meter_month_shares
+
+    store = Store(engine)
+    _catalogue(store)  # end-stamped
+    readings = _readings()
+    store.add_readings(readings)
+    # end-stamped: January holds the readings stamped 30 January 00:00 to 1 February 00:00
+    # (49), February the other 47; each month's exact decimal sum over the year's
+    january = [r.value for r in readings if r.ts <= _local(2025, 2, 1, 0)]
+    february = [r.value for r in readings if r.ts > _local(2025, 2, 1, 0)]
+    assert (len(january), len(february)) == (49, 47)
+    jan = sum((Decimal(repr(v)) for v in january), Decimal(0))
+    feb = sum((Decimal(repr(v)) for v in february), Decimal(0))
+    total = float(jan + feb)
+    expected = {"2025-01": float(jan) / total, "2025-02": float(feb) / total}
+    assert rollups.end_stamped_months(
+        engine, METER, "Asia/Shanghai", date(2025, 1, 1), date(2025, 2, 28)
+    ) == {"2025-01": jan, "2025-02": feb}
+    assert meter_month_shares(engine, METER, "Asia/Shanghai", "2025-01-01", "2025-02-28") == (
+        expected
+    )
+    # a period that cuts a month is split from the raw readings, with the same exact sums
+    assert (
+        rollups.end_stamped_months(
+            engine, METER, "Asia/Shanghai", date(2025, 1, 15), date(2025, 2, 28)
+        )
+        is None
+    )
+    assert meter_month_shares(engine, METER, "Asia/Shanghai", "2025-01-15", "2025-02-28") == (
+        expected
+    )

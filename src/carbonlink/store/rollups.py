@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
-from carbonlink.domain.exact import add_exact, decimal_sum
+from carbonlink.domain.exact import EXACT, add_exact, decimal_sum
 from carbonlink.domain.zones import usable_zone
 from carbonlink.store import schema
 from carbonlink.store.schema import to_epoch_us
@@ -618,6 +618,54 @@ def organization_has_outliers(engine: Engine, organization_id: str) -> bool:
     )
     with engine.connect() as connection:
         return connection.execute(query).first() is not None
+
+
+def end_stamped_months(
+    engine: Engine, meter_id: str, zone: str, first: date, last: date
+) -> dict[str, Decimal] | None:
+    """Exact sums per local month of an end-stamped meter's intervals from ``first`` to
+    ``last`` (whole months), from the month rollups; None when they cannot answer (a start-
+    stamped meter, a range that cuts a month, rollups in another zone)."""
+    if first.day != 1 or (last + timedelta(days=1)).day != 1 or not covers(first, last):
+        return None
+    table = schema.reading_rollups
+    with engine.connect() as connection:
+        labelling = connection.execute(
+            sa.select(schema.meters.c.labelling).where(schema.meters.c.id == meter_id)
+        ).scalar()
+    if labelling != "end":
+        return None
+    bring_up_to_date(engine, [meter_id])
+    after = (last + timedelta(days=1)).isoformat()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(table).where(
+                table.c.meter_id == meter_id,
+                table.c.period == "month",
+                table.c.start >= first.isoformat(),
+                table.c.start <= after,
+            )
+        ).all()
+    if any(row.zone != zone for row in rows):
+        return None
+    by_start = {row.start: row for row in rows}
+    out: dict[str, Decimal] = {}
+    with localcontext(EXACT):
+        month = first
+        while month <= last:
+            row = by_start.get(month.isoformat())
+            later = by_start.get(_next_month(month.isoformat()))
+            count, total = 0, Decimal(0)
+            if row is not None:
+                count += row.count - row.first_count
+                total += Decimal(row.total_exact) - Decimal(row.first_exact)
+            if later is not None:
+                count += later.first_count
+                total += Decimal(later.first_exact)
+            if count:
+                out[month.isoformat()[:7]] = total
+            month = date.fromisoformat(_next_month(month.isoformat()))
+    return out
 
 
 def months_of(connection: Connection, meter_ids: Sequence[str]) -> list[Rollup]:
