@@ -129,6 +129,8 @@ def _postgres_engine() -> Iterator[Engine]:
         engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+            # the monthly partitions of its readings table live beside it
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name}_partitions" CASCADE'))
         admin.dispose()
 
 

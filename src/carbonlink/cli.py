@@ -119,7 +119,7 @@ def build_app() -> typer.Typer:
     from carbonlink.commands import cets as cets_commands
     from carbonlink.commands import index as index_commands
     from carbonlink.commands import ingest as ingest_commands
-    from carbonlink.commands import ingest_streams
+    from carbonlink.commands import ingest_streams, store_scale
     from carbonlink.commands import ledger as ledger_commands
     from carbonlink.commands import monitor as monitor_commands
     from carbonlink.commands import pact as pact_commands
@@ -156,6 +156,8 @@ def build_app() -> typer.Typer:
     root.add_typer(vc_commands.app, name="vc")
     root.add_typer(worker_commands.app, name="worker")
     root.add_typer(batches_commands.app, name="batches")
+    root.add_typer(store_scale.app, name="store")
+    root.command("recompute")(store_scale.recompute_command)
     return root
 
 

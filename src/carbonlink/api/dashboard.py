@@ -13,12 +13,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal, localcontext
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from carbonlink.domain.exact import decimal_sum
 from carbonlink.domain.zones import zone_or_utc
 from carbonlink.store.results import InventoryRun, source_key
 from carbonlink.store.schema import to_epoch_us
@@ -190,7 +192,19 @@ def meter_month_shares(
     engine: sa.Engine, meter_id: str, zone: str, start: str, end: str
 ) -> dict[str, float]:
     """Share of each local calendar month in a meter's readings over [start, end] (local days)."""
+    from carbonlink.domain.exact import EXACT, exact_sums
+    from carbonlink.store import rollups
+
     tz = zone_or_utc(zone)
+    exact = rollups.end_stamped_months(
+        engine, meter_id, tz.key, date.fromisoformat(start), date.fromisoformat(end)
+    )
+    if exact is not None:
+        with localcontext(EXACT):
+            total = float(sum(exact.values(), Decimal(0)))
+        if total == 0.0:
+            return {}
+        return {month: float(v) / total for month, v in exact.items()}
     first = datetime.combine(date.fromisoformat(start), datetime.min.time(), tz)
     last = datetime.combine(date.fromisoformat(end), datetime.min.time(), tz)
     after = to_epoch_us(last) + 86_400_000_000
@@ -203,13 +217,13 @@ def meter_month_shares(
         ts = ts - 1
     local = pd.DatetimeIndex(ts.astype("datetime64[us]")).tz_localize("UTC").tz_convert(zone)
     months = np.asarray(local.strftime("%Y-%m"))
-    total = float(value.sum())
+    unique, inverse = np.unique(months, return_inverse=True)
+    # exact sums, as the month rollups keep them: the same shares from either
+    sums = exact_sums(value, inverse, len(unique))
+    total = float(decimal_sum(value))
     if total == 0.0:
         return {}
-    out: dict[str, float] = defaultdict(float)
-    for month, v in zip(months, value, strict=True):
-        out[str(month)] += float(v)
-    return {month: v / total for month, v in out.items()}
+    return {str(month): float(sums[i]) / total for i, month in enumerate(unique)}
 
 
 @dataclass(frozen=True)

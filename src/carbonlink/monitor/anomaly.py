@@ -27,6 +27,15 @@ SLOTS_PER_WEEK = 168
 FloatArray = npt.NDArray[np.float64]
 
 
+def _middle(
+    ordered: FloatArray, starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+) -> FloatArray:
+    """The median of each run ``ordered[start : start + count]`` of sorted values."""
+    lo = ordered[starts + (counts - 1) // 2]
+    hi = ordered[starts + counts // 2]
+    return np.where(counts % 2 == 1, lo, (lo + hi) / 2)
+
+
 def hour_of_week(ts_utc: npt.NDArray[np.datetime64], timezone: str) -> npt.NDArray[np.int64]:
     """Slot 0–167 (Monday 00:00 = 0) of each UTC instant, in the facility's local time."""
     local = pd.DatetimeIndex(ts_utc).tz_localize("UTC").tz_convert(timezone)
@@ -57,7 +66,28 @@ class SeasonalBaseline:
         values = np.asarray(values, dtype=np.float64)
         if len(values) != len(ts_utc):
             raise InputError("timestamps and values differ in length")
-        slots = hour_of_week(ts_utc, timezone)
+        return cls.from_slots(
+            hour_of_week(ts_utc, timezone),
+            values,
+            timezone,
+            min_samples=min_samples,
+            scale_floor=scale_floor,
+            relative_floor=relative_floor,
+        )
+
+    @classmethod
+    def from_slots(
+        cls,
+        slots: npt.NDArray[np.int64],
+        values: FloatArray,
+        timezone: str,
+        *,
+        min_samples: int = 4,
+        scale_floor: float = 0.05,
+        relative_floor: float = 0.05,
+    ) -> SeasonalBaseline:
+        """`fit` on readings whose hour-of-week slots are known already."""
+        values = np.asarray(values, dtype=np.float64)
         valid = ~np.isnan(values)
         slots, values = slots[valid], values[valid]
         if values.size == 0:
@@ -71,11 +101,24 @@ class SeasonalBaseline:
         median = np.full(SLOTS_PER_WEEK, np.nan)
         mad = np.full(SLOTS_PER_WEEK, np.nan)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        for slot in np.flatnonzero(counts >= min_samples):
-            chunk = values[starts[slot] : starts[slot] + counts[slot]]
-            m = float(np.median(chunk))
-            median[slot] = m
-            mad[slot] = float(np.median(np.abs(chunk - m)))
+        kept = np.flatnonzero(counts >= min_samples)
+        if np.isfinite(values).all():
+            # Every slot's median at once, from the sorted values: the middle one, or the mean
+            # of the middle two, as np.median takes them.
+            median[kept] = _middle(values, starts[kept], counts[kept])
+            inside = np.repeat(counts >= min_samples, counts)
+            deviation = np.abs(values - median[slots])[inside]
+            dev_slots = slots[inside]
+            deviation = deviation[np.lexsort((deviation, dev_slots))]
+            kept_counts = counts[kept]
+            kept_starts = np.concatenate(([0], np.cumsum(kept_counts)[:-1]))
+            mad[kept] = _middle(deviation, kept_starts, kept_counts)
+        else:
+            for slot in kept:
+                chunk = values[starts[slot] : starts[slot] + counts[slot]]
+                m = float(np.median(chunk))
+                median[slot] = m
+                mad[slot] = float(np.median(np.abs(chunk - m)))
         overall = MAD_TO_SIGMA * float(np.median(np.abs(values - np.median(values))))
         if overall == 0.0:
             overall = float(np.std(values)) or 1.0
@@ -87,7 +130,12 @@ class SeasonalBaseline:
         self, ts_utc: npt.NDArray[np.datetime64], k: float = 4.0
     ) -> tuple[FloatArray, FloatArray]:
         """Lower and upper limits of the expected band at each instant (NaN where unknown)."""
-        slots = hour_of_week(ts_utc, self.timezone)
+        return self.band_at(hour_of_week(ts_utc, self.timezone), k)
+
+    def band_at(
+        self, slots: npt.NDArray[np.int64], k: float = 4.0
+    ) -> tuple[FloatArray, FloatArray]:
+        """`band` for readings whose hour-of-week slots are known already."""
         centre, spread = self.median[slots], self.scale[slots]
         return centre - k * spread, centre + k * spread
 
@@ -164,12 +212,14 @@ def trailing_flags(
     high = np.full(len(values), np.nan)
     # Only the weeks that hold readings: a stray reading years away adds one week, not a loop
     # over every week between.
+    slots = hour_of_week(ts_utc, timezone)  # once, not once per week and window
     for w in np.unique(week[week >= min_weeks]):
         current = week == w
         history = (week < w) & (week >= w - window_weeks)
         if not history.any() or np.isnan(values[history]).all():
             continue
-        baseline = SeasonalBaseline.fit(ts_utc[history], values[history], timezone)
-        low[current], high[current] = baseline.band(ts_utc[current], k)
-        flags[current] = baseline.flag(ts_utc[current], values[current], k)
+        baseline = SeasonalBaseline.from_slots(slots[history], values[history], timezone)
+        low[current], high[current] = baseline.band_at(slots[current], k)
+        with np.errstate(invalid="ignore"):
+            flags[current] = (values[current] < low[current]) | (values[current] > high[current])
     return flags, low, high

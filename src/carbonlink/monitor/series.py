@@ -2,8 +2,11 @@
 
 Readings are grouped by the wall-clock time of the facility's zone, so a "day" is the plant's day
 and a "month" its calendar month. Each bucket keeps the count, sum, mean, minimum and maximum of
-its readings; which of them a chart shows depends on the quantity: an interval meter of energy,
-volume or mass adds up (``sum``), a rate such as kW is averaged (``mean``).
+its readings; the sum is the exact sum of the values rounded once (`carbonlink.domain.exact`), so
+a day or month read from the stored rollups (`from_rollups`) is the same number, to the last
+bit, as one added up from the raw readings; the mean is that sum over the count. Which of them a
+chart shows depends on the quantity: an interval meter of energy, volume or mass adds up
+(``sum``), a rate such as kW is averaged (``mean``).
 
 Long ranges are never sent raw: ``pick_step`` chooses the finest step that keeps a series under
 ``MAX_POINTS`` buckets, so a year of 15-minute readings is drawn from 365 daily points and the
@@ -18,6 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from carbonlink.domain.exact import add_exact, exact_sums
 from carbonlink.domain.units import parse_quantity
 from carbonlink.errors import InputError
 
@@ -95,17 +99,72 @@ def bucket(ts_us: np.ndarray, values: np.ndarray, zone: str, step: Step) -> Buck
     labels = _labels(_local(ts_us, zone), step)
     frame = pd.DataFrame({"v": values}, index=labels)
     grouped = frame.groupby(level=0, sort=True)["v"]
-    stats = grouped.agg(["count", "sum", "mean", "min", "max"])
+    stats = grouped.agg(["count", "min", "max"])
+    codes = np.searchsorted(stats.index.values, labels.values)
+    count = stats["count"].to_numpy(dtype=np.int64)
+    total = exact_sums(np.asarray(values, dtype=np.float64), codes, len(stats))
     start = [t.isoformat() for t in stats.index]
     return Buckets(
         step,
         zone,
         start,
-        stats["count"].to_numpy(dtype=np.int64),
-        stats["sum"].to_numpy(dtype=np.float64),
-        stats["mean"].to_numpy(dtype=np.float64),
+        count,
+        total,
+        total / count,
         stats["min"].to_numpy(dtype=np.float64),
         stats["max"].to_numpy(dtype=np.float64),
+    )
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    """A stored day rollup as the series needs it (see `carbonlink.store.rollups`)."""
+
+    day: str  # local date, ISO 8601
+    count: int
+    total_exact: str
+    low: float
+    high: float
+
+
+def from_rollups(days: list[DayTotal], zone: str, step: Step) -> Buckets:
+    """Day or month buckets from a meter's day rollups: the numbers `bucket` gives from the
+    raw readings of the same days."""
+    if step not in ("day", "month"):
+        raise SeriesError(f"rollups answer day and month steps, not {step!r}")
+    groups: dict[str, list[DayTotal]] = {}
+    for d in sorted(days, key=lambda d: d.day):
+        key = d.day if step == "day" else d.day[:7] + "-01"
+        groups.setdefault(key, []).append(d)
+    start = [f"{key}T00:00:00" for key in groups]
+    count = np.array([sum(d.count for d in g) for g in groups.values()], dtype=np.int64)
+    total = np.array(
+        [float(add_exact(d.total_exact for d in g)) for g in groups.values()], dtype=np.float64
+    )
+    low = np.array([min(d.low for d in g) for g in groups.values()], dtype=np.float64)
+    high = np.array([max(d.high for d in g) for g in groups.values()], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    return Buckets(step, zone, start, count, total, mean, low, high)
+
+
+def scaled(buckets: Buckets, factor: float) -> Buckets:
+    """The buckets of the values multiplied by ``factor`` (a meter's multiplier), applied to
+    the bucket statistics so that raw and rollup answers stay identical."""
+    if factor == 1.0:
+        return buckets
+    low, high = buckets.low * factor, buckets.high * factor
+    if factor < 0:
+        low, high = high, low
+    return Buckets(
+        buckets.step,
+        buckets.zone,
+        buckets.start,
+        buckets.count,
+        buckets.total * factor,
+        buckets.total * factor / buckets.count,
+        low,
+        high,
     )
 
 

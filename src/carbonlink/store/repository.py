@@ -223,10 +223,17 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[Iterator[Row]]:
 class Store:
     """carbonlink's database: a `ReadingSink` plus repositories that hand out plain objects."""
 
-    def __init__(self, engine: Engine, *, chunk_size: int = 500_000) -> None:
+    def __init__(
+        self, engine: Engine, *, chunk_size: int = 500_000, refresh_rollups: bool = True
+    ) -> None:
+        from carbonlink.store.partitions import PartitionKeeper
+
         self.engine = engine
         self.chunk_size = chunk_size
         self.backend = engine.dialect.name
+        self.partitions = PartitionKeeper(engine)
+        self.refresh_rollups = refresh_rollups
+        """Whether each write brings the day and month rollups it touched up to date."""
         self.last_path = "insert" if self.backend == "sqlite" else "staging"
         """How the last columnar batch went in (PostgreSQL: "direct copy" or "staging")."""
         self.last_conflicts = 0
@@ -275,7 +282,10 @@ class Store:
         writer), the copy is rolled back to a savepoint and the batch takes the staging path.
         """
         self.last_conflicts = 0
+        if len(columns):
+            self.partitions.ensure(int(columns.ts_us.min()), int(columns.ts_us.max()))
         new = self._add_columns(columns)
+        self._after_write(new)
         if new < len(columns):
             n = len(columns)
             self.last_conflicts = self._keep_conflicts(
@@ -322,10 +332,29 @@ class Store:
     def add_rows(self, rows: Iterable[Row]) -> int:
         """Store reading rows in table column order, chunk by chunk; return how many were new."""
         new = 0
+        span = [np.iinfo(np.int64).max, np.iinfo(np.int64).min]
+
+        def watched(chunk: Iterable[Row]) -> Iterator[Row]:
+            for row in chunk:
+                span[0], span[1] = min(span[0], row[1]), max(span[1], row[1])
+                yield row
+
         for chunk in _chunks(rows, self.chunk_size):
             with self._begin() as connection:
-                new += self._insert_chunk(connection, chunk)
+                new += self._insert_chunk(
+                    connection, watched(chunk) if self.partitions.partitioned else chunk
+                )
+        if span[0] <= span[1]:
+            # rows of a month without a partition went to the default one; this moves them
+            self.partitions.ensure(span[0], span[1])
+        self._after_write(new)
         return new
+
+    def _after_write(self, new: int) -> None:
+        if new and self.refresh_rollups:
+            from carbonlink.store import rollups
+
+            rollups.refresh(self.engine)
 
     def _insert_chunk(self, connection: Connection, chunk: Iterable[Row]) -> int:
         dbapi: Any = connection.connection.dbapi_connection
@@ -476,10 +505,14 @@ class Store:
         if end is not None:
             query = query.where(table.c.ts < end)
         with self.engine.connect() as connection:
-            raw = connection.execute(query).all()
-        ts = np.fromiter((row[0] for row in raw), dtype=np.int64, count=len(raw))
-        value = np.fromiter((row[1] for row in raw), dtype=np.float64, count=len(raw))
-        return MeterSeries(meter_id, ts, value, [row[2] for row in raw])
+            # the driver's tuples, not a row object per reading (see `series_values`)
+            raw = connection.execute(query).cursor.fetchall()
+        if not raw:
+            return MeterSeries(meter_id, np.zeros(0, dtype=np.int64), np.zeros(0), [])
+        ts, value, unit = zip(*raw, strict=True)
+        return MeterSeries(
+            meter_id, np.array(ts, dtype=np.int64), np.array(value, dtype=np.float64), list(unit)
+        )
 
     def series_values(
         self, meter_id: str, start: datetime | None = None, end: datetime | None = None

@@ -159,7 +159,10 @@ readings = Table(
     PrimaryKeyConstraint("meter_id", "ts"),
     Index("ix_readings_batch", "batch_id"),
     sqlite_with_rowid=False,
+    postgresql_partition_by="RANGE (ts)",
 )
+"""Raw readings. On PostgreSQL the table is partitioned by month of ``ts`` (the partitions live in
+the ``reading_partitions`` schema, see `carbonlink.store.partitions`); SQLite keeps one table."""
 
 quarantine = Table(
     "quarantine",
@@ -211,6 +214,44 @@ reading_windows = Table(
 )
 """Per-meter plausible windows of reading times (meters without a row use the default)."""
 
+reading_rollups = Table(
+    "reading_rollups",
+    metadata,
+    Column("meter_id", String(64), nullable=False),
+    Column("period", String(8), nullable=False, comment="day or month"),
+    Column("start", String(10), nullable=False, comment="local date the bucket starts on"),
+    Column("zone", String(64), nullable=False, comment="IANA zone of the local calendar"),
+    Column("count", BigInteger, nullable=False),
+    Column("estimated", BigInteger, nullable=False, comment="readings of quality 'estimated'"),
+    Column("total", Float, nullable=False, comment="sum of the values, correctly rounded"),
+    Column("total_exact", Text, nullable=False, comment="exact decimal sum of the values"),
+    Column("low", Float, nullable=False),
+    Column("high", Float, nullable=False),
+    Column(
+        "first_count", Integer, nullable=False, comment="readings at the bucket's first instant"
+    ),
+    Column("first_exact", Text, nullable=False, comment="exact sum of those readings"),
+    Column("first_estimated", Integer, nullable=False),
+    Column("end_count", BigInteger, comment="month: readings of end-stamped intervals in it"),
+    Column("end_estimated", BigInteger, comment="month: estimated ones among them"),
+    Column("end_total", Float, comment="month: their sum, correctly rounded"),
+    PrimaryKeyConstraint("meter_id", "period", "start"),
+    CheckConstraint("period IN ('day', 'month')", name="period"),
+    Index("ix_reading_rollups_period", "period", "meter_id"),
+)
+"""Day and month summaries of each meter's readings in the local calendar of its facility
+(`carbonlink.store.rollups`), so that long ranges are answered without scanning raw readings."""
+
+reading_rollup_pending = Table(
+    "reading_rollup_pending",
+    metadata,
+    Column("meter_id", String(64), nullable=False),
+    Column("utc_day", BigInteger, nullable=False, comment="ts // 86 400 000 000 of a change"),
+    PrimaryKeyConstraint("meter_id", "utc_day"),
+)
+"""Days of readings written or deleted since their rollups were last brought up to date (filled
+by a trigger on the readings table, emptied by `carbonlink.store.rollups.refresh`)."""
+
 documents = Table(
     "documents",
     metadata,
@@ -235,6 +276,8 @@ __all__ = [
     "meters",
     "organizations",
     "quarantine",
+    "reading_rollup_pending",
+    "reading_rollups",
     "reading_windows",
     "readings",
     "sources",

@@ -36,14 +36,17 @@ from carbonlink.monitor.series import (
     STEP_SECONDS,
     STEPS,
     Buckets,
+    DayTotal,
     HeatMap,
     SeriesError,
     Step,
     bucket,
     default_stat,
+    from_rollups,
     heat_map,
     per_output,
     pick_step,
+    scaled,
 )
 from carbonlink.store import Store
 from carbonlink.store.tenants import Meter
@@ -63,6 +66,9 @@ class MeterData:
     meter: Meter
     ts_us: np.ndarray
     values: np.ndarray
+    stored: np.ndarray | None = None
+    """An interval meter's values as stored, before ``multiplier`` (None for a register)."""
+    multiplier: float = 1.0
 
 
 def _meter(ctx: ServiceContext, caller: Principal, meter_id: str) -> Meter:
@@ -87,7 +93,7 @@ def consumption(
     if domain is None:
         return MeterData(meter, ts, values)
     if domain.kind == "interval":
-        return MeterData(meter, ts, values * domain.multiplier)
+        return MeterData(meter, ts, values * domain.multiplier, values, domain.multiplier)
     if len(ts) < 2:
         return MeterData(meter, ts[:0], values[:0])
     from carbonlink.ingest.vee import register_consumption
@@ -210,7 +216,7 @@ def series_with_data(
     step: StepChoice,
     stat: Stat | None,
     per: str | None,
-) -> tuple[SeriesSetOut, MeterData]:
+) -> tuple[SeriesSetOut, MeterData | None]:
     """The meters' buckets over the range, and the first meter's quantities they came from."""
     if not meter_ids:
         raise SeriesError("name at least one meter (meter=ID)")
@@ -235,8 +241,17 @@ def series_with_data(
             hint="choose a coarser step or a shorter range",
         )
     statistic: Stat = stat or default_stat(meters[0].unit)
-    read = [consumption(ctx, caller, m, lo, hi) for m in meters]
-    grouped = [bucket(data.ts_us, data.values, zone, chosen) for data in read]
+    grouped = []
+    first_data: MeterData | None = None
+    for k, m in enumerate(meters):
+        rolled = rollup_buckets(ctx, m, zone, first, last, chosen)
+        if rolled is not None:
+            grouped.append(rolled)
+            continue
+        data = consumption(ctx, caller, m, lo, hi)
+        if k == 0:
+            first_data = data
+        grouped.append(buckets_of(data, zone, chosen))
     labels = sorted(set().union(*(g.start for g in grouped)))
     series = []
     for m, g in zip(meters, grouped, strict=True):
@@ -253,8 +268,10 @@ def series_with_data(
         )
     intensity = intensity_unit = None
     if output is not None:
-        produced = consumption(ctx, caller, output, lo, hi)
-        ratio = per_output(grouped[0], bucket(produced.ts_us, produced.values, zone, chosen))
+        produced = rollup_buckets(ctx, output, zone, first, last, chosen) or buckets_of(
+            consumption(ctx, caller, output, lo, hi), zone, chosen
+        )
+        ratio = per_output(grouped[0], produced)
         by_label = dict(zip(grouped[0].start, _clean(ratio), strict=True))
         intensity = [by_label.get(label) for label in labels]
         intensity_unit = f"{meters[0].unit}/{output.unit}"
@@ -270,7 +287,37 @@ def series_with_data(
         intensity_unit=intensity_unit,
         thresholds=_thresholds(ctx, caller, meters[0].id),
     )
-    return out, read[0]
+    return out, first_data
+
+
+def buckets_of(data: MeterData, zone: str, step: Step) -> Buckets:
+    """Buckets of a meter's quantities read from raw readings (an interval meter's multiplier
+    applied to the bucket statistics, as `rollup_buckets` does)."""
+    if data.stored is not None:
+        return scaled(bucket(data.ts_us, data.stored, zone, step), data.multiplier)
+    return bucket(data.ts_us, data.values, zone, step)
+
+
+def rollup_buckets(
+    ctx: ServiceContext, meter: Meter, zone: str, first: date, last: date, step: Step
+) -> Buckets | None:
+    """Day or month buckets of an interval meter from its stored day rollups, or None when they
+    cannot answer (a finer step, a register meter, rollups kept in another zone)."""
+    from carbonlink.store import rollups
+
+    if step not in ("day", "month") or not rollups.covers(first, last):
+        return None
+    domain = Store(ctx.engine).meter(meter.id)
+    if domain is None or domain.kind != "interval":
+        return None
+    rollups.bring_up_to_date(ctx.engine, [meter.id])
+    days = rollups.days_of(ctx.engine, meter.id, first, last)
+    if any(d.zone != zone for d in days):
+        return None
+    totals = [
+        DayTotal(d.start.isoformat(), d.count, str(d.total_exact), d.low, d.high) for d in days
+    ]
+    return scaled(from_rollups(totals, zone, step), domain.multiplier)
 
 
 def _thresholds(ctx: ServiceContext, caller: Principal, meter_id: str) -> list[float]:
