@@ -8,28 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 from carbonlink.store.accounts_schema import users
 from carbonlink.store.credentials_schema import credentials_metadata
+from schema_differences import schema_differences
 
 
 def test_the_revision_matches_the_declared_table(engine: Engine) -> None:
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, credentials_metadata)
     names = set(credentials_metadata.tables)
-    concerning = [
-        d
-        for d in differences
-        if any(
-            getattr(part, "name", None) in names
-            or getattr(getattr(part, "table", None), "name", None) in names
-            for part in (d[0] if isinstance(d, list) else d)[1:]
-        )
-    ]
+    concerning = schema_differences(engine, credentials_metadata)
     assert concerning == []
     assert names == {"issued_credentials"}
 

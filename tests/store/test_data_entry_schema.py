@@ -3,26 +3,14 @@ activity values entered by hand."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 from carbonlink.store.data_entry_schema import data_entry_metadata
+from schema_differences import schema_differences
 
 
 def test_the_revision_matches_the_declared_tables(engine: Engine) -> None:
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, data_entry_metadata)
     names = set(data_entry_metadata.tables)
-    concerning = [
-        d
-        for d in differences
-        if any(
-            getattr(part, "name", None) in names
-            or getattr(getattr(part, "table", None), "name", None) in names
-            for part in (d[0] if isinstance(d, list) else d)[1:]
-        )
-    ]
+    concerning = schema_differences(engine, data_entry_metadata)
     assert concerning == []
     assert names == {"file_imports", "activity_entries"}
