@@ -10,15 +10,13 @@ beside them, never remind twice. A round that fails is logged and the next one t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from carbonlink.api.lifespan import with_task
 from carbonlink.settings import Settings
 
 log = logging.getLogger("carbonlink.api")
@@ -56,17 +54,6 @@ def install_reminders(app: FastAPI, settings: Settings, engine: sa.Engine) -> No
     """Run the reminder rounds for as long as the service runs (none when the interval is 0)."""
     if settings.reminder_interval_s <= 0:
         return
-    inner: Callable[[Any], Any] = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[Any]:
-        task = asyncio.create_task(run_reminders(settings, engine))
-        try:
-            async with inner(app) as state:
-                yield state
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app.router.lifespan_context = lifespan
+    app.router.lifespan_context = with_task(
+        app.router.lifespan_context, lambda: run_reminders(settings, engine)
+    )

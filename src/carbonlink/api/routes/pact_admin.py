@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonlink.api.deps import Admin, Context, Reader, ServiceContext, Writer
+from carbonlink.api.lifespan import with_task
 from carbonlink.api.problems import NotFoundError, problem_responses
 from carbonlink.api.security import Principal, RateLimitedError, Throttle, throttle_key
 from carbonlink.errors import ConfigError, InputError
@@ -102,8 +102,9 @@ def mount_pact(app: FastAPI, settings: Settings, engine: Engine) -> None:
     worker = service_worker(settings, engine)
     if worker is not None:
         app.state.pact_worker = worker
-        app.router.lifespan_context = _with_worker(
-            app.router.lifespan_context, worker, settings.pact_worker_interval
+        interval = settings.pact_worker_interval
+        app.router.lifespan_context = with_task(
+            app.router.lifespan_context, lambda: run_worker(worker, interval)
         )
 
 
@@ -149,22 +150,6 @@ class TokenThrottle:
         await self.app(scope, receive, watch)
         if status == [200]:
             await asyncio.to_thread(self.throttle.refund, spent)
-
-
-def _with_worker(inner: Callable[[Any], Any], worker: OwnersWorker, interval: float) -> Any:
-    # A mounted application gets no lifespan of its own: the service runs its worker.
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[Any]:
-        task = asyncio.create_task(run_worker(worker, interval))
-        try:
-            async with inner(app) as state:
-                yield state
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return lifespan
 
 
 # -- models ------------------------------------------------------------------------------------
