@@ -41,6 +41,9 @@ SHARED = Path(
 )
 
 
+OPTIONAL = "optional reference file absent:"
+
+
 def _schema_path() -> Path:
     given = os.environ.get("CARBONLINK_CATENAX_CBAM_SCHEMA")
     if given:
@@ -57,7 +60,9 @@ def communication() -> dict[str, Any]:
 def catenax_cbam_schema() -> dict[str, Any]:
     path = _schema_path()
     if not path.is_file():
-        pytest.skip(f"reference file absent: the Catena-X CBAM 1.0.0 JSON schema {path}")
+        # Optional even in CI's reference step: the schema is kept beside the project by hand
+        # (shared/reference/catenax-cbam), not shipped with the reference files every machine has.
+        pytest.skip(f"{OPTIONAL} the Catena-X CBAM 1.0.0 JSON schema {path}")
     loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
     jsonschema.Draft4Validator.check_schema(loaded)
     return loaded
